@@ -1,0 +1,5 @@
+// The public surface of the core, built into dist/core.js. The only barrel file of the project.
+export * from './events';
+export * from './errors';
+export * from './model';
+export * from './ports';

@@ -1,0 +1,105 @@
+// What is asked (TaskSpec), what happened (TaskRecord), and the statuses in between.
+
+export const TaskStatus = {
+  Created: 'created',
+  Scheduled: 'scheduled',
+  Running: 'running',
+  Completed: 'completed',
+  Failed: 'failed',
+  Cancelled: 'cancelled',
+} as const;
+export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
+
+export const ALL_STATUSES: readonly TaskStatus[] = ['created', 'scheduled', 'running', 'completed', 'failed', 'cancelled'];
+export const FINISHED_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['completed', 'failed', 'cancelled']);
+
+export function isFinished(status: TaskStatus): boolean {
+  return FINISHED_STATUSES.has(status);
+}
+
+export interface TaskRunContext {
+  signal: AbortSignal;
+  attempt: number;
+}
+
+export interface TaskSpec {
+  name: string;
+  /** 'shell' and 'function' are built in; other kinds come from registered executors. */
+  kind: 'shell' | 'function' | (string & {});
+  command?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  /** For `function` tasks; not persisted, so such tasks cannot resume after a restart. */
+  run?: (ctx: TaskRunContext) => unknown;
+  /** For registered executors; must be JSON-serialisable. */
+  payload?: unknown;
+  /** Higher first; equal priorities in arrival order. Default 0. */
+  priority?: number;
+  /** Task ids, or keys of other specs inside `scheduleWorkflow`. */
+  dependsOn?: string[];
+  /** Units of each named pool held while running. */
+  resources?: Record<string, number>;
+  /** Per attempt. On expiry the work is stopped, process tree included. */
+  timeoutMs?: number;
+  /** Extra attempts after a failure. Default 0. */
+  retries?: number;
+  /** Base delay of the exponential backoff between attempts. */
+  retryDelayMs?: number;
+  /** Name of the spec inside a workflow. */
+  key?: string;
+}
+
+export interface HistoryEntry {
+  status: TaskStatus;
+  at: number;
+  reason?: string;
+}
+
+export interface TaskResult {
+  exitCode?: number;
+  signal?: string;
+  value?: unknown;
+  /** The tail of the output, bounded. */
+  output?: string;
+}
+
+export interface TaskError {
+  message: string;
+  code?: string;
+}
+
+export interface TaskRecord {
+  id: string;
+  name: string;
+  kind: string;
+  status: TaskStatus;
+  priority: number;
+  attempts: number;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  history: HistoryEntry[];
+  result?: TaskResult;
+  error?: TaskError;
+  /** The persisted part of the spec (everything but `run`). */
+  spec: PersistedSpec;
+  /** Ids this task waits for. */
+  dependsOn: string[];
+  /** The workflow run this task belongs to, if any. */
+  workflowId?: string;
+}
+
+export type PersistedSpec = Omit<TaskSpec, 'run'>;
+
+export interface PoolStatus {
+  capacity: number;
+  inUse: number;
+}
+
+export interface SystemStatus {
+  counts: Record<TaskStatus, number>;
+  pools: Record<string, PoolStatus>;
+  concurrency: { limit: number; running: number };
+  paused: boolean;
+  total: number;
+}

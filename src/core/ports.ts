@@ -1,0 +1,75 @@
+// The side effects the core needs, as ports the hosts (extension, CLI, tests) provide adapters for.
+import type { TaskRecord, TaskResult } from './model';
+
+/** The subset of vscode.Memento the core needs. */
+export interface Store {
+  keys(): readonly string[];
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): PromiseLike<void>;
+}
+
+/** Where finished records go when they leave the snapshot's byte budget. Never silently dropped. */
+export interface HistoryArchive {
+  append(records: readonly TaskRecord[]): PromiseLike<void>;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    // Timers the core sets (backoff, timeouts, write coalescing) must never keep a process alive alone.
+    (t as { unref?: () => void }).unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+export interface ExecutionContext {
+  /** The task as recorded, including its persisted spec (command, payload...). */
+  task: TaskRecord;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborted on cancel, timeout or dispose. An executor must stop its work when it fires. */
+  signal: AbortSignal;
+  /** Live output, for hosts that show it as it comes. */
+  onOutput?: (chunk: string) => void;
+}
+
+/**
+ * Runs one attempt of a task. Resolves with the result on success; rejects (or resolves with a
+ * non-zero exitCode) on failure. Registered by kind through the `executors` option.
+ */
+export interface Executor {
+  execute(ctx: ExecutionContext): Promise<TaskResult>;
+}
+
+/** In-memory Store, the default. Copies values on write as VS Code's Memento does. */
+export class MemoryStore implements Store {
+  private readonly data = new Map<string, string>();
+  writes = 0;
+  bytesWritten = 0;
+  keys(): readonly string[] {
+    return [...this.data.keys()];
+  }
+  get<T>(key: string): T | undefined {
+    const raw = this.data.get(key);
+    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+  }
+  update(key: string, value: unknown): Promise<void> {
+    this.writes++;
+    if (value === undefined) {
+      this.data.delete(key);
+    } else {
+      const raw = JSON.stringify(value);
+      this.bytesWritten += raw.length;
+      this.data.set(key, raw);
+    }
+    return Promise.resolve();
+  }
+}
