@@ -62,3 +62,10 @@ export function describeValue(value: unknown): string {
   const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   return `\`${shown}\` (${type})`;
 }
+
+/** An attempt that ran and failed: a non-zero exit, a signal, or an executor that threw. */
+export class ExecutionError extends OrchestratorError {
+  constructor(message: string, readonly result?: import('./model').TaskResult, readonly errorCode?: string) {
+    super('EXECUTION_FAILED', message);
+  }
+}

@@ -1,0 +1,64 @@
+// The shapes of the Message Queue Service (the seed's `MessageQueue`). Implemented in messageQueue.ts.
+import type { Disposable } from './events';
+
+export interface Message<T = unknown> {
+  /** Unique per message; redeliveries keep it, so handlers can drop duplicates (at-least-once). */
+  id: string;
+  topic: string;
+  payload: T;
+  publishedAt: number;
+  /** 1 on first delivery to a subscriber, then 2, 3... */
+  delivery?: number;
+}
+
+export interface PublishInput<T = unknown> {
+  topic: string;
+  payload?: T;
+  /** Optional caller-chosen id; generated when absent. */
+  id?: string;
+}
+
+export type MessageHandler<T = unknown> = (message: Message<T>) => unknown;
+
+export interface SubscribeOptions {
+  /**
+   * A durable subscription: its unacknowledged messages are persisted and delivered again when a
+   * subscriber with the same name subscribes after a restart. Anonymous subscriptions are not persisted.
+   */
+  name?: string;
+  /** The handler calls `acknowledge(message.id)` itself instead of acknowledging by returning. */
+  manualAck?: boolean;
+  /** Messages of this subscription handled at once; in order when 1 (the default). */
+  concurrency?: number;
+  /** Unacknowledged after this long, the message is redelivered. Default 30 s. */
+  ackTimeoutMs?: number;
+  /** After this many deliveries the message goes to the dead-letter topic. Default 5. */
+  maxDeliveries?: number;
+}
+
+export interface TopicStats {
+  published: number;
+  delivered: number;
+  acknowledged: number;
+  /** Waiting for delivery to some subscriber. */
+  pending: number;
+  /** Delivered and not yet acknowledged. */
+  inFlight: number;
+  redelivered: number;
+  deadLettered: number;
+  /** Acknowledged messages per second over the last minute. */
+  processingRate: number;
+}
+
+export interface QueueStats {
+  topics: Record<string, TopicStats>;
+  totals: TopicStats;
+  subscribers: number;
+}
+
+export interface MessageQueueApi {
+  publish<T>(message: PublishInput<T>): Promise<Message<T>>;
+  subscribe<T>(topic: string, handler: MessageHandler<T>, options?: SubscribeOptions): Disposable;
+  acknowledge(messageId: string): Promise<void>;
+  getQueueStats(): QueueStats;
+}
