@@ -3,3 +3,4 @@ export * from './events';
 export * from './errors';
 export * from './model';
 export * from './ports';
+export * from './orchestratorTypes';
