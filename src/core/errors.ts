@@ -54,7 +54,8 @@ export class NotFoundError extends OrchestratorError {
 export function describeValue(value: unknown): string {
   let shown: string;
   try {
-    shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'function' ? 'function' : String(JSON.stringify(value) ?? String(value));
+    // Numbers via String: JSON would render NaN and Infinity as `null`, hiding what was wrong.
+    shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' || typeof value === 'bigint' ? String(value) : typeof value === 'function' ? 'function' : String(JSON.stringify(value) ?? String(value));
   } catch {
     shown = String(value);
   }

@@ -1,0 +1,188 @@
+import * as assert from 'node:assert/strict';
+import { PriorityQueue, QueueOrdering, type QueueEntry } from '../../src/core/priorityQueue';
+import { ValidationError } from '../../src/core/errors';
+
+function entry(id: string, priority = 0, enqueuedAt = 0): QueueEntry {
+  return { id, priority, enqueuedAt };
+}
+
+function drain<T extends QueueEntry>(q: PriorityQueue<T>): string[] {
+  const out: string[] = [];
+  for (let e = q.pop(); e; e = q.pop()) out.push(e.id);
+  return out;
+}
+
+/** A controllable clock: time moves only when the test says so. */
+class TestClock {
+  t = 1_700_000_000_000;
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+describe('priorityQueue', () => {
+  it('runs a higher priority first and equal priorities in order', () => {
+    const q = new PriorityQueue({ agingMs: Infinity });
+    q.push(entry('a', 0));
+    q.push(entry('b', 5));
+    q.push(entry('c', 0));
+    q.push(entry('d', 5));
+    q.push(entry('e', -3));
+    q.push(entry('f', 0));
+    assert.deepEqual(drain(q), ['b', 'd', 'a', 'c', 'f', 'e']);
+  });
+
+  it('keeps arrival order among many equal priorities (the heap is not stable by itself)', () => {
+    const q = new PriorityQueue({ agingMs: Infinity });
+    const ids = Array.from({ length: 1000 }, (_, i) => `t${i}`);
+    for (const id of ids) q.push(entry(id, 1));
+    assert.deepEqual(drain(q), ids);
+  });
+
+  it('peeks without removing, and reports size and membership', () => {
+    const q = new PriorityQueue();
+    assert.equal(q.peek(), undefined);
+    assert.equal(q.pop(), undefined);
+    q.push(entry('low', 1));
+    q.push(entry('high', 2));
+    assert.equal(q.peek()?.id, 'high');
+    assert.equal(q.size, 2);
+    assert.ok(q.has('low'));
+    assert.equal(q.get('low')?.priority, 1);
+    assert.ok(!q.has('nope'));
+  });
+
+  it('refuses an id that is already queued', () => {
+    const q = new PriorityQueue();
+    q.push(entry('a'));
+    assert.throws(() => q.push(entry('a')), /already queued/);
+    assert.equal(q.size, 1);
+  });
+
+  it('removes any entry by id and keeps the order of the rest', () => {
+    const q = new PriorityQueue({ agingMs: Infinity });
+    for (let i = 0; i < 50; i++) q.push(entry(`t${i}`, i % 7));
+    assert.equal(q.remove('t13')?.id, 't13');
+    assert.equal(q.remove('t13'), undefined);
+    assert.equal(q.remove('t49')?.id, 't49');
+    assert.equal(q.remove('t0')?.id, 't0');
+    assert.ok(!q.has('t13'));
+    const expected = Array.from({ length: 50 }, (_, i) => i)
+      .filter((i) => i !== 13 && i !== 49 && i !== 0)
+      .sort((a, b) => (b % 7) - (a % 7) || a - b)
+      .map((i) => `t${i}`);
+    assert.deepEqual(q.toSortedArray().map((e) => e.id), expected);
+    assert.equal(q.size, 47);
+    assert.deepEqual(drain(q), expected);
+  });
+
+  it('matches a sorted reference under random pushes, pops and removals', () => {
+    let seed = 42;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const q = new PriorityQueue({ agingMs: Infinity });
+    const ref: { id: string; priority: number; seq: number }[] = [];
+    let seq = 0;
+    const sortRef = (): void => void ref.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    for (let step = 0; step < 5000; step++) {
+      const op = rand(10);
+      if (op < 5) {
+        const e = { id: `x${seq}`, priority: rand(5), seq: seq++ };
+        q.push({ id: e.id, priority: e.priority, enqueuedAt: 0 });
+        ref.push(e);
+      } else if (op < 8) {
+        sortRef();
+        assert.equal(q.pop()?.id, ref.shift()?.id);
+      } else if (ref.length > 0) {
+        const victim = ref.splice(rand(ref.length), 1)[0];
+        assert.equal(q.remove(victim.id)?.id, victim.id);
+      }
+      assert.equal(q.size, ref.length);
+    }
+    sortRef();
+    assert.deepEqual(drain(q), ref.map((e) => e.id));
+  });
+
+  it('ages a waiting entry: one priority level per agingMs waited', () => {
+    const clock = new TestClock();
+    const q = new PriorityQueue({ agingMs: 10_000 });
+    q.push(entry('old-low', 0, clock.now()));
+    clock.advance(9_999);
+    q.push(entry('young-high', 1, clock.now()));
+    assert.equal(q.peek()?.id, 'young-high', 'not yet aged a full level');
+    q.remove('young-high');
+    clock.advance(2);
+    q.push(entry('younger-high', 1, clock.now()));
+    assert.equal(q.peek()?.id, 'old-low', 'aged past one level');
+  });
+
+  it('does not let a priority-0 task starve behind a stream of priority-1 tasks', () => {
+    const clock = new TestClock();
+    const agingMs = 1_000;
+    const q = new PriorityQueue({ agingMs });
+    const t0 = clock.now();
+    q.push(entry('starving', 0, t0));
+    // A new priority-1 task arrives every 100 ms and the worker takes one task every 100 ms.
+    const ran: { id: string; at: number }[] = [];
+    for (let i = 0; i < 40; i++) {
+      q.push(entry(`p1-${i}`, 1, clock.now()));
+      const next = q.pop();
+      if (next) ran.push({ id: next.id, at: clock.now() });
+      clock.advance(100);
+    }
+    const starving = ran.find((r) => r.id === 'starving');
+    assert.ok(starving, 'the low-priority task ran');
+    // It runs as soon as the arriving tasks are younger than it by a full level: at t0 + agingMs.
+    assert.ok(starving.at <= t0 + agingMs + 100, `ran at t0+${starving.at - t0}`);
+    assert.ok(starving.at >= t0 + agingMs, 'but not before it had aged a full level');
+  });
+
+  it('disables aging with agingMs = Infinity', () => {
+    const q = new PriorityQueue({ agingMs: Infinity });
+    q.push(entry('ancient-low', 0, 0));
+    q.push(entry('new-high', 1, 1e12));
+    assert.equal(q.pop()?.id, 'new-high');
+  });
+
+  it('keeps order stable while time passes (keys do not depend on the current time)', () => {
+    const q = new PriorityQueue({ agingMs: 1_000 });
+    q.push(entry('a', 3, 0));
+    q.push(entry('b', 1, 500));
+    q.push(entry('c', 2, 2_000));
+    // Effective priorities at any t: a = 3 + t/1000, b = 0.5 + t/1000, c = 0 + t/1000.
+    assert.deepEqual(q.toSortedArray().map((e) => e.id), ['a', 'b', 'c']);
+    assert.deepEqual(drain(q), ['a', 'b', 'c']);
+  });
+
+  it('compares entries of heaps that share one ordering', () => {
+    const ordering = new QueueOrdering(Infinity);
+    const a = new PriorityQueue({ ordering });
+    const b = new PriorityQueue({ ordering });
+    a.push(entry('a1', 1));
+    b.push(entry('b1', 1));
+    const na = a.peekNode();
+    const nb = b.peekNode();
+    assert.ok(na && nb && na.key === nb.key && na.seq < nb.seq);
+  });
+
+  it('refuses a non-positive agingMs', () => {
+    assert.throws(() => new PriorityQueue({ agingMs: 0 }), (e: unknown) => e instanceof ValidationError && e.field === 'agingMs' && /`0` \(number\)/.test(e.message));
+    assert.throws(() => new PriorityQueue({ agingMs: NaN }), /`NaN` \(number\)/);
+  });
+
+  it('handles 100,000 entries in O(n log n)', () => {
+    const q = new PriorityQueue();
+    const started = Date.now();
+    for (let i = 0; i < 100_000; i++) q.push(entry(`t${i}`, i % 10, i));
+    for (let i = 0; i < 100_000; i += 3) q.remove(`t${i}`);
+    let count = 0;
+    while (q.pop()) count++;
+    assert.equal(count, 66_666);
+    assert.ok(Date.now() - started < 2_000, 'well under two seconds');
+  });
+});
