@@ -1,5 +1,5 @@
 // The side effects the core needs, as ports the hosts (extension, CLI, tests) provide adapters for.
-import type { TaskRecord, TaskResult } from './model';
+import type { TaskRecord, TaskResult, TaskSpec } from './model';
 
 /** The subset of vscode.Memento the core needs. */
 export interface Store {
@@ -39,6 +39,8 @@ export interface ExecutionContext {
   signal: AbortSignal;
   /** Live output, for hosts that show it as it comes. */
   onOutput?: (chunk: string) => void;
+  /** The spec's `run`, for the built-in `function` executor. Lives only in memory, never in the record. */
+  run?: TaskSpec['run'];
 }
 
 /**
