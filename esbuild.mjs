@@ -19,8 +19,10 @@ const common = {
   legalComments: 'none',
 };
 
+// test/host/index.ts (the runner) and every test/host/**/*.test.ts; subfolders (e.g. untrusted/) are
+// separate host passes and keep their folder under out/test/host.
 const hostTests = existsSync('test/host')
-  ? readdirSync('test/host').filter((f) => f.endsWith('.ts')).map((f) => join('test/host', f))
+  ? readdirSync('test/host', { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).map((f) => join('test/host', f))
   : [];
 
 /** @type {import('esbuild').BuildOptions[]} */
@@ -33,7 +35,7 @@ if (existsSync('src/webview/dashboard.ts')) {
 }
 if (hostTests.length) {
   // Host suites talk to the extension through its API and the real 'vscode'; mocha comes from node_modules.
-  builds.push({ ...common, minify: false, entryPoints: hostTests, outdir: 'out/test/host', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'] });
+  builds.push({ ...common, minify: false, entryPoints: hostTests, outbase: 'test/host', outdir: 'out/test/host', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'] });
 }
 
 function copySchema() {

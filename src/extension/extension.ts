@@ -4,6 +4,8 @@ import { TaskTreeProvider } from './taskTree';
 
 export interface OrchestratorApi {
   readonly version: 1;
+  /** Only when VS Code runs extension tests (ExtensionMode.Test): what test/host reads to check the UI's data. */
+  readonly testing?: { readonly tree: vscode.TreeDataProvider<unknown> };
 }
 
 export function activate(context: vscode.ExtensionContext): OrchestratorApi {
@@ -13,7 +15,8 @@ export function activate(context: vscode.ExtensionContext): OrchestratorApi {
     vscode.window.createTreeView(ViewIds.tasks, { treeDataProvider: tree, showCollapseAll: true }),
     vscode.commands.registerCommand(CommandIds.refresh, () => tree.refresh()),
   );
-  return { version: 1 };
+  const testing = context.extensionMode === vscode.ExtensionMode.Test ? { tree: tree as vscode.TreeDataProvider<unknown> } : undefined;
+  return { version: 1, testing };
 }
 
 export function deactivate(): void {
