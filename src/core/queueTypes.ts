@@ -9,6 +9,11 @@ export interface Message<T = unknown> {
   publishedAt: number;
   /** 1 on first delivery to a subscriber, then 2, 3... */
   delivery?: number;
+  /**
+   * On copies delivered to a manual-ack subscription: identifies this one copy, for
+   * `acknowledge`/`nack` when several manual-ack subscriptions hold the same message.
+   */
+  receipt?: string;
 }
 
 export interface PublishInput<T = unknown> {
