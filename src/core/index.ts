@@ -4,3 +4,8 @@ export * from './errors';
 export * from './model';
 export * from './ports';
 export * from './orchestratorTypes';
+export * from './backoff';
+export * from './engine';
+export * from './executors/functionExecutor';
+export * from './executors/outputTail';
+export * from './executors/shellExecutor';

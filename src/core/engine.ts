@@ -1,0 +1,235 @@
+// TaskEngine: runs ONE attempt of a task through the executor of its kind, with a per-attempt timeout
+// and cancellation, and reports the outcome. What runs and when, retries and lifecycle transitions
+// belong to the orchestrator; the engine never touches a record.
+//
+// Outcome of an attempt, decided once:
+//  - the executor resolves (exitCode absent or 0)    -> resolves with its TaskResult;
+//  - the executor fails (rejects, or a non-zero exit) -> rejects with ExecutionError;
+//  - the timeout expires                              -> rejects with TimeoutError;
+//  - cancelTask / dispose                             -> rejects with CancelledError.
+// On timeout and cancel the signal is aborted first, then the attempt settles when the executor does
+// (the shell executor settles only once the process tree is gone) or after `abortSettleMs`, whichever
+// comes first, so an executor that ignores its signal cannot hold a slot forever. The built-in
+// function executor settles at once on abort, whatever `run` does.
+import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError, describeValue } from './errors';
+import { toDisposable, type Disposable } from './events';
+import type { HistoryEntry, TaskRecord, TaskResult, TaskSpec, TaskStatus } from './model';
+import { systemClock, type Clock, type ExecutionContext, type Executor } from './ports';
+import { FunctionExecutor, toExecutionError } from './executors/functionExecutor';
+import { DEFAULT_KILL_GRACE_MS, ShellExecutor } from './executors/shellExecutor';
+
+export interface TaskEngineOptions {
+  /** Extra kinds by name; an entry named `shell` or `function` replaces the built-in one. */
+  executors?: Record<string, Executor>;
+  /** Timers for timeouts and the abort bound. Default: the system clock. */
+  clock?: Clock;
+  /** SIGTERM-to-SIGKILL grace for the shell executor. Default 2000 ms. */
+  killGraceMs?: number;
+  /**
+   * After aborting an attempt, how long to wait for its executor to settle before settling anyway.
+   * Default: killGraceMs + 3000 ms, enough for the shell executor to finish its SIGKILL round.
+   */
+  abortSettleMs?: number;
+  /** The orchestrator's records, for getTaskStatus and getTaskHistory. */
+  lookup?: (id: string) => TaskRecord | undefined;
+}
+
+export interface ExecuteOptions {
+  /** 1 for the first attempt. Default: task.attempts, or 1. */
+  attempt?: number;
+  /** Per-attempt limit. Default: task.spec.timeoutMs. Absent, 0 or Infinity: no limit and no timer. */
+  timeoutMs?: number;
+  /** The spec's `run` for function tasks (it is never stored in the record). */
+  run?: TaskSpec['run'];
+  /** Live output of the attempt. */
+  onOutput?: (chunk: string) => void;
+}
+
+/** One running attempt. Plain fields and prototype methods: one object per attempt, no closures. */
+class Attempt {
+  readonly controller = new AbortController();
+  timer: unknown = undefined;
+  abortTimer: unknown = undefined;
+  abortReason: OrchestratorError | undefined = undefined;
+  settled = false;
+  private waiters: (() => void)[] | undefined = undefined;
+
+  constructor(
+    private readonly active: Map<string, Attempt>,
+    private readonly clock: Clock,
+    readonly id: string,
+    private readonly resolve: (r: TaskResult) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {}
+
+  onResult(result: TaskResult): void {
+    if (this.settled) return;
+    if (this.abortReason) return this.settle(undefined, this.abortReason);
+    // The Executor contract allows reporting failure as a resolved non-zero exit code.
+    if (result.exitCode !== undefined && result.exitCode !== 0) {
+      return this.settle(undefined, new ExecutionError(`Command failed with exit code ${result.exitCode}`, result));
+    }
+    this.settle(result, undefined);
+  }
+
+  onError(err: unknown): void {
+    if (this.settled) return;
+    if (this.abortReason) return this.settle(undefined, this.abortReason);
+    // An executor's own timeout or cancellation keeps its meaning; anything else is a failed attempt.
+    this.settle(undefined, err instanceof TimeoutError || err instanceof CancelledError ? err : toExecutionError(err));
+  }
+
+  abort(reason: OrchestratorError, settleMs: number): void {
+    if (this.settled || this.abortReason) return;
+    this.abortReason = reason;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.abortTimer = this.clock.setTimeout(() => this.settle(undefined, reason), settleMs);
+    this.controller.abort(reason);
+  }
+
+  whenSettled(): Promise<void> {
+    if (this.settled) return Promise.resolve();
+    return new Promise((resolve) => (this.waiters ??= []).push(resolve));
+  }
+
+  private settle(result: TaskResult | undefined, error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    if (this.abortTimer !== undefined) this.clock.clearTimeout(this.abortTimer);
+    if (this.active.get(this.id) === this) this.active.delete(this.id);
+    if (error === undefined) this.resolve(result as TaskResult);
+    else this.reject(error);
+    const ws = this.waiters;
+    if (ws) for (let i = 0; i < ws.length; i++) ws[i]();
+  }
+}
+
+export class TaskEngine {
+  private readonly executors = new Map<string, Executor>();
+  private readonly active = new Map<string, Attempt>();
+  private readonly clock: Clock;
+  private readonly abortSettleMs: number;
+  private readonly lookup: ((id: string) => TaskRecord | undefined) | undefined;
+  private disposed = false;
+
+  constructor(options: TaskEngineOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    if (!(killGraceMs >= 0)) throw new ValidationError(`Expected \`killGraceMs\` to be a non-negative number, got ${describeValue(killGraceMs)}`, 'killGraceMs');
+    this.abortSettleMs = options.abortSettleMs ?? killGraceMs + 3000;
+    this.lookup = options.lookup;
+    this.executors.set('shell', new ShellExecutor({ killGraceMs }));
+    this.executors.set('function', new FunctionExecutor());
+    for (const [kind, executor] of Object.entries(options.executors ?? {})) this.executors.set(kind, checkExecutor(kind, executor));
+  }
+
+  /**
+   * Runs one attempt of `task` through the executor of `task.kind`. See the file comment for the outcomes.
+   * Rejects with IllegalTransitionError if an attempt of the same task is already running here.
+   */
+  executeTask(task: TaskRecord, options?: ExecuteOptions): Promise<TaskResult> {
+    if (this.disposed) return Promise.reject(new OrchestratorError('DISPOSED', 'The task engine is disposed'));
+    const id = task.id;
+    if (this.active.has(id)) return Promise.reject(new IllegalTransitionError(id, 'running', 'running', 'an attempt is already running'));
+    const executor = this.executors.get(task.kind);
+    if (executor === undefined) {
+      return Promise.reject(new ExecutionError(`No executor for kind \`${task.kind}\`; known kinds: ${this.kinds().join(', ')}`, undefined, 'UNKNOWN_KIND'));
+    }
+    const timeoutMs = options?.timeoutMs ?? task.spec?.timeoutMs;
+    if (timeoutMs !== undefined && !(timeoutMs >= 0)) {
+      return Promise.reject(new ValidationError(`Expected \`timeoutMs\` to be a positive number, got ${describeValue(timeoutMs)}`, 'timeoutMs'));
+    }
+    return new Promise<TaskResult>((resolve, reject) => {
+      const attempt = new Attempt(this.active, this.clock, id, resolve, reject);
+      this.active.set(id, attempt);
+      const ctx: ExecutionContext = {
+        task,
+        attempt: options?.attempt ?? (task.attempts > 0 ? task.attempts : 1),
+        signal: attempt.controller.signal,
+        onOutput: options?.onOutput,
+        run: options?.run,
+      };
+      // No timer at all without a finite limit: the 100k no-op benchmark must not pay for one.
+      if (timeoutMs !== undefined && timeoutMs > 0 && timeoutMs !== Infinity) {
+        attempt.timer = this.clock.setTimeout(() => attempt.abort(new TimeoutError(timeoutMs), this.abortSettleMs), timeoutMs);
+      }
+      let pending: Promise<TaskResult>;
+      try {
+        pending = executor.execute(ctx);
+      } catch (err) {
+        // An executor that throws instead of rejecting still yields a settled attempt.
+        attempt.onError(err);
+        return;
+      }
+      pending.then(
+        (r) => attempt.onResult(r),
+        (e: unknown) => attempt.onError(e),
+      );
+    });
+  }
+
+  /** Aborts the running attempt of `taskId` and resolves once it has settled. A no-op for a task not running. */
+  cancelTask(taskId: string, reason?: string): Promise<void> {
+    const attempt = this.active.get(taskId);
+    if (attempt === undefined) return Promise.resolve();
+    attempt.abort(new CancelledError(reason ?? 'Cancelled'), this.abortSettleMs);
+    return attempt.whenSettled();
+  }
+
+  /** The task's status from the orchestrator's records; `running` for an attempt running here that no record knows. */
+  getTaskStatus(taskId: string): TaskStatus | undefined {
+    const record = this.lookup?.(taskId);
+    if (record) return record.status;
+    return this.active.has(taskId) ? 'running' : undefined;
+  }
+
+  /** The task's transitions, oldest first (a copy). Empty for an unknown task. */
+  getTaskHistory(taskId: string): HistoryEntry[] {
+    const record = this.lookup?.(taskId);
+    return record ? record.history.slice() : [];
+  }
+
+  /** Adds a kind. Throws ValidationError if the kind is taken; disposing removes it (if still the same executor). */
+  registerExecutor(kind: string, executor: Executor): Disposable {
+    if (typeof kind !== 'string' || kind === '') throw new ValidationError(`Expected \`kind\` to be a non-empty string, got ${describeValue(kind)}`, 'kind');
+    if (this.executors.has(kind)) throw new ValidationError(`An executor for kind \`${kind}\` is already registered`, 'kind');
+    this.executors.set(kind, checkExecutor(kind, executor));
+    return toDisposable(() => {
+      if (this.executors.get(kind) === executor) this.executors.delete(kind);
+    });
+  }
+
+  hasExecutor(kind: string): boolean {
+    return this.executors.has(kind);
+  }
+
+  kinds(): string[] {
+    return [...this.executors.keys()];
+  }
+
+  /** Ids of the tasks with an attempt running, in start order. */
+  running(): string[] {
+    return [...this.active.keys()];
+  }
+
+  isRunning(taskId: string): boolean {
+    return this.active.has(taskId);
+  }
+
+  /** Aborts every running attempt (CancelledError) and resolves once all have settled. Later executeTask calls reject with DISPOSED. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const attempts = [...this.active.values()];
+    for (const a of attempts) a.abort(new CancelledError('The task engine was disposed'), this.abortSettleMs);
+    await Promise.all(attempts.map((a) => a.whenSettled()));
+  }
+}
+
+function checkExecutor(kind: string, executor: Executor): Executor {
+  if (executor === null || typeof executor !== 'object' || typeof executor.execute !== 'function') {
+    throw new ValidationError(`Expected the executor for kind \`${kind}\` to have an \`execute\` function, got ${describeValue(executor)}`, `executors.${kind}`);
+  }
+  return executor;
+}
