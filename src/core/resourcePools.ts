@@ -125,6 +125,16 @@ export class ResourcePools {
     return retiring;
   }
 
+  /** True when `demand` would fit if every unit were free: false means it can never run as configured. */
+  couldEverFit(demand: ResourceDemand | undefined): boolean {
+    if (demand === undefined) return true;
+    for (const name in demand) {
+      const p = this.pools.get(name);
+      if (p === undefined || p.retiring || demand[name] > p.capacity) return false;
+    }
+    return true;
+  }
+
   /**
    * The demand refused as it could never be met by the current capacities, or undefined when it could
    * (with every unit free). For tasks already queued when capacities shrink.

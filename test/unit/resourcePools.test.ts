@@ -94,7 +94,10 @@ describe('resourcePools', () => {
   it('tells whether a queued demand could still ever run after capacities change', () => {
     const pools = new ResourcePools({ gpu: 2, network: 1 });
     assert.equal(pools.checkFits({ gpu: 2 }), undefined);
+    assert.ok(pools.couldEverFit({ gpu: 2, network: 1 }));
     pools.setCapacities({ gpu: 1 });
+    assert.ok(!pools.couldEverFit({ gpu: 2 }));
+    assert.ok(!pools.couldEverFit({ network: 1 }));
     assert.match(pools.checkFits({ gpu: 2 })?.message ?? '', /needs 2 of `gpu` but the pool now holds 1/);
     assert.match(pools.checkFits({ network: 1 })?.message ?? '', /`network` no longer exists; the configured pools are `gpu`/);
   });
