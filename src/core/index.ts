@@ -9,3 +9,7 @@ export * from './engine';
 export * from './executors/functionExecutor';
 export * from './executors/outputTail';
 export * from './executors/shellExecutor';
+export * from './queueTypes';
+export * from './messageQueue';
+export * from './metricsTypes';
+export * from './performanceMonitor';
