@@ -7,10 +7,13 @@
 //  - the executor fails (rejects, or a non-zero exit) -> rejects with ExecutionError;
 //  - the timeout expires                              -> rejects with TimeoutError;
 //  - cancelTask / dispose                             -> rejects with CancelledError.
-// On timeout and cancel the signal is aborted first, then the attempt settles when the executor does
-// (the shell executor settles only once the process tree is gone) or after `abortSettleMs`, whichever
-// comes first, so an executor that ignores its signal cannot hold a slot forever. The built-in
-// function executor settles at once on abort, whatever `run` does.
+// On timeout and cancel the signal is aborted first. An executor with `settleOnAbort` (the built-in
+// function kind) settles at once, whatever `run` does; any other settles when its execute() does (the
+// shell executor: once the process tree is gone) or after `abortSettleMs`, whichever comes first, so
+// an executor that ignores its signal cannot hold a slot forever.
+//
+// Per-attempt cost on the no-timeout path: one AbortController, whose signal is created only if
+// someone reads it (see AttemptContext), two small objects, the returned promise; no timer.
 import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError, describeValue } from './errors';
 import { toDisposable, type Disposable } from './events';
 import type { HistoryEntry, TaskRecord, TaskResult, TaskSpec, TaskStatus } from './model';
@@ -45,6 +48,23 @@ export interface ExecuteOptions {
   onOutput?: (chunk: string) => void;
 }
 
+/**
+ * What an executor receives. `signal` is a getter: on Node 20 creating an AbortSignal costs more than
+ * the rest of a no-op attempt, and a function that never looks at it should not pay for it.
+ */
+class AttemptContext implements ExecutionContext {
+  constructor(
+    readonly task: TaskRecord,
+    readonly attempt: number,
+    private readonly controller: AbortController,
+    readonly onOutput: ((chunk: string) => void) | undefined,
+    readonly run: TaskSpec['run'],
+  ) {}
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+}
+
 /** One running attempt. Plain fields and prototype methods: one object per attempt, no closures. */
 class Attempt {
   readonly controller = new AbortController();
@@ -57,6 +77,7 @@ class Attempt {
   constructor(
     private readonly active: Map<string, Attempt>,
     private readonly clock: Clock,
+    private readonly settleOnAbort: boolean,
     readonly id: string,
     private readonly resolve: (r: TaskResult) => void,
     private readonly reject: (e: unknown) => void,
@@ -84,8 +105,10 @@ class Attempt {
     this.abortReason = reason;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    this.abortTimer = this.clock.setTimeout(() => this.settle(undefined, reason), settleMs);
+    // The work sees its signal abort before anyone sees the attempt settle.
     this.controller.abort(reason);
+    if (this.settleOnAbort) this.settle(undefined, reason);
+    else if (!this.settled) this.abortTimer = this.clock.setTimeout(() => this.settle(undefined, reason), settleMs);
   }
 
   whenSettled(): Promise<void> {
@@ -142,15 +165,9 @@ export class TaskEngine {
       return Promise.reject(new ValidationError(`Expected \`timeoutMs\` to be a positive number, got ${describeValue(timeoutMs)}`, 'timeoutMs'));
     }
     return new Promise<TaskResult>((resolve, reject) => {
-      const attempt = new Attempt(this.active, this.clock, id, resolve, reject);
+      const attempt = new Attempt(this.active, this.clock, executor.settleOnAbort === true, id, resolve, reject);
       this.active.set(id, attempt);
-      const ctx: ExecutionContext = {
-        task,
-        attempt: options?.attempt ?? (task.attempts > 0 ? task.attempts : 1),
-        signal: attempt.controller.signal,
-        onOutput: options?.onOutput,
-        run: options?.run,
-      };
+      const ctx = new AttemptContext(task, options?.attempt ?? (task.attempts > 0 ? task.attempts : 1), attempt.controller, options?.onOutput, options?.run);
       // No timer at all without a finite limit: the 100k no-op benchmark must not pay for one.
       if (timeoutMs !== undefined && timeoutMs > 0 && timeoutMs !== Infinity) {
         attempt.timer = this.clock.setTimeout(() => attempt.abort(new TimeoutError(timeoutMs), this.abortSettleMs), timeoutMs);

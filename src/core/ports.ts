@@ -49,6 +49,13 @@ export interface ExecutionContext {
  */
 export interface Executor {
   execute(ctx: ExecutionContext): Promise<TaskResult>;
+  /**
+   * True when nothing outlives an abandoned attempt but garbage (work inside this process's heap), so
+   * the engine may settle the attempt the moment its signal is aborted, without waiting for execute()
+   * to notice. Default false: the engine waits (bounded) for execute() to settle, as it must for a
+   * process tree that has to be stopped first.
+   */
+  readonly settleOnAbort?: boolean;
 }
 
 /** In-memory Store, the default. Copies values on write as VS Code's Memento does. */

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { CancelledError, ExecutionError, TimeoutError } from '../../src/core/errors';
+import { ExecutionError } from '../../src/core/errors';
 import { FunctionExecutor, toJsonSafe } from '../../src/core/executors/functionExecutor';
 import type { TaskRecord, TaskRunContext } from '../../src/core/model';
 import type { ExecutionContext } from '../../src/core/ports';
@@ -47,25 +47,30 @@ describe('functionExecutor', () => {
     await assert.rejects(exec.execute(ctx(undefined)), (e: unknown) => e instanceof ExecutionError && e.errorCode === 'NOT_RESUMABLE' && /f1/.test(e.message));
   });
 
-  it('settles on abort with the abort reason even if run ignores its signal', async () => {
+  it('leaves settling on abort to the engine, and never creates the signal for a run that does not read it', async () => {
+    assert.equal(exec.settleOnAbort, true);
+    let reads = 0;
     const controller = new AbortController();
-    let release: (() => void) | undefined;
-    const p = exec.execute(ctx(() => new Promise<void>((resolve) => (release = resolve)), controller));
-    const reason = new CancelledError('stop');
-    controller.abort(reason);
-    await assert.rejects(p, (e: unknown) => e === reason);
-    release?.(); // the late resolution is ignored, not an unhandled error
+    const counting: ExecutionContext = {
+      task: record(),
+      attempt: 1,
+      get signal() {
+        reads++;
+        return controller.signal;
+      },
+      run: () => 'x',
+    };
+    assert.deepEqual(await exec.execute(counting), { value: 'x' });
+    assert.equal(reads, 0);
+    await exec.execute({ ...counting, run: ({ signal }) => signal.aborted });
+    assert.equal(reads, 1);
   });
 
-  it('does not call run when the signal is already aborted', async () => {
-    const controller = new AbortController();
-    controller.abort(new TimeoutError(5));
-    let called = false;
-    await assert.rejects(
-      exec.execute(ctx(() => (called = true), controller)),
-      (e: unknown) => e instanceof TimeoutError,
-    );
-    assert.equal(called, false);
+  it('observes a late rejection of an abandoned run (no unhandled rejection)', async () => {
+    let fail: ((e: Error) => void) | undefined;
+    const p = exec.execute(ctx(() => new Promise<void>((_, reject) => (fail = reject))));
+    fail?.(new Error('late'));
+    await assert.rejects(p, { message: 'late' });
   });
 
   describe('toJsonSafe', () => {

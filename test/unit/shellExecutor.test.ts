@@ -61,6 +61,13 @@ function marked(mark: string): number[] {
     });
 }
 
+function until(condition: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => (condition() ? resolve() : void setTimeout(check, 5));
+    check();
+  });
+}
+
 /** A script that starts a background child, a setsid'd grandchild whose parent exits at once, and itself; echoing all three pids. */
 const TREE = `sleep 30 & echo "pid $!"; (setsid sh -c 'echo "pid $$"; exec sleep 30' &); echo "pid $$"; sleep 30`;
 
@@ -153,6 +160,25 @@ function pidsFrom(output: () => string, count: number): Promise<number[]> {
     const [bg] = [...(r.output ?? '').matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
     // Not ours to keep: stop it so the test leaves nothing behind.
     process.kill(bg, 'SIGKILL');
+  });
+
+  it('on cancel after the shell has exited, still stops the background jobs it left holding the output', async () => {
+    const mark = randomBytes(6).toString('hex');
+    let out = '';
+    const controller = new AbortController();
+    const p = new ShellExecutor({ drainMs: 5000, killGraceMs: 300 }).execute({
+      task: shellTask('sleep 30 & echo "pid $!"; echo "pid $$"', { env: { TEST_MARK: mark } }),
+      attempt: 1,
+      signal: controller.signal,
+      onOutput: (c) => (out += c),
+    });
+    const [bg, shell] = await pidsFrom(() => out, 2);
+    await until(() => gone(shell));
+    const reason = new CancelledError();
+    controller.abort(reason);
+    await assert.rejects(p, (e: unknown) => e === reason);
+    assert.ok(gone(bg));
+    assert.deepEqual(marked(mark), []);
   });
 
   it('on cancel stops the whole tree, a setsid grandchild whose parent exited included', async () => {

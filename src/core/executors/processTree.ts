@@ -119,8 +119,9 @@ function hasMarker(pid: number, marker: Buffer): boolean {
  * The live processes that belong to the task whose shell is `rootPid`: its descendants, the members of
  * its process group, and (Linux) every process carrying `TASK_MARKER_ENV=<token>`, plus their
  * descendants. Never this process or its ancestors. Pid -> start time.
+ * Pass `rootExited` once the shell has been reaped.
  */
-export function collectTree(rootPid: number, token?: string): Map<number, string | undefined> {
+export function collectTree(rootPid: number, token?: string, rootExited = false): Map<number, string | undefined> {
   const all = listProcesses();
   const byPid = new Map<number, ProcessInfo>();
   const children = new Map<number, number[]>();
@@ -144,7 +145,9 @@ export function collectTree(rootPid: number, token?: string): Map<number, string
       stack.push(p.pid);
     }
   };
-  const root = byPid.get(rootPid);
+  // Once the shell has exited and been reaped its pid may belong to a stranger: start from the group
+  // and the marker only. (A group id is not reused while any member of the group lives.)
+  const root = rootExited ? undefined : byPid.get(rootPid);
   if (root) add(root);
   const marker = token && hasProc ? Buffer.from(`${TASK_MARKER_ENV}=${token}`) : undefined;
   for (const p of all) {

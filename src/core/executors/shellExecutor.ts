@@ -157,8 +157,11 @@ export class ShellExecutor implements Executor {
       return;
     }
     // Found before signalling: once a parent dies its children are re-parented and the chain is lost.
-    const known = collectTree(pid, token);
-    signalAll(known, 'SIGTERM', pid);
+    const known = collectTree(pid, token, exited());
+    // Signalling the group by id is safe only while its leader, the shell, has not been reaped: after
+    // that the id may name a stranger's group. The members it had were found by the scan anyway.
+    const group = (): number | undefined => (exited() ? undefined : pid);
+    signalAll(known, 'SIGTERM', group());
     const graceEnd = Date.now() + this.killGraceMs;
     let rescanned = false;
     while (Date.now() < graceEnd) {
@@ -167,7 +170,7 @@ export class ShellExecutor implements Executor {
       if (known.size === 0) {
         if (rescanned && exited()) return;
         // Everything first seen is gone; look once more for anything started in between.
-        for (const [p, s] of collectTree(pid, token)) known.set(p, s);
+        for (const [p, s] of collectTree(pid, token, exited())) known.set(p, s);
         signalAll(known, 'SIGTERM');
         rescanned = true;
       } else {
@@ -175,10 +178,10 @@ export class ShellExecutor implements Executor {
       }
     }
     for (let round = 0; round < 10; round++) {
-      for (const [p, s] of collectTree(pid, token)) known.set(p, s);
+      for (const [p, s] of collectTree(pid, token, exited())) known.set(p, s);
       prune(known);
       if (known.size === 0) break;
-      signalAll(known, 'SIGKILL', pid);
+      signalAll(known, 'SIGKILL', group());
       const end = Date.now() + KILL_WAIT_MS / 10;
       while (known.size > 0 && Date.now() < end) {
         await sleep(5);
