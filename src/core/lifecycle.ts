@@ -1,0 +1,333 @@
+// The task state machine: the one place that knows which transition is legal (DESIGN.md, "Task
+// statuses"):
+//
+//     created ──schedule──> scheduled ──start──> running ──complete──> completed
+//        │                     ^   │                │ │ └───fail──────> failed
+//        │                     │   │                │ └─────retry─────> scheduled  (backoff, next attempt)
+//        └──────cancel─────────┴───┴──> cancelled <─┘ cancel
+//
+// `transition` is pure (xstate's transition.ts is the model): it reads a record and an event and
+// returns a patch, or throws IllegalTransitionError having changed nothing. It returns a patch rather
+// than a new record so the hot path never copies a whole record; TaskLifecycleManager applies it.
+// Every transition appends `{ status, at, reason? }` to the record's history.
+import { nanoid } from 'nanoid';
+import { Emitter, type Event } from './events';
+import { ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, ValidationError } from './errors';
+import { ALL_STATUSES, isFinished, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
+import type { Clock } from './ports';
+
+export type LifecycleEvent =
+  | { readonly type: 'schedule'; readonly reason?: string }
+  | { readonly type: 'start'; readonly reason?: string }
+  | { readonly type: 'complete'; readonly result?: TaskResult; readonly reason?: string }
+  | { readonly type: 'fail'; readonly error: TaskError; readonly result?: TaskResult; readonly reason?: string }
+  /** A failed attempt with retries left goes back to Scheduled; `reason` says why and when it runs again. */
+  | { readonly type: 'retry'; readonly reason: string; readonly error?: TaskError; readonly result?: TaskResult }
+  | { readonly type: 'cancel'; readonly reason?: string };
+
+export type LifecycleEventType = LifecycleEvent['type'];
+
+/** Where each event leads. */
+export const EVENT_TARGET: Readonly<Record<LifecycleEventType, TaskStatus>> = {
+  schedule: 'scheduled',
+  start: 'running',
+  complete: 'completed',
+  fail: 'failed',
+  retry: 'scheduled',
+  cancel: 'cancelled',
+};
+
+/** The statuses each event may leave from. Everything not listed is illegal. */
+const LEGAL_FROM: Readonly<Record<LifecycleEventType, readonly TaskStatus[]>> = {
+  schedule: ['created'],
+  start: ['scheduled'],
+  complete: ['running'],
+  fail: ['running'],
+  retry: ['running'],
+  cancel: ['created', 'scheduled', 'running'],
+};
+
+export function canTransition(from: TaskStatus, event: LifecycleEventType): boolean {
+  return LEGAL_FROM[event].includes(from);
+}
+
+/** The events legal from a status, for messages and menus. */
+export function allowedEvents(from: TaskStatus): LifecycleEventType[] {
+  return (Object.keys(LEGAL_FROM) as LifecycleEventType[]).filter((e) => LEGAL_FROM[e].includes(from));
+}
+
+/**
+ * What a transition changes. Absent fields are left as they are; `error: null` clears the error a
+ * previous attempt left (a task that completes after a retry has no error).
+ */
+export interface TransitionPatch {
+  readonly status: TaskStatus;
+  readonly entry: HistoryEntry;
+  readonly attempts?: number;
+  /** The start of the latest attempt. */
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  readonly result?: TaskResult;
+  readonly error?: TaskError | null;
+}
+
+/** Pure: the patch `event` makes to `record` at time `at`, or IllegalTransitionError. */
+export function transition(record: Readonly<TaskRecord>, event: LifecycleEvent, at: number): TransitionPatch {
+  const from = record.status;
+  const to = EVENT_TARGET[event.type];
+  if (!LEGAL_FROM[event.type].includes(from)) {
+    const allowed = allowedEvents(from);
+    throw new IllegalTransitionError(
+      record.id,
+      from,
+      to,
+      allowed.length > 0 ? `\`${event.type}\` is allowed only from ${LEGAL_FROM[event.type].map((s) => `\`${s}\``).join(', ')}; from \`${from}\` the allowed events are ${allowed.map((e) => `\`${e}\``).join(', ')}` : `\`${from}\` is final`,
+    );
+  }
+  switch (event.type) {
+    case 'schedule':
+      return { status: to, entry: historyEntry(to, at, event.reason) };
+    case 'start':
+      return { status: to, entry: historyEntry(to, at, event.reason ?? `attempt ${record.attempts + 1}`), attempts: record.attempts + 1, startedAt: at };
+    case 'complete':
+      return { status: to, entry: historyEntry(to, at, event.reason), finishedAt: at, result: event.result, error: null };
+    case 'fail':
+      return { status: to, entry: historyEntry(to, at, event.reason ?? event.error.message), finishedAt: at, result: event.result, error: event.error };
+    case 'retry':
+      return { status: to, entry: historyEntry(to, at, event.reason), result: event.result, error: event.error };
+    case 'cancel':
+      return { status: to, entry: historyEntry(to, at, event.reason ?? 'Cancelled'), finishedAt: at };
+  }
+}
+
+function historyEntry(status: TaskStatus, at: number, reason: string | undefined): HistoryEntry {
+  return reason === undefined ? { status, at } : { status, at, reason };
+}
+
+/** Applies a patch from `transition` in place. */
+export function applyPatch(record: TaskRecord, patch: TransitionPatch): void {
+  record.status = patch.status;
+  record.history.push(patch.entry);
+  if (patch.attempts !== undefined) record.attempts = patch.attempts;
+  if (patch.startedAt !== undefined) record.startedAt = patch.startedAt;
+  if (patch.finishedAt !== undefined) record.finishedAt = patch.finishedAt;
+  if (patch.result !== undefined) record.result = patch.result;
+  if (patch.error === null) delete record.error;
+  else if (patch.error !== undefined) record.error = patch.error;
+}
+
+/** A TaskError from whatever was thrown: its message, and a code when it has one. */
+export function toTaskError(error: unknown): TaskError {
+  if (error instanceof ExecutionError) return error.errorCode !== undefined ? { message: error.message, code: error.errorCode } : { message: error.message, code: error.code };
+  if (error instanceof OrchestratorError) return { message: error.message, code: error.code };
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? { message: error.message, code } : { message: error.message };
+  }
+  if (typeof error === 'object' && error !== null && typeof (error as TaskError).message === 'string') {
+    const { message, code } = error as TaskError;
+    return typeof code === 'string' ? { message, code } : { message };
+  }
+  return { message: String(error) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface TransitionEvent {
+  /** The record after the change (the live object: read it, do not mutate it). */
+  readonly record: Readonly<TaskRecord>;
+  /** undefined when the record was just created. */
+  readonly from: TaskStatus | undefined;
+  readonly to: TaskStatus;
+  readonly reason?: string;
+}
+
+export interface CreateInit {
+  /** Default: a fresh nanoid. */
+  id?: string;
+  /** Resolved dependency ids (inside a workflow, keys resolved to ids). Default: the spec's dependsOn. */
+  dependsOn?: readonly string[];
+  workflowId?: string;
+}
+
+export interface TaskLifecycleManagerOptions {
+  clock?: Pick<Clock, 'now'>;
+  generateId?: () => string;
+  /** Checks a spec given to createTask. Default: a plain object with a string name and kind. */
+  validate?: (spec: unknown) => TaskSpec;
+  onListenerError?: (err: unknown) => void;
+}
+
+function zeroCounts(): Record<TaskStatus, number> {
+  return { created: 0, scheduled: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+}
+
+function minimalSpecCheck(spec: unknown): TaskSpec {
+  const s = spec as Partial<TaskSpec> | null;
+  if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || typeof s.kind !== 'string') {
+    throw new ValidationError('Expected the task spec to be an object with a string `name` and `kind`');
+  }
+  return s as TaskSpec;
+}
+
+/**
+ * Holds the task records (by id, in creation order) and moves them through the lifecycle. Nothing
+ * else mutates a record. Listeners of onDidTransition run after the record is updated and the counts
+ * are right, so they see a consistent state.
+ *
+ * Invariant: counts[s] is the number of held records whose status is s.
+ */
+export class TaskLifecycleManager {
+  private readonly records = new Map<string, TaskRecord>();
+  private readonly countsByStatus = zeroCounts();
+  private readonly transitions: Emitter<TransitionEvent>;
+  private readonly deletions: Emitter<Readonly<TaskRecord>>;
+  private readonly clock: Pick<Clock, 'now'>;
+  private readonly generateId: () => string;
+  private readonly validate: (spec: unknown) => TaskSpec;
+
+  readonly onDidTransition: Event<TransitionEvent>;
+  /** A finished record was deleted. */
+  readonly onDidDelete: Event<Readonly<TaskRecord>>;
+
+  constructor(options: TaskLifecycleManagerOptions = {}) {
+    this.clock = options.clock ?? { now: Date.now };
+    this.generateId = options.generateId ?? (() => nanoid());
+    this.validate = options.validate ?? minimalSpecCheck;
+    this.transitions = new Emitter<TransitionEvent>(options.onListenerError);
+    this.deletions = new Emitter<Readonly<TaskRecord>>(options.onListenerError);
+    this.onDidTransition = this.transitions.event;
+    this.onDidDelete = this.deletions.event;
+  }
+
+  // --- the seed's interface --------------------------------------------------------------------
+
+  /** Validates (see options.validate) and creates a record in `created`; resolves with its id. */
+  async createTask(spec: unknown): Promise<string> {
+    return this.create(this.validate(spec)).id;
+  }
+
+  /** Starts an attempt. A task still `created` is scheduled first (both transitions are recorded). */
+  async startTask(id: string): Promise<void> {
+    if (this.require(id).status === 'created') this.apply(id, { type: 'schedule' });
+    this.apply(id, { type: 'start' });
+  }
+
+  async completeTask(id: string, result?: TaskResult): Promise<void> {
+    this.apply(id, { type: 'complete', result });
+  }
+
+  async failTask(id: string, error: Error | TaskError): Promise<void> {
+    this.apply(id, { type: 'fail', error: toTaskError(error) });
+  }
+
+  async cancelTask(id: string, reason?: string): Promise<void> {
+    this.apply(id, { type: 'cancel', reason });
+  }
+
+  // --- the synchronous hot path ----------------------------------------------------------------
+
+  /** Creates a record in `created` from an already validated spec. `run` is not kept: it is not data. */
+  create(spec: TaskSpec, init: CreateInit = {}): Readonly<TaskRecord> {
+    const id = init.id ?? this.generateId();
+    if (this.records.has(id)) throw new ValidationError(`Expected a new task id, got \`${id}\`, which already exists`, 'id');
+    const at = this.clock.now();
+    const { run: _run, ...persisted } = spec;
+    const record: TaskRecord = {
+      id,
+      name: spec.name,
+      kind: spec.kind,
+      status: 'created',
+      priority: spec.priority ?? 0,
+      attempts: 0,
+      createdAt: at,
+      history: [{ status: 'created', at }],
+      spec: persisted as PersistedSpec,
+      dependsOn: init.dependsOn ? init.dependsOn.slice() : spec.dependsOn ? spec.dependsOn.slice() : [],
+    };
+    if (init.workflowId !== undefined) record.workflowId = init.workflowId;
+    this.records.set(id, record);
+    this.countsByStatus.created++;
+    if (this.transitions.hasListeners) this.transitions.fire({ record, from: undefined, to: 'created' });
+    return record;
+  }
+
+  /** Moves a record through the lifecycle; throws NotFoundError or IllegalTransitionError, changing nothing. */
+  apply(id: string, event: LifecycleEvent): Readonly<TaskRecord> {
+    const record = this.require(id);
+    const from = record.status;
+    const patch = transition(record, event, this.clock.now());
+    applyPatch(record, patch);
+    this.countsByStatus[from]--;
+    this.countsByStatus[patch.status]++;
+    if (this.transitions.hasListeners) this.transitions.fire({ record, from, to: patch.status, reason: patch.entry.reason });
+    return record;
+  }
+
+  get(id: string): Readonly<TaskRecord> | undefined {
+    return this.records.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.records.has(id);
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** Records in creation order (restored ones first, in the order given). */
+  values(): IterableIterator<Readonly<TaskRecord>> {
+    return this.records.values();
+  }
+
+  /** A copy of the number of records per status. O(1). */
+  counts(): Record<TaskStatus, number> {
+    return { ...this.countsByStatus };
+  }
+
+  countOf(status: TaskStatus): number {
+    return this.countsByStatus[status];
+  }
+
+  /** Deletes a finished record; false if there is none. An unfinished record is never deleted. */
+  delete(id: string): boolean {
+    const record = this.records.get(id);
+    if (record === undefined) return false;
+    if (!isFinished(record.status)) throw new IllegalTransitionError(id, record.status, 'removed', 'only a completed, failed or cancelled task can be removed');
+    this.records.delete(id);
+    this.countsByStatus[record.status]--;
+    if (this.deletions.hasListeners) this.deletions.fire(record);
+    return true;
+  }
+
+  /**
+   * Adds records as they were persisted, without transitions or events: recovery of interrupted tasks
+   * is the caller's policy, applied afterwards through `apply`. All or nothing: a record with a bad
+   * shape or an id already held throws ValidationError and nothing is added. Records are copied.
+   */
+  restore(records: readonly TaskRecord[]): void {
+    const seen = new Set<string>();
+    records.forEach((r, i) => {
+      const ok = typeof r === 'object' && r !== null && typeof r.id === 'string' && r.id.length > 0 && ALL_STATUSES.includes(r.status) && Array.isArray(r.history) && typeof r.attempts === 'number';
+      if (!ok) throw new ValidationError(`Expected \`records[${i}]\` to be a task record with an id, a known status (${ALL_STATUSES.map((s) => `\`${s}\``).join(', ')}), attempts and a history`, `records[${i}]`);
+      if (this.records.has(r.id) || seen.has(r.id)) throw new ValidationError(`Expected \`records[${i}].id\` to be unique, got \`${r.id}\` twice`, `records[${i}].id`);
+      seen.add(r.id);
+    });
+    for (const r of records) {
+      this.records.set(r.id, { ...r, history: r.history.slice(), dependsOn: Array.isArray(r.dependsOn) ? r.dependsOn.slice() : [] });
+      this.countsByStatus[r.status]++;
+    }
+  }
+
+  dispose(): void {
+    this.transitions.dispose();
+    this.deletions.dispose();
+  }
+
+  private require(id: string): TaskRecord {
+    const record = this.records.get(id);
+    if (record === undefined) throw new NotFoundError('task', id);
+    return record;
+  }
+}
