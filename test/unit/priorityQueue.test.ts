@@ -142,6 +142,16 @@ describe('priorityQueue', () => {
     assert.ok(starving.at >= t0 + agingMs, 'but not before it had aged a full level');
   });
 
+  it('runs a priority-0 task queued at t0 before priority-1 tasks arriving after t0 + agingMs', () => {
+    const clock = new TestClock();
+    const q = new PriorityQueue({ agingMs: 10_000 });
+    const t0 = clock.now();
+    q.push(entry('p1-early', 1, t0 + 5_000));
+    q.push(entry('p0', 0, t0));
+    for (let i = 1; i <= 5; i++) q.push(entry(`p1-late-${i}`, 1, t0 + 10_000 + i));
+    assert.deepEqual(drain(q), ['p1-early', 'p0', 'p1-late-1', 'p1-late-2', 'p1-late-3', 'p1-late-4', 'p1-late-5']);
+  });
+
   it('disables aging with agingMs = Infinity', () => {
     const q = new PriorityQueue({ agingMs: Infinity });
     q.push(entry('ancient-low', 0, 0));
