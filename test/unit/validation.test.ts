@@ -244,7 +244,7 @@ describe('validation', () => {
     const badOptions: BadCase[] = [
       { what: 'options that are not an object', spec: 4, field: 'options', says: ['plain object'] },
       { what: 'a misspelt option', spec: { concurency: 2 }, field: 'concurency', says: ['did you mean `concurrency`', '`resources`'] },
-      { what: 'zero concurrency', spec: { concurrency: 0 }, field: 'concurrency', says: ['integer number of tasks from 1 to 10000', '`0`'] },
+      { what: 'zero concurrency', spec: { concurrency: 0 }, field: 'concurrency', says: ['integer number of tasks from 1 to 1000000', '`0`'] },
       { what: 'fractional concurrency', spec: { concurrency: 2.5 }, field: 'concurrency', says: ['`2.5`'] },
       { what: 'a pool with a bad name', spec: { resources: { '1gpu': 1 } }, field: 'resources.1gpu', says: ['pool names of a letter then', '`"1gpu"`'] },
       { what: 'a pool with zero capacity', spec: { resources: { gpu: 0 } }, field: 'resources.gpu', says: ['integer capacity from 1 to 1000000', '`0`'] },
