@@ -7,7 +7,7 @@
 //   page.goto(server.workbenchUrl({ folder, payload: devPayload(server, { ... }) }));
 //   await server.stop();
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, symlinkSync, existsSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, symlinkSync, existsSync, readdirSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { URLSearchParams } from 'node:url';
@@ -141,6 +141,17 @@ export async function startCodeServer(o) {
       return s ? `${url}?${s}` : url;
     },
     stop,
+    /** Copies the server log and the extension host logs (activation errors land there) into `dir`. */
+    collectLogs(dir, prefix = '') {
+      mkdirSync(dir, { recursive: true });
+      if (existsSync(logFile)) copyFileSync(logFile, join(dir, `${prefix}code-server.log`));
+      const logs = join(userDataDir, 'logs');
+      if (!existsSync(logs)) return;
+      let n = 0;
+      for (const f of readdirSync(logs, { recursive: true }).map(String)) {
+        if (f.endsWith('exthost.log')) copyFileSync(join(logs, f), join(dir, `${prefix}exthost${n++ ? `-${n}` : ''}.log`));
+      }
+    },
   };
 }
 
@@ -153,6 +164,17 @@ export function devPayload(server, { extensionDevelopmentPath = REPO_ROOT, exten
   if (extensionTestsPath) p.push(['extensionTestsPath', server.remoteUri(extensionTestsPath)]);
   if (extensionEnvironment) p.push(['extensionEnvironment', JSON.stringify(extensionEnvironment)]);
   return JSON.stringify(p);
+}
+
+/** The first `[error]` lines of the extension host logs collected into `dir` (e.g. an activation failure). */
+export function extensionHostErrors(dir, prefix = '', max = 8) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const f of readdirSync(dir).filter((x) => x.startsWith(`${prefix}exthost`) && x.endsWith('.log'))) {
+    const lines = readFileSync(join(dir, f), 'utf8').split('\n');
+    lines.forEach((l, i) => { if (l.includes('[error]') && out.length < max) out.push(l, ...(lines[i + 1]?.startsWith('\t') || lines[i + 1]?.startsWith('  ') ? [lines[i + 1]] : [])); });
+  }
+  return out.slice(0, max);
 }
 
 /** Installs a .vsix into an extensions dir with code-server's CLI; returns its output. */

@@ -19,7 +19,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setInterval, clearInterval } from 'node:timers';
-import { REPO_ROOT, startCodeServer, devPayload } from './codeServer.mjs';
+import { REPO_ROOT, startCodeServer, devPayload, extensionHostErrors } from './codeServer.mjs';
 import { launchBrowser } from './browser.mjs';
 import { stopAll, withTimeout } from './processes.mjs';
 
@@ -105,7 +105,7 @@ async function runInCodeServer(pass, logFile) {
   } finally {
     await browser?.close();
     await server.stop();
-    cpSync(server.logFile, join(OUTPUT, `${pass.name}.code-server.log`));
+    server.collectLogs(OUTPUT, `${pass.name}.`);
     if (!process.env.KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
     else console.log(`[host] scratch kept: ${scratch}`);
   }
@@ -172,7 +172,10 @@ async function main() {
     } else {
       total.passed += counts.passed; total.failed += counts.failed; total.skipped += counts.skipped;
     }
-    if (code !== 0 || !counts || counts.failed) ok = false;
+    if (code !== 0 || !counts || counts.failed) {
+      ok = false;
+      for (const l of extensionHostErrors(OUTPUT, `${pass.name}.`)) console.log(`  [exthost] ${l}`);
+    }
     console.log(`[host] pass "${pass.name}" exit ${code} in ${((Date.now() - passStarted) / 1000).toFixed(1)} s`);
   }
   console.log(`[host] ${passes.length} pass(es) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
