@@ -155,6 +155,51 @@ describe('messageQueue', () => {
     assert.equal(q.getQueueStats().topics.t.acknowledged, 10);
   });
 
+  it('delivers a long burst in order and lets the event loop run in between', async () => {
+    const { q } = setup();
+    const got: number[] = [];
+    let immediateRanDuringBurst = false;
+    q.subscribe<number>('t', (m) => void got.push(m.payload));
+    for (let i = 0; i < 2000; i++) void q.publish({ topic: 't', payload: i });
+    setImmediate(() => (immediateRanDuringBurst = got.length > 0 && got.length < 2000));
+    await q.whenIdle();
+    assert.equal(got.length, 2000);
+    assert.ok(got.every((v, i) => v === i));
+    assert.equal(immediateRanDuringBurst, true);
+  });
+
+  it('with concurrency above 1, keeps delivering others while one waits for its redelivery', async () => {
+    const { q, clock } = setup();
+    const log: string[] = [];
+    q.subscribe<string>('a', (m) => {
+      log.push(`${m.payload}${m.delivery}`);
+      if (m.payload === 'x' && m.delivery === 1) throw new Error('once');
+    }, { concurrency: 2 });
+    for (const p of ['x', 'y', 'z']) await q.publish({ topic: 'a', payload: p });
+    await settle();
+    assert.deepEqual(log, ['x1', 'y1', 'z1']);
+    await clock.advance(100);
+    await q.whenIdle();
+    assert.deepEqual(log, ['x1', 'y1', 'z1', 'x2']);
+  });
+
+  it('reports a dead letter that cannot be handled instead of dead-lettering it again', async () => {
+    const { q, clock, errors } = setup({ maxDeliveries: 1 });
+    q.subscribe('a', () => {
+      throw new Error('first');
+    });
+    q.subscribe('dead-letter', () => {
+      throw new Error('second');
+    });
+    await q.publish({ topic: 'a' });
+    await clock.advance(1000);
+    await q.whenIdle();
+    assert.equal(errors.length, 1);
+    assert.match(String(errors[0]), /Dropped dead letter .* after 1 deliveries to `#2`: second/);
+    assert.equal(q.getQueueStats().topics['dead-letter'].deadLettered, 1);
+    assert.equal(q.getQueueStats().topics['dead-letter'].published, 1);
+  });
+
   it('acknowledges when the handler returns or its promise resolves', async () => {
     const { q } = setup();
     q.subscribe('sync', () => 'ignored');
