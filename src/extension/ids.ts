@@ -27,6 +27,8 @@ export const CommandIds = {
   showTasks: 'orchestrator.showTasks',
   /** Item-only: the "N more…" row of a stage shows the next page. Hidden from the palette. */
   showMore: 'orchestrator.showMore',
+  /** Opens the metrics dashboard (dashboardPanel.ts). */
+  showDashboard: 'orchestrator.showDashboard',
 } as const;
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];
 

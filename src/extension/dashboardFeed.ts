@@ -1,0 +1,212 @@
+// The host's half of the dashboard protocol, without 'vscode' (the panel in dashboardPanel.ts wires
+// it to a real webview), so its rules are tested in plain Node with a fake clock:
+// - nothing is posted before the webview says `ready`, nor after it is hidden (a hidden panel's page
+//   is torn down: VS Code keeps no context for it, and it sends `ready` again when shown);
+// - nothing is computed while hidden: no timer runs and task changes are ignored;
+// - at most one message per `minIntervalMs`, however many tasks change; a slower tick keeps the time
+//   series moving when nothing changes;
+// - after the first snapshot, only the sections that changed are posted, each patch naming the seq
+//   it applies on; the webview asks for a `resync` when one does not fit.
+import type { Disposable } from '../core/events';
+import { diffSnapshot } from '../shared/dashboardDiff';
+import { PROTOCOL_VERSION, parseWebviewMessage, type DashboardSnapshot, type HostMessage } from '../shared/protocol';
+import { FailureLog, buildSnapshot, type DashboardSource } from './dashboardData';
+
+export interface FeedTimers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+const realTimers: FeedTimers = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>),
+};
+
+export interface FeedOptions {
+  source: DashboardSource;
+  post(message: HostMessage): void;
+  revealTask(id: string): void;
+  /** Shortest gap between two posts. Default 250 ms: four updates a second at most. */
+  minIntervalMs?: number;
+  /** Refresh while nothing changes, so the time series roll. Default 1000 ms (the monitor's bucket). */
+  tickMs?: number;
+  timers?: FeedTimers;
+}
+
+/** What the feed has done, for tests and diagnostics. Message types only, newest last, bounded. */
+export interface FeedState {
+  visible: boolean;
+  ready: boolean;
+  seq: number;
+  lastApplied: number;
+  posted: string[];
+  received: string[];
+  rejected: number;
+  builds: number;
+  /** The last snapshot the webview holds (after the last post), if any. */
+  last: DashboardSnapshot | undefined;
+}
+
+const LOG_LIMIT = 50;
+
+export class DashboardFeed implements Disposable {
+  private readonly timers: FeedTimers;
+  private readonly minIntervalMs: number;
+  private readonly tickMs: number;
+  private readonly failures = new FailureLog();
+  private readonly subscription: Disposable;
+  private visible = false;
+  private ready = false;
+  private seq = 0;
+  private lastApplied = 0;
+  /** What the webview holds; undefined means the next post is a full snapshot. */
+  private last: DashboardSnapshot | undefined;
+  private lastPostAt = -Infinity;
+  private pending: unknown;
+  private ticker: unknown;
+  private disposed = false;
+  private readonly log = { posted: [] as string[], received: [] as string[], rejected: 0, builds: 0 };
+
+  constructor(private readonly options: FeedOptions) {
+    this.timers = options.timers ?? realTimers;
+    this.minIntervalMs = options.minIntervalMs ?? 250;
+    this.tickMs = options.tickMs ?? 1000;
+    this.subscription = options.source.onDidChangeTask((record) => {
+      if (!this.live) return;
+      this.failures.observe(record);
+      this.schedule();
+    });
+  }
+
+  private get live(): boolean {
+    return this.visible && this.ready && !this.disposed;
+  }
+
+  setVisible(visible: boolean): void {
+    if (this.disposed || visible === this.visible) return;
+    this.visible = visible;
+    if (!visible) {
+      // The page is gone; whatever it held is lost. Wait for its next `ready`.
+      this.ready = false;
+      this.last = undefined;
+      this.stop();
+    } else if (this.ready) {
+      // The new page said `ready` before VS Code told us the panel was visible.
+      this.start();
+    }
+  }
+
+  /** A message from the webview, still unvalidated. */
+  receive(raw: unknown): void {
+    if (this.disposed) return;
+    const message = parseWebviewMessage(raw);
+    if (!message) {
+      this.log.rejected++;
+      return;
+    }
+    push(this.log.received, message.type);
+    switch (message.type) {
+      case 'ready':
+        if (message.protocol !== PROTOCOL_VERSION) {
+          // A page from another build (a stale cached webview) gets nothing it could misread.
+          this.log.rejected++;
+          return;
+        }
+        this.ready = true;
+        this.last = undefined;
+        if (this.visible) this.start();
+        return;
+      case 'applied':
+        if (message.seq <= this.seq) this.lastApplied = message.seq;
+        return;
+      case 'resync':
+        this.last = undefined;
+        this.schedule();
+        return;
+      case 'revealTask':
+        this.options.revealTask(message.taskId);
+        return;
+    }
+  }
+
+  state(): FeedState {
+    return {
+      visible: this.visible,
+      ready: this.ready,
+      seq: this.seq,
+      lastApplied: this.lastApplied,
+      posted: [...this.log.posted],
+      received: [...this.log.received],
+      rejected: this.log.rejected,
+      builds: this.log.builds,
+      last: this.last,
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.stop();
+    this.subscription.dispose();
+  }
+
+  private schedule(): void {
+    if (!this.live || this.pending !== undefined) return;
+    const wait = Math.max(0, this.lastPostAt + this.minIntervalMs - this.timers.now());
+    this.pending = this.timers.setTimeout(() => {
+      this.pending = undefined;
+      this.flush();
+    }, wait);
+  }
+
+  private flush(): void {
+    if (!this.live) return;
+    if (this.pending !== undefined) {
+      this.timers.clearTimeout(this.pending);
+      this.pending = undefined;
+    }
+    this.log.builds++;
+    const next = buildSnapshot(this.options.source, this.failures);
+    const at = this.timers.now();
+    if (this.last === undefined) {
+      this.send({ type: 'snapshot', seq: this.seq + 1, at, data: next });
+    } else {
+      const patch = diffSnapshot(this.last, next);
+      if (!patch) return;
+      this.send({ type: 'patch', seq: this.seq + 1, base: this.seq, at, data: patch });
+    }
+    this.last = next;
+  }
+
+  private send(message: HostMessage): void {
+    this.seq = message.seq;
+    this.lastPostAt = this.timers.now();
+    push(this.log.posted, message.type);
+    this.options.post(message);
+  }
+
+  /** Begins feeding a page that is ready and visible: a full snapshot now, then patches. */
+  private start(): void {
+    this.failures.reset(this.options.source.getTasks());
+    this.flush();
+    if (this.ticker === undefined) this.ticker = this.timers.setInterval(() => this.schedule(), this.tickMs);
+  }
+
+  private stop(): void {
+    if (this.pending !== undefined) this.timers.clearTimeout(this.pending);
+    if (this.ticker !== undefined) this.timers.clearInterval(this.ticker);
+    this.pending = undefined;
+    this.ticker = undefined;
+  }
+}
+
+function push(log: string[], entry: string): void {
+  log.push(entry);
+  if (log.length > LOG_LIMIT) log.shift();
+}

@@ -1,0 +1,361 @@
+// The dashboard's wire protocol: every message between the extension host and the dashboard webview.
+// Both sides import this file; src/core never does. Whatever crosses the boundary is `unknown` until
+// one of the `parse*` functions below accepts it, and a message they reject is dropped, never acted on.
+//
+// Invariants the validators enforce (the host's snapshot builder guarantees them on the way out):
+// - every number is finite (postMessage serialises as JSON, where Infinity and NaN become null);
+// - arrays that are read in step (a series' columns, a histogram's bounds and counts) have matching lengths;
+// - sizes are bounded, so a malformed message cannot make the webview allocate or render without limit.
+
+export const PROTOCOL_VERSION = 1;
+
+/** The webview panel's type, shared with package.json's `onWebviewPanel:` activation event. */
+export const DASHBOARD_VIEW_TYPE = 'orchestrator.dashboard';
+
+export const STAGES = ['created', 'scheduled', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type Stage = (typeof STAGES)[number];
+
+const MAX_SERIES_LENGTH = 3600;
+const MAX_KEYS = 256;
+const MAX_FAILURES = 50;
+const MAX_TEXT = 2000;
+const MAX_ID = 200;
+
+// ---------------------------------------------------------------------------------------------
+// The data
+
+export interface StatusSection {
+  counts: Record<Stage, number>;
+  total: number;
+  paused: boolean;
+  concurrency: { limit: number; running: number };
+}
+
+export interface HeadlineSection {
+  averageTaskDuration: number;
+  p50TaskDuration: number;
+  p95TaskDuration: number;
+  /** Tasks finished per second over the last minute. */
+  taskThroughput: number;
+  /** Mean time from ready (Scheduled) to Running, ms. */
+  averageWaitTime: number;
+  queueDepth: number;
+  running: number;
+  /** 0..1 */
+  successRate: number;
+  messageProcessingRate: number;
+  totals: { completed: number; failed: number; cancelled: number; messages: number };
+}
+
+export interface PoolInfo {
+  capacity: number;
+  inUse: number;
+  /** Time-weighted over the last minute, 0..1. */
+  utilization: number;
+}
+
+export interface HistogramSection {
+  /** Finite upper bounds in ms, ascending; the bucket after the last bound is open. */
+  bounds: number[];
+  /** One more than `bounds`: the last count is the open bucket. */
+  counts: number[];
+}
+
+/** Columns of per-bucket values, all of the same length. */
+export interface SeriesColumns {
+  throughput: number[];
+  completed: number[];
+  failed: number[];
+  queueDepth: number[];
+  running: number[];
+  /** null where nothing finished in the bucket. */
+  meanDuration: (number | null)[];
+  messages: number[];
+  /** Per pool, 0..1. */
+  utilization: Record<string, number[]>;
+}
+
+export interface SeriesSection extends SeriesColumns {
+  /** Epoch ms of the first bucket. */
+  start: number;
+  bucketMs: number;
+}
+
+export interface TopicRow {
+  published: number;
+  delivered: number;
+  acknowledged: number;
+  pending: number;
+  inFlight: number;
+  redelivered: number;
+  deadLettered: number;
+  processingRate: number;
+}
+
+export interface QueueSection {
+  topics: Record<string, TopicRow>;
+  totals: TopicRow;
+  subscribers: number;
+}
+
+export interface FailureInfo {
+  id: string;
+  name: string;
+  reason: string;
+  code?: string;
+  /** Epoch ms the task failed. */
+  at: number;
+  attempts: number;
+}
+
+export interface DashboardSnapshot {
+  status: StatusSection;
+  headline: HeadlineSection;
+  pools: Record<string, PoolInfo>;
+  histogram: HistogramSection;
+  series: SeriesSection;
+  queue: QueueSection;
+  /** Newest first. */
+  failures: FailureInfo[];
+}
+
+export type SectionName = keyof DashboardSnapshot;
+export const SECTION_NAMES: readonly SectionName[] = ['status', 'headline', 'pools', 'histogram', 'series', 'queue', 'failures'];
+
+/**
+ * The series as a change against the previous one: the receiver drops the buckets that fell out of
+ * the window (those before `start`), keeps the next `keep` buckets as they were, and appends `tail`.
+ */
+export interface SeriesPatch {
+  start: number;
+  bucketMs: number;
+  keep: number;
+  tail: SeriesColumns;
+}
+
+/** Only the sections that changed; a section present replaces the previous one whole, except `series`. */
+export interface DashboardPatch {
+  status?: StatusSection;
+  headline?: HeadlineSection;
+  pools?: Record<string, PoolInfo>;
+  histogram?: HistogramSection;
+  series?: SeriesPatch;
+  queue?: QueueSection;
+  failures?: FailureInfo[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The messages
+
+/** Host -> webview. `seq` increases by one per message; a patch applies only on top of `base`. */
+export type HostMessage =
+  | { type: 'snapshot'; seq: number; at: number; data: DashboardSnapshot }
+  | { type: 'patch'; seq: number; base: number; at: number; data: DashboardPatch };
+
+/** Webview -> host. */
+export type WebviewMessage =
+  /** The page has loaded and listens; the host posts nothing before it. Sent again after every reload of the page. */
+  | { type: 'ready'; protocol: number }
+  /** The message with this seq has been rendered. */
+  | { type: 'applied'; seq: number }
+  /** A patch did not fit what the webview holds; the host answers with a snapshot. */
+  | { type: 'resync'; reason: string }
+  /** The user clicked a task (a failure); the host reveals it in the Tasks tree. */
+  | { type: 'revealTask'; taskId: string };
+
+/** What the webview persists with `setState`, handed back to the serializer after a window reload. */
+export interface DashboardViewState {
+  v: 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation. Each `is*` is a type guard over `unknown`; nothing here trusts a field it has not checked.
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isNum(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+function isCount(v: unknown): v is number {
+  return isNum(v) && v >= 0;
+}
+
+function isInt(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+
+function isText(v: unknown, max = MAX_TEXT): v is string {
+  return typeof v === 'string' && v.length <= max;
+}
+
+function isNumArray(v: unknown, max = MAX_SERIES_LENGTH): v is number[] {
+  return Array.isArray(v) && v.length <= max && v.every(isNum);
+}
+
+function isNullableNumArray(v: unknown): v is (number | null)[] {
+  return Array.isArray(v) && v.length <= MAX_SERIES_LENGTH && v.every((x) => x === null || isNum(x));
+}
+
+function isRecordOf<T>(v: unknown, item: (x: unknown) => x is T): v is Record<string, T> {
+  if (!isObj(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length <= MAX_KEYS && keys.every((k) => k.length <= MAX_ID && item(v[k]));
+}
+
+function hasNums(v: Obj, keys: readonly string[], guard: (x: unknown) => boolean = isCount): boolean {
+  return keys.every((k) => guard(v[k]));
+}
+
+function isStatus(v: unknown): v is StatusSection {
+  if (!isObj(v) || !isObj(v.counts) || !isObj(v.concurrency)) return false;
+  return (
+    hasNums(v.counts, STAGES, isInt) &&
+    isInt(v.total) &&
+    typeof v.paused === 'boolean' &&
+    hasNums(v.concurrency, ['limit', 'running'], isInt)
+  );
+}
+
+const HEADLINE_NUMS = [
+  'averageTaskDuration', 'p50TaskDuration', 'p95TaskDuration', 'taskThroughput', 'averageWaitTime',
+  'queueDepth', 'running', 'successRate', 'messageProcessingRate',
+] as const;
+
+function isHeadline(v: unknown): v is HeadlineSection {
+  if (!isObj(v) || !isObj(v.totals)) return false;
+  return (
+    hasNums(v, HEADLINE_NUMS) &&
+    (v.successRate as number) <= 1 &&
+    hasNums(v.totals, ['completed', 'failed', 'cancelled', 'messages'], isInt)
+  );
+}
+
+function isPool(v: unknown): v is PoolInfo {
+  return isObj(v) && hasNums(v, ['capacity', 'inUse', 'utilization']) && (v.utilization as number) <= 1;
+}
+
+function isHistogram(v: unknown): v is HistogramSection {
+  if (!isObj(v) || !isNumArray(v.bounds, 200) || !isNumArray(v.counts, 201)) return false;
+  const ascending = v.bounds.every((b, i, a) => i === 0 || b > a[i - 1]);
+  return ascending && v.counts.length === v.bounds.length + 1 && v.counts.every(isInt);
+}
+
+const COLUMN_NAMES = ['throughput', 'completed', 'failed', 'queueDepth', 'running', 'messages'] as const;
+
+function isColumns(v: unknown): v is SeriesColumns {
+  if (!isObj(v)) return false;
+  if (!COLUMN_NAMES.every((k) => isNumArray(v[k]))) return false;
+  if (!isNullableNumArray(v.meanDuration) || !isRecordOf(v.utilization, (x): x is number[] => isNumArray(x))) return false;
+  const n = (v.throughput as number[]).length;
+  const lengths = [...COLUMN_NAMES.map((k) => (v[k] as number[]).length), v.meanDuration.length, ...Object.values(v.utilization).map((a) => a.length)];
+  return lengths.every((len) => len === n);
+}
+
+/** The number of buckets in a validated set of columns. */
+export function columnsLength(c: SeriesColumns): number {
+  return c.throughput.length;
+}
+
+function isSeries(v: unknown): v is SeriesSection {
+  return isObj(v) && isNum(v.start) && isNum(v.bucketMs) && v.bucketMs > 0 && isColumns(v);
+}
+
+function isSeriesPatch(v: unknown): v is SeriesPatch {
+  return isObj(v) && isNum(v.start) && isNum(v.bucketMs) && v.bucketMs > 0 && isInt(v.keep) && v.keep <= MAX_SERIES_LENGTH && isColumns(v.tail);
+}
+
+const TOPIC_NUMS = ['published', 'delivered', 'acknowledged', 'pending', 'inFlight', 'redelivered', 'deadLettered', 'processingRate'] as const;
+
+function isTopicRow(v: unknown): v is TopicRow {
+  return isObj(v) && hasNums(v, TOPIC_NUMS);
+}
+
+function isQueue(v: unknown): v is QueueSection {
+  return isObj(v) && isRecordOf(v.topics, isTopicRow) && isTopicRow(v.totals) && isInt(v.subscribers);
+}
+
+function isFailure(v: unknown): v is FailureInfo {
+  return (
+    isObj(v) &&
+    isText(v.id, MAX_ID) && v.id.length > 0 &&
+    isText(v.name) &&
+    isText(v.reason) &&
+    (v.code === undefined || isText(v.code, MAX_ID)) &&
+    isNum(v.at) &&
+    isInt(v.attempts)
+  );
+}
+
+function isFailures(v: unknown): v is FailureInfo[] {
+  return Array.isArray(v) && v.length <= MAX_FAILURES && v.every(isFailure);
+}
+
+const SECTION_GUARDS: { [K in SectionName]: (v: unknown) => v is DashboardSnapshot[K] } = {
+  status: isStatus,
+  headline: isHeadline,
+  pools: (v): v is Record<string, PoolInfo> => isRecordOf(v, isPool),
+  histogram: isHistogram,
+  series: isSeries,
+  queue: isQueue,
+  failures: isFailures,
+};
+
+export function isSnapshot(v: unknown): v is DashboardSnapshot {
+  return isObj(v) && SECTION_GUARDS.status(v.status) && SECTION_GUARDS.headline(v.headline) &&
+    SECTION_GUARDS.pools(v.pools) && SECTION_GUARDS.histogram(v.histogram) && SECTION_GUARDS.series(v.series) &&
+    SECTION_GUARDS.queue(v.queue) && SECTION_GUARDS.failures(v.failures);
+}
+
+function isPatch(v: unknown): v is DashboardPatch {
+  if (!isObj(v)) return false;
+  for (const key of Object.keys(v)) {
+    if (key === 'series') {
+      if (!isSeriesPatch(v.series)) return false;
+    } else if (!(SECTION_NAMES as readonly string[]).includes(key) || !SECTION_GUARDS[key as SectionName](v[key])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Accepts a message for the webview, or returns undefined: the caller drops it. */
+export function parseHostMessage(v: unknown): HostMessage | undefined {
+  if (!isObj(v) || !isInt(v.seq) || !isNum(v.at)) return undefined;
+  if (v.type === 'snapshot' && isSnapshot(v.data)) {
+    return { type: 'snapshot', seq: v.seq, at: v.at, data: v.data };
+  }
+  if (v.type === 'patch' && isInt(v.base) && v.base < v.seq && isPatch(v.data)) {
+    return { type: 'patch', seq: v.seq, base: v.base, at: v.at, data: v.data };
+  }
+  return undefined;
+}
+
+/** Accepts a message for the host, or returns undefined: the caller drops it. */
+export function parseWebviewMessage(v: unknown): WebviewMessage | undefined {
+  if (!isObj(v)) return undefined;
+  switch (v.type) {
+    case 'ready':
+      return isInt(v.protocol) ? { type: 'ready', protocol: v.protocol } : undefined;
+    case 'applied':
+      return isInt(v.seq) ? { type: 'applied', seq: v.seq } : undefined;
+    case 'resync':
+      return isText(v.reason, 500) ? { type: 'resync', reason: v.reason } : undefined;
+    case 'revealTask':
+      return isText(v.taskId, MAX_ID) && v.taskId.length > 0 ? { type: 'revealTask', taskId: v.taskId } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Reads the webview's persisted state. Version 1 carries nothing to restore (the host sends a fresh
+ * snapshot after `ready`), so any input, garbage included, gives the default; a later version migrates here.
+ */
+export function parseViewState(_v: unknown): DashboardViewState {
+  return { v: 1 };
+}

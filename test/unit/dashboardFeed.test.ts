@@ -1,0 +1,246 @@
+import * as assert from 'node:assert/strict';
+import { Emitter } from '../../src/core/events';
+import type { PerformanceMetrics } from '../../src/core/metricsTypes';
+import type { TaskRecord } from '../../src/core/model';
+import { applyPatch } from '../../src/shared/dashboardDiff';
+import { PROTOCOL_VERSION, isSnapshot, parseHostMessage, type DashboardSnapshot, type HostMessage } from '../../src/shared/protocol';
+import { FailureLog, buildSnapshot, histogramSection, seriesSection, type DashboardSource } from '../../src/extension/dashboardData';
+import { DashboardFeed, type FeedTimers } from '../../src/extension/dashboardFeed';
+import { metrics, queueStats, record, status } from '../support/dashboardFixtures';
+
+/** Timers that run only when the test advances the clock. */
+class FakeTimers implements FeedTimers {
+  time = 0;
+  private nextId = 1;
+  private readonly tasks = new Map<number, { at: number; fn: () => void; every?: number }>();
+  now = () => this.time;
+  setTimeout = (fn: () => void, ms: number) => this.add(fn, ms);
+  setInterval = (fn: () => void, ms: number) => this.add(fn, ms, ms);
+  clearTimeout = (h: unknown) => void this.tasks.delete(h as number);
+  clearInterval = (h: unknown) => void this.tasks.delete(h as number);
+  get pending(): number {
+    return this.tasks.size;
+  }
+  private add(fn: () => void, ms: number, every?: number): number {
+    const id = this.nextId++;
+    this.tasks.set(id, { at: this.time + ms, fn, every });
+    return id;
+  }
+  advance(ms: number): void {
+    const end = this.time + ms;
+    for (;;) {
+      const due = [...this.tasks.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+      if (!due) break;
+      const [id, t] = due;
+      this.time = t.at;
+      if (t.every) t.at += t.every;
+      else this.tasks.delete(id);
+      t.fn();
+    }
+    this.time = end;
+  }
+}
+
+class FakeSource implements DashboardSource {
+  readonly changes = new Emitter<TaskRecord>();
+  readonly onDidChangeTask = this.changes.event;
+  tasks = new Map<string, TaskRecord>();
+  m: PerformanceMetrics = metrics();
+  reads = 0;
+  readonly monitor = { getPerformanceMetrics: () => (this.reads++, this.m) };
+  readonly queue = { getQueueStats: () => queueStats() };
+  getSystemStatus = () => status();
+  getTasks = () => [...this.tasks.values()];
+  getTask = (id: string) => this.tasks.get(id);
+  change(r: TaskRecord): void {
+    this.tasks.set(r.id, r);
+    this.changes.fire(r);
+  }
+}
+
+function setup() {
+  const timers = new FakeTimers();
+  const source = new FakeSource();
+  const posted: HostMessage[] = [];
+  const revealed: string[] = [];
+  const feed = new DashboardFeed({ source, timers, post: (m) => posted.push(m), revealTask: (id) => revealed.push(id) });
+  /** What a webview would hold after applying everything posted. */
+  const held = (): DashboardSnapshot | undefined => {
+    let s: DashboardSnapshot | undefined;
+    for (const m of posted) {
+      const parsed = parseHostMessage(JSON.parse(JSON.stringify(m)));
+      assert.ok(parsed, `posted an invalid ${m.type}`);
+      s = parsed.type === 'snapshot' ? parsed.data : applyPatch(s!, parsed.data);
+    }
+    return s;
+  };
+  return { timers, source, posted, revealed, feed, held };
+}
+
+const READY = { type: 'ready', protocol: PROTOCOL_VERSION };
+
+describe('dashboardFeed', () => {
+  it('posts nothing and computes nothing before the webview is ready', () => {
+    const { feed, posted, source, timers } = setup();
+    feed.setVisible(true);
+    source.change(record('a', 'running'));
+    timers.advance(5000);
+    assert.equal(posted.length, 0);
+    assert.equal(source.reads, 0);
+  });
+
+  it('answers ready with a full snapshot, then sends patches on top of it', () => {
+    const { feed, posted, source, timers, held } = setup();
+    feed.setVisible(true);
+    feed.receive(READY);
+    assert.deepEqual(posted.map((m) => m.type), ['snapshot']);
+    assert.ok(isSnapshot(posted[0].type === 'snapshot' && posted[0].data));
+    source.m = metrics({ p95TaskDuration: 999 });
+    timers.advance(1000);
+    assert.equal(posted.length, 2);
+    const patch = posted[1];
+    assert.equal(patch.type, 'patch');
+    assert.deepEqual(patch.type === 'patch' && [patch.base, patch.seq, Object.keys(patch.data)], [1, 2, ['headline']]);
+    assert.equal(held()?.headline.p95TaskDuration, 999);
+  });
+
+  it('posts nothing when nothing changed', () => {
+    const { feed, posted, timers } = setup();
+    feed.setVisible(true);
+    feed.receive(READY);
+    timers.advance(10_000);
+    assert.equal(posted.length, 1);
+  });
+
+  it('throttles a burst of task changes to one post per interval', () => {
+    const { feed, posted, source, timers, held } = setup();
+    feed.setVisible(true);
+    feed.receive(READY);
+    for (let i = 0; i < 100; i++) {
+      source.m = metrics({ totals: { completed: i, failed: 0, cancelled: 0, messages: i } });
+      source.change(record(`t${i}`, 'completed'));
+      timers.advance(10); // 100 changes over one second
+    }
+    timers.advance(250);
+    // The first snapshot, then at most one post per 250 ms over ~1.25 s.
+    assert.ok(posted.length <= 1 + 5, `posted ${posted.length}`);
+    assert.equal(held()?.headline.totals.completed, 99);
+  });
+
+  it('stops computing while hidden, and starts over with a snapshot after the next ready', () => {
+    const { feed, posted, source, timers } = setup();
+    feed.setVisible(true);
+    feed.receive(READY);
+    feed.setVisible(false);
+    assert.equal(timers.pending, 0, 'no timer left running');
+    const reads = source.reads;
+    source.m = metrics({ p50TaskDuration: 1 });
+    source.change(record('x', 'failed'));
+    timers.advance(10_000);
+    assert.equal(source.reads, reads);
+    assert.equal(posted.length, 1);
+    feed.setVisible(true);
+    timers.advance(10_000);
+    assert.equal(posted.length, 1, 'waits for the new page to say ready');
+    feed.receive(READY);
+    assert.deepEqual(posted.map((m) => m.type), ['snapshot', 'snapshot']);
+  });
+
+  it('starts when ready arrives before the panel is reported visible', () => {
+    const { feed, posted } = setup();
+    feed.receive(READY);
+    assert.equal(posted.length, 0);
+    feed.setVisible(true);
+    assert.deepEqual(posted.map((m) => m.type), ['snapshot']);
+  });
+
+  it('answers a resync with a snapshot', () => {
+    const { feed, posted, timers } = setup();
+    feed.setVisible(true);
+    feed.receive(READY);
+    feed.receive({ type: 'resync', reason: 'test' });
+    timers.advance(300);
+    assert.deepEqual(posted.map((m) => m.type), ['snapshot', 'snapshot']);
+  });
+
+  it('drops invalid messages without acting on them', () => {
+    const { feed, posted, revealed } = setup();
+    feed.setVisible(true);
+    for (const bad of [null, 'ready', { type: 'ready' }, { type: 'ready', protocol: PROTOCOL_VERSION + 1 }, { type: 'revealTask', taskId: 42 }, { type: 'eval', code: '1' }]) {
+      feed.receive(bad);
+    }
+    assert.equal(posted.length, 0);
+    assert.deepEqual(revealed, []);
+    assert.equal(feed.state().rejected, 6);
+    assert.equal(feed.state().ready, false);
+  });
+
+  it('passes a valid reveal request on, and records what the page rendered', () => {
+    const { feed, revealed } = setup();
+    feed.setVisible(true);
+    feed.receive(READY);
+    feed.receive({ type: 'revealTask', taskId: 't1' });
+    feed.receive({ type: 'applied', seq: 1 });
+    assert.deepEqual(revealed, ['t1']);
+    const s = feed.state();
+    assert.equal(s.lastApplied, 1);
+    assert.deepEqual(s.received, ['ready', 'revealTask', 'applied']);
+    assert.deepEqual(s.posted, ['snapshot']);
+  });
+
+  it('lists the latest failures, newest first, and drops those retried away', () => {
+    const { feed, source, timers, held } = setup();
+    source.tasks.set('old', record('old', 'failed', { finishedAt: 100 }));
+    feed.setVisible(true);
+    feed.receive(READY);
+    source.change(record('new', 'failed', { finishedAt: 5000, error: { message: 'boom' } }));
+    timers.advance(300);
+    assert.deepEqual(held()?.failures.map((f) => [f.id, f.reason]), [['new', 'boom'], ['old', 'exit code 2']]);
+    source.tasks.delete('old');
+    timers.advance(1000);
+    assert.deepEqual(held()?.failures.map((f) => f.id), ['new']);
+  });
+
+  it('stops everything on dispose', () => {
+    const { feed, posted, source, timers } = setup();
+    feed.setVisible(true);
+    feed.receive(READY);
+    feed.dispose();
+    assert.equal(timers.pending, 0);
+    assert.equal(source.changes.hasListeners, false);
+    feed.receive(READY);
+    assert.equal(posted.length, 1);
+  });
+});
+
+describe('dashboardData', () => {
+  it('turns the open histogram bucket into finite bounds plus one count', () => {
+    assert.deepEqual(histogramSection({ bounds: [10, 100, Infinity], counts: [1, 2, 3] }), { bounds: [10, 100], counts: [1, 2, 3] });
+    assert.deepEqual(histogramSection({ bounds: [10, 100], counts: [1, 2, 3] }), { bounds: [10, 100], counts: [1, 2, 3] });
+    assert.deepEqual(histogramSection({ bounds: [], counts: [] }), { bounds: [], counts: [0] });
+  });
+
+  it('lines series columns up at their newest bucket and cleans non-finite values', () => {
+    const s = seriesSection({
+      ...metrics().series,
+      start: 0,
+      throughput: [1, 2, 3],
+      completed: [2, 3],
+      meanDuration: [null, Number.NaN],
+      utilization: { gpu: [0.5, 7] },
+    });
+    assert.equal(s.start, 1000, 'the first of three buckets was cut');
+    assert.deepEqual(s.throughput, [2, 3]);
+    assert.deepEqual(s.meanDuration, [null, null]);
+    assert.deepEqual(s.utilization.gpu, [0.5, 1]);
+  });
+
+  it('builds a snapshot the protocol accepts, from odd figures too', () => {
+    const source = new FakeSource();
+    source.m = metrics({ p95TaskDuration: Number.POSITIVE_INFINITY, successRate: Number.NaN, averageWaitTime: -3 });
+    const snap = buildSnapshot(source, new FailureLog());
+    assert.ok(isSnapshot(JSON.parse(JSON.stringify(snap))));
+    assert.equal(snap.headline.p95TaskDuration, 0);
+    assert.equal(snap.pools.gpu.utilization, 0.5);
+  });
+});

@@ -1,0 +1,136 @@
+import * as assert from 'node:assert/strict';
+import {
+  DASHBOARD_VIEW_TYPE,
+  PROTOCOL_VERSION,
+  isSnapshot,
+  parseHostMessage,
+  parseViewState,
+  parseWebviewMessage,
+} from '../../src/shared/protocol';
+import { series, snapshot } from '../support/dashboardFixtures';
+
+/** A deep copy with one change, made through JSON as postMessage would carry it. */
+function tweak<T>(value: T, change: (copy: Record<string, unknown>) => void): unknown {
+  const copy = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+  change(copy);
+  return copy;
+}
+
+describe('protocol', () => {
+  describe('webview -> host messages', () => {
+    it('accepts each message the webview sends', () => {
+      assert.deepEqual(parseWebviewMessage({ type: 'ready', protocol: PROTOCOL_VERSION }), { type: 'ready', protocol: PROTOCOL_VERSION });
+      assert.deepEqual(parseWebviewMessage({ type: 'applied', seq: 3 }), { type: 'applied', seq: 3 });
+      assert.deepEqual(parseWebviewMessage({ type: 'resync', reason: 'gap' }), { type: 'resync', reason: 'gap' });
+      assert.deepEqual(parseWebviewMessage({ type: 'revealTask', taskId: 't1' }), { type: 'revealTask', taskId: 't1' });
+    });
+
+    it('rejects what is not an object or has an unknown type', () => {
+      for (const bad of [undefined, null, 42, 'ready', [], [{ type: 'ready', protocol: 1 }], {}, { type: 'launchMissiles' }, { type: 'READY', protocol: 1 }]) {
+        assert.equal(parseWebviewMessage(bad), undefined, JSON.stringify(bad));
+      }
+    });
+
+    it('rejects a known type with missing or mistyped fields', () => {
+      const bad: unknown[] = [
+        { type: 'ready' },
+        { type: 'ready', protocol: '1' },
+        { type: 'ready', protocol: 1.5 },
+        { type: 'applied', seq: -1 },
+        { type: 'applied', seq: Number.NaN },
+        { type: 'applied' },
+        { type: 'resync', reason: 7 },
+        { type: 'resync', reason: 'x'.repeat(501) },
+        { type: 'revealTask' },
+        { type: 'revealTask', taskId: '' },
+        { type: 'revealTask', taskId: 12 },
+        { type: 'revealTask', taskId: { toString: () => 't1' } },
+        { type: 'revealTask', taskId: 'x'.repeat(201) },
+      ];
+      for (const m of bad) assert.equal(parseWebviewMessage(m), undefined, JSON.stringify(m));
+    });
+
+    it('returns a fresh object carrying only the declared fields', () => {
+      const parsed = parseWebviewMessage({ type: 'revealTask', taskId: 't1', command: 'rm -rf /' });
+      assert.deepEqual(parsed, { type: 'revealTask', taskId: 't1' });
+    });
+  });
+
+  describe('host -> webview messages', () => {
+    it('accepts a snapshot and a patch that survived JSON', () => {
+      const s = JSON.parse(JSON.stringify({ type: 'snapshot', seq: 1, at: 5, data: snapshot() })) as unknown;
+      assert.equal(parseHostMessage(s)?.type, 'snapshot');
+      const p = { type: 'patch', seq: 2, base: 1, at: 6, data: { headline: snapshot().headline, series: { start: 1, bucketMs: 1000, keep: 2, tail: series(3, [4]) } } };
+      assert.equal(parseHostMessage(JSON.parse(JSON.stringify(p)))?.type, 'patch');
+      assert.equal(parseHostMessage({ type: 'patch', seq: 2, base: 1, at: 6, data: {} })?.type, 'patch');
+    });
+
+    it('rejects envelopes with a bad type, seq or base', () => {
+      const data = snapshot();
+      for (const m of [
+        { type: 'snapshot', seq: -1, at: 0, data },
+        { type: 'snapshot', seq: 1, data },
+        { type: 'snapshot', seq: 1, at: 0 },
+        { type: 'other', seq: 1, at: 0, data },
+        { type: 'patch', seq: 2, at: 0, data: {} },
+        { type: 'patch', seq: 2, base: 2, at: 0, data: {} },
+        { type: 'patch', seq: 2, base: 1, at: 0, data: [] },
+      ]) {
+        assert.equal(parseHostMessage(m), undefined, JSON.stringify(m).slice(0, 80));
+      }
+    });
+
+    it('rejects a snapshot with a missing section or a wrong number anywhere', () => {
+      const cases: [string, (c: Record<string, unknown>) => void][] = [
+        ['no failures', (c) => delete c.failures],
+        ['a count as a string', (c) => ((c.status as { counts: Record<string, unknown> }).counts.running = '1')],
+        ['a negative count', (c) => ((c.status as { counts: Record<string, unknown> }).counts.failed = -1)],
+        ['a stage missing', (c) => delete (c.status as { counts: Record<string, unknown> }).counts.cancelled],
+        ['Infinity turned into null by JSON', (c) => ((c.headline as Record<string, unknown>).p95TaskDuration = null)],
+        ['a success rate above 1', (c) => ((c.headline as Record<string, unknown>).successRate = 1.5)],
+        ['a pool utilisation above 1', (c) => ((c.pools as Record<string, Record<string, unknown>>).gpu.utilization = 2)],
+        ['histogram counts not one more than bounds', (c) => ((c.histogram as Record<string, unknown>).counts = [1, 2, 3])],
+        ['histogram bounds not ascending', (c) => ((c.histogram as Record<string, unknown>).bounds = [10, 5, 1000])],
+        ['series columns of different lengths', (c) => (c.series as Record<string, number[]>).running.push(1)],
+        ['a pool column of a different length', (c) => (c.series as { utilization: Record<string, number[]> }).utilization.gpu.pop()],
+        ['a zero bucket size', (c) => ((c.series as Record<string, unknown>).bucketMs = 0)],
+        ['a string in a column', (c) => ((c.series as Record<string, unknown[]>).throughput[0] = '1')],
+        ['a topic row missing a field', (c) => delete (c.queue as { topics: Record<string, Record<string, unknown>> }).topics['task.created'].deadLettered],
+        ['a failure without id', (c) => delete (c.failures as Record<string, unknown>[])[0].id],
+        ['a failure whose name is markup in an object', (c) => ((c.failures as Record<string, unknown>[])[0].name = { html: '<img>' })],
+        ['too many failures', (c) => (c.failures = Array.from({ length: 51 }, (_, i) => ({ id: `t${i}`, name: 'x', reason: 'y', at: 1, attempts: 1 })))],
+        ['a series longer than the limit', (c) => {
+          const long = series(0, Array.from({ length: 3601 }, () => 1));
+          c.series = long;
+        }],
+      ];
+      assert.equal(isSnapshot(snapshot()), true);
+      for (const [name, change] of cases) {
+        const bad = tweak(snapshot(), change);
+        assert.equal(isSnapshot(bad), false, name);
+        assert.equal(parseHostMessage({ type: 'snapshot', seq: 1, at: 0, data: bad }), undefined, name);
+      }
+    });
+
+    it('rejects a patch with an unknown section or a malformed series patch', () => {
+      const base = { type: 'patch', seq: 2, base: 1, at: 0 };
+      assert.equal(parseHostMessage({ ...base, data: { surprise: 1 } }), undefined);
+      assert.equal(parseHostMessage({ ...base, data: { status: { counts: {} } } }), undefined);
+      assert.equal(parseHostMessage({ ...base, data: { series: series(0, [1]) } }), undefined, 'a full series where a patch belongs');
+      assert.equal(parseHostMessage({ ...base, data: { series: { start: 0, bucketMs: 1000, keep: -1, tail: series(0, [1]) } } }), undefined);
+      assert.equal(parseHostMessage({ ...base, data: { series: { start: 0, bucketMs: 1000, keep: 1, tail: { throughput: [1] } } } }), undefined);
+    });
+  });
+
+  it('reads any persisted view state, garbage included, as version 1', () => {
+    assert.deepEqual(parseViewState(undefined), { v: 1 });
+    assert.deepEqual(parseViewState({ v: 1 }), { v: 1 });
+    assert.deepEqual(parseViewState('garbage'), { v: 1 });
+  });
+
+  it('names the panel type the package.json activation event uses', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pkg = require('../../package.json') as { activationEvents: string[] };
+    assert.ok(pkg.activationEvents.includes(`onWebviewPanel:${DASHBOARD_VIEW_TYPE}`));
+  });
+});
