@@ -245,6 +245,32 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     return Promise.resolve(this.deliver(topic, id, input.payload) as Message<T>);
   }
 
+  /**
+   * Whether a message published to `topic` now would reach anyone: an attached subscriber, or a
+   * detached durable one that collects it. O(1) while subscriptions do not change. Lets a
+   * publisher skip building a payload nobody will read (then call `count`).
+   */
+  hasSubscribers(topic: string): boolean {
+    if (typeof topic !== 'string') return false;
+    return this.matching(this.topicState(topic), topic).length > 0;
+  }
+
+  /**
+   * Counts a publish to a topic nobody subscribes to, without a message: the stats are those of a
+   * `publish` there. Returns false and counts nothing when the topic has subscribers (publish to
+   * them instead) or the queue is disposed; throws a ValidationError for a bad topic.
+   */
+  count(topic: string): boolean {
+    const problem = topicProblem(topic, false);
+    if (problem) throw new ValidationError(`Expected \`topic\` to be ${problem}, got ${describeValue(topic)}`, 'topic');
+    if (this.disposed) return false;
+    const t = this.topicState(topic);
+    if (this.matching(t, topic).length > 0) return false;
+    t.published++;
+    this.changed();
+    return true;
+  }
+
   /** Stores and fans out an already validated message. */
   private deliver(topic: string, id: string, payload: unknown): Message {
     const publishedAt = this.clock.now();

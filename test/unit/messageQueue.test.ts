@@ -443,6 +443,22 @@ describe('messageQueue', () => {
     await q.whenIdle();
   });
 
+  it('tells whether a topic has subscribers, and counts a publish to one that has none', async () => {
+    const { q } = setup();
+    assert.equal(q.hasSubscribers('task.created'), false);
+    assert.equal(q.count('task.created'), true);
+    const sub = q.subscribe('task.*', () => undefined, { name: 'd' });
+    assert.equal(q.hasSubscribers('task.created'), true);
+    assert.equal(q.hasSubscribers('other'), false);
+    assert.equal(q.count('task.created'), false, 'publish instead');
+    sub.dispose();
+    assert.equal(q.hasSubscribers('task.created'), true, 'a detached durable subscription still collects');
+    q.deleteDurable('d');
+    assert.equal(q.count('task.created'), true);
+    assert.deepEqual([q.getQueueStats().topics['task.created'].published, q.getQueueStats().topics['task.created'].pending], [2, 0]);
+    assert.throws(() => q.count('task.*'), /Expected `topic`/);
+  });
+
   it('after a restart, redelivers the unacknowledged messages of durable subscriptions in order', async () => {
     const { q } = setup();
     const first: number[] = [];
