@@ -1,24 +1,110 @@
+// Activation builds the object graph and registers everything through disposables that
+// `context.subscriptions` owns. Nothing runs on activation by itself: the only work that starts is
+// work the user asked for before a reload, resumed by the core's recovery policy.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CommandIds, ViewIds } from './ids';
-import { TaskTreeProvider } from './taskTree';
+import { createOrchestrator } from '../core/orchestrator';
+import type { OrchestratorWarning } from '../core/orchestratorTypes';
+import { createApi, type OrchestratorApiV1 } from './api';
+import { registerCommands } from './commands';
+import { FileHistoryArchive } from './historyArchive';
+import type { HostOrchestrator } from './hostOrchestrator';
+import { ConfigKeys, ContextKeys, VSCODE_TASK_KIND, ViewIds } from './ids';
+import { onDidChangeSettings, readSettings, type Settings } from './settings';
+import { TaskStatusBar } from './statusBar';
+import { DETAILS_SCHEME, TaskDetailsProvider } from './taskDetails';
+import { TaskOutput } from './taskOutput';
+import { TaskTreeProvider, type TreeNode } from './taskTree';
+import { TrustGate } from './trust';
+import { VscodeTaskExecutor } from './vscodeTaskExecutor';
 
-export interface OrchestratorApi {
-  readonly version: 1;
-  /** Only when VS Code runs extension tests (ExtensionMode.Test): what test/host reads to check the UI's data. */
-  readonly testing?: { readonly tree: vscode.TreeDataProvider<unknown> };
+export type { OrchestratorApiV1 } from './api';
+
+/** The orchestrator of the active session, so `deactivate` can wait for its last state write. */
+let active: HostOrchestrator | undefined;
+
+function warnSettings(problems: readonly string[]): void {
+  for (const p of problems) void vscode.window.showWarningMessage(`Orchestrator: ${p}`);
 }
 
-export function activate(context: vscode.ExtensionContext): OrchestratorApi {
-  const tree = new TaskTreeProvider(() => 0);
+export async function activate(context: vscode.ExtensionContext): Promise<OrchestratorApiV1> {
+  const problems: string[] = [];
+  let settings: Settings = readSettings(problems);
+  warnSettings(problems);
+
+  const trust = new TrustGate();
+  context.subscriptions.push(trust);
+
+  // Long history and task output live in files (CONVENTIONS 12); without a workspace, in the
+  // extension's global storage.
+  const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
+  const archive = new FileHistoryArchive(storageDir);
+
+  // In Restricted Mode the `vscodeTask` kind has no executor: such tasks (restored ones included)
+  // wait in Created, and run once trust is granted and the executor is registered.
+  const vscodeTasks = new VscodeTaskExecutor(() => trust.trusted);
+  const created = await createOrchestrator({
+    concurrency: settings.concurrency,
+    resources: settings.resources,
+    maxFinished: settings.maxFinished,
+    // The Memento is the core's Store port as it is: keys, get, update.
+    store: context.workspaceState,
+    archive,
+    executors: trust.trusted ? { [VSCODE_TASK_KIND]: vscodeTasks } : {},
+  });
+  const orchestrator: HostOrchestrator = created;
+  active = orchestrator;
+  const showWarning = (w: OrchestratorWarning): void => {
+    const show = w.code === 'RECOVERED' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+    void show(`Orchestrator: ${w.message}`);
+  };
+  // Warnings of the restore happened before anyone could listen; the core keeps them.
+  created.warnings.forEach(showWarning);
   context.subscriptions.push(
-    tree,
-    vscode.window.createTreeView(ViewIds.tasks, { treeDataProvider: tree, showCollapseAll: true }),
-    vscode.commands.registerCommand(CommandIds.refresh, () => tree.refresh()),
+    { dispose: () => void orchestrator.dispose() },
+    orchestrator.onDidWarn(showWarning),
   );
-  const testing = context.extensionMode === vscode.ExtensionMode.Test ? { tree: tree as vscode.TreeDataProvider<unknown> } : undefined;
-  return { version: 1, testing };
+  if (!trust.trusted) {
+    context.subscriptions.push(
+      vscode.workspace.onDidGrantWorkspaceTrust(() => context.subscriptions.push(orchestrator.registerExecutor(VSCODE_TASK_KIND, vscodeTasks))),
+    );
+  }
+
+  const output = new TaskOutput(orchestrator.onDidOutput, { dir: path.join(storageDir, 'output') });
+  const tree = new TaskTreeProvider(orchestrator);
+  const treeView = vscode.window.createTreeView<TreeNode>(ViewIds.tasks, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  tree.setVisible(treeView.visible);
+  const statusBar = new TaskStatusBar(orchestrator);
+  const details = new TaskDetailsProvider((id) => orchestrator.getTask(id), orchestrator.onDidChangeTask);
+  void vscode.commands.executeCommand('setContext', ContextKeys.paused, orchestrator.paused);
+
+  context.subscriptions.push(
+    output,
+    tree,
+    treeView,
+    treeView.onDidChangeVisibility((e) => tree.setVisible(e.visible)),
+    statusBar,
+    details,
+    vscode.workspace.registerTextDocumentContentProvider(DETAILS_SCHEME, details),
+    ...registerCommands({ orchestrator, tree, output, statusBar, trust, settings: () => settings, archive }),
+    onDidChangeSettings((next, changed, problems) => {
+      warnSettings(problems);
+      settings = next;
+      // Applied at once: the scheduler admits more (or fewer) tasks on its next dispatch.
+      if (changed.includes(ConfigKeys.concurrency)) orchestrator.setConcurrency(next.concurrency);
+      if (changed.includes(ConfigKeys.resources)) orchestrator.setResources(next.resources);
+      // Default timeout and retries are read per scheduled spec, so they need nothing here.
+      statusBar.update();
+    }),
+  );
+
+  const testing = context.extensionMode === vscode.ExtensionMode.Production ? undefined : { orchestrator, tree, treeView, statusBar, output, settings: () => settings };
+  return createApi({ orchestrator, settings: () => settings, ...(testing ? { testing } : {}) });
 }
 
-export function deactivate(): void {
-  // Everything registered is owned by context.subscriptions and disposed by VS Code.
+/** VS Code waits for this promise: the core writes its last snapshot before the host goes. */
+export async function deactivate(): Promise<void> {
+  const orchestrator = active;
+  active = undefined;
+  await orchestrator?.dispose();
 }

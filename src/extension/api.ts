@@ -1,0 +1,149 @@
+// The API `activate` returns to other extensions (`vscode.extensions.getExtension(id).exports`).
+// Versioned: `version` changes only with an incompatible change. Everything a caller passes is
+// `unknown` until checked here or by the core, which refuses with a ValidationError naming the field.
+import * as vscode from 'vscode';
+import { ValidationError, describeValue } from '../core/errors';
+import type { Event } from '../core/events';
+import type { TaskRecord, TaskResult, TaskSpec } from '../core/model';
+import type { ExecutionContext, Executor } from '../core/ports';
+import type { Message, MessageHandler, PublishInput, SubscribeOptions } from '../core/queueTypes';
+import { NAME_PATTERN } from '../core/validation';
+import type { HostOrchestrator } from './hostOrchestrator';
+import { VSCODE_TASK_KIND } from './ids';
+import type { Settings } from './settings';
+import type { TaskStatusBar } from './statusBar';
+import type { TaskOutput } from './taskOutput';
+import type { TaskTreeProvider, TreeNode } from './taskTree';
+
+export interface OrchestratorApiV1 {
+  readonly version: 1;
+  /** Schedules one task; resolves with its id. Rejects with a ValidationError, creating nothing. */
+  scheduleTask(spec: TaskSpec): Promise<string>;
+  /** Schedules tasks whose `dependsOn` may name each other's `key`; all or nothing. */
+  scheduleWorkflow(specs: TaskSpec[]): Promise<string[]>;
+  cancelTask(id: string, reason?: string): Promise<void>;
+  /** A copy of the task's record, or undefined. */
+  getTask(id: string): TaskRecord | undefined;
+  /** Every change of every task, after the change is stored. */
+  readonly onDidChangeTask: Event<TaskRecord>;
+  /** Adds a task kind; tasks with `kind` run through `executor`. Dispose to remove it. */
+  registerExecutor(kind: string, executor: Executor): vscode.Disposable;
+  /** The message queue: lifecycle topics (`task.created`, `task.completed`...) and your own. */
+  publish<T>(message: PublishInput<T>): Promise<Message<T>>;
+  subscribe<T>(topic: string, handler: MessageHandler<T>, options?: SubscribeOptions): vscode.Disposable;
+  /**
+   * NOT PART OF THE API: internals for this extension's own host tests. Present only when the
+   * extension runs in development or test mode; never rely on it.
+   */
+  readonly _testing?: TestingHooks;
+}
+
+/** Internals the host tests inspect (tree items, context values, the status bar, output). */
+export interface TestingHooks {
+  readonly orchestrator: HostOrchestrator;
+  readonly tree: TaskTreeProvider;
+  readonly treeView: vscode.TreeView<TreeNode>;
+  readonly statusBar: TaskStatusBar;
+  readonly output: TaskOutput;
+  settings(): Settings;
+}
+
+const RESERVED_KINDS = new Set(['shell', 'function', VSCODE_TASK_KIND]);
+
+function checkString(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !value) throw new ValidationError(`Expected \`${field}\` to be a non-empty string, got ${describeValue(value)}`, field);
+  return value;
+}
+
+function checkObject(value: unknown, field: string, shape: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError(`Expected \`${field}\` to be ${shape}, got ${describeValue(value)}`, field);
+  return value as Record<string, unknown>;
+}
+
+/** A result from another extension's executor, checked before the core records it. */
+function checkResult(value: unknown, kind: string): TaskResult {
+  if (value === undefined || value === null) return {};
+  const r = checkObject(value, `result of executor \`${kind}\``, 'an object like { exitCode?, value?, output? } or undefined');
+  const out: TaskResult = {};
+  if (r.exitCode !== undefined) {
+    if (typeof r.exitCode !== 'number' || !Number.isInteger(r.exitCode)) throw new ValidationError(`Expected \`exitCode\` of executor \`${kind}\` to be an integer, got ${describeValue(r.exitCode)}`, 'exitCode');
+    out.exitCode = r.exitCode;
+  }
+  if (r.output !== undefined) out.output = String(r.output);
+  if (r.value !== undefined) {
+    try {
+      // Records are persisted as JSON: a value that is not JSON would be lost or break the snapshot.
+      out.value = JSON.parse(JSON.stringify(r.value)) as unknown;
+    } catch {
+      throw new ValidationError(`Expected \`value\` of executor \`${kind}\` to be JSON, got ${describeValue(r.value)}`, 'value');
+    }
+  }
+  return out;
+}
+
+export interface ApiDeps {
+  orchestrator: HostOrchestrator;
+  settings: () => Settings;
+  testing?: TestingHooks;
+}
+
+export function createApi(deps: ApiDeps): OrchestratorApiV1 {
+  const { orchestrator } = deps;
+
+  const withDefaults = (spec: unknown, field: string): TaskSpec => {
+    const s = checkObject(spec, field, 'a task spec object like { name, kind, command }');
+    const out: Record<string, unknown> = { ...s };
+    const settings = deps.settings();
+    if (out.timeoutMs === undefined && settings.defaultTimeoutMs > 0) out.timeoutMs = settings.defaultTimeoutMs;
+    if (out.retries === undefined && settings.defaultRetries > 0) out.retries = settings.defaultRetries;
+    // The core checks every field (and refuses unknown ones); this only fills the settings' defaults.
+    return out as unknown as TaskSpec;
+  };
+
+  const api: OrchestratorApiV1 = {
+    version: 1,
+    scheduleTask: async (spec: unknown) => orchestrator.scheduleTask(withDefaults(spec, 'spec')),
+    scheduleWorkflow: async (specs: unknown) => {
+      if (!Array.isArray(specs)) throw new ValidationError(`Expected \`specs\` to be an array of task specs, got ${describeValue(specs)}`, 'specs');
+      return orchestrator.scheduleWorkflow(specs.map((s, i) => withDefaults(s, `[${i}]`)));
+    },
+    cancelTask: async (id: unknown, reason?: unknown) => {
+      if (reason !== undefined && typeof reason !== 'string') throw new ValidationError(`Expected \`reason\` to be a string, got ${describeValue(reason)}`, 'reason');
+      return orchestrator.cancelTask(checkString(id, 'id'), reason);
+    },
+    getTask: (id: unknown) => {
+      if (typeof id !== 'string') return undefined;
+      const record = orchestrator.getTask(id);
+      // A copy: a caller that mutates what it got must not change our records.
+      return record === undefined ? undefined : structuredClone(record);
+    },
+    onDidChangeTask: orchestrator.onDidChangeTask,
+    registerExecutor: (kind: unknown, executor: unknown) => {
+      const k = checkString(kind, 'kind');
+      if (!NAME_PATTERN.test(k)) throw new ValidationError(`Expected \`kind\` to be a letter then up to 63 letters, digits, \`_\`, \`.\` or \`-\`, got ${describeValue(k)}`, 'kind');
+      if (RESERVED_KINDS.has(k)) throw new ValidationError(`Expected \`kind\` to be a new kind, got the built-in ${describeValue(k)}`, 'kind');
+      const e = checkObject(executor, 'executor', 'an object with execute(ctx)');
+      if (typeof e.execute !== 'function') throw new ValidationError(`Expected \`executor.execute\` to be a function, got ${describeValue(e.execute)}`, 'executor.execute');
+      const execute = e.execute as (ctx: ExecutionContext) => unknown;
+      const wrapped: Executor = {
+        execute: async (ctx) => checkResult(await execute.call(executor, ctx), k),
+      };
+      const registration = orchestrator.registerExecutor(k, wrapped);
+      return new vscode.Disposable(() => registration.dispose());
+    },
+    publish: <T>(message: PublishInput<T>) => {
+      const m = checkObject(message, 'message', 'an object like { topic, payload }');
+      checkString(m.topic, 'topic');
+      return orchestrator.queue.publish<T>(message);
+    },
+    subscribe: <T>(topic: string, handler: MessageHandler<T>, options?: SubscribeOptions) => {
+      checkString(topic, 'topic');
+      if (typeof handler !== 'function') throw new ValidationError(`Expected \`handler\` to be a function, got ${describeValue(handler)}`, 'handler');
+      if (options !== undefined) checkObject(options, 'options', 'an object of subscribe options');
+      const subscription = orchestrator.queue.subscribe<T>(topic, handler, options);
+      return new vscode.Disposable(() => subscription.dispose());
+    },
+  };
+  if (deps.testing) return { ...api, _testing: deps.testing };
+  return api;
+}

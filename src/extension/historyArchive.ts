@@ -1,0 +1,55 @@
+// Finished records that leave the workspace-state snapshot's budget are appended here, one JSON
+// record per line, in `<storageUri>/history.jsonl`: workspace state stays small (CONVENTIONS 12) and
+// no finished task is silently dropped. When the file passes `maxBytes` it is rotated once to
+// `history.1.jsonl`, so the archive is bounded at about twice that.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { TaskRecord } from '../core/model';
+import type { HistoryArchive } from '../core/ports';
+
+export class FileHistoryArchive implements HistoryArchive {
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly dir: string, private readonly maxBytes = 20 * 1024 * 1024) {}
+
+  get file(): string {
+    return path.join(this.dir, 'history.jsonl');
+  }
+
+  append(records: readonly TaskRecord[]): Promise<void> {
+    if (!records.length) return this.chain;
+    const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    // Appends are serialised: rotation must not interleave with a write.
+    const next = this.chain.then(async () => {
+      await fs.mkdir(this.dir, { recursive: true });
+      const size = await fs.stat(this.file).then((s) => s.size, () => 0);
+      if (size > 0 && size + text.length > this.maxBytes) await fs.rename(this.file, path.join(this.dir, 'history.1.jsonl'));
+      await fs.appendFile(this.file, text);
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Archived records, oldest first; lines that do not parse are skipped. */
+  async read(): Promise<unknown[]> {
+    await this.chain;
+    const out: unknown[] = [];
+    for (const name of ['history.1.jsonl', 'history.jsonl']) {
+      const text = await fs.readFile(path.join(this.dir, name), 'utf8').catch(() => '');
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        try {
+          out.push(JSON.parse(line));
+        } catch {
+          // A line cut by a crash mid-write; the rest of the file is still good.
+        }
+      }
+    }
+    return out;
+  }
+
+  async clear(): Promise<void> {
+    await this.chain;
+    await Promise.all(['history.jsonl', 'history.1.jsonl'].map((n) => fs.rm(path.join(this.dir, n), { force: true })));
+  }
+}

@@ -1,0 +1,60 @@
+// The extension's settings, read as `unknown` (settings.json is hand-edited) and checked; a value
+// that does not validate falls back to its default and the user is told once per change.
+import * as vscode from 'vscode';
+import { ValidationError } from '../core/errors';
+import { defaultConcurrency, validateResourceCapacities } from '../core/validation';
+import { ConfigKeys, type ConfigKey } from './ids';
+
+export interface Settings {
+  /** Resolved: 0 in the setting means the number of CPUs. */
+  concurrency: number;
+  resources: Record<string, number>;
+  maxFinished: number;
+  /** 0: no default timeout. */
+  defaultTimeoutMs: number;
+  defaultRetries: number;
+}
+
+export const DEFAULTS = { concurrency: 0, maxFinished: 1000, defaultTimeoutMs: 0, defaultRetries: 0 } as const;
+
+function integer(config: vscode.WorkspaceConfiguration, key: ConfigKey, fallback: number, min: number, max: number, problems: string[]): number {
+  const value: unknown = config.get(key.slice('orchestrator.'.length));
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problems.push(`Expected \`${key}\` to be an integer from ${min} to ${max}, got ${JSON.stringify(value)}; using ${fallback}`);
+    return fallback;
+  }
+  return value;
+}
+
+/** Reads every setting; `problems` lists the values that were refused (and replaced by defaults). */
+export function readSettings(problems: string[] = []): Settings {
+  const config = vscode.workspace.getConfiguration('orchestrator');
+  const concurrency = integer(config, ConfigKeys.concurrency, DEFAULTS.concurrency, 0, 10_000, problems);
+  let resources: Record<string, number> = {};
+  const rawResources: unknown = config.get('resources');
+  if (rawResources !== undefined && rawResources !== null) {
+    try {
+      resources = validateResourceCapacities(rawResources, ConfigKeys.resources);
+    } catch (err) {
+      problems.push(`${err instanceof ValidationError ? err.message : String(err)}; using no pools`);
+    }
+  }
+  return {
+    concurrency: concurrency === 0 ? defaultConcurrency() : concurrency,
+    resources,
+    maxFinished: integer(config, ConfigKeys.maxFinished, DEFAULTS.maxFinished, 10, 1_000_000, problems),
+    defaultTimeoutMs: integer(config, ConfigKeys.defaultTimeoutMs, DEFAULTS.defaultTimeoutMs, 0, 2 ** 31 - 1, problems),
+    defaultRetries: integer(config, ConfigKeys.defaultRetries, DEFAULTS.defaultRetries, 0, 100, problems),
+  };
+}
+
+/** Calls `onChange` with the new settings and the keys that changed, for changes to ours only. */
+export function onDidChangeSettings(onChange: (settings: Settings, changed: ConfigKey[], problems: string[]) => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    const changed = Object.values(ConfigKeys).filter((k) => e.affectsConfiguration(k));
+    if (!changed.length) return;
+    const problems: string[] = [];
+    onChange(readSettings(problems), changed, problems);
+  });
+}

@@ -1,0 +1,44 @@
+// Show Details: a read-only JSON document of a task's record, under the `orchestrator-task` scheme
+// (a virtual document: no file, nothing to save). It updates while open as the task changes.
+import * as vscode from 'vscode';
+import type { Disposable, Event } from '../core/events';
+import type { TaskRecord } from '../core/model';
+
+export const DETAILS_SCHEME = 'orchestrator-task';
+
+export function detailsUri(record: Pick<TaskRecord, 'id' | 'name'>): vscode.Uri {
+  // The name makes the tab readable; the id in the query is what the provider reads.
+  const safe = record.name.replace(/[^\w .-]+/g, '_').slice(0, 60) || 'task';
+  return vscode.Uri.from({ scheme: DETAILS_SCHEME, path: `/${safe}.json`, query: `id=${encodeURIComponent(record.id)}` });
+}
+
+export class TaskDetailsProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private readonly subscription: Disposable;
+
+  constructor(private readonly getTask: (id: string) => TaskRecord | undefined, onDidChangeTask: Event<TaskRecord>) {
+    this.subscription = onDidChangeTask((record) => {
+      // Only documents that are open get an event; a closed one is read afresh when opened.
+      for (const doc of vscode.workspace.textDocuments) {
+        if (doc.uri.scheme === DETAILS_SCHEME && idOf(doc.uri) === record.id) this.changed.fire(doc.uri);
+      }
+    });
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const id = idOf(uri);
+    const record = id === undefined ? undefined : this.getTask(id);
+    return record ? JSON.stringify(record, null, 2) + '\n' : `// No task with id ${JSON.stringify(id)}: it was removed.\n`;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}
+
+function idOf(uri: vscode.Uri): string | undefined {
+  const id = new URLSearchParams(uri.query).get('id');
+  return id ?? undefined;
+}

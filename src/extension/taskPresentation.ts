@@ -1,0 +1,113 @@
+// How a task looks in the editor's UI: stage labels, icons per status, durations, tooltips.
+// Pure functions of a record and the current time, shared by the tree, quick picks and details.
+import * as vscode from 'vscode';
+import type { TaskRecord, TaskStatus } from '../core/model';
+
+export const STAGE_LABELS: Record<TaskStatus, string> = {
+  created: 'Created',
+  scheduled: 'Scheduled',
+  running: 'Running',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+const ICONS: Record<TaskStatus, [id: string, color?: string]> = {
+  created: ['circle-large-outline'],
+  scheduled: ['clock'],
+  // `~spin` animates the icon; only running tasks spin.
+  running: ['loading~spin', 'charts.blue'],
+  completed: ['pass', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'],
+  cancelled: ['circle-slash', 'disabledForeground'],
+};
+
+export function statusIcon(status: TaskStatus): vscode.ThemeIcon {
+  const [id, color] = ICONS[status];
+  return color ? new vscode.ThemeIcon(id, new vscode.ThemeColor(color)) : new vscode.ThemeIcon(id);
+}
+
+/** The codicon id of a status, for `$(id)` in labels and Markdown. */
+export function statusCodicon(status: TaskStatus): string {
+  return ICONS[status][0];
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.floor(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Running: elapsed so far; finished: total run time; waiting: time waited so far. */
+export function taskDuration(record: TaskRecord, now: number): number {
+  if (record.finishedAt !== undefined) return record.finishedAt - (record.startedAt ?? record.createdAt);
+  if (record.status === 'running' && record.startedAt !== undefined) return now - record.startedAt;
+  return now - record.createdAt;
+}
+
+/** The time of the record's last transition: "newest first" in a stage sorts by it. */
+export function lastChangeAt(record: TaskRecord): number {
+  return record.history.length ? record.history[record.history.length - 1].at : record.createdAt;
+}
+
+export function taskDescription(record: TaskRecord, now: number): string {
+  const parts: string[] = [];
+  const waiting = record.status === 'created' || record.status === 'scheduled';
+  const d = formatDuration(taskDuration(record, now));
+  if (d) parts.push(waiting ? `waiting ${d}` : d);
+  const retries = record.spec.retries ?? 0;
+  if (record.attempts > 1 || retries > 0) parts.push(`attempt ${Math.max(record.attempts, 1)}/${retries + 1}`);
+  if (record.status === 'failed' && record.result?.exitCode !== undefined) parts.push(`exit ${record.result.exitCode}`);
+  return parts.join(' · ');
+}
+
+function time(at: number): string {
+  return new Date(at).toLocaleTimeString();
+}
+
+/** What the spec runs, in one line: the command, the VS Code task, or the kind. */
+export function taskTarget(record: TaskRecord): string {
+  if (record.spec.command !== undefined) return record.spec.command;
+  const payload = record.spec.payload;
+  if (typeof payload === 'object' && payload !== null && 'label' in payload && typeof payload.label === 'string') return payload.label;
+  return record.kind;
+}
+
+export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string | undefined, now: number): vscode.MarkdownString {
+  const md = new vscode.MarkdownString('', true);
+  md.appendMarkdown(`$(${statusCodicon(record.status)}) **`).appendText(record.name).appendMarkdown(`** — ${STAGE_LABELS[record.status]}\n\n`);
+  if (record.spec.command !== undefined) {
+    md.appendCodeblock(record.spec.command, 'shellscript');
+  }
+  const rows: [string, string][] = [['Id', record.id], ['Kind', record.kind]];
+  if (record.spec.command === undefined && record.kind !== 'function') rows.push(['Runs', taskTarget(record)]);
+  if (record.spec.cwd) rows.push(['Working directory', record.spec.cwd]);
+  rows.push(['Priority', String(record.priority)]);
+  const resources = Object.entries(record.spec.resources ?? {});
+  if (resources.length) rows.push(['Resources', resources.map(([k, v]) => `${k} × ${v}`).join(', ')]);
+  if (record.dependsOn.length) rows.push(['Depends on', record.dependsOn.map((id) => nameOf(id) ?? id).join(', ')]);
+  const retries = record.spec.retries ?? 0;
+  rows.push(['Attempts', `${record.attempts} of ${retries + 1}`]);
+  if (record.spec.timeoutMs) rows.push(['Timeout', formatDuration(record.spec.timeoutMs)]);
+  const d = formatDuration(taskDuration(record, now));
+  if (d) rows.push([record.finishedAt !== undefined ? 'Duration' : record.status === 'running' ? 'Elapsed' : 'Waiting', d]);
+  if (record.result?.exitCode !== undefined) rows.push(['Exit code', String(record.result.exitCode)]);
+  if (record.result?.signal) rows.push(['Signal', record.result.signal]);
+  if (record.error) rows.push(['Error', record.error.code ? `${record.error.message} (${record.error.code})` : record.error.message]);
+  if (record.workflowId) rows.push(['Workflow run', record.workflowId]);
+  for (const [k, v] of rows) {
+    md.appendMarkdown(`**${k}:** `).appendText(v).appendMarkdown('  \n');
+  }
+  if (record.history.length) {
+    md.appendMarkdown('\n**History**\n\n');
+    for (const h of record.history.slice(-12)) {
+      md.appendMarkdown(`- ${time(h.at)} $(${statusCodicon(h.status)}) ${STAGE_LABELS[h.status]}`);
+      if (h.reason) md.appendMarkdown(' — ').appendText(h.reason);
+      md.appendMarkdown('\n');
+    }
+  }
+  return md;
+}
