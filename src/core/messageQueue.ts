@@ -332,10 +332,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     this.subGen++;
     this.active += sub.entries.size;
     // Parked messages (a returning durable subscriber) go first, in their original order.
-    for (const e of sub.entries) {
-      if (sub.manualAck) this.indexManual(e);
-      sub.fifo.push(e);
-    }
+    for (const e of sub.entries) sub.fifo.push(e);
     this.startWorkers(sub);
     if (name !== undefined) this.changed();
     const s = sub;
@@ -442,7 +439,6 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     t.pending++;
     if (sub.handler) {
       this.active++;
-      if (sub.manualAck) this.indexManual(e);
       sub.fifo.push(e);
       if (sub.workers < sub.concurrency) this.startWorkers(sub);
     }
@@ -542,6 +538,9 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     t.delivered++;
     if (e.deliveries > 1) t.redelivered++;
     this.changed();
+    // Indexed from its first delivery (not before: an ack by id must not settle a copy not yet
+    // delivered) until it is settled or its subscriber leaves, so a late ack still finds it.
+    if (sub.manualAck && (e.receipt === undefined || this.manualByReceipt.get(e.receipt) !== e)) this.indexManual(e);
     const copy: Message = { id: e.id, topic: e.topicName, payload: e.payload, publishedAt: e.publishedAt, delivery: e.deliveries };
     if (e.receipt !== undefined) copy.receipt = e.receipt;
     let returned: unknown;

@@ -236,6 +236,20 @@ describe('messageQueue', () => {
     assert.equal(q.getQueueStats().topics.a.acknowledged, 1);
   });
 
+  it('does not let an ack by id settle a copy that has not been delivered yet', async () => {
+    const { q } = setup();
+    const got: Message[] = [];
+    q.subscribe('a', (m) => {
+      got.push(m);
+      void q.acknowledge(m.id);
+    }, { manualAck: true });
+    await q.publish({ topic: 'a', id: 'same', payload: 1 });
+    await q.publish({ topic: 'a', id: 'same', payload: 2 }); // a duplicate, as at-least-once allows
+    await q.whenIdle();
+    assert.deepEqual(got.map((m) => m.payload), [1, 2]);
+    assert.equal(q.getQueueStats().topics.a.acknowledged, 2);
+  });
+
   it('lets one of two manual-ack subscriptions acknowledge its copy alone by receipt', async () => {
     const { q } = setup();
     const got: Message[] = [];
