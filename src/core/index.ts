@@ -19,3 +19,5 @@ export * from './readyQueue';
 export * from './dependencyGraph';
 export * from './validation';
 export * from './lifecycle';
+export * from './orchestrator';
+export * from './stateCoordinator';

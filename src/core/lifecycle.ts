@@ -5,6 +5,7 @@
 //        │                     ^   │                │ │ └───fail──────> failed
 //        │                     │   │                │ └─────retry─────> scheduled  (backoff, next attempt)
 //        └──────cancel─────────┴───┴──> cancelled <─┘ cancel
+//        created | scheduled ──abandon──> failed   (can never run: e.g. a function task after a restart)
 //
 // `transition` is pure (xstate's transition.ts is the model): it reads a record and an event and
 // returns a patch, or throws IllegalTransitionError having changed nothing. It returns a patch rather
@@ -23,7 +24,12 @@ export type LifecycleEvent =
   | { readonly type: 'fail'; readonly error: TaskError; readonly result?: TaskResult; readonly reason?: string }
   /** A failed attempt with retries left goes back to Scheduled; `reason` says why and when it runs again. */
   | { readonly type: 'retry'; readonly reason: string; readonly error?: TaskError; readonly result?: TaskResult }
-  | { readonly type: 'cancel'; readonly reason?: string };
+  | { readonly type: 'cancel'; readonly reason?: string }
+  /**
+   * A task that waited and can never run (after a restart a `function` task's code is gone) fails
+   * without an attempt. Distinct from `fail`, which ends an attempt that ran.
+   */
+  | { readonly type: 'abandon'; readonly error: TaskError; readonly reason?: string };
 
 export type LifecycleEventType = LifecycleEvent['type'];
 
@@ -35,6 +41,7 @@ export const EVENT_TARGET: Readonly<Record<LifecycleEventType, TaskStatus>> = {
   fail: 'failed',
   retry: 'scheduled',
   cancel: 'cancelled',
+  abandon: 'failed',
 };
 
 /** The statuses each event may leave from. Everything not listed is illegal. */
@@ -45,6 +52,7 @@ const LEGAL_FROM: Readonly<Record<LifecycleEventType, readonly TaskStatus[]>> = 
   fail: ['running'],
   retry: ['running'],
   cancel: ['created', 'scheduled', 'running'],
+  abandon: ['created', 'scheduled'],
 };
 
 export function canTransition(from: TaskStatus, event: LifecycleEventType): boolean {
@@ -97,6 +105,8 @@ export function transition(record: Readonly<TaskRecord>, event: LifecycleEvent, 
       return { status: to, entry: historyEntry(to, at, event.reason), result: event.result, error: event.error };
     case 'cancel':
       return { status: to, entry: historyEntry(to, at, event.reason ?? 'Cancelled'), finishedAt: at };
+    case 'abandon':
+      return { status: to, entry: historyEntry(to, at, event.reason ?? event.error.message), finishedAt: at, error: event.error };
   }
 }
 

@@ -35,7 +35,7 @@ export interface TaskChange {
 }
 
 export interface OrchestratorWarning {
-  code: 'CORRUPT_STATE' | 'STORE_WRITE_FAILED' | 'ARCHIVE_FAILED' | 'RECOVERED';
+  code: 'CORRUPT_STATE' | 'STORE_WRITE_FAILED' | 'ARCHIVE_FAILED' | 'RECOVERED' | 'LISTENER_FAILED';
   message: string;
 }
 

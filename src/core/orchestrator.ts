@@ -1,0 +1,813 @@
+// The Orchestrator (the seed's name): validate -> create -> gate on dependencies -> schedule ->
+// allocate -> run -> finish, with retries, cancellation cascades, pause, persistence and metrics.
+//
+// Data flows one way. A spec is validated (a refused spec changes nothing), becomes a record in
+// Created through the lifecycle, and waits there for its dependencies (or while paused). Ready, it
+// goes Scheduled into the ReadyQueue; `dispatch` starts the best task whose resources are free while
+// a concurrency slot is free; the engine runs the attempt; the outcome is a lifecycle transition.
+// Every transition is published on the queue (`task.<event>`), handed to the StateCoordinator (which
+// coalesces writes) and fired on onDidChangeTask. Nothing else mutates a record.
+//
+// Re-entrance: listeners of onDidChangeTask run after the state change is complete and may call back
+// (schedule, cancel). `dispatch` is guarded: a call made while it runs only asks its loop to go on.
+//
+// Hot path (100,000 tasks): validation copies the spec once, the lifecycle patches records in place,
+// publishing to a topic nobody follows is a counter, the monitor's record calls are O(1), and nothing
+// per task scans the other tasks.
+import { CancelledError, describeValue, ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, TimeoutError, ValidationError } from './errors';
+import { Emitter, toDisposable, type Disposable, type Event } from './events';
+import { retryDelay } from './backoff';
+import { DependencyGraph } from './dependencyGraph';
+import { TaskEngine } from './engine';
+import { TaskLifecycleManager, toTaskError, type LifecycleEvent, type TransitionEvent } from './lifecycle';
+import { MessageQueue } from './messageQueue';
+import { isFinished, type SystemStatus, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
+import type { Orchestrator, OrchestratorOptions, OrchestratorWarning } from './orchestratorTypes';
+import { PerformanceMonitor } from './performanceMonitor';
+import { MemoryStore, systemClock, type Clock, type Executor, type Store } from './ports';
+import { ReadyQueue, type ReadyEntry } from './readyQueue';
+import { ResourcePools, type ResourceDemand } from './resourcePools';
+import { loadSnapshot, StateCoordinator, type Snapshot } from './stateCoordinator';
+import { BUILTIN_KINDS, validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext, type ValidSpec } from './validation';
+
+/** Default number of finished records kept in memory; older ones go to the archive. */
+export const DEFAULT_MAX_FINISHED = 10_000;
+const DEFAULT_RETRY_DELAY_MS = 1000;
+
+/** Topic of each lifecycle event. */
+const TOPIC_OF: Readonly<Record<string, string>> = {
+  created: 'task.created',
+  scheduled: 'task.scheduled',
+  running: 'task.started',
+  completed: 'task.completed',
+  failed: 'task.failed',
+  cancelled: 'task.cancelled',
+};
+
+/** The payload published on the `task.*` topics. Small and self-contained. */
+export interface TaskEventPayload {
+  taskId: string;
+  name: string;
+  kind: string;
+  status: TaskStatus;
+  from?: TaskStatus;
+  attempts: number;
+  at: number;
+  reason?: string;
+  error?: { message: string; code?: string };
+  exitCode?: number;
+}
+
+/** What the orchestrator keeps per unfinished task beyond the record: never persisted. */
+interface Runtime {
+  /** When the task last became ready (Scheduled and dispatchable), for wait-time metrics. */
+  readyAt: number;
+  /** Backoff timer of a retry, while the task waits in Scheduled outside the ready queue. */
+  retryTimer?: unknown;
+  /** Units held while running. */
+  held?: ResourceDemand;
+  /** Set when a cancel of a running attempt was asked for: the attempt's outcome becomes Cancelled. */
+  cancelReason?: string;
+  settled?: Promise<void>;
+}
+
+interface QueuedTask extends ReadyEntry {
+  readonly resources?: ResourceDemand;
+}
+
+export interface OutputChunk {
+  id: string;
+  chunk: string;
+}
+
+export class OrchestratorImpl implements Orchestrator {
+  /** Warnings from start-up (a corrupt snapshot, recovery) and later, the last 100. */
+  readonly warnings: OrchestratorWarning[] = [];
+  readonly lifecycle: TaskLifecycleManager;
+  readonly engine: TaskEngine;
+  readonly queue: MessageQueue;
+  readonly monitor: PerformanceMonitor;
+  readonly state: StateCoordinator;
+
+  private readonly clock: Clock;
+  private readonly pools: ResourcePools;
+  private readonly ready: ReadyQueue<QueuedTask>;
+  private readonly deps = new DependencyGraph();
+  private readonly runtime = new Map<string, Runtime>();
+  /** Finished ids in the order they finished, for evicting the oldest beyond maxFinished. */
+  private finishedOrder: string[] = [];
+  private finishedHead = 0;
+  /** Restored tasks of a kind nobody has registered yet: they wait in Created for its executor. */
+  private readonly awaitingKind = new Map<string, string[]>();
+  private readonly kinds: Set<string>;
+  private readonly specContext: SpecContext;
+  private readonly idleWaiters: (() => void)[] = [];
+  /** `run` of function tasks, kept while their record is: for attempts and for retryTask. Never persisted. */
+  private readonly runs = new Map<string, TaskSpec['run']>();
+
+  private concurrency: number;
+  private running = 0;
+  private isPaused = false;
+  private dispatching = false;
+  private dispatchAgain = false;
+  private disposed = false;
+  private maxFinished: number;
+  private readonly defaultTimeoutMs: number | undefined;
+  private readonly defaultRetries: number;
+
+  private readonly changeEmitter = new Emitter<TaskRecord>();
+  private readonly warnEmitter = new Emitter<OrchestratorWarning>();
+  private readonly outputEmitter = new Emitter<OutputChunk>();
+  private readonly statusEmitter = new Emitter<void>();
+  readonly onDidChangeTask: Event<TaskRecord> = this.changeEmitter.event;
+  readonly onDidWarn: Event<OrchestratorWarning> = this.warnEmitter.event;
+  /** Live output of running tasks (shell and executors that report it). */
+  readonly onDidOutput: Event<OutputChunk> = this.outputEmitter.event;
+  /** Something in getSystemStatus() may have changed (transitions, pause, settings). */
+  readonly onDidChangeStatus: Event<void> = this.statusEmitter.event;
+
+  /** Use createOrchestrator: it validates the options and restores the saved state. */
+  constructor(options: ReturnType<typeof validateOrchestratorOptions>, store: Store) {
+    this.clock = options.clock ?? systemClock;
+    this.concurrency = options.concurrency;
+    this.maxFinished = options.maxFinished ?? DEFAULT_MAX_FINISHED;
+    this.defaultTimeoutMs = options.defaultTimeoutMs;
+    this.defaultRetries = options.defaultRetries ?? 0;
+    this.pools = new ResourcePools(options.resources);
+    this.ready = new ReadyQueue<QueuedTask>({ agingMs: options.agingMs, baseTime: this.clock.now() });
+    this.lifecycle = new TaskLifecycleManager({ clock: this.clock, onListenerError: (err) => this.warnListener(err) });
+    this.engine = new TaskEngine({
+      executors: options.executors,
+      clock: this.clock,
+      killGraceMs: options.killGraceMs,
+      lookup: (id) => this.lifecycle.get(id) as TaskRecord | undefined,
+    });
+    this.kinds = new Set([...BUILTIN_KINDS, ...Object.keys(options.executors)]);
+    this.queue = new MessageQueue({ clock: this.clock, onError: (err) => this.warnListener(err) });
+    this.monitor = new PerformanceMonitor({ clock: this.clock, pools: options.resources });
+    this.state = new StateCoordinator({
+      store,
+      clock: this.clock,
+      archive: options.archive,
+      onWarn: (w) => this.warn(w),
+    });
+    this.specContext = {
+      kinds: this.kinds,
+      pools: this.pools.capacities(),
+      taskExists: (id) => this.lifecycle.has(id),
+    };
+    this.lifecycle.onDidTransition((e) => this.onTransition(e));
+    this.queue.onDidChange(() => this.state.markDirty());
+  }
+
+  // ------------------------------------------------------------------ scheduling
+
+  async scheduleTask(spec: TaskSpec): Promise<string> {
+    this.assertOpen();
+    const valid = validateSpec(spec, this.specContext);
+    const refusal = this.dependencyRefusal(valid.dependsOn, 'dependsOn');
+    if (refusal) throw refusal;
+    return this.admit(valid, valid.dependsOn ?? [], undefined).id;
+  }
+
+  /**
+   * Schedules a graph of specs named by `key`, all or nothing: every spec is validated and the graph
+   * checked (unknown keys, cycles) before the first task is created. Returns ids in the given order.
+   */
+  async scheduleWorkflow(specs: TaskSpec[]): Promise<string[]> {
+    this.assertOpen();
+    const workflow = validateWorkflow(specs, this.specContext);
+    for (const entry of workflow.entries) {
+      const refusal = this.dependencyRefusal(entry.dependsOnIds, `[${entry.index}].dependsOn`);
+      if (refusal) throw refusal;
+    }
+    const workflowId = `wf-${this.clock.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const ids: string[] = new Array(workflow.entries.length);
+    const byIndex: string[] = [];
+    // Create in topological order, so a dependency exists (and is tracked) before its dependents.
+    // Dispatch waits until all are created: a fast first task must not finish before its dependents
+    // are registered as waiting for it.
+    this.dispatching = true;
+    try {
+      for (let i = 0; i < workflow.entries.length; i++) {
+        const entry = workflow.entries[i];
+        const dependsOn = [...entry.dependsOnIndexes.map((j) => byIndex[j]), ...entry.dependsOnIds];
+        const record = this.admit(entry.spec, dependsOn, workflowId);
+        byIndex[i] = record.id;
+        ids[entry.index] = record.id;
+      }
+    } finally {
+      this.dispatching = false;
+    }
+    this.dispatch();
+    return ids;
+  }
+
+  /** An existing dependency that already failed or was cancelled: the task could never run. */
+  private dependencyRefusal(deps: readonly string[] | undefined, field: string): ValidationError | undefined {
+    if (!deps) return undefined;
+    for (let i = 0; i < deps.length; i++) {
+      const dep = this.lifecycle.get(deps[i]);
+      if (dep && (dep.status === 'failed' || dep.status === 'cancelled')) {
+        return new ValidationError(`Expected \`${field}[${i}]\` to name a task that can still complete, but \`${dep.name}\` (${dep.id}) is ${dep.status}`, `${field}[${i}]`);
+      }
+    }
+    return undefined;
+  }
+
+  /** Creates the record and gates it. The spec is valid and its dependencies exist. */
+  private admit(spec: ValidSpec | TaskSpec, dependsOn: readonly string[], workflowId: string | undefined): Readonly<TaskRecord> {
+    const withDefaults = this.applyDefaults(spec);
+    const record = this.lifecycle.create(withDefaults, { dependsOn, workflowId });
+    this.runtime.set(record.id, { readyAt: 0 });
+    if (spec.run) this.runs.set(record.id, spec.run);
+    this.gate(record);
+    this.dispatch();
+    return record;
+  }
+
+  private applyDefaults(spec: TaskSpec): TaskSpec {
+    if ((spec.timeoutMs !== undefined || this.defaultTimeoutMs === undefined) && (spec.retries !== undefined || this.defaultRetries === 0)) return spec;
+    const out = { ...spec };
+    if (out.timeoutMs === undefined && this.defaultTimeoutMs !== undefined) out.timeoutMs = this.defaultTimeoutMs;
+    if (out.retries === undefined && this.defaultRetries > 0) out.retries = this.defaultRetries;
+    return out;
+  }
+
+  /** A Created task: wait for dependencies, for the executor of its kind, or (paused) for resume; else schedule it. */
+  private gate(record: Readonly<TaskRecord>): void {
+    const deps = record.dependsOn;
+    if (deps.length > 0 && !this.deps.add(record.id, deps, (d) => this.lifecycle.get(d)?.status === 'completed' || !this.lifecycle.has(d))) return;
+    if (!this.kinds.has(record.kind)) {
+      const list = this.awaitingKind.get(record.kind);
+      if (list) list.push(record.id);
+      else this.awaitingKind.set(record.kind, [record.id]);
+      return;
+    }
+    if (this.isPaused) return;
+    this.lifecycle.apply(record.id, { type: 'schedule' });
+    this.enqueue(record);
+  }
+
+  private enqueue(record: Readonly<TaskRecord>): void {
+    const rt = this.runtime.get(record.id) as Runtime;
+    rt.readyAt = this.clock.now();
+    this.ready.push({ id: record.id, priority: record.priority, enqueuedAt: rt.readyAt, resources: record.spec.resources });
+  }
+
+  // ------------------------------------------------------------------ dispatch and outcomes
+
+  private dispatch(): void {
+    if (this.dispatching) {
+      this.dispatchAgain = true;
+      return;
+    }
+    if (this.isPaused || this.disposed) return;
+    this.dispatching = true;
+    try {
+      do {
+        this.dispatchAgain = false;
+        while (this.running < this.concurrency) {
+          const entry = this.ready.takeNext(this.pools, true);
+          if (entry === undefined) break;
+          this.start(entry);
+        }
+      } while (this.dispatchAgain && !this.isPaused);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private start(entry: QueuedTask): void {
+    const id = entry.id;
+    const rt = this.runtime.get(id) as Runtime;
+    rt.held = entry.resources;
+    this.running++;
+    const record = this.lifecycle.apply(id, { type: 'start' });
+    if (entry.resources) this.recordPools(entry.resources);
+    const startedAt = this.clock.now();
+    const waitMs = startedAt - rt.readyAt;
+    const onOutput = this.outputEmitter.hasListeners ? (chunk: string) => this.outputEmitter.fire({ id, chunk }) : undefined;
+    const pending = this.engine.executeTask(record as TaskRecord, { attempt: record.attempts, run: this.runs.get(id), onOutput });
+    rt.settled = pending.then(
+      (result) => this.finishAttempt(id, rt, startedAt, waitMs, result, undefined),
+      (err: unknown) => this.finishAttempt(id, rt, startedAt, waitMs, undefined, err),
+    );
+  }
+
+  private finishAttempt(id: string, rt: Runtime, startedAt: number, waitMs: number, result: TaskResult | undefined, err: unknown): void {
+    this.running--;
+    if (rt.held) {
+      this.pools.release(rt.held);
+      this.recordPools(rt.held);
+      rt.held = undefined;
+    }
+    const record = this.lifecycle.get(id);
+    if (record === undefined || record.status !== 'running') {
+      // Disposed or removed under us: nothing left to record.
+      this.dispatch();
+      return;
+    }
+    const duration = this.clock.now() - startedAt;
+    if (err === undefined) {
+      this.monitor.recordTaskExecution(id, duration, { status: 'completed', waitMs });
+      this.lifecycle.apply(id, { type: 'complete', result });
+      this.afterFinish(id, 'completed');
+    } else if (rt.cancelReason !== undefined || err instanceof CancelledError) {
+      this.monitor.recordTaskExecution(id, duration, { status: 'cancelled', waitMs });
+      this.lifecycle.apply(id, { type: 'cancel', reason: rt.cancelReason ?? (err as Error).message });
+      this.afterFinish(id, 'cancelled');
+    } else {
+      const error = toTaskError(err);
+      const failed = err instanceof ExecutionError ? err.result : undefined;
+      const retries = record.spec.retries ?? 0;
+      if (record.attempts <= retries && !this.disposed) {
+        this.monitor.recordTaskExecution(id, duration, { status: 'failed', waitMs });
+        const delay = retryDelay(record.attempts, record.spec.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
+        const why = err instanceof TimeoutError ? `timed out after ${err.timeoutMs} ms` : error.message;
+        this.lifecycle.apply(id, {
+          type: 'retry',
+          reason: `Attempt ${record.attempts} of ${retries + 1} failed (${why}); retrying in ${Math.round(delay)} ms`,
+          error,
+          result: failed,
+        });
+        rt.retryTimer = this.clock.setTimeout(() => {
+          rt.retryTimer = undefined;
+          const now = this.lifecycle.get(id);
+          if (now?.status !== 'scheduled') return;
+          this.enqueue(now);
+          this.dispatch();
+        }, delay);
+      } else {
+        this.monitor.recordTaskExecution(id, duration, { status: 'failed', waitMs });
+        this.lifecycle.apply(id, { type: 'fail', error, result: failed });
+        this.afterFinish(id, 'failed');
+      }
+    }
+    this.dispatch();
+  }
+
+  /** A task reached a final status: release its dependents or cancel them, forget its runtime. */
+  private afterFinish(id: string, status: 'completed' | 'failed' | 'cancelled'): void {
+    const rt = this.runtime.get(id);
+    if (rt?.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
+    this.runtime.delete(id);
+    if (status === 'completed') {
+      const readyIds = this.deps.onCompleted(id);
+      for (let i = 0; i < readyIds.length; i++) {
+        const r = this.lifecycle.get(readyIds[i]);
+        if (r && r.status === 'created') this.gate(r);
+      }
+    } else {
+      const cascade = this.deps.onFailedOrCancelled(id);
+      if (cascade.length) {
+        const cause = this.lifecycle.get(id) as TaskRecord;
+        const reason = `Dependency \`${cause.name}\` (${cause.id}) ${status === 'failed' ? 'failed' : 'was cancelled'}`;
+        for (const dep of cascade) this.cancelWaiting(dep, reason);
+      }
+    }
+    this.noteFinished(id);
+  }
+
+  /** Cancels a task that is not running (Created or Scheduled): nothing to stop, just forget it. */
+  private cancelWaiting(id: string, reason: string): void {
+    const record = this.lifecycle.get(id);
+    if (!record || (record.status !== 'created' && record.status !== 'scheduled')) return;
+    this.ready.remove(id);
+    this.deps.remove(id);
+    this.dropAwaitingKind(record);
+    this.lifecycle.apply(id, { type: 'cancel', reason });
+    this.afterFinish(id, 'cancelled');
+  }
+
+  private noteFinished(id: string): void {
+    this.finishedOrder.push(id);
+    if (this.finishedOrder.length - this.finishedHead > this.maxFinished) this.evictFinished();
+  }
+
+  /** Keeps at most maxFinished finished records in memory; the oldest go to the archive. */
+  private evictFinished(): void {
+    const evicted: TaskRecord[] = [];
+    while (this.finishedOrder.length - this.finishedHead > this.maxFinished) {
+      const id = this.finishedOrder[this.finishedHead++];
+      const r = this.lifecycle.get(id);
+      if (r && isFinished(r.status)) {
+        evicted.push(r as TaskRecord);
+        this.lifecycle.delete(id);
+        this.runs.delete(id);
+      }
+    }
+    // Compact the order list once its dead head is large: amortised O(1) per finished task.
+    if (this.finishedHead > 4096 && this.finishedHead * 2 > this.finishedOrder.length) {
+      this.finishedOrder = this.finishedOrder.slice(this.finishedHead);
+      this.finishedHead = 0;
+    }
+    if (evicted.length) this.state.evicted(evicted);
+  }
+
+  // ------------------------------------------------------------------ events
+
+  private onTransition(e: TransitionEvent): void {
+    const record = e.record as TaskRecord;
+    this.state.taskChanged(record);
+    const topic = e.from === 'running' && e.to === 'scheduled' ? 'task.retrying' : TOPIC_OF[e.to];
+    if (this.queue.hasSubscribers(topic)) void this.queue.publish({ topic, payload: this.eventPayload(record, e) }).catch((err: unknown) => this.warnListener(err));
+    else this.queue.count(topic);
+    if (this.changeEmitter.hasListeners) this.changeEmitter.fire(record);
+    if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
+    this.monitor.recordQueueDepth(this.lifecycle.countOf('created') + this.lifecycle.countOf('scheduled'), this.lifecycle.countOf('running'));
+    if (this.idleWaiters.length && this.isIdle()) this.releaseIdle();
+  }
+
+  private eventPayload(record: TaskRecord, e: TransitionEvent): TaskEventPayload {
+    const p: TaskEventPayload = { taskId: record.id, name: record.name, kind: record.kind, status: record.status, attempts: record.attempts, at: record.history[record.history.length - 1].at };
+    if (e.from) p.from = e.from;
+    if (e.reason) p.reason = e.reason;
+    if (record.error && (record.status === 'failed' || e.to === 'scheduled')) p.error = { ...record.error };
+    if (record.result?.exitCode !== undefined) p.exitCode = record.result.exitCode;
+    return p;
+  }
+
+  private recordPools(demand: ResourceDemand): void {
+    const status = this.pools.status();
+    for (const name in demand) {
+      const p = status[name];
+      if (p && p.capacity > 0) this.monitor.recordResourceUsage(name, { inUse: p.inUse, capacity: p.capacity });
+    }
+  }
+
+  // ------------------------------------------------------------------ cancel, retry, remove
+
+  async cancelTask(id: string, reason?: string): Promise<void> {
+    if (typeof id !== 'string') throw new ValidationError(`Expected \`id\` to be a task id string, got ${describeValue(id)}`, 'id');
+    if (reason !== undefined && typeof reason !== 'string') throw new ValidationError(`Expected \`reason\` to be a string, got ${describeValue(reason)}`, 'reason');
+    const record = this.lifecycle.get(id);
+    if (!record) throw new NotFoundError('task', id);
+    const why = reason ?? 'Cancelled';
+    switch (record.status) {
+      case 'created':
+      case 'scheduled': {
+        const rt = this.runtime.get(id);
+        if (rt?.retryTimer !== undefined) {
+          this.clock.clearTimeout(rt.retryTimer);
+          rt.retryTimer = undefined;
+        }
+        this.cancelWaiting(id, why);
+        this.dispatch();
+        return;
+      }
+      case 'running': {
+        const rt = this.runtime.get(id) as Runtime;
+        rt.cancelReason ??= why;
+        await this.engine.cancelTask(id, why);
+        await rt.settled;
+        return;
+      }
+      default:
+        throw new IllegalTransitionError(id, record.status, 'cancelled', 'it has already finished');
+    }
+  }
+
+  async cancelAll(reason = 'Cancelled (all)'): Promise<number> {
+    const ids: string[] = [];
+    for (const r of this.lifecycle.values()) if (!isFinished(r.status)) ids.push(r.id);
+    // Waiting tasks first, so none of them starts in a slot a cancelled running task frees.
+    const wasPaused = this.isPaused;
+    this.isPaused = true;
+    try {
+      await Promise.all(ids.map((id) => (this.lifecycle.get(id)?.status === 'running' || isFinished(this.lifecycle.get(id)?.status ?? 'completed') ? undefined : this.cancelTask(id, reason))));
+      await Promise.all(ids.map((id) => (this.lifecycle.get(id)?.status === 'running' ? this.cancelTask(id, reason) : undefined)));
+    } finally {
+      this.isPaused = wasPaused;
+    }
+    this.dispatch();
+    return ids.length;
+  }
+
+  async retryTask(id: string): Promise<string> {
+    const record = this.lifecycle.get(id);
+    if (!record) throw new NotFoundError('task', id);
+    if (record.status !== 'failed' && record.status !== 'cancelled') {
+      throw new IllegalTransitionError(id, record.status, 'retried', 'only a failed or cancelled task can be retried');
+    }
+    const spec: TaskSpec = { ...record.spec };
+    // Dependencies that completed or are gone need no waiting; the rest are waited for again.
+    const deps = record.dependsOn.filter((d) => {
+      const dep = this.lifecycle.get(d);
+      return dep !== undefined && dep.status !== 'completed';
+    });
+    if (deps.length) spec.dependsOn = deps;
+    else delete spec.dependsOn;
+    delete spec.key;
+    const run = this.runs.get(id);
+    if (record.kind === 'function' && !run) {
+      throw new ValidationError(`Task \`${record.name}\` (${id}) is a function task from before a restart: its code was not persisted, so it cannot be retried; schedule it again`, 'id');
+    }
+    if (run) spec.run = run;
+    return this.scheduleTask(spec);
+  }
+
+  async removeTask(id: string): Promise<void> {
+    const record = this.lifecycle.get(id);
+    if (!record) throw new NotFoundError('task', id);
+    if (!isFinished(record.status)) throw new IllegalTransitionError(id, record.status, 'removed', 'cancel it first; only finished tasks can be removed');
+    this.lifecycle.delete(id);
+    this.runs.delete(id);
+    this.state.markDirty();
+    if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
+  }
+
+  async clearFinished(): Promise<number> {
+    const ids: string[] = [];
+    for (const r of this.lifecycle.values()) if (isFinished(r.status)) ids.push(r.id);
+    for (const id of ids) {
+      this.lifecycle.delete(id);
+      this.runs.delete(id);
+    }
+    this.finishedOrder = [];
+    this.finishedHead = 0;
+    this.state.markDirty();
+    if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
+    return ids.length;
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  getTask(id: string): TaskRecord | undefined {
+    return this.lifecycle.get(id) as TaskRecord | undefined;
+  }
+
+  getTasks(): TaskRecord[] {
+    return [...this.lifecycle.values()] as TaskRecord[];
+  }
+
+  /** Unfinished tasks in dispatch order: running (by start), ready (by priority and age), retrying, waiting. */
+  getTaskQueue(): TaskRecord[] {
+    const running: TaskRecord[] = [];
+    const retrying: TaskRecord[] = [];
+    const waiting: TaskRecord[] = [];
+    for (const r of this.lifecycle.values()) {
+      if (r.status === 'running') running.push(r as TaskRecord);
+      else if (r.status === 'scheduled' && !this.ready.has(r.id)) retrying.push(r as TaskRecord);
+      else if (r.status === 'created') waiting.push(r as TaskRecord);
+    }
+    running.sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
+    const ready = this.ready.orderedEntries().map((e) => this.lifecycle.get(e.id) as TaskRecord);
+    return [...running, ...ready, ...retrying, ...waiting];
+  }
+
+  getSystemStatus(): SystemStatus {
+    const counts = this.lifecycle.counts();
+    return {
+      counts,
+      pools: this.pools.status(),
+      concurrency: { limit: this.concurrency, running: this.running },
+      paused: this.isPaused,
+      total: this.lifecycle.size,
+    };
+  }
+
+  // ------------------------------------------------------------------ control
+
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  /** Stops starting tasks; running ones go on. New tasks stay Created until resume. */
+  pause(): void {
+    if (this.isPaused) return;
+    this.isPaused = true;
+    if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
+  }
+
+  resume(): void {
+    if (!this.isPaused) return;
+    this.isPaused = false;
+    // Created tasks that only waited for the pause go on, in creation order.
+    for (const r of [...this.lifecycle.values()]) {
+      if (r.status === 'created' && !this.deps.isWaiting(r.id) && this.kinds.has(r.kind)) {
+        this.lifecycle.apply(r.id, { type: 'schedule', reason: 'Resumed' });
+        this.enqueue(r);
+      }
+    }
+    if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
+    this.dispatch();
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.lifecycle.countOf('created') + this.lifecycle.countOf('scheduled') + this.lifecycle.countOf('running') === 0;
+  }
+
+  private releaseIdle(): void {
+    const ws = this.idleWaiters.splice(0);
+    for (const w of ws) w();
+  }
+
+  setConcurrency(limit: number): void {
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+      throw new ValidationError(`Expected \`concurrency\` to be an integer from 1 to 10000, got ${describeValue(limit)}`, 'concurrency');
+    }
+    this.concurrency = limit;
+    if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
+    this.dispatch();
+  }
+
+  /**
+   * Replaces the resource pools. Queued tasks whose demand can no longer ever be met (their pool was
+   * removed or shrunk below their demand) are cancelled with a reason that says so.
+   */
+  setResources(resources: Record<string, number>): void {
+    const next = validateResourceCapacities(resources);
+    this.pools.setCapacities(next);
+    (this.specContext as { pools: Readonly<Record<string, number>> }).pools = this.pools.capacities();
+    for (const entry of this.ready.orderedEntries()) {
+      const problem = this.pools.checkFits(entry.resources);
+      if (problem) this.cancelWaiting(entry.id, `Cannot run any more: ${problem.message}`);
+    }
+    if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
+    this.dispatch();
+  }
+
+  registerExecutor(kind: string, executor: Executor): Disposable {
+    const reg = this.engine.registerExecutor(kind, executor);
+    this.kinds.add(kind);
+    const waiting = this.awaitingKind.get(kind);
+    if (waiting) {
+      this.awaitingKind.delete(kind);
+      for (const id of waiting) {
+        const r = this.lifecycle.get(id);
+        if (r && r.status === 'created') this.gate(r);
+      }
+      this.dispatch();
+    }
+    return toDisposable(() => {
+      reg.dispose();
+      if (!this.engine.hasExecutor(kind)) this.kinds.delete(kind);
+    });
+  }
+
+  private dropAwaitingKind(record: Readonly<TaskRecord>): void {
+    const list = this.awaitingKind.get(record.kind);
+    if (!list) return;
+    const i = list.indexOf(record.id);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const rt of this.runtime.values()) if (rt.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
+    // Running attempts are stopped; their records stay Running in the final snapshot, so the next
+    // start applies the recovery policy to them, as after a crash.
+    await this.engine.dispose();
+    await this.state.dispose();
+    this.queue.dispose();
+    this.lifecycle.dispose();
+    this.releaseIdle();
+    this.changeEmitter.dispose();
+    this.warnEmitter.dispose();
+    this.outputEmitter.dispose();
+    this.statusEmitter.dispose();
+  }
+
+  // ------------------------------------------------------------------ restore
+
+  /** Applies the recovery policy to a validated snapshot. Called once, before anything is scheduled. */
+  restore(snapshot: Snapshot): void {
+    this.lifecycle.restore(snapshot.tasks);
+    if (snapshot.queue !== undefined) {
+      try {
+        this.queue.restore(snapshot.queue);
+      } catch (err) {
+        this.warn({ code: 'CORRUPT_STATE', message: `The saved message queue could not be restored (${(err as Error).message}); its undelivered messages were dropped` });
+      }
+    }
+    let resumed = 0;
+    let failed = 0;
+    const finished: TaskRecord[] = [];
+    for (const r of snapshot.tasks) {
+      if (isFinished(r.status)) {
+        finished.push(r);
+        continue;
+      }
+      this.runtime.set(r.id, { readyAt: 0 });
+    }
+    finished.sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
+    for (const r of finished) this.finishedOrder.push(r.id);
+    for (const r of snapshot.tasks) {
+      const rec = this.lifecycle.get(r.id) as TaskRecord;
+      if (isFinished(rec.status)) continue;
+      if (rec.kind === 'function') {
+        // Its code was never persisted: it cannot run again.
+        this.abandon(rec, 'Not resumable: a function task\'s code is not persisted, so it cannot run after a restart', 'NOT_RESUMABLE');
+        failed++;
+        continue;
+      }
+      if (rec.status === 'running') {
+        if (rec.attempts <= (rec.spec.retries ?? 0)) {
+          this.lifecycle.apply(rec.id, { type: 'retry', reason: `Interrupted by a restart during attempt ${rec.attempts}; retrying`, error: { message: 'interrupted', code: 'INTERRUPTED' } });
+          resumed++;
+        } else {
+          this.lifecycle.apply(rec.id, { type: 'fail', error: { message: 'interrupted', code: 'INTERRUPTED' }, reason: 'interrupted' });
+          this.afterFinish(rec.id, 'failed');
+          failed++;
+          continue;
+        }
+      } else {
+        resumed++;
+      }
+    }
+    // Now gate what is left, dependencies first known: Created wait, Scheduled queue again.
+    for (const r of snapshot.tasks) {
+      const rec = this.lifecycle.get(r.id);
+      if (!rec) continue;
+      if (rec.status === 'created') {
+        const failedDep = rec.dependsOn.map((d) => this.lifecycle.get(d)).find((d) => d && (d.status === 'failed' || d.status === 'cancelled'));
+        if (failedDep) this.cancelWaiting(rec.id, `Dependency \`${failedDep.name}\` (${failedDep.id}) ${failedDep.status === 'failed' ? 'failed' : 'was cancelled'}`);
+        else this.gate(rec);
+      } else if (rec.status === 'scheduled') {
+        const problem = this.pools.checkFits(rec.spec.resources);
+        if (problem) this.cancelWaiting(rec.id, `Cannot run any more: ${problem.message}`);
+        else this.enqueue(rec);
+      }
+    }
+    if (resumed || failed) {
+      this.warn({ code: 'RECOVERED', message: `Restored ${snapshot.tasks.length} tasks: ${resumed} unfinished go on, ${failed} could not resume` });
+    }
+    this.state.markDirty();
+    this.dispatch();
+  }
+
+  /** A restored task that can never run fails with the reason, and its dependents are cancelled. */
+  private abandon(record: TaskRecord, reason: string, code: string): void {
+    const error = { message: reason, code };
+    if (record.status === 'running') {
+      this.lifecycle.apply(record.id, { type: 'fail', error, reason });
+    } else {
+      this.ready.remove(record.id);
+      this.deps.remove(record.id);
+      this.lifecycle.apply(record.id, { type: 'abandon', error, reason });
+    }
+    this.afterFinish(record.id, 'failed');
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private assertOpen(): void {
+    if (this.disposed) throw new OrchestratorError('DISPOSED', 'The orchestrator is disposed');
+  }
+
+  private warn(w: OrchestratorWarning): void {
+    if (this.warnings.length >= 100) this.warnings.shift();
+    this.warnings.push(w);
+    if (this.warnEmitter.hasListeners) this.warnEmitter.fire(w);
+  }
+
+  private warnListener(err: unknown): void {
+    this.warn({ code: 'LISTENER_FAILED', message: `A listener threw: ${err instanceof Error ? err.message : String(err)}` });
+  }
+
+  /** For the StateCoordinator: the transitions that may be asked for from outside. */
+  async requestTransition(id: string, status: TaskStatus, reason: string | undefined): Promise<void> {
+    const record = this.lifecycle.get(id);
+    if (!record) throw new NotFoundError('task', id);
+    if (status !== 'cancelled') {
+      throw new ValidationError(`Only \`cancelled\` can be requested for a task; \`${status}\` is reached by running it`, 'status');
+    }
+    await this.cancelTask(id, reason);
+  }
+}
+
+/**
+ * Creates an orchestrator and restores it from the store before it resolves. Options are validated
+ * (a ValidationError names the field); a saved state that does not validate is kept under a backup
+ * key, reported on onDidWarn and as a warning in the returned `warnings`, and the orchestrator starts clean.
+ */
+export async function createOrchestrator(options?: OrchestratorOptions): Promise<OrchestratorImpl> {
+  const valid = validateOrchestratorOptions(options);
+  const store = valid.store ?? new MemoryStore();
+  const clock = valid.clock ?? systemClock;
+  const loaded = await loadSnapshot(store, clock);
+  const orchestrator = new OrchestratorImpl(valid, store);
+  const warnings = orchestrator.warnings;
+  orchestrator.state.attach(
+    {
+      records: () => orchestrator.lifecycle.values() as Iterable<TaskRecord>,
+      getTask: (id) => orchestrator.getTask(id),
+      queueSnapshot: () => orchestrator.queue.snapshot(),
+      systemStatus: () => orchestrator.getSystemStatus(),
+      requestTransition: (id, status, reason) => orchestrator.requestTransition(id, status, reason),
+    },
+    loaded.snapshot?.app,
+  );
+  if (loaded.warning) warnings.push(loaded.warning);
+  if (loaded.snapshot) orchestrator.restore(loaded.snapshot);
+  return orchestrator;
+}
+
+export type { LifecycleEvent };
