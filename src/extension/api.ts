@@ -35,7 +35,7 @@ export interface OrchestratorApiV1 {
    * NOT PART OF THE API: internals for this extension's own host tests. Present only when the
    * extension runs in development or test mode; never rely on it.
    */
-  readonly _testing?: TestingHooks;
+  readonly testing?: TestingHooks;
 }
 
 /** Internals the host tests inspect (tree items, context values, the status bar, output). */
@@ -144,6 +144,6 @@ export function createApi(deps: ApiDeps): OrchestratorApiV1 {
       return new vscode.Disposable(() => subscription.dispose());
     },
   };
-  if (deps.testing) return { ...api, _testing: deps.testing };
+  if (deps.testing) return { ...api, testing: deps.testing };
   return api;
 }
