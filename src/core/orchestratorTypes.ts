@@ -3,6 +3,11 @@
 import type { Disposable, Event } from './events';
 import type { SystemStatus, TaskRecord, TaskSpec } from './model';
 import type { Clock, Executor, HistoryArchive, Store } from './ports';
+import type { TaskEngine } from './engine';
+import type { TaskLifecycleManager } from './lifecycle';
+import type { MessageQueue } from './messageQueue';
+import type { PerformanceMonitor } from './performanceMonitor';
+import type { StateCoordinator } from './stateCoordinator';
 
 export interface OrchestratorOptions {
   /** Tasks running at once; default: the number of CPUs. */
@@ -65,5 +70,10 @@ export interface Orchestrator {
   registerExecutor(kind: string, executor: Executor): Disposable;
   onDidChangeTask: Event<TaskRecord>;
   onDidWarn: Event<OrchestratorWarning>;
+  readonly engine: TaskEngine;
+  readonly queue: MessageQueue;
+  readonly lifecycle: TaskLifecycleManager;
+  readonly state: StateCoordinator;
+  readonly monitor: PerformanceMonitor;
   dispose(): Promise<void>;
 }
