@@ -31,6 +31,7 @@ const EVENTS: Record<LifecycleEventType, LifecycleEvent> = {
   fail: { type: 'fail', error: { message: 'exit 1', code: 'EXIT' } },
   retry: { type: 'retry', reason: 'attempt 1 failed: exit 1; retrying in 240 ms', error: { message: 'exit 1' } },
   cancel: { type: 'cancel', reason: 'user asked' },
+  abandon: { type: 'abandon', error: { message: 'not resumable', code: 'NOT_RESUMABLE' } },
 };
 
 /** The whole legal graph of DESIGN.md "Task statuses": from -> event -> to. */
@@ -43,6 +44,9 @@ const LEGAL: [TaskStatus, LifecycleEventType, TaskStatus][] = [
   ['running', 'fail', 'failed'],
   ['running', 'retry', 'scheduled'],
   ['running', 'cancel', 'cancelled'],
+  // A waiting task that can never run (a function task after a restart) fails without an attempt.
+  ['created', 'abandon', 'failed'],
+  ['scheduled', 'abandon', 'failed'],
 ];
 const isLegal = (from: TaskStatus, ev: LifecycleEventType): boolean => LEGAL.some(([f, e]) => f === from && e === ev);
 
