@@ -65,18 +65,51 @@ export function queueSection(stats: QueueStats): QueueSection {
   return { topics, totals: topicRow(stats.totals), subscribers: count(stats.subscribers) };
 }
 
-/** The monitor's histogram ends with an open bucket whose bound is Infinity; the wire keeps finite bounds only. */
+/**
+ * Upper bounds in ms of the buckets the dashboard shows: 1-2.5-5 steps from 1 ms to an hour. The
+ * monitor keeps ~200 log buckets 10% apart (precise percentiles); a chart needs a dozen readable ones.
+ */
+export const DISPLAY_BOUNDS = [
+  1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000,
+];
+const MIN_SHOWN_BUCKETS = 8;
+
+/**
+ * The monitor's histogram merged into DISPLAY_BOUNDS (each source bucket counts where its upper bound
+ * falls, so a duration may land one display bucket high, by at most the monitor's 10% bucket width),
+ * then cut to the buckets around the data: empty ones before the first and after the last are left
+ * out, keeping at least MIN_SHOWN_BUCKETS so a single sample is not one wide bar. The last bucket is
+ * open; its bound is not sent (postMessage's JSON would turn Infinity into null).
+ */
 export function histogramSection(h: PerformanceMetrics['durationHistogram']): HistogramSection {
-  const bounds: number[] = [];
-  for (const b of h.bounds) {
-    if (!Number.isFinite(b)) break;
-    if (bounds.length && b <= bounds[bounds.length - 1]) break;
-    bounds.push(b);
+  const n = DISPLAY_BOUNDS.length;
+  const merged = new Array<number>(n + 1).fill(0);
+  const slots = Math.max(h.bounds.length, h.counts.length);
+  for (let i = 0; i < slots; i++) {
+    const c = count(h.counts[i]);
+    if (!c) continue;
+    const bound = h.bounds[i];
+    const j = typeof bound === 'number' && Number.isFinite(bound) ? DISPLAY_BOUNDS.findIndex((d) => bound <= d) : -1;
+    merged[j < 0 ? n : j] += c;
   }
-  const counts = bounds.map((_, i) => count(h.counts[i]));
-  // Whatever lies beyond the last finite bound, however the monitor split it, is the open bucket.
-  counts.push(h.counts.slice(bounds.length).reduce((sum, c) => sum + count(c), 0));
-  return { bounds, counts };
+  const first = merged.findIndex((c) => c > 0);
+  let lo: number;
+  let open: number;
+  if (first < 0) {
+    lo = DISPLAY_BOUNDS.indexOf(10);
+    open = lo + MIN_SHOWN_BUCKETS;
+  } else {
+    let last = n;
+    while (merged[last] === 0) last--;
+    lo = Math.max(0, first - 1);
+    open = Math.min(n, last + 1);
+  }
+  while (open - lo < MIN_SHOWN_BUCKETS && open < n) open++;
+  while (open - lo < MIN_SHOWN_BUCKETS && lo > 0) lo--;
+  return {
+    bounds: DISPLAY_BOUNDS.slice(lo, open),
+    counts: [...merged.slice(lo, open), merged.slice(open).reduce((a, b) => a + b, 0)],
+  };
 }
 
 /** The last MAX_SERIES buckets, every column cut to the shortest so they line up. */

@@ -47,6 +47,9 @@ export interface FeedState {
   lastApplied: number;
   posted: string[];
   received: string[];
+  /** Every message by type since the panel opened (the lists above keep only the latest). */
+  postedCounts: Record<string, number>;
+  receivedCounts: Record<string, number>;
   rejected: number;
   builds: number;
   /** The last snapshot the webview holds (after the last post), if any. */
@@ -71,7 +74,14 @@ export class DashboardFeed implements Disposable {
   private pending: unknown;
   private ticker: unknown;
   private disposed = false;
-  private readonly log = { posted: [] as string[], received: [] as string[], rejected: 0, builds: 0 };
+  private readonly log = {
+    posted: [] as string[],
+    received: [] as string[],
+    postedCounts: {} as Record<string, number>,
+    receivedCounts: {} as Record<string, number>,
+    rejected: 0,
+    builds: 0,
+  };
 
   constructor(private readonly options: FeedOptions) {
     this.timers = options.timers ?? realTimers;
@@ -110,7 +120,7 @@ export class DashboardFeed implements Disposable {
       this.log.rejected++;
       return;
     }
-    push(this.log.received, message.type);
+    push(this.log.received, this.log.receivedCounts, message.type);
     switch (message.type) {
       case 'ready':
         if (message.protocol !== PROTOCOL_VERSION) {
@@ -132,6 +142,11 @@ export class DashboardFeed implements Disposable {
       case 'revealTask':
         this.options.revealTask(message.taskId);
         return;
+      case 'rejected':
+        // The page dropped something we sent: our builder and its validator disagree. Said once, in
+        // the extension host log; the count is in state() for tests.
+        if (this.log.receivedCounts.rejected === 1) console.warn(`[orchestrator] the dashboard page rejected a message: ${message.what}`);
+        return;
     }
   }
 
@@ -143,6 +158,8 @@ export class DashboardFeed implements Disposable {
       lastApplied: this.lastApplied,
       posted: [...this.log.posted],
       received: [...this.log.received],
+      postedCounts: { ...this.log.postedCounts },
+      receivedCounts: { ...this.log.receivedCounts },
       rejected: this.log.rejected,
       builds: this.log.builds,
       last: this.last,
@@ -187,7 +204,7 @@ export class DashboardFeed implements Disposable {
   private send(message: HostMessage): void {
     this.seq = message.seq;
     this.lastPostAt = this.timers.now();
-    push(this.log.posted, message.type);
+    push(this.log.posted, this.log.postedCounts, message.type);
     this.options.post(message);
   }
 
@@ -206,7 +223,8 @@ export class DashboardFeed implements Disposable {
   }
 }
 
-function push(log: string[], entry: string): void {
+function push(log: string[], counts: Record<string, number>, entry: string): void {
+  counts[entry] = (counts[entry] ?? 0) + 1;
   log.push(entry);
   if (log.length > LOG_LIMIT) log.shift();
 }

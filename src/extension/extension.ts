@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { createOrchestrator } from '../core/orchestrator';
 import type { OrchestratorWarning } from '../core/orchestratorTypes';
 import { createApi, type OrchestratorApiV1 } from './api';
+import { registerDashboard } from './dashboardPanel';
 import { registerCommands } from './commands';
 import { FileHistoryArchive } from './historyArchive';
 import type { HostOrchestrator } from './hostOrchestrator';
@@ -95,6 +96,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
       if (changed.includes(ConfigKeys.resources)) orchestrator.setResources(next.resources);
       // Default timeout and retries are read per scheduled spec, so they need nothing here.
       statusBar.update();
+    }),
+  );
+
+  context.subscriptions.push(
+    registerDashboard(context, orchestrator, {
+      // A click on a failure in the dashboard: the task's row, selected, in the Tasks view.
+      revealTask: async (id) => {
+        await vscode.commands.executeCommand(`${ViewIds.tasks}.focus`);
+        const node = tree.nodeOf(id);
+        if (node) await treeView.reveal(node, { select: true, focus: true, expand: true });
+      },
     }),
   );
 

@@ -161,7 +161,9 @@ export type WebviewMessage =
   /** A patch did not fit what the webview holds; the host answers with a snapshot. */
   | { type: 'resync'; reason: string }
   /** The user clicked a task (a failure); the host reveals it in the Tasks tree. */
-  | { type: 'revealTask'; taskId: string };
+  | { type: 'revealTask'; taskId: string }
+  /** A message from the host did not validate and was dropped: a bug on one side, reported so it shows. */
+  | { type: 'rejected'; what: string };
 
 /** What the webview persists with `setState`, handed back to the serializer after a window reload. */
 export interface DashboardViewState {
@@ -347,6 +349,8 @@ export function parseWebviewMessage(v: unknown): WebviewMessage | undefined {
       return isText(v.reason, 500) ? { type: 'resync', reason: v.reason } : undefined;
     case 'revealTask':
       return isText(v.taskId, MAX_ID) && v.taskId.length > 0 ? { type: 'revealTask', taskId: v.taskId } : undefined;
+    case 'rejected':
+      return isText(v.what, 500) ? { type: 'rejected', what: v.what } : undefined;
     default:
       return undefined;
   }

@@ -36,7 +36,12 @@ let seq = 0;
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const message = parseHostMessage(event.data);
-  if (!message) return;
+  if (!message) {
+    // Only what claims to be ours is worth reporting; anything else is not from the host.
+    const type = typeof event.data === 'object' && event.data !== null ? (event.data as { type?: unknown }).type : undefined;
+    if (type === 'snapshot' || type === 'patch') vscode.postMessage({ type: 'rejected', what: `invalid ${type}` });
+    return;
+  }
   if (message.type === 'snapshot') {
     snapshot = message.data;
     seq = message.seq;

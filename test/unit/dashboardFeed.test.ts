@@ -214,10 +214,30 @@ describe('dashboardFeed', () => {
 });
 
 describe('dashboardData', () => {
-  it('turns the open histogram bucket into finite bounds plus one count', () => {
-    assert.deepEqual(histogramSection({ bounds: [10, 100, Infinity], counts: [1, 2, 3] }), { bounds: [10, 100], counts: [1, 2, 3] });
-    assert.deepEqual(histogramSection({ bounds: [10, 100], counts: [1, 2, 3] }), { bounds: [10, 100], counts: [1, 2, 3] });
-    assert.deepEqual(histogramSection({ bounds: [], counts: [] }), { bounds: [], counts: [0] });
+  it('merges the monitor\'s fine histogram into readable buckets around the data', () => {
+    // Monitor-like buckets: 0.1 ms, each 10% above the last, then Infinity.
+    const bounds: number[] = [];
+    for (let b = 0.1; b < 86_400_000; b *= 1.1) bounds.push(b);
+    bounds.push(Infinity);
+    const counts = bounds.map(() => 0);
+    const at = (ms: number) => bounds.findIndex((b) => ms <= b);
+    counts[at(40)] += 2;
+    counts[at(700)] += 3;
+    counts[at(3000)] += 1;
+    const h = histogramSection({ bounds, counts });
+    // One empty bucket before the first sample; the open bucket right after the last.
+    assert.deepEqual(h.bounds, [25, 50, 100, 250, 500, 1000, 2500, 5000]);
+    assert.deepEqual(h.counts, [0, 2, 0, 0, 0, 3, 0, 1, 0]);
+    assert.equal(h.counts.reduce((a, b) => a + b), 6, 'every sample is shown');
+  });
+
+  it('puts what lies beyond the last bound in the open bucket, and shows a default range when empty', () => {
+    const h = histogramSection({ bounds: [10, Infinity], counts: [1, 4] });
+    assert.equal(h.counts[h.counts.length - 1], 4);
+    assert.equal(h.counts.reduce((a, b) => a + b), 5);
+    const empty = histogramSection({ bounds: [], counts: [] });
+    assert.equal(empty.bounds.length, 8);
+    assert.ok(empty.counts.every((c) => c === 0));
   });
 
   it('lines series columns up at their newest bucket and cleans non-finite values', () => {

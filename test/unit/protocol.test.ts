@@ -23,6 +23,7 @@ describe('protocol', () => {
       assert.deepEqual(parseWebviewMessage({ type: 'applied', seq: 3 }), { type: 'applied', seq: 3 });
       assert.deepEqual(parseWebviewMessage({ type: 'resync', reason: 'gap' }), { type: 'resync', reason: 'gap' });
       assert.deepEqual(parseWebviewMessage({ type: 'revealTask', taskId: 't1' }), { type: 'revealTask', taskId: 't1' });
+      assert.deepEqual(parseWebviewMessage({ type: 'rejected', what: 'invalid patch' }), { type: 'rejected', what: 'invalid patch' });
     });
 
     it('rejects what is not an object or has an unknown type', () => {
@@ -46,6 +47,8 @@ describe('protocol', () => {
         { type: 'revealTask', taskId: 12 },
         { type: 'revealTask', taskId: { toString: () => 't1' } },
         { type: 'revealTask', taskId: 'x'.repeat(201) },
+        { type: 'rejected' },
+        { type: 'rejected', what: ['x'] },
       ];
       for (const m of bad) assert.equal(parseWebviewMessage(m), undefined, JSON.stringify(m));
     });

@@ -1,0 +1,146 @@
+// The dashboard in a real extension host with a real webview: the panel opens, its page says `ready`,
+// the host answers with a snapshot, the page renders it (`applied`), and the figures it holds are the
+// orchestrator's own. Read through the panel's test accessor (dashboardPanel.ts), which reports the
+// message types both ways and the last snapshot the page was sent.
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import type { PerformanceMetrics } from '../../src/core/metricsTypes';
+import type { Orchestrator } from '../../src/core/orchestratorTypes';
+import type { FeedState } from '../../src/extension/dashboardFeed';
+import { DASHBOARD_TEST_STATE_COMMAND } from '../../src/extension/dashboardPanel';
+import { CommandIds, EXTENSION_ID } from '../../src/extension/ids';
+import { DASHBOARD_VIEW_TYPE } from '../../src/shared/protocol';
+
+type TestOrchestrator = Orchestrator & { readonly monitor: { getPerformanceMetrics(): PerformanceMetrics } };
+
+interface TestingApi {
+  testing?: { orchestrator: TestOrchestrator };
+}
+
+async function orchestrator(): Promise<TestOrchestrator> {
+  const ext = vscode.extensions.getExtension<TestingApi>(EXTENSION_ID);
+  assert.ok(ext, `${EXTENSION_ID} is not loaded in this host`);
+  await ext.activate();
+  const o = ext.exports?.testing?.orchestrator;
+  assert.ok(o, 'the extension exposes its orchestrator to extension tests (api.testing.orchestrator)');
+  return o;
+}
+
+function feedState(): Thenable<FeedState | undefined> {
+  return vscode.commands.executeCommand<FeedState | undefined>(DASHBOARD_TEST_STATE_COMMAND);
+}
+
+/** Polls until `check` returns a value, or fails naming what it waited for. */
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The feed once the page has rendered everything posted so far. */
+function settled(): Promise<FeedState> {
+  return until('the page to render the last message', async () => {
+    const s = await feedState();
+    return s && s.ready && s.seq > 0 && s.lastApplied === s.seq ? s : undefined;
+  });
+}
+
+/** The open dashboard tabs (webview tab inputs carry the view type with a prefix VS Code adds). */
+function dashboardTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes(DASHBOARD_VIEW_TYPE));
+}
+
+describe('dashboard panel', function () {
+  this.timeout(60_000);
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('opens from its command; the page says ready and receives a snapshot before anything else', async () => {
+    await orchestrator();
+    await vscode.commands.executeCommand(CommandIds.showDashboard);
+    const s = await settled();
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+    assert.strictEqual(dashboardTabs().length, 1, `one dashboard tab among ${tabs.map((t) => `${t.label} (${t.input instanceof vscode.TabInputWebview ? t.input.viewType : typeof t.input})`).join(', ')}`);
+    assert.strictEqual(s.received[0], 'ready', 'the first message from the page is ready');
+    assert.strictEqual(s.posted[0], 'snapshot', 'the host posted nothing before ready, and a snapshot after it');
+    assert.strictEqual(s.rejected, 0, 'the page sent nothing invalid');
+    assert.strictEqual(s.receivedCounts.rejected, undefined, 'the page accepted everything the host sent');
+    assert.ok(s.last, 'the page holds a snapshot');
+  });
+
+  it('shows the orchestrator\'s own figures after a batch of tasks', async () => {
+    const o = await orchestrator();
+    const before = o.getSystemStatus().counts;
+    const ids = await o.scheduleWorkflow([
+      ...Array.from({ length: 5 }, (_, i) => ({ key: `ok${i}`, name: `dashboard ok ${i}`, kind: 'function', run: () => i })),
+      { key: 'bad', name: 'dashboard fails', kind: 'function', run: () => { throw new Error('planned failure'); } },
+    ]);
+    assert.strictEqual(ids.length, 6);
+    await o.whenIdle();
+    const s = await until('the dashboard to show the batch', async () => {
+      const st = await settled();
+      const c = st.last?.status.counts;
+      return c && c.completed >= before.completed + 5 && c.failed >= before.failed + 1 ? st : undefined;
+    });
+    const last = s.last!;
+    assert.deepStrictEqual(last.status.counts, o.getSystemStatus().counts);
+    const m = o.monitor.getPerformanceMetrics();
+    assert.deepStrictEqual(last.headline.totals, m.totals);
+    assert.strictEqual(last.headline.p95TaskDuration, m.p95TaskDuration);
+    const failure = last.failures.find((f) => f.id === ids[5]);
+    assert.ok(failure, 'the failed task is among the latest failures');
+    assert.match(failure.reason, /planned failure/);
+    assert.strictEqual(s.postedCounts.snapshot, 1, 'after the first snapshot only patches');
+    assert.ok((s.postedCounts.patch ?? 0) > 0);
+  });
+
+  it('is one panel: the command again reveals it instead of opening another', async () => {
+    const before = (await feedState())?.receivedCounts.ready;
+    await vscode.commands.executeCommand(CommandIds.showDashboard);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.strictEqual(dashboardTabs().length, 1);
+    assert.strictEqual((await feedState())?.receivedCounts.ready, before, 'the same page, not a new one');
+  });
+
+  it('posts nothing while hidden, and starts over with a snapshot when shown again', async () => {
+    await settled();
+    const doc = await vscode.workspace.openTextDocument({ content: 'hides the dashboard' });
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Active, preview: false });
+    const hidden = await until('the feed to see the panel hidden', async () => {
+      const s = await feedState();
+      return s && !s.visible ? s : undefined;
+    });
+    const o = await orchestrator();
+    await o.scheduleTask({ name: 'while hidden', kind: 'function', run: () => 1 });
+    await o.whenIdle();
+    await new Promise((r) => setTimeout(r, 1500));
+    const still = await feedState();
+    assert.strictEqual(still?.seq, hidden.seq, 'nothing posted while hidden');
+    assert.strictEqual(still?.builds, hidden.builds, 'nothing computed while hidden');
+
+    await vscode.commands.executeCommand(CommandIds.showDashboard);
+    const shown = await settled();
+    assert.ok(shown.seq > hidden.seq);
+    assert.strictEqual(shown.receivedCounts.ready, 2, 'the new page said ready again');
+    assert.strictEqual(shown.postedCounts.snapshot, 2, 'and got a fresh snapshot');
+    assert.strictEqual(shown.last?.status.counts.completed, o.getSystemStatus().counts.completed);
+  });
+
+  it('closes cleanly: no feed remains', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await until('the panel to be gone', async () => ((await feedState()) === undefined ? true : undefined));
+  });
+});
