@@ -577,12 +577,14 @@ export class OrchestratorImpl implements Orchestrator {
   pause(): void {
     if (this.isPaused) return;
     this.isPaused = true;
+    this.state.markDirty();
     if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
   }
 
   resume(): void {
     if (!this.isPaused) return;
     this.isPaused = false;
+    this.state.markDirty();
     // Created tasks that only waited for the pause go on, in creation order.
     for (const r of [...this.lifecycle.values()]) {
       if (r.status === 'created' && !this.deps.isWaiting(r.id) && this.kinds.has(r.kind)) {
@@ -679,6 +681,7 @@ export class OrchestratorImpl implements Orchestrator {
 
   /** Applies the recovery policy to a validated snapshot. Called once, before anything is scheduled. */
   restore(snapshot: Snapshot): void {
+    if (snapshot.paused) this.isPaused = true;
     this.lifecycle.restore(snapshot.tasks);
     if (snapshot.queue !== undefined) {
       try {
@@ -801,6 +804,7 @@ export async function createOrchestrator(options?: OrchestratorOptions): Promise
       getTask: (id) => orchestrator.getTask(id),
       queueSnapshot: () => orchestrator.queue.snapshot(),
       systemStatus: () => orchestrator.getSystemStatus(),
+      paused: () => orchestrator.paused,
       requestTransition: (id, status, reason) => orchestrator.requestTransition(id, status, reason),
     },
     loaded.snapshot?.app,

@@ -34,6 +34,8 @@ export interface Snapshot {
   queue?: unknown;
   /** Application state set through updateState. */
   app?: Record<string, unknown>;
+  /** The orchestrator was paused: it restarts paused, as the user left it. */
+  paused?: boolean;
 }
 
 /** What the coordinator reads from and asks of the orchestrator. */
@@ -43,6 +45,7 @@ export interface StateSource {
   getTask(id: string): TaskRecord | undefined;
   queueSnapshot(): unknown;
   systemStatus(): unknown;
+  paused(): boolean;
   /** Performs a requested task transition (checked by the lifecycle first). */
   requestTransition(id: string, status: TaskStatus, reason: string | undefined): Promise<void>;
 }
@@ -291,6 +294,7 @@ export class StateCoordinator implements Disposable {
     const queue = source.queueSnapshot();
     if (queue !== undefined) snap.queue = queue;
     if (this.app.size) snap.app = Object.fromEntries(this.app);
+    if (source.paused()) snap.paused = true;
     return snap;
   }
 
@@ -475,6 +479,7 @@ export function validateSnapshot(raw: unknown): Snapshot {
     if (typeof r.spec !== 'object' || r.spec === null || Array.isArray(r.spec)) bad(`${at}.spec`, 'an object', r.spec);
     if (!Array.isArray(r.dependsOn) || !(r.dependsOn as unknown[]).every((d) => typeof d === 'string')) bad(`${at}.dependsOn`, 'an array of task ids', r.dependsOn);
   });
+  if (s.paused !== undefined && typeof s.paused !== 'boolean') bad('paused', 'a boolean', s.paused);
   if (s.app !== undefined && (typeof s.app !== 'object' || s.app === null || Array.isArray(s.app))) bad('app', 'an object', s.app);
   return s as unknown as Snapshot;
 }

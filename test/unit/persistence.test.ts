@@ -125,6 +125,10 @@ describe('persistence', () => {
       const created = await a.scheduleTask({ name: 'created', kind: 'shell', command: 'exit 0' });
       await a.dispose();
       const b = await open({ store, concurrency: 1 });
+      // Paused when it stopped, paused when it comes back: the user's choice survives a reload.
+      assert.equal(b.paused, true);
+      assert.equal(b.getTask(created)?.status, 'created');
+      b.resume();
       await b.whenIdle();
       assert.equal(b.getTask(created)?.status, 'completed');
       assert.deepEqual(b.getTask(created)?.history.map((h) => h.status), ['created', 'scheduled', 'running', 'completed']);
