@@ -1,3 +1,4 @@
+/* global fetch */
 // `npm start`: build, then open the extension in a real VS Code on demo-workspace/.
 //   - `code` on PATH (a desktop VS Code): `code --extensionDevelopmentPath=<repo> demo-workspace`.
 //   - otherwise: code-server from the tools cache on 127.0.0.1 (port 8080, or a free one), `--auth none`,
@@ -8,6 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setInterval, clearInterval } from 'node:timers';
 import { REPO_ROOT, startCodeServer } from './codeServer.mjs';
 import { stopAll, withTimeout } from './processes.mjs';
 import { toolsDir } from './tools.mjs';

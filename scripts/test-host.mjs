@@ -77,8 +77,7 @@ function prepareScratch(pass) {
   return { scratch, workspace };
 }
 
-async function runInCodeServer(pass, logFile) {
-  const { scratch, workspace } = prepareScratch(pass);
+async function runInCodeServer(pass, { scratch, workspace, logFile }) {
   const server = await startCodeServer({ scratch, trust: pass.trust, smokeTestDriver: true });
   let browser;
   try {
@@ -106,14 +105,11 @@ async function runInCodeServer(pass, logFile) {
     await browser?.close();
     await server.stop();
     server.collectLogs(OUTPUT, `${pass.name}.`);
-    if (!process.env.KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
-    else console.log(`[host] scratch kept: ${scratch}`);
   }
 }
 
-async function runInDesktop(pass, logFile) {
+async function runInDesktop(pass, { scratch, workspace, logFile }) {
   const { runTests } = await import('@vscode/test-electron');
-  const { scratch, workspace } = prepareScratch(pass);
   const userDataDir = join(scratch, 'user-data');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({
@@ -121,19 +117,15 @@ async function runInDesktop(pass, logFile) {
     'security.workspace.trust.startupPrompt': 'never',
     'security.workspace.trust.banner': 'never',
   }));
-  try {
-    const code = await withTimeout(runTests({
+  const code = await withTimeout(runTests({
       vscodeExecutablePath: process.env.VSCODE_EXECUTABLE,
       extensionDevelopmentPath: REPO_ROOT,
       extensionTestsPath: join(OUT, 'index.js'),
       extensionTestsEnv: { ORCHESTRATOR_TEST_SUITE: pass.suite, ORCHESTRATOR_TEST_LOG: logFile, ...grepEnv() },
       launchArgs: [workspace, '--disable-extensions', `--user-data-dir=${userDataDir}`, `--extensions-dir=${join(scratch, 'extensions')}`,
         ...(pass.trust === 'disabled' ? ['--disable-workspace-trust'] : [])],
-    }).catch(() => 1), PASS_TIMEOUT_MS, `host pass "${pass.name}" did not finish`);
-    return code;
-  } finally {
-    if (!process.env.KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
-  }
+  }).catch(() => 1), PASS_TIMEOUT_MS, `host pass "${pass.name}" did not finish`);
+  return code;
 }
 
 function grepEnv() {
@@ -153,19 +145,24 @@ async function main() {
   for (const pass of passes) {
     const passStarted = Date.now();
     console.log(`\n[host] pass "${pass.name}" (${pass.trust === 'disabled' ? 'trusted' : 'untrusted'}) in ${host}`);
-    const logFile = join(OUTPUT, `${pass.name}.log`);
-    rmSync(logFile, { force: true });
+    // The mocha log lives in this run's scratch folder (another run in the same tree cannot write into it)
+    // and is copied to .test-output/host/<pass>.log at the end.
+    const dirs = prepareScratch(pass);
+    const logFile = join(dirs.scratch, 'mocha.log');
     const stopFollowing = follow(logFile, '  ');
     let code;
     try {
-      code = await (process.env.VSCODE_EXECUTABLE ? runInDesktop(pass, logFile) : runInCodeServer(pass, logFile));
+      code = await (process.env.VSCODE_EXECUTABLE ? runInDesktop(pass, { ...dirs, logFile }) : runInCodeServer(pass, { ...dirs, logFile }));
     } catch (e) {
       console.error(`[host] pass "${pass.name}": ${e.message}`);
       code = 1;
     } finally {
       stopFollowing();
+      if (existsSync(logFile)) cpSync(logFile, join(OUTPUT, `${pass.name}.log`));
     }
     const counts = closingLine(logFile);
+    if (process.env.KEEP_SCRATCH) console.log(`[host] scratch kept: ${dirs.scratch}`);
+    else rmSync(dirs.scratch, { recursive: true, force: true });
     if (!counts) {
       console.error(`[host] pass "${pass.name}" printed no closing line; see .test-output/host/${pass.name}.*`);
       total.failed += 1;

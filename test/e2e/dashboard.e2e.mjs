@@ -1,0 +1,132 @@
+// The dashboard as a user meets it: opened from the palette, it fills in while a workflow runs; its
+// figures are the orchestrator's own (the Tasks tree's stage counts, and what the workflow did); a
+// click on a failure reveals that task in the tree; after a window reload the panel comes back by
+// itself (the serializer) with the same figures; it follows a switch to a light theme.
+// Keeps media/screenshot-dashboard.png (the README's picture) current.
+import assert from 'node:assert/strict';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../scripts/codeServer.mjs';
+
+export const title = 'the dashboard shows the orchestrator\'s figures, reveals a failed task and survives a reload';
+export const timeoutMs = 240_000;
+
+const OK_TASKS = 9;
+const sleep = (ms) => `node -e "setTimeout(() => {}, ${ms})"`;
+
+/** Nine tasks of different lengths on the two cpu slots, then one that fails. */
+const WORKFLOW = {
+  version: 1,
+  workflows: {
+    dashboard: {
+      description: 'tasks of different lengths, one failure',
+      tasks: [
+        ...Array.from({ length: OK_TASKS }, (_, i) => ({
+          key: `step${i}`,
+          name: `Step ${i + 1}`,
+          command: sleep([150, 400, 900, 250, 1200, 600, 300, 1800, 700][i]),
+          resources: { cpu: 1 },
+          priority: i % 3,
+        })),
+        {
+          key: 'broken',
+          name: 'Publish artefacts',
+          command: 'node -e "console.error(\'registry unreachable\'); process.exit(3)"',
+          dependsOn: ['step0'],
+        },
+      ],
+    },
+  },
+};
+
+/** @param {import('./workbench.mjs').Workbench} wb */
+function dashboardFrame(wb) {
+  return wb.page.frameLocator('iframe.webview').frameLocator('#active-frame');
+}
+
+async function figure(frame, metric) {
+  const v = await frame.locator(`[data-metric="${metric}"]`).first().getAttribute('data-value', { timeout: 2000 });
+  return Number(v);
+}
+
+async function stageFigures(frame) {
+  const out = {};
+  for (const s of ['created', 'scheduled', 'running', 'completed', 'failed', 'cancelled']) out[s] = await figure(frame, `stage.${s}`);
+  return out;
+}
+
+/** The Tasks tree's stage rows as counts, e.g. { completed: 9, ... }. */
+async function treeCounts(wb) {
+  const out = {};
+  for (const r of await wb.treeRows()) {
+    const stage = r.label.toLowerCase();
+    if (['created', 'scheduled', 'running', 'completed', 'failed', 'cancelled'].includes(stage)) out[stage] = Number(/\d+/.exec(r.description)?.[0] ?? NaN);
+  }
+  return out;
+}
+
+/** @param {import('./workbench.mjs').Workbench} wb */
+export async function run(wb) {
+  writeFileSync(join(wb.workspace, '.vscode', 'orchestrator.json'), JSON.stringify(WORKFLOW, null, 2));
+  await wb.openContainer('Orchestrator');
+  await wb.waitForRow('Completed', { timeout: 30_000 });
+
+  await wb.runCommand('Orchestrator: Show Dashboard');
+  const frame = dashboardFrame(wb);
+  await frame.locator('[data-metric="stage.completed"]').waitFor({ state: 'visible', timeout: 30_000 });
+  // The page renders the host's first snapshot: the count is a number, not the placeholder.
+  await wb.waitFor(async () => (await frame.locator('[data-metric="stage.completed"]').innerText()) !== '–', { message: 'the first snapshot to render' });
+
+  await wb.runCommand('Orchestrator: Run Workflow…');
+  await wb.quickInput('dashboard');
+
+  const done = await wb.waitFor(async () => {
+    const s = await stageFigures(frame);
+    return s.completed === OK_TASKS && s.failed === 1 && s.running === 0 && s.scheduled === 0 && s.created === 0 ? s : undefined;
+  }, { timeout: 60_000, message: `${OK_TASKS} completed and 1 failed in the dashboard` });
+
+  // The same figures as the orchestrator's own view of itself, the tree.
+  const tree = await wb.waitFor(async () => {
+    const t = await treeCounts(wb);
+    return t.completed === OK_TASKS && t.failed === 1 ? t : undefined;
+  }, { message: 'the tree to show the finished workflow' });
+  assert.deepEqual(done, tree, 'the dashboard\'s stage counts are the tree\'s');
+
+  // Figures derived from what the workflow did.
+  assert.equal(await figure(frame, 'successRate'), OK_TASKS / (OK_TASKS + 1));
+  assert.ok(await figure(frame, 'p95TaskDuration') >= 1000, 'p95 reflects the 1.2 s and 1.8 s steps');
+  assert.ok(await figure(frame, 'p50TaskDuration') > 0);
+  const completedTopic = frame.locator('tr[data-topic="task.completed"] td[data-col="published"]');
+  assert.equal(Number(await completedTopic.getAttribute('data-value')), OK_TASKS, 'task.completed published once per completed task');
+  assert.equal(await frame.locator('[data-metric="pool.cpu.inUse"]').getAttribute('data-value'), '0', 'the cpu pool is free again');
+  await wb.waitFor(async () => Number(await frame.locator('tr[data-topic="task.failed"] td[data-col="published"]').getAttribute('data-value')) === 1, { message: 'task.failed published once' });
+
+  // The latest failure names its reason and reveals its task in the tree when clicked.
+  const failure = frame.locator('button.failure', { hasText: 'Publish artefacts' });
+  await failure.waitFor({ state: 'visible' });
+  assert.match(await failure.innerText(), /exit|code 3|registry unreachable/i);
+  await wb.screenshot('dashboard-dark');
+  copyFileSync(join(wb.outputDir, 'dashboard-dark.png'), join(REPO_ROOT, 'media', 'screenshot-dashboard.png'));
+
+  await failure.click();
+  await wb.waitFor(async () => {
+    const selected = wb.page.locator('.part.sidebar .monaco-list-row.selected, .part.sidebar .monaco-list-row.focused');
+    return (await selected.allInnerTexts()).some((t) => t.includes('Publish artefacts'));
+  }, { message: 'the failed task selected in the Tasks tree' });
+  await wb.screenshot('revealed');
+
+  // A window reload: the serializer brings the panel back without running the command.
+  await wb.reload();
+  const restored = dashboardFrame(wb);
+  await restored.locator('[data-metric="stage.completed"]').waitFor({ state: 'visible', timeout: 30_000 });
+  await wb.waitFor(async () => (await figure(restored, 'stage.completed')) === OK_TASKS, { message: 'the restored dashboard to show the same figures' });
+  assert.equal(await figure(restored, 'stage.failed'), 1);
+
+  // A light theme: the page re-reads the theme's colours and stays readable.
+  await wb.runCommand('Preferences: Color Theme');
+  await wb.quickInput('Light Modern');
+  await wb.waitFor(async () => (await restored.locator('body').getAttribute('class'))?.includes('vscode-light'), { message: 'the page to switch to the light theme' });
+  await wb.page.waitForTimeout(500);
+  assert.equal(await figure(restored, 'stage.completed'), OK_TASKS);
+  await wb.screenshot('dashboard-light');
+}
