@@ -36,7 +36,7 @@ const STAGE_LABELS: Record<Stage, string> = {
 };
 
 const STAGE_HINTS: Record<Stage, string> = {
-  created: 'waiting on deps',
+  created: 'not ready yet',
   scheduled: 'ready to run',
   running: 'in progress',
   completed: 'succeeded',
@@ -68,10 +68,33 @@ function panel(title: string, className: string, ...body: Child[]): { node: HTML
   return { node, aside };
 }
 
-function xs(series: SeriesSection): number[] {
+const MIN_WINDOW_S = 60;
+const LEAD_BUCKETS = 5;
+
+/**
+ * Where the charts start: a few buckets before the first activity, but never less than a minute of
+ * data. The monitor's window is several minutes; a short batch drawn across all of it is a spike at
+ * the right edge with nothing readable around it.
+ */
+function visibleFrom(series: SeriesSection): number {
   const n = columnsLength(series);
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) out[i] = (series.start + i * series.bucketMs) / 1000;
+  const pools = Object.values(series.utilization);
+  let first = 0;
+  while (
+    first < n &&
+    !series.throughput[first] && !series.queueDepth[first] && !series.running[first] &&
+    !pools.some((p) => p[first])
+  ) {
+    first++;
+  }
+  const minBuckets = Math.ceil((MIN_WINDOW_S * 1000) / series.bucketMs);
+  return Math.max(0, Math.min(first - LEAD_BUCKETS, n - minBuckets));
+}
+
+function xs(series: SeriesSection, from: number): number[] {
+  const n = columnsLength(series);
+  const out: number[] = [];
+  for (let i = from; i < n; i++) out.push((series.start + i * series.bucketMs) / 1000);
   return out;
 }
 
@@ -217,14 +240,14 @@ export class DashboardView {
 
   private renderHeadline(s: DashboardSnapshot): void {
     const h = s.headline;
-    setFigure(this.kpi.taskThroughput, h.taskThroughput, formatRate(h.taskThroughput), `${formatCount(h.totals.completed + h.totals.failed + h.totals.cancelled)} finished in all`);
+    setFigure(this.kpi.taskThroughput, h.taskThroughput, formatRate(h.taskThroughput), `${formatCount(h.totals.completed + h.totals.failed + h.totals.cancelled)} finished this session`);
     setFigure(this.kpi.p50TaskDuration, h.p50TaskDuration, formatDuration(h.p50TaskDuration));
     setFigure(this.kpi.p95TaskDuration, h.p95TaskDuration, formatDuration(h.p95TaskDuration));
     setFigure(this.kpi.averageTaskDuration, h.averageTaskDuration, formatDuration(h.averageTaskDuration));
     setFigure(this.kpi.averageWaitTime, h.averageWaitTime, formatDuration(h.averageWaitTime));
     setFigure(this.kpi.queueDepth, h.queueDepth, formatCount(h.queueDepth), `${formatCount(h.running)} running`);
     setFigure(this.kpi.successRate, h.successRate, formatPercent(h.successRate), `${formatCount(h.totals.completed)} ok · ${formatCount(h.totals.failed)} failed`);
-    setFigure(this.kpi.messageProcessingRate, h.messageProcessingRate, formatRate(h.messageProcessingRate), `/s · ${formatCount(h.totals.messages)} in all`);
+    setFigure(this.kpi.messageProcessingRate, h.messageProcessingRate, formatRate(h.messageProcessingRate), `/s · ${formatCount(h.totals.messages)} this session`);
     this.kpi.successRate.value.classList.toggle('bad', h.totals.failed > 0 && h.successRate < 0.9);
     this.durationAside.textContent = `p50 ${formatDuration(h.p50TaskDuration)} · p95 ${formatDuration(h.p95TaskDuration)}`;
   }
@@ -236,12 +259,15 @@ export class DashboardView {
   }
 
   private renderSeries(series: SeriesSection): void {
-    const x = xs(series);
-    this.throughputChart.setData([x, series.throughput, series.failed], 't');
-    this.queueChart.setData([x, series.queueDepth, series.running], 'q');
+    const from = visibleFrom(series);
+    const x = xs(series, from);
+    this.throughputChart.setData([x, series.throughput.slice(from), series.failed.slice(from)], 't');
+    this.queueChart.setData([x, series.queueDepth.slice(from), series.running.slice(from)], 'q');
     const last = columnsLength(series) - 1;
     const lastOf = (a: number[]): number => (last >= 0 ? a[last] : 0);
-    this.throughputAside.textContent = `${formatCount(series.throughput.reduce((a, b) => a + b, 0))} finished in ${Math.round((columnsLength(series) * series.bucketMs) / 1000)} s`;
+    const windowS = Math.round((columnsLength(series) * series.bucketMs) / 1000);
+    const span = windowS >= 120 && windowS % 60 === 0 ? `${windowS / 60} min` : `${windowS} s`;
+    this.throughputAside.textContent = `${formatCount(series.throughput.reduce((a, b) => a + b, 0))} finished in the last ${span}`;
     this.queueAside.textContent = `now ${formatCount(lastOf(series.queueDepth))} queued · ${formatCount(lastOf(series.running))} running`;
   }
 
@@ -253,7 +279,8 @@ export class DashboardView {
     this.poolMeters.hidden = !has;
     if (!has) return;
     this.poolNames = Object.keys(s.series.utilization);
-    const util: uPlot.AlignedData = [xs(s.series), ...this.poolNames.map((p) => s.series.utilization[p])];
+    const from = visibleFrom(s.series);
+    const util: uPlot.AlignedData = [xs(s.series, from), ...this.poolNames.map((p) => s.series.utilization[p].slice(from))];
     this.poolChart.setData(util, `p${this.poolNames.join('\u0000')}`);
 
     const rows = names.map((name) => {

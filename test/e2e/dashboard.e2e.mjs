@@ -10,6 +10,11 @@ import { REPO_ROOT } from '../../scripts/codeServer.mjs';
 
 export const title = 'the dashboard shows the orchestrator\'s figures, reveals a failed task and survives a reload';
 export const timeoutMs = 240_000;
+// Dark first (the README's picture); the scenario switches to a light theme later. No secondary side
+// bar, so the dashboard has the width a user would give it.
+export const options = {
+  settings: { 'workbench.colorTheme': 'Default Dark Modern', 'workbench.secondarySideBar.defaultVisibility': 'hidden' },
+};
 
 const OK_TASKS = 9;
 const sleep = (ms) => `node -e "setTimeout(() => {}, ${ms})"`;
@@ -123,6 +128,7 @@ export async function run(wb) {
   assert.equal(await figure(restored, 'stage.failed'), 1);
 
   // A light theme: the page re-reads the theme's colours and stays readable.
+  assert.match((await restored.locator('body').getAttribute('class')) ?? '', /vscode-dark/, 'the page starts in the dark theme');
   await wb.runCommand('Preferences: Color Theme');
   await wb.quickInput('Light Modern');
   await wb.waitFor(async () => (await restored.locator('body').getAttribute('class'))?.includes('vscode-light'), { message: 'the page to switch to the light theme' });
