@@ -163,7 +163,11 @@ export class Workbench {
     await row.click({ button: 'right', timeout });
     const entry = this.page.getByRole('menuitem', { name: item }).first();
     await entry.waitFor({ state: 'visible', timeout });
-    await entry.click({ timeout });
+    // The workbench's menu ignores a synthetic click that comes right after it opened; hovering focuses
+    // the item and Enter runs it, as a keyboard user would.
+    await entry.hover({ timeout });
+    await this.page.keyboard.press('Enter');
+    await entry.waitFor({ state: 'hidden', timeout });
   }
 
   /** Messages shown as toasts right now (none with the smoke-test driver: use notifications()). */
