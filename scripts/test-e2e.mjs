@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, extensionHostErrors } from './codeServer.mjs';
 import { stopAll, withTimeout } from './processes.mjs';
-import { ensureChromium } from './tools.mjs';
+import { ensureChromium, ensureCodeServerTools } from './tools.mjs';
 
 const E2E_DIR = join(REPO_ROOT, 'test', 'e2e');
 const OUTPUT = join(REPO_ROOT, '.test-output', 'e2e');
@@ -48,6 +48,8 @@ async function runScenario(file) {
 async function main() {
   const build = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: REPO_ROOT, stdio: 'inherit', timeout: 120_000 });
   if (build.status !== 0) throw new Error('build failed');
+  // Tools first, outside any scenario's timeout (a cold install takes minutes).
+  await ensureCodeServerTools();
   await ensureChromium();
   const filters = process.argv.slice(2);
   const files = readdirSync(E2E_DIR).filter((f) => f.endsWith('.e2e.mjs')).sort()

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWrite
 import { homedir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { trackGroup } from './processes.mjs';
 
 export const CODE_SERVER_VERSION = '4.139.1';
 export const NODE_MAJOR = 24;
@@ -41,6 +42,7 @@ function runLogged(cmd, args, { cwd, env, logFile, timeoutMs = INSTALL_TIMEOUT_M
   return new Promise((resolve, reject) => {
     const out = createWriteStream(logFile, { flags: 'a' });
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const stop = trackGroup(child.pid); // Ctrl-C stops an install too; its log then lacks `done 0`, so it is redone
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
     const timer = setTimeout(() => {
@@ -50,6 +52,7 @@ function runLogged(cmd, args, { cwd, env, logFile, timeoutMs = INSTALL_TIMEOUT_M
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('close', (code) => {
       clearTimeout(timer);
+      stop();
       out.end();
       if (code === 0) resolve();
       else reject(new Error(`${cmd} ${args.join(' ')} exited with ${code} (log: ${logFile})`));
