@@ -84,6 +84,8 @@ function checkResult(value: unknown, kind: string): TaskResult {
 export interface ApiDeps {
   orchestrator: HostOrchestrator;
   settings: () => Settings;
+  /** Throws (telling the user) when the workspace is untrusted; see trust.ts. */
+  requireTrust: (what: string) => void;
   testing?: TestingHooks;
 }
 
@@ -92,6 +94,8 @@ export function createApi(deps: ApiDeps): OrchestratorApiV1 {
 
   const withDefaults = (spec: unknown, field: string): TaskSpec => {
     const s = checkObject(spec, field, 'a task spec object like { name, kind, command }');
+    // In Restricted Mode the kind has no executor; say why instead of "unknown kind".
+    if (s.kind === VSCODE_TASK_KIND) deps.requireTrust('Tasks from tasks.json and task providers');
     const out: Record<string, unknown> = { ...s };
     const settings = deps.settings();
     if (out.timeoutMs === undefined && settings.defaultTimeoutMs > 0) out.timeoutMs = settings.defaultTimeoutMs;
@@ -131,7 +135,7 @@ export function createApi(deps: ApiDeps): OrchestratorApiV1 {
       const registration = orchestrator.registerExecutor(k, wrapped);
       return new vscode.Disposable(() => registration.dispose());
     },
-    publish: <T>(message: PublishInput<T>) => {
+    publish: async <T>(message: PublishInput<T>) => {
       const m = checkObject(message, 'message', 'an object like { topic, payload }');
       checkString(m.topic, 'topic');
       return orchestrator.queue.publish<T>(message);

@@ -111,7 +111,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   );
 
   const testing = context.extensionMode === vscode.ExtensionMode.Production ? undefined : { orchestrator, tree, treeView, statusBar, output, settings: () => settings };
-  return createApi({ orchestrator, settings: () => settings, ...(testing ? { testing } : {}) });
+  return createApi({ orchestrator, settings: () => settings, requireTrust: (what) => trust.require(what), ...(testing ? { testing } : {}) });
 }
 
 /** VS Code waits for this promise: the core writes its last snapshot before the host goes. */

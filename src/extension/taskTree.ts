@@ -62,6 +62,9 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   /** Sorted rows per stage, dropped when the stage's membership changes. */
   private readonly sorted = new Map<TaskStatus, TaskRecord[]>();
   private readonly limits = new Map<TaskStatus, number>();
+  /** When each task entered its current stage, in event order: breaks ties within a millisecond. */
+  private readonly arrival = new Map<string, number>();
+  private seq = 0;
   private readonly pendingStages = new Set<TaskStatus>();
   private readonly pendingTasks = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -189,6 +192,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         this.byStatus.get(status)?.delete(id);
         this.statusOf.delete(id);
         this.taskNodes.delete(id);
+        this.arrival.delete(id);
         this.markStage(status);
       }
     }
@@ -254,6 +258,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
 
   private place(record: TaskRecord): void {
     this.byStatus.get(record.status)?.set(record.id, record);
+    this.arrival.set(record.id, ++this.seq);
     this.statusOf.set(record.id, record.status);
     this.taskNodes.delete(record.id);
     this.sorted.delete(record.status);
@@ -261,6 +266,8 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
 
   private markStage(status: TaskStatus): void {
     this.sorted.delete(status);
+    // An emptied stage starts again at one page.
+    if (this.count(status) === 0) this.limits.delete(status);
     this.pendingStages.add(status);
     this.schedule();
   }
@@ -279,8 +286,9 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     let rows = this.sorted.get(status);
     if (!rows) {
       rows = [...(this.byStatus.get(status)?.values() ?? [])];
-      // Newest first; ties (same millisecond) by creation, newest first.
-      rows.sort((a, b) => lastChangeAt(b) - lastChangeAt(a) || b.createdAt - a.createdAt);
+      // Newest first; within one millisecond, the latest to arrive in the stage first.
+      const arrival = this.arrival;
+      rows.sort((a, b) => lastChangeAt(b) - lastChangeAt(a) || (arrival.get(b.id) ?? 0) - (arrival.get(a.id) ?? 0));
       this.sorted.set(status, rows);
     }
     return rows;

@@ -93,9 +93,29 @@ export function runTask(task: vscode.Task, signal: AbortSignal): Promise<TaskRes
       }
     };
     const onAbort = (): void => {
-      execution?.terminate();
+      stopWhenStarted();
       const reason: unknown = signal.reason;
       settle(() => reject(reason instanceof Error ? reason : new CancelledError()));
+    };
+    // `terminate()` on an execution whose process has not started yet does nothing (measured in
+    // code-server 1.139): keep terminating as it starts, until it ends or a minute has passed.
+    const stopWhenStarted = (): void => {
+      execution?.terminate();
+      const killer: vscode.Disposable[] = [];
+      const stop = (): void => killer.forEach((d) => d.dispose());
+      const timer = setTimeout(stop, 60_000);
+      killer.push(
+        { dispose: () => clearTimeout(timer) },
+        vscode.tasks.onDidStartTask((e) => {
+          if (e.execution === execution) e.execution.terminate();
+        }),
+        vscode.tasks.onDidStartTaskProcess((e) => {
+          if (e.execution === execution) e.execution.terminate();
+        }),
+        vscode.tasks.onDidEndTask((e) => {
+          if (e.execution === execution) stop();
+        }),
+      );
     };
 
     subscriptions.push(
