@@ -4,10 +4,10 @@
 // Security: the page's CSP is `default-src 'none'`; its one script runs by a fresh nonce from
 // crypto.randomBytes, its one stylesheet comes from the extension, and `localResourceRoots` is only
 // the built webview folder (dist/webview), so the page can load nothing else, from disk or network.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { DASHBOARD_VIEW_TYPE, parseViewState } from '../shared/protocol';
 import type { DashboardSource } from './dashboardData';
+import { dashboardHtml, nonce } from './dashboardHtml';
 import { CommandIds } from './ids';
 import { DashboardFeed, type FeedState } from './dashboardFeed';
 
@@ -24,35 +24,6 @@ export interface DashboardDeps {
 }
 
 const TITLE = 'Orchestrator Dashboard';
-
-export function nonce(): string {
-  return randomBytes(18).toString('base64');
-}
-
-/** The page's HTML. Exported for tests; `cspSource`, `scriptUri` and `styleUri` come from the webview. */
-export function dashboardHtml(args: { cspSource: string; scriptUri: string; styleUri: string; nonce: string }): string {
-  const csp = [
-    "default-src 'none'",
-    `style-src ${args.cspSource}`,
-    `img-src ${args.cspSource}`,
-    `font-src ${args.cspSource}`,
-    `script-src 'nonce-${args.nonce}'`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${args.styleUri}">
-<title>${TITLE}</title>
-</head>
-<body>
-<main id="app" aria-busy="true"><p class="loading">Loading metrics…</p></main>
-<script nonce="${args.nonce}" src="${args.scriptUri}"></script>
-</body>
-</html>`;
-}
 
 class DashboardPanel implements vscode.Disposable {
   readonly feed: DashboardFeed;
