@@ -42,6 +42,7 @@ function baseSettings(trust) {
     'telemetry.telemetryLevel': 'off',
     'update.mode': 'none',
     'chat.disableAIFeatures': true,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
     'git.enabled': false,
     // With trust on (the 'untrusted' pass), the folder opens in Restricted Mode without asking.
     'security.workspace.trust.enabled': trust !== 'disabled',

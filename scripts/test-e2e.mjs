@@ -22,22 +22,27 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 
 async function runScenario(file) {
   const name = file.replace(/\.e2e\.mjs$/, '');
-  const mod = await import(pathToFileURL(join(E2E_DIR, file)).href);
-  const title = mod.title ?? name;
-  if (typeof mod.run !== 'function') throw new Error(`${file} exports no run(wb)`);
   const outputDir = join(OUTPUT, name);
   rmSync(outputDir, { recursive: true, force: true });
-  const { openWorkbench } = await import('../test/e2e/workbench.mjs');
   const started = Date.now();
+  let title = name;
   let wb;
+  let opening;
   let failed = true;
   try {
+    const mod = await import(pathToFileURL(join(E2E_DIR, file)).href);
+    title = mod.title ?? name;
+    if (typeof mod.run !== 'function') throw new Error(`${file} exports no run(wb)`);
+    const { openWorkbench } = await import('../test/e2e/workbench.mjs');
     await withTimeout((async () => {
-      wb = await openWorkbench({ ...mod.options, outputDir });
+      opening = openWorkbench({ ...mod.options, outputDir });
+      wb = await opening;
       await mod.run(wb);
     })(), mod.timeoutMs ?? DEFAULT_TIMEOUT_MS, `scenario "${title}"`);
     failed = false;
   } finally {
+    // A scenario that timed out while the workbench was still opening: close it once it is open.
+    wb ??= opening && (await withTimeout(opening, 60_000, 'opening the workbench').catch(() => undefined));
     await wb?.close({ failed }).catch((e) => console.error(`    (closing: ${e.message})`));
     const s = ((Date.now() - started) / 1000).toFixed(1);
     console.log(failed ? `  ✖ ${title} (${s} s; see ${outputDir})` : `  ✔ ${title} (${s} s)`);
