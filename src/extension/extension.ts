@@ -104,8 +104,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
       // A click on a failure in the dashboard: the task's row, selected, in the Tasks view.
       revealTask: async (id) => {
         await vscode.commands.executeCommand(`${ViewIds.tasks}.focus`);
+        // Pending changes first, so the row is where the tree shows it. A row beyond its stage's shown
+        // page cannot be revealed: the focused view is then the best there is.
+        tree.flush();
         const node = tree.nodeOf(id);
-        if (node) await treeView.reveal(node, { select: true, focus: true, expand: true });
+        if (node) await Promise.resolve(treeView.reveal(node, { select: true, focus: true, expand: true })).catch(() => undefined);
       },
     }),
   );
