@@ -233,7 +233,9 @@ export class StateCoordinator implements Disposable {
 
   /** Finished records the orchestrator no longer keeps in memory: archive those not archived yet. */
   evicted(records: readonly TaskRecord[]): void {
-    for (const r of records) this.toArchive(r);
+    // An evicted record has left memory for good, so no later snapshot can offer it again: it needs
+    // no mark in `archived` (a WeakSet insert per finished task was 5% of the 100k benchmark).
+    for (const r of records) if (!this.archived.has(r)) this.queueArchive(r);
     this.markDirty();
   }
 
@@ -350,6 +352,10 @@ export class StateCoordinator implements Disposable {
   private toArchive(record: TaskRecord): void {
     if (this.archived.has(record)) return;
     this.archived.add(record);
+    this.queueArchive(record);
+  }
+
+  private queueArchive(record: TaskRecord): void {
     if (!this.archive) {
       if (!this.warnedNoArchive) {
         this.warnedNoArchive = true;
