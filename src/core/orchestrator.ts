@@ -68,12 +68,18 @@ interface Runtime {
   held?: ResourceDemand;
   /** Set when a cancel of a running attempt was asked for: the attempt's outcome becomes Cancelled. */
   cancelReason?: string;
-  settled?: Promise<void>;
 }
 
 interface QueuedTask extends ReadyEntry {
   readonly resources?: ResourceDemand;
+  /** The task's record and runtime, so dispatch needs no lookup by id. */
+  readonly record: Readonly<TaskRecord>;
+  readonly rt: Runtime;
 }
+
+/** Events without fields are shared: the hot path allocates none. */
+const SCHEDULE: LifecycleEvent = Object.freeze({ type: 'schedule' });
+const START: LifecycleEvent = Object.freeze({ type: 'start' });
 
 export interface OutputChunk {
   id: string;
@@ -245,14 +251,15 @@ export class OrchestratorImpl implements Orchestrator {
       return;
     }
     if (this.isPaused) return;
-    this.lifecycle.apply(record.id, { type: 'schedule' });
-    this.enqueue(record);
+    const at = this.clock.now();
+    this.lifecycle.applyTo(record, SCHEDULE, at);
+    this.enqueue(record, at);
   }
 
-  private enqueue(record: Readonly<TaskRecord>): void {
+  private enqueue(record: Readonly<TaskRecord>, at = this.clock.now()): void {
     const rt = this.runtime.get(record.id) as Runtime;
-    rt.readyAt = this.clock.now();
-    this.ready.push({ id: record.id, priority: record.priority, enqueuedAt: rt.readyAt, resources: record.spec.resources });
+    rt.readyAt = at;
+    this.ready.push({ id: record.id, priority: record.priority, enqueuedAt: rt.readyAt, resources: record.spec.resources, record, rt });
   }
 
   // ------------------------------------------------------------------ dispatch and outcomes
@@ -280,38 +287,36 @@ export class OrchestratorImpl implements Orchestrator {
 
   private start(entry: QueuedTask): void {
     const id = entry.id;
-    const rt = this.runtime.get(id) as Runtime;
+    const rt = entry.rt;
     rt.held = entry.resources;
     this.running++;
-    const record = this.lifecycle.apply(id, { type: 'start' });
+    const record = this.lifecycle.applyTo(entry.record, START);
     if (entry.resources) this.recordPools(entry.resources);
-    const startedAt = this.clock.now();
+    const startedAt = record.startedAt as number;
     const waitMs = startedAt - rt.readyAt;
     const onOutput = this.outputEmitter.hasListeners ? (chunk: string) => this.outputEmitter.fire({ id, chunk }) : undefined;
-    const pending = this.engine.executeTask(record as TaskRecord, { attempt: record.attempts, run: this.runs.get(id), onOutput });
-    rt.settled = pending.then(
-      (result) => this.finishAttempt(id, rt, startedAt, waitMs, result, undefined),
-      (err: unknown) => this.finishAttempt(id, rt, startedAt, waitMs, undefined, err),
-    );
+    this.engine.runAttempt(record as TaskRecord, { attempt: record.attempts, run: this.runs.get(id), onOutput }, (result, err) => this.finishAttempt(record, rt, startedAt, waitMs, result, err));
   }
 
-  private finishAttempt(id: string, rt: Runtime, startedAt: number, waitMs: number, result: TaskResult | undefined, err: unknown): void {
+  private finishAttempt(record: Readonly<TaskRecord>, rt: Runtime, startedAt: number, waitMs: number, result: TaskResult | undefined, err: unknown): void {
+    const id = record.id;
     this.running--;
     if (rt.held) {
       this.pools.release(rt.held);
       this.recordPools(rt.held);
       rt.held = undefined;
     }
-    const record = this.lifecycle.get(id);
-    if (record === undefined || record.status !== 'running') {
+    // Only a finished record can leave the lifecycle, so a record no longer held is not running either.
+    if (record.status !== 'running') {
       // Disposed or removed under us: nothing left to record.
       this.dispatch();
       return;
     }
-    const duration = this.clock.now() - startedAt;
+    const now = this.clock.now();
+    const duration = now - startedAt;
     if (err === undefined) {
       this.monitor.recordTaskExecution(id, duration, { status: 'completed', waitMs });
-      this.lifecycle.apply(id, { type: 'complete', result });
+      this.lifecycle.applyTo(record, { type: 'complete', result }, now);
       this.afterFinish(id, 'completed');
     } else if (rt.cancelReason !== undefined || err instanceof CancelledError) {
       this.monitor.recordTaskExecution(id, duration, { status: 'cancelled', waitMs });
@@ -415,7 +420,8 @@ export class OrchestratorImpl implements Orchestrator {
     else this.queue.count(topic);
     if (this.changeEmitter.hasListeners) this.changeEmitter.fire(record);
     if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
-    this.monitor.recordQueueDepth(this.lifecycle.countOf('created') + this.lifecycle.countOf('scheduled'), this.lifecycle.countOf('running'));
+    const lc = this.lifecycle;
+    this.monitor.recordQueueDepth(lc.countOf('created') + lc.countOf('scheduled'), lc.countOf('running'), record.history[record.history.length - 1].at);
     if (this.idleWaiters.length && this.isIdle()) this.releaseIdle();
   }
 
@@ -459,8 +465,8 @@ export class OrchestratorImpl implements Orchestrator {
       case 'running': {
         const rt = this.runtime.get(id) as Runtime;
         rt.cancelReason ??= why;
+        // Resolves once the attempt's outcome has been handled (finishAttempt has run).
         await this.engine.cancelTask(id, why);
-        await rt.settled;
         return;
       }
       default:

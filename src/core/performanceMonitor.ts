@@ -249,10 +249,11 @@ export class PerformanceMonitor {
   }
 
   /** Tasks waiting (created + scheduled) and running now; each second keeps the last value seen. */
-  recordQueueDepth(depth: number, running: number): void {
+  /** `at`: when the depth was reached, if the caller has just read the clock (saves reading it again). */
+  recordQueueDepth(depth: number, running: number, at?: number): void {
     checkNonNegative(depth, 'depth');
     checkNonNegative(running, 'running');
-    const slot = this.slotNow();
+    const slot = this.slotNow(at);
     this.depth[slot] = this.lastDepth = depth;
     this.runningAt[slot] = this.lastRunning = running;
   }
@@ -370,8 +371,8 @@ export class PerformanceMonitor {
   }
 
   /** Rolls to now and returns the current second's slot. */
-  private slotNow(): number {
-    const sec = Math.floor(this.clock.now() / 1000);
+  private slotNow(at?: number): number {
+    const sec = Math.floor((at ?? this.clock.now()) / 1000);
     this.roll(sec);
     const i = this.slotIndex(sec);
     // Only a clock that went back by more than the window gets here: count it in the latest second.
