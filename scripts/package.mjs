@@ -24,7 +24,11 @@ async function main() {
   const vsix = join(REPO_ROOT, `${pkg.name}-${pkg.version}.vsix`);
   run(process.execPath, ['esbuild.mjs', '--production']);
   const vsce = join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
-  run(process.execPath, [vsce, 'package', '--no-dependencies', '--out', vsix]);
+  // README images are relative (media/*.png, not in the .vsix); vsce needs a base URL to rewrite them when
+  // the repository is not on GitHub/GitLab. Take it from package.json's repository.
+  const repoUrl = String(pkg.repository?.url ?? pkg.repository ?? '').replace(/^git\+/, '').replace(/\.git$/, '');
+  const base = repoUrl ? ['--baseContentUrl', `${repoUrl}/blob/HEAD/`, '--baseImagesUrl', `${repoUrl}/raw/HEAD/`] : [];
+  run(process.execPath, [vsce, 'package', '--no-dependencies', ...base, '--out', vsix]);
   console.log(`[package] ${vsix} (${(statSync(vsix).size / 1024).toFixed(0)} KiB)`);
 
   if (args.includes('--no-verify')) return 0;
