@@ -2,7 +2,7 @@
 // tests can call it without UI; without arguments it asks through quick picks and input boxes.
 //
 // Errors: a command invoked from the UI tells the user (an error message naming the field) and
-// resolves; the same error also rejects the command's promise, so programmatic callers see it too.
+// resolves; invoked with an argument, the error rejects the call instead (see `register`).
 import * as vscode from 'vscode';
 import { NotFoundError, ValidationError, describeValue } from '../core/errors';
 import { isFinished, type TaskRecord, type TaskSpec, type TaskStatus, ALL_STATUSES } from '../core/model';
@@ -13,8 +13,8 @@ import type { TaskStatusBar } from './statusBar';
 import { detailsUri } from './taskDetails';
 import type { TaskOutput } from './taskOutput';
 import { STAGE_LABELS, statusCodicon, taskDescription, taskTarget } from './taskPresentation';
-import { isTaskNode, type TaskTreeProvider } from './taskTree';
-import type { TrustGate } from './trust';
+import { isTaskNode, isTreeNode, type TaskTreeProvider } from './taskTree';
+import { UntrustedWorkspaceError, type TrustGate } from './trust';
 import { findTask, taskLabel } from './vscodeTaskExecutor';
 import { WorkflowFileError, type VscodeTaskPayload } from './workflowFile';
 import { loadWorkflowFiles, resolveWorkflow, workflowChoices } from './workflowService';
@@ -58,21 +58,28 @@ function defaultCwd(): string | undefined {
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { orchestrator, tree, output, statusBar, trust } = deps;
 
-  /** Registers a command whose errors are shown to the user and also reject for callers. */
+  /**
+   * Registers a command. Invoked from the UI (no argument: palette, view title, a keybinding without
+   * args; or a tree row: context menu), an error is shown as a message and the command resolves, since
+   * VS Code would add a modal "resulted in an error" dialog for a rejection. Invoked with an argument
+   * (another extension, a test, a keybinding with args), the error rejects the call.
+   */
   const register = (id: string, handler: (...args: unknown[]) => unknown): vscode.Disposable =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      const fromUi = args.length === 0 || args[0] === undefined || isTreeNode(args[0]);
       try {
         return await handler(...args);
       } catch (err) {
+        if (!fromUi) throw err;
         if (err instanceof WorkflowFileError) {
           void vscode.window.showErrorMessage(err.message, 'Open File').then((choice) => {
             if (choice) void openWorkflowFile(err.field);
           });
-        } else if (!(err instanceof Error && err.name === 'UntrustedWorkspaceError')) {
+        } else if (!(err instanceof UntrustedWorkspaceError)) {
           // The trust gate has told the user already, with a button to manage trust.
           void vscode.window.showErrorMessage(errorMessage(err));
         }
-        throw err;
+        return undefined;
       }
     });
 

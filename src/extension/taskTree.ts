@@ -43,6 +43,13 @@ export interface TaskTreeOptions {
   now?: () => number;
 }
 
+/** A row of this tree, as VS Code passes it to a context-menu command. */
+export function isTreeNode(value: unknown): value is TreeNode {
+  if (typeof value !== 'object' || value === null) return false;
+  const { type, status } = value as { type?: unknown; status?: unknown };
+  return (type === 'stage' || type === 'task' || type === 'more') && typeof status === 'string' && (ALL_STATUSES as readonly string[]).includes(status);
+}
+
 export function isTaskNode(value: unknown): value is TaskNode {
   return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'task' && typeof (value as { id?: unknown }).id === 'string';
 }

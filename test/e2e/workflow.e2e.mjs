@@ -1,0 +1,49 @@
+// Run Workflow… from the palette runs the demo `ci` workflow (install -> lint + test -> build -> package)
+// to the end in the Tasks tree; a file with an error runs nothing and the user is told which field.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { keepScreenshot, layoutForScreenshots, stageOf, waitForStage } from './orchestratorSteps.mjs';
+
+export const title = 'Run Workflow… runs the ci workflow; an invalid workflow file runs nothing and names the field';
+export const timeoutMs = 150_000;
+
+const NAMES = ['Install dependencies', 'Lint', 'Unit tests (tasks.json "test")', 'Build', 'Package .vsix'];
+
+async function pick(wb, placeholder, text) {
+  const input = wb.page.locator(`.quick-input-widget input.input[placeholder="${placeholder}"]`);
+  await input.waitFor({ state: 'visible', timeout: 20_000 });
+  await input.fill(text);
+  await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible' });
+  await wb.page.keyboard.press('Enter');
+}
+
+/** @param {import('./workbench.mjs').Workbench} wb */
+export async function run(wb) {
+  await wb.openContainer('Orchestrator');
+  await wb.waitForRow('Running', { timeout: 30_000 });
+  await layoutForScreenshots(wb);
+  await wb.runCommand('Orchestrator: Run Workflow…');
+  await pick(wb, 'A workflow from .vscode/orchestrator.json', 'ci');
+  // lint and test wait for install; build waits for both.
+  await waitForStage(wb, 'Build', 'Created');
+  await waitForStage(wb, 'Package .vsix', 'Completed', { timeout: 60_000 });
+  for (const name of NAMES) assert.equal(await stageOf(wb, name), 'Completed', name);
+  await keepScreenshot(wb, 'workflow');
+
+  writeFileSync(join(wb.workspace, '.vscode', 'orchestrator.json'), JSON.stringify({
+    workflows: { ci: { tasks: [{ key: 'install', command: 'npm ci', priority: 'high' }] } },
+  }, null, 2));
+  await wb.runCommand('Orchestrator: Run Workflow…');
+  // The error is a notification with an Open File button (no modal "command failed" dialog).
+  await wb.page.locator('.notification-toast', { hasText: 'priority' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+  assert.equal(await wb.page.locator('.monaco-dialog-box').count(), 0, 'no modal dialog');
+  await keepScreenshot(wb, 'workflow-error');
+  const messages = await wb.waitFor(async () => {
+    const m = await wb.notifications();
+    return m.some((t) => t.includes('priority')) ? m : undefined;
+  }, { message: 'an error naming the field' });
+  assert.ok(messages.some((t) => /Expected `workflows\.ci\.tasks\[0\]\.priority` to be an integer, got `"high"` \(string\)/.test(t)), messages.join('\n'));
+  const rows = await wb.treeRows();
+  assert.equal(rows.filter((r) => NAMES.includes(r.label)).length, NAMES.length, 'nothing new was scheduled');
+}
