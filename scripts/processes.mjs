@@ -3,6 +3,7 @@
 // uncaught error, or on SIGINT/SIGTERM/SIGHUP. Cleanup callbacks (e.g. closing a browser) run first.
 const groups = new Set();
 const cleanups = new Set();
+const exitTasks = new Set();
 let installed = false;
 let exiting = false;
 
@@ -30,6 +31,9 @@ function install() {
   // 'exit' handlers must be synchronous: a SIGKILL to each group is all that is left to do.
   process.on('exit', () => {
     for (const pid of groups) killGroup(pid, 'SIGKILL');
+    for (const fn of exitTasks) {
+      try { fn(); } catch { /* best effort at exit */ }
+    }
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => {
@@ -53,6 +57,13 @@ export function onCleanup(fn) {
   install();
   cleanups.add(fn);
   return () => cleanups.delete(fn);
+}
+
+/** Registers a synchronous task for process exit, after every group is killed (e.g. removing a scratch folder). */
+export function atExit(fn) {
+  install();
+  exitTasks.add(fn);
+  return () => exitTasks.delete(fn);
 }
 
 /** SIGTERM the group, then SIGKILL whatever is left after `graceMs`. */

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { setInterval, clearInterval } from 'node:timers';
 import { REPO_ROOT, startCodeServer, devPayload, extensionHostErrors } from './codeServer.mjs';
 import { launchBrowser } from './browser.mjs';
-import { stopAll, withTimeout } from './processes.mjs';
+import { atExit, stopAll, withTimeout } from './processes.mjs';
 
 /** Subfolders of out/test/host with non-default settings. '' is the main pass. */
 const PASSES = {
@@ -72,6 +72,8 @@ function closingLine(logFile) {
 
 function prepareScratch(pass) {
   const scratch = mkdtempSync(join(tmpdir(), `orchestrator-host-${pass.name}-`));
+  // Also on Ctrl-C: 'exit' comes after processes.mjs has stopped the server and the browser.
+  if (!process.env.KEEP_SCRATCH) atExit(() => rmSync(scratch, { recursive: true, force: true }));
   const workspace = join(scratch, 'demo-workspace');
   cpSync(join(REPO_ROOT, 'demo-workspace'), workspace, { recursive: true });
   return { scratch, workspace };

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT, startCodeServer, devPayload } from '../../scripts/codeServer.mjs';
 import { launchBrowser } from '../../scripts/browser.mjs';
+import { atExit } from '../../scripts/processes.mjs';
 
 export const DEMO_WORKSPACE = join(REPO_ROOT, 'demo-workspace');
 const READY_TIMEOUT_MS = 60_000;
@@ -35,6 +36,8 @@ export async function openWorkbench(o) {
   const outputDir = resolve(o.outputDir);
   mkdirSync(outputDir, { recursive: true });
   const scratch = mkdtempSync(join(tmpdir(), 'orchestrator-e2e-'));
+  // Also on Ctrl-C: 'exit' comes after processes.mjs has stopped the server and the browser.
+  if (!process.env.KEEP_SCRATCH) atExit(() => rmSync(scratch, { recursive: true, force: true }));
   const workspace = join(scratch, 'workspace');
   cpSync(o.workspace ?? DEMO_WORKSPACE, workspace, { recursive: true });
   const mode = o.extension ?? 'symlink';
