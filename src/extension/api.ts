@@ -45,6 +45,11 @@ export interface TestingHooks {
   readonly treeView: vscode.TreeView<TreeNode>;
   readonly statusBar: TaskStatusBar;
   readonly output: TaskOutput;
+  /**
+   * A Memento the extension does not use (globalState), for the Store conformance suite: running it
+   * on workspaceState would overwrite the live orchestrator's snapshot.
+   */
+  readonly spareMemento: vscode.Memento;
   settings(): Settings;
 }
 

@@ -113,7 +113,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     }),
   );
 
-  const testing = context.extensionMode === vscode.ExtensionMode.Production ? undefined : { orchestrator, tree, treeView, statusBar, output, settings: () => settings };
+  const testing = context.extensionMode === vscode.ExtensionMode.Production ? undefined : { orchestrator, tree, treeView, statusBar, output, spareMemento: context.globalState, settings: () => settings };
   return createApi({ orchestrator, settings: () => settings, requireTrust: (what) => trust.require(what), ...(testing ? { testing } : {}) });
 }
 

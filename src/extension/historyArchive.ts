@@ -9,6 +9,8 @@ import type { HistoryArchive } from '../core/ports';
 
 export class FileHistoryArchive implements HistoryArchive {
   private chain: Promise<void> = Promise.resolve();
+  /** Our own appends end with a newline; only a file left by a crash may not, so check it once. */
+  private tailChecked = false;
 
   constructor(private readonly dir: string, private readonly maxBytes = 20 * 1024 * 1024) {}
 
@@ -23,11 +25,31 @@ export class FileHistoryArchive implements HistoryArchive {
     const next = this.chain.then(async () => {
       await fs.mkdir(this.dir, { recursive: true });
       const size = await fs.stat(this.file).then((s) => s.size, () => 0);
-      if (size > 0 && size + text.length > this.maxBytes) await fs.rename(this.file, path.join(this.dir, 'history.1.jsonl'));
-      await fs.appendFile(this.file, text);
+      let prefix = '';
+      if (!this.tailChecked) {
+        this.tailChecked = true;
+        // A line cut by a crash must not swallow the first record appended after it.
+        if (size > 0 && (await this.lastByte(size)) !== '\n') prefix = '\n';
+      }
+      if (size > 0 && size + text.length > this.maxBytes) {
+        await fs.rename(this.file, path.join(this.dir, 'history.1.jsonl'));
+        prefix = '';
+      }
+      await fs.appendFile(this.file, prefix + text);
     });
     this.chain = next.catch(() => undefined);
     return next;
+  }
+
+  private async lastByte(size: number): Promise<string> {
+    const handle = await fs.open(this.file, 'r');
+    try {
+      const buf = Buffer.alloc(1);
+      await handle.read(buf, 0, 1, size - 1);
+      return buf.toString('utf8');
+    } finally {
+      await handle.close();
+    }
   }
 
   /** Archived records, oldest first; lines that do not parse are skipped. */
