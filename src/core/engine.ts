@@ -201,6 +201,11 @@ export class TaskEngine {
     if (timeoutMs !== undefined && timeoutMs > 0 && timeoutMs !== Infinity) {
       attempt.timer = this.clock.setTimeout(() => attempt.abort(new TimeoutError(timeoutMs), this.abortSettleMs), timeoutMs);
     }
+    if (executor instanceof FunctionExecutor) {
+      // The built-in function kind reports straight to the attempt (see executeInto). A subclass
+      // that overrides execute() keeps the generic path.
+      if (executor.execute === FunctionExecutor.prototype.execute) return executor.executeInto(ctx, attempt);
+    }
     let pending: Promise<TaskResult>;
     try {
       pending = executor.execute(ctx);

@@ -70,9 +70,10 @@ export class ReadyQueue<T extends ReadyEntry> {
 
   /** Throws if the id is already queued: a task is queued at most once. O(G + log n). */
   push(entry: T): void {
-    if (this.has(entry.id)) throw new Error(`Entry \`${entry.id}\` is already queued`);
     const signature = demandSignature(entry.resources);
     let group = this.bySignature.get(signature);
+    // When the entry's group is the only one, its heap makes the same check: skip the extra lookups.
+    if (this.groups.length > (group === undefined ? 0 : 1) && this.has(entry.id)) throw new Error(`Entry \`${entry.id}\` is already queued`);
     if (group === undefined) {
       group = { signature, heap: new PriorityQueue<T>({ ordering: this.ordering }), index: this.groups.length };
       this.bySignature.set(signature, group);

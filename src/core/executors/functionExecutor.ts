@@ -24,6 +24,12 @@ class RunContext implements TaskRunContext {
   }
 }
 
+/** Where `FunctionExecutor.executeInto` reports: the engine's attempt. */
+export interface AttemptSink {
+  onResult(result: TaskResult): void;
+  onError(err: unknown): void;
+}
+
 export class FunctionExecutor implements Executor {
   /** Nothing of an abandoned `run` outlives it but garbage; see the file comment. */
   readonly settleOnAbort = true;
@@ -42,6 +48,39 @@ export class FunctionExecutor implements Executor {
     }
     if (!isThenable(out)) return Promise.resolve({ value: toJsonSafe(out) });
     return Promise.resolve(out).then(toResult, rethrow);
+  }
+
+  /**
+   * execute() for the engine, reporting straight to the attempt instead of through a returned
+   * promise the engine would chain on: one promise, one microtask hop and two closures fewer per
+   * attempt. Never reports synchronously (a sync `run` is reported in a microtask, as before).
+   */
+  executeInto(ctx: ExecutionContext, sink: AttemptSink): void {
+    const run = ctx.run;
+    if (typeof run !== 'function') {
+      const err = new ExecutionError(`Task \`${ctx.task.id}\` of kind \`function\` has no \`run\` function (function tasks cannot resume after a restart)`, undefined, 'NOT_RESUMABLE');
+      queueMicrotask(() => sink.onError(err));
+      return;
+    }
+    let out: unknown;
+    try {
+      out = run(new RunContext(ctx, ctx.attempt));
+    } catch (err) {
+      const failed = toExecutionError(err);
+      queueMicrotask(() => sink.onError(failed));
+      return;
+    }
+    if (!isThenable(out)) {
+      const result = { value: toJsonSafe(out) };
+      queueMicrotask(() => sink.onResult(result));
+      return;
+    }
+    // Promise.resolve returns a native promise as is; a foreign thenable is adopted, so one that calls
+    // back synchronously or twice cannot report inside this call or more than once.
+    Promise.resolve(out).then(
+      (value) => sink.onResult(toResult(value)),
+      (err: unknown) => sink.onError(toExecutionError(err)),
+    );
   }
 }
 
