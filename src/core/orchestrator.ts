@@ -76,6 +76,14 @@ interface Runtime {
   readonly run?: TaskSpec['run'];
 }
 
+/**
+ * Every field present from the start: V8 then keeps them all inside the object. Added later they go
+ * to a separate, over-allocated property store (~100 bytes more per retained function task).
+ */
+function newRuntime(run: TaskSpec['run']): Runtime {
+  return { readyAt: 0, retryTimer: undefined, held: undefined, cancelReason: undefined, run };
+}
+
 interface QueuedTask extends ReadyEntry {
   readonly resources?: ResourceDemand;
   /** The task's record and runtime, so dispatch needs no lookup by id. */
@@ -235,7 +243,7 @@ export class OrchestratorImpl implements Orchestrator {
   private admit(spec: ValidSpec | TaskSpec, dependsOn: readonly string[], workflowId: string | undefined): Readonly<TaskRecord> {
     const withDefaults = this.applyDefaults(spec);
     const record = this.lifecycle.create(withDefaults, { dependsOn, workflowId });
-    this.runtime.set(record.id, { readyAt: 0, run: spec.run });
+    this.runtime.set(record.id, newRuntime(spec.run));
     this.gate(record);
     this.dispatch();
     return record;
@@ -716,7 +724,7 @@ export class OrchestratorImpl implements Orchestrator {
         finished.push(r);
         continue;
       }
-      this.runtime.set(r.id, { readyAt: 0 });
+      this.runtime.set(r.id, newRuntime(undefined));
     }
     finished.sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
     for (const r of finished) this.finishedOrder.push(r.id);
