@@ -376,6 +376,19 @@ async function queueRun(messages, subscribers) {
   return ms;
 }
 
+/** A publish to a topic nobody follows: what the orchestrator pays per transition when nothing listens. */
+async function publishNoSubscriber(messages) {
+  const q = new core.MessageQueue();
+  const payload = { taskId: 'x' };
+  const sw = stopwatch();
+  for (let i = 0; i < messages; i++) void q.publish({ topic: 'task.started', payload });
+  const ms = sw.ms();
+  await q.whenIdle();
+  check(q.getQueueStats().totals.published === messages, 'publish count');
+  q.dispose();
+  return ms;
+}
+
 async function queue() {
   const M = 100_000;
   await queueRun(10_000, 1);
@@ -383,6 +396,44 @@ async function queue() {
     const m = await repeat(REPS, async () => ({ ms: await queueRun(M, subs) }));
     row(`5. queue publish+ack, ${subs} subscriber${subs > 1 ? 's' : ''}`, rate(M, m.ms), undefined, 'msgs/s');
   }
+  const m = await repeat(REPS, async () => ({ ms: await publishNoSubscriber(M) }));
+  row('5. queue publish, no subscriber (reference)', rate(M, m.ms), undefined, 'msgs/s');
+}
+
+// ------------------------------------------------------------------ reference: engine and monitor alone
+
+/** One no-op attempt after another through TaskEngine.executeTask: the engine's own per-attempt cost. */
+async function engineRun(n) {
+  const engine = new core.TaskEngine();
+  const task = { id: 'fn', name: 'fn', kind: 'function', status: 'running', priority: 0, attempts: 1, createdAt: 0, history: [], spec: { name: 'fn', kind: 'function' }, dependsOn: [] };
+  done = 0;
+  const sw = stopwatch();
+  for (let i = 0; i < n; i++) await engine.executeTask(task, { run: noop });
+  const ms = sw.ms();
+  check(done === n, `engine ran ${done} of ${n}`);
+  await engine.dispose();
+  return ms;
+}
+
+function monitorRun(n) {
+  const m = new core.PerformanceMonitor({ pools: { gpu: 4 } });
+  const sw = stopwatch();
+  for (let i = 0; i < n; i++) {
+    m.recordTaskExecution('t', (i % 1000) + 0.5, { status: i % 10 === 0 ? 'failed' : 'completed', waitMs: 3 });
+    m.recordResourceUsage('gpu', { inUse: i & 3, capacity: 4 });
+    m.recordMessageProcessing('m', 0.2);
+    m.recordQueueDepth(i % 100, i & 3);
+  }
+  const ms = sw.ms();
+  check(m.getPerformanceMetrics().taskThroughput >= 0, 'monitor metrics');
+  return ms;
+}
+
+async function reference() {
+  await engineRun(10_000);
+  const m = await repeat(REPS, async () => ({ engine: await engineRun(N), monitor: monitorRun(250_000) }));
+  row('ref. engine alone: sequential no-op attempts', (m.engine * 1000) / N, undefined, 'us/attempt', { better: 'lower' });
+  row('ref. monitor: record calls (4 kinds)', rate(1_000_000, m.monitor), undefined, 'calls/s');
 }
 
 // ------------------------------------------------------------------ 6: persistence
@@ -579,6 +630,7 @@ const suites = [
   ['memory', memory],
   ['dag', dag],
   ['shell', shell],
+  ['reference', reference],
 ];
 for (const [id, fn] of suites) {
   if (ONLY && !id.split(' ').some((s) => s.includes(ONLY))) continue;
