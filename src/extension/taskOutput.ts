@@ -33,6 +33,9 @@ export class TaskOutput implements vscode.Disposable {
   private readonly written = new Map<string, number>();
   private readonly memory = new Map<string, string>();
   private readonly channels = new Map<string, vscode.OutputChannel>();
+  /** Live chunks that arrive while a channel is being filled with what came before them. */
+  private readonly opening = new Map<string, string[]>();
+  private readonly openingDone = new Map<string, Promise<vscode.OutputChannel>>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly subscription: Disposable | undefined;
@@ -49,6 +52,7 @@ export class TaskOutput implements vscode.Disposable {
 
   append(id: string, chunk: string): void {
     this.channels.get(id)?.append(chunk);
+    this.opening.get(id)?.push(chunk);
     if (this.options.dir) {
       const list = this.pending.get(id);
       if (list) list.push(chunk);
@@ -106,16 +110,7 @@ export class TaskOutput implements vscode.Disposable {
 
   /** Opens (or reveals) the task's output channel. */
   async show(record: TaskRecord, preserveFocus = true): Promise<vscode.OutputChannel> {
-    let channel = this.channels.get(record.id);
-    if (!channel) {
-      const text = await this.read(record);
-      channel = this.channels.get(record.id);
-      if (!channel) {
-        channel = vscode.window.createOutputChannel(`Orchestrator: ${record.name} (${record.id.slice(0, 8)})`);
-        channel.append(text || `(${record.name} has printed nothing yet)\n`);
-        this.channels.set(record.id, channel);
-      }
-    }
+    const channel = this.channels.get(record.id) ?? (await (this.openingDone.get(record.id) ?? this.open(record)));
     // Least recently shown first: re-insert to move this one to the end.
     this.channels.delete(record.id);
     this.channels.set(record.id, channel);
@@ -126,6 +121,30 @@ export class TaskOutput implements vscode.Disposable {
     }
     channel.show(preserveFocus);
     return channel;
+  }
+
+  /**
+   * Creates a task's channel: what was written so far, then what arrived while reading it, then live.
+   * `read` flushes the chunks pending when it starts, so the file it reads ends where `opening` begins
+   * (unless the next coalesced flush lands within the few milliseconds of the read itself).
+   */
+  private open(record: TaskRecord): Promise<vscode.OutputChannel> {
+    const id = record.id;
+    this.opening.set(id, []);
+    const done = this.read(record).then(
+      (text) => {
+        const late = (this.opening.get(id) ?? []).join('');
+        const channel = vscode.window.createOutputChannel(`Orchestrator: ${record.name} (${id.slice(0, 8)})`);
+        channel.append(text || late ? text + late : `(${record.name} has printed nothing yet)\n`);
+        this.channels.set(id, channel);
+        return channel;
+      },
+    ).finally(() => {
+      this.opening.delete(id);
+      this.openingDone.delete(id);
+    });
+    this.openingDone.set(id, done);
+    return done;
   }
 
   /** Forgets a removed task's output: its channel, memory and file. */

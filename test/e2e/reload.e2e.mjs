@@ -24,7 +24,9 @@ export async function run(wb) {
   await keepScreenshot(wb, 'reload-before');
 
   await wb.reload();
-  await wb.openContainer('Orchestrator');
+  // The status bar item's command, from the palette: it opens the side bar on the Tasks view whatever
+  // layout the reload restored (the container can come back selected with its side bar hidden).
+  await wb.runCommand('Orchestrator: Show Tasks');
   await waitForStage(wb, DONE, 'Completed', { timeout: 45_000 });
   await waitForStage(wb, LONG, 'Failed', { timeout: 45_000 });
   const row = (await wb.treeRows()).find((r) => r.label === LONG);
