@@ -149,6 +149,7 @@ export class OrchestratorImpl implements Orchestrator {
     this.clock = options.clock ?? systemClock;
     this.concurrency = options.concurrency;
     this.maxFinished = options.maxFinished ?? DEFAULT_MAX_FINISHED;
+    this.isPaused = options.startPaused === true;
     this.defaultTimeoutMs = options.defaultTimeoutMs;
     this.defaultRetries = options.defaultRetries ?? 0;
     this.pools = new ResourcePools(options.resources);
@@ -324,8 +325,10 @@ export class OrchestratorImpl implements Orchestrator {
       rt.held = undefined;
     }
     // Only a finished record can leave the lifecycle, so a record no longer held is not running either.
-    if (record.status !== 'running') {
-      // Disposed or removed under us: nothing left to record.
+    // After dispose the attempt was stopped by the shutdown, not by the task: the record stays
+    // Running in the final snapshot, and the next start applies the recovery policy to it, exactly
+    // as after a crash (a window reload must not turn running work into "cancelled by the user").
+    if (record.status !== 'running' || this.disposed) {
       this.dispatch();
       return;
     }
@@ -634,6 +637,14 @@ export class OrchestratorImpl implements Orchestrator {
   private releaseIdle(): void {
     const ws = this.idleWaiters.splice(0);
     for (const w of ws) w();
+  }
+
+  setMaxFinished(limit: number): void {
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0 || limit > 1_000_000) {
+      throw new ValidationError(`Expected \`maxFinished\` to be an integer from 0 to 1000000, got ${describeValue(limit)}`, 'maxFinished');
+    }
+    this.maxFinished = limit;
+    if (this.finishedOrder.length - this.finishedHead > limit) this.evictFinished();
   }
 
   setConcurrency(limit: number): void {

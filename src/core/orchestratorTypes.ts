@@ -31,6 +31,11 @@ export interface OrchestratorOptions {
   defaultRetries?: number;
   /** Grace between SIGTERM and SIGKILL when stopping a process tree. */
   killGraceMs?: number;
+  /**
+   * Start paused, restored tasks included: nothing starts until `resume()`. For hosts that must
+   * check something first (e.g. Workspace Trust) before restored work may go on.
+   */
+  startPaused?: boolean;
 }
 
 /** A change to a task: the record after it, and where it came from. */
@@ -66,6 +71,8 @@ export interface Orchestrator {
   readonly paused: boolean;
   whenIdle(): Promise<void>;
   setConcurrency(limit: number): void;
+  /** Finished records kept in memory; beyond it the oldest go to the archive at once. */
+  setMaxFinished(limit: number): void;
   setResources(resources: Record<string, number>): void;
   registerExecutor(kind: string, executor: Executor): Disposable;
   onDidChangeTask: Event<TaskRecord>;

@@ -73,7 +73,7 @@ export type ValidOrchestratorOptions = Required<Pick<OrchestratorOptions, Defaul
 
 const SPEC_FIELDS: readonly string[] = ['name', 'kind', 'command', 'cwd', 'env', 'run', 'payload', 'priority', 'dependsOn', 'resources', 'timeoutMs', 'retries', 'retryDelayMs', 'key'];
 const SPEC_FIELD_SET: ReadonlySet<string> = new Set(SPEC_FIELDS);
-const OPTION_FIELDS: readonly string[] = ['concurrency', 'resources', 'store', 'executors', 'archive', 'clock', 'agingMs', 'maxFinished', 'defaultTimeoutMs', 'defaultRetries', 'killGraceMs'];
+const OPTION_FIELDS: readonly string[] = ['concurrency', 'resources', 'store', 'executors', 'archive', 'clock', 'agingMs', 'maxFinished', 'defaultTimeoutMs', 'defaultRetries', 'killGraceMs', 'startPaused'];
 const OPTION_FIELD_SET: ReadonlySet<string> = new Set(OPTION_FIELDS);
 
 // ---------------------------------------------------------------------------------------------
@@ -495,6 +495,10 @@ export function validateOrchestratorOptions(options: unknown): ValidOrchestrator
   if (o.clock !== undefined) {
     checkFunctions('clock', o.clock, ['now', 'setTimeout', 'clearTimeout'], 'a Clock');
     out.clock = o.clock as ValidOrchestratorOptions['clock'];
+  }
+  if (o.startPaused !== undefined) {
+    if (typeof o.startPaused !== 'boolean') fail('startPaused', 'a boolean', o.startPaused);
+    out.startPaused = o.startPaused;
   }
   if (o.maxFinished !== undefined) out.maxFinished = checkInteger('maxFinished', o.maxFinished, 0, SPEC_LIMITS.maxFinished, 'an integer number of records');
   if (o.defaultTimeoutMs !== undefined) out.defaultTimeoutMs = checkDelay('defaultTimeoutMs', o.defaultTimeoutMs, 'positive');

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createOrchestrator } from '../core/orchestrator';
+import { STATE_KEY } from '../core/stateCoordinator';
 import type { OrchestratorWarning } from '../core/orchestratorTypes';
 import { createApi, type OrchestratorApiV1 } from './api';
 import { registerDashboard } from './dashboardPanel';
@@ -44,7 +45,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   // In Restricted Mode the `vscodeTask` kind has no executor: such tasks (restored ones included)
   // wait in Created, and run once trust is granted and the executor is registered.
   const vscodeTasks = new VscodeTaskExecutor(() => trust.trusted);
+  // Restored work may come from the workspace's files (a workflow saved while the folder was
+  // trusted). In Restricted Mode it is held: the orchestrator starts paused and says why, and
+  // granting trust (or Resume, the user's explicit choice) lets it go on.
+  const holdForTrust = !trust.trusted && hasUnfinishedSavedTasks(context.workspaceState.get<unknown>(STATE_KEY));
   const created = await createOrchestrator({
+    startPaused: holdForTrust,
     concurrency: settings.concurrency,
     resources: settings.resources,
     maxFinished: settings.maxFinished,
@@ -67,8 +73,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   );
   if (!trust.trusted) {
     context.subscriptions.push(
-      vscode.workspace.onDidGrantWorkspaceTrust(() => context.subscriptions.push(orchestrator.registerExecutor(VSCODE_TASK_KIND, vscodeTasks))),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        context.subscriptions.push(orchestrator.registerExecutor(VSCODE_TASK_KIND, vscodeTasks));
+        if (holdForTrust && orchestrator.paused) orchestrator.resume();
+      }),
     );
+  }
+  if (holdForTrust) {
+    void vscode.window.showWarningMessage(
+      'Orchestrator: restored tasks are held because this workspace is not trusted (Restricted Mode). Trust the workspace to let them go on, or Resume to run them anyway.',
+      'Manage Workspace Trust',
+    ).then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
   }
 
   const output = new TaskOutput(orchestrator.onDidOutput, { dir: path.join(storageDir, 'output') });
@@ -94,6 +109,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
       // Applied at once: the scheduler admits more (or fewer) tasks on its next dispatch.
       if (changed.includes(ConfigKeys.concurrency)) orchestrator.setConcurrency(next.concurrency);
       if (changed.includes(ConfigKeys.resources)) orchestrator.setResources(next.resources);
+      if (changed.includes(ConfigKeys.maxFinished)) orchestrator.setMaxFinished(next.maxFinished);
       // Default timeout and retries are read per scheduled spec, so they need nothing here.
       statusBar.update();
     }),
@@ -115,6 +131,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
 
   const testing = context.extensionMode === vscode.ExtensionMode.Production ? undefined : { orchestrator, tree, treeView, statusBar, output, spareMemento: context.globalState, settings: () => settings };
   return createApi({ orchestrator, settings: () => settings, requireTrust: (what) => trust.require(what), ...(testing ? { testing } : {}) });
+}
+
+/** True when the saved state (still unvalidated: the core checks it) lists a task not yet finished. */
+function hasUnfinishedSavedTasks(saved: unknown): boolean {
+  const tasks = (saved as { tasks?: unknown } | undefined)?.tasks;
+  if (!Array.isArray(tasks)) return false;
+  return tasks.some((t) => {
+    const status = (t as { status?: unknown } | null)?.status;
+    return status === 'created' || status === 'scheduled' || status === 'running';
+  });
 }
 
 /** VS Code waits for this promise: the core writes its last snapshot before the host goes. */

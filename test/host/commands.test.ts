@@ -144,11 +144,11 @@ describe('commands (with arguments)', () => {
     await vscode.commands.executeCommand(CommandIds.refresh);
   });
 
-  it('applies settings without a reload: concurrency and resources', async () => {
+  it('applies settings without a reload: concurrency, resources, default retries and history size', async () => {
     const api = await getApi();
     const config = vscode.workspace.getConfiguration('orchestrator');
     // The scratch workspace's own settings (demo-workspace/.vscode/settings.json) are put back after.
-    const original = ['concurrency', 'resources', 'defaults.retries'].map((k) => [k, config.inspect(k)?.workspaceValue] as const);
+    const original = ['concurrency', 'resources', 'defaults.retries', 'history.maxFinished'].map((k) => [k, config.inspect(k)?.workspaceValue] as const);
     try {
       await config.update('concurrency', 3, vscode.ConfigurationTarget.Workspace);
       await waitFor(() => api.testing.orchestrator.getSystemStatus().concurrency.limit === 3, 'the concurrency limit to be 3');
@@ -159,6 +159,11 @@ describe('commands (with arguments)', () => {
       await waitFor(() => api.testing.settings().defaultRetries === 2, 'the default retries');
       const id = await vscode.commands.executeCommand<string>(CommandIds.scheduleTask, 'true');
       assert.strictEqual(api.getTask(id)?.spec.retries, 2);
+      await waitFor(() => api.getTask(id)?.status === 'completed', 'the task to complete');
+      // A smaller history applies at once: the oldest finished records leave memory for the archive.
+      await config.update('history.maxFinished', 10, vscode.ConfigurationTarget.Workspace);
+      const finished = () => api.testing.orchestrator.getTasks().filter((t) => ['completed', 'failed', 'cancelled'].includes(t.status)).length;
+      await waitFor(() => finished() <= 10, 'at most 10 finished tasks kept');
     } finally {
       for (const [k, v] of original) await config.update(k, v, vscode.ConfigurationTarget.Workspace);
     }

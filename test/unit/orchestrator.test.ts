@@ -353,6 +353,26 @@ describe('orchestrator', () => {
   });
 
   describe('pause, resume, idle and status', () => {
+    it('starts paused when asked, so a host can check something before restored work goes on', async () => {
+      const { MemoryStore } = await import('../../src/core/ports');
+      const store = new MemoryStore();
+      const first = await createOrchestrator({ store });
+      first.pause();
+      const id = await first.scheduleTask({ name: 'restored', kind: 'shell', command: 'true' });
+      await first.dispose();
+      // The snapshot says paused; even without it, startPaused holds everything back.
+      const raw = store.get<{ paused?: boolean }>('orchestrator.state');
+      await store.update('orchestrator.state', { ...raw, paused: false });
+      const o = await make({ store, startPaused: true });
+      assert.equal(o.paused, true);
+      await settle();
+      assert.equal(o.getTask(id)?.status, 'created');
+      o.resume();
+      await o.whenIdle();
+      assert.equal(o.getTask(id)?.status, 'completed');
+      await assert.rejects(createOrchestrator({ startPaused: 'yes' as unknown as boolean }), /startPaused.*boolean/);
+    });
+
     it('keeps new tasks Created while paused and runs them on resume', async () => {
       const o = await make();
       o.pause();
@@ -453,6 +473,18 @@ describe('orchestrator', () => {
       await o.state.synchronizeState();
       assert.equal(o.getTasks().length, 3);
       assert.deepEqual(archived.map((r) => r.name), ['t0', 't1', 't2', 't3', 't4', 't5', 't6']);
+    });
+
+    it('applies a smaller maxFinished at once, archiving the oldest, and refuses a bad one', async () => {
+      const archived: string[] = [];
+      const o = await make({ concurrency: 4, archive: { append: async (rs) => void archived.push(...rs.map((r) => r.name)) } });
+      for (let i = 0; i < 6; i++) await o.scheduleTask({ name: `t${i}`, kind: 'function', run: () => i });
+      await o.whenIdle();
+      o.setMaxFinished(2);
+      await o.state.synchronizeState();
+      assert.deepEqual(o.getTasks().map((t) => t.name), ['t4', 't5']);
+      assert.deepEqual(archived, ['t0', 't1', 't2', 't3']);
+      assert.throws(() => o.setMaxFinished(-1), /maxFinished.*-1/);
     });
 
     it('removes finished tasks, and refuses to remove unfinished ones', async () => {

@@ -255,3 +255,18 @@ describe('persistence', () => {
     });
   });
 });
+
+describe('shutdown', () => {
+  it('leaves running tasks Running in the final snapshot, so a reload applies the recovery policy instead of calling them cancelled', async () => {
+    const store = new MemoryStore();
+    const a = await createOrchestrator({ store, killGraceMs: 50 });
+    const id = await a.scheduleTask({ name: 'long', kind: 'shell', command: 'sleep 5' });
+    await settle();
+    await a.dispose();
+    assert.equal((store.get<Snapshot>(STATE_KEY) as Snapshot).tasks.find((t) => t.id === id)?.status, 'running');
+    const b = await createOrchestrator({ store });
+    assert.equal(b.getTask(id)?.status, 'failed');
+    assert.equal(b.getTask(id)?.error?.code, 'INTERRUPTED');
+    await b.dispose();
+  });
+});
