@@ -1,13 +1,14 @@
 // `npm run bench`: the core beside its peers (p-queue, fastq's promise API, p-limit) on the same
 // workloads, in one Node process, printing ours, peer, ratio, target and whether it is met.
 //
-//   node --expose-gc test/bench/run.mjs [--json] [--reps N] [--only <substring of a workload id>]
+//   node --expose-gc test/bench/run.mjs [--json] [--reps N] [--only <workload id>] [--clock cpu|wall]
+//   workload ids: full, bare, backlog, latency, queue, persistence, memory, dag, shell, reference
 //
 // The core is benched as users run it: src/core is bundled with esbuild the way `npm run build` makes
 // dist/core.js (CommonJS, node20, not minified), here into out/bench/core.js so the suite never races
 // a colleague's build. --json writes the same rows to stdout as JSON (build and progress go to stderr).
 //
-// Method. Each workload is repeated (--reps, default 3) and the median reported; within a repetition
+// Method. Each workload is repeated (--reps, default 5) and the median reported; within a repetition
 // ours and the peers run interleaved, so load from elsewhere on the machine weighs on all alike. Every
 // run checks its result (counts, order, dependencies) and the suite fails loudly if one is wrong.
 // Ratios are ours / peer: for rates (ops/s) higher is better; for times (ms, us) lower is better.
