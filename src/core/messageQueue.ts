@@ -21,6 +21,11 @@ export interface MessageQueueOptions {
   deadLetterTopic?: string;
   /** Errors nobody else can see: a dropped dead letter, a failing change listener. Default console.error. */
   onError?: (err: unknown) => void;
+  /**
+   * Called once per acknowledged copy with the time from publish to ack: the Performance Monitor's
+   * `recordMessageProcessing` feed. Must not throw.
+   */
+  onAcknowledged?: (messageId: string, topic: string, latencyMs: number) => void;
 }
 
 /** A message held for a durable subscription, as persisted. */
@@ -185,6 +190,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
   private seq = 0;
   private readonly idPrefix = `${nanoid(10)}-`;
   private readonly startedAt: number;
+  private readonly onAcknowledged: MessageQueueOptions['onAcknowledged'];
   /** Copies held by attached subscriptions (pending or in flight): zero means idle. */
   private active = 0;
   private idleWaiters: (() => void)[] = [];
@@ -210,6 +216,10 @@ export class MessageQueue implements MessageQueueApi, Disposable {
       throw new ValidationError(`Expected \`onError\` to be a function, got ${describeValue(options.onError)}`, 'onError');
     }
     this.onError = options.onError ?? ((err) => console.error(err));
+    if (options.onAcknowledged !== undefined && typeof options.onAcknowledged !== 'function') {
+      throw new ValidationError(`Expected \`onAcknowledged\` to be a function, got ${describeValue(options.onAcknowledged)}`, 'onAcknowledged');
+    }
+    this.onAcknowledged = options.onAcknowledged;
     this.changeEmitter = new Emitter<void>(this.onError);
     this.onDidChange = this.changeEmitter.event;
     this.startedAt = this.clock.now();
@@ -581,6 +591,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     else t.pending--;
     t.acknowledged++;
     this.countAck(t);
+    if (this.onAcknowledged) this.onAcknowledged(e.id, e.topicName, Math.max(0, this.clock.now() - e.publishedAt));
     this.finish(e);
     this.wake(e, true);
   }

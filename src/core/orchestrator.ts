@@ -162,7 +162,12 @@ export class OrchestratorImpl implements Orchestrator {
       lookup: (id) => this.lifecycle.get(id) as TaskRecord | undefined,
     });
     this.kinds = new Set([...BUILTIN_KINDS, ...Object.keys(options.executors)]);
-    this.queue = new MessageQueue({ clock: this.clock, onError: (err) => this.warnListener(err) });
+    this.queue = new MessageQueue({
+      clock: this.clock,
+      onError: (err) => this.warnListener(err),
+      // Every acknowledged message feeds the monitor's message rate (publish-to-ack latency).
+      onAcknowledged: (id, _topic, latencyMs) => this.monitor.recordMessageProcessing(id, latencyMs),
+    });
     this.monitor = new PerformanceMonitor({ clock: this.clock, pools: options.resources });
     this.state = new StateCoordinator({
       store,

@@ -432,6 +432,8 @@ describe('orchestrator', () => {
       const stats = o.queue.getQueueStats();
       assert.equal(stats.topics['task.started'].published, 2);
       assert.equal(stats.topics['task.started'].acknowledged, 2);
+      // Each acknowledged message is a processed message for the Performance Monitor.
+      assert.equal(o.monitor.getPerformanceMetrics().totals.messages, 6);
     });
 
     it('fires onDidChangeTask after the change is complete, and a listener may schedule more work', async () => {
