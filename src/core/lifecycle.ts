@@ -349,6 +349,18 @@ export class TaskLifecycleManager {
   }
 
   /**
+   * `delete` for a record this manager handed out: false, changing nothing, when it is no longer
+   * held (deleted already) or not finished. One lookup instead of two on the eviction path.
+   */
+  deleteHeld(record: Readonly<TaskRecord>): boolean {
+    if (!isFinished(record.status) || this.records.get(record.id) !== record) return false;
+    this.records.delete(record.id);
+    this.countsByStatus[record.status]--;
+    if (this.deletions.hasListeners) this.deletions.fire(record);
+    return true;
+  }
+
+  /**
    * Adds records as they were persisted, without transitions or events: recovery of interrupted tasks
    * is the caller's policy, applied afterwards through `apply`. All or nothing: a record with a bad
    * shape or an id already held throws ValidationError and nothing is added. Records are copied.

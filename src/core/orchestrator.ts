@@ -114,8 +114,11 @@ export class OrchestratorImpl implements Orchestrator {
   private readonly ready: ReadyQueue<QueuedTask>;
   private readonly deps = new DependencyGraph();
   private readonly runtime = new Map<string, Runtime>();
-  /** Finished ids in the order they finished, for evicting the oldest beyond maxFinished. */
-  private finishedOrder: string[] = [];
+  /**
+   * Finished records in the order they finished, for evicting the oldest beyond maxFinished. The
+   * records themselves, not their ids: eviction then needs no lookup to find them.
+   */
+  private finishedOrder: TaskRecord[] = [];
   private finishedHead = 0;
   /** Restored tasks of a kind nobody has registered yet: they wait in Created for its executor. */
   private readonly awaitingKind = new Map<string, string[]>();
@@ -342,11 +345,11 @@ export class OrchestratorImpl implements Orchestrator {
     if (err === undefined) {
       this.monitor.recordTaskExecution(id, duration, { status: 'completed', waitMs });
       this.lifecycle.applyTo(record, { type: 'complete', result }, now);
-      this.afterFinish(id, 'completed');
+      this.afterFinish(record, 'completed');
     } else if (rt.cancelReason !== undefined || err instanceof CancelledError) {
       this.monitor.recordTaskExecution(id, duration, { status: 'cancelled', waitMs });
       this.lifecycle.apply(id, { type: 'cancel', reason: rt.cancelReason ?? (err as Error).message });
-      this.afterFinish(id, 'cancelled');
+      this.afterFinish(record, 'cancelled');
     } else {
       const error = toTaskError(err);
       const failed = err instanceof ExecutionError ? err.result : undefined;
@@ -371,14 +374,15 @@ export class OrchestratorImpl implements Orchestrator {
       } else {
         this.monitor.recordTaskExecution(id, duration, { status: 'failed', waitMs });
         this.lifecycle.apply(id, { type: 'fail', error, result: failed });
-        this.afterFinish(id, 'failed');
+        this.afterFinish(record, 'failed');
       }
     }
     this.dispatch();
   }
 
   /** A task reached a final status: release its dependents or cancel them, forget its runtime. */
-  private afterFinish(id: string, status: 'completed' | 'failed' | 'cancelled'): void {
+  private afterFinish(record: Readonly<TaskRecord>, status: 'completed' | 'failed' | 'cancelled'): void {
+    const id = record.id;
     const rt = this.runtime.get(id);
     if (rt !== undefined) {
       if (rt.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
@@ -394,12 +398,12 @@ export class OrchestratorImpl implements Orchestrator {
     } else {
       const cascade = this.deps.onFailedOrCancelled(id);
       if (cascade.length) {
-        const cause = this.lifecycle.get(id) as TaskRecord;
+        const cause = record;
         const reason = `Dependency \`${cause.name}\` (${cause.id}) ${status === 'failed' ? 'failed' : 'was cancelled'}`;
         for (const dep of cascade) this.cancelWaiting(dep, reason);
       }
     }
-    this.noteFinished(id);
+    this.noteFinished(record as TaskRecord);
   }
 
   /** Cancels a task that is not running (Created or Scheduled): nothing to stop, just forget it. */
@@ -409,25 +413,26 @@ export class OrchestratorImpl implements Orchestrator {
     this.ready.remove(id);
     this.deps.remove(id);
     this.dropAwaitingKind(record);
-    this.lifecycle.apply(id, { type: 'cancel', reason });
-    this.afterFinish(id, 'cancelled');
+    this.lifecycle.applyTo(record, { type: 'cancel', reason });
+    this.afterFinish(record, 'cancelled');
   }
 
-  private noteFinished(id: string): void {
-    this.finishedOrder.push(id);
+  private noteFinished(record: TaskRecord): void {
+    this.finishedOrder.push(record);
     if (this.finishedOrder.length - this.finishedHead > this.maxFinished) this.evictFinished();
   }
 
-  /** Keeps at most maxFinished finished records in memory; the oldest go to the archive. */
+  /**
+   * Keeps at most maxFinished finished records in memory; the oldest go to the archive. In steady
+   * state this runs once per finished task and evicts one record: no array, one lookup, one delete.
+   */
   private evictFinished(): void {
-    const evicted: TaskRecord[] = [];
     while (this.finishedOrder.length - this.finishedHead > this.maxFinished) {
-      const id = this.finishedOrder[this.finishedHead++];
-      const r = this.lifecycle.get(id);
-      if (r && isFinished(r.status)) {
-        evicted.push(r as TaskRecord);
-        this.lifecycle.delete(id);
-        this.runtime.delete(id);
+      const r = this.finishedOrder[this.finishedHead++];
+      // Skips a record removed meanwhile (removeTask, clearFinished).
+      if (this.lifecycle.deleteHeld(r)) {
+        if (r.kind === 'function') this.runtime.delete(r.id);
+        this.state.evictedOne(r);
       }
     }
     // Compact the order list once its dead head is large: amortised O(1) per finished task.
@@ -435,7 +440,6 @@ export class OrchestratorImpl implements Orchestrator {
       this.finishedOrder = this.finishedOrder.slice(this.finishedHead);
       this.finishedHead = 0;
     }
-    if (evicted.length) this.state.evicted(evicted);
   }
 
   // ------------------------------------------------------------------ events
@@ -743,7 +747,7 @@ export class OrchestratorImpl implements Orchestrator {
       this.runtime.set(r.id, newRuntime(undefined));
     }
     finished.sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
-    for (const r of finished) this.finishedOrder.push(r.id);
+    for (const r of finished) this.finishedOrder.push(this.lifecycle.get(r.id) as TaskRecord);
     for (const r of snapshot.tasks) {
       const rec = this.lifecycle.get(r.id) as TaskRecord;
       if (isFinished(rec.status)) continue;
@@ -759,7 +763,7 @@ export class OrchestratorImpl implements Orchestrator {
           resumed++;
         } else {
           this.lifecycle.apply(rec.id, { type: 'fail', error: { message: 'interrupted', code: 'INTERRUPTED' }, reason: 'interrupted' });
-          this.afterFinish(rec.id, 'failed');
+          this.afterFinish(rec, 'failed');
           failed++;
           continue;
         }
@@ -798,7 +802,7 @@ export class OrchestratorImpl implements Orchestrator {
       this.deps.remove(record.id);
       this.lifecycle.apply(record.id, { type: 'abandon', error, reason });
     }
-    this.afterFinish(record.id, 'failed');
+    this.afterFinish(record, 'failed');
   }
 
   // ------------------------------------------------------------------ internals

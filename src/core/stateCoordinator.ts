@@ -239,6 +239,14 @@ export class StateCoordinator implements Disposable {
     this.markDirty();
   }
 
+  /** `evicted` for one record, without an array: the orchestrator evicts one per finished task. */
+  evictedOne(record: TaskRecord): void {
+    // Without an archive there is nothing to queue: skip the WeakSet lookup.
+    if (this.archive === undefined) this.queueArchive(record);
+    else if (!this.archived.has(record)) this.queueArchive(record);
+    this.markDirty();
+  }
+
   markDirty(): void {
     this.dirty = true;
     if (this.disposed || this.timer !== undefined || this.writing) return;
