@@ -230,10 +230,14 @@ describe('lifecycle', () => {
       assert.throws(() => m.create({ name: 'g', kind: 'shell', command: 'x' }, { id: r.id }), /already exists/);
     });
 
-    it('generates nanoid ids by default', () => {
-      const ids = new Set(Array.from({ length: 100 }, () => new TaskLifecycleManager().create({ name: 'a', kind: 'shell', command: 'x' }).id));
-      assert.equal(ids.size, 100);
-      for (const id of ids) assert.match(id, /^[\w-]{21}$/);
+    it('generates URL-safe ids, unique within a manager and across managers (as after a restart)', () => {
+      const ids = new Set<string>();
+      for (let k = 0; k < 50; k++) {
+        const manager = new TaskLifecycleManager();
+        for (let i = 0; i < 40; i++) ids.add(manager.create({ name: 'a', kind: 'shell', command: 'x' }).id);
+      }
+      assert.equal(ids.size, 50 * 40);
+      for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{9,}$/);
     });
 
     it('deletes only finished records', () => {
