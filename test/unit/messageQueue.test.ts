@@ -1,49 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { MessageQueue, type DeadLetter, type MessageQueueOptions } from '../../src/core/messageQueue';
-import type { Clock } from '../../src/core/ports';
+import { ManualClock, settle } from '../support/manualClock';
 import type { Message } from '../../src/core/queueTypes';
 import { ValidationError } from '../../src/core/errors';
-
-/** A clock whose timers fire only when the test advances it. */
-class ManualClock implements Clock {
-  private t = 0;
-  private nextId = 1;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  get timerCount(): number {
-    return this.timers.size;
-  }
-  /** Moves time forward, firing due timers in order and letting promises settle after each. */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.timers) if (entry[1].at <= end && (!next || entry[1].at < next[1].at)) next = entry;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = next[1].at;
-      next[1].fn();
-      await settle();
-    }
-    this.t = end;
-    await settle();
-  }
-}
-
-/** Lets every queued promise reaction run (setImmediate comes after the microtask queue drains). */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
   let resolve!: () => void;
