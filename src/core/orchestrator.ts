@@ -171,7 +171,13 @@ export class OrchestratorImpl implements Orchestrator {
       // Every acknowledged message feeds the monitor's message rate (publish-to-ack latency).
       onAcknowledged: (id, _topic, latencyMs) => this.monitor.recordMessageProcessing(id, latencyMs),
     });
-    this.monitor = new PerformanceMonitor({ clock: this.clock, pools: options.resources });
+    const lc = this.lifecycle;
+    this.monitor = new PerformanceMonitor({
+      clock: this.clock,
+      pools: options.resources,
+      // Pulled once per second and on reads, not pushed on each of a task's four transitions.
+      queueDepthSource: { waiting: () => lc.countOf('created') + lc.countOf('scheduled'), running: () => lc.countOf('running') },
+    });
     this.state = new StateCoordinator({
       store,
       clock: this.clock,
@@ -452,8 +458,6 @@ export class OrchestratorImpl implements Orchestrator {
     else this.queue.count(topic);
     if (this.changeEmitter.hasListeners) this.changeEmitter.fire(record);
     if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
-    const lc = this.lifecycle;
-    this.monitor.recordQueueDepth(lc.countOf('created') + lc.countOf('scheduled'), lc.countOf('running'), record.history[record.history.length - 1].at);
     if (this.idleWaiters.length && this.isIdle()) this.releaseIdle();
   }
 

@@ -21,6 +21,21 @@ export interface PerformanceMonitorOptions {
   windowSeconds?: number;
   /** Pools known from the start, by name and capacity; they count as idle until a usage is recorded. */
   pools?: Record<string, number>;
+  /**
+   * Where the queue depth can be read at any time. Given, the monitor samples it when a second's
+   * bucket rolls and when metrics are read, instead of being told on every change: a series keeps
+   * one value per second, so an owner whose depth changes several times per task (the orchestrator:
+   * four transitions) need not push each one. `recordQueueDepth` still works and is overwritten by
+   * the next sample.
+   */
+  queueDepthSource?: QueueDepthSource;
+}
+
+/** Read lazily by the monitor (see PerformanceMonitorOptions.queueDepthSource). */
+export interface QueueDepthSource {
+  /** Tasks waiting (not running, not finished). */
+  waiting(): number;
+  running(): number;
 }
 
 export interface TaskExecutionInfo {
@@ -126,10 +141,12 @@ export class PerformanceMonitor {
   private waits = 0;
   private lastDepth = 0;
   private lastRunning = 0;
+  private readonly depthSource: QueueDepthSource | undefined;
 
   constructor(options: PerformanceMonitorOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new ValidationError(`Expected \`options\` to be an object, got ${describeValue(options)}`, 'options');
     this.clock = options.clock ?? systemClock;
+    this.depthSource = options.queueDepthSource;
     const w = options.windowSeconds ?? 300;
     if (typeof w !== 'number' || !Number.isInteger(w) || w < 1 || w > 86_400) {
       throw new ValidationError(`Expected \`windowSeconds\` to be an integer from 1 to 86400, got ${describeValue(w)}`, 'windowSeconds');
@@ -262,6 +279,8 @@ export class PerformanceMonitor {
     const now = this.clock.now();
     const nowSec = Math.floor(now / 1000);
     this.roll(nowSec);
+    const nowSlot = this.slotIndex(nowSec);
+    this.sampleDepth(this.second[nowSlot] === nowSec ? nowSlot : this.slotIndex(this.rolledTo));
     for (const pool of this.pools.values()) this.integrate(pool, now);
 
     const w = this.window;
@@ -386,6 +405,9 @@ export class PerformanceMonitor {
    */
   private roll(sec: number): void {
     if (sec <= this.rolledTo) return;
+    // The second being closed keeps the depth as it is now, its last value; the new ones start from it.
+    if (this.rolledTo !== -Infinity) this.sampleDepth(this.slotIndex(this.rolledTo));
+    else this.sampleDepth(-1);
     const from = Math.max(this.rolledTo + 1, sec - this.window + 1);
     for (let s = from; s <= sec; s++) {
       const i = this.slotIndex(s);
@@ -401,6 +423,18 @@ export class PerformanceMonitor {
       for (const pool of this.pools.values()) pool.area[i] = 0;
     }
     this.rolledTo = sec;
+  }
+
+  /** Reads the depth source, if any, into the last values and (slot >= 0) that second's slot. */
+  private sampleDepth(slot: number): void {
+    const src = this.depthSource;
+    if (src === undefined) return;
+    this.lastDepth = src.waiting();
+    this.lastRunning = src.running();
+    if (slot >= 0) {
+      this.depth[slot] = this.lastDepth;
+      this.runningAt[slot] = this.lastRunning;
+    }
   }
 
   /** Adds the pool's ratio over [since, now) to the slots of the seconds it spans that are still in the window. */
