@@ -4,11 +4,13 @@
 // `history.1.jsonl`, so the archive is bounded at about twice that.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import pLimit from 'p-limit';
 import type { TaskRecord } from '../core/model';
 import type { HistoryArchive } from '../core/ports';
 
 export class FileHistoryArchive implements HistoryArchive {
-  private chain: Promise<void> = Promise.resolve();
+  /** One file operation at a time, in call order (a plain FIFO limit): rotation never interleaves with an append. */
+  private readonly serial = pLimit(1);
   /** Our own appends end with a newline; only a file left by a crash may not, so check it once. */
   private tailChecked = false;
 
@@ -19,10 +21,9 @@ export class FileHistoryArchive implements HistoryArchive {
   }
 
   append(records: readonly TaskRecord[]): Promise<void> {
-    if (!records.length) return this.chain;
+    if (!records.length) return this.serial(() => undefined);
     const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
-    // Appends are serialised: rotation must not interleave with a write.
-    const next = this.chain.then(async () => {
+    return this.serial(async () => {
       await fs.mkdir(this.dir, { recursive: true });
       const size = await fs.stat(this.file).then((s) => s.size, () => 0);
       let prefix = '';
@@ -37,8 +38,6 @@ export class FileHistoryArchive implements HistoryArchive {
       }
       await fs.appendFile(this.file, prefix + text);
     });
-    this.chain = next.catch(() => undefined);
-    return next;
   }
 
   private async lastByte(size: number): Promise<string> {
@@ -53,8 +52,11 @@ export class FileHistoryArchive implements HistoryArchive {
   }
 
   /** Archived records, oldest first; lines that do not parse are skipped. */
-  async read(): Promise<unknown[]> {
-    await this.chain;
+  read(): Promise<unknown[]> {
+    return this.serial(() => this.readNow());
+  }
+
+  private async readNow(): Promise<unknown[]> {
     const out: unknown[] = [];
     for (const name of ['history.1.jsonl', 'history.jsonl']) {
       const text = await fs.readFile(path.join(this.dir, name), 'utf8').catch(() => '');
@@ -70,8 +72,9 @@ export class FileHistoryArchive implements HistoryArchive {
     return out;
   }
 
-  async clear(): Promise<void> {
-    await this.chain;
-    await Promise.all(['history.jsonl', 'history.1.jsonl'].map((n) => fs.rm(path.join(this.dir, n), { force: true })));
+  clear(): Promise<void> {
+    return this.serial(async () => {
+      await Promise.all(['history.jsonl', 'history.1.jsonl'].map((n) => fs.rm(path.join(this.dir, n), { force: true })));
+    });
   }
 }
