@@ -172,7 +172,15 @@ export interface TaskLifecycleManagerOptions {
   /** Checks a spec given to createTask. Default: a plain object with a string name and kind. */
   validate?: (spec: unknown) => TaskSpec;
   onListenerError?: (err: unknown) => void;
+  /**
+   * Called on every transition (creation included) before the onDidTransition listeners, with the
+   * event's fields as arguments: the owner's bookkeeping without an event object and an emitter
+   * dispatch per transition (four per task). What it throws goes to onListenerError, as a listener's.
+   */
+  observer?: TransitionObserver;
 }
+
+export type TransitionObserver = (record: Readonly<TaskRecord>, from: TaskStatus | undefined, to: TaskStatus, reason: string | undefined) => void;
 
 /**
  * The spec without `run`. A plain own-property copy: object rest (`{ run, ...rest }`) goes through a
@@ -238,6 +246,8 @@ export class TaskLifecycleManager {
   private readonly clock: Pick<Clock, 'now'>;
   private readonly generateId: () => string;
   private readonly validate: (spec: unknown) => TaskSpec;
+  private observer: TransitionObserver | undefined;
+  private readonly onListenerError: ((err: unknown) => void) | undefined;
 
   readonly onDidTransition: Event<TransitionEvent>;
   /** A finished record was deleted. */
@@ -247,6 +257,8 @@ export class TaskLifecycleManager {
     this.clock = options.clock ?? { now: Date.now };
     this.generateId = options.generateId ?? idGenerator();
     this.validate = options.validate ?? minimalSpecCheck;
+    this.observer = options.observer;
+    this.onListenerError = options.onListenerError;
     this.transitions = new Emitter<TransitionEvent>(options.onListenerError);
     this.deletions = new Emitter<Readonly<TaskRecord>>(options.onListenerError);
     this.onDidTransition = this.transitions.event;
@@ -301,6 +313,7 @@ export class TaskLifecycleManager {
     if (init.workflowId !== undefined) record.workflowId = init.workflowId;
     this.records.set(id, record);
     this.countsByStatus.created++;
+    if (this.observer !== undefined) this.observe(record, undefined, 'created', undefined);
     if (this.transitions.hasListeners) this.transitions.fire({ record, from: undefined, to: 'created' });
     return record;
   }
@@ -321,6 +334,7 @@ export class TaskLifecycleManager {
     applyPatch(record, patch);
     this.countsByStatus[from]--;
     this.countsByStatus[patch.status]++;
+    if (this.observer !== undefined) this.observe(record, from, patch.status, patch.entry.reason);
     if (this.transitions.hasListeners) this.transitions.fire({ record, from, to: patch.status, reason: patch.entry.reason });
     return record;
   }
@@ -394,8 +408,18 @@ export class TaskLifecycleManager {
   }
 
   dispose(): void {
+    this.observer = undefined;
     this.transitions.dispose();
     this.deletions.dispose();
+  }
+
+  private observe(record: TaskRecord, from: TaskStatus | undefined, to: TaskStatus, reason: string | undefined): void {
+    try {
+      (this.observer as TransitionObserver)(record, from, to, reason);
+    } catch (err) {
+      if (this.onListenerError) this.onListenerError(err);
+      else throw err;
+    }
   }
 
   private require(id: string): TaskRecord {

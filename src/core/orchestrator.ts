@@ -19,7 +19,7 @@ import { Emitter, toDisposable, type Disposable, type Event } from './events';
 import { retryDelay } from './backoff';
 import { DependencyGraph } from './dependencyGraph';
 import { TaskEngine } from './engine';
-import { TaskLifecycleManager, toTaskError, type LifecycleEvent, type TransitionEvent } from './lifecycle';
+import { TaskLifecycleManager, toTaskError, type LifecycleEvent } from './lifecycle';
 import { MessageQueue } from './messageQueue';
 import { isFinished, type SystemStatus, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
 import type { Orchestrator, OrchestratorOptions, OrchestratorWarning } from './orchestratorTypes';
@@ -157,7 +157,11 @@ export class OrchestratorImpl implements Orchestrator {
     this.defaultRetries = options.defaultRetries ?? 0;
     this.pools = new ResourcePools(options.resources);
     this.ready = new ReadyQueue<QueuedTask>({ agingMs: options.agingMs, baseTime: this.clock.now() });
-    this.lifecycle = new TaskLifecycleManager({ clock: this.clock, onListenerError: (err) => this.warnListener(err) });
+    this.lifecycle = new TaskLifecycleManager({
+      clock: this.clock,
+      onListenerError: (err) => this.warnListener(err),
+      observer: (record, from, to, reason) => this.onTransition(record as TaskRecord, from, to, reason),
+    });
     this.engine = new TaskEngine({
       executors: options.executors,
       clock: this.clock,
@@ -189,7 +193,6 @@ export class OrchestratorImpl implements Orchestrator {
       pools: this.pools.capacities(),
       taskExists: (id) => this.lifecycle.has(id),
     };
-    this.lifecycle.onDidTransition((e) => this.onTransition(e));
     this.queue.onDidChange(() => this.state.markDirty());
   }
 
@@ -450,22 +453,23 @@ export class OrchestratorImpl implements Orchestrator {
 
   // ------------------------------------------------------------------ events
 
-  private onTransition(e: TransitionEvent): void {
-    const record = e.record as TaskRecord;
+  private onTransition(record: TaskRecord, from: TaskStatus | undefined, to: TaskStatus, reason: string | undefined): void {
     this.state.taskChanged(record);
-    const topic = e.from === 'running' && e.to === 'scheduled' ? 'task.retrying' : TOPIC_OF[e.to];
-    if (this.queue.hasSubscribers(topic)) void this.queue.publish({ topic, payload: this.eventPayload(record, e) }).catch((err: unknown) => this.warnListener(err));
-    else this.queue.count(topic);
+    const topic = from === 'running' && to === 'scheduled' ? 'task.retrying' : TOPIC_OF[to];
+    // A topic nobody follows (or a disposed queue) is only counted; the payload is built for subscribers.
+    if (!this.queue.countKnown(topic) && this.queue.hasSubscribers(topic)) {
+      void this.queue.publish({ topic, payload: this.eventPayload(record, from, to, reason) }).catch((err: unknown) => this.warnListener(err));
+    }
     if (this.changeEmitter.hasListeners) this.changeEmitter.fire(record);
     if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
     if (this.idleWaiters.length && this.isIdle()) this.releaseIdle();
   }
 
-  private eventPayload(record: TaskRecord, e: TransitionEvent): TaskEventPayload {
+  private eventPayload(record: TaskRecord, from: TaskStatus | undefined, to: TaskStatus, reason: string | undefined): TaskEventPayload {
     const p: TaskEventPayload = { taskId: record.id, name: record.name, kind: record.kind, status: record.status, attempts: record.attempts, at: record.history[record.history.length - 1].at };
-    if (e.from) p.from = e.from;
-    if (e.reason) p.reason = e.reason;
-    if (record.error && (record.status === 'failed' || e.to === 'scheduled')) p.error = { ...record.error };
+    if (from) p.from = from;
+    if (reason) p.reason = reason;
+    if (record.error && (record.status === 'failed' || to === 'scheduled')) p.error = { ...record.error };
     if (record.result?.exitCode !== undefined) p.exitCode = record.result.exitCode;
     return p;
   }
