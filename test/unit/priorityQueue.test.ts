@@ -108,6 +108,40 @@ describe('priorityQueue', () => {
     assert.deepEqual(drain(q), ref.map((e) => e.id));
   });
 
+  it('matches a sorted reference when entries mostly arrive in order (the sorted run beside the heap)', () => {
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const q = new PriorityQueue({ agingMs: Infinity });
+    const ref: { id: string; priority: number; seq: number }[] = [];
+    let seq = 0;
+    const sortRef = (): void => void ref.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    for (let step = 0; step < 20_000; step++) {
+      const op = rand(20);
+      if (op < 10) {
+        // Mostly equal priorities in arrival order; now and then a higher or lower one.
+        const e = { id: `x${seq}`, priority: op === 0 ? 1 : op === 1 ? -1 : 0, seq: seq++ };
+        q.push({ id: e.id, priority: e.priority, enqueuedAt: 0 });
+        ref.push(e);
+      } else if (op < 17) {
+        sortRef();
+        assert.equal(q.peek()?.id, ref[0]?.id);
+        assert.equal(q.pop()?.id, ref.shift()?.id);
+      } else if (ref.length > 0) {
+        const victim = ref.splice(rand(ref.length), 1)[0];
+        assert.equal(q.remove(victim.id)?.id, victim.id);
+        assert.equal(q.has(victim.id), false);
+      }
+      assert.equal(q.size, ref.length);
+    }
+    sortRef();
+    assert.deepEqual(q.toSortedArray().map((e) => e.id), ref.map((e) => e.id));
+    assert.deepEqual(drain(q), ref.map((e) => e.id));
+    assert.equal(q.size, 0);
+  });
+
   it('ages a waiting entry: one priority level per agingMs waited', () => {
     const clock = new TestClock();
     const q = new PriorityQueue({ agingMs: 10_000 });
