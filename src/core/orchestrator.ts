@@ -261,8 +261,9 @@ export class OrchestratorImpl implements Orchestrator {
   private admit(spec: ValidSpec | TaskSpec, dependsOn: readonly string[], workflowId: string | undefined): Readonly<TaskRecord> {
     const withDefaults = this.applyDefaults(spec);
     const record = this.lifecycle.create(withDefaults, { dependsOn, workflowId });
-    this.runtime.set(record.id, newRuntime(spec.run));
-    this.gate(record);
+    const rt = newRuntime(spec.run);
+    this.runtime.set(record.id, rt);
+    this.gate(record, rt);
     this.dispatch();
     return record;
   }
@@ -276,7 +277,7 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   /** A Created task: wait for dependencies, for the executor of its kind, or (paused) for resume; else schedule it. */
-  private gate(record: Readonly<TaskRecord>): void {
+  private gate(record: Readonly<TaskRecord>, rt?: Runtime): void {
     const deps = record.dependsOn;
     if (deps.length > 0 && !this.deps.add(record.id, deps, (d) => this.lifecycle.get(d)?.status === 'completed' || !this.lifecycle.has(d))) return;
     if (!this.kinds.has(record.kind)) {
@@ -288,11 +289,11 @@ export class OrchestratorImpl implements Orchestrator {
     if (this.isPaused) return;
     const at = this.clock.now();
     this.lifecycle.applyTo(record, SCHEDULE, at);
-    this.enqueue(record, at);
+    this.enqueue(record, at, rt);
   }
 
-  private enqueue(record: Readonly<TaskRecord>, at = this.clock.now()): void {
-    const rt = this.runtime.get(record.id) as Runtime;
+  /** `rt`: the task's runtime when the caller holds it (the hot path), else looked up. */
+  private enqueue(record: Readonly<TaskRecord>, at = this.clock.now(), rt = this.runtime.get(record.id) as Runtime): void {
     rt.readyAt = at;
     this.ready.push({ id: record.id, priority: record.priority, enqueuedAt: rt.readyAt, resources: record.spec.resources, record, rt });
   }
@@ -354,7 +355,7 @@ export class OrchestratorImpl implements Orchestrator {
     if (err === undefined) {
       this.monitor.recordTaskExecution(id, duration, { status: 'completed', waitMs });
       this.lifecycle.applyTo(record, { type: 'complete', result }, now);
-      this.afterFinish(record, 'completed');
+      this.afterFinish(record, 'completed', rt);
     } else if (rt.cancelReason !== undefined || err instanceof CancelledError) {
       this.monitor.recordTaskExecution(id, duration, { status: 'cancelled', waitMs });
       this.lifecycle.apply(id, { type: 'cancel', reason: rt.cancelReason ?? (err as Error).message });
@@ -390,9 +391,9 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   /** A task reached a final status: release its dependents or cancel them, forget its runtime. */
-  private afterFinish(record: Readonly<TaskRecord>, status: 'completed' | 'failed' | 'cancelled'): void {
+  private afterFinish(record: Readonly<TaskRecord>, status: 'completed' | 'failed' | 'cancelled', held?: Runtime): void {
     const id = record.id;
-    const rt = this.runtime.get(id);
+    const rt = held ?? this.runtime.get(id);
     if (rt !== undefined) {
       if (rt.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
       rt.retryTimer = undefined;
