@@ -219,6 +219,17 @@ export function idGenerator(): () => string {
   return () => prefix + (next++).toString(36);
 }
 
+/**
+ * Most tasks depend on nothing: they share one frozen empty list instead of two fresh arrays each
+ * (the caller's and the copy), one of them kept for the record's life. Records are read-only to
+ * everyone but this manager, which never changes a record's dependsOn.
+ */
+const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
+
+function copyDeps(deps: readonly string[] | undefined): string[] {
+  return deps === undefined || deps.length === 0 ? NO_DEPS : deps.slice();
+}
+
 function zeroCounts(): Record<TaskStatus, number> {
   return { created: 0, scheduled: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
 }
@@ -308,7 +319,7 @@ export class TaskLifecycleManager {
       createdAt: at,
       history: newHistory({ status: 'created', at }),
       spec: persisted as PersistedSpec,
-      dependsOn: init.dependsOn ? init.dependsOn.slice() : spec.dependsOn ? spec.dependsOn.slice() : [],
+      dependsOn: copyDeps(init.dependsOn ?? spec.dependsOn),
     };
     if (init.workflowId !== undefined) record.workflowId = init.workflowId;
     this.records.set(id, record);

@@ -91,6 +91,9 @@ interface QueuedTask extends ReadyEntry {
   readonly rt: Runtime;
 }
 
+/** For a spec without dependsOn: the lifecycle copies a non-empty list, so nothing writes to this. */
+const NO_DEPS: readonly string[] = Object.freeze([]);
+
 /** Events without fields are shared: the hot path allocates none. */
 const SCHEDULE: LifecycleEvent = Object.freeze({ type: 'schedule' });
 const START: LifecycleEvent = Object.freeze({ type: 'start' });
@@ -206,7 +209,7 @@ export class OrchestratorImpl implements Orchestrator {
       const valid = validateSpec(spec, this.specContext);
       const refusal = this.dependencyRefusal(valid.dependsOn, 'dependsOn');
       if (refusal) throw refusal;
-      return Promise.resolve(this.admit(valid, valid.dependsOn ?? [], undefined).id);
+      return Promise.resolve(this.admit(valid, valid.dependsOn ?? NO_DEPS, undefined).id);
     } catch (err) {
       return Promise.reject(err);
     }
