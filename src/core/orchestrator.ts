@@ -58,10 +58,18 @@ export interface TaskEventPayload {
   exitCode?: number;
 }
 
-/** What the orchestrator keeps per unfinished task beyond the record: never persisted. */
-interface Runtime {
-  /** When the task last became ready (Scheduled and dispatchable), for wait-time metrics. */
-  readyAt: number;
+/**
+ * What the orchestrator keeps per unfinished task beyond the record: never persisted. It is also the
+ * task's entry in the ready queue (one object per task instead of two), pushed again on each retry.
+ */
+interface Runtime extends ReadyEntry {
+  readonly id: string;
+  readonly priority: number;
+  /** When the task last became ready (Scheduled and dispatchable): its queue age and wait-time metric. */
+  enqueuedAt: number;
+  readonly resources?: ResourceDemand;
+  /** The task's record, so dispatch needs no lookup by id. */
+  readonly record: Readonly<TaskRecord>;
   /** Backoff timer of a retry, while the task waits in Scheduled outside the ready queue. */
   retryTimer?: unknown;
   /** Units held while running. */
@@ -80,15 +88,8 @@ interface Runtime {
  * Every field present from the start: V8 then keeps them all inside the object. Added later they go
  * to a separate, over-allocated property store (~100 bytes more per retained function task).
  */
-function newRuntime(run: TaskSpec['run']): Runtime {
-  return { readyAt: 0, retryTimer: undefined, held: undefined, cancelReason: undefined, run };
-}
-
-interface QueuedTask extends ReadyEntry {
-  readonly resources?: ResourceDemand;
-  /** The task's record and runtime, so dispatch needs no lookup by id. */
-  readonly record: Readonly<TaskRecord>;
-  readonly rt: Runtime;
+function newRuntime(record: Readonly<TaskRecord>, run: TaskSpec['run']): Runtime {
+  return { id: record.id, priority: record.priority, enqueuedAt: 0, resources: record.spec.resources, record, retryTimer: undefined, held: undefined, cancelReason: undefined, run };
 }
 
 /** For a spec without dependsOn: the lifecycle copies a non-empty list, so nothing writes to this. */
@@ -114,7 +115,7 @@ export class OrchestratorImpl implements Orchestrator {
 
   private readonly clock: Clock;
   private readonly pools: ResourcePools;
-  private readonly ready: ReadyQueue<QueuedTask>;
+  private readonly ready: ReadyQueue<Runtime>;
   private readonly deps = new DependencyGraph();
   private readonly runtime = new Map<string, Runtime>();
   /**
@@ -159,7 +160,7 @@ export class OrchestratorImpl implements Orchestrator {
     this.defaultTimeoutMs = options.defaultTimeoutMs;
     this.defaultRetries = options.defaultRetries ?? 0;
     this.pools = new ResourcePools(options.resources);
-    this.ready = new ReadyQueue<QueuedTask>({ agingMs: options.agingMs, baseTime: this.clock.now() });
+    this.ready = new ReadyQueue<Runtime>({ agingMs: options.agingMs, baseTime: this.clock.now() });
     this.lifecycle = new TaskLifecycleManager({
       clock: this.clock,
       onListenerError: (err) => this.warnListener(err),
@@ -264,7 +265,7 @@ export class OrchestratorImpl implements Orchestrator {
   private admit(spec: ValidSpec | TaskSpec, dependsOn: readonly string[], workflowId: string | undefined): Readonly<TaskRecord> {
     const withDefaults = this.applyDefaults(spec);
     const record = this.lifecycle.create(withDefaults, { dependsOn, workflowId });
-    const rt = newRuntime(spec.run);
+    const rt = newRuntime(record, spec.run);
     this.runtime.set(record.id, rt);
     this.gate(record, rt);
     this.dispatch();
@@ -297,8 +298,8 @@ export class OrchestratorImpl implements Orchestrator {
 
   /** `rt`: the task's runtime when the caller holds it (the hot path), else looked up. */
   private enqueue(record: Readonly<TaskRecord>, at = this.clock.now(), rt = this.runtime.get(record.id) as Runtime): void {
-    rt.readyAt = at;
-    this.ready.push({ id: record.id, priority: record.priority, enqueuedAt: rt.readyAt, resources: record.spec.resources, record, rt });
+    rt.enqueuedAt = at;
+    this.ready.push(rt);
   }
 
   // ------------------------------------------------------------------ dispatch and outcomes
@@ -324,15 +325,15 @@ export class OrchestratorImpl implements Orchestrator {
     }
   }
 
-  private start(entry: QueuedTask): void {
+  private start(entry: Runtime): void {
     const id = entry.id;
-    const rt = entry.rt;
+    const rt = entry;
     rt.held = entry.resources;
     this.running++;
     const record = this.lifecycle.applyTo(entry.record, START);
     if (entry.resources) this.recordPools(entry.resources);
     const startedAt = record.startedAt as number;
-    const waitMs = startedAt - rt.readyAt;
+    const waitMs = startedAt - rt.enqueuedAt;
     const onOutput = this.outputEmitter.hasListeners ? (chunk: string) => this.outputEmitter.fire({ id, chunk }) : undefined;
     this.engine.runAttempt(record as TaskRecord, { attempt: record.attempts, run: rt.run, onOutput }, (result, err) => this.finishAttempt(record, rt, startedAt, waitMs, result, err));
   }
@@ -756,7 +757,7 @@ export class OrchestratorImpl implements Orchestrator {
         finished.push(r);
         continue;
       }
-      this.runtime.set(r.id, newRuntime(undefined));
+      this.runtime.set(r.id, newRuntime(this.lifecycle.get(r.id) as TaskRecord, undefined));
     }
     finished.sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
     for (const r of finished) this.finishedOrder.push(this.lifecycle.get(r.id) as TaskRecord);
