@@ -2,15 +2,10 @@
 // Pure functions of a record and the current time, shared by the tree, quick picks and details.
 import * as vscode from 'vscode';
 import type { TaskRecord, TaskStatus } from '../core/model';
+import { STAGE_LABELS } from '../shared/protocol';
 
-export const STAGE_LABELS: Record<TaskStatus, string> = {
-  created: 'Created',
-  scheduled: 'Scheduled',
-  running: 'Running',
-  completed: 'Completed',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-};
+// The labels live with the stages the dashboard's protocol declares, so both sides name them alike.
+export { STAGE_LABELS };
 
 const ICONS: Record<TaskStatus, [id: string, color?: string]> = {
   created: ['circle-large-outline'],

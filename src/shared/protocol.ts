@@ -15,6 +15,16 @@ export const DASHBOARD_VIEW_TYPE = 'orchestrator.dashboard';
 export const STAGES = ['created', 'scheduled', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** How each stage is named to a person: the tree, quick picks, tooltips and the dashboard agree. */
+export const STAGE_LABELS: Readonly<Record<Stage, string>> = {
+  created: 'Created',
+  scheduled: 'Scheduled',
+  running: 'Running',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
 const MAX_SERIES_LENGTH = 3600;
 const MAX_KEYS = 256;
 const MAX_FAILURES = 50;

@@ -10,6 +10,7 @@ import {
   type FailureInfo,
   type SectionName,
   type SeriesSection,
+  STAGE_LABELS,
   type Stage,
   type TopicRow,
 } from '../shared/protocol';
@@ -26,14 +27,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   return node;
 }
 
-const STAGE_LABELS: Record<Stage, string> = {
-  created: 'Created',
-  scheduled: 'Scheduled',
-  running: 'Running',
-  completed: 'Completed',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-};
 
 const STAGE_HINTS: Record<Stage, string> = {
   created: 'not ready yet',
