@@ -98,7 +98,7 @@ async function ensureAptPackages(pkgs, why) {
     aptUpdated = true;
   }
   log(`apt-get install -y ${missing.join(' ')}`);
-  await runLogged('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env, logFile });
+  await runLogged('apt-get', ['install', '-y', ...missing], { env, logFile });
   appendFileSync(logFile, 'apt done 0\n');
 }
 
