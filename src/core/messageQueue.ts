@@ -273,12 +273,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
   count(topic: string): boolean {
     const problem = topicProblem(topic, false);
     if (problem) throw new ValidationError(`Expected \`topic\` to be ${problem}, got ${describeValue(topic)}`, 'topic');
-    if (this.disposed) return false;
-    const t = this.topicState(topic);
-    if (this.matching(t, topic).length > 0) return false;
-    t.published++;
-    this.changed();
-    return true;
+    return this.countKnown(topic);
   }
 
   /**

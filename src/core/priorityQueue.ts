@@ -142,19 +142,16 @@ export class PriorityQueue<T extends QueueEntry> {
 
   pop(): T | undefined {
     const node = this.peekNode() as HeapNode<T> | undefined;
-    if (node === undefined) return undefined;
-    if (node.index === IN_RUN) {
-      this.leaveRun(node);
-      this.advanceRun();
-    } else {
-      this.removeAt(node.index);
-    }
-    return node.entry;
+    return node === undefined ? undefined : this.detach(node);
   }
 
   remove(id: string): T | undefined {
     const node = this.byId.get(id);
-    if (node === undefined) return undefined;
+    return node === undefined ? undefined : this.detach(node);
+  }
+
+  /** Takes a queued node out, from the run or the heap, and returns its entry. */
+  private detach(node: HeapNode<T>): T {
     if (node.index === IN_RUN) {
       this.leaveRun(node);
       // Marked: dropped from the run when it reaches the front.

@@ -7,6 +7,9 @@
 // - arrays that are read in step (a series' columns, a histogram's bounds and counts) have matching lengths;
 // - sizes are bounded, so a malformed message cannot make the webview allocate or render without limit.
 
+import type { MetricsSeries } from '../core/metricsTypes';
+import type { TopicStats } from '../core/queueTypes';
+
 export const PROTOCOL_VERSION = 1;
 
 /** The webview panel's type, shared with package.json's `onWebviewPanel:` activation event. */
@@ -71,36 +74,15 @@ export interface HistogramSection {
   counts: number[];
 }
 
+// The figures' shapes are the core's own (type-only imports: nothing of the core enters the webview
+// bundle), so the wire format cannot drift from what the monitor and the queue produce; what crosses
+// the wire is still validated below, field by field.
 /** Columns of per-bucket values, all of the same length. */
-export interface SeriesColumns {
-  throughput: number[];
-  completed: number[];
-  failed: number[];
-  queueDepth: number[];
-  running: number[];
-  /** null where nothing finished in the bucket. */
-  meanDuration: (number | null)[];
-  messages: number[];
-  /** Per pool, 0..1. */
-  utilization: Record<string, number[]>;
-}
+export type SeriesColumns = Omit<MetricsSeries, 'start' | 'bucketMs'>;
 
-export interface SeriesSection extends SeriesColumns {
-  /** Epoch ms of the first bucket. */
-  start: number;
-  bucketMs: number;
-}
+export type SeriesSection = MetricsSeries;
 
-export interface TopicRow {
-  published: number;
-  delivered: number;
-  acknowledged: number;
-  pending: number;
-  inFlight: number;
-  redelivered: number;
-  deadLettered: number;
-  processingRate: number;
-}
+export type TopicRow = TopicStats;
 
 export interface QueueSection {
   topics: Record<string, TopicRow>;
