@@ -19,7 +19,7 @@ import { Emitter, toDisposable, type Disposable, type Event } from './events';
 import { retryDelay } from './backoff';
 import { DependencyGraph } from './dependencyGraph';
 import { TaskEngine } from './engine';
-import { TaskLifecycleManager, toTaskError, type LifecycleEvent } from './lifecycle';
+import { recordSlot, setRecordSlot, TaskLifecycleManager, toTaskError, type LifecycleEvent } from './lifecycle';
 import { MessageQueue } from './messageQueue';
 import { isFinished, type SystemStatus, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
 import type { Orchestrator, OrchestratorOptions, OrchestratorWarning } from './orchestratorTypes';
@@ -61,6 +61,7 @@ export interface TaskEventPayload {
 /**
  * What the orchestrator keeps per unfinished task beyond the record: never persisted. It is also the
  * task's entry in the ready queue (one object per task instead of two), pushed again on each retry.
+ * It lives in the record's slot (see RECORD_SLOT in lifecycle.ts): `runtimeOf(record)` finds it.
  */
 interface Runtime extends ReadyEntry {
   readonly id: string;
@@ -69,7 +70,7 @@ interface Runtime extends ReadyEntry {
   enqueuedAt: number;
   readonly resources?: ResourceDemand;
   /** The task's record, so dispatch needs no lookup by id. */
-  readonly record: Readonly<TaskRecord>;
+  record: Readonly<TaskRecord>;
   /** Backoff timer of a retry, while the task waits in Scheduled outside the ready queue. */
   retryTimer?: unknown;
   /** Units held while running. */
@@ -78,10 +79,14 @@ interface Runtime extends ReadyEntry {
   cancelReason?: string;
   /**
    * `run` of a function task. Never persisted. Kept, with this runtime, while the record is in
-   * memory even once finished (for retryTask); other runtimes go when their task finishes. One map
-   * for both: a second Map insert, lookup and delete per task were measurable at 100k tasks.
+   * memory even once finished (for retryTask); other runtimes go when their task finishes.
    */
   readonly run?: TaskSpec['run'];
+}
+
+/** The runtime of an unfinished task (or a finished function task still in memory). */
+function runtimeOf(record: Readonly<TaskRecord>): Runtime | undefined {
+  return recordSlot<Runtime>(record);
 }
 
 /**
@@ -89,7 +94,9 @@ interface Runtime extends ReadyEntry {
  * to a separate, over-allocated property store (~100 bytes more per retained function task).
  */
 function newRuntime(record: Readonly<TaskRecord>, run: TaskSpec['run']): Runtime {
-  return { id: record.id, priority: record.priority, enqueuedAt: 0, resources: record.spec.resources, record, retryTimer: undefined, held: undefined, cancelReason: undefined, run };
+  const rt: Runtime = { id: record.id, priority: record.priority, enqueuedAt: 0, resources: record.spec.resources, record, retryTimer: undefined, held: undefined, cancelReason: undefined, run, queueNode: undefined };
+  setRecordSlot(record, rt);
+  return rt;
 }
 
 /** For a spec without dependsOn: the lifecycle copies a non-empty list, so nothing writes to this. */
@@ -117,7 +124,6 @@ export class OrchestratorImpl implements Orchestrator {
   private readonly pools: ResourcePools;
   private readonly ready: ReadyQueue<Runtime>;
   private readonly deps = new DependencyGraph();
-  private readonly runtime = new Map<string, Runtime>();
   /**
    * Finished records in the order they finished, for evicting the oldest beyond maxFinished. The
    * records themselves, not their ids: eviction then needs no lookup to find them.
@@ -266,7 +272,6 @@ export class OrchestratorImpl implements Orchestrator {
     const withDefaults = this.applyDefaults(spec);
     const record = this.lifecycle.create(withDefaults, { dependsOn, workflowId });
     const rt = newRuntime(record, spec.run);
-    this.runtime.set(record.id, rt);
     this.gate(record, rt);
     this.dispatch();
     return record;
@@ -296,8 +301,8 @@ export class OrchestratorImpl implements Orchestrator {
     this.enqueue(record, at, rt);
   }
 
-  /** `rt`: the task's runtime when the caller holds it (the hot path), else looked up. */
-  private enqueue(record: Readonly<TaskRecord>, at = this.clock.now(), rt = this.runtime.get(record.id) as Runtime): void {
+  /** `rt`: the task's runtime when the caller holds it (the hot path), else the record's. */
+  private enqueue(record: Readonly<TaskRecord>, at = this.clock.now(), rt = runtimeOf(record) as Runtime): void {
     rt.enqueuedAt = at;
     this.ready.push(rt);
   }
@@ -397,11 +402,11 @@ export class OrchestratorImpl implements Orchestrator {
   /** A task reached a final status: release its dependents or cancel them, forget its runtime. */
   private afterFinish(record: Readonly<TaskRecord>, status: 'completed' | 'failed' | 'cancelled', held?: Runtime): void {
     const id = record.id;
-    const rt = held ?? this.runtime.get(id);
+    const rt = held ?? runtimeOf(record);
     if (rt !== undefined) {
       if (rt.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
       rt.retryTimer = undefined;
-      if (rt.run === undefined) this.runtime.delete(id);
+      if (rt.run === undefined) setRecordSlot(record, undefined);
     }
     if (status === 'completed') {
       const readyIds = this.deps.onCompleted(id);
@@ -424,7 +429,8 @@ export class OrchestratorImpl implements Orchestrator {
   private cancelWaiting(id: string, reason: string): void {
     const record = this.lifecycle.get(id);
     if (!record || (record.status !== 'created' && record.status !== 'scheduled')) return;
-    this.ready.remove(id);
+    const rt = runtimeOf(record);
+    if (rt !== undefined) this.ready.remove(rt);
     this.deps.remove(id);
     this.dropAwaitingKind(record);
     this.lifecycle.applyTo(record, { type: 'cancel', reason });
@@ -443,11 +449,9 @@ export class OrchestratorImpl implements Orchestrator {
   private evictFinished(): void {
     while (this.finishedOrder.length - this.finishedHead > this.maxFinished) {
       const r = this.finishedOrder[this.finishedHead++];
-      // Skips a record removed meanwhile (removeTask, clearFinished).
-      if (this.lifecycle.deleteHeld(r)) {
-        if (r.kind === 'function') this.runtime.delete(r.id);
-        this.state.evictedOne(r);
-      }
+      // Skips a record removed meanwhile (removeTask, clearFinished). A function task's runtime
+      // (its `run`) leaves with the record.
+      if (this.lifecycle.deleteHeld(r)) this.state.evictedOne(r);
     }
     // Compact the order list once its dead head is large: amortised O(1) per finished task.
     if (this.finishedHead > 4096 && this.finishedHead * 2 > this.finishedOrder.length) {
@@ -498,7 +502,7 @@ export class OrchestratorImpl implements Orchestrator {
     switch (record.status) {
       case 'created':
       case 'scheduled': {
-        const rt = this.runtime.get(id);
+        const rt = runtimeOf(record);
         if (rt?.retryTimer !== undefined) {
           this.clock.clearTimeout(rt.retryTimer);
           rt.retryTimer = undefined;
@@ -508,7 +512,7 @@ export class OrchestratorImpl implements Orchestrator {
         return;
       }
       case 'running': {
-        const rt = this.runtime.get(id) as Runtime;
+        const rt = runtimeOf(record) as Runtime;
         rt.cancelReason ??= why;
         // Resolves once the attempt's outcome has been handled (finishAttempt has run).
         await this.engine.cancelTask(id, why);
@@ -550,7 +554,7 @@ export class OrchestratorImpl implements Orchestrator {
     if (deps.length) spec.dependsOn = deps;
     else delete spec.dependsOn;
     delete spec.key;
-    const run = this.runtime.get(id)?.run;
+    const run = runtimeOf(record)?.run;
     if (record.kind === 'function' && !run) {
       throw new ValidationError(`Task \`${record.name}\` (${id}) is a function task from before a restart: its code was not persisted, so it cannot be retried; schedule it again`, 'id');
     }
@@ -563,7 +567,6 @@ export class OrchestratorImpl implements Orchestrator {
     if (!record) throw new NotFoundError('task', id);
     if (!isFinished(record.status)) throw new IllegalTransitionError(id, record.status, 'removed', 'cancel it first; only finished tasks can be removed');
     this.lifecycle.delete(id);
-    this.runtime.delete(id);
     this.state.markDirty();
     if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
   }
@@ -571,10 +574,7 @@ export class OrchestratorImpl implements Orchestrator {
   async clearFinished(): Promise<number> {
     const ids: string[] = [];
     for (const r of this.lifecycle.values()) if (isFinished(r.status)) ids.push(r.id);
-    for (const id of ids) {
-      this.lifecycle.delete(id);
-      this.runtime.delete(id);
-    }
+    for (const id of ids) this.lifecycle.delete(id);
     this.finishedOrder = [];
     this.finishedHead = 0;
     this.state.markDirty();
@@ -599,7 +599,7 @@ export class OrchestratorImpl implements Orchestrator {
     const waiting: TaskRecord[] = [];
     for (const r of this.lifecycle.values()) {
       if (r.status === 'running') running.push(r as TaskRecord);
-      else if (r.status === 'scheduled' && !this.ready.has(r.id)) retrying.push(r as TaskRecord);
+      else if (r.status === 'scheduled' && !this.ready.has(runtimeOf(r) as Runtime)) retrying.push(r as TaskRecord);
       else if (r.status === 'created') waiting.push(r as TaskRecord);
     }
     running.sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
@@ -722,7 +722,10 @@ export class OrchestratorImpl implements Orchestrator {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    for (const rt of this.runtime.values()) if (rt.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
+    for (const r of this.lifecycle.values()) {
+      const rt = runtimeOf(r);
+      if (rt?.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
+    }
     // Running attempts are stopped; their records stay Running in the final snapshot, so the next
     // start applies the recovery policy to them, as after a crash.
     await this.engine.dispose();
@@ -757,7 +760,7 @@ export class OrchestratorImpl implements Orchestrator {
         finished.push(r);
         continue;
       }
-      this.runtime.set(r.id, newRuntime(this.lifecycle.get(r.id) as TaskRecord, undefined));
+      newRuntime(this.lifecycle.get(r.id) as TaskRecord, undefined);
     }
     finished.sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
     for (const r of finished) this.finishedOrder.push(this.lifecycle.get(r.id) as TaskRecord);
@@ -811,7 +814,8 @@ export class OrchestratorImpl implements Orchestrator {
     if (record.status === 'running') {
       this.lifecycle.apply(record.id, { type: 'fail', error, reason });
     } else {
-      this.ready.remove(record.id);
+      const rt = runtimeOf(record);
+      if (rt !== undefined) this.ready.remove(rt);
       this.deps.remove(record.id);
       this.lifecycle.apply(record.id, { type: 'abandon', error, reason });
     }

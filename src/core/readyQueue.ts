@@ -68,12 +68,10 @@ export class ReadyQueue<T extends ReadyEntry> {
     return this.groups.length;
   }
 
-  /** Throws if the id is already queued: a task is queued at most once. O(G + log n). */
+  /** Throws if the entry is already queued: a task is queued at most once (its heap checks). O(log n). */
   push(entry: T): void {
     const signature = demandSignature(entry.resources);
     let group = this.bySignature.get(signature);
-    // When the entry's group is the only one, its heap makes the same check: skip the extra lookups.
-    if (this.groups.length > (group === undefined ? 0 : 1) && this.has(entry.id)) throw new Error(`Entry \`${entry.id}\` is already queued`);
     if (group === undefined) {
       group = { signature, heap: new PriorityQueue<T>({ ordering: this.ordering }), index: this.groups.length };
       this.bySignature.set(signature, group);
@@ -83,29 +81,26 @@ export class ReadyQueue<T extends ReadyEntry> {
     this.count++;
   }
 
-  has(id: string): boolean {
-    for (let i = 0; i < this.groups.length; i++) if (this.groups[i].heap.has(id)) return true;
-    return false;
+  /** True while `entry` is queued here. O(1). */
+  has(entry: T): boolean {
+    return this.groupOf(entry) !== undefined;
   }
 
-  get(id: string): T | undefined {
-    for (let i = 0; i < this.groups.length; i++) {
-      const e = this.groups[i].heap.get(id);
-      if (e !== undefined) return e;
-    }
-    return undefined;
+  /** Takes `entry` out; undefined, changing nothing, when it is not queued here. O(log n). */
+  remove(entry: T): T | undefined {
+    const g = this.groupOf(entry);
+    if (g === undefined) return undefined;
+    g.heap.remove(entry);
+    this.afterTake(g);
+    return entry;
   }
 
-  remove(id: string): T | undefined {
-    for (let i = 0; i < this.groups.length; i++) {
-      const g = this.groups[i];
-      const e = g.heap.remove(id);
-      if (e !== undefined) {
-        this.afterTake(g);
-        return e;
-      }
-    }
-    return undefined;
+  /** The group whose heap holds `entry`, if one of ours does. */
+  private groupOf(entry: T): Group<T> | undefined {
+    const node = entry.queueNode;
+    if (node === undefined || node.index === -1) return undefined;
+    const g = this.bySignature.get(demandSignature(entry.resources));
+    return g !== undefined && g.heap === node.owner ? g : undefined;
   }
 
   /**

@@ -111,17 +111,21 @@ describe('readyQueue', () => {
     assert.equal(q.takeNext(pools)?.id, 'old-low');
   });
 
-  it('removes a queued task by id from whichever group holds it', () => {
+  it('removes a queued task from whichever group holds it', () => {
     const q = new ReadyQueue();
-    q.push(task('a', 0, { gpu: 1 }));
-    q.push(task('b', 0));
-    assert.ok(q.has('a'));
-    assert.equal(q.get('a')?.id, 'a');
-    assert.equal(q.remove('a')?.id, 'a');
-    assert.equal(q.remove('a'), undefined);
+    const a = task('a', 0, { gpu: 1 });
+    const b = task('b', 0);
+    q.push(a);
+    q.push(b);
+    assert.ok(q.has(a));
+    assert.equal(q.remove(a)?.id, 'a');
+    assert.equal(q.remove(a), undefined);
+    assert.ok(!q.has(a));
+    assert.ok(!new ReadyQueue().has(b), 'queued in one ready queue is not queued in another');
     assert.equal(q.groupCount, 1);
     assert.equal(q.size, 1);
-    assert.throws(() => q.push(task('b', 0, { gpu: 1 })), /already queued/);
+    assert.throws(() => q.push(b), /already queued/);
+    assert.equal(q.size, 1);
   });
 
   it('gives every demand one canonical signature', () => {
