@@ -11,11 +11,11 @@
 // returns a patch, or throws IllegalTransitionError having changed nothing. It returns a patch rather
 // than a new record so the hot path never copies a whole record; TaskLifecycleManager applies it.
 // Every transition appends `{ status, at, reason? }` to the record's history.
-import { nanoid } from 'nanoid';
 import { Emitter, type Event } from './events';
 import { ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, ValidationError } from './errors';
 import { ALL_STATUSES, isFinished, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
 import type { Clock } from './ports';
+import { HOME, NOT_HELD, RecordTable, type Homed } from './recordTable';
 
 export type LifecycleEvent =
   | { readonly type: 'schedule'; readonly reason?: string }
@@ -120,7 +120,11 @@ function historyEntry(status: TaskStatus, at: number, reason: string | undefined
   return reason === undefined ? { status, at } : { status, at, reason };
 }
 
-/** Applies a patch from `transition` in place. */
+/**
+ * Applies a patch from `transition` in place. A cleared error becomes undefined rather than being
+ * deleted: records have all their fields from the start (see TaskLifecycleManager.create), and JSON
+ * leaves undefined fields out just the same.
+ */
 export function applyPatch(record: TaskRecord, patch: TransitionPatch): void {
   record.status = patch.status;
   record.history.push(patch.entry);
@@ -128,8 +132,9 @@ export function applyPatch(record: TaskRecord, patch: TransitionPatch): void {
   if (patch.startedAt !== undefined) record.startedAt = patch.startedAt;
   if (patch.finishedAt !== undefined) record.finishedAt = patch.finishedAt;
   if (patch.result !== undefined) record.result = patch.result;
-  if (patch.error === null) delete record.error;
-  else if (patch.error !== undefined) record.error = patch.error;
+  if (patch.error === null) {
+    if (record.error !== undefined) record.error = undefined;
+  } else if (patch.error !== undefined) record.error = patch.error;
 }
 
 /** A TaskError from whatever was thrown: its message, and a code when it has one. */
@@ -164,15 +169,14 @@ export interface TransitionEvent {
  * to structuredClone (the extension API's copies), so they never leave the process.
  *  - RECORD_SLOT: the owner's per-task state (the orchestrator's runtime), found from the record
  *    without a Map by id: an insert and a delete per task were 7% of the 100k no-op benchmark.
- *  - HELD: true while the record is in the manager, so deleting one handed out needs no lookup.
+ *  - HOME: where the RecordTable keeps the record (NOT_HELD once deleted), so deleting a record
+ *    handed out needs no lookup.
  */
 export const RECORD_SLOT: unique symbol = Symbol('orchestrator.recordSlot');
-const HELD: unique symbol = Symbol('orchestrator.held');
 
 /** A record as a manager holds it. */
-export interface HeldRecord extends TaskRecord {
+export interface HeldRecord extends Homed {
   [RECORD_SLOT]: unknown;
-  [HELD]: boolean;
 }
 
 /** The owner's state stored with `record` (see RECORD_SLOT); undefined for a record no manager made. */
@@ -186,10 +190,15 @@ export function setRecordSlot(record: Readonly<TaskRecord>, value: unknown): voi
 }
 
 export interface CreateInit {
-  /** Default: the manager's id generator (see `idGenerator`). */
+  /** Default: a new id from the manager (see RecordTable.nextId). */
   id?: string;
   /** The owner's state for the record (see RECORD_SLOT). */
   slot?: unknown;
+  /**
+   * The spec is a fresh copy without `run` (validateSpec's) that nobody else will change: the record
+   * keeps it as its spec instead of copying it.
+   */
+  ownedSpec?: boolean;
   /** Resolved dependency ids (inside a workflow, keys resolved to ids). Default: the spec's dependsOn. */
   dependsOn?: readonly string[];
   workflowId?: string;
@@ -235,20 +244,6 @@ function newHistory(first: HistoryEntry): HistoryEntry[] {
 }
 
 /**
- * Task ids: a random prefix per manager (8 URL-safe characters from nanoid, 48 bits) and a base-36
- * counter. Unique within a manager by the counter, and across restarts and managers by the prefix
- * (all prefixes have the same length, so two ids can only be equal if their prefixes are). A nanoid
- * per task cost ~0.4 us of a no-op task's lifecycle; this is a string concatenation, and up to 36^4
- * tasks the id stays under 13 characters, which V8 stores flat (no cons string to flatten when the
- * id is hashed as a Map key).
- */
-export function idGenerator(): () => string {
-  const prefix = nanoid(8);
-  let next = 0;
-  return () => prefix + (next++).toString(36);
-}
-
-/**
  * Most tasks depend on nothing: they share one frozen empty list instead of two fresh arrays each
  * (the caller's and the copy), one of them kept for the record's life. Records are read-only to
  * everyone but this manager, which never changes a record's dependsOn.
@@ -257,6 +252,29 @@ const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
 
 function copyDeps(deps: readonly string[] | undefined): string[] {
   return deps === undefined || deps.length === 0 ? NO_DEPS : deps.slice();
+}
+
+/** A restored record, copied into the shape `create` gives (same fields, same order). */
+function heldCopy(r: TaskRecord): HeldRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    status: r.status,
+    priority: r.priority,
+    attempts: r.attempts,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    history: r.history.slice(),
+    result: r.result,
+    error: r.error,
+    spec: r.spec,
+    dependsOn: Array.isArray(r.dependsOn) ? r.dependsOn.slice() : [],
+    workflowId: r.workflowId,
+    [RECORD_SLOT]: undefined,
+    [HOME]: NOT_HELD,
+  };
 }
 
 function zeroCounts(): Record<TaskStatus, number> {
@@ -279,12 +297,12 @@ function minimalSpecCheck(spec: unknown): TaskSpec {
  * Invariant: counts[s] is the number of held records whose status is s.
  */
 export class TaskLifecycleManager {
-  private readonly records = new Map<string, HeldRecord>();
+  private readonly records = new RecordTable<HeldRecord>();
   private readonly countsByStatus = zeroCounts();
   private readonly transitions: Emitter<TransitionEvent>;
   private readonly deletions: Emitter<Readonly<TaskRecord>>;
   private readonly clock: Pick<Clock, 'now'>;
-  private readonly generateId: () => string;
+  private readonly generateId: (() => string) | undefined;
   private readonly validate: (spec: unknown) => TaskSpec;
   private observer: TransitionObserver | undefined;
   private readonly onListenerError: ((err: unknown) => void) | undefined;
@@ -295,7 +313,7 @@ export class TaskLifecycleManager {
 
   constructor(options: TaskLifecycleManagerOptions = {}) {
     this.clock = options.clock ?? { now: Date.now };
-    this.generateId = options.generateId ?? idGenerator();
+    this.generateId = options.generateId;
     this.validate = options.validate ?? minimalSpecCheck;
     this.observer = options.observer;
     this.onListenerError = options.onListenerError;
@@ -332,14 +350,19 @@ export class TaskLifecycleManager {
 
   // --- the synchronous hot path ----------------------------------------------------------------
 
-  /** Creates a record in `created` from an already validated spec. `run` is not kept: it is not data. */
+  /**
+   * Creates a record in `created` from an already validated spec. `run` is not kept: it is not data.
+   * Every field a record may ever have is present from the start (undefined until set, which JSON
+   * leaves out): V8 then keeps them all inside one object of one shape, instead of moving the
+   * record through a new hidden class and an out-of-object property store as fields arrive.
+   */
   create(spec: TaskSpec, init: CreateInit = {}): Readonly<TaskRecord> {
-    // A generated id is new by construction (see idGenerator): only a given one needs the lookup.
-    let id = init.id;
-    if (id === undefined) id = this.generateId();
-    else if (this.records.has(id)) throw new ValidationError(`Expected a new task id, got \`${id}\`, which already exists`, 'id');
+    // An id of the table's own is new by construction: only another one needs the lookup.
+    const ownId = init.id === undefined && this.generateId === undefined;
+    const id = ownId ? this.records.nextId() : (init.id ?? (this.generateId as () => string)());
+    if (!ownId && !this.records.isFree(id)) throw new ValidationError(`Expected a new task id, got \`${id}\`, which already exists`, 'id');
     const at = this.clock.now();
-    const persisted = persistedSpec(spec);
+    const persisted = init.ownedSpec === true ? (spec as PersistedSpec) : persistedSpec(spec);
     const record: HeldRecord = {
       id,
       name: spec.name,
@@ -348,14 +371,18 @@ export class TaskLifecycleManager {
       priority: spec.priority ?? 0,
       attempts: 0,
       createdAt: at,
+      startedAt: undefined,
+      finishedAt: undefined,
       history: newHistory({ status: 'created', at }),
+      result: undefined,
+      error: undefined,
       spec: persisted as PersistedSpec,
       dependsOn: copyDeps(init.dependsOn ?? spec.dependsOn),
+      workflowId: init.workflowId,
       [RECORD_SLOT]: init.slot,
-      [HELD]: true,
+      [HOME]: NOT_HELD,
     };
-    if (init.workflowId !== undefined) record.workflowId = init.workflowId;
-    this.records.set(id, record);
+    this.records.add(record, ownId);
     this.countsByStatus.created++;
     if (this.observer !== undefined) this.observe(record, undefined, 'created', undefined);
     if (this.transitions.hasListeners) this.transitions.fire({ record, from: undefined, to: 'created' });
@@ -374,12 +401,42 @@ export class TaskLifecycleManager {
   applyTo(held: Readonly<TaskRecord>, event: LifecycleEvent, at: number = this.clock.now()): Readonly<TaskRecord> {
     const record = held as TaskRecord;
     const from = record.status;
-    const patch = transition(record, event, at);
-    applyPatch(record, patch);
+    let to: TaskStatus;
+    let reason: string | undefined;
+    // The three transitions every task makes, applied in place exactly as transition + applyPatch
+    // would, without a patch object; everything else (and every illegal event) takes that path.
+    const type = event.type;
+    if (type === 'start' && from === 'scheduled') {
+      const attempts = record.attempts + 1;
+      to = 'running';
+      reason = event.reason ?? attemptReason(attempts);
+      record.status = to;
+      record.history.push({ status: to, at, reason });
+      record.attempts = attempts;
+      record.startedAt = at;
+    } else if (type === 'schedule' && from === 'created') {
+      to = 'scheduled';
+      reason = event.reason;
+      record.status = to;
+      record.history.push(historyEntry(to, at, reason));
+    } else if (type === 'complete' && from === 'running') {
+      to = 'completed';
+      reason = event.reason;
+      record.status = to;
+      record.history.push(historyEntry(to, at, reason));
+      record.finishedAt = at;
+      if (event.result !== undefined) record.result = event.result;
+      if (record.error !== undefined) record.error = undefined;
+    } else {
+      const patch = transition(record, event, at);
+      applyPatch(record, patch);
+      to = patch.status;
+      reason = patch.entry.reason;
+    }
     this.countsByStatus[from]--;
-    this.countsByStatus[patch.status]++;
-    if (this.observer !== undefined) this.observe(record, from, patch.status, patch.entry.reason);
-    if (this.transitions.hasListeners) this.transitions.fire({ record, from, to: patch.status, reason: patch.entry.reason });
+    this.countsByStatus[to]++;
+    if (this.observer !== undefined) this.observe(record, from, to, reason);
+    if (this.transitions.hasListeners) this.transitions.fire({ record, from, to, reason });
     return record;
   }
 
@@ -388,7 +445,7 @@ export class TaskLifecycleManager {
   }
 
   has(id: string): boolean {
-    return this.records.has(id);
+    return this.records.get(id) !== undefined;
   }
 
   get size(): number {
@@ -414,8 +471,7 @@ export class TaskLifecycleManager {
     const record = this.records.get(id);
     if (record === undefined) return false;
     if (!isFinished(record.status)) throw new IllegalTransitionError(id, record.status, 'removed', 'only a completed, failed or cancelled task can be removed');
-    record[HELD] = false;
-    this.records.delete(id);
+    this.records.delete(record);
     this.countsByStatus[record.status]--;
     if (this.deletions.hasListeners) this.deletions.fire(record);
     return true;
@@ -427,9 +483,8 @@ export class TaskLifecycleManager {
    */
   deleteHeld(held: Readonly<TaskRecord>): boolean {
     const record = held as HeldRecord;
-    if (record[HELD] !== true || !isFinished(record.status)) return false;
-    record[HELD] = false;
-    this.records.delete(record.id);
+    if (record[HOME] === NOT_HELD || !isFinished(record.status)) return false;
+    this.records.delete(record);
     this.countsByStatus[record.status]--;
     if (this.deletions.hasListeners) this.deletions.fire(record);
     return true;
@@ -445,11 +500,11 @@ export class TaskLifecycleManager {
     records.forEach((r, i) => {
       const ok = typeof r === 'object' && r !== null && typeof r.id === 'string' && r.id.length > 0 && ALL_STATUSES.includes(r.status) && Array.isArray(r.history) && typeof r.attempts === 'number';
       if (!ok) throw new ValidationError(`Expected \`records[${i}]\` to be a task record with an id, a known status (${ALL_STATUSES.map((s) => `\`${s}\``).join(', ')}), attempts and a history`, `records[${i}]`);
-      if (this.records.has(r.id) || seen.has(r.id)) throw new ValidationError(`Expected \`records[${i}].id\` to be unique, got \`${r.id}\` twice`, `records[${i}].id`);
+      if (!this.records.isFree(r.id) || seen.has(r.id)) throw new ValidationError(`Expected \`records[${i}].id\` to be unique, got \`${r.id}\` twice`, `records[${i}].id`);
       seen.add(r.id);
     });
     for (const r of records) {
-      this.records.set(r.id, { ...r, history: r.history.slice(), dependsOn: Array.isArray(r.dependsOn) ? r.dependsOn.slice() : [], [RECORD_SLOT]: undefined, [HELD]: true });
+      this.records.add(heldCopy(r), false);
       this.countsByStatus[r.status]++;
     }
   }

@@ -18,7 +18,7 @@ import { CancelledError, describeValue, ExecutionError, IllegalTransitionError, 
 import { Emitter, toDisposable, type Disposable, type Event } from './events';
 import { retryDelay } from './backoff';
 import { DependencyGraph } from './dependencyGraph';
-import { TaskEngine } from './engine';
+import { TaskEngine, type AttemptHandle } from './engine';
 import { recordSlot, setRecordSlot, TaskLifecycleManager, toTaskError, type LifecycleEvent } from './lifecycle';
 import { MessageQueue } from './messageQueue';
 import { isFinished, type SystemStatus, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
@@ -77,6 +77,8 @@ interface Runtime extends ReadyEntry {
   held?: ResourceDemand;
   /** Set when a cancel of a running attempt was asked for: the attempt's outcome becomes Cancelled. */
   cancelReason?: string;
+  /** The running attempt, to cancel it. */
+  attempt?: AttemptHandle;
   /**
    * `run` of a function task. Never persisted. Kept, with this runtime, while the record is in
    * memory even once finished (for retryTask); other runtimes go when their task finishes.
@@ -94,7 +96,7 @@ function runtimeOf(record: Readonly<TaskRecord>): Runtime | undefined {
  * to a separate, over-allocated property store (~100 bytes more per retained function task).
  */
 function newRuntime(record: Readonly<TaskRecord>, run: TaskSpec['run']): Runtime {
-  const rt: Runtime = { id: record.id, priority: record.priority, enqueuedAt: 0, resources: record.spec.resources, record, retryTimer: undefined, held: undefined, cancelReason: undefined, run, queueNode: undefined };
+  const rt: Runtime = { id: record.id, priority: record.priority, enqueuedAt: 0, resources: record.spec.resources, record, retryTimer: undefined, held: undefined, cancelReason: undefined, attempt: undefined, run, queueNode: undefined };
   setRecordSlot(record, rt);
   return rt;
 }
@@ -105,6 +107,7 @@ const NO_DEPS: readonly string[] = Object.freeze([]);
 /** Events without fields are shared: the hot path allocates none. */
 const SCHEDULE: LifecycleEvent = Object.freeze({ type: 'schedule' });
 const START: LifecycleEvent = Object.freeze({ type: 'start' });
+const COMPLETE: LifecycleEvent = Object.freeze({ type: 'complete' });
 
 export interface OutputChunk {
   id: string;
@@ -216,7 +219,7 @@ export class OrchestratorImpl implements Orchestrator {
       const valid = validateSpec(spec, this.specContext);
       const refusal = this.dependencyRefusal(valid.dependsOn, 'dependsOn');
       if (refusal) throw refusal;
-      return Promise.resolve(this.admit(valid, valid.dependsOn ?? NO_DEPS, undefined).id);
+      return Promise.resolve(this.admit(valid, spec.run, valid.dependsOn ?? NO_DEPS, undefined).id);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -244,7 +247,7 @@ export class OrchestratorImpl implements Orchestrator {
       for (let i = 0; i < workflow.entries.length; i++) {
         const entry = workflow.entries[i];
         const dependsOn = [...entry.dependsOnIndexes.map((j) => byIndex[j]), ...entry.dependsOnIds];
-        const record = this.admit(entry.spec, dependsOn, workflowId);
+        const record = this.admit(entry.spec, specs[entry.index].run, dependsOn, workflowId);
         byIndex[i] = record.id;
         ids[entry.index] = record.id;
       }
@@ -267,17 +270,18 @@ export class OrchestratorImpl implements Orchestrator {
     return undefined;
   }
 
-  /** Creates the record and gates it. The spec is valid and its dependencies exist. */
-  private admit(spec: ValidSpec | TaskSpec, dependsOn: readonly string[], workflowId: string | undefined): Readonly<TaskRecord> {
+  /** Creates the record and gates it. The spec is valid (`run` checked with it) and its dependencies exist. */
+  private admit(spec: ValidSpec, run: TaskSpec['run'], dependsOn: readonly string[], workflowId: string | undefined): Readonly<TaskRecord> {
     const withDefaults = this.applyDefaults(spec);
-    const record = this.lifecycle.create(withDefaults, { dependsOn, workflowId });
-    const rt = newRuntime(record, spec.run);
-    this.gate(record, rt);
+    const record = this.lifecycle.create(withDefaults, { dependsOn, workflowId, ownedSpec: true });
+    const rt = newRuntime(record, run);
+    // Scheduled at its creation time: one clock read less per task.
+    this.gate(record, rt, record.createdAt);
     this.dispatch();
     return record;
   }
 
-  private applyDefaults(spec: TaskSpec): TaskSpec {
+  private applyDefaults(spec: ValidSpec): ValidSpec {
     if ((spec.timeoutMs !== undefined || this.defaultTimeoutMs === undefined) && (spec.retries !== undefined || this.defaultRetries === 0)) return spec;
     const out = { ...spec };
     if (out.timeoutMs === undefined && this.defaultTimeoutMs !== undefined) out.timeoutMs = this.defaultTimeoutMs;
@@ -286,7 +290,7 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   /** A Created task: wait for dependencies, for the executor of its kind, or (paused) for resume; else schedule it. */
-  private gate(record: Readonly<TaskRecord>, rt?: Runtime): void {
+  private gate(record: Readonly<TaskRecord>, rt?: Runtime, now?: number): void {
     const deps = record.dependsOn;
     if (deps.length > 0 && !this.deps.add(record.id, deps, (d) => this.lifecycle.get(d)?.status === 'completed' || !this.lifecycle.has(d))) return;
     if (!this.kinds.has(record.kind)) {
@@ -296,7 +300,7 @@ export class OrchestratorImpl implements Orchestrator {
       return;
     }
     if (this.isPaused) return;
-    const at = this.clock.now();
+    const at = now ?? this.clock.now();
     this.lifecycle.applyTo(record, SCHEDULE, at);
     this.enqueue(record, at, rt);
   }
@@ -340,12 +344,13 @@ export class OrchestratorImpl implements Orchestrator {
     const startedAt = record.startedAt as number;
     const waitMs = startedAt - rt.enqueuedAt;
     const onOutput = this.outputEmitter.hasListeners ? (chunk: string) => this.outputEmitter.fire({ id, chunk }) : undefined;
-    this.engine.runAttempt(record as TaskRecord, { attempt: record.attempts, run: rt.run, onOutput }, (result, err) => this.finishAttempt(record, rt, startedAt, waitMs, result, err));
+    rt.attempt = this.engine.startAttempt(record as TaskRecord, record.attempts, record.spec.timeoutMs, rt.run, onOutput, (result, err) => this.finishAttempt(record, rt, startedAt, waitMs, result, err));
   }
 
   private finishAttempt(record: Readonly<TaskRecord>, rt: Runtime, startedAt: number, waitMs: number, result: TaskResult | undefined, err: unknown): void {
     const id = record.id;
     this.running--;
+    rt.attempt = undefined;
     if (rt.held) {
       this.pools.release(rt.held);
       this.recordPools(rt.held);
@@ -362,11 +367,11 @@ export class OrchestratorImpl implements Orchestrator {
     const now = this.clock.now();
     const duration = now - startedAt;
     if (err === undefined) {
-      this.monitor.recordTaskExecution(id, duration, { status: 'completed', waitMs });
-      this.lifecycle.applyTo(record, { type: 'complete', result }, now);
+      this.monitor.recordExecution(duration, 'completed', waitMs, now);
+      this.lifecycle.applyTo(record, result === undefined ? COMPLETE : { type: 'complete', result }, now);
       this.afterFinish(record, 'completed', rt);
     } else if (rt.cancelReason !== undefined || err instanceof CancelledError) {
-      this.monitor.recordTaskExecution(id, duration, { status: 'cancelled', waitMs });
+      this.monitor.recordExecution(duration, 'cancelled', waitMs, now);
       this.lifecycle.apply(id, { type: 'cancel', reason: rt.cancelReason ?? (err as Error).message });
       this.afterFinish(record, 'cancelled');
     } else {
@@ -374,7 +379,7 @@ export class OrchestratorImpl implements Orchestrator {
       const failed = err instanceof ExecutionError ? err.result : undefined;
       const retries = record.spec.retries ?? 0;
       if (record.attempts <= retries && !this.disposed) {
-        this.monitor.recordTaskExecution(id, duration, { status: 'failed', waitMs });
+        this.monitor.recordExecution(duration, 'failed', waitMs, now);
         const delay = retryDelay(record.attempts, record.spec.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
         const why = err instanceof TimeoutError ? `timed out after ${err.timeoutMs} ms` : error.message;
         this.lifecycle.apply(id, {
@@ -391,7 +396,7 @@ export class OrchestratorImpl implements Orchestrator {
           this.dispatch();
         }, delay);
       } else {
-        this.monitor.recordTaskExecution(id, duration, { status: 'failed', waitMs });
+        this.monitor.recordExecution(duration, 'failed', waitMs, now);
         this.lifecycle.apply(id, { type: 'fail', error, result: failed });
         this.afterFinish(record, 'failed');
       }
@@ -515,7 +520,7 @@ export class OrchestratorImpl implements Orchestrator {
         const rt = runtimeOf(record) as Runtime;
         rt.cancelReason ??= why;
         // Resolves once the attempt's outcome has been handled (finishAttempt has run).
-        await this.engine.cancelTask(id, why);
+        if (rt.attempt !== undefined) await this.engine.cancelAttempt(rt.attempt, why);
         return;
       }
       default:

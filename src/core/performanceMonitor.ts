@@ -43,6 +43,8 @@ export interface TaskExecutionInfo {
   status?: 'completed' | 'failed' | 'cancelled';
   /** Time from ready (Scheduled) to Running, ms. */
   waitMs?: number;
+  /** When the execution ended, if the caller has just read the clock (saves reading it again). */
+  at?: number;
 }
 
 /** Sizes of the internal arrays: constant after construction, whatever is recorded (pools aside). */
@@ -207,18 +209,29 @@ export class PerformanceMonitor {
     const status = info?.status ?? 'completed';
     const waitMs = info?.waitMs;
     if (waitMs !== undefined) checkNonNegative(waitMs, 'waitMs');
-    const slot = this.slotNow();
+    const at = info?.at;
+    if (at !== undefined && typeof at !== 'number') throw new ValidationError(`Expected \`at\` to be a time in ms, got ${describeValue(at)}`, 'at');
+    if (status !== 'completed' && status !== 'failed' && status !== 'cancelled') {
+      throw new ValidationError(`Expected \`status\` to be one of \`completed\`, \`failed\`, \`cancelled\`, got ${describeValue(status)}`, 'status');
+    }
+    this.recordExecution(duration, status, waitMs, at);
+  }
+
+  /**
+   * recordTaskExecution for a caller whose figures are right by construction (the orchestrator's
+   * hot path): no validation and no info object. `waitMs` may be undefined; `at` defaults to now.
+   */
+  recordExecution(duration: number, status: 'completed' | 'failed' | 'cancelled', waitMs: number | undefined, at?: number): void {
+    const slot = this.slotNow(at);
     if (status === 'completed') {
       this.completed[slot]++;
       this.totalCompleted++;
     } else if (status === 'failed') {
       this.failed[slot]++;
       this.totalFailed++;
-    } else if (status === 'cancelled') {
+    } else {
       this.cancelled[slot]++;
       this.totalCancelled++;
-    } else {
-      throw new ValidationError(`Expected \`status\` to be one of \`completed\`, \`failed\`, \`cancelled\`, got ${describeValue(status)}`, 'status');
     }
     this.durationSum[slot] += duration;
     this.durationCount[slot]++;

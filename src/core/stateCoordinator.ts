@@ -286,12 +286,14 @@ export class StateCoordinator implements Disposable {
     const tasks = unfinished;
     let budget = this.byteBudget;
     for (const r of finished) {
-      let size = this.sizes.get(r);
-      if (size === undefined) {
+      // Once the budget is spent the rest are only archived: their size is never needed, and
+      // measuring it (a JSON.stringify each) was 6% of the 100k no-op benchmark.
+      let size = budget > 0 ? this.sizes.get(r) : undefined;
+      if (budget > 0 && size === undefined) {
         size = JSON.stringify(r).length;
         this.sizes.set(r, size);
       }
-      if (size <= budget) {
+      if (size !== undefined && size <= budget) {
         budget -= size;
         tasks.push(r);
       } else {

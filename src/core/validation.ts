@@ -8,7 +8,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { findCycle } from './dependencyGraph';
 import { describeValue, ValidationError } from './errors';
-import type { TaskSpec } from './model';
+import type { PersistedSpec } from './model';
 import type { OrchestratorOptions } from './orchestratorTypes';
 import { DEFAULT_AGING_MS } from './priorityQueue';
 
@@ -47,8 +47,12 @@ export interface SpecContext {
 }
 
 declare const validSpecBrand: unique symbol;
-/** A TaskSpec that passed validateSpec: a fresh copy holding only known, checked fields. */
-export type ValidSpec = TaskSpec & { readonly [validSpecBrand]: true };
+/**
+ * A TaskSpec that passed validateSpec: a fresh copy holding only known, checked fields, except `run`.
+ * `run` is code, not data: it is checked (a function for kind `function`, absent otherwise) and left
+ * with the caller's spec, so the copy is already what a record persists and needs no second copy.
+ */
+export type ValidSpec = PersistedSpec & { readonly [validSpecBrand]: true };
 
 export interface WorkflowEntry {
   /** Position of the spec in the array given to validateWorkflow. */
@@ -230,7 +234,7 @@ function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidS
     if (!SPEC_FIELD_SET.has(k)) unknownField(prefix, k, SPEC_FIELDS, 'the task spec');
   }
   const f = (name: string): string => join(prefix, name);
-  const out: TaskSpec = {
+  const out: PersistedSpec = {
     name: checkString(f('name'), spec.name, SPEC_LIMITS.nameLength),
     kind: '',
   };
@@ -250,7 +254,6 @@ function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidS
   } else if (kind === 'function') {
     if (typeof spec.run !== 'function') fail(f('run'), 'a function `(ctx: { signal, attempt }) => unknown` (kind `function` calls it)', spec.run);
     if (spec.command !== undefined) fail(f('command'), 'absent for kind `function`, which calls `run` (only kind `shell` and registered kinds take `command`)', spec.command);
-    out.run = spec.run as TaskSpec['run'];
   } else if (spec.run !== undefined) {
     fail(f('run'), `absent for kind \`${kind}\`: only kind \`function\` takes \`run\` (a registered executor receives \`payload\`)`, spec.run);
   }

@@ -46,7 +46,7 @@ export class FunctionExecutor implements Executor {
     } catch (err) {
       return Promise.reject(toExecutionError(err));
     }
-    if (!isThenable(out)) return Promise.resolve({ value: toJsonSafe(out) });
+    if (!isThenable(out)) return Promise.resolve(toResult(out));
     return Promise.resolve(out).then(toResult, rethrow);
   }
 
@@ -71,7 +71,7 @@ export class FunctionExecutor implements Executor {
       return;
     }
     if (!isThenable(out)) {
-      const result = { value: toJsonSafe(out) };
+      const result = toResult(out);
       queueMicrotask(() => sink.onResult(result));
       return;
     }
@@ -84,8 +84,11 @@ export class FunctionExecutor implements Executor {
   }
 }
 
+/** The result of a `run` that returns nothing, which most do: one shared, frozen object. */
+const NO_VALUE: TaskResult = Object.freeze({ value: undefined });
+
 function toResult(value: unknown): TaskResult {
-  return { value: toJsonSafe(value) };
+  return value === undefined ? NO_VALUE : { value: toJsonSafe(value) };
 }
 
 function rethrow(err: unknown): never {
