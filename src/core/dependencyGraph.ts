@@ -61,6 +61,8 @@ export class DependencyGraph {
 
   /** `id` completed successfully: returns the waiters that have nothing left to wait for, in the order they were added. */
   onCompleted(id: string): readonly string[] {
+    // Most tasks have no dependents, and most orchestrators none at all: no lookup then.
+    if (this.dependents.size === 0) return NONE;
     const list = this.dependents.get(id);
     if (list === undefined) return NONE;
     this.dependents.delete(id);

@@ -15,7 +15,10 @@ import { Emitter, type Event } from './events';
 import { ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, ValidationError } from './errors';
 import { ALL_STATUSES, isFinished, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
 import type { Clock } from './ports';
-import { HOME, NOT_HELD, RecordTable, type Homed } from './recordTable';
+import { HOME, NOT_HELD, RecordTable } from './recordTable';
+import { attemptReason, heldCopy, HeldRecord } from './taskRecord';
+
+export { lastTransitionAt, plainRecord, recordSlot, RECORD_SLOT, setRecordSlot } from './taskRecord';
 
 export type LifecycleEvent =
   | { readonly type: 'schedule'; readonly reason?: string }
@@ -110,11 +113,6 @@ export function transition(record: Readonly<TaskRecord>, event: LifecycleEvent, 
   }
 }
 
-/** `attempt n`, the reason of a start; shared strings for the usual few attempts (one less string per record). */
-const ATTEMPT_REASONS: readonly string[] = Array.from({ length: 16 }, (_, i) => `attempt ${i}`);
-function attemptReason(n: number): string {
-  return n < ATTEMPT_REASONS.length ? ATTEMPT_REASONS[n] : `attempt ${n}`;
-}
 
 function historyEntry(status: TaskStatus, at: number, reason: string | undefined): HistoryEntry {
   return reason === undefined ? { status, at } : { status, at, reason };
@@ -123,11 +121,12 @@ function historyEntry(status: TaskStatus, at: number, reason: string | undefined
 /**
  * Applies a patch from `transition` in place. A cleared error becomes undefined rather than being
  * deleted: records have all their fields from the start (see TaskLifecycleManager.create), and JSON
- * leaves undefined fields out just the same.
+ * leaves undefined fields out just the same. The history first: a held record writes its history
+ * out from its status and times as they were before this transition (see taskRecord.ts).
  */
 export function applyPatch(record: TaskRecord, patch: TransitionPatch): void {
-  record.status = patch.status;
   record.history.push(patch.entry);
+  record.status = patch.status;
   if (patch.attempts !== undefined) record.attempts = patch.attempts;
   if (patch.startedAt !== undefined) record.startedAt = patch.startedAt;
   if (patch.finishedAt !== undefined) record.finishedAt = patch.finishedAt;
@@ -163,31 +162,6 @@ export interface TransitionEvent {
   readonly reason?: string;
 }
 
-/**
- * Two symbol-keyed properties every record held by a manager has from its creation, so V8 keeps
- * them inside the object. Symbol keys are invisible to JSON.stringify (snapshots, the archive) and
- * to structuredClone (the extension API's copies), so they never leave the process.
- *  - RECORD_SLOT: the owner's per-task state (the orchestrator's runtime), found from the record
- *    without a Map by id: an insert and a delete per task were 7% of the 100k no-op benchmark.
- *  - HOME: where the RecordTable keeps the record (NOT_HELD once deleted), so deleting a record
- *    handed out needs no lookup.
- */
-export const RECORD_SLOT: unique symbol = Symbol('orchestrator.recordSlot');
-
-/** A record as a manager holds it. */
-export interface HeldRecord extends Homed {
-  [RECORD_SLOT]: unknown;
-}
-
-/** The owner's state stored with `record` (see RECORD_SLOT); undefined for a record no manager made. */
-export function recordSlot<T>(record: Readonly<TaskRecord>): T | undefined {
-  return (record as Partial<HeldRecord>)[RECORD_SLOT] as T | undefined;
-}
-
-/** Replaces the owner's state stored with `record`. */
-export function setRecordSlot(record: Readonly<TaskRecord>, value: unknown): void {
-  (record as HeldRecord)[RECORD_SLOT] = value;
-}
 
 export interface CreateInit {
   /** Default: a new id from the manager (see RecordTable.nextId). */
@@ -232,16 +206,6 @@ function persistedSpec(spec: TaskSpec): PersistedSpec {
   return out as unknown as PersistedSpec;
 }
 
-/**
- * A history holding `first`, with room for the usual lifecycle (created, scheduled, running, one
- * end) without growing. A one-element literal grows on its first push to 17 slots (V8 adds 16), 104
- * bytes more than needed per record retained; a four-element array cut to one keeps its 4 slots.
- */
-function newHistory(first: HistoryEntry): HistoryEntry[] {
-  const h = [first, first, first, first];
-  h.length = 1;
-  return h;
-}
 
 /**
  * Most tasks depend on nothing: they share one frozen empty list instead of two fresh arrays each
@@ -254,31 +218,62 @@ function copyDeps(deps: readonly string[] | undefined): string[] {
   return deps === undefined || deps.length === 0 ? NO_DEPS : deps.slice();
 }
 
-/** A restored record, copied into the shape `create` gives (same fields, same order). */
-function heldCopy(r: TaskRecord): HeldRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    kind: r.kind,
-    status: r.status,
-    priority: r.priority,
-    attempts: r.attempts,
-    createdAt: r.createdAt,
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
-    history: r.history.slice(),
-    result: r.result,
-    error: r.error,
-    spec: r.spec,
-    dependsOn: Array.isArray(r.dependsOn) ? r.dependsOn.slice() : [],
-    workflowId: r.workflowId,
-    [RECORD_SLOT]: undefined,
-    [HOME]: NOT_HELD,
-  };
-}
 
-function zeroCounts(): Record<TaskStatus, number> {
-  return { created: 0, scheduled: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+/**
+ * The number of records per status. A switch rather than `counts[status]++`: a keyed access with six
+ * different keys goes megamorphic, and it runs twice per transition.
+ */
+class StatusCounts {
+  private created = 0;
+  private scheduled = 0;
+  private running = 0;
+  private completed = 0;
+  private failed = 0;
+  private cancelled = 0;
+
+  add(status: TaskStatus, d: number): void {
+    switch (status) {
+      case 'created':
+        this.created += d;
+        break;
+      case 'scheduled':
+        this.scheduled += d;
+        break;
+      case 'running':
+        this.running += d;
+        break;
+      case 'completed':
+        this.completed += d;
+        break;
+      case 'failed':
+        this.failed += d;
+        break;
+      case 'cancelled':
+        this.cancelled += d;
+        break;
+    }
+  }
+
+  of(status: TaskStatus): number {
+    switch (status) {
+      case 'created':
+        return this.created;
+      case 'scheduled':
+        return this.scheduled;
+      case 'running':
+        return this.running;
+      case 'completed':
+        return this.completed;
+      case 'failed':
+        return this.failed;
+      case 'cancelled':
+        return this.cancelled;
+    }
+  }
+
+  toRecord(): Record<TaskStatus, number> {
+    return { created: this.created, scheduled: this.scheduled, running: this.running, completed: this.completed, failed: this.failed, cancelled: this.cancelled };
+  }
 }
 
 function minimalSpecCheck(spec: unknown): TaskSpec {
@@ -298,7 +293,7 @@ function minimalSpecCheck(spec: unknown): TaskSpec {
  */
 export class TaskLifecycleManager {
   private readonly records = new RecordTable<HeldRecord>();
-  private readonly countsByStatus = zeroCounts();
+  private readonly countsByStatus = new StatusCounts();
   private readonly transitions: Emitter<TransitionEvent>;
   private readonly deletions: Emitter<Readonly<TaskRecord>>;
   private readonly clock: Pick<Clock, 'now'>;
@@ -363,27 +358,9 @@ export class TaskLifecycleManager {
     if (!ownId && !this.records.isFree(id)) throw new ValidationError(`Expected a new task id, got \`${id}\`, which already exists`, 'id');
     const at = this.clock.now();
     const persisted = init.ownedSpec === true ? (spec as PersistedSpec) : persistedSpec(spec);
-    const record: HeldRecord = {
-      id,
-      name: spec.name,
-      kind: spec.kind,
-      status: 'created',
-      priority: spec.priority ?? 0,
-      attempts: 0,
-      createdAt: at,
-      startedAt: undefined,
-      finishedAt: undefined,
-      history: newHistory({ status: 'created', at }),
-      result: undefined,
-      error: undefined,
-      spec: persisted as PersistedSpec,
-      dependsOn: copyDeps(init.dependsOn ?? spec.dependsOn),
-      workflowId: init.workflowId,
-      [RECORD_SLOT]: init.slot,
-      [HOME]: NOT_HELD,
-    };
+    const record = new HeldRecord(id, spec.name, spec.kind, spec.priority ?? 0, at, persisted, copyDeps(init.dependsOn ?? spec.dependsOn), init.workflowId, init.slot);
     this.records.add(record, ownId);
-    this.countsByStatus.created++;
+    this.countsByStatus.add('created', 1);
     if (this.observer !== undefined) this.observe(record, undefined, 'created', undefined);
     if (this.transitions.hasListeners) this.transitions.fire({ record, from: undefined, to: 'created' });
     return record;
@@ -399,31 +376,34 @@ export class TaskLifecycleManager {
    * the orchestrator's hot path holds the record already. Throws IllegalTransitionError, changing nothing.
    */
   applyTo(held: Readonly<TaskRecord>, event: LifecycleEvent, at: number = this.clock.now()): Readonly<TaskRecord> {
-    const record = held as TaskRecord;
+    const record = held as HeldRecord;
     const from = record.status;
     let to: TaskStatus;
     let reason: string | undefined;
     // The three transitions every task makes, applied in place exactly as transition + applyPatch
-    // would, without a patch object; everything else (and every illegal event) takes that path.
+    // would, without a patch object, and while the history is the regular one without entries (see
+    // taskRecord.ts); everything else (and every illegal event) takes that path. History first: it
+    // is written out from the status and times before the transition.
     const type = event.type;
     if (type === 'start' && from === 'scheduled') {
       const attempts = record.attempts + 1;
       to = 'running';
-      reason = event.reason ?? attemptReason(attempts);
+      const given = event.reason;
+      reason = given ?? attemptReason(attempts);
+      if (!record.regularStart(given)) record.appendHistory(to, at, reason);
       record.status = to;
-      record.history.push({ status: to, at, reason });
       record.attempts = attempts;
       record.startedAt = at;
     } else if (type === 'schedule' && from === 'created') {
       to = 'scheduled';
       reason = event.reason;
+      if (!record.regularSchedule(at, reason)) record.appendHistory(to, at, reason);
       record.status = to;
-      record.history.push(historyEntry(to, at, reason));
     } else if (type === 'complete' && from === 'running') {
       to = 'completed';
       reason = event.reason;
+      if (!record.regularComplete(reason)) record.appendHistory(to, at, reason);
       record.status = to;
-      record.history.push(historyEntry(to, at, reason));
       record.finishedAt = at;
       if (event.result !== undefined) record.result = event.result;
       if (record.error !== undefined) record.error = undefined;
@@ -433,8 +413,8 @@ export class TaskLifecycleManager {
       to = patch.status;
       reason = patch.entry.reason;
     }
-    this.countsByStatus[from]--;
-    this.countsByStatus[to]++;
+    this.countsByStatus.add(from, -1);
+    this.countsByStatus.add(to, 1);
     if (this.observer !== undefined) this.observe(record, from, to, reason);
     if (this.transitions.hasListeners) this.transitions.fire({ record, from, to, reason });
     return record;
@@ -459,11 +439,11 @@ export class TaskLifecycleManager {
 
   /** A copy of the number of records per status. O(1). */
   counts(): Record<TaskStatus, number> {
-    return { ...this.countsByStatus };
+    return this.countsByStatus.toRecord();
   }
 
   countOf(status: TaskStatus): number {
-    return this.countsByStatus[status];
+    return this.countsByStatus.of(status);
   }
 
   /** Deletes a finished record; false if there is none. An unfinished record is never deleted. */
@@ -472,7 +452,7 @@ export class TaskLifecycleManager {
     if (record === undefined) return false;
     if (!isFinished(record.status)) throw new IllegalTransitionError(id, record.status, 'removed', 'only a completed, failed or cancelled task can be removed');
     this.records.delete(record);
-    this.countsByStatus[record.status]--;
+    this.countsByStatus.add(record.status, -1);
     if (this.deletions.hasListeners) this.deletions.fire(record);
     return true;
   }
@@ -485,7 +465,7 @@ export class TaskLifecycleManager {
     const record = held as HeldRecord;
     if (record[HOME] === NOT_HELD || !isFinished(record.status)) return false;
     this.records.delete(record);
-    this.countsByStatus[record.status]--;
+    this.countsByStatus.add(record.status, -1);
     if (this.deletions.hasListeners) this.deletions.fire(record);
     return true;
   }
@@ -505,7 +485,7 @@ export class TaskLifecycleManager {
     });
     for (const r of records) {
       this.records.add(heldCopy(r), false);
-      this.countsByStatus[r.status]++;
+      this.countsByStatus.add(r.status, 1);
     }
   }
 

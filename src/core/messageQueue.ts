@@ -289,6 +289,20 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     return true;
   }
 
+  /**
+   * `countKnown` for one topic the caller counts very often (the orchestrator's `task.*`): the topic's
+   * state is looked up once, and the count does not fire onDidChange, because the caller marks its
+   * own state dirty in the same call (a microtask per count was measurable at 100k tasks).
+   */
+  quietCounter(topic: string): () => boolean {
+    const t = this.topicState(topic);
+    return () => {
+      if (this.disposed || this.matching(t, topic).length > 0) return false;
+      t.published++;
+      return true;
+    };
+  }
+
   /** Stores and fans out an already validated message. */
   private deliver(topic: string, id: string, payload: unknown): Message {
     const publishedAt = this.clock.now();

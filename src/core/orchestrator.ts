@@ -19,7 +19,7 @@ import { Emitter, toDisposable, type Disposable, type Event } from './events';
 import { retryDelay } from './backoff';
 import { DependencyGraph } from './dependencyGraph';
 import { TaskEngine, type AttemptHandle } from './engine';
-import { recordSlot, setRecordSlot, TaskLifecycleManager, toTaskError, type LifecycleEvent } from './lifecycle';
+import { lastTransitionAt, recordSlot, setRecordSlot, TaskLifecycleManager, toTaskError, type LifecycleEvent } from './lifecycle';
 import { MessageQueue } from './messageQueue';
 import { isFinished, type SystemStatus, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
 import type { Orchestrator, OrchestratorOptions, OrchestratorWarning } from './orchestratorTypes';
@@ -34,15 +34,10 @@ import { BUILTIN_KINDS, validateOrchestratorOptions, validateResourceCapacities,
 export const DEFAULT_MAX_FINISHED = 10_000;
 const DEFAULT_RETRY_DELAY_MS = 1000;
 
-/** Topic of each lifecycle event. */
-const TOPIC_OF: Readonly<Record<string, string>> = {
-  created: 'task.created',
-  scheduled: 'task.scheduled',
-  running: 'task.started',
-  completed: 'task.completed',
-  failed: 'task.failed',
-  cancelled: 'task.cancelled',
-};
+/** Topic of each lifecycle event: the status reached, or `task.retrying` for running -> scheduled. */
+const TASK_TOPICS = ['task.created', 'task.scheduled', 'task.started', 'task.completed', 'task.failed', 'task.cancelled', 'task.retrying'] as const;
+const TOPIC_INDEX: Readonly<Record<TaskStatus, number>> = { created: 0, scheduled: 1, running: 2, completed: 3, failed: 4, cancelled: 5 };
+const RETRYING = 6;
 
 /** The payload published on the `task.*` topics. Small and self-contained. */
 export interface TaskEventPayload {
@@ -138,6 +133,8 @@ export class OrchestratorImpl implements Orchestrator {
   private readonly kinds: Set<string>;
   private readonly specContext: SpecContext;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Per TASK_TOPICS entry: counts a publish there when nobody subscribes (see MessageQueue.quietCounter). */
+  private readonly topicCounters: (() => boolean)[];
 
   private concurrency: number;
   private running = 0;
@@ -207,6 +204,7 @@ export class OrchestratorImpl implements Orchestrator {
       taskExists: (id) => this.lifecycle.has(id),
     };
     this.queue.onDidChange(() => this.state.markDirty());
+    this.topicCounters = TASK_TOPICS.map((t) => this.queue.quietCounter(t));
   }
 
   // ------------------------------------------------------------------ scheduling
@@ -468,11 +466,15 @@ export class OrchestratorImpl implements Orchestrator {
   // ------------------------------------------------------------------ events
 
   private onTransition(record: TaskRecord, from: TaskStatus | undefined, to: TaskStatus, reason: string | undefined): void {
+    // Marks the state dirty: the snapshot then also carries the topic counts changed below.
     this.state.taskChanged(record);
-    const topic = from === 'running' && to === 'scheduled' ? 'task.retrying' : TOPIC_OF[to];
+    const index = from === 'running' && to === 'scheduled' ? RETRYING : TOPIC_INDEX[to];
     // A topic nobody follows (or a disposed queue) is only counted; the payload is built for subscribers.
-    if (!this.queue.countKnown(topic) && this.queue.hasSubscribers(topic)) {
-      void this.queue.publish({ topic, payload: this.eventPayload(record, from, to, reason) }).catch((err: unknown) => this.warnListener(err));
+    if (!this.topicCounters[index]()) {
+      const topic = TASK_TOPICS[index];
+      if (this.queue.hasSubscribers(topic)) {
+        void this.queue.publish({ topic, payload: this.eventPayload(record, from, to, reason) }).catch((err: unknown) => this.warnListener(err));
+      }
     }
     if (this.changeEmitter.hasListeners) this.changeEmitter.fire(record);
     if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
@@ -480,7 +482,7 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   private eventPayload(record: TaskRecord, from: TaskStatus | undefined, to: TaskStatus, reason: string | undefined): TaskEventPayload {
-    const p: TaskEventPayload = { taskId: record.id, name: record.name, kind: record.kind, status: record.status, attempts: record.attempts, at: record.history[record.history.length - 1].at };
+    const p: TaskEventPayload = { taskId: record.id, name: record.name, kind: record.kind, status: record.status, attempts: record.attempts, at: lastTransitionAt(record) };
     if (from) p.from = from;
     if (reason) p.reason = reason;
     if (record.error && (record.status === 'failed' || to === 'scheduled')) p.error = { ...record.error };

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { ValidationError, describeValue } from '../core/errors';
 import type { Event } from '../core/events';
+import { plainRecord } from '../core/taskRecord';
 import type { TaskRecord, TaskResult, TaskSpec } from '../core/model';
 import type { ExecutionContext, Executor } from '../core/ports';
 import type { Message, MessageHandler, PublishInput, SubscribeOptions } from '../core/queueTypes';
@@ -123,8 +124,9 @@ export function createApi(deps: ApiDeps): OrchestratorApiV1 {
     getTask: (id: unknown) => {
       if (typeof id !== 'string') return undefined;
       const record = orchestrator.getTask(id);
-      // A copy: a caller that mutates what it got must not change our records.
-      return record === undefined ? undefined : structuredClone(record);
+      // A copy: a caller that mutates what it got must not change our records. Plain first:
+      // structuredClone copies data properties only, and a record's history is a getter.
+      return record === undefined ? undefined : structuredClone(plainRecord(record));
     },
     onDidChangeTask: orchestrator.onDidChangeTask,
     registerExecutor: (kind: unknown, executor: unknown) => {

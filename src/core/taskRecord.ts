@@ -1,0 +1,197 @@
+// The record a TaskLifecycleManager holds for each task: a TaskRecord whose history is compact.
+//
+// Why a class. Every task makes the same four transitions (created, scheduled, running with
+// "attempt 1", completed), and writing them out as a history array of four entries was a sixth of
+// the CPU of the 100k no-op benchmark (five objects and four boxed timestamps per task, all
+// promoted to the old generation while the task waits). The times are in the record already
+// (createdAt, startedAt, finishedAt) but one: so while a task's history is that regular one, the
+// record keeps only the scheduling time, and `history` (a getter) writes the entries out the first
+// time anyone reads it. Anything irregular (a reason, a retry, a cancel, a failure) writes them out
+// at once and appends from then on. Either way `record.history` is the whole history, always the
+// same array once read, and JSON (snapshots, the archive, toJSON) has it in full.
+//
+// Symbol-keyed properties are invisible to JSON.stringify and structuredClone, so the owner's slot
+// and the table's bookkeeping never leave the process; `plainRecord` gives a plain copy for
+// structuredClone, which would drop the `history` getter.
+import type { HistoryEntry, PersistedSpec, TaskError, TaskRecord, TaskResult, TaskStatus } from './model';
+import { HOME, NOT_HELD, type Homed } from './recordTable';
+
+/**
+ * The owner's per-task state (the orchestrator's runtime), found from the record without a Map by
+ * id: an insert and a delete per task were 7% of the 100k no-op benchmark.
+ */
+export const RECORD_SLOT: unique symbol = Symbol('orchestrator.recordSlot');
+/** The history once written out; undefined while it is the regular one (see the file comment). */
+const HISTORY: unique symbol = Symbol('orchestrator.history');
+/** When a task with a regular history was scheduled. */
+const SCHEDULED_AT: unique symbol = Symbol('orchestrator.scheduledAt');
+
+/** The reason of the start of attempt n; shared strings for the usual few attempts. */
+const ATTEMPT_REASONS: readonly string[] = Array.from({ length: 16 }, (_, i) => `attempt ${i}`);
+export function attemptReason(n: number): string {
+  return n < ATTEMPT_REASONS.length ? ATTEMPT_REASONS[n] : `attempt ${n}`;
+}
+
+export class HeldRecord implements TaskRecord, Homed {
+  id: string;
+  name: string;
+  kind: string;
+  status: TaskStatus;
+  priority: number;
+  attempts: number;
+  createdAt: number;
+  startedAt: number | undefined;
+  finishedAt: number | undefined;
+  result: TaskResult | undefined;
+  error: TaskError | undefined;
+  spec: PersistedSpec;
+  dependsOn: string[];
+  workflowId: string | undefined;
+  [RECORD_SLOT]: unknown;
+  [HOME]: number;
+  [HISTORY]: HistoryEntry[] | undefined;
+  [SCHEDULED_AT]: number;
+
+  /** A record in `created`, or (with `history`) a restored one in any status. */
+  constructor(id: string, name: string, kind: string, priority: number, createdAt: number, spec: PersistedSpec, dependsOn: string[], workflowId: string | undefined, slot: unknown, history?: HistoryEntry[]) {
+    this.id = id;
+    this.name = name;
+    this.kind = kind;
+    this.status = 'created';
+    this.priority = priority;
+    this.attempts = 0;
+    this.createdAt = createdAt;
+    this.startedAt = undefined;
+    this.finishedAt = undefined;
+    this.result = undefined;
+    this.error = undefined;
+    this.spec = spec;
+    this.dependsOn = dependsOn;
+    this.workflowId = workflowId;
+    this[RECORD_SLOT] = slot;
+    this[HOME] = NOT_HELD;
+    this[HISTORY] = history;
+    this[SCHEDULED_AT] = 0;
+  }
+
+  /** Every transition, oldest first: the same array on every read, appended to as the task goes on. */
+  get history(): HistoryEntry[] {
+    return (this[HISTORY] ??= regularHistory(this));
+  }
+
+  /** Appends a transition (a record's history only ever grows). */
+  appendHistory(status: TaskStatus, at: number, reason: string | undefined): void {
+    this.history.push(reason === undefined ? { status, at } : { status, at, reason });
+  }
+
+  /**
+   * The regular transitions, recorded without history entries: true when the record took the
+   * transition that way, false when the caller must append the entry (the history is written out
+   * already, or the transition is not the regular one). The status and times are the caller's.
+   */
+  regularSchedule(at: number, reason: string | undefined): boolean {
+    if (this[HISTORY] !== undefined || reason !== undefined) return false;
+    this[SCHEDULED_AT] = at;
+    return true;
+  }
+
+  /** See regularSchedule: the start of the first attempt, with its usual reason. */
+  regularStart(reason: string | undefined): boolean {
+    return this[HISTORY] === undefined && reason === undefined && this.attempts === 0;
+  }
+
+  /** See regularSchedule: completion without a reason. */
+  regularComplete(reason: string | undefined): boolean {
+    return this[HISTORY] === undefined && reason === undefined;
+  }
+
+  /** The time of the latest transition, without writing the history out. */
+  get lastTransitionAt(): number {
+    const h = this[HISTORY];
+    if (h !== undefined) return h[h.length - 1].at;
+    return lastRegularAt(this);
+  }
+
+  /** What JSON.stringify writes: the plain TaskRecord, history in full (not kept written out). */
+  toJSON(): TaskRecord {
+    return {
+      id: this.id,
+      name: this.name,
+      kind: this.kind,
+      status: this.status,
+      priority: this.priority,
+      attempts: this.attempts,
+      createdAt: this.createdAt,
+      startedAt: this.startedAt,
+      finishedAt: this.finishedAt,
+      history: this[HISTORY] ?? regularHistory(this),
+      result: this.result,
+      error: this.error,
+      spec: this.spec,
+      dependsOn: this.dependsOn,
+      workflowId: this.workflowId,
+    };
+  }
+}
+
+/** The regular history of a record in `status` (see the file comment). */
+function regularHistory(r: HeldRecord): HistoryEntry[] {
+  const h: HistoryEntry[] = [{ status: 'created', at: r.createdAt }];
+  if (r.status === 'created') return h;
+  h.push({ status: 'scheduled', at: r[SCHEDULED_AT] });
+  if (r.status === 'scheduled') return h;
+  h.push({ status: 'running', at: r.startedAt as number, reason: attemptReason(1) });
+  if (r.status === 'running') return h;
+  h.push({ status: r.status, at: r.finishedAt as number });
+  return h;
+}
+
+function lastRegularAt(r: HeldRecord): number {
+  switch (r.status) {
+    case 'created':
+      return r.createdAt;
+    case 'scheduled':
+      return r[SCHEDULED_AT];
+    case 'running':
+      return r.startedAt as number;
+    default:
+      return r.finishedAt as number;
+  }
+}
+
+/** A copy of a restored record in the shape `create` gives. */
+export function heldCopy(r: TaskRecord): HeldRecord {
+  const out = new HeldRecord(r.id, r.name, r.kind, r.priority, r.createdAt, r.spec, Array.isArray(r.dependsOn) ? r.dependsOn.slice() : [], r.workflowId, undefined, r.history.slice());
+  out.status = r.status;
+  out.attempts = r.attempts;
+  out.startedAt = r.startedAt;
+  out.finishedAt = r.finishedAt;
+  out.result = r.result;
+  out.error = r.error;
+  return out;
+}
+
+/**
+ * A plain-object copy of a record (history included) that structuredClone and postMessage can copy
+ * whole: they copy own data properties only, and a held record's history is a getter.
+ */
+export function plainRecord(record: Readonly<TaskRecord>): TaskRecord {
+  return record instanceof HeldRecord ? record.toJSON() : (record as TaskRecord);
+}
+
+/** The time of the record's latest transition. */
+export function lastTransitionAt(record: Readonly<TaskRecord>): number {
+  if (record instanceof HeldRecord) return record.lastTransitionAt;
+  const h = record.history;
+  return h.length ? h[h.length - 1].at : record.createdAt;
+}
+
+/** The owner's state stored with `record` (see RECORD_SLOT); undefined for a record no manager made. */
+export function recordSlot<T>(record: Readonly<TaskRecord>): T | undefined {
+  return (record as Partial<HeldRecord>)[RECORD_SLOT] as T | undefined;
+}
+
+/** Replaces the owner's state stored with `record`. */
+export function setRecordSlot(record: Readonly<TaskRecord>, value: unknown): void {
+  (record as HeldRecord)[RECORD_SLOT] = value;
+}
