@@ -16,9 +16,9 @@ import { ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorErro
 import { ALL_STATUSES, isFinished, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
 import type { Clock } from './ports';
 import { HOME, NOT_HELD, RecordTable } from './recordTable';
-import { attemptReason, heldCopy, HeldRecord } from './taskRecord';
+import { attemptReason, heldCopy, HeldRecord, type RecordClass } from './taskRecord';
 
-export { lastTransitionAt, plainRecord, recordSlot, RECORD_SLOT, setRecordSlot } from './taskRecord';
+export { HeldRecord, lastTransitionAt, plainRecord, type RecordClass } from './taskRecord';
 
 export type LifecycleEvent =
   | { readonly type: 'schedule'; readonly reason?: string }
@@ -166,8 +166,6 @@ export interface TransitionEvent {
 export interface CreateInit {
   /** Default: a new id from the manager (see RecordTable.nextId). */
   id?: string;
-  /** The owner's state for the record (see RECORD_SLOT). */
-  slot?: unknown;
   /**
    * The spec is a fresh copy without `run` (validateSpec's) that nobody else will change: the record
    * keeps it as its spec instead of copying it.
@@ -180,6 +178,11 @@ export interface CreateInit {
 
 export interface TaskLifecycleManagerOptions {
   clock?: Pick<Clock, 'now'>;
+  /**
+   * The class of the records (created and restored): HeldRecord, or a subclass in which an owner
+   * keeps its own per-task state, found from the record with no lookup (the orchestrator's TaskRun).
+   */
+  recordClass?: RecordClass;
   generateId?: () => string;
   /** Checks a spec given to createTask. Default: a plain object with a string name and kind. */
   validate?: (spec: unknown) => TaskSpec;
@@ -293,6 +296,7 @@ function minimalSpecCheck(spec: unknown): TaskSpec {
  */
 export class TaskLifecycleManager {
   private readonly records = new RecordTable<HeldRecord>();
+  private readonly recordClass: RecordClass;
   private readonly countsByStatus = new StatusCounts();
   private readonly transitions: Emitter<TransitionEvent>;
   private readonly deletions: Emitter<Readonly<TaskRecord>>;
@@ -309,6 +313,7 @@ export class TaskLifecycleManager {
   constructor(options: TaskLifecycleManagerOptions = {}) {
     this.clock = options.clock ?? { now: Date.now };
     this.generateId = options.generateId;
+    this.recordClass = options.recordClass ?? HeldRecord;
     this.validate = options.validate ?? minimalSpecCheck;
     this.observer = options.observer;
     this.onListenerError = options.onListenerError;
@@ -358,7 +363,7 @@ export class TaskLifecycleManager {
     if (!ownId && !this.records.isFree(id)) throw new ValidationError(`Expected a new task id, got \`${id}\`, which already exists`, 'id');
     const at = this.clock.now();
     const persisted = init.ownedSpec === true ? (spec as PersistedSpec) : persistedSpec(spec);
-    const record = new HeldRecord(id, spec.name, spec.kind, spec.priority ?? 0, at, persisted, copyDeps(init.dependsOn ?? spec.dependsOn), init.workflowId, init.slot);
+    const record = new this.recordClass(id, spec.name, spec.kind, spec.priority ?? 0, at, persisted, copyDeps(init.dependsOn ?? spec.dependsOn), init.workflowId);
     this.records.add(record, ownId);
     this.countsByStatus.add('created', 1);
     if (this.observer !== undefined) this.observe(record, undefined, 'created', undefined);
@@ -484,7 +489,7 @@ export class TaskLifecycleManager {
       seen.add(r.id);
     });
     for (const r of records) {
-      this.records.add(heldCopy(r), false);
+      this.records.add(heldCopy(r, this.recordClass), false);
       this.countsByStatus.add(r.status, 1);
     }
   }

@@ -19,7 +19,7 @@ import { Emitter, toDisposable, type Disposable, type Event } from './events';
 import { retryDelay } from './backoff';
 import { DependencyGraph } from './dependencyGraph';
 import { TaskEngine, type AttemptHandle } from './engine';
-import { lastTransitionAt, recordSlot, setRecordSlot, TaskLifecycleManager, toTaskError, type LifecycleEvent } from './lifecycle';
+import { HeldRecord, lastTransitionAt, TaskLifecycleManager, toTaskError, type LifecycleEvent } from './lifecycle';
 import { MessageQueue } from './messageQueue';
 import { isFinished, type SystemStatus, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
 import type { Orchestrator, OrchestratorOptions, OrchestratorWarning } from './orchestratorTypes';
@@ -54,46 +54,40 @@ export interface TaskEventPayload {
 }
 
 /**
- * What the orchestrator keeps per unfinished task beyond the record: never persisted. It is also the
- * task's entry in the ready queue (one object per task instead of two), pushed again on each retry.
- * It lives in the record's slot (see RECORD_SLOT in lifecycle.ts): `runtimeOf(record)` finds it.
+ * The orchestrator's records: a lifecycle record (see taskRecord.ts) plus what the orchestrator keeps
+ * per task, never persisted (toJSON and plainRecord leave it out). The record is also the task's entry
+ * in the ready queue, pushed again on each retry: one object per task for all of it, found with no
+ * lookup (a runtime object per task beside the record, and the Map that found it, were 15% of the
+ * 100k no-op benchmark).
  */
-interface Runtime extends ReadyEntry {
-  readonly id: string;
-  readonly priority: number;
+class TaskRun extends HeldRecord implements ReadyEntry {
   /** When the task last became ready (Scheduled and dispatchable): its queue age and wait-time metric. */
-  enqueuedAt: number;
-  readonly resources?: ResourceDemand;
-  /** The task's record, so dispatch needs no lookup by id. */
-  record: Readonly<TaskRecord>;
+  enqueuedAt = 0;
+  readonly resources: ResourceDemand | undefined;
+  queueNode: ReadyEntry['queueNode'] = undefined;
   /** Backoff timer of a retry, while the task waits in Scheduled outside the ready queue. */
-  retryTimer?: unknown;
+  retryTimer: unknown = undefined;
   /** Units held while running. */
-  held?: ResourceDemand;
+  heldUnits: ResourceDemand | undefined = undefined;
   /** Set when a cancel of a running attempt was asked for: the attempt's outcome becomes Cancelled. */
-  cancelReason?: string;
+  cancelReason: string | undefined = undefined;
   /** The running attempt, to cancel it. */
-  attempt?: AttemptHandle;
+  attemptHandle: AttemptHandle | undefined = undefined;
   /**
-   * `run` of a function task. Never persisted. Kept, with this runtime, while the record is in
-   * memory even once finished (for retryTask); other runtimes go when their task finishes.
+   * `run` of a function task: code, never persisted. Kept while the record is in memory, finished
+   * too (for retryTask); restored records have none.
    */
-  readonly run?: TaskSpec['run'];
+  run: TaskSpec['run'] = undefined;
+
+  constructor(...args: ConstructorParameters<typeof HeldRecord>) {
+    super(...args);
+    this.resources = this.spec.resources;
+  }
 }
 
-/** The runtime of an unfinished task (or a finished function task still in memory). */
-function runtimeOf(record: Readonly<TaskRecord>): Runtime | undefined {
-  return recordSlot<Runtime>(record);
-}
-
-/**
- * Every field present from the start: V8 then keeps them all inside the object. Added later they go
- * to a separate, over-allocated property store (~100 bytes more per retained function task).
- */
-function newRuntime(record: Readonly<TaskRecord>, run: TaskSpec['run']): Runtime {
-  const rt: Runtime = { id: record.id, priority: record.priority, enqueuedAt: 0, resources: record.spec.resources, record, retryTimer: undefined, held: undefined, cancelReason: undefined, attempt: undefined, run, queueNode: undefined };
-  setRecordSlot(record, rt);
-  return rt;
+/** The orchestrator's own view of one of its records. */
+function runtimeOf(record: Readonly<TaskRecord>): TaskRun {
+  return record as TaskRun;
 }
 
 /** For a spec without dependsOn: the lifecycle copies a non-empty list, so nothing writes to this. */
@@ -120,7 +114,7 @@ export class OrchestratorImpl implements Orchestrator {
 
   private readonly clock: Clock;
   private readonly pools: ResourcePools;
-  private readonly ready: ReadyQueue<Runtime>;
+  private readonly ready: ReadyQueue<TaskRun>;
   private readonly deps = new DependencyGraph();
   /**
    * Finished records in the order they finished, for evicting the oldest beyond maxFinished. The
@@ -166,9 +160,10 @@ export class OrchestratorImpl implements Orchestrator {
     this.defaultTimeoutMs = options.defaultTimeoutMs;
     this.defaultRetries = options.defaultRetries ?? 0;
     this.pools = new ResourcePools(options.resources);
-    this.ready = new ReadyQueue<Runtime>({ agingMs: options.agingMs, baseTime: this.clock.now() });
+    this.ready = new ReadyQueue<TaskRun>({ agingMs: options.agingMs, baseTime: this.clock.now() });
     this.lifecycle = new TaskLifecycleManager({
       clock: this.clock,
+      recordClass: TaskRun,
       onListenerError: (err) => this.warnListener(err),
       observer: (record, from, to, reason) => this.onTransition(record as TaskRecord, from, to, reason),
     });
@@ -272,7 +267,8 @@ export class OrchestratorImpl implements Orchestrator {
   private admit(spec: ValidSpec, run: TaskSpec['run'], dependsOn: readonly string[], workflowId: string | undefined): Readonly<TaskRecord> {
     const withDefaults = this.applyDefaults(spec);
     const record = this.lifecycle.create(withDefaults, { dependsOn, workflowId, ownedSpec: true });
-    const rt = newRuntime(record, run);
+    const rt = runtimeOf(record);
+    rt.run = run;
     // Scheduled at its creation time: one clock read less per task.
     this.gate(record, rt, record.createdAt);
     this.dispatch();
@@ -288,7 +284,7 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   /** A Created task: wait for dependencies, for the executor of its kind, or (paused) for resume; else schedule it. */
-  private gate(record: Readonly<TaskRecord>, rt?: Runtime, now?: number): void {
+  private gate(record: Readonly<TaskRecord>, rt?: TaskRun, now?: number): void {
     const deps = record.dependsOn;
     if (deps.length > 0 && !this.deps.add(record.id, deps, (d) => this.lifecycle.get(d)?.status === 'completed' || !this.lifecycle.has(d))) return;
     if (!this.kinds.has(record.kind)) {
@@ -304,7 +300,7 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   /** `rt`: the task's runtime when the caller holds it (the hot path), else the record's. */
-  private enqueue(record: Readonly<TaskRecord>, at = this.clock.now(), rt = runtimeOf(record) as Runtime): void {
+  private enqueue(record: Readonly<TaskRecord>, at = this.clock.now(), rt = runtimeOf(record)): void {
     rt.enqueuedAt = at;
     this.ready.push(rt);
   }
@@ -332,27 +328,27 @@ export class OrchestratorImpl implements Orchestrator {
     }
   }
 
-  private start(entry: Runtime): void {
+  private start(entry: TaskRun): void {
     const id = entry.id;
     const rt = entry;
-    rt.held = entry.resources;
+    rt.heldUnits = entry.resources;
     this.running++;
-    const record = this.lifecycle.applyTo(entry.record, START);
+    const record = this.lifecycle.applyTo(entry, START);
     if (entry.resources) this.recordPools(entry.resources);
     const startedAt = record.startedAt as number;
     const waitMs = startedAt - rt.enqueuedAt;
     const onOutput = this.outputEmitter.hasListeners ? (chunk: string) => this.outputEmitter.fire({ id, chunk }) : undefined;
-    rt.attempt = this.engine.startAttempt(record as TaskRecord, record.attempts, record.spec.timeoutMs, rt.run, onOutput, (result, err) => this.finishAttempt(record, rt, startedAt, waitMs, result, err));
+    rt.attemptHandle = this.engine.startAttempt(record as TaskRecord, record.attempts, record.spec.timeoutMs, rt.run, onOutput, (result, err) => this.finishAttempt(record, rt, startedAt, waitMs, result, err));
   }
 
-  private finishAttempt(record: Readonly<TaskRecord>, rt: Runtime, startedAt: number, waitMs: number, result: TaskResult | undefined, err: unknown): void {
+  private finishAttempt(record: Readonly<TaskRecord>, rt: TaskRun, startedAt: number, waitMs: number, result: TaskResult | undefined, err: unknown): void {
     const id = record.id;
     this.running--;
-    rt.attempt = undefined;
-    if (rt.held) {
-      this.pools.release(rt.held);
-      this.recordPools(rt.held);
-      rt.held = undefined;
+    rt.attemptHandle = undefined;
+    if (rt.heldUnits) {
+      this.pools.release(rt.heldUnits);
+      this.recordPools(rt.heldUnits);
+      rt.heldUnits = undefined;
     }
     // Only a finished record can leave the lifecycle, so a record no longer held is not running either.
     // After dispose the attempt was stopped by the shutdown, not by the task: the record stays
@@ -403,14 +399,11 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   /** A task reached a final status: release its dependents or cancel them, forget its runtime. */
-  private afterFinish(record: Readonly<TaskRecord>, status: 'completed' | 'failed' | 'cancelled', held?: Runtime): void {
+  private afterFinish(record: Readonly<TaskRecord>, status: 'completed' | 'failed' | 'cancelled', held?: TaskRun): void {
     const id = record.id;
     const rt = held ?? runtimeOf(record);
-    if (rt !== undefined) {
-      if (rt.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
-      rt.retryTimer = undefined;
-      if (rt.run === undefined) setRecordSlot(record, undefined);
-    }
+    if (rt.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
+    rt.retryTimer = undefined;
     if (status === 'completed') {
       const readyIds = this.deps.onCompleted(id);
       for (let i = 0; i < readyIds.length; i++) {
@@ -432,8 +425,7 @@ export class OrchestratorImpl implements Orchestrator {
   private cancelWaiting(id: string, reason: string): void {
     const record = this.lifecycle.get(id);
     if (!record || (record.status !== 'created' && record.status !== 'scheduled')) return;
-    const rt = runtimeOf(record);
-    if (rt !== undefined) this.ready.remove(rt);
+    this.ready.remove(runtimeOf(record));
     this.deps.remove(id);
     this.dropAwaitingKind(record);
     this.lifecycle.applyTo(record, { type: 'cancel', reason });
@@ -510,7 +502,7 @@ export class OrchestratorImpl implements Orchestrator {
       case 'created':
       case 'scheduled': {
         const rt = runtimeOf(record);
-        if (rt?.retryTimer !== undefined) {
+        if (rt.retryTimer !== undefined) {
           this.clock.clearTimeout(rt.retryTimer);
           rt.retryTimer = undefined;
         }
@@ -519,10 +511,10 @@ export class OrchestratorImpl implements Orchestrator {
         return;
       }
       case 'running': {
-        const rt = runtimeOf(record) as Runtime;
+        const rt = runtimeOf(record);
         rt.cancelReason ??= why;
         // Resolves once the attempt's outcome has been handled (finishAttempt has run).
-        if (rt.attempt !== undefined) await this.engine.cancelAttempt(rt.attempt, why);
+        if (rt.attemptHandle !== undefined) await this.engine.cancelAttempt(rt.attemptHandle, why);
         return;
       }
       default:
@@ -561,7 +553,7 @@ export class OrchestratorImpl implements Orchestrator {
     if (deps.length) spec.dependsOn = deps;
     else delete spec.dependsOn;
     delete spec.key;
-    const run = runtimeOf(record)?.run;
+    const run = runtimeOf(record).run;
     if (record.kind === 'function' && !run) {
       throw new ValidationError(`Task \`${record.name}\` (${id}) is a function task from before a restart: its code was not persisted, so it cannot be retried; schedule it again`, 'id');
     }
@@ -606,7 +598,7 @@ export class OrchestratorImpl implements Orchestrator {
     const waiting: TaskRecord[] = [];
     for (const r of this.lifecycle.values()) {
       if (r.status === 'running') running.push(r as TaskRecord);
-      else if (r.status === 'scheduled' && !this.ready.has(runtimeOf(r) as Runtime)) retrying.push(r as TaskRecord);
+      else if (r.status === 'scheduled' && !this.ready.has(runtimeOf(r))) retrying.push(r as TaskRecord);
       else if (r.status === 'created') waiting.push(r as TaskRecord);
     }
     running.sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
@@ -731,7 +723,7 @@ export class OrchestratorImpl implements Orchestrator {
     this.disposed = true;
     for (const r of this.lifecycle.values()) {
       const rt = runtimeOf(r);
-      if (rt?.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
+      if (rt.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
     }
     // Running attempts are stopped; their records stay Running in the final snapshot, so the next
     // start applies the recovery policy to them, as after a crash.
@@ -762,13 +754,7 @@ export class OrchestratorImpl implements Orchestrator {
     let resumed = 0;
     let failed = 0;
     const finished: TaskRecord[] = [];
-    for (const r of snapshot.tasks) {
-      if (isFinished(r.status)) {
-        finished.push(r);
-        continue;
-      }
-      newRuntime(this.lifecycle.get(r.id) as TaskRecord, undefined);
-    }
+    for (const r of snapshot.tasks) if (isFinished(r.status)) finished.push(r);
     finished.sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
     for (const r of finished) this.finishedOrder.push(this.lifecycle.get(r.id) as TaskRecord);
     for (const r of snapshot.tasks) {
@@ -821,8 +807,7 @@ export class OrchestratorImpl implements Orchestrator {
     if (record.status === 'running') {
       this.lifecycle.apply(record.id, { type: 'fail', error, reason });
     } else {
-      const rt = runtimeOf(record);
-      if (rt !== undefined) this.ready.remove(rt);
+      this.ready.remove(runtimeOf(record));
       this.deps.remove(record.id);
       this.lifecycle.apply(record.id, { type: 'abandon', error, reason });
     }

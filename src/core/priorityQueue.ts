@@ -20,13 +20,16 @@
 // so float precision is spent on the priority and not on the epoch. `agingMs = Infinity` disables
 // aging (the quotient is 0 and the key is the priority).
 //
-// Sorted run. Entries usually arrive already in order (equal priorities, in time: FIFO), and a heap
-// of 100,000 such entries still pays O(log n) cache-missing comparisons per push and pop. So beside
-// the heap the queue keeps a run: a FIFO of nodes each of which the one before precedes. A pushed node
-// joins the run when the run is empty or its last node precedes the new one, else the heap; the head is
-// the better of the heap's root and the run's first node. In order, push and pop are then O(1); out of
-// order, nothing is worse than the heap alone. A node removed from the run is only marked (index -1)
-// and skipped when it reaches the front.
+// Sorted runs. Entries usually arrive in order within their priority level (equal priorities, in
+// time: FIFO, and with aging a later arrival has the lower key), and a heap of 100,000 such entries
+// pays O(log n) cache-missing comparisons per push and pop. So beside the heap the queue keeps one
+// run per priority level: a FIFO of nodes each of which the one before precedes. A pushed node joins
+// its level's run when the run is empty or its last node precedes the new one, else the heap (a clock
+// that stepped back). The runs' heads sit in a small heap of their own (one slot per level in use), and
+// the queue's head is the better of the two roots. A FIFO stream then costs O(1) per push and pop; a
+// backlog over L interleaved levels O(log L), with L in a few cache lines; out of order, nothing is
+// worse than the heap alone. A node removed from a run is only marked (index -1) and skipped when it
+// reaches the front.
 //
 // Several heaps can share one `QueueOrdering` (as ReadyQueue's per-group heaps do); their keys and
 // sequence numbers are then comparable, and `precedes` orders nodes of different heaps.
@@ -78,6 +81,17 @@ export interface HeapNode<T> {
   index: number;
   /** The queue the node is in (or was, once index is -1). */
   readonly owner: object;
+  /** The run holding the node while index is IN_RUN. */
+  run: Run<T> | undefined;
+}
+
+/** The nodes of one priority level that arrived in order, oldest first, from `head` on. */
+interface Run<T> {
+  readonly priority: number;
+  nodes: HeapNode<T>[];
+  head: number;
+  /** Position in the queue's heap of runs; -1 while the run is empty. */
+  slot: number;
 }
 
 /** True when `a` runs before `b`: a higher key, or an equal key and an earlier arrival. */
@@ -97,10 +111,12 @@ export class PriorityQueue<T extends QueueEntry> {
   // Invariant: for every i > 0, heap[parent(i)] precedes-or-equals heap[i]; heap[i].index === i.
   // Invariant: an entry is queued here iff entry.queueNode.owner === this and its index is not -1.
   private readonly heap: HeapNode<T>[] = [];
-  // Invariant: run[runHead..] precedes in order (each node precedes the next); run[runHead], if any, is
-  // not marked removed; marked nodes (index -1) elsewhere in it are skipped when they reach the front.
-  private run: HeapNode<T>[] = [];
-  private runHead = 0;
+  // Invariant: each run's nodes[head..] are in order (each precedes the next); nodes[head], if any, is
+  // not marked removed; a run is in `runHeap` (at its slot) iff it holds a node, ordered by its head.
+  private readonly runs = new Map<number, Run<T>>();
+  private readonly runHeap: Run<T>[] = [];
+  /** The run pushed to last: a FIFO stream finds it without the Map. */
+  private lastRun: Run<T> | undefined = undefined;
   private count = 0;
 
   constructor(options: { agingMs?: number; baseTime?: number; ordering?: QueueOrdering } = {}) {
@@ -121,12 +137,25 @@ export class PriorityQueue<T extends QueueEntry> {
   push(entry: T): void {
     const held = entry.queueNode;
     if (held !== undefined && held.index !== -1) throw new Error(`Entry \`${entry.id}\` is already queued`);
-    const node: HeapNode<T> = { entry, key: this.ordering.key(entry.priority, entry.enqueuedAt), seq: this.ordering.sequence(), index: IN_RUN, owner: this };
+    const node: HeapNode<T> = { entry, key: this.ordering.key(entry.priority, entry.enqueuedAt), seq: this.ordering.sequence(), index: IN_RUN, owner: this, run: undefined };
     entry.queueNode = node as HeapNode<QueueEntry>;
     this.count++;
-    const run = this.run;
-    if (this.runHead === run.length || precedes(run[run.length - 1], node)) {
-      run.push(node);
+    const run = this.runOf(entry.priority);
+    const nodes = run.nodes;
+    if (run.slot === -1) {
+      // An empty run starts again at 0.
+      nodes.length = 0;
+      run.head = 0;
+      nodes.push(node);
+      node.run = run;
+      run.slot = this.runHeap.length;
+      this.runHeap.push(run);
+      this.siftRunUp(run.slot);
+      return;
+    }
+    if (precedes(nodes[nodes.length - 1], node)) {
+      nodes.push(node);
+      node.run = run;
       return;
     }
     node.index = this.heap.length;
@@ -141,8 +170,9 @@ export class PriorityQueue<T extends QueueEntry> {
   /** The head with its key and sequence, for comparing heads of heaps that share an ordering. */
   peekNode(): Readonly<HeapNode<T>> | undefined {
     const top = this.heap.length > 0 ? this.heap[0] : undefined;
-    if (this.runHead === this.run.length) return top;
-    const first = this.run[this.runHead];
+    if (this.runHeap.length === 0) return top;
+    const best = this.runHeap[0];
+    const first = best.nodes[best.head];
     return top === undefined || precedes(first, top) ? first : top;
   }
 
@@ -156,14 +186,17 @@ export class PriorityQueue<T extends QueueEntry> {
     return this.has(entry) ? this.detach(entry.queueNode as HeapNode<T>) : undefined;
   }
 
-  /** Takes a queued node out, from the run or the heap, and returns its entry. */
+  /** Takes a queued node out, from its run or the heap, and returns its entry. */
   private detach(node: HeapNode<T>): T {
     // The entry lets go of its node (and the node of nothing else): a retained entry keeps no garbage.
     node.entry.queueNode = undefined;
+    this.count--;
     if (node.index === IN_RUN) {
-      this.leaveRun(node);
+      node.index = -1;
+      const run = node.run as Run<T>;
+      node.run = undefined;
       // Marked: dropped from the run when it reaches the front.
-      this.advanceRun();
+      if (run.nodes[run.head] === node) this.advanceRun(run);
     } else {
       this.removeAt(node.index);
     }
@@ -172,18 +205,26 @@ export class PriorityQueue<T extends QueueEntry> {
 
   clear(): void {
     for (const n of this.heap) n.index = -1;
-    for (let i = this.runHead; i < this.run.length; i++) this.run[i].index = -1;
+    for (const run of this.runHeap) {
+      for (let i = run.head; i < run.nodes.length; i++) run.nodes[i].index = -1;
+      run.nodes = [];
+      run.head = 0;
+      run.slot = -1;
+    }
     this.heap.length = 0;
-    this.run = [];
-    this.runHead = 0;
+    this.runHeap.length = 0;
+    this.runs.clear();
+    this.lastRun = undefined;
     this.count = 0;
   }
 
   /** The queued nodes in no particular order; read-only view for merging several heaps. */
   nodes(): readonly Readonly<HeapNode<T>>[] {
-    if (this.runHead === this.run.length) return this.heap;
+    if (this.runHeap.length === 0) return this.heap;
     const out = this.heap.slice();
-    for (let i = this.runHead; i < this.run.length; i++) if (this.run[i].index === IN_RUN) out.push(this.run[i]);
+    for (const run of this.runHeap) {
+      for (let i = run.head; i < run.nodes.length; i++) if (run.nodes[i].index === IN_RUN) out.push(run.nodes[i]);
+    }
     return out;
   }
 
@@ -192,24 +233,86 @@ export class PriorityQueue<T extends QueueEntry> {
     return this.nodes().slice().sort(compareNodes).map((n) => n.entry);
   }
 
-  private leaveRun(node: HeapNode<T>): void {
-    node.index = -1;
-    this.count--;
+  /** The run of a priority level, made if there is none. */
+  private runOf(priority: number): Run<T> {
+    const last = this.lastRun;
+    if (last !== undefined && last.priority === priority) return last;
+    let run = this.runs.get(priority);
+    if (run === undefined) {
+      // Runs of levels no longer in use go, so many distinct priorities over time leave nothing behind.
+      if (this.runs.size >= 64) for (const [p, r] of this.runs) if (r.slot === -1) this.runs.delete(p);
+      run = { priority, nodes: [], head: 0, slot: -1 };
+      this.runs.set(priority, run);
+    }
+    this.lastRun = run;
+    return run;
   }
 
-  /** Drops marked nodes from the front of the run; compacts its dead head once it is large. */
-  private advanceRun(): void {
-    const run = this.run;
-    let h = this.runHead;
-    while (h < run.length && run[h].index !== IN_RUN) h++;
-    if (h === run.length) {
-      run.length = 0;
-      h = 0;
-    } else if (h > 1024 && h * 2 > run.length) {
-      this.run = run.slice(h);
+  /** The run's head left: skips marked nodes, then re-places the run by its new head (or drops it, empty). */
+  private advanceRun(run: Run<T>): void {
+    const nodes = run.nodes;
+    let h = run.head + 1;
+    while (h < nodes.length && nodes[h].index !== IN_RUN) h++;
+    if (h === nodes.length) {
+      nodes.length = 0;
+      run.head = 0;
+      this.removeRunAt(run.slot);
+      return;
+    }
+    if (h > 1024 && h * 2 > nodes.length) {
+      run.nodes = nodes.slice(h);
       h = 0;
     }
-    this.runHead = h;
+    run.head = h;
+    // A later node of a sorted run never precedes the one before it: the run can only sink.
+    this.siftRunDown(run.slot);
+  }
+
+  private removeRunAt(i: number): void {
+    const heap = this.runHeap;
+    const run = heap[i];
+    const last = heap.pop() as Run<T>;
+    run.slot = -1;
+    if (i < heap.length) {
+      heap[i] = last;
+      last.slot = i;
+      if (i > 0 && runPrecedes(last, heap[(i - 1) >> 1])) this.siftRunUp(i);
+      else this.siftRunDown(i);
+    }
+  }
+
+  private siftRunUp(i: number): void {
+    const heap = this.runHeap;
+    const run = heap[i];
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = heap[p];
+      if (!runPrecedes(run, parent)) break;
+      heap[i] = parent;
+      parent.slot = i;
+      i = p;
+    }
+    heap[i] = run;
+    run.slot = i;
+  }
+
+  private siftRunDown(i: number): void {
+    const heap = this.runHeap;
+    const n = heap.length;
+    const run = heap[i];
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && runPrecedes(heap[r], heap[l]) ? r : l;
+      const child = heap[c];
+      if (!runPrecedes(child, run)) break;
+      heap[i] = child;
+      child.slot = i;
+      i = c;
+    }
+    heap[i] = run;
+    run.slot = i;
   }
 
   private removeAt(i: number): HeapNode<T> {
@@ -224,7 +327,6 @@ export class PriorityQueue<T extends QueueEntry> {
       else this.siftDown(i);
     }
     node.index = -1;
-    this.count--;
     return node;
   }
 
@@ -261,4 +363,9 @@ export class PriorityQueue<T extends QueueEntry> {
     heap[i] = node;
     node.index = i;
   }
+}
+
+/** Orders non-empty runs by their heads. */
+function runPrecedes<T>(a: Run<T>, b: Run<T>): boolean {
+  return precedes(a.nodes[a.head], b.nodes[b.head]);
 }

@@ -5,26 +5,23 @@
 // the CPU of the 100k no-op benchmark (five objects and four boxed timestamps per task, all
 // promoted to the old generation while the task waits). The times are in the record already
 // (createdAt, startedAt, finishedAt) but one: so while a task's history is that regular one, the
-// record keeps only the scheduling time, and `history` (a getter) writes the entries out the first
-// time anyone reads it. Anything irregular (a reason, a retry, a cancel, a failure) writes them out
-// at once and appends from then on. Either way `record.history` is the whole history, always the
+// record keeps only the scheduling time (and reason), and `history` (a getter) writes the entries
+// out the first time anyone reads it. Anything irregular (a retry, a cancel, a failure, a reason on
+// a start or a completion) writes them out at once and appends from then on. Either way `record.history` is the whole history, always the
 // same array once read, and JSON (snapshots, the archive, toJSON) has it in full.
 //
-// Symbol-keyed properties are invisible to JSON.stringify and structuredClone, so the owner's slot
-// and the table's bookkeeping never leave the process; `plainRecord` gives a plain copy for
-// structuredClone, which would drop the `history` getter.
+// Symbol-keyed properties are invisible to JSON.stringify and structuredClone, so the table's
+// bookkeeping never leaves the process; nor do the fields an owner's subclass adds (the orchestrator
+// keeps its per-task state in its records: see TaskRun), because JSON goes through toJSON and
+// `plainRecord` gives the plain copy structuredClone needs (it would drop the `history` getter).
 import type { HistoryEntry, PersistedSpec, TaskError, TaskRecord, TaskResult, TaskStatus } from './model';
 import { HOME, NOT_HELD, type Homed } from './recordTable';
 
-/**
- * The owner's per-task state (the orchestrator's runtime), found from the record without a Map by
- * id: an insert and a delete per task were 7% of the 100k no-op benchmark.
- */
-export const RECORD_SLOT: unique symbol = Symbol('orchestrator.recordSlot');
 /** The history once written out; undefined while it is the regular one (see the file comment). */
 const HISTORY: unique symbol = Symbol('orchestrator.history');
-/** When a task with a regular history was scheduled. */
+/** When a task with a regular history was scheduled, and why (`Resumed` after a pause, say). */
 const SCHEDULED_AT: unique symbol = Symbol('orchestrator.scheduledAt');
+const SCHEDULED_REASON: unique symbol = Symbol('orchestrator.scheduledReason');
 
 /** The reason of the start of attempt n; shared strings for the usual few attempts. */
 const ATTEMPT_REASONS: readonly string[] = Array.from({ length: 16 }, (_, i) => `attempt ${i}`);
@@ -47,13 +44,13 @@ export class HeldRecord implements TaskRecord, Homed {
   spec: PersistedSpec;
   dependsOn: string[];
   workflowId: string | undefined;
-  [RECORD_SLOT]: unknown;
   [HOME]: number;
   [HISTORY]: HistoryEntry[] | undefined;
   [SCHEDULED_AT]: number;
+  [SCHEDULED_REASON]: string | undefined;
 
   /** A record in `created`, or (with `history`) a restored one in any status. */
-  constructor(id: string, name: string, kind: string, priority: number, createdAt: number, spec: PersistedSpec, dependsOn: string[], workflowId: string | undefined, slot: unknown, history?: HistoryEntry[]) {
+  constructor(id: string, name: string, kind: string, priority: number, createdAt: number, spec: PersistedSpec, dependsOn: string[], workflowId: string | undefined, history?: HistoryEntry[]) {
     this.id = id;
     this.name = name;
     this.kind = kind;
@@ -68,10 +65,10 @@ export class HeldRecord implements TaskRecord, Homed {
     this.spec = spec;
     this.dependsOn = dependsOn;
     this.workflowId = workflowId;
-    this[RECORD_SLOT] = slot;
     this[HOME] = NOT_HELD;
     this[HISTORY] = history;
     this[SCHEDULED_AT] = 0;
+    this[SCHEDULED_REASON] = undefined;
   }
 
   /** Every transition, oldest first: the same array on every read, appended to as the task goes on. */
@@ -90,8 +87,9 @@ export class HeldRecord implements TaskRecord, Homed {
    * already, or the transition is not the regular one). The status and times are the caller's.
    */
   regularSchedule(at: number, reason: string | undefined): boolean {
-    if (this[HISTORY] !== undefined || reason !== undefined) return false;
+    if (this[HISTORY] !== undefined) return false;
     this[SCHEDULED_AT] = at;
+    this[SCHEDULED_REASON] = reason;
     return true;
   }
 
@@ -138,7 +136,8 @@ export class HeldRecord implements TaskRecord, Homed {
 function regularHistory(r: HeldRecord): HistoryEntry[] {
   const h: HistoryEntry[] = [{ status: 'created', at: r.createdAt }];
   if (r.status === 'created') return h;
-  h.push({ status: 'scheduled', at: r[SCHEDULED_AT] });
+  const reason = r[SCHEDULED_REASON];
+  h.push(reason === undefined ? { status: 'scheduled', at: r[SCHEDULED_AT] } : { status: 'scheduled', at: r[SCHEDULED_AT], reason });
   if (r.status === 'scheduled') return h;
   h.push({ status: 'running', at: r.startedAt as number, reason: attemptReason(1) });
   if (r.status === 'running') return h;
@@ -159,9 +158,12 @@ function lastRegularAt(r: HeldRecord): number {
   }
 }
 
-/** A copy of a restored record in the shape `create` gives. */
-export function heldCopy(r: TaskRecord): HeldRecord {
-  const out = new HeldRecord(r.id, r.name, r.kind, r.priority, r.createdAt, r.spec, Array.isArray(r.dependsOn) ? r.dependsOn.slice() : [], r.workflowId, undefined, r.history.slice());
+/** HeldRecord or a subclass with the same constructor (an owner's records with its own fields). */
+export type RecordClass<R extends HeldRecord = HeldRecord> = new (...args: ConstructorParameters<typeof HeldRecord>) => R;
+
+/** A copy of a restored record, of the class `create` uses. */
+export function heldCopy<R extends HeldRecord>(r: TaskRecord, cls: RecordClass<R>): R {
+  const out = new cls(r.id, r.name, r.kind, r.priority, r.createdAt, r.spec, Array.isArray(r.dependsOn) ? r.dependsOn.slice() : [], r.workflowId, r.history.slice());
   out.status = r.status;
   out.attempts = r.attempts;
   out.startedAt = r.startedAt;
@@ -184,14 +186,4 @@ export function lastTransitionAt(record: Readonly<TaskRecord>): number {
   if (record instanceof HeldRecord) return record.lastTransitionAt;
   const h = record.history;
   return h.length ? h[h.length - 1].at : record.createdAt;
-}
-
-/** The owner's state stored with `record` (see RECORD_SLOT); undefined for a record no manager made. */
-export function recordSlot<T>(record: Readonly<TaskRecord>): T | undefined {
-  return (record as Partial<HeldRecord>)[RECORD_SLOT] as T | undefined;
-}
-
-/** Replaces the owner's state stored with `record`. */
-export function setRecordSlot(record: Readonly<TaskRecord>, value: unknown): void {
-  (record as HeldRecord)[RECORD_SLOT] = value;
 }
