@@ -55,6 +55,26 @@ export interface ExecuteOptions {
  */
 export type AttemptCallback = (result: TaskResult | undefined, error: unknown) => void;
 
+/**
+ * Attempts whose work finished inside the call that started it (a `function` task's synchronous
+ * `run`), reported together in the next microtask, in order: the same timing as a microtask each,
+ * without a closure each. Attempts parked while the list is being reported join the same pass.
+ */
+const soon: Attempt[] = [];
+function flushSoon(): void {
+  for (let i = 0; i < soon.length; i++) {
+    try {
+      soon[i].reportSoon();
+    } catch (err) {
+      // As a throw inside its own microtask would have been: reported, and the others still run.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+  soon.length = 0;
+}
+
 /** A running attempt as `startAttempt` hands it out: give it back to `cancelAttempt`. */
 export interface AttemptHandle {
   readonly task: TaskRecord;
@@ -93,6 +113,8 @@ class Attempt implements ExecutionContext {
   private waiters: (() => void)[] | undefined = undefined;
   prev: Attempt | undefined = undefined;
   next: Attempt | undefined = undefined;
+  /** A result waiting in `soon` to be reported. */
+  private soonResult: TaskResult | undefined = undefined;
 
   constructor(
     private readonly registry: AttemptRegistry,
@@ -123,6 +145,19 @@ class Attempt implements ExecutionContext {
       return this.settle(undefined, new ExecutionError(`Command failed with exit code ${result.exitCode}`, result), false);
     }
     this.settle(result, undefined, false);
+  }
+
+  onResultSoon(result: TaskResult): void {
+    this.soonResult = result;
+    soon.push(this);
+    if (soon.length === 1) queueMicrotask(flushSoon);
+  }
+
+  /** Reports the result onResultSoon parked. */
+  reportSoon(): void {
+    const result = this.soonResult as TaskResult;
+    this.soonResult = undefined;
+    this.onResult(result);
   }
 
   onError(err: unknown, deferred = false): void {
@@ -265,7 +300,7 @@ export class TaskEngine {
       // The built-in function kind reports straight to the attempt (see executeInto). A subclass
       // that overrides execute() keeps the generic path.
       if (executor.execute === FunctionExecutor.prototype.execute) {
-        executor.executeInto(attempt, attempt);
+        executor.executeInto(attempt, attempt, attempt);
         return attempt;
       }
     }

@@ -61,8 +61,11 @@ export interface TaskEventPayload {
  * 100k no-op benchmark).
  */
 class TaskRun extends HeldRecord implements ReadyEntry {
-  /** When the task last became ready (Scheduled and dispatchable): its queue age and wait-time metric. */
-  enqueuedAt = 0;
+  /**
+   * When the task last became ready (Scheduled and dispatchable): its queue age and wait-time metric.
+   * Starts undefined, not 0, for the reason given at HeldRecord's scheduled time.
+   */
+  enqueuedAt: number = undefined as unknown as number;
   readonly resources: ResourceDemand | undefined;
   queueNode: ReadyEntry['queueNode'] = undefined;
   /** Backoff timer of a retry, while the task waits in Scheduled outside the ready queue. */
@@ -96,7 +99,7 @@ const NO_DEPS: readonly string[] = Object.freeze([]);
 /** Events without fields are shared: the hot path allocates none. */
 const SCHEDULE: LifecycleEvent = Object.freeze({ type: 'schedule' });
 const START: LifecycleEvent = Object.freeze({ type: 'start' });
-const COMPLETE: LifecycleEvent = Object.freeze({ type: 'complete' });
+const RESUMED: LifecycleEvent = Object.freeze({ type: 'schedule', reason: 'Resumed' });
 
 export interface OutputChunk {
   id: string;
@@ -127,6 +130,7 @@ export class OrchestratorImpl implements Orchestrator {
   private readonly kinds: Set<string>;
   private readonly specContext: SpecContext;
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly completion: { type: 'complete'; result: TaskResult | undefined } = { type: 'complete', result: undefined };
   /** Per TASK_TOPICS entry: counts a publish there when nobody subscribes (see MessageQueue.quietCounter). */
   private readonly topicCounters: (() => boolean)[];
 
@@ -362,7 +366,11 @@ export class OrchestratorImpl implements Orchestrator {
     const duration = now - startedAt;
     if (err === undefined) {
       this.monitor.recordExecution(duration, 'completed', waitMs, now);
-      this.lifecycle.applyTo(record, result === undefined ? COMPLETE : { type: 'complete', result }, now);
+      // One event object for every completion: applyTo reads it before anything can re-enter here.
+      const completion = this.completion;
+      completion.result = result;
+      this.lifecycle.applyTo(record, completion, now);
+      completion.result = undefined;
       this.afterFinish(record, 'completed', rt);
     } else if (rt.cancelReason !== undefined || err instanceof CancelledError) {
       this.monitor.recordExecution(duration, 'cancelled', waitMs, now);
@@ -635,11 +643,13 @@ export class OrchestratorImpl implements Orchestrator {
     if (!this.isPaused) return;
     this.isPaused = false;
     this.state.markDirty();
-    // Created tasks that only waited for the pause go on, in creation order.
+    // Created tasks that only waited for the pause go on, in creation order, all at one time.
+    const at = this.clock.now();
+    const anyWaiting = this.deps.size > 0;
     for (const r of [...this.lifecycle.values()]) {
-      if (r.status === 'created' && !this.deps.isWaiting(r.id) && this.kinds.has(r.kind)) {
-        this.lifecycle.apply(r.id, { type: 'schedule', reason: 'Resumed' });
-        this.enqueue(r);
+      if (r.status === 'created' && !(anyWaiting && this.deps.isWaiting(r.id)) && this.kinds.has(r.kind)) {
+        this.lifecycle.applyTo(r, RESUMED, at);
+        this.enqueue(r, at);
       }
     }
     if (this.statusEmitter.hasListeners) this.statusEmitter.fire();

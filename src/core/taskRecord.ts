@@ -46,7 +46,7 @@ export class HeldRecord implements TaskRecord, Homed {
   workflowId: string | undefined;
   [HOME]: number;
   [HISTORY]: HistoryEntry[] | undefined;
-  [SCHEDULED_AT]: number;
+  [SCHEDULED_AT]: number | undefined;
   [SCHEDULED_REASON]: string | undefined;
 
   /** A record in `created`, or (with `history`) a restored one in any status. */
@@ -67,7 +67,10 @@ export class HeldRecord implements TaskRecord, Homed {
     this.workflowId = workflowId;
     this[HOME] = NOT_HELD;
     this[HISTORY] = history;
-    this[SCHEDULED_AT] = 0;
+    // undefined, not 0: a field that starts as a number is stored as a separate boxed double per
+    // record; one that starts undefined holds a reference, here to the clock reading the record's
+    // other times of that moment share (one object fewer per task for the garbage collector).
+    this[SCHEDULED_AT] = undefined;
     this[SCHEDULED_REASON] = undefined;
   }
 
@@ -137,7 +140,7 @@ function regularHistory(r: HeldRecord): HistoryEntry[] {
   const h: HistoryEntry[] = [{ status: 'created', at: r.createdAt }];
   if (r.status === 'created') return h;
   const reason = r[SCHEDULED_REASON];
-  h.push(reason === undefined ? { status: 'scheduled', at: r[SCHEDULED_AT] } : { status: 'scheduled', at: r[SCHEDULED_AT], reason });
+  h.push(reason === undefined ? { status: 'scheduled', at: r[SCHEDULED_AT] as number } : { status: 'scheduled', at: r[SCHEDULED_AT] as number, reason });
   if (r.status === 'scheduled') return h;
   h.push({ status: 'running', at: r.startedAt as number, reason: attemptReason(1) });
   if (r.status === 'running') return h;
@@ -150,7 +153,7 @@ function lastRegularAt(r: HeldRecord): number {
     case 'created':
       return r.createdAt;
     case 'scheduled':
-      return r[SCHEDULED_AT];
+      return r[SCHEDULED_AT] as number;
     case 'running':
       return r.startedAt as number;
     default:
