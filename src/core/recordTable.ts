@@ -69,7 +69,10 @@ export class RecordTable<R extends Homed> {
    */
   add(record: R, ownId: boolean): void {
     if (ownId) {
-      record[HOME] = this.nextSeq++;
+      const seq = this.nextSeq++;
+      // Numbers nextId skipped (ids a caller had taken) stay empty slots: a record's slot is its number.
+      while (this.base + this.slab.length < seq) this.slab.push(undefined);
+      record[HOME] = seq;
       this.slab.push(record);
       this.inSlab++;
     } else {
@@ -100,16 +103,19 @@ export class RecordTable<R extends Homed> {
     return true;
   }
 
+  /**
+   * The records held when the call is made, in order. Records added while iterating are not
+   * visited; records deleted meanwhile are skipped. (A copy is taken first: deletions during the loop
+   * may move records from the slab to the Map, which a live walk of both would miss.)
+   */
   *values(): IterableIterator<R> {
-    yield* this.map.values();
-    // A snapshot of the slab's bounds: records added while iterating are not visited, as with a Map
-    // copied first; deleted ones are skipped.
+    const all: R[] = [...this.map.values()];
     const slab = this.slab;
     for (let i = this.head; i < slab.length; i++) {
       const r = slab[i];
-      // Checked again: the slab may have been compacted into a new array meanwhile.
-      if (r !== undefined && r[HOME] >= 0) yield r;
+      if (r !== undefined) all.push(r);
     }
+    for (let i = 0; i < all.length; i++) if (all[i][HOME] !== NOT_HELD) yield all[i];
   }
 
   clear(): void {

@@ -171,6 +171,16 @@ describe('recordTable', () => {
       assert.equal(t.get(given.id), given);
       assert.equal(t.get(a.id), a);
       assert.equal(t.get(b.id), b);
+      // The records after the skip are found, iterated and deleted at their own slots.
+      const c = addOwn(t);
+      const d = addOwn(t);
+      assert.deepEqual([c.id, d.id], [prefix + '3', prefix + '4']);
+      for (const r of [given, a, b, c, d]) assert.equal(t.get(r.id), r);
+      assert.deepEqual(ids(t), [given.id, a.id, b.id, c.id, d.id]);
+      assert.ok(t.delete(c));
+      assert.equal(t.get(c.id), undefined);
+      assert.equal(t.get(d.id), d, 'deleting one record leaves its neighbour');
+      assert.equal(t.size, 4);
     });
 
     it('nextId skips a run of used ids', () => {
@@ -336,6 +346,42 @@ describe('recordTable', () => {
       for (const r of kept) assert.equal(t.get(r.id), r);
       assert.equal(t.get(os[1].id), undefined);
       assert.equal(t.get(os[N - 2].id), undefined);
+    });
+  });
+
+  describe('values while stragglers move', () => {
+    it('yields a live record ahead of the loop that deletions during the loop move to the Map', () => {
+      const t = new RecordTable<HeldRecord>();
+      const recs: HeldRecord[] = [];
+      for (let i = 0; i < 100_001; i++) recs.push(addOwn(t));
+      let first = true;
+      let seen = false;
+      let visited = 0;
+      for (const r of t.values()) {
+        visited++;
+        if (r === recs[40_000]) seen = true;
+        if (first) {
+          first = false;
+          for (let i = 1; i <= 80_000; i++) if (i !== 40_000) t.delete(recs[i]);
+        }
+      }
+      assert.ok(seen, 'the record kept alive is visited');
+      assert.equal(t.get(recs[40_000].id), recs[40_000]);
+      assert.equal(recs[40_000][HOME], IN_MAP, 'it was moved to the Map meanwhile');
+      assert.equal(t.size, 20_002);
+      assert.equal(visited, 20_002, 'each live record once; deleted ones skipped');
+    });
+
+    it('does not visit records added during the loop', () => {
+      const t = new RecordTable<HeldRecord>();
+      addOwn(t);
+      let visits = 0;
+      for (const _r of t.values()) {
+        visits++;
+        addOwn(t);
+      }
+      assert.equal(visits, 1);
+      assert.equal(t.size, 2);
     });
   });
 
