@@ -53,7 +53,7 @@ export interface ExecuteOptions {
  * passes one of these instead of chaining on a promise: on the 100k no-op benchmark the promise,
  * its resolve/reject closures and the two `then` closures were a fifth of the time of an attempt.
  */
-export type AttemptCallback = (result: TaskResult | undefined, error: unknown) => void;
+export type AttemptCallback = (result: TaskResult | undefined, error: unknown, task: TaskRecord) => void;
 
 /**
  * Attempts whose work finished inside the call that started it (a `function` task's synchronous
@@ -222,7 +222,7 @@ class Attempt implements ExecutionContext {
   private report(result: TaskResult | undefined, error: unknown): void {
     this.reported = true;
     this.leave();
-    this.done(result, error);
+    this.done(result, error, this.task);
     const ws = this.waiters;
     if (ws) for (let i = 0; i < ws.length; i++) ws[i]();
   }
@@ -264,7 +264,7 @@ export class TaskEngine {
   runAttempt(task: TaskRecord, options: ExecuteOptions | undefined, done: AttemptCallback): void {
     const id = task.id;
     if (this.find(id) !== undefined) {
-      queueMicrotask(() => done(undefined, new IllegalTransitionError(id, 'running', 'running', 'an attempt is already running')));
+      queueMicrotask(() => done(undefined, new IllegalTransitionError(id, 'running', 'running', 'an attempt is already running'), task));
       return;
     }
     this.launch(task, options?.attempt ?? (task.attempts > 0 ? task.attempts : 1), options?.timeoutMs ?? task.spec?.timeoutMs, options?.run, options?.onOutput, done, true);
@@ -281,7 +281,7 @@ export class TaskEngine {
   }
 
   private launch(task: TaskRecord, attemptNo: number, timeoutMs: number | undefined, run: TaskSpec['run'], onOutput: ((chunk: string) => void) | undefined, done: AttemptCallback, indexed: boolean): Attempt | undefined {
-    const fail = (error: unknown): undefined => void queueMicrotask(() => done(undefined, error));
+    const fail = (error: unknown): undefined => void queueMicrotask(() => done(undefined, error, task));
     if (this.disposed) return fail(new OrchestratorError('DISPOSED', 'The task engine is disposed'));
     const executor = this.executors.get(task.kind);
     if (executor === undefined) {

@@ -339,14 +339,19 @@ export class OrchestratorImpl implements Orchestrator {
     this.running++;
     const record = this.lifecycle.applyTo(entry, START);
     if (entry.resources) this.recordPools(entry.resources);
-    const startedAt = record.startedAt as number;
-    const waitMs = startedAt - rt.enqueuedAt;
     const onOutput = this.outputEmitter.hasListeners ? (chunk: string) => this.outputEmitter.fire({ id, chunk }) : undefined;
-    rt.attemptHandle = this.engine.startAttempt(record as TaskRecord, record.attempts, record.spec.timeoutMs, rt.run, onOutput, (result, err) => this.finishAttempt(record, rt, startedAt, waitMs, result, err));
+    rt.attemptHandle = this.engine.startAttempt(record as TaskRecord, record.attempts, record.spec.timeoutMs, rt.run, onOutput, this.attemptDone);
   }
 
-  private finishAttempt(record: Readonly<TaskRecord>, rt: TaskRun, startedAt: number, waitMs: number, result: TaskResult | undefined, err: unknown): void {
+  /** Every attempt's outcome comes here: one function for all, the task being an argument (no closure per attempt). */
+  private readonly attemptDone = (result: TaskResult | undefined, err: unknown, task: TaskRecord): void => this.finishAttempt(task as TaskRun, result, err);
+
+  private finishAttempt(rt: TaskRun, result: TaskResult | undefined, err: unknown): void {
+    const record = rt;
     const id = record.id;
+    // Unchanged since the attempt started: the next start sets them again.
+    const startedAt = record.startedAt as number;
+    const waitMs = startedAt - rt.enqueuedAt;
     this.running--;
     rt.attemptHandle = undefined;
     if (rt.heldUnits) {
