@@ -67,6 +67,8 @@ class TaskRun extends HeldRecord implements ReadyEntry {
    */
   enqueuedAt: number = undefined as unknown as number;
   readonly resources: ResourceDemand | undefined;
+  /** The spec's, copied while the spec is at hand: starting an attempt then reads only this object. */
+  readonly timeoutMs: number | undefined;
   queueNode: ReadyEntry['queueNode'] = undefined;
   /** Backoff timer of a retry, while the task waits in Scheduled outside the ready queue. */
   retryTimer: unknown = undefined;
@@ -85,6 +87,7 @@ class TaskRun extends HeldRecord implements ReadyEntry {
   constructor(...args: ConstructorParameters<typeof HeldRecord>) {
     super(...args);
     this.resources = this.spec.resources;
+    this.timeoutMs = this.spec.timeoutMs;
   }
 }
 
@@ -340,7 +343,7 @@ export class OrchestratorImpl implements Orchestrator {
     const record = this.lifecycle.applyTo(entry, START);
     if (entry.resources) this.recordPools(entry.resources);
     const onOutput = this.outputEmitter.hasListeners ? (chunk: string) => this.outputEmitter.fire({ id, chunk }) : undefined;
-    rt.attemptHandle = this.engine.startAttempt(record as TaskRecord, record.attempts, record.spec.timeoutMs, rt.run, onOutput, this.attemptDone);
+    rt.attemptHandle = this.engine.startAttempt(record as TaskRecord, record.attempts, rt.timeoutMs, rt.run, onOutput, this.attemptDone);
   }
 
   /** Every attempt's outcome comes here: one function for all, the task being an argument (no closure per attempt). */
