@@ -69,7 +69,12 @@ class TaskRun extends HeldRecord implements ReadyEntry {
   readonly resources: ResourceDemand | undefined;
   /** The spec's, copied while the spec is at hand: starting an attempt then reads only this object. */
   readonly timeoutMs: number | undefined;
-  queueNode: ReadyEntry['queueNode'] = undefined;
+  // The ready queue's bookkeeping (see QueueEntry), declared so every record has one shape.
+  queueKey: number | undefined = undefined;
+  queueSeq: number | undefined = undefined;
+  queueIndex: number | undefined = undefined;
+  queueOwner: object | undefined = undefined;
+  queueRun: object | undefined = undefined;
   /** Backoff timer of a retry, while the task waits in Scheduled outside the ready queue. */
   retryTimer: unknown = undefined;
   /** Units held while running. */

@@ -1,6 +1,7 @@
 // A binary max-heap of queued entries, so push, pop and remove(entry) are O(log n) and has/peek/size
-// are O(1). An entry holds its own node (`queueNode`) while queued: finding it needs no index by id,
-// whose Map insert, lookup and delete per task were a sixth of the 100k no-op benchmark.
+// are O(1). The queue's bookkeeping lives on the entry itself (its `queue*` fields, see QueueEntry):
+// no node object per push, and no index by id (whose Map insert, lookup and delete per task were a
+// sixth of the 100k no-op benchmark).
 //
 // Order. Higher effective priority first; equal effective priorities in arrival order (a sequence
 // number given at push, never reused).
@@ -28,8 +29,9 @@
 // that stepped back). The runs' heads sit in a small heap of their own (one slot per level in use), and
 // the queue's head is the better of the two roots. A FIFO stream then costs O(1) per push and pop; a
 // backlog over L interleaved levels O(log L), with L in a few cache lines; out of order, nothing is
-// worse than the heap alone. A node removed from a run is only marked (index -1) and skipped when it
-// reaches the front.
+// worse than the heap alone. An entry removed from a run is only marked (queueIndex -1) and skipped
+// when it reaches the front; each run slot keeps the sequence number the entry had when it went
+// there, so an entry pushed again meanwhile (a retry) is never mistaken for its old slot.
 //
 // Several heaps can share one `QueueOrdering` (as ReadyQueue's per-group heaps do); their keys and
 // sequence numbers are then comparable, and `precedes` orders nodes of different heaps.
@@ -38,18 +40,35 @@ import { describeValue, ValidationError } from './errors';
 
 export const DEFAULT_AGING_MS = 10_000;
 
-export interface QueueEntry {
+/** What the queue writes on an entry it holds. */
+export interface QueueFields {
+  /** The ordering key given at push (see the file comment). */
+  queueKey: number;
+  /** The sequence number given at push: arrival order among equal keys. */
+  queueSeq: number;
+  /** Position in the heap; IN_RUN in a sorted run; -1 (or undefined) when not queued. */
+  queueIndex: number;
+  /** The queue holding the entry (or that last held it). */
+  queueOwner: object;
+  /** The run holding the entry while queueIndex is IN_RUN. */
+  queueRun: object | undefined;
+}
+
+/**
+ * A queued thing. The `queue*` fields belong to the queue holding the entry (an entry is in at most
+ * one queue at a time); owners of many entries declare them (as undefined) so their objects keep one
+ * shape, and plain objects get them on their first push.
+ */
+export interface QueueEntry extends Partial<QueueFields> {
   readonly id: string;
   /** Higher first. */
   readonly priority: number;
   /** When the entry became ready to run, in ms on the clock the orchestrator uses. */
   readonly enqueuedAt: number;
-  /**
-   * Set by the queue: the entry's node while it is queued (an entry is in at most one queue at a
-   * time). Owners of many entries declare it (as undefined) so their objects keep one shape.
-   */
-  queueNode?: HeapNode<QueueEntry> | undefined;
 }
+
+/** An entry while (or after) a queue holds it: its queue fields are set. */
+export type Queued<T extends QueueEntry = QueueEntry> = T & QueueFields;
 
 /** Keys and sequence numbers of every heap built on one ordering are comparable with each other. */
 export class QueueOrdering {
@@ -73,46 +92,42 @@ export class QueueOrdering {
   }
 }
 
-export interface HeapNode<T> {
-  readonly entry: T;
-  readonly key: number;
-  readonly seq: number;
-  /** Position in the heap array; IN_RUN while in the sorted run; -1 once the node has left the queue. */
-  index: number;
-  /** The queue the node is in (or was, once index is -1). */
-  readonly owner: object;
-  /** The run holding the node while index is IN_RUN. */
-  run: Run<T> | undefined;
-}
-
-/** The nodes of one priority level that arrived in order, oldest first, from `head` on. */
-interface Run<T> {
+/** The entries of one priority level that arrived in order, oldest first, from `head` on. */
+interface Run<T extends QueueEntry> {
   readonly priority: number;
-  nodes: HeapNode<T>[];
+  entries: Queued<T>[];
+  /** Each slot's entry's queueSeq when it went there: the slot is live while they still agree. */
+  seqs: number[];
   head: number;
   /** Position in the queue's heap of runs; -1 while the run is empty. */
   slot: number;
 }
 
 /** True when `a` runs before `b`: a higher key, or an equal key and an earlier arrival. */
-export function precedes<T>(a: HeapNode<T>, b: HeapNode<T>): boolean {
-  return a.key > b.key || (a.key === b.key && a.seq < b.seq);
+export function precedes(a: Queued, b: Queued): boolean {
+  return a.queueKey > b.queueKey || (a.queueKey === b.queueKey && a.queueSeq < b.queueSeq);
 }
 
-/** HeapNode.index of a node in the sorted run. */
+/** queueIndex of an entry in a sorted run. */
 const IN_RUN = -2;
 
-function compareNodes<T>(a: HeapNode<T>, b: HeapNode<T>): number {
+function compareEntries(a: Queued, b: Queued): number {
   return precedes(a, b) ? -1 : precedes(b, a) ? 1 : 0;
+}
+
+/** The run's slot i holds its entry still (not removed, not pushed again since). */
+function live<T extends QueueEntry>(run: Run<T>, i: number): boolean {
+  const e = run.entries[i];
+  return e.queueIndex === IN_RUN && e.queueSeq === run.seqs[i];
 }
 
 export class PriorityQueue<T extends QueueEntry> {
   readonly ordering: QueueOrdering;
-  // Invariant: for every i > 0, heap[parent(i)] precedes-or-equals heap[i]; heap[i].index === i.
-  // Invariant: an entry is queued here iff entry.queueNode.owner === this and its index is not -1.
-  private readonly heap: HeapNode<T>[] = [];
-  // Invariant: each run's nodes[head..] are in order (each precedes the next); nodes[head], if any, is
-  // not marked removed; a run is in `runHeap` (at its slot) iff it holds a node, ordered by its head.
+  // Invariant: for every i > 0, heap[parent(i)] precedes-or-equals heap[i]; heap[i].queueIndex === i.
+  // Invariant: an entry is queued here iff its queueOwner is this and its queueIndex is IN_RUN or >= 0.
+  private readonly heap: Queued<T>[] = [];
+  // Invariant: each run's live slots from head on are in order (each precedes the next); slot head, if
+  // any, is live; a run is in `runHeap` (at its slot) iff it holds a live entry, ordered by its head.
   private readonly runs = new Map<number, Run<T>>();
   private readonly runHeap: Run<T>[] = [];
   /** The run pushed to last: a FIFO stream finds it without the Map. */
@@ -129,85 +144,98 @@ export class PriorityQueue<T extends QueueEntry> {
 
   /** True while `entry` is queued here. */
   has(entry: T): boolean {
-    const node = entry.queueNode;
-    return node !== undefined && node.index !== -1 && node.owner === this;
+    const i = entry.queueIndex;
+    return i !== undefined && i !== -1 && entry.queueOwner === this;
   }
 
   /** Throws if the entry is already queued (here or in another queue): an entry is queued at most once. */
   push(entry: T): void {
-    const held = entry.queueNode;
-    if (held !== undefined && held.index !== -1) throw new Error(`Entry \`${entry.id}\` is already queued`);
-    const node: HeapNode<T> = { entry, key: this.ordering.key(entry.priority, entry.enqueuedAt), seq: this.ordering.sequence(), index: IN_RUN, owner: this, run: undefined };
-    entry.queueNode = node as HeapNode<QueueEntry>;
+    const i = entry.queueIndex;
+    if (i !== undefined && i !== -1) throw new Error(`Entry \`${entry.id}\` is already queued`);
+    const e = entry as Queued<T>;
+    e.queueKey = this.ordering.key(entry.priority, entry.enqueuedAt);
+    e.queueSeq = this.ordering.sequence();
+    e.queueIndex = IN_RUN;
+    e.queueOwner = this;
     this.count++;
     const run = this.runOf(entry.priority);
-    const nodes = run.nodes;
+    const entries = run.entries;
     if (run.slot === -1) {
       // An empty run starts again at 0.
-      nodes.length = 0;
+      entries.length = 0;
+      run.seqs.length = 0;
       run.head = 0;
-      nodes.push(node);
-      node.run = run;
+      this.joinRun(run, e);
       run.slot = this.runHeap.length;
       this.runHeap.push(run);
       this.siftRunUp(run.slot);
       return;
     }
-    if (precedes(nodes[nodes.length - 1], node)) {
-      nodes.push(node);
-      node.run = run;
+    // Dead slots at the end go first: their entries' fields may have changed since (pushed again),
+    // so only a live last slot says where the run ends. The head is live, so this stops there.
+    while (!live(run, entries.length - 1)) {
+      entries.pop();
+      run.seqs.pop();
+    }
+    if (precedes(entries[entries.length - 1], e)) {
+      this.joinRun(run, e);
       return;
     }
-    node.index = this.heap.length;
-    this.heap.push(node);
-    this.siftUp(node.index);
+    e.queueRun = undefined;
+    e.queueIndex = this.heap.length;
+    this.heap.push(e);
+    this.siftUp(e.queueIndex);
   }
 
   peek(): T | undefined {
-    return this.peekNode()?.entry;
+    return this.peekNode();
   }
 
-  /** The head with its key and sequence, for comparing heads of heaps that share an ordering. */
-  peekNode(): Readonly<HeapNode<T>> | undefined {
+  /** The head, whose queueKey and queueSeq compare heads of heaps that share an ordering. */
+  peekNode(): Queued<T> | undefined {
     const top = this.heap.length > 0 ? this.heap[0] : undefined;
     if (this.runHeap.length === 0) return top;
     const best = this.runHeap[0];
-    const first = best.nodes[best.head];
+    const first = best.entries[best.head];
     return top === undefined || precedes(first, top) ? first : top;
   }
 
   pop(): T | undefined {
-    const node = this.peekNode() as HeapNode<T> | undefined;
-    return node === undefined ? undefined : this.detach(node);
+    const e = this.peekNode();
+    return e === undefined ? undefined : this.detach(e);
   }
 
   /** Takes `entry` out of the queue; undefined, changing nothing, when it is not queued here. */
   remove(entry: T): T | undefined {
-    return this.has(entry) ? this.detach(entry.queueNode as HeapNode<T>) : undefined;
+    return this.has(entry) ? this.detach(entry as Queued<T>) : undefined;
   }
 
-  /** Takes a queued node out, from its run or the heap, and returns its entry. */
-  private detach(node: HeapNode<T>): T {
-    // The entry lets go of its node (and the node of nothing else): a retained entry keeps no garbage.
-    node.entry.queueNode = undefined;
+  /** Takes a queued entry out, from its run or the heap. */
+  private detach(e: Queued<T>): T {
     this.count--;
-    if (node.index === IN_RUN) {
-      node.index = -1;
-      const run = node.run as Run<T>;
-      node.run = undefined;
-      // Marked: dropped from the run when it reaches the front.
-      if (run.nodes[run.head] === node) this.advanceRun(run);
+    if (e.queueIndex === IN_RUN) {
+      e.queueIndex = -1;
+      const run = e.queueRun as Run<T>;
+      e.queueRun = undefined;
+      // Marked: its slot is skipped when it reaches the front.
+      if (run.entries[run.head] === e) this.advanceRun(run);
     } else {
-      this.removeAt(node.index);
+      this.removeAt(e.queueIndex);
     }
-    return node.entry;
+    return e;
   }
 
   clear(): void {
-    for (const n of this.heap) n.index = -1;
+    for (const e of this.heap) e.queueIndex = -1;
     for (const run of this.runHeap) {
-      for (let i = run.head; i < run.nodes.length; i++) run.nodes[i].index = -1;
-      run.nodes = [];
+      for (let i = run.head; i < run.entries.length; i++) {
+        if (live(run, i)) {
+          run.entries[i].queueIndex = -1;
+          run.entries[i].queueRun = undefined;
+        }
+      }
+      run.entries = [];
+      run.seqs = [];
       run.head = 0;
       run.slot = -1;
     }
@@ -218,19 +246,25 @@ export class PriorityQueue<T extends QueueEntry> {
     this.count = 0;
   }
 
-  /** The queued nodes in no particular order; read-only view for merging several heaps. */
-  nodes(): readonly Readonly<HeapNode<T>>[] {
+  /** The queued entries in no particular order; read-only view for merging several heaps. */
+  nodes(): readonly Queued<T>[] {
     if (this.runHeap.length === 0) return this.heap;
     const out = this.heap.slice();
     for (const run of this.runHeap) {
-      for (let i = run.head; i < run.nodes.length; i++) if (run.nodes[i].index === IN_RUN) out.push(run.nodes[i]);
+      for (let i = run.head; i < run.entries.length; i++) if (live(run, i)) out.push(run.entries[i]);
     }
     return out;
   }
 
   /** Entries in the order `pop` would return them. O(n log n); for display, not the hot path. */
   toSortedArray(): T[] {
-    return this.nodes().slice().sort(compareNodes).map((n) => n.entry);
+    return this.nodes().slice().sort(compareEntries);
+  }
+
+  private joinRun(run: Run<T>, e: Queued<T>): void {
+    run.entries.push(e);
+    run.seqs.push(e.queueSeq);
+    e.queueRun = run;
   }
 
   /** The run of a priority level, made if there is none. */
@@ -241,30 +275,32 @@ export class PriorityQueue<T extends QueueEntry> {
     if (run === undefined) {
       // Runs of levels no longer in use go, so many distinct priorities over time leave nothing behind.
       if (this.runs.size >= 64) for (const [p, r] of this.runs) if (r.slot === -1) this.runs.delete(p);
-      run = { priority, nodes: [], head: 0, slot: -1 };
+      run = { priority, entries: [], seqs: [], head: 0, slot: -1 };
       this.runs.set(priority, run);
     }
     this.lastRun = run;
     return run;
   }
 
-  /** The run's head left: skips marked nodes, then re-places the run by its new head (or drops it, empty). */
+  /** The run's head left: skips dead slots, then re-places the run by its new head (or drops it, empty). */
   private advanceRun(run: Run<T>): void {
-    const nodes = run.nodes;
+    const n = run.entries.length;
     let h = run.head + 1;
-    while (h < nodes.length && nodes[h].index !== IN_RUN) h++;
-    if (h === nodes.length) {
-      nodes.length = 0;
+    while (h < n && !live(run, h)) h++;
+    if (h === n) {
+      run.entries.length = 0;
+      run.seqs.length = 0;
       run.head = 0;
       this.removeRunAt(run.slot);
       return;
     }
-    if (h > 1024 && h * 2 > nodes.length) {
-      run.nodes = nodes.slice(h);
+    if (h > 1024 && h * 2 > n) {
+      run.entries = run.entries.slice(h);
+      run.seqs = run.seqs.slice(h);
       h = 0;
     }
     run.head = h;
-    // A later node of a sorted run never precedes the one before it: the run can only sink.
+    // A later entry of a sorted run never precedes the one before it: the run can only sink.
     this.siftRunDown(run.slot);
   }
 
@@ -315,57 +351,56 @@ export class PriorityQueue<T extends QueueEntry> {
     run.slot = i;
   }
 
-  private removeAt(i: number): HeapNode<T> {
+  private removeAt(i: number): void {
     const heap = this.heap;
-    const node = heap[i];
-    const last = heap.pop() as HeapNode<T>;
+    const e = heap[i];
+    const last = heap.pop() as Queued<T>;
     if (i < heap.length) {
       heap[i] = last;
-      last.index = i;
-      // The moved node may belong above or below its new place, never both.
+      last.queueIndex = i;
+      // The moved entry may belong above or below its new place, never both.
       if (i > 0 && precedes(last, heap[(i - 1) >> 1])) this.siftUp(i);
       else this.siftDown(i);
     }
-    node.index = -1;
-    return node;
+    e.queueIndex = -1;
   }
 
   private siftUp(i: number): void {
     const heap = this.heap;
-    const node = heap[i];
+    const e = heap[i];
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = heap[p];
-      if (!precedes(node, parent)) break;
+      if (!precedes(e, parent)) break;
       heap[i] = parent;
-      parent.index = i;
+      parent.queueIndex = i;
       i = p;
     }
-    heap[i] = node;
-    node.index = i;
+    heap[i] = e;
+    e.queueIndex = i;
   }
 
   private siftDown(i: number): void {
     const heap = this.heap;
     const n = heap.length;
-    const node = heap[i];
+    const e = heap[i];
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
       const c = r < n && precedes(heap[r], heap[l]) ? r : l;
       const child = heap[c];
-      if (!precedes(child, node)) break;
+      if (!precedes(child, e)) break;
       heap[i] = child;
-      child.index = i;
+      child.queueIndex = i;
       i = c;
     }
-    heap[i] = node;
-    node.index = i;
+    heap[i] = e;
+    e.queueIndex = i;
   }
 }
 
 /** Orders non-empty runs by their heads. */
-function runPrecedes<T>(a: Run<T>, b: Run<T>): boolean {
-  return precedes(a.nodes[a.head], b.nodes[b.head]);
+function runPrecedes<T extends QueueEntry>(a: Run<T>, b: Run<T>): boolean {
+  return precedes(a.entries[a.head], b.entries[b.head]);
 }

@@ -16,7 +16,7 @@
 //
 // Ordering across groups is consistent because every group's heap shares one QueueOrdering: same
 // base time, same aging, one sequence counter.
-import { precedes, PriorityQueue, QueueOrdering, type HeapNode, type QueueEntry } from './priorityQueue';
+import { precedes, PriorityQueue, QueueOrdering, type QueueEntry, type Queued } from './priorityQueue';
 import type { ResourceDemand, ResourcePools } from './resourcePools';
 
 export interface ReadyEntry extends QueueEntry {
@@ -97,10 +97,10 @@ export class ReadyQueue<T extends ReadyEntry> {
 
   /** The group whose heap holds `entry`, if one of ours does. */
   private groupOf(entry: T): Group<T> | undefined {
-    const node = entry.queueNode;
-    if (node === undefined || node.index === -1) return undefined;
+    const i = entry.queueIndex;
+    if (i === undefined || i === -1) return undefined;
     const g = this.bySignature.get(demandSignature(entry.resources));
-    return g !== undefined && g.heap === node.owner ? g : undefined;
+    return g !== undefined && g.heap === entry.queueOwner ? g : undefined;
   }
 
   /**
@@ -114,14 +114,14 @@ export class ReadyQueue<T extends ReadyEntry> {
     // Fast path: the best head overall fits (always so when nothing needs a pool).
     let best = groups[0];
     for (let i = 1; i < groups.length; i++) {
-      if (precedes(groups[i].heap.peekNode() as HeapNode<T>, best.heap.peekNode() as HeapNode<T>)) best = groups[i];
+      if (precedes(groups[i].heap.peekNode() as Queued<T>, best.heap.peekNode() as Queued<T>)) best = groups[i];
     }
     const head = best.heap.peek() as T;
     if (pools.allocate(head.resources)) return this.take(best);
     if (groups.length === 1) return undefined;
 
     // Slow path: heads in order; blocked heads reserve their pools for this pass.
-    const ordered = groups.slice().sort((a, b) => (precedes(a.heap.peekNode() as HeapNode<T>, b.heap.peekNode() as HeapNode<T>) ? -1 : 1));
+    const ordered = groups.slice().sort((a, b) => (precedes(a.heap.peekNode() as Queued<T>, b.heap.peekNode() as Queued<T>) ? -1 : 1));
     let reserved: Set<string> | undefined;
     for (let i = 0; i < ordered.length; i++) {
       const g = ordered[i];
@@ -142,10 +142,10 @@ export class ReadyQueue<T extends ReadyEntry> {
 
   /** Every queued entry in dispatch order if pools were unlimited (for getTaskQueue). O(n log n). */
   orderedEntries(): T[] {
-    const nodes: Readonly<HeapNode<T>>[] = [];
-    for (const g of this.groups) for (const n of g.heap.nodes()) nodes.push(n);
-    nodes.sort((a, b) => (precedes(a, b) ? -1 : precedes(b, a) ? 1 : 0));
-    return nodes.map((n) => n.entry);
+    const entries: Queued<T>[] = [];
+    for (const g of this.groups) for (const e of g.heap.nodes()) entries.push(e);
+    entries.sort((a, b) => (precedes(a, b) ? -1 : precedes(b, a) ? 1 : 0));
+    return entries;
   }
 
   clear(): void {

@@ -26,7 +26,7 @@ export async function run(wb) {
   await wb.reload();
   // The status bar item's command, from the palette: it opens the side bar on the Tasks view whatever
   // layout the reload restored (the container can come back selected with its side bar hidden).
-  await wb.runCommand('Orchestrator: Show Tasks');
+  await wb.runCommand('Orchestrator: Show Tasks', { timeout: 45_000 });
   await waitForStage(wb, DONE, 'Completed', { timeout: 45_000 });
   await waitForStage(wb, LONG, 'Failed', { timeout: 45_000 });
   const row = (await wb.treeRows()).find((r) => r.label === LONG);

@@ -118,9 +118,20 @@ export class Workbench {
     await this.page.keyboard.press('Escape');
     await this.page.keyboard.press('F1');
     await input.waitFor({ state: 'visible', timeout });
-    await input.fill(`>${title}`);
     const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-    await row.waitFor({ state: 'visible', timeout });
+    // The palette filters the commands known when the text is typed: right after a reload an
+    // extension's commands can arrive a little later, so the text is typed again until it shows.
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      await input.fill(`>${title}`);
+      try {
+        await row.waitFor({ state: 'visible', timeout: Math.max(1, Math.min(3_000, deadline - Date.now())) });
+        break;
+      } catch (err) {
+        if (Date.now() >= deadline) throw err;
+        await input.fill('>');
+      }
+    }
     await row.click({ timeout });
     await input.waitFor({ state: 'hidden', timeout }).catch(() => {}); // a command may open its own quick pick
   }

@@ -57,7 +57,8 @@ describe('priorityQueue', () => {
     assert.equal(q.pop()?.id, 'high');
     assert.equal(q.pop(), low);
     assert.ok(!q.has(low));
-    assert.equal(low.queueNode, undefined, 'a popped entry keeps no node');
+    assert.equal(low.queueIndex, -1, 'a popped entry is marked not queued');
+    assert.equal(low.queueRun, undefined, 'and keeps no reference to a run');
   });
 
   it('refuses an entry that is already queued, here or in another queue', () => {
@@ -225,7 +226,7 @@ describe('priorityQueue', () => {
     b.push(entry('b1', 1));
     const na = a.peekNode();
     const nb = b.peekNode();
-    assert.ok(na && nb && na.key === nb.key && na.seq < nb.seq);
+    assert.ok(na && nb && na.queueKey === nb.queueKey && na.queueSeq < nb.queueSeq);
   });
 
   it('refuses a non-positive agingMs', () => {
@@ -246,5 +247,30 @@ describe('priorityQueue', () => {
       count++;
     }
     assert.equal(count, 66_666);
+  });
+  it('an entry removed from the end of a run and pushed again with an earlier time runs first', () => {
+    // Its old slot is dead; the run must end at its last live entry, not at the entry's new fields.
+    const q = new PriorityQueue({ agingMs: 1_000, baseTime: 0 });
+    const a = entry('a', 0, 10);
+    const b = entry('b', 0, 20);
+    q.push(a);
+    q.push(b);
+    q.remove(b);
+    Object.assign(b, { enqueuedAt: 5 }); // ready again, on a clock that stepped back
+    q.push(b);
+    const c = entry('c', 0, 30);
+    q.push(c);
+    assert.deepEqual(drain(q), ['b', 'a', 'c']);
+    assert.equal(q.size, 0);
+  });
+
+  it('an entry removed from the middle of a run and pushed again is popped once, at its new place', () => {
+    const q = new PriorityQueue({ agingMs: Infinity });
+    const es = ['a', 'b', 'c', 'd'].map((id) => entry(id, 0));
+    for (const e of es) q.push(e);
+    q.remove(es[1]);
+    q.push(es[1]);
+    assert.equal(q.size, 4);
+    assert.deepEqual(drain(q), ['a', 'c', 'd', 'b']);
   });
 });

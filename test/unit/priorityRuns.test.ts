@@ -147,7 +147,8 @@ describe('priorityQueue (sorted runs per level)', () => {
     assert.equal(q.remove(top[0]), top[0]);
     ref.remove(top[0]);
     assert.ok(!q.has(top[0]));
-    assert.equal(top[0].queueNode, undefined);
+    assert.equal(top[0].queueIndex, -1);
+    assert.equal(top[0].queueRun, undefined);
     assert.equal(q.remove(top[0]), undefined, 'a second remove changes nothing');
     assert.equal(q.peek(), top[1]);
     assertAgrees(q, ref, 'after removing the head');
@@ -398,7 +399,7 @@ describe('priorityQueue (sorted runs per level)', () => {
     }
     assertAgrees(q, ref, 'end');
     assert.deepEqual(drain(q), ref.sorted());
-    for (const e of made) assert.equal(e.queueNode, undefined, 'drained entries keep no node');
+    for (const e of made) assert.ok(e.queueIndex === -1 && e.queueRun === undefined, 'drained entries are marked not queued and keep no run');
   });
 
   it('clear empties every level and the heap, and the entries can be queued again', () => {
