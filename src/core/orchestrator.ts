@@ -21,7 +21,7 @@ import { DependencyGraph } from './dependencyGraph';
 import { TaskEngine, type AttemptHandle } from './engine';
 import { HeldRecord, lastTransitionAt, TaskLifecycleManager, toTaskError, type LifecycleEvent } from './lifecycle';
 import { MessageQueue } from './messageQueue';
-import { isFinished, type SystemStatus, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
+import { isFinished, type HistoryEntry, type PersistedSpec, type SystemStatus, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
 import type { Orchestrator, OrchestratorOptions, OrchestratorWarning } from './orchestratorTypes';
 import { PerformanceMonitor } from './performanceMonitor';
 import { MemoryStore, systemClock, type Clock, type Executor, type Store } from './ports';
@@ -89,8 +89,9 @@ class TaskRun extends HeldRecord implements ReadyEntry {
    */
   run: TaskSpec['run'] = undefined;
 
-  constructor(...args: ConstructorParameters<typeof HeldRecord>) {
-    super(...args);
+  // The parameters spelt out: a rest-and-spread constructor allocates an array per record.
+  constructor(id: string, name: string, kind: string, priority: number, createdAt: number, spec: PersistedSpec, dependsOn: string[], workflowId: string | undefined, history?: HistoryEntry[]) {
+    super(id, name, kind, priority, createdAt, spec, dependsOn, workflowId, history);
     this.resources = this.spec.resources;
     this.timeoutMs = this.spec.timeoutMs;
   }

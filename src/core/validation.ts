@@ -233,79 +233,79 @@ function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidS
   for (const k in spec) {
     if (!SPEC_FIELD_SET.has(k)) unknownField(prefix, k, SPEC_FIELDS, 'the task spec');
   }
-  const f = (name: string): string => join(prefix, name);
+  // `join(prefix, name)` is written out at each use: a closure for it was one more object per task.
   const out: PersistedSpec = {
-    name: checkString(f('name'), spec.name, SPEC_LIMITS.nameLength),
+    name: checkString(join(prefix, 'name'), spec.name, SPEC_LIMITS.nameLength),
     kind: '',
   };
 
   const kind = spec.kind;
   if (typeof kind !== 'string' || !ctx.kinds.has(kind)) {
-    fail(f('kind'), `one of ${quoteList(ctx.kinds)} (registered executors add kinds)`, kind);
+    fail(join(prefix, 'kind'), `one of ${quoteList(ctx.kinds)} (registered executors add kinds)`, kind);
   }
   out.kind = kind;
 
   if (kind === 'shell') {
     const command = spec.command;
     if (typeof command !== 'string' || command.trim().length === 0 || utf8Length(command) > SPEC_LIMITS.commandBytes) {
-      fail(f('command'), `a non-empty shell command of at most ${SPEC_LIMITS.commandBytes} bytes (kind \`shell\` runs it)`, command);
+      fail(join(prefix, 'command'), `a non-empty shell command of at most ${SPEC_LIMITS.commandBytes} bytes (kind \`shell\` runs it)`, command);
     }
-    if (spec.run !== undefined) fail(f('run'), 'absent for kind `shell`, which runs `command` (only kind `function` takes `run`)', spec.run);
+    if (spec.run !== undefined) fail(join(prefix, 'run'), 'absent for kind `shell`, which runs `command` (only kind `function` takes `run`)', spec.run);
   } else if (kind === 'function') {
-    if (typeof spec.run !== 'function') fail(f('run'), 'a function `(ctx: { signal, attempt }) => unknown` (kind `function` calls it)', spec.run);
-    if (spec.command !== undefined) fail(f('command'), 'absent for kind `function`, which calls `run` (only kind `shell` and registered kinds take `command`)', spec.command);
+    if (typeof spec.run !== 'function') fail(join(prefix, 'run'), 'a function `(ctx: { signal, attempt }) => unknown` (kind `function` calls it)', spec.run);
+    if (spec.command !== undefined) fail(join(prefix, 'command'), 'absent for kind `function`, which calls `run` (only kind `shell` and registered kinds take `command`)', spec.command);
   } else if (spec.run !== undefined) {
-    fail(f('run'), `absent for kind \`${kind}\`: only kind \`function\` takes \`run\` (a registered executor receives \`payload\`)`, spec.run);
+    fail(join(prefix, 'run'), `absent for kind \`${kind}\`: only kind \`function\` takes \`run\` (a registered executor receives \`payload\`)`, spec.run);
   }
   if (spec.command !== undefined) {
     const command = spec.command;
     if (typeof command !== 'string' || command.length === 0 || utf8Length(command) > SPEC_LIMITS.commandBytes) {
-      fail(f('command'), `a non-empty string of at most ${SPEC_LIMITS.commandBytes} bytes`, command);
+      fail(join(prefix, 'command'), `a non-empty string of at most ${SPEC_LIMITS.commandBytes} bytes`, command);
     }
     out.command = command;
   }
 
-  if (spec.cwd !== undefined) out.cwd = checkString(f('cwd'), spec.cwd, SPEC_LIMITS.cwdLength, 'a non-empty directory path');
+  if (spec.cwd !== undefined) out.cwd = checkString(join(prefix, 'cwd'), spec.cwd, SPEC_LIMITS.cwdLength, 'a non-empty directory path');
 
   if (spec.env !== undefined) {
     const env = spec.env;
-    if (!isPlainObject(env)) fail(f('env'), 'a plain object of environment variable names to string values, like `{ NODE_ENV: "test" }`', env);
+    if (!isPlainObject(env)) fail(join(prefix, 'env'), 'a plain object of environment variable names to string values, like `{ NODE_ENV: "test" }`', env);
     const copy: Record<string, string> = {};
     let n = 0;
     for (const name in env) {
       if (++n > SPEC_LIMITS.envEntries) {
-        throw new ValidationError(`Expected \`${f('env')}\` to hold at most ${SPEC_LIMITS.envEntries} variables, got more`, f('env'));
+        throw new ValidationError(`Expected \`${join(prefix, 'env')}\` to hold at most ${SPEC_LIMITS.envEntries} variables, got more`, join(prefix, 'env'));
       }
       const v = env[name];
       if (name.length === 0 || name.includes('=') || name.includes('\0')) {
-        throw new ValidationError(`Expected \`${f('env')}\` to have variable names that are non-empty and contain no \`=\` or NUL, got ${describeValue(name)}`, `${f('env')}.${name}`);
+        throw new ValidationError(`Expected \`${join(prefix, 'env')}\` to have variable names that are non-empty and contain no \`=\` or NUL, got ${describeValue(name)}`, `${join(prefix, 'env')}.${name}`);
       }
-      if (typeof v !== 'string' || v.includes('\0')) fail(`${f('env')}.${name}`, 'a string without NUL characters (environment values are strings)', v);
+      if (typeof v !== 'string' || v.includes('\0')) fail(`${join(prefix, 'env')}.${name}`, 'a string without NUL characters (environment values are strings)', v);
       copy[name] = v;
     }
     out.env = copy;
   }
 
-  if (spec.payload !== undefined) out.payload = checkPayload(f('payload'), spec.payload);
+  if (spec.payload !== undefined) out.payload = checkPayload(join(prefix, 'payload'), spec.payload);
 
   if (spec.priority !== undefined) {
     const p = spec.priority;
     if (typeof p !== 'number' || !Number.isFinite(p) || p < -SPEC_LIMITS.priority || p > SPEC_LIMITS.priority) {
-      fail(f('priority'), `a finite number from -${SPEC_LIMITS.priority} to ${SPEC_LIMITS.priority} (higher runs first; default 0)`, p);
+      fail(join(prefix, 'priority'), `a finite number from -${SPEC_LIMITS.priority} to ${SPEC_LIMITS.priority} (higher runs first; default 0)`, p);
     }
     out.priority = p;
   }
 
   // The key is checked before dependsOn, which refuses a dependency on the task's own key.
-  if (spec.key !== undefined) out.key = checkString(f('key'), spec.key, SPEC_LIMITS.keyLength);
+  if (spec.key !== undefined) out.key = checkString(join(prefix, 'key'), spec.key, SPEC_LIMITS.keyLength);
 
-  if (spec.dependsOn !== undefined) out.dependsOn = checkDependsOn(f('dependsOn'), spec.dependsOn, out.key, ctx.taskExists);
+  if (spec.dependsOn !== undefined) out.dependsOn = checkDependsOn(join(prefix, 'dependsOn'), spec.dependsOn, out.key, ctx.taskExists);
 
-  if (spec.resources !== undefined) out.resources = checkDemand(f('resources'), spec.resources, ctx.pools);
+  if (spec.resources !== undefined) out.resources = checkDemand(join(prefix, 'resources'), spec.resources, ctx.pools);
 
-  if (spec.timeoutMs !== undefined) out.timeoutMs = checkDelay(f('timeoutMs'), spec.timeoutMs, 'positive');
-  if (spec.retries !== undefined) out.retries = checkInteger(f('retries'), spec.retries, 0, SPEC_LIMITS.retries, 'an integer number of extra attempts');
-  if (spec.retryDelayMs !== undefined) out.retryDelayMs = checkDelay(f('retryDelayMs'), spec.retryDelayMs, 'zero');
+  if (spec.timeoutMs !== undefined) out.timeoutMs = checkDelay(join(prefix, 'timeoutMs'), spec.timeoutMs, 'positive');
+  if (spec.retries !== undefined) out.retries = checkInteger(join(prefix, 'retries'), spec.retries, 0, SPEC_LIMITS.retries, 'an integer number of extra attempts');
+  if (spec.retryDelayMs !== undefined) out.retryDelayMs = checkDelay(join(prefix, 'retryDelayMs'), spec.retryDelayMs, 'zero');
 
   return out as ValidSpec;
 }
