@@ -610,7 +610,7 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   getTasks(): TaskRecord[] {
-    return [...this.lifecycle.values()] as TaskRecord[];
+    return this.lifecycle.list() as TaskRecord[];
   }
 
   /** Unfinished tasks in dispatch order: running (by start), ready (by priority and age), retrying, waiting. */
@@ -660,7 +660,7 @@ export class OrchestratorImpl implements Orchestrator {
     // Created tasks that only waited for the pause go on, in creation order, all at one time.
     const at = this.clock.now();
     const anyWaiting = this.deps.size > 0;
-    for (const r of [...this.lifecycle.values()]) {
+    for (const r of this.lifecycle.list()) {
       if (r.status === 'created' && !(anyWaiting && this.deps.isWaiting(r.id)) && this.kinds.has(r.kind)) {
         this.lifecycle.applyTo(r, RESUMED, at);
         this.enqueue(r, at);
@@ -879,7 +879,7 @@ export async function createOrchestrator(options?: OrchestratorOptions): Promise
   const warnings = orchestrator.warnings;
   orchestrator.state.attach(
     {
-      records: () => orchestrator.lifecycle.values() as Iterable<TaskRecord>,
+      records: () => orchestrator.lifecycle.list() as TaskRecord[],
       getTask: (id) => orchestrator.getTask(id),
       queueSnapshot: () => orchestrator.queue.snapshot(),
       systemStatus: () => orchestrator.getSystemStatus(),
