@@ -58,13 +58,18 @@ export type AttemptCallback = (result: TaskResult | undefined, error: unknown, t
 /**
  * Attempts whose work finished inside the call that started it (a `function` task's synchronous
  * `run`), reported together in the next microtask, in order: the same timing as a microtask each,
- * without a closure each. Attempts parked while the list is being reported join the same pass.
+ * without a closure each. Attempts parked while a batch is being reported go to the next batch (its
+ * own microtask, so other promise callbacks still interleave, and a batch never holds more than
+ * what finished before it began). Two arrays take turns, so a batch allocates nothing.
  */
-const soon: Attempt[] = [];
+let soon: Attempt[] = [];
+let spare: Attempt[] = [];
 function flushSoon(): void {
-  for (let i = 0; i < soon.length; i++) {
+  const batch = soon;
+  soon = spare;
+  for (let i = 0; i < batch.length; i++) {
     try {
-      soon[i].reportSoon();
+      batch[i].reportSoon();
     } catch (err) {
       // As a throw inside its own microtask would have been: reported, and the others still run.
       queueMicrotask(() => {
@@ -72,7 +77,8 @@ function flushSoon(): void {
       });
     }
   }
-  soon.length = 0;
+  batch.length = 0;
+  spare = batch;
 }
 
 /** A running attempt as `startAttempt` hands it out: give it back to `cancelAttempt`. */
