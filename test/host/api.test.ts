@@ -30,6 +30,12 @@ describe('API for other extensions', () => {
       await waitFor(() => seen.includes('completed'), 'the completed event');
       assert.ok(seen.includes('running'));
       const copy = api.getTask(id) as TaskRecord;
+      // A plain copy with the whole history (the live record keeps its history compact, behind a getter).
+      assert.strictEqual(Object.getPrototypeOf(copy), Object.prototype);
+      assert.deepStrictEqual(copy.history.map((h) => h.status), ['created', 'scheduled', 'running', 'completed']);
+      assert.strictEqual(copy.history[2].reason, 'attempt 1');
+      assert.strictEqual(copy.history[3].at, copy.finishedAt);
+      assert.deepStrictEqual(JSON.parse(JSON.stringify(api.testing.orchestrator.getTask(id))), JSON.parse(JSON.stringify(copy)));
       copy.name = 'mutated';
       assert.strictEqual(api.getTask(id)?.name, 'from api');
       assert.strictEqual(api.getTask(42 as unknown as string), undefined);
