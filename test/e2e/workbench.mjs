@@ -194,8 +194,19 @@ export class Workbench {
     const center = this.page.locator('.notifications-center');
     const wasVisible = await center.isVisible();
     if (!wasVisible) {
-      await this.page.locator('[id="status.notifications"]').click({ timeout });
-      await center.waitFor({ state: 'visible', timeout });
+      // The bell toggles the center; a click that lands while the workbench is still busy can be
+      // lost (seen once in a fresh-clone CI run: the center stayed hidden), so it is clicked again
+      // until the center shows.
+      const deadline = Date.now() + timeout;
+      for (;;) {
+        await this.page.locator('[id="status.notifications"]').click({ timeout });
+        try {
+          await center.waitFor({ state: 'visible', timeout: Math.max(1, Math.min(3_000, deadline - Date.now())) });
+          break;
+        } catch (err) {
+          if (Date.now() >= deadline) throw err;
+        }
+      }
     }
     const texts = await center.locator('.notification-list-item-message').allInnerTexts();
     if (!wasVisible) await this.page.keyboard.press('Escape');
