@@ -321,6 +321,9 @@ export class OrchestratorImpl implements Orchestrator {
   // ------------------------------------------------------------------ dispatch and outcomes
 
   private dispatch(): void {
+    // No free slot: nothing could start now, and the slot's release calls dispatch again. (Also
+    // right inside a dispatch loop: that loop checks the slots again after each start.)
+    if (this.running >= this.concurrency) return;
     if (this.dispatching) {
       this.dispatchAgain = true;
       return;

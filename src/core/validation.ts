@@ -234,16 +234,12 @@ function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidS
     if (!SPEC_FIELD_SET.has(k)) unknownField(prefix, k, SPEC_FIELDS, 'the task spec');
   }
   // `join(prefix, name)` is written out at each use: a closure for it was one more object per task.
-  const out: PersistedSpec = {
-    name: checkString(join(prefix, 'name'), spec.name, SPEC_LIMITS.nameLength),
-    kind: '',
-  };
-
+  const name = checkString(join(prefix, 'name'), spec.name, SPEC_LIMITS.nameLength);
   const kind = spec.kind;
   if (typeof kind !== 'string' || !ctx.kinds.has(kind)) {
     fail(join(prefix, 'kind'), `one of ${quoteList(ctx.kinds)} (registered executors add kinds)`, kind);
   }
-  out.kind = kind;
+  const out: PersistedSpec = { name, kind };
 
   if (kind === 'shell') {
     const command = spec.command;
