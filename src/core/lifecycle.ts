@@ -10,7 +10,9 @@
 // `transition` is pure (xstate's transition.ts is the model): it reads a record and an event and
 // returns a patch, or throws IllegalTransitionError having changed nothing. It returns a patch rather
 // than a new record so the hot path never copies a whole record; TaskLifecycleManager applies it.
-// Every transition appends `{ status, at, reason? }` to the record's history.
+// Every transition appends `{ status, at, reason? }` to the record's history. The manager's records
+// (HeldRecord, taskRecord.ts) keep the usual four-step history as times and write it out when read;
+// they live in a RecordTable (recordTable.ts), found by the sequence number in their id.
 import { Emitter, type Event } from './events';
 import { ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, ValidationError } from './errors';
 import { ALL_STATUSES, isFinished, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';

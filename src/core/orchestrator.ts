@@ -12,8 +12,9 @@
 // (schedule, cancel). `dispatch` is guarded: a call made while it runs only asks its loop to go on.
 //
 // Hot path (100,000 tasks): validation copies the spec once, the lifecycle patches records in place,
+// a task is one object (TaskRun: record, queue entry and runtime state) found with no lookup by id,
 // publishing to a topic nobody follows is a counter, the monitor's record calls are O(1), and nothing
-// per task scans the other tasks.
+// per task scans the other tasks or allocates a closure.
 import { CancelledError, describeValue, ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, TimeoutError, ValidationError } from './errors';
 import { Emitter, toDisposable, type Disposable, type Event } from './events';
 import { retryDelay } from './backoff';
