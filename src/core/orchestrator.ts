@@ -281,10 +281,9 @@ export class OrchestratorImpl implements Orchestrator {
   private admit(spec: ValidSpec, run: TaskSpec['run'], dependsOn: readonly string[], workflowId: string | undefined): Readonly<TaskRecord> {
     const withDefaults = this.applyDefaults(spec);
     const record = this.lifecycle.create(withDefaults, { dependsOn, workflowId, ownedSpec: true });
-    const rt = runtimeOf(record);
-    rt.run = run;
+    runtimeOf(record).run = run;
     // Scheduled at its creation time: one clock read less per task.
-    this.gate(record, rt, record.createdAt);
+    this.gate(record, record.createdAt);
     this.dispatch();
     return record;
   }
@@ -298,7 +297,8 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   /** A Created task: wait for dependencies, for the executor of its kind, or (paused) for resume; else schedule it. */
-  private gate(record: Readonly<TaskRecord>, rt?: TaskRun, now?: number): void {
+  /** `now`: the time, when the caller has just read the clock. */
+  private gate(record: Readonly<TaskRecord>, now?: number): void {
     const deps = record.dependsOn;
     if (deps.length > 0 && !this.deps.add(record.id, deps, (d) => this.lifecycle.get(d)?.status === 'completed' || !this.lifecycle.has(d))) return;
     if (!this.kinds.has(record.kind)) {
@@ -310,11 +310,11 @@ export class OrchestratorImpl implements Orchestrator {
     if (this.isPaused) return;
     const at = now ?? this.clock.now();
     this.lifecycle.applyTo(record, SCHEDULE, at);
-    this.enqueue(record, at, rt);
+    this.enqueue(record, at);
   }
 
-  /** `rt`: the task's runtime when the caller holds it (the hot path), else the record's. */
-  private enqueue(record: Readonly<TaskRecord>, at = this.clock.now(), rt = runtimeOf(record)): void {
+  private enqueue(record: Readonly<TaskRecord>, at = this.clock.now()): void {
+    const rt = runtimeOf(record);
     rt.enqueuedAt = at;
     this.ready.push(rt);
   }
@@ -389,7 +389,7 @@ export class OrchestratorImpl implements Orchestrator {
       completion.result = result;
       this.lifecycle.applyTo(record, completion, now);
       completion.result = undefined;
-      this.afterFinish(record, 'completed', rt);
+      this.afterFinish(record, 'completed');
     } else if (rt.cancelReason !== undefined || err instanceof CancelledError) {
       this.monitor.recordExecution(duration, 'cancelled', waitMs, now);
       this.lifecycle.apply(id, { type: 'cancel', reason: rt.cancelReason ?? (err as Error).message });
@@ -425,9 +425,9 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   /** A task reached a final status: release its dependents or cancel them, forget its runtime. */
-  private afterFinish(record: Readonly<TaskRecord>, status: 'completed' | 'failed' | 'cancelled', held?: TaskRun): void {
+  private afterFinish(record: Readonly<TaskRecord>, status: 'completed' | 'failed' | 'cancelled'): void {
     const id = record.id;
-    const rt = held ?? runtimeOf(record);
+    const rt = runtimeOf(record);
     if (rt.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
     rt.retryTimer = undefined;
     if (status === 'completed') {
