@@ -345,15 +345,14 @@ export class OrchestratorImpl implements Orchestrator {
     }
   }
 
-  private start(entry: TaskRun): void {
-    const id = entry.id;
-    const rt = entry;
-    rt.heldUnits = entry.resources;
+  private start(rt: TaskRun): void {
+    const id = rt.id;
+    rt.heldUnits = rt.resources;
     this.running++;
-    const record = this.lifecycle.applyTo(entry, START);
-    if (entry.resources) this.recordPools(entry.resources);
+    this.lifecycle.applyTo(rt, START);
+    if (rt.resources) this.recordPools(rt.resources);
     const onOutput = this.outputEmitter.hasListeners ? (chunk: string) => this.outputEmitter.fire({ id, chunk }) : undefined;
-    rt.attemptHandle = this.engine.startAttempt(record as TaskRecord, record.attempts, rt.timeoutMs, rt.run, onOutput, this.attemptDone);
+    rt.attemptHandle = this.engine.startAttempt(rt, rt.attempts, rt.timeoutMs, rt.run, onOutput, this.attemptDone);
   }
 
   /** Every attempt's outcome comes here: one function for all, the task being an argument (no closure per attempt). */

@@ -2,43 +2,10 @@
 import * as assert from 'node:assert/strict';
 import { TaskEngine } from '../../src/core/engine';
 import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError } from '../../src/core/errors';
-import type { TaskRecord, TaskResult } from '../../src/core/model';
-import type { Clock, ExecutionContext, Executor } from '../../src/core/ports';
+import type { TaskResult } from '../../src/core/model';
+import type { ExecutionContext, Executor } from '../../src/core/ports';
+import { FakeClock, never, task, tick } from '../support/engineFixtures';
 
-class FakeClock implements Clock {
-  private t = 0;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    this.timers.set(++this.seq, { at: this.t + ms, fn });
-    return this.seq;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  get pending(): number {
-    return this.timers.size;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    for (;;) {
-      const due = [...this.timers].filter(([, x]) => x.at <= this.t).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) return;
-      this.timers.delete(due[0]);
-      due[1].fn();
-    }
-  }
-}
-
-function task(id: string, kind = 'function', extra: Partial<TaskRecord> = {}): TaskRecord {
-  return { id, name: id, kind, status: 'running', priority: 0, attempts: 1, createdAt: 0, history: [], spec: { name: id, kind }, dependsOn: [], ...extra };
-}
-
-const never = (): Promise<never> => new Promise<never>(() => undefined);
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** An executor that hands each context to the test and settles only when told. */
 class ManualExecutor implements Executor {
