@@ -3,7 +3,8 @@
 // belong to the orchestrator; the engine never touches a record.
 //
 // Outcome of an attempt, decided once:
-//  - the executor resolves (exitCode absent or 0)    -> resolves with its TaskResult;
+//  - the executor resolves (exitCode absent or 0)    -> resolves with its TaskResult, made JSON-safe
+//                                                       (nothing resolved: `{}`);
 //  - the executor fails (rejects, or a non-zero exit) -> rejects with ExecutionError;
 //  - the timeout expires                              -> rejects with TimeoutError;
 //  - cancelTask / dispose                             -> rejects with CancelledError.
@@ -12,13 +13,18 @@
 // shell executor: once the process tree is gone) or after `abortSettleMs`, whichever comes first, so
 // an executor that ignores its signal cannot hold a slot forever.
 //
+// Whatever an executor hands back is held to the contract here, once for every kind: a result that
+// is not an object (or cannot be read) fails the attempt, a missing one is `{}`, every field is made
+// JSON-safe as the function kind's value is (a snapshot must always be buildable), and an execute()
+// that throws or returns something other than a promise fails the attempt instead of the caller.
+//
 // Per-attempt cost on the no-timeout path: one object (the Attempt, which is also the executor's
 // context); its AbortController is made only if someone reads the signal; no timer.
 import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError, describeValue } from './errors';
 import { toDisposable, type Disposable } from './events';
 import type { HistoryEntry, TaskRecord, TaskResult, TaskSpec, TaskStatus } from './model';
 import { systemClock, type Clock, type ExecutionContext, type Executor } from './ports';
-import { FunctionExecutor, toExecutionError } from './executors/functionExecutor';
+import { FunctionExecutor, toExecutionError, toJsonSafe } from './executors/functionExecutor';
 import { DEFAULT_KILL_GRACE_MS, ShellExecutor } from './executors/shellExecutor';
 
 export interface TaskEngineOptions {
@@ -151,6 +157,23 @@ class Attempt implements ExecutionContext {
       return this.settle(undefined, new ExecutionError(`Command failed with exit code ${result.exitCode}`, result), false);
     }
     this.settle(result, undefined, false);
+  }
+
+  /**
+   * A result from an executor's execute(): anything at all. Held to the contract (see the file
+   * comment) only when it still decides the outcome. The built-in function path reports through
+   * onResult, its results being JSON-safe already.
+   */
+  onExecutorResult(value: unknown): void {
+    if (this.settled) return;
+    if (this.abortReason) return this.settle(undefined, this.abortReason, false);
+    let result: TaskResult;
+    try {
+      result = toSafeResult(value, this.task.kind);
+    } catch (err) {
+      return this.settle(undefined, err, false);
+    }
+    this.onResult(result);
   }
 
   onResultSoon(result: TaskResult): void {
@@ -302,24 +325,28 @@ export class TaskEngine {
     if (timeoutMs !== undefined && timeoutMs > 0 && timeoutMs !== Infinity) {
       attempt.timer = this.clock.setTimeout(() => attempt.abort(new TimeoutError(timeoutMs), this.abortSettleMs), timeoutMs);
     }
-    if (executor instanceof FunctionExecutor) {
-      // The built-in function kind reports straight to the attempt (see executeInto). A subclass
-      // that overrides execute() keeps the generic path.
-      if (executor.execute === FunctionExecutor.prototype.execute) {
-        executor.executeInto(attempt, attempt, attempt);
-        return attempt;
-      }
-    }
-    let pending: Promise<TaskResult>;
+    let pending: PromiseLike<unknown>;
     try {
+      if (executor instanceof FunctionExecutor) {
+        // The built-in function kind reports straight to the attempt (see executeInto). A subclass
+        // that overrides execute() keeps the generic path.
+        if (executor.execute === FunctionExecutor.prototype.execute) {
+          // It throws only before reporting (a `run` result whose `then` cannot be read, say).
+          executor.executeInto(attempt, attempt, attempt);
+          return attempt;
+        }
+      }
       pending = executor.execute(attempt);
+      // A foreign thenable is adopted: one that calls back synchronously or twice cannot report
+      // inside this call or more than once. Reading its `then` may throw: caught below.
+      if (!(pending instanceof Promise)) pending = adopt(pending, task.kind);
     } catch (err) {
       // An executor that throws instead of rejecting still yields a settled attempt.
       attempt.onError(err, true);
       return attempt;
     }
     pending.then(
-      (r) => attempt.onResult(r),
+      (r) => attempt.onExecutorResult(r),
       (e: unknown) => attempt.onError(e),
     );
     return attempt;
@@ -401,6 +428,42 @@ export class TaskEngine {
     const attempts = this.list();
     for (const a of attempts) a.abort(new CancelledError('The task engine was disposed'), this.abortSettleMs);
     await Promise.all(attempts.map((a) => a.whenSettled()));
+  }
+}
+
+/** What execute() returned, when not a native promise: a thenable adopted, anything else refused. */
+function adopt(value: unknown, kind: string): Promise<unknown> {
+  if (value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function') {
+    return Promise.resolve(value);
+  }
+  throw new ExecutionError(`Expected the executor for kind \`${kind}\` to return a promise from execute(), got ${safeDescribe(value)}`);
+}
+
+/** The TaskResult an executor's resolved value stands for (see the file comment); throws ExecutionError when there is none. */
+function toSafeResult(value: unknown, kind: string): TaskResult {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object') {
+    throw new ExecutionError(`Expected the executor for kind \`${kind}\` to resolve a result object like \`{ exitCode, output, value }\` or nothing, got ${safeDescribe(value)}`);
+  }
+  try {
+    const out: Record<string, unknown> = {};
+    // Field by field: one unserialisable field is described, the others (exitCode, output) kept.
+    for (const key of Object.keys(value)) {
+      const field = toJsonSafe((value as Record<string, unknown>)[key]);
+      if (field !== undefined) out[key] = field;
+    }
+    return out as TaskResult;
+  } catch (err) {
+    throw new ExecutionError(`The result of the executor for kind \`${kind}\` could not be read: ${toExecutionError(err).message}`);
+  }
+}
+
+/** describeValue for a value that may throw on every read. */
+function safeDescribe(value: unknown): string {
+  try {
+    return describeValue(value);
+  } catch {
+    return `a value of type ${typeof value} that cannot be read`;
   }
 }
 

@@ -105,10 +105,18 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 
 /** A thrown value as a failure: its message, and its `code` when it has a string one. */
 export function toExecutionError(err: unknown): ExecutionError {
-  if (err instanceof ExecutionError) return err;
-  const message = err instanceof Error ? err.message : typeof err === 'string' ? err : `Threw ${describe(err)}`;
-  const code = (err as { code?: unknown } | null)?.code;
-  const wrapped = new ExecutionError(message || 'Task failed', undefined, typeof code === 'string' ? code : undefined);
+  let message: unknown;
+  let code: unknown;
+  try {
+    if (err instanceof ExecutionError) return err;
+    message = err instanceof Error ? err.message : typeof err === 'string' ? err : `Threw ${describe(err)}`;
+    code = (err as { code?: unknown } | null)?.code;
+  } catch {
+    // A value whose reads throw (a hostile or revoked Proxy): the failure must still be reportable.
+    message = `Threw a ${typeof err} whose properties cannot be read`;
+    code = undefined;
+  }
+  const wrapped = new ExecutionError(typeof message === 'string' && message !== '' ? message : 'Task failed', undefined, typeof code === 'string' ? code : undefined);
   wrapped.cause = err;
   return wrapped;
 }
@@ -137,14 +145,24 @@ export function toJsonSafe(value: unknown): unknown {
         // A toJSON() that returns undefined serialises to nothing.
         return json === undefined ? describe(value) : (JSON.parse(json) as unknown);
       } catch (err) {
-        return `[unserialisable ${(value as object).constructor?.name ?? 'Object'}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}]`;
+        return `[unserialisable ${constructorName(value as object)}: ${toExecutionError(err).message.split('\n')[0]}]`;
       }
+  }
+}
+
+/** The name of an object's constructor; `Object` when it has none or it cannot be read. */
+function constructorName(value: object): string {
+  try {
+    const name: unknown = value.constructor?.name;
+    return typeof name === 'string' && name !== '' ? name : 'Object';
+  } catch {
+    return 'Object';
   }
 }
 
 function describe(value: unknown): string {
   if (typeof value === 'function') return `[function ${value.name || 'anonymous'}]`;
   if (typeof value === 'symbol') return value.toString();
-  if (value !== null && typeof value === 'object') return `[object ${value.constructor?.name ?? 'Object'}]`;
+  if (value !== null && typeof value === 'object') return `[object ${constructorName(value)}]`;
   return String(value);
 }
