@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaskEngine } from '../../src/core/engine';
 import { CancelledError, ExecutionError, TimeoutError } from '../../src/core/errors';
+import { ProcessScanner, scanProcesses, type ProcessInfo } from '../../src/core/executors/processTree';
 import { ShellExecutor } from '../../src/core/executors/shellExecutor';
 import type { PersistedSpec, TaskRecord, TaskResult } from '../../src/core/model';
 
@@ -232,5 +233,38 @@ function pidsFrom(output: () => string, count: number): Promise<number[]> {
     const reason = new CancelledError();
     controller.abort(reason);
     await assert.rejects(new ShellExecutor().execute({ task: shellTask('echo never'), attempt: 1, signal: controller.signal }), (e: unknown) => e === reason);
+  });
+
+  it('stops many tasks cancelled at once from one shared read of the process table', async () => {
+    const mark = randomBytes(6).toString('hex');
+    // How many stops each read of the table served, in order.
+    const served: number[] = [];
+    let asked = 0;
+    class CountingScanner extends ProcessScanner {
+      override snapshot(): Promise<readonly ProcessInfo[]> {
+        asked++;
+        return super.snapshot();
+      }
+    }
+    const scanner = new CountingScanner(() => {
+      served.push(asked);
+      asked = 0;
+      return scanProcesses();
+    });
+    const n = 12;
+    const many = new TaskEngine({ executors: { shell: new ShellExecutor({ killGraceMs: 300, scanner }) } });
+    try {
+      const tasks = Array.from({ length: n }, () => shellTask('echo started; sleep 30', { env: { TEST_MARK: mark } }));
+      const outputs = tasks.map(() => '');
+      const runs = tasks.map((t, i) => many.executeTask(t, { onOutput: (c) => (outputs[i] += c) }).catch((e: unknown) => e));
+      await until(() => outputs.every((o) => o.includes('started')));
+      await Promise.all(tasks.map((t) => many.cancelTask(t.id)));
+      assert.ok((await Promise.all(runs)).every((e) => e instanceof CancelledError));
+      assert.equal(served[0], n, `reads served ${served.join(', ')} stops`);
+      assert.deepEqual(marked(mark), []);
+    } finally {
+      await many.dispose();
+      for (const pid of marked(mark)) process.kill(pid, 'SIGKILL');
+    }
   });
 });

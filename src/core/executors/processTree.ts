@@ -8,8 +8,13 @@
 //    grandchild that called setsid() AND lost its parent (re-parented to init, new session, new group).
 //    Jenkins' ProcessTreeKiller relies on the same trick (its BUILD_ID cookie).
 // On Linux all three come from /proc. Elsewhere (macOS, BSD) `ps` gives the first two.
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+//
+// Reading the process table is asynchronous and shared: stops asked for in the same turn of the event
+// loop (a cancel-all of many shell tasks) share one read of /proc, and no read blocks the loop. Read
+// synchronously, every process's environ once per stopped task, 40 stops froze the host for seconds.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** Name of the environment variable that marks every process of one attempt. */
 export const TASK_MARKER_ENV = 'ORCHESTRATOR_TASK_TOKEN';
@@ -22,6 +27,8 @@ export interface ProcessInfo {
   state: string;
   /** Start time in clock ticks since boot (Linux), to tell a process from a later one that reuses its pid. */
   startTime?: string;
+  /** The value of `TASK_MARKER_ENV` in its environment (Linux, processes this user may read). */
+  token?: string;
 }
 
 const hasProc = process.platform === 'linux';
@@ -37,7 +44,10 @@ export function parseStat(text: string): ProcessInfo | undefined {
   return { pid, state: f[0], ppid: Number(f[1]), pgid: Number(f[2]), startTime: f[19] };
 }
 
-/** The process with this pid, or undefined when there is none (or it is a zombie, which no longer runs). */
+/**
+ * The process with this pid, or undefined when there is none (or it is a zombie, which no longer runs).
+ * Synchronous on purpose: one small file, read right before a signal so that a recycled pid is not hit.
+ */
 export function readProcess(pid: number): ProcessInfo | undefined {
   if (hasProc) {
     let text: string;
@@ -68,64 +78,105 @@ function isDead(state: string): boolean {
   return state === 'Z' || state === 'X' || state === 'x';
 }
 
-/** Every live process of the machine that this user can see. */
-export function listProcesses(): ProcessInfo[] {
-  if (hasProc) {
-    const out: ProcessInfo[] = [];
-    for (const name of readdirSync('/proc')) {
-      const c = name.charCodeAt(0);
-      if (c < 48 || c > 57) continue;
-      let text: string;
-      try {
-        text = readFileSync(`/proc/${name}/stat`, 'utf8');
-      } catch {
-        continue; // exited between readdir and read
-      }
-      const info = parseStat(text);
-      if (info && !isDead(info.state)) out.push(info);
-    }
-    return out;
+const MARKER_PREFIX = Buffer.from(`${TASK_MARKER_ENV}=`);
+
+/** The marker's value in a NUL-separated environ block, matched only at an entry's start. */
+export function markerIn(environ: Buffer): string | undefined {
+  for (let i = environ.indexOf(MARKER_PREFIX); i >= 0; i = environ.indexOf(MARKER_PREFIX, i + 1)) {
+    if (i !== 0 && environ[i - 1] !== 0) continue;
+    const start = i + MARKER_PREFIX.length;
+    const end = environ.indexOf(0, start);
+    return environ.toString('utf8', start, end < 0 ? environ.length : end);
   }
-  if (process.platform === 'win32') return [];
-  try {
-    const text = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,pgid=,stat='], { encoding: 'utf8', timeout: 5000 });
-    const out: ProcessInfo[] = [];
-    for (const line of text.split('\n')) {
-      const [pid, ppid, pgid, stat] = line.trim().split(/\s+/);
-      if (pid && stat && !isDead(stat[0])) out.push({ pid: Number(pid), ppid: Number(ppid), pgid: Number(pgid), state: stat[0] });
-    }
-    return out;
-  } catch {
-    return [];
-  }
+  return undefined;
 }
 
-function hasMarker(pid: number, marker: Buffer): boolean {
-  let env: Buffer;
+async function readEntry(name: string): Promise<ProcessInfo | undefined> {
+  let info: ProcessInfo | undefined;
   try {
-    env = readFileSync(`/proc/${pid}/environ`);
+    info = parseStat(await readFile(`/proc/${name}/stat`, 'utf8'));
   } catch {
-    return false; // gone, or not ours to read (then it is not ours to kill either)
+    return undefined; // exited between readdir and read
   }
-  // Entries are NUL-separated; require whole-entry boundaries so `X=ab` does not match `X=abc`.
-  for (let i = env.indexOf(marker); i >= 0; i = env.indexOf(marker, i + 1)) {
-    const end = i + marker.length;
-    if ((i === 0 || env[i - 1] === 0) && (end === env.length || env[end] === 0)) return true;
+  if (!info || isDead(info.state)) return undefined;
+  try {
+    const token = markerIn(await readFile(`/proc/${name}/environ`));
+    if (token !== undefined) info.token = token;
+  } catch {
+    // Gone, or not ours to read (then it is not ours to kill either).
   }
-  return false;
+  return info;
+}
+
+/** Every live process of the machine that this user can see, read without blocking the event loop. */
+export async function scanProcesses(): Promise<ProcessInfo[]> {
+  if (hasProc) {
+    const names = (await readdir('/proc')).filter((n) => {
+      const c = n.charCodeAt(0);
+      return c >= 48 && c <= 57;
+    });
+    const read = await Promise.all(names.map(readEntry));
+    return read.filter((p): p is ProcessInfo => p !== undefined);
+  }
+  if (process.platform === 'win32') return [];
+  const text = await new Promise<string>((resolve) => {
+    execFile('ps', ['-A', '-o', 'pid=,ppid=,pgid=,stat='], { encoding: 'utf8', timeout: 5000 }, (err, stdout) => resolve(err ? '' : stdout));
+  });
+  const out: ProcessInfo[] = [];
+  for (const line of text.split('\n')) {
+    const [pid, ppid, pgid, stat] = line.trim().split(/\s+/);
+    if (pid && stat && !isDead(stat[0])) out.push({ pid: Number(pid), ppid: Number(ppid), pgid: Number(pgid), state: stat[0] });
+  }
+  return out;
 }
 
 /**
- * The live processes that belong to the task whose shell is `rootPid`: its descendants, the members of
- * its process group, and (Linux) every process carrying `TASK_MARKER_ENV=<token>`, plus their
- * descendants. Never this process or its ancestors. Pid -> start time.
- * Pass `rootExited` once the shell has been reaped.
+ * Hands out process tables. Every table is read after the call that asked for it (a stop must see the
+ * processes that exist when it starts), and all calls made in one turn of the event loop share one read:
+ * the read starts in the next `setImmediate`, so the calls a cancel-all makes in a loop, and in the
+ * microtasks that loop schedules, wait for the same one.
  */
-export function collectTree(rootPid: number, token?: string, rootExited = false): Map<number, string | undefined> {
-  const all = listProcesses();
+export class ProcessScanner {
+  private next: Promise<readonly ProcessInfo[]> | undefined;
+
+  /** `scan` reads the table; tests pass one that counts. */
+  constructor(private readonly scan: () => Promise<readonly ProcessInfo[]> = scanProcesses) {}
+
+  snapshot(): Promise<readonly ProcessInfo[]> {
+    if (this.next === undefined) {
+      this.next = new Promise((resolve, reject) => {
+        setImmediate(() => {
+          // From here on a new call needs a new read: this one may already have passed its process.
+          this.next = undefined;
+          this.scan().then(resolve, reject);
+        });
+      });
+    }
+    return this.next;
+  }
+}
+
+/** The scanner every stop in this process shares unless given its own. */
+export const sharedScanner = new ProcessScanner();
+
+export interface TreeOptions {
+  /** The shell's pid while it is known to be the task's (not exited and reaped). */
+  root?: number;
+  /** The marker token of the attempt. */
+  token?: string;
+  /** A process group to include whole: safe only while its leader has not been reaped. */
+  group?: number;
+}
+
+/**
+ * The live processes of one task in `table`: the root and its descendants, the members of `group`, and
+ * every process carrying `TASK_MARKER_ENV=<token>`, plus their descendants. Never this process or its
+ * ancestors. Pid -> start time.
+ */
+export function treeIn(table: readonly ProcessInfo[], options: TreeOptions): Map<number, string | undefined> {
   const byPid = new Map<number, ProcessInfo>();
   const children = new Map<number, number[]>();
-  for (const p of all) {
+  for (const p of table) {
     byPid.set(p.pid, p);
     const list = children.get(p.ppid);
     if (list) list.push(p.pid);
@@ -145,13 +196,11 @@ export function collectTree(rootPid: number, token?: string, rootExited = false)
       stack.push(p.pid);
     }
   };
-  // Once the shell has exited and been reaped its pid may belong to a stranger: start from the group
-  // and the marker only. (A group id is not reused while any member of the group lives.)
-  const root = rootExited ? undefined : byPid.get(rootPid);
+  const root = options.root === undefined ? undefined : byPid.get(options.root);
   if (root) add(root);
-  const marker = token && hasProc ? Buffer.from(`${TASK_MARKER_ENV}=${token}`) : undefined;
-  for (const p of all) {
-    if (p.pgid === rootPid || (marker && !found.has(p.pid) && hasMarker(p.pid, marker))) add(p);
+  const { token, group } = options;
+  for (const p of table) {
+    if ((group !== undefined && group > 0 && p.pgid === group) || (token !== undefined && p.token === token)) add(p);
   }
   while (stack.length > 0) {
     const pid = stack.pop() as number;
@@ -161,6 +210,18 @@ export function collectTree(rootPid: number, token?: string, rootExited = false)
     }
   }
   return found;
+}
+
+/**
+ * The live processes that belong to the task whose shell is `rootPid`: its descendants, the members of
+ * its process group, and (Linux) every process carrying `TASK_MARKER_ENV=<token>`, plus their
+ * descendants. Pass `rootExited` once the shell has been reaped: its pid may then belong to a stranger,
+ * so the search starts from the group and the marker only (a group id is not reused while any member
+ * of the group lives).
+ */
+export async function collectTree(rootPid: number, token?: string, rootExited = false, scanner: ProcessScanner = sharedScanner): Promise<Map<number, string | undefined>> {
+  const table = await scanner.snapshot();
+  return treeIn(table, { root: rootExited ? undefined : rootPid, token, group: rootPid });
 }
 
 /** Sends `sig` to each process still alive as first seen, and to the group `pgid` if given. Ignores the ones already gone. */

@@ -7,7 +7,7 @@ import { ExecutionError } from '../errors';
 import type { TaskResult } from '../model';
 import type { ExecutionContext, Executor } from '../ports';
 import { DEFAULT_OUTPUT_LIMIT, OutputTail } from './outputTail';
-import { collectTree, isAlive, signalAll, TASK_MARKER_ENV } from './processTree';
+import { collectTree, isAlive, sharedScanner, signalAll, TASK_MARKER_ENV, type ProcessScanner } from './processTree';
 
 /** Time between SIGTERM and SIGKILL when a task is stopped. */
 export const DEFAULT_KILL_GRACE_MS = 2000;
@@ -22,6 +22,8 @@ export interface ShellExecutorOptions {
    * inherited them would otherwise hold the task open for as long as it runs. Default 200 ms.
    */
   drainMs?: number;
+  /** Reads the process table for stops; one shared by the whole process unless given. */
+  scanner?: ProcessScanner;
 }
 
 const isWindows = process.platform === 'win32';
@@ -33,11 +35,13 @@ export class ShellExecutor implements Executor {
   readonly killGraceMs: number;
   private readonly outputLimit: number;
   private readonly drainMs: number;
+  private readonly scanner: ProcessScanner;
 
   constructor(options: ShellExecutorOptions = {}) {
     this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     this.outputLimit = options.outputLimit ?? DEFAULT_OUTPUT_LIMIT;
     this.drainMs = options.drainMs ?? 200;
+    this.scanner = options.scanner ?? sharedScanner;
   }
 
   execute(ctx: ExecutionContext): Promise<TaskResult> {
@@ -157,7 +161,7 @@ export class ShellExecutor implements Executor {
       return;
     }
     // Found before signalling: once a parent dies its children are re-parented and the chain is lost.
-    const known = collectTree(pid, token, exited());
+    const known = await collectTree(pid, token, exited(), this.scanner);
     // Signalling the group by id is safe only while its leader, the shell, has not been reaped: after
     // that the id may name a stranger's group. The members it had were found by the scan anyway.
     const group = (): number | undefined => (exited() ? undefined : pid);
@@ -170,7 +174,7 @@ export class ShellExecutor implements Executor {
       if (known.size === 0) {
         if (rescanned && exited()) return;
         // Everything first seen is gone; look once more for anything started in between.
-        for (const [p, s] of collectTree(pid, token, exited())) known.set(p, s);
+        for (const [p, s] of await collectTree(pid, token, exited(), this.scanner)) known.set(p, s);
         signalAll(known, 'SIGTERM');
         rescanned = true;
       } else {
@@ -178,7 +182,7 @@ export class ShellExecutor implements Executor {
       }
     }
     for (let round = 0; round < 10; round++) {
-      for (const [p, s] of collectTree(pid, token, exited())) known.set(p, s);
+      for (const [p, s] of await collectTree(pid, token, exited(), this.scanner)) known.set(p, s);
       prune(known);
       if (known.size === 0) break;
       signalAll(known, 'SIGKILL', group());
