@@ -205,7 +205,7 @@ class Attempt implements ExecutionContext {
     // read yet is made aborted when first read).
     if (this.controller !== undefined) this.controller.abort(reason);
     if (this.settleOnAbort) this.settle(undefined, reason, true);
-    else if (!this.settled) this.abortTimer = this.clock.setTimeout(() => this.settle(undefined, reason, false), settleMs);
+    else if (!this.settled) this.abortTimer = this.clock.setTimeout(() => this.settle(undefined, reason, false), settleMs, true);
   }
 
   whenSettled(): Promise<void> {
@@ -323,7 +323,8 @@ export class TaskEngine {
     attempt.join();
     // No timer at all without a finite limit: the 100k no-op benchmark must not pay for one.
     if (timeoutMs !== undefined && timeoutMs > 0 && timeoutMs !== Infinity) {
-      attempt.timer = this.clock.setTimeout(() => attempt.abort(new TimeoutError(timeoutMs), this.abortSettleMs), timeoutMs);
+      // keepAlive: the timeout is what ends an attempt whose work holds nothing else alive.
+      attempt.timer = this.clock.setTimeout(() => attempt.abort(new TimeoutError(timeoutMs), this.abortSettleMs), timeoutMs, true);
     }
     let pending: PromiseLike<unknown>;
     try {

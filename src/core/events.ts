@@ -22,7 +22,9 @@ export function toDisposable(fn: () => void): Disposable {
 
 /**
  * Delivers each event to every listener registered when `fire` starts. A listener that throws does
- * not stop the others; its error goes to `onListenerError` (default: console.error).
+ * not stop the others; its error goes to `onListenerError`. Owners pass one that reports where their
+ * users look (the orchestrator: onDidWarn, LISTENER_FAILED); console.error is only the default of an
+ * emitter nobody gave one, and the last resort when the handler itself throws.
  */
 export class Emitter<T> {
   private listeners: ((e: T) => unknown)[] = [];
@@ -52,7 +54,11 @@ export class Emitter<T> {
       try {
         ls[i](e);
       } catch (err) {
-        this.onListenerError(err);
+        try {
+          this.onListenerError(err);
+        } catch (handlerErr) {
+          console.error(handlerErr);
+        }
       }
     }
   }

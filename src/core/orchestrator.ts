@@ -146,7 +146,15 @@ export class OrchestratorImpl implements Orchestrator {
 
   private concurrency: number;
   private running = 0;
+  /** The user's pause (pause/resume, startPaused, a restored pause): persisted and shown. */
   private isPaused = false;
+  /**
+   * Callers holding dispatch back for a moment (cancelAll while it stops running tasks). Unlike a
+   * pause it leaves gating alone, so tasks scheduled meanwhile queue as usual and start after.
+   */
+  private dispatchHolds = 0;
+  /** Releases the process hold taken while whenIdle waiters exist (see Clock.hold). */
+  private releaseHold: (() => void) | undefined = undefined;
   private dispatching = false;
   private dispatchAgain = false;
   private disposed = false;
@@ -154,10 +162,12 @@ export class OrchestratorImpl implements Orchestrator {
   private readonly defaultTimeoutMs: number | undefined;
   private readonly defaultRetries: number;
 
-  private readonly changeEmitter = new Emitter<TaskRecord>();
-  private readonly warnEmitter = new Emitter<OrchestratorWarning>();
-  private readonly outputEmitter = new Emitter<OutputChunk>();
-  private readonly statusEmitter = new Emitter<void>();
+  // A listener that throws is reported on onDidWarn (LISTENER_FAILED); one of onDidWarn itself only
+  // in `warnings`, so a throwing warning listener cannot feed itself.
+  private readonly changeEmitter = new Emitter<TaskRecord>((err) => this.warnListener(err));
+  private readonly warnEmitter = new Emitter<OrchestratorWarning>((err) => this.keepWarning(listenerWarning(err)));
+  private readonly outputEmitter = new Emitter<OutputChunk>((err) => this.warnListener(err));
+  private readonly statusEmitter = new Emitter<void>((err) => this.warnListener(err));
   readonly onDidChangeTask: Event<TaskRecord> = this.changeEmitter.event;
   readonly onDidWarn: Event<OrchestratorWarning> = this.warnEmitter.event;
   /** Live output of running tasks (shell and executors that report it). */
@@ -315,6 +325,13 @@ export class OrchestratorImpl implements Orchestrator {
 
   private enqueue(record: Readonly<TaskRecord>, at = this.clock.now()): void {
     const rt = runtimeOf(record);
+    // Pools may have been removed or shrunk (setResources) while the task waited outside the queue
+    // (for a dependency, a backoff, a resume, its kind): one that could never run is cancelled as
+    // setResources cancels the queued ones, rather than waiting forever.
+    if (rt.resources !== undefined) {
+      const problem = this.pools.checkFits(rt.resources);
+      if (problem !== undefined) return this.cancelWaiting(rt.id, `Cannot run any more: ${problem.message}`);
+    }
     rt.enqueuedAt = at;
     this.ready.push(rt);
   }
@@ -329,7 +346,7 @@ export class OrchestratorImpl implements Orchestrator {
       this.dispatchAgain = true;
       return;
     }
-    if (this.isPaused || this.disposed) return;
+    if (this.isPaused || this.dispatchHolds > 0 || this.disposed) return;
     this.dispatching = true;
     try {
       do {
@@ -339,7 +356,7 @@ export class OrchestratorImpl implements Orchestrator {
           if (entry === undefined) break;
           this.start(entry);
         }
-      } while (this.dispatchAgain && !this.isPaused);
+      } while (this.dispatchAgain && !this.isPaused && this.dispatchHolds === 0);
     } finally {
       this.dispatching = false;
     }
@@ -352,7 +369,11 @@ export class OrchestratorImpl implements Orchestrator {
     this.lifecycle.applyTo(rt, START);
     if (rt.resources) this.recordPools(rt.resources);
     const onOutput = this.outputEmitter.hasListeners ? (chunk: string) => this.outputEmitter.fire({ id, chunk }) : undefined;
-    rt.attemptHandle = this.engine.startAttempt(rt, rt.attempts, rt.timeoutMs, rt.run, onOutput, this.attemptDone);
+    const handle = this.engine.startAttempt(rt, rt.attempts, rt.timeoutMs, rt.run, onOutput, this.attemptDone);
+    rt.attemptHandle = handle;
+    // A cancel asked for while the task turned Running (by an onDidChangeTask listener) found no
+    // attempt to stop yet: it stops this one now, its signal aborted.
+    if (rt.cancelReason !== undefined && handle !== undefined) void this.engine.cancelAttempt(handle, rt.cancelReason);
   }
 
   /** Every attempt's outcome comes here: one function for all, the task being an argument (no closure per attempt). */
@@ -407,13 +428,18 @@ export class OrchestratorImpl implements Orchestrator {
           error,
           result: failed,
         });
-        rt.retryTimer = this.clock.setTimeout(() => {
-          rt.retryTimer = undefined;
-          const now = this.lifecycle.get(id);
-          if (now?.status !== 'scheduled') return;
-          this.enqueue(now);
-          this.dispatch();
-        }, delay);
+        // keepAlive: the backoff is all that remains of this task's work until it fires.
+        rt.retryTimer = this.clock.setTimeout(
+          () => {
+            rt.retryTimer = undefined;
+            const now = this.lifecycle.get(id);
+            if (now?.status !== 'scheduled') return;
+            this.enqueue(now);
+            this.dispatch();
+          },
+          delay,
+          true,
+        );
       } else {
         this.monitor.recordExecution(duration, 'failed', waitMs, now);
         this.lifecycle.apply(id, { type: 'fail', error, result: failed });
@@ -518,7 +544,8 @@ export class OrchestratorImpl implements Orchestrator {
   // ------------------------------------------------------------------ cancel, retry, remove
 
   async cancelTask(id: string, reason?: string): Promise<void> {
-    if (typeof id !== 'string') throw new ValidationError(`Expected \`id\` to be a task id string, got ${describeValue(id)}`, 'id');
+    this.assertOpen();
+    checkId(id);
     if (reason !== undefined && typeof reason !== 'string') throw new ValidationError(`Expected \`reason\` to be a string, got ${describeValue(reason)}`, 'reason');
     const record = this.lifecycle.get(id);
     if (!record) throw new NotFoundError('task', id);
@@ -550,20 +577,23 @@ export class OrchestratorImpl implements Orchestrator {
   async cancelAll(reason = 'Cancelled (all)'): Promise<number> {
     const ids: string[] = [];
     for (const r of this.lifecycle.values()) if (!isFinished(r.status)) ids.push(r.id);
-    // Waiting tasks first, so none of them starts in a slot a cancelled running task frees.
-    const wasPaused = this.isPaused;
-    this.isPaused = true;
+    this.assertOpen();
+    // Waiting tasks first, so none of them starts in a slot a cancelled running task frees. Held,
+    // not paused: a task scheduled meanwhile queues and starts after, and a user's pause stays.
+    this.dispatchHolds++;
     try {
       await Promise.all(ids.map((id) => (this.lifecycle.get(id)?.status === 'running' || isFinished(this.lifecycle.get(id)?.status ?? 'completed') ? undefined : this.cancelTask(id, reason))));
       await Promise.all(ids.map((id) => (this.lifecycle.get(id)?.status === 'running' ? this.cancelTask(id, reason) : undefined)));
     } finally {
-      this.isPaused = wasPaused;
+      this.dispatchHolds--;
     }
     this.dispatch();
     return ids.length;
   }
 
   async retryTask(id: string): Promise<string> {
+    this.assertOpen();
+    checkId(id);
     const record = this.lifecycle.get(id);
     if (!record) throw new NotFoundError('task', id);
     if (record.status !== 'failed' && record.status !== 'cancelled') {
@@ -587,6 +617,8 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   async removeTask(id: string): Promise<void> {
+    this.assertOpen();
+    checkId(id);
     const record = this.lifecycle.get(id);
     if (!record) throw new NotFoundError('task', id);
     if (!isFinished(record.status)) throw new IllegalTransitionError(id, record.status, 'removed', 'cancel it first; only finished tasks can be removed');
@@ -596,6 +628,7 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   async clearFinished(): Promise<number> {
+    this.assertOpen();
     const ids: string[] = [];
     for (const r of this.lifecycle.values()) if (isFinished(r.status)) ids.push(r.id);
     for (const id of ids) this.lifecycle.delete(id);
@@ -608,7 +641,9 @@ export class OrchestratorImpl implements Orchestrator {
 
   // ------------------------------------------------------------------ queries
 
+  /** undefined for an unknown id, and for anything that is not a string: no task has it. */
   getTask(id: string): TaskRecord | undefined {
+    if (typeof id !== 'string') return undefined;
     return this.lifecycle.get(id) as TaskRecord | undefined;
   }
 
@@ -650,6 +685,7 @@ export class OrchestratorImpl implements Orchestrator {
 
   /** Stops starting tasks; running ones go on. New tasks stay Created until resume. */
   pause(): void {
+    this.assertOpen();
     if (this.isPaused) return;
     this.isPaused = true;
     this.state.markDirty();
@@ -657,6 +693,7 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   resume(): void {
+    this.assertOpen();
     if (!this.isPaused) return;
     this.isPaused = false;
     this.state.markDirty();
@@ -673,8 +710,14 @@ export class OrchestratorImpl implements Orchestrator {
     this.dispatch();
   }
 
+  /**
+   * Resolves once nothing is Created, Scheduled or Running (at once if so now, and on dispose).
+   * While it waits the host process is kept alive (Clock.hold): a plain Node program awaiting it
+   * must not end because the only pending work waits on a timer or on work outside the process.
+   */
   whenIdle(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
+    if (this.isIdle() || this.disposed) return Promise.resolve();
+    if (this.releaseHold === undefined && this.clock.hold !== undefined) this.releaseHold = this.clock.hold();
     return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -683,11 +726,15 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   private releaseIdle(): void {
+    const release = this.releaseHold;
+    this.releaseHold = undefined;
+    if (release !== undefined) release();
     const ws = this.idleWaiters.splice(0);
     for (const w of ws) w();
   }
 
   setMaxFinished(limit: number): void {
+    this.assertOpen();
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0 || limit > 1_000_000) {
       throw new ValidationError(`Expected \`maxFinished\` to be an integer from 0 to 1000000, got ${describeValue(limit)}`, 'maxFinished');
     }
@@ -696,6 +743,7 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   setConcurrency(limit: number): void {
+    this.assertOpen();
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10_000) {
       throw new ValidationError(`Expected \`concurrency\` to be an integer from 1 to 10000, got ${describeValue(limit)}`, 'concurrency');
     }
@@ -709,6 +757,7 @@ export class OrchestratorImpl implements Orchestrator {
    * removed or shrunk below their demand) are cancelled with a reason that says so.
    */
   setResources(resources: Record<string, number>): void {
+    this.assertOpen();
     const next = validateResourceCapacities(resources);
     this.pools.setCapacities(next);
     (this.specContext as { pools: Readonly<Record<string, number>> }).pools = this.pools.capacities();
@@ -721,6 +770,7 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   registerExecutor(kind: string, executor: Executor): Disposable {
+    this.assertOpen();
     const reg = this.engine.registerExecutor(kind, executor);
     this.kinds.add(kind);
     const waiting = this.awaitingKind.get(kind);
@@ -848,17 +898,23 @@ export class OrchestratorImpl implements Orchestrator {
   }
 
   private warn(w: OrchestratorWarning): void {
-    if (this.warnings.length >= 100) this.warnings.shift();
-    this.warnings.push(w);
+    this.keepWarning(w);
     if (this.warnEmitter.hasListeners) this.warnEmitter.fire(w);
   }
 
+  private keepWarning(w: OrchestratorWarning): void {
+    if (this.warnings.length >= 100) this.warnings.shift();
+    this.warnings.push(w);
+  }
+
   private warnListener(err: unknown): void {
-    this.warn({ code: 'LISTENER_FAILED', message: `A listener threw: ${err instanceof Error ? err.message : String(err)}` });
+    this.warn(listenerWarning(err));
   }
 
   /** For the StateCoordinator: the transitions that may be asked for from outside. */
   async requestTransition(id: string, status: TaskStatus, reason: string | undefined): Promise<void> {
+    this.assertOpen();
+    checkId(id);
     const record = this.lifecycle.get(id);
     if (!record) throw new NotFoundError('task', id);
     if (status !== 'cancelled') {
@@ -866,6 +922,22 @@ export class OrchestratorImpl implements Orchestrator {
     }
     await this.cancelTask(id, reason);
   }
+}
+
+/** Refuses an id that is not a string, for the commands that name a task. */
+function checkId(id: unknown): asserts id is string {
+  if (typeof id !== 'string') throw new ValidationError(`Expected \`id\` to be a task id string, got ${describeValue(id)}`, 'id');
+}
+
+/** What a listener threw, as a warning. Never throws itself (the value may be a hostile Proxy). */
+function listenerWarning(err: unknown): OrchestratorWarning {
+  let detail: string;
+  try {
+    detail = err instanceof Error ? err.message : String(err);
+  } catch {
+    detail = `a ${typeof err} that cannot be read`;
+  }
+  return { code: 'LISTENER_FAILED', message: `A listener threw: ${detail}` };
 }
 
 /**

@@ -14,21 +14,46 @@ export interface HistoryArchive {
 }
 
 export interface Clock {
+  /** Wall time in ms: what records show. May step back (NTP, a restored VM). */
   now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
+  /**
+   * A clock that never steps back, in ms from any origin: what spacing and deadlines are measured
+   * with. Optional for adapters that have none; `now()` stands in for it then.
+   */
+  monotonic?(): number;
+  /**
+   * `keepAlive`: the timer drives unfinished work (a retry backoff, an attempt's timeout), so the host
+   * process must not end before it fires or is cleared. Without it (write coalescing, sampling) a
+   * timer never keeps the process alive alone: an idle orchestrator must let its host exit.
+   */
+  setTimeout(fn: () => void, ms: number, keepAlive?: boolean): unknown;
   clearTimeout(handle: unknown): void;
+  /**
+   * Keeps the host process alive until the returned function is called: while someone awaits the
+   * orchestrator (whenIdle) whatever its pending work waits on. Absent on clocks whose host outlives
+   * its event loop anyway, and on test clocks: then nothing is held.
+   */
+  hold?(): () => void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
+  monotonic: () => performance.now(),
+  setTimeout: (fn, ms, keepAlive) => {
     const t = setTimeout(fn, ms);
-    // Timers the core sets (backoff, timeouts, write coalescing) must never keep a process alive alone.
-    (t as { unref?: () => void }).unref?.();
+    if (keepAlive !== true) (t as { unref?: () => void }).unref?.();
     return t;
   },
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  hold: () => {
+    // A ref'd interval that never fires in practice (the longest delay a timer takes): the handle is
+    // what keeps the event loop, and so the process, alive.
+    const t = setInterval(noop, 0x7fffffff);
+    return () => clearInterval(t);
+  },
 };
+
+function noop(): void {}
 
 export interface ExecutionContext {
   /** The task as recorded, including its persisted spec (command, payload...). */

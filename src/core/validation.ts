@@ -133,6 +133,9 @@ function unknownField(prefix: string, name: string, allowed: readonly string[], 
   throw new ValidationError(`Unknown field \`${field}\` in ${what}${hint}; allowed fields: ${quoteList(allowed, 99)}`, field);
 }
 
+/** A command or path reaches the OS as a C string, which a NUL would cut short. */
+const NO_NUL = 'free of NUL characters (`\\0`): the operating system cannot pass one in a command or a path';
+
 function checkString(field: string, value: unknown, maxLength: number, what = 'a non-empty string'): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
     fail(field, `${what} of at most ${maxLength} characters`, value);
@@ -258,10 +261,14 @@ function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidS
     if (typeof command !== 'string' || command.length === 0 || utf8Length(command) > SPEC_LIMITS.commandBytes) {
       fail(join(prefix, 'command'), `a non-empty string of at most ${SPEC_LIMITS.commandBytes} bytes`, command);
     }
+    if (command.includes('\0')) fail(join(prefix, 'command'), NO_NUL, command);
     out.command = command;
   }
 
-  if (spec.cwd !== undefined) out.cwd = checkString(join(prefix, 'cwd'), spec.cwd, SPEC_LIMITS.cwdLength, 'a non-empty directory path');
+  if (spec.cwd !== undefined) {
+    out.cwd = checkString(join(prefix, 'cwd'), spec.cwd, SPEC_LIMITS.cwdLength, 'a non-empty directory path');
+    if (out.cwd.includes('\0')) fail(join(prefix, 'cwd'), NO_NUL, out.cwd);
+  }
 
   if (spec.env !== undefined) {
     const env = spec.env;
