@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'EXECUTION_FAILED'
   | 'INTERRUPTED'
   | 'NOT_RESUMABLE'
-  | 'DISPOSED';
+  | 'DISPOSED'
+  | 'STORE_WRITE_FAILED'
+  | 'QUEUE_FULL';
 
 export class OrchestratorError extends Error {
   constructor(readonly code: ErrorCode, message: string) {
@@ -68,5 +70,26 @@ export function describeValue(value: unknown): string {
 export class ExecutionError extends OrchestratorError {
   constructor(message: string, readonly result?: import('./model').TaskResult, readonly errorCode?: string) {
     super('EXECUTION_FAILED', message);
+  }
+}
+
+/**
+ * A publish refused because a subscription already holds `maxPending` unacknowledged messages:
+ * backpressure. Nothing was enqueued; publishing again after the subscriber has caught up succeeds.
+ */
+export class BackpressureError extends OrchestratorError {
+  constructor(readonly topic: string, readonly subscription: string, readonly maxPending: number) {
+    super('QUEUE_FULL', `Cannot publish to \`${topic}\`: subscription \`${subscription}\` already holds its \`maxPending\` of ${maxPending} unacknowledged messages; publish again once it has acknowledged some`);
+  }
+}
+
+/**
+ * Nothing was written: the store refused or did not answer (`storeError` holds what it said), or
+ * writes are held because the saved state could not be read or kept aside. What was asked to be
+ * durable is not.
+ */
+export class StoreWriteError extends OrchestratorError {
+  constructor(message: string, readonly storeError?: unknown) {
+    super('STORE_WRITE_FAILED', message);
   }
 }

@@ -15,7 +15,7 @@
 // they live in a RecordTable (recordTable.ts), found by the sequence number in their id.
 import { Emitter, type Event } from './events';
 import { ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, ValidationError } from './errors';
-import { ALL_STATUSES, isFinished, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
+import { ALL_STATUSES, boundText, isFinished, MAX_MESSAGE_LENGTH, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
 import type { Clock } from './ports';
 import { HOME, NOT_HELD, RecordTable } from './recordTable';
 import { attemptReason, heldCopy, HeldRecord, type RecordClass } from './taskRecord';
@@ -105,19 +105,25 @@ export function transition(record: Readonly<TaskRecord>, event: LifecycleEvent, 
     case 'complete':
       return { status: to, entry: historyEntry(to, at, event.reason), finishedAt: at, result: event.result, error: null };
     case 'fail':
-      return { status: to, entry: historyEntry(to, at, event.reason ?? event.error.message), finishedAt: at, result: event.result, error: event.error };
+      return { status: to, entry: historyEntry(to, at, event.reason ?? event.error.message), finishedAt: at, result: event.result, error: boundedError(event.error) };
     case 'retry':
-      return { status: to, entry: historyEntry(to, at, event.reason), result: event.result, error: event.error };
+      return { status: to, entry: historyEntry(to, at, event.reason), result: event.result, error: event.error && boundedError(event.error) };
     case 'cancel':
       return { status: to, entry: historyEntry(to, at, event.reason ?? 'Cancelled'), finishedAt: at };
     case 'abandon':
-      return { status: to, entry: historyEntry(to, at, event.reason ?? event.error.message), finishedAt: at, error: event.error };
+      return { status: to, entry: historyEntry(to, at, event.reason ?? event.error.message), finishedAt: at, error: boundedError(event.error) };
   }
 }
 
 
+// Reasons and error messages come from callers and executors at any size (a 10 MB cancel reason):
+// a record keeps at most MAX_MESSAGE_LENGTH characters of each, cut with a marker.
 function historyEntry(status: TaskStatus, at: number, reason: string | undefined): HistoryEntry {
-  return reason === undefined ? { status, at } : { status, at, reason };
+  return reason === undefined ? { status, at } : { status, at, reason: boundText(reason) };
+}
+
+function boundedError(error: TaskError): TaskError {
+  return typeof error.message !== 'string' || error.message.length <= MAX_MESSAGE_LENGTH ? error : { ...error, message: boundText(error.message) };
 }
 
 /**

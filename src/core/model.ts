@@ -62,6 +62,13 @@ export interface TaskResult {
   value?: unknown;
   /** The tail of the output, bounded. */
   output?: string;
+  /** Errors and warnings a problem matcher reported for the run (VS Code tasks), where known. */
+  problems?: ProblemCounts;
+}
+
+export interface ProblemCounts {
+  errors: number;
+  warnings: number;
 }
 
 export interface TaskError {
@@ -103,4 +110,19 @@ export interface SystemStatus {
   concurrency: { limit: number; running: number };
   paused: boolean;
   total: number;
+}
+
+/**
+ * The longest reason or error message a record keeps, in characters, marker included. A cancel
+ * reason or an executor's message can be any size (10 MB was seen); a record is persisted and shown,
+ * so it keeps the head of such text and says how much was cut.
+ */
+export const MAX_MESSAGE_LENGTH = 4096;
+
+/** `text` if it is at most `max` characters, else its head and a marker saying how much was cut. */
+export function boundText(text: string, max = MAX_MESSAGE_LENGTH): string {
+  if (text.length <= max) return text;
+  // The marker takes at most 47 characters (a 16-digit count): the head leaves room for it.
+  const head = text.slice(0, Math.max(0, max - 47));
+  return `${head} … [truncated ${text.length - head.length} more characters]`;
 }

@@ -22,13 +22,14 @@ import { DependencyGraph } from './dependencyGraph';
 import { TaskEngine, type AttemptHandle } from './engine';
 import { HeldRecord, lastTransitionAt, TaskLifecycleManager, toTaskError, type LifecycleEvent } from './lifecycle';
 import { MessageQueue } from './messageQueue';
-import { isFinished, type HistoryEntry, type PersistedSpec, type SystemStatus, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
+import { isFinished, type HistoryEntry, type PersistedSpec, type SystemStatus, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
 import type { Orchestrator, OrchestratorOptions, OrchestratorWarning } from './orchestratorTypes';
 import { PerformanceMonitor } from './performanceMonitor';
 import { MemoryStore, systemClock, type Clock, type Executor, type Store } from './ports';
 import { ReadyQueue, type ReadyEntry } from './readyQueue';
 import { ResourcePools, type ResourceDemand } from './resourcePools';
-import { loadSnapshot, StateCoordinator, type Snapshot } from './stateCoordinator';
+import { checkRestoredTasks } from './restoreCheck';
+import { keepAside, loadSnapshot, SNAPSHOT_VERSION, STATE_KEY, StateCoordinator, type Snapshot } from './stateCoordinator';
 import { BUILTIN_KINDS, validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext, type ValidSpec } from './validation';
 
 /** Default number of finished records kept in memory; older ones go to the archive. */
@@ -818,7 +819,7 @@ export class OrchestratorImpl implements Orchestrator {
   // ------------------------------------------------------------------ restore
 
   /** Applies the recovery policy to a validated snapshot. Called once, before anything is scheduled. */
-  restore(snapshot: Snapshot): void {
+  restore(snapshot: Snapshot, rejected?: ReadonlyMap<string, TaskError>): void {
     if (snapshot.paused) this.isPaused = true;
     this.lifecycle.restore(snapshot.tasks);
     if (snapshot.queue !== undefined) {
@@ -837,6 +838,13 @@ export class OrchestratorImpl implements Orchestrator {
     for (const r of snapshot.tasks) {
       const rec = this.lifecycle.get(r.id) as TaskRecord;
       if (isFinished(rec.status)) continue;
+      // Not valid now (a spec new tasks could not have, a dependency cycle): failed, never run.
+      const invalid = rejected?.get(rec.id);
+      if (invalid !== undefined) {
+        this.abandon(rec, invalid.message, invalid.code ?? 'VALIDATION');
+        failed++;
+        continue;
+      }
       if (rec.kind === 'function') {
         // Its code was never persisted: it cannot run again.
         this.abandon(rec, 'Not resumable: a function task\'s code is not persisted, so it cannot run after a restart', 'NOT_RESUMABLE');
@@ -964,8 +972,30 @@ export async function createOrchestrator(options?: OrchestratorOptions): Promise
     loaded.snapshot?.app,
   );
   if (loaded.warning) warnings.push(loaded.warning);
-  if (loaded.snapshot) orchestrator.restore(loaded.snapshot);
+  if (loaded.holdWrites !== undefined) orchestrator.state.holdWrites(loaded.holdWrites);
+  const rejected = loaded.snapshot ? await setAsideInvalidTasks(loaded.snapshot, valid.resources, store, clock, orchestrator) : undefined;
+  if (loaded.snapshot) orchestrator.restore(loaded.snapshot, rejected);
   return orchestrator;
+}
+
+/**
+ * The saved tasks that must not run (checkRestoredTasks), after their saved records are kept under a
+ * backup key: failing them changes the records the next write saves, so the originals go aside
+ * first. A backup the store refuses or does not answer (bounded wait) holds writes, as an unreadable
+ * state does: the originals then stay where they are.
+ */
+async function setAsideInvalidTasks(snapshot: Snapshot, pools: Readonly<Record<string, number>>, store: Store, clock: Clock, orchestrator: OrchestratorImpl): Promise<Map<string, TaskError>> {
+  const rejected = checkRestoredTasks(snapshot.tasks, { pools });
+  if (rejected.size === 0) return rejected;
+  const key = `${STATE_KEY}.backup.${clock.now()}`;
+  const tasks = snapshot.tasks.filter((t) => rejected.has(t.id));
+  const notKept = await keepAside(store, clock, key, { version: SNAPSHOT_VERSION, savedAt: clock.now(), tasks });
+  if (notKept !== undefined) orchestrator.state.holdWrites(`saved tasks that are not valid could not be backed up (${notKept})`);
+  const reasons = [...rejected.values()].slice(0, 10).map((e) => e.message);
+  const more = rejected.size > reasons.length ? `; and ${rejected.size - reasons.length} more` : '';
+  const where = notKept === undefined ? `their saved records are kept under \`${key}\`` : `their saved records could not be backed up (${notKept}), so nothing is saved until a restart`;
+  orchestrator.warnings.push({ code: 'CORRUPT_STATE', message: `${rejected.size} saved tasks failed instead of running, ${where}: ${reasons.join('; ')}${more}` });
+  return rejected;
 }
 
 export type { LifecycleEvent };

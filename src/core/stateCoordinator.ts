@@ -14,11 +14,22 @@
 // - the snapshot holds every unfinished task, and finished ones newest first within `byteBudget`;
 //   finished records that leave it (or that the orchestrator evicts from memory) go to the
 //   `HistoryArchive` once, never silently dropped;
+// - every unfinished task is in the snapshot, but a failed attempt's output tail (64 KiB, up to
+//   384 KiB of JSON when it is control characters) is cut to `SNAPSHOT_OUTPUT_CHARS` there; a
+//   finished record larger than an eighth of the budget is archived whole and kept trimmed, so one
+//   oversized record cannot push the others out;
 // - a write that rejects, or does not settle within `writeTimeoutMs`, is reported and retried with
-//   backoff; the engine never waits for the store.
-import { describeValue, ValidationError } from './errors';
+//   backoff; the engine never waits for the store. Spacing is measured on the monotonic clock: a
+//   wall clock stepping back must not stop writes;
+// - `synchronizeState()` resolves only once the store has the state, else rejects with
+//   StoreWriteError; `dispose()` waits at most `disposeTimeoutMs` in all and reports what it could
+//   not write;
+// - writes can be held (`holdWrites`): when the saved state could not be read or kept aside, no
+//   write may replace it, and every write asked for is refused and reported instead.
+import { describeValue, OrchestratorError, StoreWriteError, ValidationError } from './errors';
 import { Emitter, toDisposable, type Disposable } from './events';
 import { ALL_STATUSES, isFinished, type TaskRecord, type TaskStatus } from './model';
+import { plainRecord } from './taskRecord';
 import type { OrchestratorWarning } from './orchestratorTypes';
 import type { Clock, HistoryArchive, Store } from './ports';
 
@@ -60,6 +71,8 @@ export interface StateCoordinatorOptions {
   byteBudget?: number;
   /** A write not settled after this long counts as failed. Default 10 s. */
   writeTimeoutMs?: number;
+  /** The longest dispose() waits for the store and the archive, in all. Default 2 s. */
+  disposeTimeoutMs?: number;
   onWarn?: (warning: OrchestratorWarning) => void;
 }
 
@@ -69,7 +82,22 @@ export type StateCallback = (state: unknown, stateId: string) => void;
 export interface LoadResult {
   snapshot?: Snapshot;
   warning?: OrchestratorWarning;
+  /**
+   * Set when the saved state could be neither read nor kept aside: why no write may replace it.
+   * The caller passes it to holdWrites.
+   */
+  holdWrites?: string;
 }
+
+/** How long start waits for the store (a backup write), and dispose for its last write, by default. */
+export const START_TIMEOUT_MS = 2000;
+export const DISPOSE_TIMEOUT_MS = 2000;
+/** Characters of a record's output tail the snapshot keeps when it trims one. */
+export const SNAPSHOT_OUTPUT_CHARS = 2048;
+
+/** What one write came to: written, or the reason it was not. */
+type WriteOutcome = { written: true } | { written: false; error: unknown };
+const WRITTEN: WriteOutcome = Object.freeze({ written: true });
 
 const TASK_PREFIX = 'task:';
 const APP_KEY = /^[A-Za-z][\w.:-]{0,199}$/;
@@ -83,12 +111,17 @@ export class StateCoordinator implements Disposable {
   private readonly minIntervalMs: number;
   private readonly byteBudget: number;
   private readonly writeTimeoutMs: number;
+  private readonly disposeTimeoutMs: number;
+  /** Finished records larger than this (JSON characters) are archived whole and kept trimmed. */
+  private readonly maxRecordBytes: number;
   private readonly onWarn: (w: OrchestratorWarning) => void;
 
   private readonly app = new Map<string, unknown>();
   private readonly listeners = new Map<string, Set<StateCallback>>();
   /** Serialized sizes of finished records: they no longer change, so each is measured once. */
   private readonly sizes = new WeakMap<TaskRecord, number>();
+  /** What the snapshot holds for an oversized finished record: a trimmed copy, or null for nothing. */
+  private readonly trimmed = new WeakMap<TaskRecord, TaskRecord | null>();
   /** Finished records already handed to the archive. */
   private readonly archived = new WeakSet<TaskRecord>();
   private archiveQueue: TaskRecord[] = [];
@@ -96,9 +129,14 @@ export class StateCoordinator implements Disposable {
 
   private dirty = false;
   private timer: unknown = undefined;
-  private writing: Promise<void> | undefined;
+  private writing: Promise<WriteOutcome> | undefined;
+  /** On the monotonic clock. */
   private lastWriteAt = -Infinity;
   private failures = 0;
+  /** Why writes are held (see holdWrites); undefined while they are not. */
+  private heldReason: string | undefined;
+  /** dispose() was called: nothing more may change or be written but dispose's own last write. */
+  private closing = false;
   private disposed = false;
   private warnedNoArchive = false;
 
@@ -120,6 +158,8 @@ export class StateCoordinator implements Disposable {
     this.minIntervalMs = 1000 / perSecond;
     this.byteBudget = options.byteBudget ?? 256 * 1024;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
+    this.disposeTimeoutMs = options.disposeTimeoutMs ?? DISPOSE_TIMEOUT_MS;
+    this.maxRecordBytes = Math.floor(this.byteBudget / 8);
     this.onWarn = options.onWarn ?? (() => undefined);
   }
 
@@ -127,6 +167,23 @@ export class StateCoordinator implements Disposable {
   attach(source: StateSource, app?: Record<string, unknown>): void {
     this.source = source;
     if (app) for (const [k, v] of Object.entries(app)) this.app.set(k, v);
+  }
+
+  /**
+   * From now on nothing is written to the store: the state there could not be read (or kept aside)
+   * and must not be replaced by one that never saw it. synchronizeState() rejects with `reason`.
+   */
+  holdWrites(reason: string): void {
+    this.heldReason = reason;
+    if (this.timer !== undefined) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Why writes are held, or undefined. */
+  get writesHeld(): string | undefined {
+    return this.heldReason;
   }
 
   // ------------------------------------------------------------------ the seed's interface
@@ -137,6 +194,7 @@ export class StateCoordinator implements Disposable {
    * completes and fails tasks); `system` is derived and read-only; other ids hold any JSON value.
    */
   async updateState(stateId: string, state: unknown): Promise<void> {
+    this.assertOpen();
     const source = this.requireSource();
     if (typeof stateId !== 'string' || stateId === '') {
       throw new ValidationError(`Expected \`stateId\` to be a non-empty string, got ${describeValue(stateId)}`, 'stateId');
@@ -208,16 +266,24 @@ export class StateCoordinator implements Disposable {
     });
   }
 
-  /** Writes the current state to the store now and resolves when it is there. */
+  /**
+   * Writes the current state to the store now and resolves when it is there: the point from which
+   * everything accepted so far survives a restart. Rejects with StoreWriteError (its `storeError`
+   * the store's own) when the store refused, did not answer within `writeTimeoutMs`, or writes are
+   * held; the write is then retried in the background as any failed write is.
+   */
   async synchronizeState(): Promise<void> {
-    if (this.timer !== undefined) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    // A write in flight may hold an older state: wait for it, then write what is current.
-    if (this.writing) await this.writing;
+    this.assertOpen();
+    if (this.heldReason !== undefined) throw new StoreWriteError(`The orchestrator state was not saved: ${this.heldReason}`);
+    // A write in flight may hold an older state: wait for it (and any its end scheduled), then
+    // write what is current. No other code runs between the loop's end and writeNow's start.
+    while (this.writing) await this.writing;
+    this.clearTimer();
     this.dirty = true;
-    await this.writeNow();
+    const outcome = await this.writeNow();
+    if (!outcome.written) {
+      throw new StoreWriteError(`The orchestrator state was not saved: ${errorMessage(outcome.error)}`, outcome.error);
+    }
     await this.flushArchive();
   }
 
@@ -249,24 +315,40 @@ export class StateCoordinator implements Disposable {
 
   markDirty(): void {
     this.dirty = true;
-    if (this.disposed || this.timer !== undefined || this.writing) return;
-    const wait = Math.max(0, this.lastWriteAt + this.minIntervalMs * 2 ** Math.min(this.failures, 6) - this.clock.now());
+    if (this.closing || this.heldReason !== undefined || this.timer !== undefined || this.writing) return;
+    const wait = Math.max(0, this.lastWriteAt + this.minIntervalMs * 2 ** Math.min(this.failures, 6) - this.monotonic());
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       void this.writeNow();
     }, wait);
   }
 
-  /** Flushes pending writes and archive appends; later changes are not written. */
+  /**
+   * Writes what changed and flushes archive appends, waiting `disposeTimeoutMs` at most in all (a
+   * host shutting down has little time, and a store that does not answer must not hold it). Resolves
+   * either way; what could not be written is reported on onWarn. Later changes are refused.
+   */
   async dispose(): Promise<void> {
-    if (this.disposed) return;
-    if (this.timer !== undefined) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
+    if (this.closing) return;
+    this.closing = true;
+    this.clearTimer();
+    const deadline = this.monotonic() + this.disposeTimeoutMs;
+    const left = () => Math.max(0, deadline - this.monotonic());
+    let lost: string | undefined;
+    // A write in flight holds an older state: it must settle before the last one starts, or the
+    // older could land last. Waiting for it is bounded by the same deadline.
+    if (this.writing && (await boundedWait(this.clock, this.writing, left())) === undefined) {
+      lost = `the store did not answer a write within ${this.disposeTimeoutMs} ms`;
+    } else if (this.dirty && this.heldReason !== undefined) {
+      lost = this.heldReason;
+    } else if (this.dirty) {
+      // writeNow reports a refusal itself (STORE_WRITE_FAILED, "final state was not saved").
+      await this.writeNow(Math.max(1, left()));
     }
-    if (this.writing) await this.writing;
-    if (this.dirty) await this.writeNow();
-    await this.flushArchive();
+    if (lost !== undefined) this.onWarn({ code: 'STORE_WRITE_FAILED', message: `The orchestrator's final state was not saved: ${lost}` });
+    if ((await boundedWait(this.clock, this.flushArchive(), left())) === undefined) {
+      this.onWarn({ code: 'ARCHIVE_FAILED', message: `Finished tasks may not have been archived: the archive did not answer within ${this.disposeTimeoutMs} ms` });
+    }
     this.disposed = true;
     this.listeners.clear();
     this.didWrite.dispose();
@@ -284,6 +366,12 @@ export class StateCoordinator implements Disposable {
     finished.reverse();
     finished.sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0));
     const tasks = unfinished;
+    // An unfinished task's output tail is a failed attempt's (waiting to retry): bounded here, not
+    // in memory, where the next attempt replaces it. Most have none, and cost one check.
+    for (let i = 0; i < tasks.length; i++) {
+      const output = tasks[i].result?.output;
+      if (output !== undefined && output.length > SNAPSHOT_OUTPUT_CHARS) tasks[i] = withTrimmedOutput(tasks[i]);
+    }
     let budget = this.byteBudget;
     for (const r of finished) {
       // Once the budget is spent the rest are only archived: their size is never needed, and
@@ -293,7 +381,16 @@ export class StateCoordinator implements Disposable {
         size = JSON.stringify(r).length;
         this.sizes.set(r, size);
       }
-      if (size !== undefined && size <= budget) {
+      if (size !== undefined && size > this.maxRecordBytes) {
+        // Oversized (a long output tail, say): archived whole, and the snapshot keeps a trimmed copy
+        // if that is small enough, without spending the budget of every older record on it.
+        this.toArchive(r);
+        const copy = this.trimmedCopy(r);
+        if (copy !== null && (this.sizes.get(copy) as number) <= budget) {
+          budget -= this.sizes.get(copy) as number;
+          tasks.push(copy);
+        }
+      } else if (size !== undefined && size <= budget) {
         budget -= size;
         tasks.push(r);
       } else {
@@ -310,53 +407,74 @@ export class StateCoordinator implements Disposable {
     return snap;
   }
 
-  private async writeNow(): Promise<void> {
-    if (this.writing || this.disposed || !this.dirty) return this.writing;
+  /**
+   * Starts a write of the current state unless one is in flight (then that one's outcome: a caller
+   * that needs a write of its own waits for it first). Never rejects.
+   */
+  private writeNow(timeoutMs = this.writeTimeoutMs): Promise<WriteOutcome> {
+    if (this.writing) return this.writing;
+    if (this.disposed || !this.dirty) return Promise.resolve(WRITTEN);
+    if (this.heldReason !== undefined) return Promise.resolve({ written: false, error: new Error(this.heldReason) });
     this.dirty = false;
-    this.lastWriteAt = this.clock.now();
+    this.lastWriteAt = this.monotonic();
     const snapshot = this.buildSnapshot();
-    const attempt = this.writeWithTimeout(snapshot).then(
-      () => {
-        this.failures = 0;
-        this.stats.writes++;
-        this.didWrite.fire(snapshot);
-      },
-      (err: unknown) => {
-        this.failures++;
-        this.stats.failedWrites++;
-        this.dirty = true;
-        this.onWarn({ code: 'STORE_WRITE_FAILED', message: `Saving the orchestrator state failed (attempt ${this.failures}), retrying: ${errorMessage(err)}` });
-      },
-    );
+    const attempt = writeWithTimeout(this.clock, this.store, STATE_KEY, snapshot, timeoutMs)
+      .then(
+        (): WriteOutcome => {
+          this.failures = 0;
+          this.stats.writes++;
+          this.didWrite.fire(snapshot);
+          return WRITTEN;
+        },
+        (err: unknown): WriteOutcome => {
+          this.failures++;
+          this.stats.failedWrites++;
+          this.dirty = true;
+          const message = this.closing
+            ? `The orchestrator's final state was not saved: ${errorMessage(err)}`
+            : `Saving the orchestrator state failed (attempt ${this.failures}), retrying: ${errorMessage(err)}`;
+          this.onWarn({ code: 'STORE_WRITE_FAILED', message });
+          return { written: false, error: err };
+        },
+      )
+      .then((outcome) => {
+        this.writing = undefined;
+        if (this.archiveQueue.length) void this.flushArchive();
+        if (this.dirty) this.markDirty();
+        return outcome;
+      });
     this.writing = attempt;
-    await attempt;
-    this.writing = undefined;
-    if (this.archiveQueue.length) void this.flushArchive();
-    if (this.dirty) this.markDirty();
+    return attempt;
   }
 
-  private writeWithTimeout(snapshot: Snapshot): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => reject(new Error(`the store did not answer within ${this.writeTimeoutMs} ms`)), this.writeTimeoutMs);
-      let pending: PromiseLike<void>;
-      try {
-        pending = this.store.update(STATE_KEY, snapshot);
-      } catch (err) {
-        this.clock.clearTimeout(timer);
-        reject(err);
-        return;
-      }
-      Promise.resolve(pending).then(
-        () => {
-          this.clock.clearTimeout(timer);
-          resolve();
-        },
-        (err: unknown) => {
-          this.clock.clearTimeout(timer);
-          reject(err);
-        },
-      );
-    });
+  /** The copy of an oversized finished record the snapshot may hold, measured; null when none fits. */
+  private trimmedCopy(record: TaskRecord): TaskRecord | null {
+    let copy = this.trimmed.get(record);
+    if (copy !== undefined) return copy;
+    const output = record.result?.output;
+    copy = output !== undefined && output.length > SNAPSHOT_OUTPUT_CHARS ? withTrimmedOutput(record) : null;
+    if (copy !== null) {
+      const size = JSON.stringify(copy).length;
+      if (size > this.maxRecordBytes) copy = null;
+      else this.sizes.set(copy, size);
+    }
+    this.trimmed.set(record, copy);
+    return copy;
+  }
+
+  private monotonic(): number {
+    return this.clock.monotonic ? this.clock.monotonic() : this.clock.now();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new OrchestratorError('DISPOSED', 'The state coordinator is disposed: nothing more is kept or written');
   }
 
   private toArchive(record: TaskRecord): void {
@@ -429,29 +547,69 @@ export class StateCoordinator implements Disposable {
  * does not know, truncated, missing fields) is kept under a backup key and reported, and the caller
  * starts clean: a bad snapshot must never stop the extension from starting.
  */
-export async function loadSnapshot(store: Store, clock: Clock): Promise<LoadResult> {
+export async function loadSnapshot(store: Store, clock: Clock, timeoutMs = START_TIMEOUT_MS): Promise<LoadResult> {
   let raw: unknown;
-  try {
-    raw = store.get<unknown>(STATE_KEY);
-  } catch (err) {
-    return { warning: { code: 'CORRUPT_STATE', message: `The saved orchestrator state could not be read (${errorMessage(err)}); starting clean` } };
+  // A read that throws may be passing (a busy file, a host still starting): it is tried again.
+  // If it still fails the saved state is unknown, not absent. Starting clean and writing would
+  // replace it; refusing to start would take the whole extension down for what may clear on the
+  // next reload. So the orchestrator starts, usable, with writes held: the saved state is left as it
+  // is, the warning says nothing new will be saved, and synchronizeState() rejects, so no caller
+  // takes a task for durable.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      raw = store.get<unknown>(STATE_KEY);
+      break;
+    } catch (err) {
+      if (attempt < READ_ATTEMPTS) {
+        await sleep(clock, READ_RETRY_MS * attempt);
+        continue;
+      }
+      const why = `the saved orchestrator state could not be read (${READ_ATTEMPTS} attempts; ${errorMessage(err)})`;
+      return {
+        holdWrites: why,
+        warning: { code: 'CORRUPT_STATE', message: `The saved orchestrator state could not be read (${errorMessage(err)}, ${READ_ATTEMPTS} attempts); it was left as it is, the orchestrator started empty, and changes are not saved until a restart reads it` },
+      };
+    }
   }
   if (raw === undefined || raw === null) return {};
   try {
     return { snapshot: validateSnapshot(migrate(raw)) };
   } catch (err) {
     const backupKey = `${STATE_KEY}.backup.${clock.now()}`;
-    let kept = `kept under \`${backupKey}\``;
-    try {
-      await store.update(backupKey, raw);
-      await store.update(STATE_KEY, undefined);
-    } catch (backupErr) {
-      kept = `and could not be backed up (${errorMessage(backupErr)})`;
+    const kept = await keepAside(store, clock, backupKey, raw, timeoutMs);
+    if (kept !== undefined) {
+      // Not kept aside: the next write would replace the only copy, so writes are held (as above).
+      return {
+        holdWrites: `the saved orchestrator state is not valid and could not be backed up (${kept})`,
+        warning: {
+          code: 'CORRUPT_STATE',
+          message: `The saved orchestrator state is not valid (${errorMessage(err)}) and could not be backed up (${kept}); it was left as it is, the orchestrator started clean, and changes are not saved until a restart`,
+        },
+      };
     }
+    // The backup holds it: removing the original is tidiness, and the first write replaces it anyway.
+    await writeWithTimeout(clock, store, STATE_KEY, undefined, timeoutMs).catch(() => undefined);
     return {
-      warning: { code: 'CORRUPT_STATE', message: `The saved orchestrator state is not valid (${errorMessage(err)}); it was ${kept} and the orchestrator started clean` },
+      warning: { code: 'CORRUPT_STATE', message: `The saved orchestrator state is not valid (${errorMessage(err)}); it was kept under \`${backupKey}\` and the orchestrator started clean` },
     };
   }
+}
+
+const READ_ATTEMPTS = 3;
+const READ_RETRY_MS = 50;
+
+/** Writes `value` under `key`, waiting `timeoutMs` at most: undefined when written, else why not. */
+export async function keepAside(store: Store, clock: Clock, key: string, value: unknown, timeoutMs = START_TIMEOUT_MS): Promise<string | undefined> {
+  try {
+    await writeWithTimeout(clock, store, key, value, timeoutMs);
+    return undefined;
+  } catch (err) {
+    return errorMessage(err);
+  }
+}
+
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
 
 /**
@@ -502,4 +660,60 @@ export function validateSnapshot(raw: unknown): Snapshot {
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A plain copy of `record` whose output keeps its last characters, at most SNAPSHOT_OUTPUT_CHARS of
+ * JSON (control characters escape to 6 each), after a line saying how much was cut.
+ */
+function withTrimmedOutput(record: TaskRecord): TaskRecord {
+  // A fresh object either way: plainRecord returns a record that is plain already as it is.
+  const copy = { ...plainRecord(record) };
+  const output = copy.result?.output as string;
+  let keep = Math.min(output.length, SNAPSHOT_OUTPUT_CHARS);
+  while (keep > 0 && JSON.stringify(output.slice(output.length - keep)).length > SNAPSHOT_OUTPUT_CHARS) keep >>= 1;
+  copy.result = { ...copy.result, output: `[output trimmed in the saved state: ${output.length - keep} earlier characters not kept]\n${output.slice(output.length - keep)}` };
+  return copy;
+}
+
+/** Stores `value` under `key`; rejects when the store does, or has not answered after `timeoutMs`. */
+export function writeWithTimeout(clock: Clock, store: Store, key: string, value: unknown, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = clock.setTimeout(() => reject(new Error(`the store did not answer within ${timeoutMs} ms`)), timeoutMs);
+    let pending: PromiseLike<void>;
+    try {
+      pending = store.update(key, value);
+    } catch (err) {
+      clock.clearTimeout(timer);
+      reject(err);
+      return;
+    }
+    Promise.resolve(pending).then(
+      () => {
+        clock.clearTimeout(timer);
+        resolve();
+      },
+      (err: unknown) => {
+        clock.clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** `promise`'s value in a box, or undefined when it has not settled after `ms` (a rejection counts as settled). */
+function boundedWait<T>(clock: Clock, promise: Promise<T>, ms: number): Promise<{ value: T } | { error: unknown } | undefined> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(() => resolve(undefined), ms);
+    promise.then(
+      (value) => {
+        clock.clearTimeout(timer);
+        resolve({ value });
+      },
+      (error: unknown) => {
+        clock.clearTimeout(timer);
+        resolve({ error });
+      },
+    );
+  });
 }

@@ -8,6 +8,8 @@ export function settle(): Promise<void> {
 /** A Clock the test moves by hand: timers fire in time order, promises settle after each. */
 export class ManualClock implements Clock {
   private t: number;
+  /** How far the wall clock (now) is from the monotonic one: moved by stepWallClock only. */
+  private wallOffset = 0;
   private nextId = 1;
   private readonly timers = new Map<number, { at: number; fn: () => void }>();
 
@@ -15,7 +17,15 @@ export class ManualClock implements Clock {
     this.t = start;
   }
   now(): number {
+    return this.t + this.wallOffset;
+  }
+  /** Never steps back: timers and advance() move it; stepWallClock() does not. */
+  monotonic(): number {
     return this.t;
+  }
+  /** Steps the wall clock (now) as NTP or a restored VM does, back when negative; timers are unaffected. */
+  stepWallClock(ms: number): void {
+    this.wallOffset += ms;
   }
   setTimeout(fn: () => void, ms: number): unknown {
     const id = this.nextId++;

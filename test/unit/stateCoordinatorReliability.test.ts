@@ -1,0 +1,183 @@
+import * as assert from 'node:assert/strict';
+import { ExecutionError } from '../../src/core/errors';
+import { MAX_MESSAGE_LENGTH } from '../../src/core/model';
+import type { TaskRecord } from '../../src/core/model';
+import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
+import { MemoryStore, type Executor, type Store } from '../../src/core/ports';
+import { STATE_KEY, type Snapshot } from '../../src/core/stateCoordinator';
+import { ManualClock, settle } from '../support/manualClock';
+
+const opened: OrchestratorImpl[] = [];
+afterEach(async () => {
+  for (const o of opened.splice(0)) await o.dispose();
+});
+
+/** A store whose update does what `mode` says at the time of the call. */
+function faultyStore(inner = new MemoryStore()): { store: Store; inner: MemoryStore; mode: { update: 'ok' | 'reject' | 'hang' } } {
+  const mode = { update: 'ok' as 'ok' | 'reject' | 'hang' };
+  const store: Store = {
+    keys: () => inner.keys(),
+    get: (k) => inner.get(k),
+    update: (k, v) => (mode.update === 'reject' ? Promise.reject(new Error('disk full')) : mode.update === 'hang' ? new Promise<void>(() => undefined) : inner.update(k, v)),
+  };
+  return { store, inner, mode };
+}
+
+const noop: Executor = { execute: async () => ({}) };
+
+describe('stateCoordinator reliability', () => {
+  describe('synchronizeState and dispose say when nothing was written', () => {
+    it('synchronizeState rejects with STORE_WRITE_FAILED carrying the store\'s error when the write is refused', async () => {
+      const clock = new ManualClock(1000);
+      const { store, mode } = faultyStore();
+      const o = await createOrchestrator({ store, clock, executors: { noop } });
+      opened.push(o);
+      o.pause();
+      await o.scheduleTask({ name: 'a', kind: 'noop' });
+      mode.update = 'reject';
+      await assert.rejects(o.state.synchronizeState(), (err: { code?: string; storeError?: unknown; message: string }) => {
+        assert.equal(err.code, 'STORE_WRITE_FAILED');
+        assert.equal((err.storeError as Error).message, 'disk full');
+        assert.match(err.message, /disk full/);
+        return true;
+      });
+      mode.update = 'ok';
+      await o.state.synchronizeState();
+    });
+
+    it('dispose resolves but warns that the final state was not saved when the store refuses it', async () => {
+      const clock = new ManualClock(1000);
+      const { store, mode } = faultyStore();
+      const o = await createOrchestrator({ store, clock, executors: { noop } });
+      o.pause();
+      await o.scheduleTask({ name: 'a', kind: 'noop' });
+      const warnings: string[] = [];
+      o.onDidWarn((w) => void warnings.push(`${w.code}: ${w.message}`));
+      mode.update = 'reject';
+      await o.dispose();
+      assert.ok(warnings.some((w) => /^STORE_WRITE_FAILED: .*final state was not saved.*disk full/.test(w)), warnings.join('\n'));
+    });
+
+    it('synchronizeState and updateState after dispose reject with DISPOSED instead of losing the data', async () => {
+      const o = await createOrchestrator({ store: new MemoryStore() });
+      await o.dispose();
+      await assert.rejects(o.state.updateState('ui.filter', 'x'), (err: { code?: string }) => err.code === 'DISPOSED');
+      await assert.rejects(o.state.synchronizeState(), (err: { code?: string }) => err.code === 'DISPOSED');
+    });
+
+    it('dispose with a store that never answers takes one short timeout, not two write timeouts', async () => {
+      const clock = new ManualClock(1000);
+      const { store, mode } = faultyStore();
+      const o = await createOrchestrator({ store, clock, executors: { noop } });
+      o.pause();
+      await o.scheduleTask({ name: 'a', kind: 'noop' });
+      mode.update = 'hang';
+      // A coalesced write is in flight (hanging) when dispose starts.
+      await clock.advance(300);
+      await o.scheduleTask({ name: 'b', kind: 'noop' });
+      let done = false;
+      const disposing = o.dispose().then(() => (done = true));
+      const start = clock.monotonic();
+      for (let i = 0; i < 40 && !done; i++) await clock.advance(500);
+      await disposing;
+      const took = clock.monotonic() - start;
+      assert.ok(took <= 3000, `dispose took ${took} ms of clock time`);
+    });
+  });
+
+  describe('write spacing', () => {
+    it('keeps writing when the wall clock steps back an hour: spacing uses the monotonic clock', async () => {
+      const clock = new ManualClock(10_000_000);
+      const store = new MemoryStore();
+      const o = await createOrchestrator({ store, clock, executors: { noop } });
+      opened.push(o);
+      o.pause();
+      await o.scheduleTask({ name: 'a', kind: 'noop' });
+      await clock.advance(1000);
+      assert.equal((store.get<Snapshot>(STATE_KEY) as Snapshot).tasks.length, 1);
+      clock.stepWallClock(-3_600_000);
+      await o.scheduleTask({ name: 'b', kind: 'noop' });
+      await clock.advance(2000);
+      assert.equal((store.get<Snapshot>(STATE_KEY) as Snapshot).tasks.length, 2);
+    });
+  });
+
+  describe('bounded records', () => {
+    it('truncates a 10 MB cancel reason and a 10 MB error message with a marker', async () => {
+      const clock = new ManualClock(1000);
+      const huge = 'x'.repeat(10_000_000);
+      const failing: Executor = {
+        execute: async () => {
+          throw new Error(huge);
+        },
+      };
+      const o = await createOrchestrator({ store: new MemoryStore(), clock, executors: { failing } });
+      opened.push(o);
+      o.pause();
+      const c = await o.scheduleTask({ name: 'c', kind: 'failing' });
+      await o.cancelTask(c, huge);
+      const reason = o.getTask(c)?.history.at(-1)?.reason ?? '';
+      assert.ok(reason.length <= MAX_MESSAGE_LENGTH, `reason: ${reason.length} chars`);
+      assert.match(reason, /truncated/);
+      o.resume();
+      const f = await o.scheduleTask({ name: 'f', kind: 'failing' });
+      await o.whenIdle();
+      const r = o.getTask(f) as TaskRecord;
+      assert.equal(r.status, 'failed');
+      assert.ok((r.error?.message.length ?? 0) <= MAX_MESSAGE_LENGTH, `error: ${r.error?.message.length} chars`);
+      assert.match(r.error?.message ?? '', /truncated/);
+      assert.ok((r.history.at(-1)?.reason?.length ?? 0) <= MAX_MESSAGE_LENGTH);
+    });
+
+    it('one oversized finished record leaves the older finished records in the snapshot', async () => {
+      const clock = new ManualClock(1000);
+      // 64 KiB of control characters: each escapes to 6 bytes of JSON, 384 KiB in all.
+      const noisy: Executor = { execute: async () => ({ output: '\u0001'.repeat(64 * 1024) }) };
+      const archived: TaskRecord[] = [];
+      const store = new MemoryStore();
+      const o = await createOrchestrator({ store, clock, executors: { noop, noisy }, archive: { append: async (rs) => void archived.push(...rs) } });
+      opened.push(o);
+      for (let i = 0; i < 5; i++) {
+        await o.scheduleTask({ name: `old-${i}`, kind: 'noop' });
+        await o.whenIdle();
+        await clock.advance(10);
+      }
+      const big = await o.scheduleTask({ name: 'noisy', kind: 'noisy' });
+      await o.whenIdle();
+      await o.state.synchronizeState();
+      const snap = store.get<Snapshot>(STATE_KEY) as Snapshot;
+      const names = snap.tasks.map((t) => t.name);
+      for (let i = 0; i < 5; i++) assert.ok(names.includes(`old-${i}`), `old-${i} pushed out: ${names.join(', ')}`);
+      assert.ok(JSON.stringify(snap).length <= 256 * 1024, `snapshot ${JSON.stringify(snap).length} bytes`);
+      // The oversized one is in the archive whole, and the snapshot holds at most a trimmed copy.
+      assert.equal(archived.find((r) => r.id === big)?.result?.output?.length, 64 * 1024);
+      const kept = snap.tasks.find((t) => t.id === big);
+      if (kept) assert.match(kept.result?.output ?? '', /trimmed/);
+      // Memory keeps the whole record.
+      assert.equal(o.getTask(big)?.result?.output?.length, 64 * 1024);
+    });
+
+    it('bounds the output tails of tasks waiting to retry: 100 of them make a small snapshot', async () => {
+      const clock = new ManualClock(1000);
+      const tail = 'y'.repeat(64 * 1024);
+      const flaky: Executor = {
+        execute: async () => {
+          throw new ExecutionError('exit 1', { exitCode: 1, output: tail });
+        },
+      };
+      const store = new MemoryStore();
+      const o = await createOrchestrator({ store, clock, concurrency: 100, executors: { flaky } });
+      opened.push(o);
+      const ids: string[] = [];
+      for (let i = 0; i < 100; i++) ids.push(await o.scheduleTask({ name: `r${i}`, kind: 'flaky', retries: 1, retryDelayMs: 3_600_000 }));
+      await settle();
+      await settle();
+      assert.ok(ids.every((id) => o.getTask(id)?.status === 'scheduled' && o.getTask(id)?.attempts === 1));
+      await o.state.synchronizeState();
+      const bytes = JSON.stringify(store.get(STATE_KEY)).length;
+      assert.ok(bytes <= 512 * 1024, `snapshot of 100 tasks waiting to retry: ${bytes} bytes`);
+      assert.equal(o.getTask(ids[0])?.result?.output?.length, 64 * 1024);
+      await o.cancelAll();
+    });
+  });
+});
