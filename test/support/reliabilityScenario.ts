@@ -1,0 +1,580 @@
+// One seeded scenario of the reliability property test: an orchestrator on a failing store and a
+// clock the test moves, executors that misbehave, random tasks, workflows, cancels and pauses; then
+// the invariants of issue 11's "Done when" are checked. Everything random comes from the seed, so a
+// failing seed replays exactly (PROPERTY_SEEDS / PROPERTY_SEED in the test file).
+import { OrchestratorError } from '../../src/core/errors';
+import { isFinished, type TaskRecord, type TaskSpec, type TaskStatus } from '../../src/core/model';
+import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
+import { STATE_KEY } from '../../src/core/stateCoordinator';
+import { BEHAVIOURS, ChaosExecutor, ENDLESS, FaultyStore, hostileProxy, MemoryArchive, Rng, steadyExecutor, SteppingClock, type Behaviour, type ChaosPayload } from './chaos';
+import { settle } from './manualClock';
+
+/** Clock step while waiting for something to settle, and how much clock time counts as a hang. */
+const STEP_MS = 1000;
+const HANG_CLOCK_MS = 60 * 60 * 1000;
+/** Real time one wait may take before it counts as a hang (the clock is manual: this is CPU). */
+const HANG_REAL_MS = 3000;
+/** Once the store works again, the final state must be written within this much clock time. */
+const DURABLE_WITHIN_MS = 60_000;
+const POOLS: Readonly<Record<string, number>> = { gpu: 1, net: 2 };
+
+export interface ScenarioReport {
+  seed: number;
+  /** One line per broken invariant, `[invariant] what was seen`. Empty when the seed passed. */
+  violations: string[];
+  /** What the scenario did, in order: enough to write a minimal reproduction. */
+  log: string[];
+}
+
+type Outcome<T> = { state: 'resolved'; value: T } | { state: 'rejected'; error: unknown } | { state: 'hung' };
+
+/** Waits for `p`, moving the clock, until it settles or a hang bound is reached. */
+async function within<T>(p: PromiseLike<T>, clock: SteppingClock, maxClockMs = HANG_CLOCK_MS): Promise<Outcome<T>> {
+  let out: Outcome<T> | undefined;
+  Promise.resolve(p).then(
+    (value) => (out = { state: 'resolved', value }),
+    (error: unknown) => (out = { state: 'rejected', error }),
+  );
+  const realStart = Date.now();
+  await settle();
+  for (let waited = 0; out === undefined && waited < maxClockMs && Date.now() - realStart < HANG_REAL_MS; waited += STEP_MS) {
+    await clock.advance(STEP_MS);
+  }
+  return out ?? { state: 'hung' };
+}
+
+function describeError(err: unknown, frames = 0): string {
+  try {
+    if (err instanceof Error) {
+      const at = frames && err.stack ? ` ${err.stack.split('\n').slice(1, 1 + frames).map((l) => l.trim().replace(/\(.*\/(src|test)\//, '($1/')).join(' ')}` : '';
+      return `${err.constructor.name}: ${err.message.split('\n')[0]}${at}`;
+    }
+    return String(err);
+  } catch {
+    return '[an error that cannot be inspected]';
+  }
+}
+
+/** Ids (and statuses) of the task records of a snapshot's JSON; empty for anything else. */
+function tasksOf(raw: string | undefined): Map<string, TaskStatus> {
+  const out = new Map<string, TaskStatus>();
+  if (raw === undefined) return out;
+  try {
+    const parsed = JSON.parse(raw) as { tasks?: unknown };
+    if (Array.isArray(parsed.tasks)) for (const t of parsed.tasks as TaskRecord[]) if (t && typeof t.id === 'string') out.set(t.id, t.status);
+  } catch {
+    // Not a snapshot: holds no tasks.
+  }
+  return out;
+}
+
+class Scenario {
+  readonly violations: string[] = [];
+  readonly log: string[] = [];
+  private readonly seen = new Set<string>();
+  private readonly rng: Rng;
+  private readonly clock = new SteppingClock(1_000_000);
+  private readonly store: FaultyStore;
+  private readonly archive = new MemoryArchive();
+  private o!: OrchestratorImpl;
+  private readonly ids: string[] = [];
+  private userPaused = false;
+  private cancelAllsInFlight = 0;
+  private readonly pending: Promise<unknown>[] = [];
+  private lateRegistered = false;
+  private taskNo = 0;
+  private durableNo = 0;
+  private steppedBack = false;
+  /** Names of tasks an onDidChangeTask listener cancels when they turn Running; ids once they did. */
+  private readonly cancelledOnStart = new Set<string>();
+  /** Ids that existed when a synchronizeState() call began, checked when it resolves. */
+  private readonly syncChecks: Promise<void>[] = [];
+  /** Tasks scheduled while a cancelAll was in flight (issue 11 #10 strands them in Created). */
+  private readonly bornDuringCancelAll = new Set<string>();
+
+  constructor(readonly seed: number) {
+    this.rng = new Rng(seed);
+    const faults = {
+      rejectRate: this.rng.pick([0, 0.1, 0.3]),
+      throwRate: this.rng.pick([0, 0, 0.05]),
+      hangRate: this.rng.pick([0, 0.1]),
+      hangMs: this.rng.pick([2000, 12_000]),
+    };
+    this.clock.onTimerError = (err) => this.violate('no crash', `uncaughtException (a timer callback threw): ${describeError(err, 3)}`);
+    this.store = new FaultyStore(this.rng, this.clock, faults);
+    this.store.describeParts = (v) => (typeof v === 'object' && v !== null && Array.isArray((v as { tasks?: unknown }).tasks) ? ` in ${unserialisableParts(v as { tasks: TaskRecord[] })}` : '');
+    this.note(`store faults ${JSON.stringify(faults)}`);
+  }
+
+  violate(invariant: string, detail: string): void {
+    const key = `${invariant}|${detail}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.violations.push(`[${invariant}] ${detail}`);
+  }
+
+  note(line: string): void {
+    this.log.push(line);
+  }
+
+  async run(): Promise<void> {
+    const concurrency = this.rng.int(1, 4);
+    if (this.rng.chance(0.3)) {
+      this.store.failNextGet();
+      this.note('first store.get throws (empty store)');
+    }
+    this.note(`createOrchestrator concurrency=${concurrency} resources=${JSON.stringify(POOLS)}`);
+    const created = await within(
+      createOrchestrator({ store: this.store, clock: this.clock, archive: this.archive, concurrency, resources: { ...POOLS }, executors: { chaos: new ChaosExecutor(this.clock) }, killGraceMs: 500 }),
+      this.clock,
+    );
+    if (created.state !== 'resolved') return this.violate('no hang', `createOrchestrator on an empty store ${created.state === 'hung' ? 'never resolved' : `rejected: ${describeError(created.error)}`}`);
+    this.o = created.value;
+    this.o.onDidChangeTask((r) => {
+      if (r.status === 'running' && r.name.startsWith('cancel-on-start') && !this.cancelledOnStart.has(r.id)) {
+        this.cancelledOnStart.add(r.id);
+        this.track(`cancelTask(${r.id}) from a listener`, this.o.cancelTask(r.id, 'cancelled by a listener on start'));
+      }
+    });
+
+    const ops = this.rng.int(10, 40);
+    for (let i = 0; i < ops; i++) {
+      try {
+        await this.step();
+      } catch (err) {
+        // No public call may throw what is not a refusal; one that does is a crash of the caller.
+        this.note(`  threw: ${describeError(err)}`);
+        if (!(err instanceof OrchestratorError)) this.violate('no crash', `${this.log[this.log.length - 2] ?? 'a call'} threw ${describeError(err, 3)}`);
+      }
+    }
+    await this.finish();
+  }
+
+  /** A call whose rejection is allowed only as an OrchestratorError (a refusal), never as a crash. */
+  private track(what: string, p: Promise<unknown>): void {
+    this.pending.push(
+      p.then(undefined, (err: unknown) => {
+        if (!(err instanceof OrchestratorError)) this.violate('clear errors', `${what} rejected with ${describeError(err)}, not an OrchestratorError`);
+      }),
+    );
+  }
+
+  private async step(): Promise<void> {
+    const o = this.o;
+    const roll = this.rng.next();
+    if (roll < 0.36) return this.schedule();
+    if (roll < 0.44) return this.workflow();
+    if (roll < 0.52) {
+      if (!this.ids.length) return;
+      const id = this.rng.pick(this.ids);
+      this.note(`cancelTask(${id})`);
+      this.track(`cancelTask(${id})`, o.cancelTask(id, 'random cancel'));
+      return;
+    }
+    if (roll < 0.56) {
+      this.note('cancelAll() (not awaited)');
+      this.cancelAllsInFlight++;
+      const p = o.cancelAll('random cancelAll').finally(() => this.cancelAllsInFlight--);
+      this.track('cancelAll()', p);
+      return;
+    }
+    if (roll < 0.61) {
+      this.note('pause()');
+      o.pause();
+      this.userPaused = true;
+      return;
+    }
+    if (roll < 0.66) {
+      this.note('resume()');
+      o.resume();
+      this.userPaused = false;
+      return;
+    }
+    if (roll < 0.84) {
+      const ms = this.rng.pick([0, 1, 50, 300, 1000, 3000, 12_000]);
+      this.note(`advance(${ms})`);
+      await this.clock.advance(ms);
+      this.checkPaused();
+      return;
+    }
+    if (roll < 0.86) {
+      const n = this.rng.int(1, 4);
+      this.note(`setConcurrency(${n})`);
+      o.setConcurrency(n);
+      return;
+    }
+    if (roll < 0.88) {
+      const pools = this.rng.chance(0.5) ? { gpu: 1 } : { ...POOLS };
+      this.note(`setResources(${JSON.stringify(pools)})`);
+      o.setResources(pools);
+      return;
+    }
+    if (roll < 0.91) {
+      const done = this.ids.filter((id) => ['failed', 'cancelled'].includes(o.getTask(id)?.status ?? ''));
+      if (!done.length) return;
+      const id = this.rng.pick(done);
+      this.note(`retryTask(${id})`);
+      const before = o.getTasks().length;
+      const p = o.retryTask(id).then((nid) => {
+        this.ids.push(nid);
+        this.note(`  retryTask(${id}) -> ${nid}`);
+      });
+      this.checkRefusal(`retryTask(${id})`, p, before);
+      return;
+    }
+    if (roll < 0.93) {
+      if (this.lateRegistered) return;
+      this.lateRegistered = true;
+      this.note("registerExecutor('late', chaos)");
+      o.registerExecutor('late', new ChaosExecutor(this.clock));
+      return;
+    }
+    if (roll < 0.96) {
+      const ids = o.getTasks().map((r) => r.id);
+      this.note('synchronizeState() (not awaited)');
+      this.syncChecks.push(
+        o.state.synchronizeState().then(
+          () => {
+            // Resolved: the README calls this the point where a task is durable.
+            const saved = tasksOf(this.store.data.get(STATE_KEY));
+            const missing = ids.filter((id) => !saved.has(id) && !this.archive.ids.has(id));
+            if (missing.length) this.violate('synchronizeState is durable', `synchronizeState() resolved but the store holds none of ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (${missing.length} in all)` : ''} (issue 11 #5)`);
+          },
+          () => undefined,
+        ),
+      );
+      return;
+    }
+    if (roll < 0.968) {
+      this.note('queue: durable manual-ack subscription, then publish a payload whose toJSON returns a cycle');
+      o.queue.subscribe('chaos.topic', () => undefined, { name: `durable-${this.durableNo++}`, manualAck: true });
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
+      this.track('publish(cyclic toJSON)', o.queue.publish({ topic: 'chaos.topic', payload: { toJSON: () => cyclic } }));
+      return;
+    }
+    if (roll < 0.985) {
+      this.note('wall clock steps back 1 h');
+      this.clock.stepBack(3_600_000);
+      this.steppedBack = true;
+      return;
+    }
+    this.note('settle()');
+    await settle();
+  }
+
+  private behaviour(): Behaviour {
+    // Half of the attempts behave; the rest spread over every misbehaviour.
+    return this.rng.chance(0.5) ? 'ok' : this.rng.pick(BEHAVIOURS);
+  }
+
+  private randomSpec(key?: string, keys: string[] = []): TaskSpec {
+    const n = this.taskNo++;
+    const kinds = this.lateRegistered ? ['chaos', 'chaos', 'late', 'function'] : ['chaos', 'chaos', 'chaos', 'function'];
+    const kind = this.rng.pick(kinds);
+    const retries = this.rng.pick([0, 0, 1, 2]);
+    const plan: Behaviour[] = [];
+    for (let i = 0; i <= retries; i++) plan.push(this.behaviour());
+    const endless = plan.some((b) => ENDLESS.has(b));
+    const spec: TaskSpec = { name: this.rng.chance(0.1) ? `cancel-on-start-${n}` : `t${n}`, kind };
+    if (kind === 'function') spec.run = functionRun(plan);
+    else spec.payload = { plan, delayMs: this.rng.pick([1, 100, 2000]) } satisfies ChaosPayload;
+    if (retries) {
+      spec.retries = retries;
+      spec.retryDelayMs = this.rng.pick([10, 100, 1000]);
+    }
+    // Work that never settles by itself gets a timeout: without one it may run forever, legitimately.
+    if (endless || this.rng.chance(0.3)) spec.timeoutMs = this.rng.pick([50, 500, 2000, 5000]);
+    const priority = this.rng.int(-2, 2);
+    if (priority) spec.priority = priority;
+    if (this.rng.chance(0.3)) spec.resources = this.rng.chance(0.5) ? { gpu: 1 } : { net: this.rng.int(1, 2) };
+    if (key !== undefined) spec.key = key;
+    const deps: string[] = [];
+    if (keys.length && this.rng.chance(0.6)) deps.push(this.rng.pick(keys));
+    if (this.ids.length && this.rng.chance(0.25)) deps.push(this.rng.pick(this.ids));
+    if (deps.length) spec.dependsOn = [...new Set(deps)];
+    return spec;
+  }
+
+  private describeSpec(s: TaskSpec): string {
+    const plan = s.kind === 'function' ? (s.run as { plan?: Behaviour[] }).plan : (s.payload as ChaosPayload).plan;
+    const extra = { ...s, run: undefined, payload: undefined, kind: undefined, name: undefined };
+    return `${s.name} ${s.kind} plan=[${plan?.join(',')}]${s.kind !== 'function' ? ` delay=${(s.payload as ChaosPayload).delayMs}` : ''} ${JSON.stringify(extra)}`;
+  }
+
+  private schedule(): void {
+    const spec = this.randomSpec();
+    this.note(`scheduleTask ${this.describeSpec(spec)}`);
+    const before = this.o.getTasks().length;
+    const duringCancelAll = this.cancelAllsInFlight > 0;
+    const p = this.o.scheduleTask(spec).then((id) => {
+      this.ids.push(id);
+      if (duringCancelAll) this.bornDuringCancelAll.add(id);
+      this.note(`  ${spec.name} -> ${id}`);
+    });
+    this.checkRefusal(`scheduleTask(${spec.name})`, p, before);
+  }
+
+  private workflow(): void {
+    const size = this.rng.int(2, 4);
+    const keys: string[] = [];
+    const specs: TaskSpec[] = [];
+    for (let i = 0; i < size; i++) {
+      const key = `k${i}`;
+      specs.push(this.randomSpec(key, keys));
+      keys.push(key);
+    }
+    this.note(`scheduleWorkflow [${specs.map((s) => this.describeSpec(s)).join(' | ')}]`);
+    let before = 0;
+    try {
+      before = this.o.getTasks().length;
+    } catch (err) {
+      this.violate('no crash', `getTasks() threw: ${describeError(err)}`);
+    }
+    const duringCancelAll = this.cancelAllsInFlight > 0;
+    const p = this.o.scheduleWorkflow(specs).then((ids) => {
+      this.ids.push(...ids);
+      if (duringCancelAll) for (const id of ids) this.bornDuringCancelAll.add(id);
+      this.note(`  workflow -> ${ids.join(', ')}`);
+    });
+    this.checkRefusal('scheduleWorkflow', p, before);
+  }
+
+  /**
+   * A refused request changes nothing: if `p` rejects, no task may have been created by it. A
+   * refusal must be an OrchestratorError; anything else is a crash that escaped (issue 11 #14).
+   */
+  private checkRefusal(what: string, p: Promise<void>, before: number): void {
+    const after = this.o.getTasks().length;
+    this.pending.push(
+      p.then(undefined, (err: unknown) => {
+        this.note(`  ${what} rejected: ${describeError(err)}`);
+        if (!(err instanceof OrchestratorError)) this.violate('clear errors', `${what} rejected with ${describeError(err)}, not an OrchestratorError (issue 11 #14)`);
+        if (after !== before) {
+          const left = this.o.getTasks().slice(before);
+          this.violate('refusal changes nothing', `${what} rejected but left ${left.map((r) => `${r.id} (${r.name}, ${r.status})`).join(', ')} behind (issue 11 #14)`);
+          for (const r of left) if (!this.ids.includes(r.id)) this.ids.push(r.id);
+        }
+      }),
+    );
+  }
+
+  private checkPaused(): void {
+    if (this.cancelAllsInFlight === 0 && this.o.paused !== this.userPaused) {
+      this.violate('pause is the user\'s', `after cancelAll settled, paused is ${this.o.paused} though the user last ${this.userPaused ? 'paused' : 'resumed'} (issue 11 #10)`);
+    }
+  }
+
+  private async finish(): Promise<void> {
+    const o = this.o;
+    this.note('resume(); then wait for idle');
+    this.userPaused = false;
+    try {
+      o.resume();
+    } catch (err) {
+      this.violate('no crash', `resume() threw ${describeError(err, 3)}`);
+    }
+    const calls = await within(Promise.all(this.pending), this.clock);
+    if (calls.state === 'hung') this.violate('no hang', 'a cancelTask/cancelAll/schedule call never settled');
+    const idle = await within(o.whenIdle(), this.clock);
+    if (idle.state !== 'resolved') {
+      const stuck = o.getTasks().filter((r) => !isFinished(r.status));
+      const why = (r: TaskRecord): string => (r.status === 'running' ? '' : `, deps ${r.dependsOn.map((d) => `${d}:${o.getTask(d)?.status ?? 'gone'}`).join('/') || 'none'}${r.spec.resources ? `, needs ${JSON.stringify(r.spec.resources)}` : ''}${this.bornDuringCancelAll.has(r.id) ? ', scheduled while a cancelAll was in flight (issue 11 #10)' : ''}`);
+      const st = o.getSystemStatus();
+      this.violate('no hang', `whenIdle() did not resolve within ${HANG_CLOCK_MS / 60_000} clock minutes (paused ${st.paused}, running ${st.concurrency.running}/${st.concurrency.limit}, pools ${JSON.stringify(st.pools)}); unfinished: ${stuck.map((r) => `${r.id} (${r.name}, ${r.status}${why(r)})`).join(', ')}`);
+    }
+    this.checkPaused();
+    for (const r of o.getTasks()) if (!isFinished(r.status)) this.violate('every task final', `${r.id} (${r.name}) is ${r.status}`);
+    const status = o.getSystemStatus();
+    if (status.concurrency.running !== 0) this.violate('slots released', `running count is ${status.concurrency.running} at idle`);
+    for (const [name, p] of Object.entries(status.pools)) if (p.inUse !== 0) this.violate('pools released', `pool ${name} has ${p.inUse} in use at idle`);
+    for (const id of this.cancelledOnStart) {
+      const r = o.getTask(id);
+      if (r && r.status !== 'cancelled') this.violate('cancel on start', `${id} was cancelled by an onDidChangeTask listener when it turned Running but ended ${r.status} (issue 11 #11)`);
+    }
+    await within(Promise.all(this.syncChecks), this.clock);
+    try {
+      const snap = o.state.buildSnapshot();
+      try {
+        JSON.stringify(snap);
+      } catch (err) {
+        this.violate('snapshot buildable', `serialising the snapshot threw: ${describeError(err)} in ${unserialisableParts(snap)}`);
+      }
+    } catch (err) {
+      this.violate('snapshot buildable', `building the snapshot threw: ${describeError(err, 3)}`);
+    }
+    for (const u of this.store.unserialisable) this.violate('snapshot buildable', `the store was handed a value JSON.stringify rejects: ${u}`);
+
+    // The store heals: the final state must then reach it, whatever happened to earlier writes.
+    this.store.faultsOn = false;
+    this.note('store heals; wait for the final state to be written');
+    const memory = new Map(o.getTasks().map((r) => [r.id, r.status] as const));
+    const written = (): string[] => {
+      const saved = tasksOf(this.store.data.get(STATE_KEY));
+      const wrong: string[] = [];
+      for (const [id, s] of memory) if (saved.get(id) !== s && !this.archive.ids.has(id)) wrong.push(`${id} ${saved.get(id) ?? 'absent'} (is ${s})`);
+      return wrong;
+    };
+    let wrong = written();
+    for (let waited = 0; wrong.length && waited < DURABLE_WITHIN_MS; waited += STEP_MS) {
+      await this.clock.advance(STEP_MS);
+      wrong = written();
+    }
+    if (wrong.length) {
+      const hints = [this.steppedBack ? 'the wall clock stepped back (issue 11 #7)' : '', this.store.unserialisable.length ? 'the store was handed unserialisable snapshots (issue 11 #2/#4)' : ''].filter(Boolean);
+      this.violate('state written', `${DURABLE_WITHIN_MS / 1000} s after idle with a working store, the saved state still has ${wrong.slice(0, 4).join(', ')}${wrong.length > 4 ? ` and ${wrong.length - 4} more` : ''}${hints.length ? `; ${hints.join('; ')}` : ''}`);
+    }
+
+    const disposed = await within(o.dispose(), this.clock, 60_000);
+    if (disposed.state === 'hung') this.violate('no hang', 'dispose() did not resolve within 60 clock seconds with a working store (issue 11 #21)');
+    else if (disposed.state === 'rejected') this.violate('dispose', `dispose() rejected with a working store: ${describeError(disposed.error)}`);
+
+    await this.checkRestore();
+  }
+
+  /** Restores a fresh orchestrator from what the store last committed: nothing any write held may be missing. */
+  private async checkRestore(): Promise<void> {
+    const held = new Map<string, TaskStatus>();
+    for (const raw of this.store.committed) for (const [id, s] of tasksOf(raw)) held.set(id, s);
+    const final = tasksOf(this.store.data.get(STATE_KEY));
+    const clock = new SteppingClock(this.clock.now() + 1000);
+    clock.onTimerError = (err) => this.violate('no crash', `uncaughtException (a timer callback of the restored orchestrator threw): ${describeError(err, 3)}`);
+    const copy = (): FaultyStore => {
+      const s = new FaultyStore(this.rng, clock, { rejectRate: 0, throwRate: 0, hangRate: 0, hangMs: 0 });
+      for (const [k, v] of this.store.data) s.data.set(k, v);
+      return s;
+    };
+    const options = (store: FaultyStore, archive: MemoryArchive) => ({ store, clock, archive, concurrency: 4, resources: { ...POOLS }, executors: { chaos: steadyExecutor, late: steadyExecutor }, killGraceMs: 500 });
+
+    if (this.rng.chance(0.3) && held.size) {
+      // The first read at start throws: whatever the orchestrator does then, the saved tasks must survive.
+      this.note('restore with a store whose first get throws; schedule one task; dispose');
+      const store = copy();
+      store.failNextGet();
+      const archive = new MemoryArchive();
+      const started = await within(createOrchestrator(options(store, archive)), clock);
+      if (started.state === 'hung') this.violate('no hang', 'createOrchestrator with a store whose first get throws never resolved');
+      if (started.state === 'resolved') {
+        const o = started.value;
+        this.track('scheduleTask after a failed read', o.scheduleTask({ name: 'after-restart', kind: 'chaos' }).then(() => undefined));
+        await within(o.whenIdle(), clock);
+        await clock.advance(5000);
+        await within(o.dispose(), clock, 60_000);
+        const kept = new Set<string>(archive.ids);
+        for (const [, v] of store.data) for (const id of tasksOf(v).keys()) kept.add(id);
+        const lost = [...held.keys()].filter((id) => !kept.has(id) && !this.archive.ids.has(id));
+        if (lost.length) this.violate('nothing lost', `after a start whose first store.get threw, ${lost.length} saved tasks are in no key of the store (e.g. ${lost.slice(0, 3).join(', ')}): overwritten (issue 11 #6)`);
+      }
+    }
+
+    this.note('restore from the last committed state');
+    const archive = new MemoryArchive();
+    const started = await within(createOrchestrator(options(copy(), archive)), clock);
+    if (started.state !== 'resolved') {
+      this.violate('restore', `createOrchestrator from the last committed state ${started.state === 'hung' ? 'never resolved' : `rejected: ${describeError(started.error)}`}`);
+      return;
+    }
+    const o = started.value;
+    const restored = new Map(o.getTasks().map((r) => [r.id, r.status] as const));
+    const lost = [...held.keys()].filter((id) => !restored.has(id) && !this.archive.ids.has(id) && !archive.ids.has(id));
+    if (lost.length) this.violate('nothing lost', `${lost.length} tasks some committed write held are missing after restore: ${lost.slice(0, 5).map((id) => `${id} (last saved ${held.get(id)})`).join(', ')}`);
+    for (const [id, s] of final) {
+      if (isFinished(s) && restored.has(id) && restored.get(id) !== s) this.violate('nothing lost', `${id} was saved ${s} but restored ${restored.get(id)}`);
+    }
+    if (o.paused) o.resume();
+    const idle = await within(o.whenIdle(), clock);
+    if (idle.state !== 'resolved') this.violate('no hang', `the restored orchestrator never became idle; unfinished: ${o.getTasks().filter((r) => !isFinished(r.status)).map((r) => `${r.id} (${r.status})`).join(', ')}`);
+    const status = o.getSystemStatus();
+    if (status.concurrency.running !== 0) this.violate('slots released', `restored: running count is ${status.concurrency.running} at idle`);
+    const disposed = await within(o.dispose(), clock, 60_000);
+    if (disposed.state === 'hung') this.violate('no hang', 'dispose() of the restored orchestrator never resolved');
+  }
+}
+
+/** Which parts of a snapshot JSON.stringify rejects, with the issue-11 defect each points to. */
+function unserialisableParts(snap: { tasks: TaskRecord[]; queue?: unknown; app?: unknown }): string {
+  const bad: string[] = [];
+  for (const t of snap.tasks) {
+    try {
+      JSON.stringify(t);
+    } catch {
+      bad.push(`task ${t.id} (${t.name}, result of kind ${t.kind}: issue 11 #2)`);
+    }
+  }
+  try {
+    JSON.stringify(snap.queue);
+  } catch {
+    bad.push('the message queue (issue 11 #4)');
+  }
+  try {
+    JSON.stringify(snap.app);
+  } catch {
+    bad.push('the app state');
+  }
+  return bad.join(', ') || 'no single part';
+}
+
+/** A function task's `run` that misbehaves as the plan says, attempt by attempt. */
+function functionRun(plan: Behaviour[]): TaskSpec['run'] & { plan: Behaviour[] } {
+  const run = ({ attempt, signal }: { attempt: number; signal: AbortSignal }): unknown => {
+    const b = plan[Math.min(attempt - 1, plan.length - 1)];
+    switch (b) {
+      case 'bigint':
+        return 10n;
+      case 'cycle': {
+        const c: Record<string, unknown> = {};
+        c.self = c;
+        return c;
+      }
+      case 'throwProxy':
+        throw hostileProxy();
+      case 'rejectProxy':
+        return Promise.reject(hostileProxy());
+      case 'throwHostile':
+        throw hostileProxy(true);
+      case 'never':
+      case 'deaf':
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+      case 'fail':
+      case 'exit1':
+      case 'throw':
+        throw new Error(`function task: ${b}`);
+      case 'null':
+        return null;
+      case 'undefined':
+        return undefined;
+      default:
+        return { ok: attempt };
+    }
+  };
+  return Object.assign(run, { plan });
+}
+
+/**
+ * Runs one seed with process-wide crash listeners installed (and the test runner's own removed, so
+ * a crash is reported against its seed instead of failing whatever test runs next).
+ */
+export async function runScenario(seed: number): Promise<ScenarioReport> {
+  const scenario = new Scenario(seed);
+  const savedExceptions = process.listeners('uncaughtException');
+  const savedRejections = process.listeners('unhandledRejection');
+  process.removeAllListeners('uncaughtException');
+  process.removeAllListeners('unhandledRejection');
+  const onCrash = (kind: string) => (err: unknown) => scenario.violate('no crash', `${kind}: ${describeError(err, 3)}`);
+  process.on('uncaughtException', onCrash('uncaughtException'));
+  process.on('unhandledRejection', onCrash('unhandledRejection'));
+  try {
+    await scenario.run();
+  } catch (err) {
+    scenario.violate('no crash', `the scenario threw: ${describeError(err, 4)}`);
+  } finally {
+    // Rejections are reported after the microtask queue drains: give them a turn before leaving.
+    await settle();
+    await settle();
+    process.removeAllListeners('uncaughtException');
+    process.removeAllListeners('unhandledRejection');
+    for (const l of savedExceptions) process.on('uncaughtException', l);
+    for (const l of savedRejections) process.on('unhandledRejection', l);
+  }
+  return { seed, violations: scenario.violations, log: scenario.log };
+}
