@@ -25,6 +25,7 @@ import { toDisposable, type Disposable } from './events';
 import type { HistoryEntry, TaskRecord, TaskResult, TaskSpec, TaskStatus } from './model';
 import { systemClock, type Clock, type ExecutionContext, type Executor } from './ports';
 import { FunctionExecutor, toExecutionError, toJsonSafe } from './executors/functionExecutor';
+import type { ProcessLedger } from './executors/processLedger';
 import { DEFAULT_KILL_GRACE_MS, ShellExecutor } from './executors/shellExecutor';
 
 export interface TaskEngineOptions {
@@ -39,6 +40,8 @@ export interface TaskEngineOptions {
    * Default: killGraceMs + 3000 ms, enough for the shell executor to finish its SIGKILL round.
    */
   abortSettleMs?: number;
+  /** Where the shell executor records its running process trees, for the next session to stop after a crash. */
+  processLedger?: ProcessLedger;
   /** The orchestrator's records, for getTaskStatus and getTaskHistory. */
   lookup?: (id: string) => TaskRecord | undefined;
 }
@@ -271,7 +274,7 @@ export class TaskEngine {
     if (!(killGraceMs >= 0)) throw new ValidationError(`Expected \`killGraceMs\` to be a non-negative number, got ${describeValue(killGraceMs)}`, 'killGraceMs');
     this.abortSettleMs = options.abortSettleMs ?? killGraceMs + 3000;
     this.lookup = options.lookup;
-    this.executors.set('shell', new ShellExecutor({ killGraceMs }));
+    this.executors.set('shell', new ShellExecutor({ killGraceMs, ledger: options.processLedger }));
     this.executors.set('function', new FunctionExecutor());
     for (const [kind, executor] of Object.entries(options.executors ?? {})) this.executors.set(kind, checkExecutor(kind, executor));
   }

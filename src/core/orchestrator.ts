@@ -20,6 +20,7 @@ import { Emitter, toDisposable, type Disposable, type Event } from './events';
 import { retryDelay } from './backoff';
 import { DependencyGraph } from './dependencyGraph';
 import { TaskEngine, type AttemptHandle } from './engine';
+import { ProcessLedger, reapOrphans } from './executors/processLedger';
 import { HeldRecord, lastTransitionAt, TaskLifecycleManager, toTaskError, type LifecycleEvent } from './lifecycle';
 import { MessageQueue } from './messageQueue';
 import { isFinished, type HistoryEntry, type PersistedSpec, type SystemStatus, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
@@ -196,6 +197,7 @@ export class OrchestratorImpl implements Orchestrator {
       executors: options.executors,
       clock: this.clock,
       killGraceMs: options.killGraceMs,
+      processLedger: new ProcessLedger(store),
       lookup: (id) => this.lifecycle.get(id) as TaskRecord | undefined,
     });
     this.kinds = new Set([...BUILTIN_KINDS, ...Object.keys(options.executors)]);
@@ -974,6 +976,9 @@ export async function createOrchestrator(options?: OrchestratorOptions): Promise
   if (loaded.warning) warnings.push(loaded.warning);
   if (loaded.holdWrites !== undefined) orchestrator.state.holdWrites(loaded.holdWrites);
   const rejected = loaded.snapshot ? await setAsideInvalidTasks(loaded.snapshot, valid.resources, store, clock, orchestrator) : undefined;
+  // Trees a killed host left running are stopped before their tasks can run again.
+  const reaped = await reapOrphans(store, { killGraceMs: valid.killGraceMs });
+  if (reaped) warnings.push(reaped);
   if (loaded.snapshot) orchestrator.restore(loaded.snapshot, rejected);
   return orchestrator;
 }

@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaskEngine } from '../../src/core/engine';
 import { CancelledError, ExecutionError, TimeoutError } from '../../src/core/errors';
-import { ProcessScanner, scanProcesses, type ProcessInfo } from '../../src/core/executors/processTree';
+import { parseLedger, PROCESS_LEDGER_KEY, ProcessLedger } from '../../src/core/executors/processLedger';
+import { ProcessScanner, readProcess, scanProcesses, type ProcessInfo } from '../../src/core/executors/processTree';
 import { ShellExecutor } from '../../src/core/executors/shellExecutor';
+import { MemoryStore } from '../../src/core/ports';
 import type { PersistedSpec, TaskRecord, TaskResult } from '../../src/core/model';
 
 const posix = process.platform !== 'win32';
@@ -266,5 +268,33 @@ function pidsFrom(output: () => string, count: number): Promise<number[]> {
       await many.dispose();
       for (const pid of marked(mark)) process.kill(pid, 'SIGKILL');
     }
+  });
+
+  (linux ? it : it.skip)('records each running shell in the ledger, with its start time, and forgets it when the attempt ends', async () => {
+    const store = new MemoryStore();
+    const ledger = new ProcessLedger(store);
+    const controller = new AbortController();
+    let out = '';
+    const task = shellTask('echo "pid $$"; sleep 30');
+    const p = new ShellExecutor({ killGraceMs: 300, ledger }).execute({ task, attempt: 1, signal: controller.signal, onOutput: (c) => (out += c) });
+    try {
+      const [shell] = await pidsFrom(() => out, 1);
+      await ledger.flush();
+      const [entry] = parseLedger(store.get(PROCESS_LEDGER_KEY));
+      assert.equal(entry?.taskId, task.id);
+      assert.equal(entry?.pid, shell);
+      assert.equal(entry?.startTime, readProcess(shell)?.startTime);
+      assert.equal(entry?.hostPid, process.pid);
+    } finally {
+      controller.abort(new CancelledError());
+      await p.catch(() => undefined);
+    }
+    await ledger.flush();
+    assert.equal(store.get(PROCESS_LEDGER_KEY), undefined);
+    const done = await new ShellExecutor({ ledger }).execute({ task: shellTask('true'), attempt: 1, signal: new AbortController().signal });
+    assert.equal(done.exitCode, 0);
+    await ledger.flush();
+    assert.equal(store.get(PROCESS_LEDGER_KEY), undefined);
+    assert.ok(store.writes >= 2, 'the ledger was written while the shell ran');
   });
 });

@@ -7,6 +7,7 @@ import { ExecutionError } from '../errors';
 import type { TaskResult } from '../model';
 import type { ExecutionContext, Executor } from '../ports';
 import { DEFAULT_OUTPUT_LIMIT, OutputTail } from './outputTail';
+import type { ProcessLedger } from './processLedger';
 import { collectTree, isAlive, sharedScanner, signalAll, TASK_MARKER_ENV, type ProcessScanner } from './processTree';
 
 /** Time between SIGTERM and SIGKILL when a task is stopped. */
@@ -22,6 +23,8 @@ export interface ShellExecutorOptions {
    * inherited them would otherwise hold the task open for as long as it runs. Default 200 ms.
    */
   drainMs?: number;
+  /** Where each running shell is recorded, so that a later session can stop what a killed host left. */
+  ledger?: ProcessLedger;
   /** Reads the process table for stops; one shared by the whole process unless given. */
   scanner?: ProcessScanner;
 }
@@ -35,12 +38,14 @@ export class ShellExecutor implements Executor {
   readonly killGraceMs: number;
   private readonly outputLimit: number;
   private readonly drainMs: number;
+  private readonly ledger: ProcessLedger | undefined;
   private readonly scanner: ProcessScanner;
 
   constructor(options: ShellExecutorOptions = {}) {
     this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     this.outputLimit = options.outputLimit ?? DEFAULT_OUTPUT_LIMIT;
     this.drainMs = options.drainMs ?? 200;
+    this.ledger = options.ledger;
     this.scanner = options.scanner ?? sharedScanner;
   }
 
@@ -67,6 +72,8 @@ export class ShellExecutor implements Executor {
         reject(spawnError(err, cwd));
         return;
       }
+      // Recorded until the attempt settles: by then the tree has been stopped, or the shell has ended.
+      if (this.ledger && !isWindows && child.pid !== undefined) this.ledger.add(ctx.task.id, child.pid, token);
       let settled = false;
       let exitCode: number | null = null;
       let exitSignal: NodeJS.Signals | null = null;
@@ -98,6 +105,7 @@ export class ShellExecutor implements Executor {
         if (settled) return;
         settled = true;
         signal.removeEventListener('abort', onAbort);
+        this.ledger?.remove(token);
         if (drainTimer) clearTimeout(drainTimer);
         if (stopping) {
           // Stopped by cancel or timeout: the reason is the outcome, whatever the exit status says.
@@ -123,6 +131,7 @@ export class ShellExecutor implements Executor {
         if (settled || exited) return;
         settled = true;
         signal.removeEventListener('abort', onAbort);
+        this.ledger?.remove(token);
         reject(spawnError(err, cwd));
       });
       child.on('exit', (code, sig) => {
