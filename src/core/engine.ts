@@ -196,7 +196,7 @@ class Attempt implements ExecutionContext {
     if (this.settled) return;
     if (this.abortReason) return this.settle(undefined, this.abortReason, deferred);
     // An executor's own timeout or cancellation keeps its meaning; anything else is a failed attempt.
-    this.settle(undefined, err instanceof TimeoutError || err instanceof CancelledError ? err : toExecutionError(err), deferred);
+    this.settle(undefined, keepsMeaning(err) ? err : toExecutionError(err), deferred);
   }
 
   abort(reason: OrchestratorError, settleMs: number): void {
@@ -432,6 +432,15 @@ export class TaskEngine {
     const attempts = this.list();
     for (const a of attempts) a.abort(new CancelledError('The task engine was disposed'), this.abortSettleMs);
     await Promise.all(attempts.map((a) => a.whenSettled()));
+  }
+}
+
+/** A TimeoutError or CancelledError. False for anything else, a value whose `instanceof` throws included. */
+function keepsMeaning(err: unknown): boolean {
+  try {
+    return err instanceof TimeoutError || err instanceof CancelledError;
+  } catch {
+    return false;
   }
 }
 

@@ -37,6 +37,14 @@ function throwingProxy(thenable = true): object {
   );
 }
 
+/** A value on which every trap throws: property reads, `instanceof` (its prototype), `in`, key listing. */
+function hostileProxy(): object {
+  const trap = (): never => {
+    throw new Error('hostile: do not touch');
+  };
+  return new Proxy({}, { get: trap, getPrototypeOf: trap, has: trap, ownKeys: trap, getOwnPropertyDescriptor: trap });
+}
+
 /** Unhandled rejections seen while a test runs. */
 let unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
@@ -185,6 +193,43 @@ describe('engine reliability', () => {
         const { error } = out.only;
         assert.ok(error instanceof ExecutionError, `an ExecutionError, got ${String(error)}`);
         assert.ok(error.message.length > 0);
+        assert.deepEqual(engine.running(), []);
+        assert.deepEqual(unhandled, []);
+      });
+    }
+  });
+
+  describe('a value on which every trap throws, `instanceof` included', () => {
+    const cases: [string, Executor['execute'] | undefined, (() => unknown) | undefined][] = [
+      [
+        'thrown by execute()',
+        () => {
+          throw hostileProxy();
+        },
+        undefined,
+      ],
+      ['rejected by execute()', () => Promise.reject(hostileProxy()), undefined],
+      ['resolved by execute()', () => Promise.resolve({ value: hostileProxy() }), undefined],
+      [
+        'thrown by run',
+        undefined,
+        () => {
+          throw hostileProxy();
+        },
+      ],
+      ['rejected by run', undefined, () => Promise.reject(hostileProxy())],
+      ['returned by run', undefined, () => hostileProxy()],
+    ];
+    for (const [what, execute, run] of cases) {
+      it(`settles the attempt once when ${what}, nothing thrown or unhandled`, async () => {
+        const engine = execute ? engineWith(execute) : new TaskEngine({ clock: new FakeClock() });
+        const out = new Outcome();
+        assert.doesNotThrow(() => engine.startAttempt(task('t', execute ? 'odd' : 'function'), 1, undefined, run as never, undefined, out.done));
+        await tick();
+        await tick();
+        const { result, error } = out.only;
+        if (error === undefined) assert.doesNotThrow(() => JSON.stringify(result));
+        else assert.ok(error instanceof ExecutionError && error.message.length > 0, String(error));
         assert.deepEqual(engine.running(), []);
         assert.deepEqual(unhandled, []);
       });

@@ -53,6 +53,14 @@ function throwingProxy(): object {
   );
 }
 
+/** A value on which every trap throws, `instanceof` (its prototype lookup) included. */
+function hostileProxy(): object {
+  const trap = (): never => {
+    throw new Error('hostile: do not touch');
+  };
+  return new Proxy({}, { get: trap, getPrototypeOf: trap, has: trap, ownKeys: trap, getOwnPropertyDescriptor: trap });
+}
+
 /** A function task that runs until released. */
 function held(name: string, extra: Partial<TaskSpec> = {}): { spec: TaskSpec; release(): void } {
   const d = deferred();
@@ -107,6 +115,13 @@ describe('orchestrator reliability', () => {
         },
       ],
       ['a run returning a Proxy whose `get` throws', undefined, () => throwingProxy() as unknown as TaskResult],
+      [
+        'an executor throwing a Proxy on which every trap throws',
+        kind(() => {
+          throw hostileProxy();
+        }),
+        undefined,
+      ],
     ];
     for (const [what, executor, run] of broken) {
       it(`fails the attempt of ${what}: scheduleTask resolves, the slot is released, the next task runs`, async () => {
