@@ -88,6 +88,20 @@ describe('restore', () => {
     }
   });
 
+  it('restores a paused workflow with pools and keys as it was saved, rejecting nothing', async () => {
+    const store = new MemoryStore();
+    const a = await createOrchestrator({ store, resources: { gpu: 2 }, startPaused: true });
+    const ids = await a.scheduleWorkflow([
+      { key: 'build', name: 'build', kind: 'shell', command: 'true', resources: { gpu: 1 }, retries: 2, timeoutMs: 60_000 },
+      { key: 'test', name: 'test', kind: 'shell', command: 'true', dependsOn: ['build'], env: { CI: '1' }, priority: 5 },
+    ]);
+    await a.dispose();
+    const b = await open({ store, resources: { gpu: 2 } });
+    assert.deepEqual(ids.map((id) => b.getTask(id)?.status), ['created', 'created']);
+    assert.deepEqual(backups(store), []);
+    assert.ok(!b.warnings.some((w) => w.code === 'CORRUPT_STATE'), JSON.stringify(b.warnings));
+  });
+
   describe('dependency cycles', () => {
     it('fails the tasks of a cycle and a self-dependency naming the cycle, cancels their dependents, and runs the rest to idle', async () => {
       const clock = new ManualClock(5000);
