@@ -56,6 +56,10 @@ export interface VscodeTaskPayload {
   type?: string;
   /** Name of the workspace folder the task belongs to. */
   folder?: string;
+  /** Its tasks.json `dependsOn` are tasks of ours (compoundTasks.ts): run the task without them. */
+  ownOnly?: boolean;
+  /** Keys, in the same workflow run, of the steps a compound's own task waits for and reports on. */
+  steps?: string[];
 }
 
 /** Parses and validates the file's text; throws WorkflowFileError naming the field. */

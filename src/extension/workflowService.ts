@@ -3,8 +3,10 @@
 import * as vscode from 'vscode';
 import { ValidationError, describeValue } from '../core/errors';
 import type { TaskSpec } from '../core/model';
-import { WORKFLOW_FILE } from './ids';
-import { WorkflowFileError, parseWorkflowFile, workflowToSpecs, type SpecDefaults, type WorkflowFile } from './workflowFile';
+import { expandCompound, isCompound } from './compoundTasks';
+import { VSCODE_TASK_KIND, WORKFLOW_FILE } from './ids';
+import { loadCatalog, resolveInCatalog } from './taskResolver';
+import { WorkflowFileError, parseWorkflowFile, workflowToSpecs, type SpecDefaults, type VscodeTaskPayload, type WorkflowFile } from './workflowFile';
 
 export interface LoadedFile {
   folder: vscode.WorkspaceFolder;
@@ -82,5 +84,48 @@ export async function resolveWorkflow(name: string, folderName: string | undefin
   }
   const choice = matches[0];
   const file = result.files.find((f) => f.uri.toString() === choice.uri.toString()) as LoadedFile;
-  return { choice, specs: workflowToSpecs(file.file, name, { ...defaults, folder: choice.folder.uri.fsPath }) };
+  const specs = workflowToSpecs(file.file, name, { ...defaults, folder: choice.folder.uri.fsPath });
+  return { choice, specs: await expandCompoundSteps(specs, choice.folder.name) };
+}
+
+/**
+ * A `task` step naming a tasks.json compound (`dependsOn`) becomes its steps plus the compound's own
+ * task under the step's key, so the workflow's other steps wait for the whole compound. A step whose
+ * task cannot be found now is left as written: it fails when it runs, saying what exists.
+ */
+async function expandCompoundSteps(specs: TaskSpec[], folderName: string): Promise<TaskSpec[]> {
+  const taskSteps = specs.filter((s) => s.kind === VSCODE_TASK_KIND && s.key !== undefined);
+  if (!taskSteps.length) return specs;
+  const catalog = await loadCatalog();
+  const out: TaskSpec[] = [];
+  for (const spec of specs) {
+    const payload = spec.payload as VscodeTaskPayload | undefined;
+    if (spec.kind !== VSCODE_TASK_KIND || spec.key === undefined || !payload || payload.steps) {
+      out.push(spec);
+      continue;
+    }
+    let task: vscode.Task | undefined;
+    try {
+      task = resolveInCatalog(catalog, { ...payload, folder: payload.folder ?? folderName });
+    } catch {
+      task = undefined;
+    }
+    if (!task || !isCompound(catalog, task)) {
+      out.push(spec);
+      continue;
+    }
+    const { name, key, priority, dependsOn, kind: _kind, payload: _payload, ...extra } = spec;
+    void _kind;
+    void _payload;
+    out.push(
+      ...expandCompound(catalog, task, {
+        key,
+        name,
+        ...(priority !== undefined ? { priority } : {}),
+        ...(dependsOn?.length ? { dependsOn } : {}),
+        extra,
+      }),
+    );
+  }
+  return out;
 }

@@ -1,0 +1,161 @@
+// A tasks.json task with `dependsOn` (a compound such as `{ "label": "all", "dependsOn": ["bad",
+// "good"], "dependsOrder": "sequence" }`) expanded into tasks of ours. VS Code's tasks API cannot link
+// a compound's execution to the executions it starts (its onDidEndTask fires with no exit code, even
+// when a step failed: microsoft/vscode#92978), so running it through executeTask would report a
+// failed sequence as a success. Expanded, each step is its own row with its own exit code, the order
+// is ours to keep, and the compound's row reports the outcome of the steps it stands for.
+//
+// Shape of the expansion, for a root task R:
+// - every task R depends on, directly or not, is one step (a task shared by two branches runs once,
+//   as in VS Code); a step waits (core `dependsOn`) for its own dependencies, and in a
+//   `"dependsOrder": "sequence"` list for the previous task of that list;
+// - R itself is a task that depends on none of them in the core (a failed step would cancel it, and
+//   it must be Failed): its executor waits for the steps, fails naming the first that failed, and
+//   then runs R's own command if it has one. It is queued at the lowest priority so it takes a slot
+//   only when no step is ready to use it.
+import type * as vscode from 'vscode';
+import { ValidationError } from '../core/errors';
+import type { Disposable } from '../core/events';
+import { isFinished, type TaskSpec } from '../core/model';
+import type { Orchestrator } from '../core/orchestratorTypes';
+import { VSCODE_TASK_KIND } from './ids';
+import { configuredEntry, folderOf, resolveInCatalog, vscodeLabel, type TaskCatalog } from './taskResolver';
+import type { VscodeTaskPayload } from './workflowFile';
+
+/** The compound's own task waits in the queue behind every step (and anything else) that is ready. */
+export const COMPOUND_PRIORITY = -1_000_000;
+
+/** What the workflow step or the palette adds to every task of the expansion. */
+export interface CompoundOptions {
+  /** Key of the compound's own task; steps get `<key>/<label>`. */
+  key: string;
+  name?: string;
+  priority?: number;
+  /** Keys the whole compound waits for (a workflow step's `dependsOn`). */
+  dependsOn?: string[];
+  /** Copied to every task of the expansion (timeoutMs, retries, resources...). */
+  extra?: Partial<TaskSpec>;
+}
+
+interface Node {
+  task: vscode.Task;
+  label: string;
+  deps: Node[];
+  sequence: boolean;
+}
+
+function identity(task: vscode.Task, catalog: TaskCatalog): string {
+  return `${folderOf(task)?.uri.toString() ?? ''}\u0000${vscodeLabel(task, catalog)}`;
+}
+
+/** A `dependsOn` value as VS Code accepts it: a label, a task identifier object, or a list of those. */
+function dependencyRefs(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function resolveRef(catalog: TaskCatalog, owner: vscode.Task, ref: unknown): vscode.Task {
+  const folder = folderOf(owner)?.name;
+  if (typeof ref === 'string') return resolveInCatalog(catalog, { label: ref, ...(folder ? { folder } : {}) });
+  if (typeof ref === 'object' && ref !== null && !Array.isArray(ref) && typeof (ref as Record<string, unknown>).type === 'string') {
+    const wanted = ref as Record<string, unknown>;
+    const match = catalog.tasks.find(
+      (t) => folderOf(t)?.name === folder && Object.entries(wanted).every(([k, v]) => JSON.stringify((t.definition as Record<string, unknown>)[k]) === JSON.stringify(v)),
+    );
+    if (match) return match;
+  }
+  throw new ValidationError(`Expected each \`dependsOn\` of VS Code task \`${vscodeLabel(owner, catalog)}\` to name a task, like "build" or { "type": "npm", "script": "build" }, got ${JSON.stringify(ref)}`, 'dependsOn');
+}
+
+/** Whether the task has `dependsOn` in tasks.json, so scheduling it expands it. */
+export function isCompound(catalog: TaskCatalog, task: vscode.Task): boolean {
+  return dependencyRefs(configuredEntry(catalog, task)?.dependsOn).length > 0;
+}
+
+function buildGraph(catalog: TaskCatalog, root: vscode.Task): { root: Node; steps: Node[] } {
+  const nodes = new Map<string, Node>();
+  const steps: Node[] = [];
+  const visit = (task: vscode.Task, path: string[]): Node => {
+    const id = identity(task, catalog);
+    const label = vscodeLabel(task, catalog);
+    if (path.includes(id)) {
+      const names = [...path.slice(path.indexOf(id)), id].map((p) => `\`${p.split('\u0000')[1]}\``);
+      throw new ValidationError(`Expected the \`dependsOn\` of tasks.json to have no cycle, got ${names.join(' → ')}`, 'dependsOn');
+    }
+    const known = nodes.get(id);
+    if (known) return known;
+    const entry = configuredEntry(catalog, task);
+    const node: Node = { task, label, deps: [], sequence: entry?.dependsOrder === 'sequence' };
+    const inner = [...path, id];
+    node.deps = dependencyRefs(entry?.dependsOn).map((ref) => visit(resolveRef(catalog, task, ref), inner));
+    nodes.set(id, node);
+    if (path.length) steps.push(node);
+    return node;
+  };
+  const rootNode = visit(root, []);
+  return { root: rootNode, steps };
+}
+
+function payloadOf(node: Node, extra: Partial<VscodeTaskPayload>): VscodeTaskPayload {
+  const folder = folderOf(node.task)?.name;
+  const payload: VscodeTaskPayload = { label: node.label, ...(folder ? { folder } : {}) };
+  if (node.deps.length) payload.ownOnly = true;
+  return { ...payload, ...extra };
+}
+
+/**
+ * The specs for `scheduleWorkflow` that stand for a compound: its steps, then its own task (key
+ * `options.key`). Throws a ValidationError for a cycle or a dependency that names no task.
+ */
+export function expandCompound(catalog: TaskCatalog, root: vscode.Task, options: CompoundOptions): TaskSpec[] {
+  const graph = buildGraph(catalog, root);
+  const keyOf = new Map<Node, string>(graph.steps.map((n) => [n, `${options.key}/${n.label}`]));
+  const waitsFor = new Map<Node, Set<string>>(graph.steps.map((n) => [n, new Set(options.dependsOn ?? [])]));
+  for (const node of [graph.root, ...graph.steps]) {
+    node.deps.forEach((dep, i) => {
+      if (node !== graph.root) waitsFor.get(node)?.add(keyOf.get(dep) as string);
+      if (node.sequence && i > 0) waitsFor.get(dep)?.add(keyOf.get(node.deps[i - 1]) as string);
+    });
+  }
+  const specs: TaskSpec[] = graph.steps.map((n) => {
+    const deps = [...(waitsFor.get(n) ?? [])];
+    return {
+      ...options.extra,
+      name: n.label,
+      kind: VSCODE_TASK_KIND,
+      key: keyOf.get(n) as string,
+      payload: payloadOf(n, {}),
+      ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      ...(deps.length ? { dependsOn: deps } : {}),
+    };
+  });
+  // The compound's own task holds no resources and has no timeout of its steps: it only waits.
+  specs.push({
+    name: options.name ?? graph.root.label,
+    kind: VSCODE_TASK_KIND,
+    key: options.key,
+    payload: payloadOf(graph.root, { ownOnly: true, steps: graph.steps.map((n) => keyOf.get(n) as string) }),
+    priority: COMPOUND_PRIORITY,
+    ...(options.dependsOn?.length ? { dependsOn: [...options.dependsOn] } : {}),
+  });
+  return specs;
+}
+
+/**
+ * Cancelling a compound's own task, queued or running, cancels the steps it stands for that have
+ * not finished: the user stopped the compound, so every task it started stops with it.
+ */
+export function followCompounds(orchestrator: Pick<Orchestrator, 'getTasks' | 'onDidChangeTask' | 'cancelTask'>): Disposable {
+  return orchestrator.onDidChangeTask((record) => {
+    if (record.status !== 'cancelled' || record.kind !== VSCODE_TASK_KIND) return;
+    const payload = record.spec.payload as Partial<VscodeTaskPayload> | undefined;
+    const keys = Array.isArray(payload?.steps) ? new Set(payload.steps) : undefined;
+    if (!keys?.size) return;
+    const reason = `Compound task \`${record.name}\` was cancelled`;
+    for (const step of orchestrator.getTasks()) {
+      if (step.workflowId === record.workflowId && step.spec.key !== undefined && keys.has(step.spec.key) && !isFinished(step.status)) {
+        orchestrator.cancelTask(step.id, reason).catch(() => undefined);
+      }
+    }
+  });
+}
