@@ -316,7 +316,10 @@ export class StateCoordinator implements Disposable {
   markDirty(): void {
     this.dirty = true;
     if (this.closing || this.heldReason !== undefined || this.timer !== undefined || this.writing) return;
-    const wait = Math.max(0, this.lastWriteAt + this.minIntervalMs * 2 ** Math.min(this.failures, 6) - this.monotonic());
+    const interval = this.minIntervalMs * 2 ** Math.min(this.failures, 6);
+    // Never longer than the interval itself: a clock without `monotonic` (whose now() stands in)
+    // may still step back, and a step back must delay a write by one interval at most.
+    const wait = Math.min(interval, Math.max(0, this.lastWriteAt + interval - this.monotonic()));
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       void this.writeNow();

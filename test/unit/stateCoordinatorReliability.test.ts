@@ -3,7 +3,7 @@ import { ExecutionError } from '../../src/core/errors';
 import { MAX_MESSAGE_LENGTH } from '../../src/core/model';
 import type { TaskRecord } from '../../src/core/model';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
-import { MemoryStore, type Executor, type Store } from '../../src/core/ports';
+import { MemoryStore, type Clock, type Executor, type Store } from '../../src/core/ports';
 import { STATE_KEY, type Snapshot } from '../../src/core/stateCoordinator';
 import { ManualClock, settle } from '../support/manualClock';
 
@@ -98,6 +98,24 @@ describe('stateCoordinator reliability', () => {
       clock.stepWallClock(-3_600_000);
       await o.scheduleTask({ name: 'b', kind: 'noop' });
       await clock.advance(2000);
+      assert.equal((store.get<Snapshot>(STATE_KEY) as Snapshot).tasks.length, 2);
+    });
+  });
+
+  describe('write spacing without a monotonic clock', () => {
+    it('delays a write by one interval at most when a clock with only now() steps back', async () => {
+      const manual = new ManualClock(10_000_000);
+      let offset = 0;
+      const clock: Clock = { now: () => manual.now() + offset, setTimeout: (fn, ms) => manual.setTimeout(fn, ms), clearTimeout: (h) => manual.clearTimeout(h) };
+      const store = new MemoryStore();
+      const o = await createOrchestrator({ store, clock, executors: { noop } });
+      opened.push(o);
+      o.pause();
+      await o.scheduleTask({ name: 'a', kind: 'noop' });
+      await manual.advance(1000);
+      offset = -3_600_000;
+      await o.scheduleTask({ name: 'b', kind: 'noop' });
+      await manual.advance(1000);
       assert.equal((store.get<Snapshot>(STATE_KEY) as Snapshot).tasks.length, 2);
     });
   });
