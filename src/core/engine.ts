@@ -196,7 +196,7 @@ class Attempt implements ExecutionContext {
     if (this.settled) return;
     if (this.abortReason) return this.settle(undefined, this.abortReason, deferred);
     // An executor's own timeout or cancellation keeps its meaning; anything else is a failed attempt.
-    this.settle(undefined, keepsMeaning(err) ? err : toExecutionError(err), deferred);
+    this.settle(undefined, keepsMeaning(err) ? err : withSafeResult(toExecutionError(err), this.task.kind), deferred);
   }
 
   abort(reason: OrchestratorError, settleMs: number): void {
@@ -442,6 +442,24 @@ function keepsMeaning(err: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The failure with its result (which becomes the record's) held to the contract as a resolved one
+ * is: an executor may reject with an ExecutionError carrying anything.
+ */
+function withSafeResult(err: ExecutionError, kind: string): ExecutionError {
+  if (err.result === undefined) return err;
+  let result: TaskResult | undefined;
+  try {
+    result = toSafeResult(err.result, kind);
+  } catch {
+    result = undefined;
+  }
+  const safe = new ExecutionError(err.message, result, err.errorCode);
+  safe.cause = err.cause ?? err;
+  if (err.stack !== undefined) safe.stack = err.stack;
+  return safe;
 }
 
 /** What execute() returned, when not a native promise: a thenable adopted, anything else refused. */

@@ -116,6 +116,19 @@ describe('engine reliability', () => {
       assert.deepEqual(result, { value: { when: '1970-01-01T00:00:00.000Z', list: [1, null] }, extra: 'NaN' });
     });
 
+    it('makes the result carried by a rejected ExecutionError JSON-safe too, keeping message and code', async () => {
+      const cycle: Record<string, unknown> = {};
+      cycle.self = cycle;
+      const engine = engineWith(() => Promise.reject(new ExecutionError('exit 3', { exitCode: 3, value: 2n, detail: cycle } as TaskResult, 'E_THREE')));
+      const { error } = await runOdd(engine);
+      assert.ok(error instanceof ExecutionError);
+      assert.equal(error.message, 'exit 3');
+      assert.equal(error.errorCode, 'E_THREE');
+      assert.equal(error.result?.exitCode, 3);
+      assert.equal(error.result?.value, '2n');
+      assert.doesNotThrow(() => JSON.stringify(error.result));
+    });
+
     it('fails cleanly when the result itself cannot be read', async () => {
       const engine = engineWith(() => Promise.resolve(throwingProxy(false) as TaskResult));
       const { error } = await runOdd(engine);
