@@ -402,7 +402,8 @@ describe('orchestrator reliability', () => {
     function runFixture(mode: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
       return new Promise((resolve, reject) => {
         const started = Date.now();
-        const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+        // From the repository root, where `tsx` resolves.
+        const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode], { cwd: path.join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
