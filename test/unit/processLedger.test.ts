@@ -107,6 +107,41 @@ function entryFor(pid: number, tok: string, host: { pid: number; startTime: stri
     assert.deepEqual(entry, { taskId: 'task-1', pid: process.pid, startTime: own, token: t, hostPid: process.pid, hostStartTime: own });
   });
 
+  it('survives a store that throws, rejects or reads badly: later changes are still written, and a start is not stopped', async () => {
+    const inner = new MemoryStore();
+    let fault: 'throw' | 'reject' | undefined = 'throw';
+    const store = {
+      keys: () => inner.keys(),
+      get: <T>(key: string): T | undefined => {
+        if (fault === 'throw') throw new Error('unreadable');
+        return inner.get<T>(key);
+      },
+      update: (key: string, value: unknown): Promise<void> => {
+        if (fault === 'throw') throw new Error('disk gone');
+        if (fault === 'reject') return Promise.reject(new Error('disk full'));
+        return inner.update(key, value);
+      },
+    };
+    const ledger = new ProcessLedger(store);
+    const t = token();
+    ledger.add('t', process.pid, t);
+    await ledger.flush();
+    fault = 'reject';
+    ledger.add('t', process.pid, token());
+    await ledger.flush();
+    assert.equal(inner.get(PROCESS_LEDGER_KEY), undefined);
+    fault = undefined;
+    ledger.remove(t);
+    await ledger.flush();
+    assert.equal(parseLedger(inner.get(PROCESS_LEDGER_KEY)).length, 1);
+    fault = 'throw';
+    assert.equal(await reapOrphans(store), undefined);
+    fault = undefined;
+    await inner.update(PROCESS_LEDGER_KEY, 'garbage');
+    fault = 'reject';
+    assert.equal(await reapOrphans(store), undefined);
+  });
+
   it('ignores entries that are not what the ledger writes', () => {
     const good = { taskId: 'a', pid: 10, startTime: '5', token: 'ab'.repeat(12), hostPid: 11, hostStartTime: '4' };
     assert.deepEqual(parseLedger({ version: 1, entries: [good, { ...good, pid: 1 }, { ...good, token: '' }, { ...good, pid: '10' }, null] }), [good]);

@@ -94,13 +94,14 @@ export class ProcessLedger {
       const value: LedgerDocument | undefined = this.entries.size > 0 ? { version: 1, entries: this.list() } : undefined;
       // Best effort: a failed write is retried by the next change; the state coordinator reports a
       // failing store. A stale ledger is harmless, each entry being checked before it is acted on.
-      await bounded(this.store.update(PROCESS_LEDGER_KEY, value));
+      await bounded(() => this.store.update(PROCESS_LEDGER_KEY, value));
     }
     this.writing = undefined;
   }
 }
 
-function bounded(write: PromiseLike<void>): Promise<void> {
+/** Runs a store write; resolves when it settles, throws, or has not answered in WRITE_TIMEOUT_MS. Never rejects. */
+function bounded(write: () => PromiseLike<void>): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, WRITE_TIMEOUT_MS);
     timer.unref();
@@ -109,7 +110,7 @@ function bounded(write: PromiseLike<void>): Promise<void> {
       resolve();
     };
     try {
-      Promise.resolve(write).then(done, done);
+      Promise.resolve(write()).then(done, done);
     } catch {
       done();
     }
@@ -195,7 +196,7 @@ export async function reapOrphans(store: Store, options: ReapOptions = {}): Prom
     const value: LedgerDocument | undefined = kept.length > 0 ? { version: 1, entries: kept } : undefined;
     // Not awaited: a store that does not answer must not hold up the start. Memento-like stores apply
     // writes in call order, so a later write of the new session's ledger still wins.
-    void bounded(store.update(PROCESS_LEDGER_KEY, value));
+    void bounded(() => store.update(PROCESS_LEDGER_KEY, value));
   }
   if (found === 0) return undefined;
   const names = [...tasks].map((t) => `\`${t}\``).join(', ');
