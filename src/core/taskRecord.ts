@@ -14,7 +14,7 @@
 // bookkeeping never leaves the process; nor do the fields an owner's subclass adds (the orchestrator
 // keeps its per-task state in its records: see TaskRun), because JSON goes through toJSON and
 // `plainRecord` gives the plain copy structuredClone needs (it would drop the `history` getter).
-import type { HistoryEntry, PersistedSpec, TaskError, TaskRecord, TaskResult, TaskStatus } from './model';
+import { boundText, MAX_MESSAGE_LENGTH, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskStatus } from './model';
 import { HOME, NOT_HELD, type Homed } from './recordTable';
 
 /** The history once written out; undefined while it is the regular one (see the file comment). */
@@ -166,13 +166,16 @@ export type RecordClass<R extends HeldRecord = HeldRecord> = new (...args: Const
 
 /** A copy of a restored record, of the class `create` uses. */
 export function heldCopy<R extends HeldRecord>(r: TaskRecord, cls: RecordClass<R>): R {
-  const out = new cls(r.id, r.name, r.kind, r.priority, r.createdAt, r.spec, Array.isArray(r.dependsOn) ? r.dependsOn.slice() : [], r.workflowId, r.history.slice());
+  // A record saved before reasons and messages were bounded may hold any size of either: it is
+  // bounded here as every transition bounds what it adds (see lifecycle.ts's historyEntry).
+  const history = r.history.map((h) => (typeof h.reason === 'string' && h.reason.length > MAX_MESSAGE_LENGTH ? { ...h, reason: boundText(h.reason) } : h));
+  const out = new cls(r.id, r.name, r.kind, r.priority, r.createdAt, r.spec, Array.isArray(r.dependsOn) ? r.dependsOn.slice() : [], r.workflowId, history);
   out.status = r.status;
   out.attempts = r.attempts;
   out.startedAt = r.startedAt;
   out.finishedAt = r.finishedAt;
   out.result = r.result;
-  out.error = r.error;
+  out.error = r.error && typeof r.error.message === 'string' && r.error.message.length > MAX_MESSAGE_LENGTH ? { ...r.error, message: boundText(r.error.message) } : r.error;
   return out;
 }
 

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
 import { MemoryStore, type Executor, type Store } from '../../src/core/ports';
 import { STATE_KEY } from '../../src/core/stateCoordinator';
-import type { TaskRecord } from '../../src/core/model';
+import { MAX_MESSAGE_LENGTH, type TaskRecord } from '../../src/core/model';
 import { ManualClock, settle } from '../support/manualClock';
 
 /** A record as a snapshot holds it: a Created shell task that depends on `dependsOn`. */
@@ -102,6 +102,16 @@ describe('restore', () => {
     assert.ok(!b.warnings.some((w) => w.code === 'CORRUPT_STATE'), JSON.stringify(b.warnings));
   });
 
+  it('bounds the reasons and error message of a record saved before they were bounded', async () => {
+    const huge = 'z'.repeat(1_000_000);
+    const old = { ...saved('old'), status: 'scheduled', attempts: 1, history: [{ status: 'created', at: 1 }, { status: 'scheduled', at: 2, reason: huge }], error: { message: huge, code: 'EXECUTION_FAILED' } };
+    const o = await open({ store: storeWith([old]), clock: new ManualClock(5000) });
+    const r = o.getTask('old') as TaskRecord;
+    assert.ok((r.history[1].reason?.length ?? 0) <= MAX_MESSAGE_LENGTH, `reason: ${r.history[1].reason?.length}`);
+    assert.ok((r.error?.message.length ?? 0) <= MAX_MESSAGE_LENGTH, `error: ${r.error?.message.length}`);
+    assert.match(r.error?.message ?? '', /truncated/);
+  });
+
   describe('dependency cycles', () => {
     it('fails the tasks of a cycle and a self-dependency naming the cycle, cancels their dependents, and runs the rest to idle', async () => {
       const clock = new ManualClock(5000);
@@ -153,6 +163,7 @@ describe('restore', () => {
       const clock = new ManualClock(5000);
       const o = await open({ store, clock });
       assert.ok(o.warnings.some((w) => w.code === 'CORRUPT_STATE' && /could not be read/.test(w.message) && /EIO/.test(w.message) && /not saved/.test(w.message)), JSON.stringify(o.warnings));
+      assert.match(o.state.writesHeld ?? '', /could not be read/);
       await o.scheduleTask({ name: 'new', kind: 'noop' });
       await clock.advance(5000);
       await assert.rejects(o.state.synchronizeState(), (err: { code?: string; message: string }) => err.code === 'STORE_WRITE_FAILED' && /could not be read/.test(err.message));
