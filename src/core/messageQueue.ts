@@ -2,7 +2,7 @@
 // with exponential backoff, a dead-letter topic, per-topic statistics and durable subscriptions
 // that survive a restart through snapshot()/restore().
 import { nanoid } from 'nanoid';
-import { OrchestratorError, TimeoutError, ValidationError, describeValue } from './errors';
+import { BackpressureError, OrchestratorError, TimeoutError, ValidationError, describeValue } from './errors';
 import { Emitter, toDisposable, type Disposable, type Event } from './events';
 import { systemClock, type Clock } from './ports';
 import type { Message, MessageHandler, MessageQueueApi, PublishInput, QueueStats, SubscribeOptions, TopicStats } from './queueTypes';
@@ -19,6 +19,11 @@ export interface MessageQueueOptions {
   maxRedeliveryDelayMs?: number;
   /** Where messages go after their last failed delivery. Default 'dead-letter'. */
   deadLetterTopic?: string;
+  /**
+   * Unacknowledged messages one subscription may hold before publishes to it are refused with a
+   * BackpressureError; a subscription may set its own. Default 10 000.
+   */
+  maxPending?: number;
   /** Errors nobody else can see: a dropped dead letter, a failing change listener. Default console.error. */
   onError?: (err: unknown) => void;
   /**
@@ -51,12 +56,15 @@ export interface QueueSnapshotCounters {
   acknowledged: number;
   redelivered: number;
   deadLettered: number;
+  /** Absent in snapshots written before the bound existed; read as 0. */
+  rejected: number;
 }
 
 /**
  * What survives a restart: the unacknowledged messages of durable (named) subscriptions and the
- * cumulative counters. JSON. It refers to the published payloads rather than copying them, so
- * serialise it before anything mutates a payload (payloads are treated as immutable throughout).
+ * cumulative counters. JSON, always: payloads are deep-frozen JSON copies made at publish (or at
+ * restore), so building and serialising a snapshot cannot throw. Bounded: each subscription holds
+ * at most its `maxPending` messages (more only when restored from a snapshot that held more).
  */
 export interface QueueSnapshot {
   version: 1;
@@ -73,6 +81,7 @@ export interface DeadLetter {
 }
 
 const MAX_TOPIC_LENGTH = 200;
+const DEFAULT_MAX_PENDING = 10_000;
 const MAX_JSON_DEPTH = 64;
 const RATE_WINDOW_S = 60;
 /** Deliveries a worker makes before it lets the event loop run timers and I/O. */
@@ -92,6 +101,7 @@ class TopicState {
   inFlight = 0;
   redelivered = 0;
   deadLettered = 0;
+  rejected = 0;
   /** The subscriptions matching this topic, valid while `matchGen` equals the queue's `subGen`. */
   matches: Subscription[] = [];
   matchGen = -1;
@@ -115,11 +125,19 @@ interface Subscription {
   ackTimeoutMs: number;
   maxDeliveries: number;
   concurrency: number;
+  /** Bound on `entries.size` that a publish may not exceed. */
+  maxPending: number;
   /** Copies waiting for a worker, in arrival order: fifo[head], fifo[head + 1], ... */
   fifo: Entry[];
   head: number;
   /** Workers of the current attachment draining `fifo`; never more than `concurrency`. */
   workers: number;
+  /**
+   * Of those workers, the ones holding a copy (delivering it or waiting for its outcome); the
+   * others are about to take from `fifo`. A new worker is needed only for copies the free ones
+   * will not take.
+   */
+  busy: number;
   /** Bumped on every attach and detach: delivery loops of an older attachment stop. */
   attachment: number;
   /** Every copy not yet acknowledged or dead-lettered, in arrival order (Set keeps insertion order). */
@@ -143,7 +161,7 @@ interface Entry {
   /** The ack timer while in flight, the backoff timer while waiting to be redelivered. */
   timer: unknown;
   lastError: unknown;
-  /** Set for manual-ack subscriptions: the key `acknowledge` accepts to settle this copy alone. */
+  /** Set for manual-ack subscriptions: the key `acknowledge` accepts to settle this copy alone; starts with `@`. */
   receipt: string | undefined;
 }
 
@@ -167,7 +185,13 @@ interface Entry {
  *   message, which held delivery to ~70k/s; a worker handles a handler that returns
  *   synchronously without any promise at all.)
  * - Publishing to a topic nobody subscribes to only counts the message: nothing is kept.
- * - Payloads are shared by all copies and must be treated as read-only.
+ * - A payload is copied to JSON at publish (toJSON applied, as JSON.stringify would) and the copy is
+ *   deep-frozen: changes to the published object afterwards, or by one handler, reach no
+ *   subscriber and no snapshot. A payload that cannot be copied is refused at publish.
+ * - Backpressure: a subscription holds at most `maxPending` unacknowledged copies. A publish
+ *   that would exceed that bound for any matching subscription is refused whole with a
+ *   BackpressureError (`QUEUE_FULL`) and counted as `rejected`; a dead letter that a full
+ *   dead-letter subscription cannot take is dropped, reported to `onError` and counted.
  */
 export class MessageQueue implements MessageQueueApi, Disposable {
   private readonly clock: Clock;
@@ -176,6 +200,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
   private readonly redeliveryDelayMs: number;
   private readonly maxRedeliveryDelayMs: number;
   private readonly deadLetterTopic: string;
+  private readonly maxPending: number;
   private readonly onError: (err: unknown) => void;
 
   private readonly topics = new Map<string, TopicState>();
@@ -208,6 +233,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     this.ackTimeoutMs = positiveNumber(options.ackTimeoutMs, 'ackTimeoutMs', 30_000);
     this.redeliveryDelayMs = nonNegativeNumber(options.redeliveryDelayMs, 'redeliveryDelayMs', 1000);
     this.maxRedeliveryDelayMs = nonNegativeNumber(options.maxRedeliveryDelayMs, 'maxRedeliveryDelayMs', 60_000);
+    this.maxPending = positiveInteger(options.maxPending, 'maxPending', DEFAULT_MAX_PENDING);
     const dlt = options.deadLetterTopic ?? 'dead-letter';
     const problem = topicProblem(dlt, false);
     if (problem) throw new ValidationError(`Expected \`deadLetterTopic\` to be ${problem}, got ${describeValue(dlt)}`, 'deadLetterTopic');
@@ -228,10 +254,12 @@ export class MessageQueue implements MessageQueueApi, Disposable {
   // ---------------------------------------------------------------- publish
 
   /**
-   * Publishes to every matching subscription and resolves with the message as stored. Rejects with
-   * a ValidationError (changing nothing) for an empty, over-long or wildcard topic, an id that is
-   * not a non-empty string, or a payload that is not JSON (functions, symbols, bigints, NaN, class
-   * instances without `toJSON`, cycles).
+   * Publishes to every matching subscription and resolves with the message as stored (its payload
+   * the frozen JSON copy). Rejects, changing nothing, with a ValidationError for an empty, over-long
+   * or wildcard topic, an id that is not a non-empty string or starts with `@`, or a payload that is
+   * not JSON (functions, symbols, bigints, NaN, class instances without `toJSON`, cycles, also
+   * through `toJSON`, or a getter or proxy that throws); with a BackpressureError (`QUEUE_FULL`)
+   * when a matching subscription already holds its `maxPending` unacknowledged messages.
    */
   publish<T>(input: PublishInput<T>): Promise<Message<T>> {
     if (this.disposed) return Promise.reject(disposedError());
@@ -244,15 +272,26 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     let id = input.id;
     if (id === undefined) {
       id = this.idPrefix + (this.seq++).toString(36);
-    } else if (typeof id !== 'string' || id.length === 0 || id.length > MAX_TOPIC_LENGTH) {
-      return Promise.reject(new ValidationError(`Expected \`id\` to be a non-empty string of at most ${MAX_TOPIC_LENGTH} characters, got ${describeValue(id)}`, 'id'));
+    } else if (idProblem(id)) {
+      return Promise.reject(new ValidationError(`Expected \`id\` to be ${WANT_ID}, got ${describeValue(id)}`, 'id'));
     }
-    const bad = jsonProblem(input.payload, 0);
-    if (bad) {
-      const where = bad.path ? `\`payload${bad.path}\`` : 'it';
-      return Promise.reject(new ValidationError(`Expected \`payload\` to be JSON-serialisable, but ${where} is ${bad.what}`, `payload${bad.path}`));
+    let payload: unknown;
+    try {
+      payload = frozenJsonCopy(input.payload);
+    } catch (err) {
+      return Promise.reject(payloadError(err, 'payload'));
     }
-    return Promise.resolve(this.deliver(topic, id, input.payload) as Message<T>);
+    const t = this.topicState(topic);
+    const subs = this.matching(t, topic);
+    for (let i = 0; i < subs.length; i++) {
+      const s = subs[i];
+      if (s.entries.size >= s.maxPending) {
+        t.rejected++;
+        this.changed();
+        return Promise.reject(new BackpressureError(topic, s.key, s.maxPending));
+      }
+    }
+    return Promise.resolve(this.deliver(topic, id, payload) as Message<T>);
   }
 
   /**
@@ -292,13 +331,25 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     };
   }
 
-  /** Stores and fans out an already validated message. */
-  private deliver(topic: string, id: string, payload: unknown): Message {
+  /**
+   * Stores and fans out an already validated, frozen message. `publish` has checked the bounds; for
+   * a dead letter, a subscription at its bound loses its copy (reported), the others get theirs.
+   */
+  private deliver(topic: string, id: string, payload: unknown, deadLetterOf?: Entry): Message {
     const publishedAt = this.clock.now();
     const t = this.topicState(topic);
     t.published++;
     const subs = this.matching(t, topic);
-    for (let i = 0; i < subs.length; i++) this.enqueue(subs[i], t, topic, id, payload, publishedAt, 0);
+    for (let i = 0; i < subs.length; i++) {
+      const s = subs[i];
+      if (s.entries.size >= s.maxPending) {
+        t.rejected++;
+        const what = deadLetterOf ? `the dead letter of \`${deadLetterOf.id}\` (failed for \`${deadLetterOf.sub.key}\`)` : `message \`${id}\``;
+        this.onError(new Error(`Dropped ${what}: subscription \`${s.key}\` of \`${topic}\` is full (\`maxPending\` ${s.maxPending})`));
+        continue;
+      }
+      this.enqueue(s, t, topic, id, payload, publishedAt, 0);
+    }
     this.changed();
     return { id, topic, payload, publishedAt };
   }
@@ -327,6 +378,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     const concurrency = positiveInteger(options.concurrency, 'concurrency', 1);
     const ackTimeoutMs = positiveNumber(options.ackTimeoutMs, 'ackTimeoutMs', this.ackTimeoutMs);
     const maxDeliveries = positiveInteger(options.maxDeliveries, 'maxDeliveries', this.maxDeliveries);
+    const maxPending = positiveInteger(options.maxPending, 'maxPending', this.maxPending);
 
     let sub = name === undefined ? undefined : this.durables.get(name);
     if (sub?.handler) throw new ValidationError(`A subscriber named \`${name}\` is already subscribed`, 'name');
@@ -334,7 +386,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
       const id = this.nextSubId++;
       sub = {
         id, key: name ?? `#${id}`, name, pattern, prefix: undefined, handler: undefined, manualAck: false,
-        ackTimeoutMs, maxDeliveries, concurrency, fifo: [], head: 0, workers: 0, attachment: 0, entries: new Set(),
+        ackTimeoutMs, maxDeliveries, concurrency, maxPending, fifo: [], head: 0, workers: 0, busy: 0, attachment: 0, entries: new Set(),
       };
       this.subs.add(sub);
       if (name !== undefined) this.durables.set(name, sub);
@@ -346,9 +398,11 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     sub.maxDeliveries = maxDeliveries;
     sub.handler = handler as MessageHandler<unknown>;
     sub.concurrency = concurrency;
+    sub.maxPending = maxPending;
     sub.fifo = [];
     sub.head = 0;
     sub.workers = 0;
+    sub.busy = 0;
     const attachment = ++sub.attachment;
     this.subGen++;
     this.active += sub.entries.size;
@@ -366,6 +420,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     sub.fifo = [];
     sub.head = 0;
     sub.workers = 0;
+    sub.busy = 0;
     sub.handler = undefined;
     this.active -= sub.entries.size;
     const durable = sub.name !== undefined;
@@ -420,15 +475,16 @@ export class MessageQueue implements MessageQueueApi, Disposable {
   /**
    * Acknowledges a manual-ack delivery. Accepts `message.id`, which settles every copy of that
    * message awaiting a manual acknowledgement, or `message.receipt`, which settles that one copy
-   * (use it when two manual-ack subscriptions receive the same message). A late ack, arriving
+   * (use it when two manual-ack subscriptions receive the same message). Receipts start with `@`
+   * and ids never do, so neither can be taken for the other. A late ack, arriving
    * while the message waits for its redelivery, still counts. Unknown ids are ignored: with
    * at-least-once delivery a second ack of the same message is normal.
    */
   acknowledge(messageId: string): Promise<void> {
     if (typeof messageId !== 'string') return Promise.reject(new ValidationError(`Expected \`messageId\` to be a string, got ${describeValue(messageId)}`, 'messageId'));
-    const one = this.manualByReceipt.get(messageId);
-    if (one) {
-      this.ack(one);
+    if (isReceipt(messageId)) {
+      const one = this.manualByReceipt.get(messageId);
+      if (one) this.ack(one);
     } else {
       const all = this.manualById.get(messageId);
       if (all) for (const e of [...all]) this.ack(e);
@@ -443,8 +499,13 @@ export class MessageQueue implements MessageQueueApi, Disposable {
   nack(messageId: string, error?: unknown): Promise<void> {
     if (typeof messageId !== 'string') return Promise.reject(new ValidationError(`Expected \`messageId\` to be a string, got ${describeValue(messageId)}`, 'messageId'));
     const reason = error ?? new Error('Negatively acknowledged');
-    const one = this.manualByReceipt.get(messageId);
-    const targets = one ? [one] : [...(this.manualById.get(messageId) ?? [])];
+    let targets: Entry[];
+    if (isReceipt(messageId)) {
+      const one = this.manualByReceipt.get(messageId);
+      targets = one ? [one] : [];
+    } else {
+      targets = [...(this.manualById.get(messageId) ?? [])];
+    }
     for (const e of targets) this.fail(e, e.attempt, reason);
     return Promise.resolve();
   }
@@ -467,7 +528,9 @@ export class MessageQueue implements MessageQueueApi, Disposable {
 
   private startWorkers(sub: Subscription): void {
     const waiting = sub.fifo.length - sub.head;
-    while (sub.workers < sub.concurrency && sub.workers < waiting) {
+    // Busy workers take nothing more until their copy is settled: only free ones count against
+    // the waiting copies.
+    while (sub.workers < sub.concurrency && sub.workers - sub.busy < waiting) {
       sub.workers++;
       void this.work(sub, sub.attachment);
     }
@@ -501,8 +564,13 @@ export class MessageQueue implements MessageQueueApi, Disposable {
         const e = this.take(sub);
         if (!e) break;
         if (e.state !== PENDING) continue;
-        const waiting = this.run(e, attachment);
-        if (waiting) await waiting;
+        sub.busy++;
+        try {
+          const waiting = this.run(e, attachment);
+          if (waiting) await waiting;
+        } finally {
+          if (sub.attachment === attachment) sub.busy--;
+        }
         // Handlers that return synchronously are delivered in a tight loop; let timers and I/O in
         // now and then so a burst of thousands of messages does not freeze the host.
         if (++inARow === YIELD_EVERY) {
@@ -639,12 +707,13 @@ export class MessageQueue implements MessageQueueApi, Disposable {
       // A dead letter that cannot be handled is reported, not dead-lettered again (no endless loop).
       this.onError(new Error(`Dropped dead letter \`${e.id}\` after ${e.deliveries} deliveries to \`${e.sub.key}\`: ${errorText(err)}`));
     } else {
-      const letter: DeadLetter = {
-        message: { id: e.id, topic: e.topicName, payload: e.payload, publishedAt: e.publishedAt, delivery: e.deliveries },
-        error: serialiseError(err),
+      // Frozen like a published payload: made of the frozen payload and strings only.
+      const letter: DeadLetter = Object.freeze({
+        message: Object.freeze({ id: e.id, topic: e.topicName, payload: e.payload, publishedAt: e.publishedAt, delivery: e.deliveries }),
+        error: Object.freeze(serialiseError(err)),
         subscription: e.sub.key,
-      };
-      this.deliver(this.deadLetterTopic, this.idPrefix + (this.seq++).toString(36), letter);
+      });
+      this.deliver(this.deadLetterTopic, this.idPrefix + (this.seq++).toString(36), letter, e);
     }
     this.finish(e);
   }
@@ -677,7 +746,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
   }
 
   private indexManual(e: Entry): void {
-    e.receipt ??= `${e.id}@${e.sub.id}`;
+    e.receipt ??= `@${e.sub.id}:${e.id}`;
     this.manualByReceipt.set(e.receipt, e);
     const list = this.manualById.get(e.id);
     if (list) list.push(e);
@@ -733,7 +802,8 @@ export class MessageQueue implements MessageQueueApi, Disposable {
    * with two subscribers is delivered and acknowledged twice. `pending` includes copies waiting
    * for a redelivery and those parked for a detached durable subscriber. `processingRate` is the
    * acknowledgements of the last 60 whole seconds divided by 60 s, or by the queue's age in
-   * seconds (at least 1) while it is younger than that.
+   * seconds (at least 1) while it is younger than that. `rejected` counts messages refused at a
+   * subscription's `maxPending` bound.
    */
   getQueueStats(): QueueStats {
     const now = this.clock.now();
@@ -749,7 +819,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
       }
       const s: TopicStats = {
         published: t.published, delivered: t.delivered, acknowledged: t.acknowledged, pending: t.pending, inFlight: t.inFlight,
-        redelivered: t.redelivered, deadLettered: t.deadLettered, processingRate: acks / windowS,
+        redelivered: t.redelivered, deadLettered: t.deadLettered, rejected: t.rejected, processingRate: acks / windowS,
       };
       totalAcks += acks;
       topics[name] = s;
@@ -760,6 +830,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
       totals.inFlight += s.inFlight;
       totals.redelivered += s.redelivered;
       totals.deadLettered += s.deadLettered;
+      totals.rejected += s.rejected;
     }
     totals.processingRate = totalAcks / windowS;
     let subscribers = 0;
@@ -783,7 +854,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     }
     const counters: Record<string, QueueSnapshotCounters> = {};
     for (const [name, t] of this.topics) {
-      counters[name] = { published: t.published, delivered: t.delivered, acknowledged: t.acknowledged, redelivered: t.redelivered, deadLettered: t.deadLettered };
+      counters[name] = { published: t.published, delivered: t.delivered, acknowledged: t.acknowledged, redelivered: t.redelivered, deadLettered: t.deadLettered, rejected: t.rejected };
     }
     return { version: 1, savedAt: this.clock.now(), subscriptions, counters };
   }
@@ -794,7 +865,9 @@ export class MessageQueue implements MessageQueueApi, Disposable {
    * durable subscription's messages (those whose id it does not already hold) are parked for it
    * and delivered, in their original order, when a subscriber with that name subscribes (at once
    * if one already has). Delivery counts carry over, so a poison message still reaches the dead
-   * letter topic after `maxDeliveries` in all.
+   * letter topic after `maxDeliveries` in all. Payloads are copied and frozen as at publish. The
+   * `maxPending` bound is not applied: a snapshot holding more than it is restored whole (nothing
+   * saved is dropped) and publishes to that subscription are refused until it is below its bound.
    */
   restore(snapshot: unknown): void {
     if (this.disposed) throw disposedError();
@@ -806,6 +879,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
       t.acknowledged += c.acknowledged;
       t.redelivered += c.redelivered;
       t.deadLettered += c.deadLettered;
+      t.rejected += c.rejected;
     }
     for (const s of snap.subscriptions) {
       let sub = this.durables.get(s.name);
@@ -813,7 +887,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
         const id = this.nextSubId++;
         sub = {
           id, key: s.name, name: s.name, pattern: s.pattern, prefix: patternPrefix(s.pattern), handler: undefined, manualAck: false,
-          ackTimeoutMs: this.ackTimeoutMs, maxDeliveries: this.maxDeliveries, concurrency: 1, fifo: [], head: 0, workers: 0, attachment: 0, entries: new Set(),
+          ackTimeoutMs: this.ackTimeoutMs, maxDeliveries: this.maxDeliveries, concurrency: 1, maxPending: this.maxPending, fifo: [], head: 0, workers: 0, busy: 0, attachment: 0, entries: new Set(),
         };
         this.subs.add(sub);
         this.durables.set(s.name, sub);
@@ -882,7 +956,7 @@ function disposedError(): OrchestratorError {
 }
 
 function emptyStats(): TopicStats {
-  return { published: 0, delivered: 0, acknowledged: 0, pending: 0, inFlight: 0, redelivered: 0, deadLettered: 0, processingRate: 0 };
+  return { published: 0, delivered: 0, acknowledged: 0, pending: 0, inFlight: 0, redelivered: 0, deadLettered: 0, rejected: 0, processingRate: 0 };
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -912,45 +986,110 @@ function matches(sub: Subscription, topic: string): boolean {
   return sub.prefix === undefined ? sub.pattern === topic : topic.startsWith(sub.prefix);
 }
 
+const WANT_ID = `a non-empty string of at most ${MAX_TOPIC_LENGTH} characters not starting with \`@\` (which marks a receipt)`;
+
+/** Ids and receipts share `acknowledge`'s argument: ids never start with `@`, receipts always do. */
+function idProblem(id: unknown): boolean {
+  return typeof id !== 'string' || id.length === 0 || id.length > MAX_TOPIC_LENGTH || id.charCodeAt(0) === 64;
+}
+
+function isReceipt(key: string): boolean {
+  return key.charCodeAt(0) === 64;
+}
+
+/** Why a value is not JSON, and where; thrown by the copy and turned into a ValidationError. */
+class NotJson {
+  constructor(public path: string, readonly what: string) {}
+}
+
+const WANT_JSON = `plain objects, arrays, strings, finite numbers, booleans and null (or objects whose \`toJSON\` returns those), nested at most ${MAX_JSON_DEPTH} levels, without cycles`;
+
+function payloadError(err: unknown, field: string): ValidationError {
+  const p = err instanceof NotJson ? err : new NotJson('', `unreadable (${errorText(err)})`);
+  const where = p.path ? `\`${field}${p.path}\`` : 'it';
+  return new ValidationError(`Expected \`${field}\` to be JSON-serialisable, but ${where} is ${p.what}; allowed are ${WANT_JSON}`, `${field}${p.path}`);
+}
+
 /**
- * Why a value would not survive JSON.stringify/parse intact, with the path to the culprit, or
- * undefined. Walks the value without allocating on success; cycles show up as excessive depth.
- * `undefined` is accepted where JSON simply omits it (the whole payload, object properties).
+ * A deep-frozen copy of `value` as JSON.stringify/parse would make it (`toJSON` applied, undefined
+ * properties omitted), built in one walk; throws NotJson, with the path to the culprit, for what
+ * JSON cannot hold or would silently change (functions, symbols, bigints, non-finite numbers,
+ * undefined in arrays, class instances without `toJSON`, cycles, nesting deeper than
+ * MAX_JSON_DEPTH) and for what a getter, proxy or `toJSON` throws. The copy is the queue's own:
+ * nothing a publisher or a handler does afterwards can make it unserialisable.
  */
-function jsonProblem(value: unknown, depth: number): { path: string; what: string } | undefined {
+function frozenJsonCopy(value: unknown): unknown {
+  try {
+    return jsonCopy(value, '', 0);
+  } finally {
+    ancestors.length = 0;
+  }
+}
+
+/** The objects being copied, outermost first: one met again below itself is a cycle. */
+const ancestors: object[] = [];
+
+function jsonCopy(value: unknown, key: string | number, depth: number): unknown {
+  if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    // JSON.stringify calls toJSON once, on the value itself; what it returns is then taken as is.
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(String(key));
+  }
   switch (typeof value) {
     case 'string':
     case 'boolean':
     case 'undefined':
-      return undefined;
+      return value;
     case 'number':
-      return Number.isFinite(value) ? undefined : { path: '', what: `a non-finite number (${value})` };
+      if (Number.isFinite(value)) return value;
+      throw new NotJson('', `a non-finite number (${value})`);
     case 'object': {
-      if (value === null) return undefined;
-      if (depth >= MAX_JSON_DEPTH) return { path: '', what: `nested deeper than ${MAX_JSON_DEPTH} levels (a cycle?)` };
+      if (value === null) return null;
+      // Depth bounds the search: at most MAX_JSON_DEPTH ancestors, usually two or three.
+      if (ancestors.lastIndexOf(value, depth - 1) >= 0) throw new NotJson('', 'a cycle (it contains itself)');
+      if (depth >= MAX_JSON_DEPTH) throw new NotJson('', `nested deeper than ${MAX_JSON_DEPTH} levels`);
+      ancestors[depth] = value;
       if (Array.isArray(value)) {
+        const out: unknown[] = new Array<unknown>(value.length);
         for (let i = 0; i < value.length; i++) {
-          const item: unknown = value[i];
-          const p = item === undefined ? { path: '', what: 'undefined inside an array' } : jsonProblem(item, depth + 1);
-          if (p) return { path: `[${i}]${p.path}`, what: p.what };
+          const item = childCopy(value, i, depth);
+          if (item === undefined) throw new NotJson(`[${i}]`, 'undefined inside an array');
+          out[i] = item;
         }
-        return undefined;
+        return Object.freeze(out);
       }
-      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
         const ctor = (proto as { constructor?: { name?: unknown } }).constructor?.name;
-        return { path: '', what: `an instance of ${typeof ctor === 'string' && ctor ? ctor : 'a class'}` };
+        throw new NotJson('', `an instance of ${typeof ctor === 'string' && ctor ? ctor : 'a class'}`);
       }
       const obj = value as Record<string, unknown>;
-      for (const key in obj) {
-        const p = jsonProblem(obj[key], depth + 1);
-        if (p) return { path: `.${key}${p.path}`, what: p.what };
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(obj)) {
+        const v = childCopy(obj, k, depth);
+        if (v === undefined) continue;
+        // An own `__proto__` (as JSON.parse makes it), not the prototype.
+        if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+        else out[k] = v;
       }
-      return undefined;
+      return Object.freeze(out);
     }
     default:
-      return { path: '', what: `a ${typeof value}` };
+      throw new NotJson('', `a ${typeof value}`);
+  }
+}
+
+/** Copies `parent[key]`, prefixing its step to the path of whatever goes wrong below it. */
+function childCopy(parent: object, key: string | number, depth: number): unknown {
+  try {
+    return jsonCopy((parent as Record<string | number, unknown>)[key], key, depth + 1);
+  } catch (err) {
+    // The path is built only on failure: a string per property was most of a copy's cost.
+    const step = typeof key === 'number' ? `[${key}]` : `.${key}`;
+    if (err instanceof NotJson) {
+      err.path = step + err.path;
+      throw err;
+    }
+    throw new NotJson(step, `unreadable (${errorText(err)})`);
   }
 }
 
@@ -958,10 +1097,13 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Strings only, whatever a handler threw, so a dead letter is always JSON. */
 function serialiseError(err: unknown): DeadLetter['error'] {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return typeof code === 'string' ? { name: err.name, message: err.message, code } : { name: err.name, message: err.message };
+    const name = String(err.name);
+    const message = String(err.message);
+    return typeof code === 'string' ? { name, message, code } : { name, message };
   }
   return { name: 'Error', message: String(err) };
 }
@@ -1018,15 +1160,19 @@ function validateSnapshot(raw: unknown): QueueSnapshot {
     const messages = s.messages.map((m: unknown, j: number): QueueSnapshotMessage => {
       const mat = `${at}.messages[${j}]`;
       if (!isRecord(m)) throw fieldError(mat, 'an object', m);
-      if (typeof m.id !== 'string' || m.id.length === 0 || m.id.length > MAX_TOPIC_LENGTH) throw fieldError(`${mat}.id`, 'a non-empty string', m.id);
+      if (idProblem(m.id)) throw fieldError(`${mat}.id`, WANT_ID, m.id);
       const tp = topicProblem(m.topic, false);
       if (tp) throw fieldError(`${mat}.topic`, tp, m.topic);
       if (typeof m.publishedAt !== 'number' || !Number.isFinite(m.publishedAt)) throw fieldError(`${mat}.publishedAt`, 'a finite number', m.publishedAt);
       const deliveries = count(m.deliveries, `${mat}.deliveries`);
-      const bad = jsonProblem(m.payload, 0);
-      if (bad) throw new ValidationError(`Expected \`${mat}.payload\` to be JSON, but \`payload${bad.path}\` is ${bad.what}`, `${mat}.payload`);
-      const out: QueueSnapshotMessage = { id: m.id, topic: m.topic as string, publishedAt: m.publishedAt, deliveries };
-      if (m.payload !== undefined) out.payload = m.payload;
+      let payload: unknown;
+      try {
+        payload = frozenJsonCopy(m.payload);
+      } catch (err) {
+        throw payloadError(err, `${mat}.payload`);
+      }
+      const out: QueueSnapshotMessage = { id: m.id as string, topic: m.topic as string, publishedAt: m.publishedAt, deliveries };
+      if (payload !== undefined) out.payload = payload;
       return out;
     });
     return { name: s.name, pattern: s.pattern as string, messages };
@@ -1043,6 +1189,7 @@ function validateSnapshot(raw: unknown): QueueSnapshot {
       acknowledged: count(c.acknowledged, `${at}.acknowledged`),
       redelivered: count(c.redelivered, `${at}.redelivered`),
       deadLettered: count(c.deadLettered, `${at}.deadLettered`),
+      rejected: c.rejected === undefined ? 0 : count(c.rejected, `${at}.rejected`),
     };
   }
   return { version: 1, savedAt: typeof raw.savedAt === 'number' ? raw.savedAt : 0, subscriptions, counters };

@@ -5,13 +5,15 @@ export interface Message<T = unknown> {
   /** Unique per message; redeliveries keep it, so handlers can drop duplicates (at-least-once). */
   id: string;
   topic: string;
+  /** A deep-frozen JSON copy made at publish: later changes to the published object do not reach it. */
   payload: T;
   publishedAt: number;
   /** 1 on first delivery to a subscriber, then 2, 3... */
   delivery?: number;
   /**
    * On copies delivered to a manual-ack subscription: identifies this one copy, for
-   * `acknowledge`/`nack` when several manual-ack subscriptions hold the same message.
+   * `acknowledge`/`nack` when several manual-ack subscriptions hold the same message. Always
+   * starts with `@`, which message ids never do.
    */
   receipt?: string;
 }
@@ -19,7 +21,10 @@ export interface Message<T = unknown> {
 export interface PublishInput<T = unknown> {
   topic: string;
   payload?: T;
-  /** Optional caller-chosen id; generated when absent. */
+  /**
+   * Optional caller-chosen id; generated when absent. It may not start with `@`: that marks a
+   * receipt, so `acknowledge` can never take one for the other.
+   */
   id?: string;
 }
 
@@ -39,6 +44,12 @@ export interface SubscribeOptions {
   ackTimeoutMs?: number;
   /** After this many deliveries the message goes to the dead-letter topic. Default 5. */
   maxDeliveries?: number;
+  /**
+   * Unacknowledged messages (pending, in flight or parked) this subscription may hold. A publish
+   * that would exceed it is refused with a `BackpressureError` (`QUEUE_FULL`) and reaches no
+   * subscription. Default: the queue's `maxPending` (10 000).
+   */
+  maxPending?: number;
 }
 
 export interface TopicStats {
@@ -51,6 +62,8 @@ export interface TopicStats {
   inFlight: number;
   redelivered: number;
   deadLettered: number;
+  /** Messages refused because a subscription was at its `maxPending` bound (publishes and dead letters). */
+  rejected: number;
   /** Acknowledged messages per second over the last minute. */
   processingRate: number;
 }

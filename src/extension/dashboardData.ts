@@ -55,6 +55,7 @@ function topicRow(t: TopicStats | undefined): TopicRow {
     inFlight: count(t?.inFlight),
     redelivered: count(t?.redelivered),
     deadLettered: count(t?.deadLettered),
+    rejected: count(t?.rejected),
     processingRate: Math.max(0, num(t?.processingRate)),
   };
 }

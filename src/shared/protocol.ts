@@ -263,7 +263,7 @@ function isSeriesPatch(v: unknown): v is SeriesPatch {
   return isObj(v) && isNum(v.start) && isNum(v.bucketMs) && v.bucketMs > 0 && isInt(v.keep) && v.keep <= MAX_SERIES_LENGTH && isColumns(v.tail);
 }
 
-const TOPIC_NUMS = ['published', 'delivered', 'acknowledged', 'pending', 'inFlight', 'redelivered', 'deadLettered', 'processingRate'] as const;
+const TOPIC_NUMS = ['published', 'delivered', 'acknowledged', 'pending', 'inFlight', 'redelivered', 'deadLettered', 'rejected', 'processingRate'] as const;
 
 function isTopicRow(v: unknown): v is TopicRow {
   return isObj(v) && hasNums(v, TOPIC_NUMS);

@@ -93,6 +93,8 @@ export class FaultyStore implements Store {
   /** Messages of the JSON.stringify calls that threw on a value the orchestrator handed over. */
   readonly unserialisable: string[] = [];
   faultsOn = true;
+  /** Every update from now on never settles (a store that stopped answering). */
+  silent = false;
   /** Says which part of a value that does not serialise is to blame, for the report. */
   describeParts: ((value: unknown) => string) | undefined = undefined;
   private getFailures = 0;
@@ -132,6 +134,7 @@ export class FaultyStore implements Store {
         return Promise.reject(err);
       }
     }
+    if (this.silent) return new Promise<void>(() => undefined);
     const roll = this.faultsOn ? this.rng.next() : 1;
     const f = this.faults;
     if (roll < f.throwRate) throw new Error('faulty store: update threw');

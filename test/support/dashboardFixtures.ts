@@ -55,7 +55,7 @@ export function snapshot(overrides: Partial<DashboardSnapshot> = {}): DashboardS
 }
 
 export function topic(published: number): TopicStats {
-  return { published, delivered: published, acknowledged: published, pending: 0, inFlight: 0, redelivered: 0, deadLettered: 0, processingRate: published / 60 };
+  return { published, delivered: published, acknowledged: published, pending: 0, inFlight: 0, redelivered: 0, deadLettered: 0, rejected: 0, processingRate: published / 60 };
 }
 
 export function metrics(overrides: Partial<PerformanceMetrics> = {}): PerformanceMetrics {
