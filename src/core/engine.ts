@@ -322,7 +322,7 @@ export class TaskEngine {
     if (timeoutMs !== undefined && !(timeoutMs >= 0)) {
       return fail(new ValidationError(`Expected \`timeoutMs\` to be a positive number, got ${describeValue(timeoutMs)}`, 'timeoutMs'));
     }
-    const attempt = new Attempt(this.attempts, indexed, this.clock, executor.settleOnAbort === true, task, attemptNo, onOutput, run, done);
+    const attempt = new Attempt(this.attempts, indexed, this.clock, settlesOnAbort(executor), task, attemptNo, onOutput, run, done);
     attempt.join();
     // No timer at all without a finite limit: the 100k no-op benchmark must not pay for one.
     if (timeoutMs !== undefined && timeoutMs > 0 && timeoutMs !== Infinity) {
@@ -432,6 +432,15 @@ export class TaskEngine {
     const attempts = this.list();
     for (const a of attempts) a.abort(new CancelledError('The task engine was disposed'), this.abortSettleMs);
     await Promise.all(attempts.map((a) => a.whenSettled()));
+  }
+}
+
+/** The executor's `settleOnAbort`; false when it cannot be read (a revoked Proxy: its execute() then fails the attempt). */
+function settlesOnAbort(executor: Executor): boolean {
+  try {
+    return executor.settleOnAbort === true;
+  } catch {
+    return false;
   }
 }
 

@@ -249,6 +249,19 @@ describe('engine reliability', () => {
     }
   });
 
+  it('fails the attempt of an executor revoked after registration (a revoked Proxy), without throwing out of startAttempt', async () => {
+    const { proxy, revoke } = Proxy.revocable<Executor>({ execute: () => Promise.resolve({}) }, {});
+    const engine = new TaskEngine({ clock: new FakeClock(), executors: { odd: proxy } });
+    revoke();
+    const out = new Outcome();
+    assert.doesNotThrow(() => engine.startAttempt(task('t', 'odd'), 1, undefined, undefined, undefined, out.done));
+    await tick();
+    const { error } = out.only;
+    assert.ok(error instanceof ExecutionError, String(error));
+    assert.match(error.message, /revoked/);
+    assert.deepEqual(engine.running(), []);
+  });
+
   it('reads an executor context only through the contract: the result of a custom kind is never the live object', async () => {
     const live = { value: { n: 1 } };
     const engine = engineWith((_ctx: ExecutionContext) => Promise.resolve(live));
