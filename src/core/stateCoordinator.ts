@@ -175,10 +175,7 @@ export class StateCoordinator implements Disposable {
    */
   holdWrites(reason: string): void {
     this.heldReason = reason;
-    if (this.timer !== undefined) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.clearTimer();
   }
 
   /** Why writes are held, or undefined. */
@@ -373,7 +370,7 @@ export class StateCoordinator implements Disposable {
     // in memory, where the next attempt replaces it. Most have none, and cost one check.
     for (let i = 0; i < tasks.length; i++) {
       const output = tasks[i].result?.output;
-      if (output !== undefined && output.length > SNAPSHOT_OUTPUT_CHARS) tasks[i] = withTrimmedOutput(tasks[i]);
+      if (typeof output === 'string' && output.length > SNAPSHOT_OUTPUT_CHARS) tasks[i] = withTrimmedOutput(tasks[i]);
     }
     let budget = this.byteBudget;
     for (const r of finished) {
@@ -455,7 +452,7 @@ export class StateCoordinator implements Disposable {
     let copy = this.trimmed.get(record);
     if (copy !== undefined) return copy;
     const output = record.result?.output;
-    copy = output !== undefined && output.length > SNAPSHOT_OUTPUT_CHARS ? withTrimmedOutput(record) : null;
+    copy = typeof output === 'string' && output.length > SNAPSHOT_OUTPUT_CHARS ? withTrimmedOutput(record) : null;
     if (copy !== null) {
       const size = JSON.stringify(copy).length;
       if (size > this.maxRecordBytes) copy = null;
