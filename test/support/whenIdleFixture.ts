@@ -4,7 +4,9 @@
 //   retry   - a retry backoff (the first attempt fails);
 //   timeout - an attempt timeout (the run never settles);
 //   waiter  - a run that settles on an unref'd timer (nothing but the waiter keeps the process);
-//   idle    - nothing: the task completes at once, and the idle orchestrator must let the process end.
+//   idle    - nothing: the task completes at once, and the idle orchestrator must let the process end;
+//   retry-unawaited - a retry backoff, with nobody awaiting whenIdle: the backoff timer alone must
+//             keep the process until the task finishes (it prints from onDidChangeTask).
 import { createOrchestrator } from '../../src/core/orchestrator';
 import type { TaskSpec } from '../../src/core/model';
 
@@ -30,6 +32,13 @@ async function main(mode: string): Promise<void> {
     },
     idle: { name: 'idle', kind: 'function', run: () => 'ok' },
   };
+  if (mode === 'retry-unawaited') {
+    o.onDidChangeTask((r) => {
+      if (r.status === 'completed') process.stdout.write(`${r.status} after ${r.attempts} attempts\n`);
+    });
+    await o.scheduleTask(specs.retry);
+    return;
+  }
   const spec = specs[mode];
   if (!spec) throw new Error(`unknown mode ${mode}`);
   const id = await o.scheduleTask(spec);

@@ -429,6 +429,12 @@ describe('orchestrator reliability', () => {
       });
     }
 
+    it('stays alive for a retry backoff nobody awaits, until the task finishes', async () => {
+      const { code, stdout, stderr } = await runFixture('retry-unawaited');
+      assert.equal(code, 0, stderr);
+      assert.equal(stdout, 'completed after 2 attempts\n');
+    });
+
     it('lets the process exit on its own when the orchestrator is idle (not disposed)', async () => {
       const { code, stdout, stderr, ms } = await runFixture('idle');
       assert.equal(code, 0, stderr);
