@@ -239,6 +239,31 @@ describe('messageQueue reliability', () => {
       assert.equal(q.getQueueStats().subscribers, 0, 'nothing subscribed');
     });
 
+    it('restores a snapshot holding more than the bound whole, refuses publishes until it drains, and keeps `rejected`', async () => {
+      const { q } = setup({ maxPending: 2 } as MessageQueueOptions);
+      const payload = { n: [1] };
+      const messages = [0, 1, 2].map((i) => ({ id: `m${i}`, topic: 't', publishedAt: 0, deliveries: 0, payload }));
+      q.restore({ version: 1, savedAt: 0, subscriptions: [{ name: 'audit', pattern: 't', messages }], counters: { t: { published: 3, delivered: 0, acknowledged: 0, redelivered: 0, deadLettered: 0, rejected: 4 } } });
+      payload.n.push(2);
+      assert.equal(q.snapshot().subscriptions[0].messages.length, 3, 'nothing saved is dropped');
+      assert.deepEqual(q.snapshot().subscriptions[0].messages[0].payload, { n: [1] }, 'restored payloads are copies');
+      assert.equal((await rejection(q.publish({ topic: 't' }))).code, 'QUEUE_FULL');
+      assert.equal(q.snapshot().counters.t.rejected, 5);
+      const got: string[] = [];
+      q.subscribe('t', (m) => void got.push(m.id), { name: 'audit' });
+      await q.whenIdle();
+      assert.deepEqual(got, ['m0', 'm1', 'm2']);
+      await q.publish({ topic: 't', id: 'after' });
+    });
+
+    it('refuses a saved message whose id starts with `@` or whose payload is not JSON, changing nothing', () => {
+      const { q } = setup();
+      const snap = (m: Record<string, unknown>): unknown => ({ version: 1, savedAt: 0, subscriptions: [{ name: 'd', pattern: 't', messages: [{ id: 'm', topic: 't', publishedAt: 0, deliveries: 0, ...m }] }], counters: {} });
+      assert.throws(() => q.restore(snap({ id: '@1:m' })), /Expected `snapshot\.subscriptions\[0\]\.messages\[0\]\.id` to be .*not starting with `@`/);
+      assert.throws(() => q.restore(snap({ payload: { x: { toJSON: cycle } } })), /Expected `snapshot\.subscriptions\[0\]\.messages\[0\]\.payload` to be JSON-serialisable, but `snapshot\.subscriptions\[0\]\.messages\[0\]\.payload\.x\.self` is a cycle/);
+      assert.deepEqual(q.snapshot().subscriptions, []);
+    });
+
     it('drops a dead letter a full dead-letter subscription cannot take, reports it and counts it', async () => {
       const { q, clock, errors } = setup({ maxDeliveries: 1 });
       parkedDurable(q, 'dead-letter', 'dlq', { maxPending: 1 });
