@@ -188,6 +188,7 @@ export const BEHAVIOURS = [
   'deaf',
   'delay',
   'fail',
+  'failHuge',
   'exit1',
   'throw',
 ] as const;
@@ -219,12 +220,15 @@ export function hostileProxy(everyTrap = false): object {
  */
 export class ChaosExecutor implements Executor {
   calls = 0;
+  /** Attempts that only end when their signal aborts (or never): once their task is final, it must be. */
+  readonly endless: { taskId: string; attempt: number; behaviour: Behaviour; signal: AbortSignal }[] = [];
   constructor(private readonly clock: Clock) {}
 
   execute(ctx: ExecutionContext): Promise<TaskResult> {
     this.calls++;
     const { plan, delayMs } = ctx.task.spec.payload as ChaosPayload;
     const behaviour = plan[Math.min(ctx.attempt - 1, plan.length - 1)];
+    if (ENDLESS.has(behaviour)) this.endless.push({ taskId: ctx.task.id, attempt: ctx.attempt, behaviour, signal: ctx.signal });
     const abortable = <T>(fn: (resolve: (v: T) => void) => unknown): Promise<T> =>
       new Promise<T>((resolve, reject) => {
         const signal = ctx.signal;
@@ -269,6 +273,9 @@ export class ChaosExecutor implements Executor {
         return abortable<TaskResult>((resolve) => this.clock.setTimeout(() => resolve({ value: 'late' }), delayMs));
       case 'fail':
         return Promise.reject(new Error('chaos: the attempt failed'));
+      case 'failHuge':
+        // 1.2 MB once escaped in JSON: issue 11 #8 (messages unbounded) and #19 (retry state outside the budget).
+        return Promise.reject(new Error(HUGE_TEXT));
       case 'exit1':
         return Promise.resolve({ exitCode: 1 });
       case 'throw':
@@ -276,6 +283,9 @@ export class ChaosExecutor implements Executor {
     }
   }
 }
+
+/** 200,000 control characters: each escapes to 6 bytes of JSON. */
+export const HUGE_TEXT = '\u0001'.repeat(200_000);
 
 /** An executor that completes every attempt at once: for the restored orchestrator. */
 export const steadyExecutor: Executor = {

@@ -6,7 +6,7 @@ import { OrchestratorError } from '../../src/core/errors';
 import { isFinished, type TaskRecord, type TaskSpec, type TaskStatus } from '../../src/core/model';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
 import { STATE_KEY } from '../../src/core/stateCoordinator';
-import { BEHAVIOURS, ChaosExecutor, ENDLESS, FaultyStore, hostileProxy, MemoryArchive, Rng, steadyExecutor, SteppingClock, type Behaviour, type ChaosPayload } from './chaos';
+import { BEHAVIOURS, ChaosExecutor, ENDLESS, FaultyStore, HUGE_TEXT, hostileProxy, MemoryArchive, Rng, steadyExecutor, SteppingClock, type Behaviour, type ChaosPayload } from './chaos';
 import { settle } from './manualClock';
 
 /** Clock step while waiting for something to settle, and how much clock time counts as a hang. */
@@ -17,6 +17,11 @@ const HANG_REAL_MS = 3000;
 /** Once the store works again, the final state must be written within this much clock time. */
 const DURABLE_WITHIN_MS = 60_000;
 const POOLS: Readonly<Record<string, number>> = { gpu: 1, net: 2 };
+/** VS Code warns above 512 KiB of an extension's state (CONVENTIONS 12): no write may be larger. */
+const MAX_SNAPSHOT_BYTES = 512 * 1024;
+/** Finished records at most this large must stay in the snapshot while together they fit in half the 256 KiB budget. */
+const SMALL_RECORD_BYTES = 4 * 1024;
+const SMALL_HISTORY_BYTES = 128 * 1024;
 /** Ways a saved state is tampered with before a crash restore (issue 11 #3, #12, #13). */
 const TAMPERS = ['resources -1', 'resources "1"', 'resources [1]', 'retries 1e9 of a failing task', 'self dependency', 'dependency cycle', 'corrupt snapshot, silent store'] as const;
 
@@ -84,6 +89,9 @@ class Scenario {
   private cancelAllsInFlight = 0;
   private readonly pending: Promise<unknown>[] = [];
   private lateRegistered = false;
+  private readonly executors = [new ChaosExecutor(this.clock), new ChaosExecutor(this.clock)];
+  /** The first final status each task reached: a finished task never changes again. */
+  private readonly finalStatus = new Map<string, TaskStatus>();
   private taskNo = 0;
   private durableNo = 0;
   private steppedBack = false;
@@ -127,11 +135,12 @@ class Scenario {
     }
     this.note(`createOrchestrator concurrency=${concurrency} resources=${JSON.stringify(POOLS)}`);
     const created = await within(
-      createOrchestrator({ store: this.store, clock: this.clock, archive: this.archive, concurrency, resources: { ...POOLS }, executors: { chaos: new ChaosExecutor(this.clock) }, killGraceMs: 500 }),
+      createOrchestrator({ store: this.store, clock: this.clock, archive: this.archive, concurrency, resources: { ...POOLS }, executors: { chaos: this.executors[0] }, killGraceMs: 500 }),
       this.clock,
     );
     if (created.state !== 'resolved') return this.violate('no hang', `createOrchestrator on an empty store ${created.state === 'hung' ? 'never resolved' : `rejected: ${describeError(created.error)}`}`);
     this.o = created.value;
+    this.o.onDidChangeTask((r) => this.checkTransition(r));
     this.o.onDidChangeTask((r) => {
       if (r.status === 'running' && r.name.startsWith('cancel-on-start') && !this.cancelledOnStart.has(r.id)) {
         this.cancelledOnStart.add(r.id);
@@ -169,8 +178,10 @@ class Scenario {
     if (roll < 0.52) {
       if (!this.ids.length) return;
       const id = this.rng.pick(this.ids);
-      this.note(`cancelTask(${id})`);
-      this.track(`cancelTask(${id})`, o.cancelTask(id, 'random cancel'));
+      // Now and then a reason of 200,000 control characters (1.2 MB of JSON): issue 11 #8.
+      const huge = this.rng.chance(0.1);
+      this.note(`cancelTask(${id}${huge ? ", '\\u0001'.repeat(200_000)" : ''})`);
+      this.track(`cancelTask(${id})`, o.cancelTask(id, huge ? HUGE_TEXT : 'random cancel'));
       return;
     }
     if (roll < 0.56) {
@@ -228,19 +239,22 @@ class Scenario {
       if (this.lateRegistered) return;
       this.lateRegistered = true;
       this.note("registerExecutor('late', chaos)");
-      o.registerExecutor('late', new ChaosExecutor(this.clock));
+      o.registerExecutor('late', this.executors[1]);
       return;
     }
     if (roll < 0.96) {
       const ids = o.getTasks().map((r) => r.id);
+      const since = this.store.committed.length;
       this.note('synchronizeState() (not awaited)');
       this.syncChecks.push(
         o.state.synchronizeState().then(
           () => {
-            // Resolved: the README calls this the point where a task is durable.
-            const saved = tasksOf(this.store.data.get(STATE_KEY));
+            // Resolved: the README calls this the point where a task is durable. Some write committed
+            // after the call holds each task that existed at the call, or the archive does.
+            const saved = new Set<string>();
+            for (const raw of this.store.committed.slice(since)) for (const id of tasksOf(raw).keys()) saved.add(id);
             const missing = ids.filter((id) => !saved.has(id) && !this.archive.ids.has(id));
-            if (missing.length) this.violate('synchronizeState is durable', `synchronizeState() resolved but the store holds none of ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (${missing.length} in all)` : ''} (issue 11 #5)`);
+            if (missing.length) this.violate('synchronizeState is durable', `synchronizeState() resolved but no write since the call holds ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (${missing.length} in all)` : ''} (issue 11 #5)`);
           },
           () => undefined,
         ),
@@ -361,6 +375,38 @@ class Scenario {
     );
   }
 
+  /** Checked at every change: slots, pools, dependency order, and that a finished task stays finished. */
+  private checkTransition(r: TaskRecord): void {
+    const first = this.finalStatus.get(r.id);
+    if (first !== undefined && r.status !== first) this.violate('finished is final', `${r.id} (${r.name}) went from ${first} to ${r.status}`);
+    if (first === undefined && isFinished(r.status)) this.finalStatus.set(r.id, r.status);
+    if (r.status !== 'running') return;
+    const status = this.o.getSystemStatus();
+    if (status.counts.running > status.concurrency.limit) this.violate('concurrency', `${r.id} (${r.name}) started with ${status.counts.running} running, limit ${status.concurrency.limit}`);
+    for (const [pool, units] of Object.entries(r.spec.resources ?? {})) {
+      const p = status.pools[pool];
+      if (p === undefined || p.inUse > p.capacity) this.violate('pool capacity', `${r.id} (${r.name}) started holding ${units} of ${pool}: ${p ? `${p.inUse} in use of ${p.capacity}` : 'no such pool'}`);
+    }
+    for (const d of r.dependsOn) {
+      const dep = this.o.getTask(d);
+      if (dep !== undefined && dep.status !== 'completed') this.violate('dependency order', `${r.id} (${r.name}) started while its dependency ${d} (${dep.name}) is ${dep.status}`);
+    }
+  }
+
+  /** At idle: attempts within retries + 1, and every attempt that only ends by its signal was aborted. */
+  private checkAttempts(o: OrchestratorImpl, executors: readonly ChaosExecutor[], where: string): void {
+    for (const r of o.getTasks()) {
+      const allowed = (r.spec.retries ?? 0) + 1;
+      if (r.attempts > allowed && r.spec.retries !== undefined && r.spec.retries <= 100) this.violate('attempts bounded', `${where}${r.id} (${r.name}) made ${r.attempts} attempts, retries ${r.spec.retries}`);
+    }
+    for (const ex of executors) {
+      for (const a of ex.endless) {
+        const r = o.getTask(a.taskId);
+        if (r && isFinished(r.status) && !a.signal.aborted) this.violate('attempt stopped', `${where}attempt ${a.attempt} (${a.behaviour}) of ${a.taskId} (${r.name}) was never aborted, though the task is ${r.status} (issue 11 #11)`);
+      }
+    }
+  }
+
   private checkPaused(): void {
     if (this.cancelAllsInFlight === 0 && this.o.paused !== this.userPaused) {
       this.violate('pause is the user\'s', `after cancelAll settled, paused is ${this.o.paused} though the user last ${this.userPaused ? 'paused' : 'resumed'} (issue 11 #10)`);
@@ -390,6 +436,7 @@ class Scenario {
     const status = o.getSystemStatus();
     if (status.concurrency.running !== 0) this.violate('slots released', `running count is ${status.concurrency.running} at idle`);
     for (const [name, p] of Object.entries(status.pools)) if (p.inUse !== 0) this.violate('pools released', `pool ${name} has ${p.inUse} in use at idle`);
+    this.checkAttempts(o, this.executors, '');
     for (const id of this.cancelledOnStart) {
       const r = o.getTask(id);
       if (r && r.status !== 'cancelled') this.violate('cancel on start', `${id} was cancelled by an onDidChangeTask listener when it turned Running but ended ${r.status} (issue 11 #11)`);
@@ -426,6 +473,10 @@ class Scenario {
       const hints = [this.steppedBack ? 'the wall clock stepped back (issue 11 #7)' : '', this.store.unserialisable.length ? 'the store was handed unserialisable snapshots (issue 11 #2/#4)' : ''].filter(Boolean);
       this.violate('state written', `${DURABLE_WITHIN_MS / 1000} s after idle with a working store, the saved state still has ${wrong.slice(0, 4).join(', ')}${wrong.length > 4 ? ` and ${wrong.length - 4} more` : ''}${hints.length ? `; ${hints.join('; ')}` : ''}`);
     }
+
+    this.checkHistory(o);
+    const largest = Math.max(0, ...this.store.committed.map((c) => c.length));
+    if (largest > MAX_SNAPSHOT_BYTES) this.violate('snapshot bounded', `a committed write was ${largest} bytes, over ${MAX_SNAPSHOT_BYTES} (issue 11 #8/#19)`);
 
     const disposed = await within(o.dispose(), this.clock, 60_000);
     if (disposed.state === 'hung') this.violate('no hang', 'dispose() did not resolve within 60 clock seconds with a working store (issue 11 #21)');
@@ -523,9 +574,26 @@ class Scenario {
     }
     const status = o.getSystemStatus();
     if (status.concurrency.running !== 0) this.violate('slots released', `after ${what}: running count is ${status.concurrency.running} at idle`);
+    this.checkAttempts(o, [chaos], `after ${what}: `);
     for (const [name, p] of Object.entries(status.pools)) if (p.inUse !== 0) this.violate('pools released', `after ${what}: pool ${name} has ${p.inUse} in use at idle`);
     const disposed = await within(o.dispose(), clock, 60_000);
     if (disposed.state === 'hung') this.violate('no hang', `dispose() after ${what} never resolved`);
+  }
+
+  /**
+   * Small finished records stay in the saved snapshot while they fit in half the byte budget
+   * together: one oversized record must not push them out (issue 11 #8).
+   */
+  private checkHistory(o: OrchestratorImpl): void {
+    const saved = tasksOf(this.store.data.get(STATE_KEY));
+    const small = o.getTasks().filter((r) => isFinished(r.status) && JSON.stringify(r).length <= SMALL_RECORD_BYTES);
+    const total = small.reduce((n, r) => n + JSON.stringify(r).length, 0);
+    if (total > SMALL_HISTORY_BYTES) return;
+    const out = small.filter((r) => !saved.has(r.id));
+    if (out.length) {
+      const big = o.getTasks().filter((r) => JSON.stringify(r).length > SMALL_RECORD_BYTES);
+      this.violate('history kept', `${out.length} small finished records (${total} bytes in all) are not in the saved snapshot (e.g. ${out.slice(0, 3).map((r) => r.id).join(', ')}); oversized records: ${big.map((r) => `${r.id} ${JSON.stringify(r).length} bytes`).join(', ') || 'none'} (issue 11 #8)`);
+    }
   }
 
   /** Restores a fresh orchestrator from what the store last committed: nothing any write held may be missing. */
