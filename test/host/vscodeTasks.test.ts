@@ -188,6 +188,44 @@ describe('VS Code tasks as VS Code runs them', function () {
       assert.deepStrictEqual(JSON.parse(fs.readFileSync(echo, 'utf8')), ['world', workspaceFolder().uri.fsPath, 'demo-workspace']);
     });
 
+    it('resolves `${relativeFile}`, `${fileBasename}`, `${env:…}` and `${config:…}` against the active editor when it starts', async () => {
+      const api = await getApi();
+      const echo = path.join(workspaceFolder().uri.fsPath, 'dist', 'echo.json');
+      fs.rmSync(echo, { force: true });
+      await vscode.window.showTextDocument(vscode.Uri.joinPath(workspaceFolder().uri, 'src', 'greet.js'));
+      try {
+        const id = await scheduleTask({ task: 'echo file' });
+        const r = await waitForStatus(api, id, [...FINAL], 20_000);
+        assert.strictEqual(r.status, 'completed', r.error?.message);
+        const concurrency = vscode.workspace.getConfiguration('orchestrator').get<number>('concurrency');
+        assert.deepStrictEqual(JSON.parse(fs.readFileSync(echo, 'utf8')), [path.join('src', 'greet.js'), 'greet.js', process.env.HOME, String(concurrency)]);
+      } finally {
+        await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      }
+    });
+
+    it('fails a task naming `${file}` when no editor is open, as Run Task refuses it', async () => {
+      const api = await getApi();
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const id = await scheduleTask({ task: 'echo file' });
+      const r = await waitForStatus(api, id, [...FINAL], 20_000);
+      assert.strictEqual(r.status, 'failed');
+      assert.match(r.error?.message ?? '', /VS Code task `echo file` uses `\$\{relativeFile\}`, `\$\{fileBasename\}`, which need an open editor/);
+    });
+
+    it('fails a task whose input prompt was dismissed, saying it did not run (VS Code ends it without a process)', async () => {
+      const api = await getApi();
+      const id = await scheduleTask({ task: 'greet' });
+      await waitForStatus(api, id, 'running', 15_000);
+      await waitFor(async () => {
+        await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+        return api.getTask(id)?.status !== 'running';
+      }, 'the prompt to be dismissed', 15_000);
+      const r = await waitForStatus(api, id, [...FINAL], 15_000);
+      assert.strictEqual(r.status, 'failed');
+      assert.match(r.error?.message ?? '', /VS Code task `greet` ended before its process started: an input prompt was dismissed/);
+    });
+
     it('refuses an unknown label at once, listing labels as VS Code shows them', async () => {
       const err = await rejection(scheduleTask({ task: 'no such task' }));
       assert.match(err.message, /No VS Code task labelled `no such task`; available: .*`npm: compile`/);
