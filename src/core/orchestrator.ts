@@ -15,7 +15,7 @@
 // a task is one object (TaskRun: record, queue entry and runtime state) found with no lookup by id,
 // publishing to a topic nobody follows is a counter, the monitor's record calls are O(1), and nothing
 // per task scans the other tasks or allocates a closure.
-import { CancelledError, describeValue, ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, TimeoutError, ValidationError } from './errors';
+import { BackpressureError, CancelledError, describeValue, ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, TimeoutError, ValidationError } from './errors';
 import { Emitter, toDisposable, type Disposable, type Event } from './events';
 import { retryDelay } from './backoff';
 import { DependencyGraph } from './dependencyGraph';
@@ -41,6 +41,8 @@ const DEFAULT_RETRY_DELAY_MS = 1000;
 const TASK_TOPICS = ['task.created', 'task.scheduled', 'task.started', 'task.completed', 'task.failed', 'task.cancelled', 'task.retrying'] as const;
 const TOPIC_INDEX: Readonly<Record<TaskStatus, number>> = { created: 0, scheduled: 1, running: 2, completed: 3, failed: 4, cancelled: 5 };
 const RETRYING = 6;
+/** A subscription too full to take lifecycle events is reported at most this often. */
+const QUEUE_FULL_WARNING_INTERVAL_MS = 60_000;
 
 /** The payload published on the `task.*` topics. Small and self-contained. */
 export interface TaskEventPayload {
@@ -142,6 +144,8 @@ export class OrchestratorImpl implements Orchestrator {
   private readonly kinds: Set<string>;
   private readonly specContext: SpecContext;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Per full subscription (topic and name): when it was last reported, and events dropped since. */
+  private readonly fullSubscriptions = new Map<string, { at: number; dropped: number }>();
   private readonly completion: { type: 'complete'; result: TaskResult | undefined } = { type: 'complete', result: undefined };
   /** Per TASK_TOPICS entry: counts a publish there when nobody subscribes (see MessageQueue.quietCounter). */
   private readonly topicCounters: (() => boolean)[];
@@ -519,7 +523,7 @@ export class OrchestratorImpl implements Orchestrator {
     if (!this.topicCounters[index]()) {
       const topic = TASK_TOPICS[index];
       if (this.queue.hasSubscribers(topic)) {
-        void this.queue.publish({ topic, payload: this.eventPayload(record, from, to, reason) }).catch((err: unknown) => this.warnListener(err));
+        void this.queue.publish({ topic, payload: this.eventPayload(record, from, to, reason) }).catch(this.publishFailed);
       }
     }
     if (this.changeEmitter.hasListeners) this.changeEmitter.fire(record);
@@ -916,6 +920,28 @@ export class OrchestratorImpl implements Orchestrator {
     if (this.warnings.length >= 100) this.warnings.shift();
     this.warnings.push(w);
   }
+
+  /**
+   * A lifecycle event the queue refused. The transition stands (the record and the snapshot hold it);
+   * only that event is lost to the subscriber that is full. A full subscription is reported once a
+   * minute with the count dropped, never once per event.
+   */
+  private readonly publishFailed = (err: unknown): void => {
+    if (!(err instanceof BackpressureError)) return this.warnListener(err);
+    const key = `${err.topic}\u0000${err.subscription}`;
+    const now = this.clock.monotonic?.() ?? this.clock.now();
+    const last = this.fullSubscriptions.get(key);
+    if (last && now - last.at < QUEUE_FULL_WARNING_INTERVAL_MS) {
+      last.dropped++;
+      return;
+    }
+    const dropped = (last?.dropped ?? 0) + 1;
+    this.fullSubscriptions.set(key, { at: now, dropped: 0 });
+    this.warn({
+      code: 'QUEUE_FULL',
+      message: `Subscription \`${err.subscription}\` of \`${err.topic}\` holds its \`maxPending\` of ${err.maxPending} unacknowledged messages: lifecycle events for it are dropped until it acknowledges some (${dropped} since the last warning); the tasks themselves are unaffected`,
+    });
+  };
 
   private warnListener(err: unknown): void {
     this.warn(listenerWarning(err));

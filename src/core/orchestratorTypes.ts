@@ -45,7 +45,7 @@ export interface TaskChange {
 }
 
 export interface OrchestratorWarning {
-  code: 'CORRUPT_STATE' | 'STORE_WRITE_FAILED' | 'ARCHIVE_FAILED' | 'RECOVERED' | 'LISTENER_FAILED';
+  code: 'CORRUPT_STATE' | 'STORE_WRITE_FAILED' | 'ARCHIVE_FAILED' | 'RECOVERED' | 'LISTENER_FAILED' | 'QUEUE_FULL';
   message: string;
 }
 

@@ -395,6 +395,23 @@ describe('orchestrator reliability', () => {
     });
   });
 
+  describe('a subscriber too full to take lifecycle events', () => {
+    it('drops the events for it with one QUEUE_FULL warning, not one per event, and the tasks run on', async () => {
+      const o = await make({ concurrency: 4 });
+      o.queue.subscribe('task.completed', () => undefined, { name: 'stalled', manualAck: true, maxPending: 2 });
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i++) ids.push(await o.scheduleTask({ name: `t${i}`, kind: 'function', run: () => i }));
+      await o.whenIdle();
+      await settle();
+      assert.deepEqual(ids.map((id) => task(o, id).status), ids.map(() => 'completed'));
+      const full = o.warnings.filter((w) => w.code === 'QUEUE_FULL');
+      assert.equal(full.length, 1, JSON.stringify(o.warnings));
+      assert.match(full[0].message, /`stalled` of `task.completed`.*maxPending.*2/);
+      assert.ok(!o.warnings.some((w) => w.code === 'LISTENER_FAILED'), JSON.stringify(o.warnings));
+      assert.equal(o.queue.getQueueStats().topics['task.completed']?.rejected, 8);
+    });
+  });
+
   describe('process lifetime (a plain Node program, in a child process)', function () {
     this.timeout(30_000);
     const fixture = path.join(__dirname, '..', 'support', 'whenIdleFixture.ts');
