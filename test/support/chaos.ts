@@ -191,6 +191,8 @@ export const BEHAVIOURS = [
   'failHuge',
   'exit1',
   'throw',
+  'cancelSelf',
+  'scheduleInside',
 ] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
@@ -222,6 +224,11 @@ export class ChaosExecutor implements Executor {
   calls = 0;
   /** Attempts that only end when their signal aborts (or never): once their task is final, it must be. */
   readonly endless: { taskId: string; attempt: number; behaviour: Behaviour; signal: AbortSignal }[] = [];
+  /**
+   * The orchestrator, for behaviours that call back into it from inside execute() (re-entrance).
+   * Without one they complete at once.
+   */
+  host: { cancel(taskId: string): void; schedule(): void } | undefined = undefined;
   constructor(private readonly clock: Clock) {}
 
   execute(ctx: ExecutionContext): Promise<TaskResult> {
@@ -280,6 +287,14 @@ export class ChaosExecutor implements Executor {
         return Promise.resolve({ exitCode: 1 });
       case 'throw':
         throw new Error('chaos: execute threw');
+      case 'cancelSelf':
+        // Cancels its own task before returning a promise that only its signal ends.
+        if (this.host === undefined) return Promise.resolve({ value: 'no host' });
+        this.host.cancel(ctx.task.id);
+        return abortable<TaskResult>(() => undefined);
+      case 'scheduleInside':
+        this.host?.schedule();
+        return Promise.resolve({ value: 'scheduled another' });
     }
   }
 }

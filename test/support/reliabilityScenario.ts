@@ -90,6 +90,10 @@ class Scenario {
   private readonly pending: Promise<unknown>[] = [];
   private lateRegistered = false;
   private readonly executors = [new ChaosExecutor(this.clock), new ChaosExecutor(this.clock)];
+  /** Last value set per application-state key (undefined: deleted). */
+  private readonly appState = new Map<string, unknown>();
+  /** A listener of onDidChangeTask throws on some tasks: it must go to onDidWarn, nothing else. */
+  private throwingListener = false;
   /** The first final status each task reached: a finished task never changes again. */
   private readonly finalStatus = new Map<string, TaskStatus>();
   private taskNo = 0;
@@ -141,6 +145,23 @@ class Scenario {
     if (created.state !== 'resolved') return this.violate('no hang', `createOrchestrator on an empty store ${created.state === 'hung' ? 'never resolved' : `rejected: ${describeError(created.error)}`}`);
     this.o = created.value;
     this.o.onDidChangeTask((r) => this.checkTransition(r));
+    this.throwingListener = this.rng.chance(0.3);
+    if (this.throwingListener) {
+      this.note('an onDidChangeTask listener throws on every third change');
+      let n = 0;
+      this.o.onDidChangeTask(() => {
+        if (++n % 3 === 0) throw new Error('a listener threw');
+      });
+    }
+    const host = {
+      cancel: (taskId: string) => this.track(`cancelTask(${taskId}) from inside its execute()`, this.o.cancelTask(taskId, 'cancelled from inside execute')),
+      schedule: () => {
+        const spec: TaskSpec = { name: `inside-${this.taskNo++}`, kind: 'chaos', payload: { plan: ['ok'], delayMs: 1 } satisfies ChaosPayload };
+        const before = this.o.getTasks().length;
+        this.checkRefusal(`scheduleTask(${spec.name}) from inside execute()`, this.o.scheduleTask(spec).then((id) => void this.ids.push(id)), before);
+      },
+    };
+    for (const ex of this.executors) ex.host = host;
     this.o.onDidChangeTask((r) => {
       if (r.status === 'running' && r.name.startsWith('cancel-on-start') && !this.cancelledOnStart.has(r.id)) {
         this.cancelledOnStart.add(r.id);
@@ -203,26 +224,26 @@ class Scenario {
       this.userPaused = false;
       return;
     }
-    if (roll < 0.84) {
+    if (roll < 0.8) {
       const ms = this.rng.pick([0, 1, 50, 300, 1000, 3000, 12_000]);
       this.note(`advance(${ms})`);
       await this.clock.advance(ms);
       this.checkPaused();
       return;
     }
-    if (roll < 0.86) {
+    if (roll < 0.82) {
       const n = this.rng.int(1, 4);
       this.note(`setConcurrency(${n})`);
       o.setConcurrency(n);
       return;
     }
-    if (roll < 0.88) {
+    if (roll < 0.84) {
       const pools = this.rng.chance(0.5) ? { gpu: 1 } : { ...POOLS };
       this.note(`setResources(${JSON.stringify(pools)})`);
       o.setResources(pools);
       return;
     }
-    if (roll < 0.91) {
+    if (roll < 0.87) {
       const done = this.ids.filter((id) => ['failed', 'cancelled'].includes(o.getTask(id)?.status ?? ''));
       if (!done.length) return;
       const id = this.rng.pick(done);
@@ -235,14 +256,14 @@ class Scenario {
       this.checkRefusal(`retryTask(${id})`, p, before);
       return;
     }
-    if (roll < 0.93) {
+    if (roll < 0.89) {
       if (this.lateRegistered) return;
       this.lateRegistered = true;
       this.note("registerExecutor('late', chaos)");
       o.registerExecutor('late', this.executors[1]);
       return;
     }
-    if (roll < 0.96) {
+    if (roll < 0.92) {
       const ids = o.getTasks().map((r) => r.id);
       const since = this.store.committed.length;
       this.note('synchronizeState() (not awaited)');
@@ -261,7 +282,7 @@ class Scenario {
       );
       return;
     }
-    if (roll < 0.968) {
+    if (roll < 0.928) {
       this.note('queue: durable manual-ack subscription, then publish a payload whose toJSON returns a cycle');
       o.queue.subscribe('chaos.topic', () => undefined, { name: `durable-${this.durableNo++}`, manualAck: true });
       const cyclic: Record<string, unknown> = {};
@@ -269,14 +290,67 @@ class Scenario {
       this.track('publish(cyclic toJSON)', o.queue.publish({ topic: 'chaos.topic', payload: { toJSON: () => cyclic } }));
       return;
     }
-    if (roll < 0.985) {
+    if (roll < 0.938) {
       this.note('wall clock steps back 1 h');
       this.clock.stepBack(3_600_000);
       this.steppedBack = true;
       return;
     }
+    if (roll < 0.97) return this.invalidSpec();
+    if (roll < 0.99) {
+      const key = `ui.k${this.rng.int(0, 2)}`;
+      const value = this.rng.chance(0.2) ? undefined : { n: this.rng.int(0, 1000), list: [this.rng.next()] };
+      this.note(`updateState(${key}, ${JSON.stringify(value)})`);
+      this.appState.set(key, value);
+      this.track(`updateState(${key})`, o.state.updateState(key, value));
+      return;
+    }
     this.note('settle()');
     await settle();
+  }
+
+  /** A spec that must be refused: with an OrchestratorError, by rejecting (never a throw), changing nothing. */
+  private invalidSpec(): void {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const bad: [string, unknown][] = [
+      ['NUL in command', { name: 'bad', kind: 'shell', command: 'echo\u0000x' }],
+      ['NUL in cwd', { name: 'bad', kind: 'shell', command: 'true', cwd: '/tmp\u0000' }],
+      ['negative timeout', { name: 'bad', kind: 'chaos', timeoutMs: -5 }],
+      ['retries 1e9', { name: 'bad', kind: 'chaos', retries: 1e9 }],
+      ['unknown pool', { name: 'bad', kind: 'chaos', resources: { nosuch: 1 } }],
+      ['unknown dependency', { name: 'bad', kind: 'chaos', dependsOn: ['no-such-id'] }],
+      ['cyclic payload', { name: 'bad', kind: 'chaos', payload: cyclic }],
+      ['payload toJSON throws', { name: 'bad', kind: 'chaos', payload: { toJSON: () => { throw new Error('toJSON threw'); } } }],
+      ['NaN priority', { name: 'bad', kind: 'chaos', priority: NaN }],
+      ['unknown kind', { name: 'bad', kind: 'nosuchkind' }],
+      ['empty name', { name: '', kind: 'chaos' }],
+      ['null spec', null],
+      ['a spec whose every read throws', hostileProxy()],
+    ];
+    const [what, spec] = this.rng.pick(bad);
+    this.note(`scheduleTask(<${what}>)`);
+    const before = this.o.getTasks().length;
+    let p: Promise<string>;
+    try {
+      p = this.o.scheduleTask(spec as TaskSpec);
+    } catch (err) {
+      this.violate('clear errors', `scheduleTask(<${what}>) threw ${describeError(err)} instead of rejecting`);
+      return;
+    }
+    const after = this.o.getTasks().length;
+    this.pending.push(
+      p.then(
+        (id) => {
+          this.ids.push(id);
+          this.violate('bad input refused', `scheduleTask(<${what}>) was accepted as ${id}`);
+        },
+        (err: unknown) => {
+          if (!(err instanceof OrchestratorError) && what !== 'a spec whose every read throws') this.violate('clear errors', `scheduleTask(<${what}>) rejected with ${describeError(err)}, not an OrchestratorError`);
+          if (after !== before) this.violate('refusal changes nothing', `scheduleTask(<${what}>) was refused but created ${after - before} tasks`);
+        },
+      ),
+    );
   }
 
   private behaviour(): Behaviour {
@@ -481,6 +555,7 @@ class Scenario {
     const disposed = await within(o.dispose(), this.clock, 60_000);
     if (disposed.state === 'hung') this.violate('no hang', 'dispose() did not resolve within 60 clock seconds with a working store (issue 11 #21)');
     else if (disposed.state === 'rejected') this.violate('dispose', `dispose() rejected with a working store: ${describeError(disposed.error)}`);
+    if (disposed.state === 'resolved') await this.checkDisposed(o);
 
     await this.checkRestore();
     await this.checkCrashRestore();
@@ -580,6 +655,32 @@ class Scenario {
     if (disposed.state === 'hung') this.violate('no hang', `dispose() after ${what} never resolved`);
   }
 
+  /** After dispose every call that would change something refuses with DISPOSED (issue 11 #22). */
+  private async checkDisposed(o: OrchestratorImpl): Promise<void> {
+    const calls: [string, () => unknown][] = [
+      ['scheduleTask', () => o.scheduleTask({ name: 'late', kind: 'chaos' })],
+      ['pause', () => o.pause()],
+      ['setConcurrency', () => o.setConcurrency(2)],
+      ['registerExecutor', () => o.registerExecutor('after-dispose', steadyExecutor)],
+      ['updateState', () => o.state.updateState('ui.after', 1)],
+    ];
+    for (const [name, call] of calls) {
+      let refused: unknown;
+      try {
+        await call();
+      } catch (err) {
+        refused = err;
+      }
+      if (refused === undefined) this.violate('refused after dispose', `${name}() after dispose() succeeded silently (issue 11 #22)`);
+      else if (!(refused instanceof OrchestratorError) || refused.code !== 'DISPOSED') this.violate('refused after dispose', `${name}() after dispose() failed with ${describeError(refused)}, not DISPOSED (issue 11 #22)`);
+    }
+    try {
+      o.getTask(undefined as unknown as string);
+    } catch (err) {
+      if (!(err instanceof OrchestratorError)) this.violate('clear errors', `getTask(undefined) threw ${describeError(err)} (issue 11 #22)`);
+    }
+  }
+
   /**
    * Small finished records stay in the saved snapshot while they fit in half the byte budget
    * together: one oversized record must not push them out (issue 11 #8).
@@ -644,6 +745,10 @@ class Scenario {
     if (lost.length) this.violate('nothing lost', `${lost.length} tasks some committed write held are missing after restore: ${lost.slice(0, 5).map((id) => `${id} (last saved ${held.get(id)})`).join(', ')}`);
     for (const [id, s] of final) {
       if (isFinished(s) && restored.has(id) && restored.get(id) !== s) this.violate('nothing lost', `${id} was saved ${s} but restored ${restored.get(id)}`);
+    }
+    for (const [key, value] of this.appState) {
+      const got = o.state.peek(key);
+      if (JSON.stringify(got) !== JSON.stringify(value)) this.violate('nothing lost', `application state ${key} was last set to ${JSON.stringify(value)} but restored as ${JSON.stringify(got)}`);
     }
     if (o.paused) o.resume();
     const idle = await within(o.whenIdle(), clock);
@@ -721,6 +826,11 @@ function functionRun(plan: Behaviour[]): TaskSpec['run'] & { plan: Behaviour[] }
 export async function runScenario(seed: number): Promise<ScenarioReport> {
   const scenario = new Scenario(seed);
   // The core draws jitter (retry backoff) and workflow ids from Math.random: seeded too, so a seed replays.
+  // Nothing may go to the console: listener errors and warnings go to onDidWarn (issue 11 #22).
+  const realError = console.error;
+  const realWarn = console.warn;
+  console.error = (...args: unknown[]) => scenario.violate('quiet', `console.error(${args.map((a) => describeError(a)).join(', ').slice(0, 200)}) (issue 11 #22)`);
+  console.warn = (...args: unknown[]) => scenario.violate('quiet', `console.warn(${args.map((a) => describeError(a)).join(', ').slice(0, 200)}) (issue 11 #22)`);
   const realRandom = Math.random;
   const jitter = new Rng(seed ^ 0x5eed);
   Math.random = () => jitter.next();
@@ -740,6 +850,8 @@ export async function runScenario(seed: number): Promise<ScenarioReport> {
     await settle();
     await settle();
     Math.random = realRandom;
+    console.error = realError;
+    console.warn = realWarn;
     process.removeAllListeners('uncaughtException');
     process.removeAllListeners('unhandledRejection');
     for (const l of savedExceptions) process.on('uncaughtException', l);
