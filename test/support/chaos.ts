@@ -193,6 +193,10 @@ export const BEHAVIOURS = [
   'throw',
   'cancelSelf',
   'scheduleInside',
+  'resolveProxy',
+  'getterThrows',
+  'syncThenable',
+  'throwingThenable',
 ] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
@@ -295,6 +299,28 @@ export class ChaosExecutor implements Executor {
       case 'scheduleInside':
         this.host?.schedule();
         return Promise.resolve({ value: 'scheduled another' });
+      case 'resolveProxy':
+        return Promise.resolve(hostileProxy() as TaskResult);
+      case 'getterThrows':
+        return Promise.resolve({
+          get exitCode(): number {
+            throw new Error('chaos: exitCode getter threw');
+          },
+        });
+      case 'syncThenable':
+        // A foreign thenable that answers inside `then`, twice: success, then failure.
+        return {
+          then(ok: (r: TaskResult) => void, fail: (e: unknown) => void) {
+            ok({ value: 'sync' });
+            fail(new Error('chaos: and failed too'));
+          },
+        } as unknown as Promise<TaskResult>;
+      case 'throwingThenable':
+        return {
+          then() {
+            throw new Error('chaos: then threw');
+          },
+        } as unknown as Promise<TaskResult>;
     }
   }
 }
