@@ -15,7 +15,9 @@ import type { TaskOutput } from './taskOutput';
 import { STAGE_LABELS, statusCodicon, taskDescription, taskTarget } from './taskPresentation';
 import { isTaskNode, isTreeNode, type TaskTreeProvider } from './taskTree';
 import { UntrustedWorkspaceError, type TrustGate } from './trust';
-import { findTask, taskLabel } from './vscodeTaskExecutor';
+import { taskLabel } from './vscodeTaskExecutor';
+import { expandCompound, isCompound } from './compoundTasks';
+import { loadCatalog, resolveTask, type TaskCatalog } from './taskResolver';
 import { WorkflowFileError, type VscodeTaskPayload } from './workflowFile';
 import { loadWorkflowFiles, resolveWorkflow, workflowChoices } from './workflowService';
 import type { FileHistoryArchive } from './historyArchive';
@@ -110,8 +112,25 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const scheduleVscodeTask = async (payload: VscodeTaskPayload, extra: Record<string, unknown> = {}): Promise<string> => {
     trust.require(TASKS_WHAT);
     // Resolved now, so a label that names no task is refused at once rather than failing later.
-    const task = await findTask(payload);
-    const spec = { name: taskLabel(task), ...extra, kind: VSCODE_TASK_KIND, payload };
+    const { task, catalog } = await resolveTask(payload);
+    // The label VS Code shows is what the task is known by from now on (the tree, a retry, a reload).
+    const label = taskLabel(task, catalog);
+    const folder = typeof task.scope === 'object' && task.scope !== null && 'name' in task.scope ? task.scope.name : undefined;
+    const exact: VscodeTaskPayload = { label, ...(folder && payload.folder !== undefined ? { folder } : {}), ...(payload.type !== undefined ? { type: payload.type } : {}) };
+    if (isCompound(catalog, task)) {
+      // Each task it depends on becomes a task of ours; the last id is the compound's own task.
+      const { name, priority, ...stepFields } = extra;
+      const specs = expandCompound(catalog, task, {
+        key: label,
+        ...(typeof name === 'string' ? { name } : {}),
+        ...(typeof priority === 'number' ? { priority } : {}),
+        extra: stepFields as Partial<TaskSpec>,
+      });
+      const last = specs.length - 1;
+      const ids = await orchestrator.scheduleWorkflow(specs.map((s, i) => (i === last ? s : withDefaults(s))));
+      return ids[last];
+    }
+    const spec = { name: label, ...extra, kind: VSCODE_TASK_KIND, payload: exact };
     return orchestrator.scheduleTask(withDefaults(spec as unknown as TaskSpec));
   };
 
@@ -203,18 +222,20 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         );
         return items;
       }
-      const [tasks, workflows] = await Promise.all([
-        Promise.resolve(vscode.tasks.fetchTasks()).catch(() => [] as vscode.Task[]),
+      const [catalog, workflows] = await Promise.all([
+        loadCatalog().catch((): TaskCatalog => ({ tasks: [], folders: [] })),
         loadWorkflowFiles(),
       ]);
-      if (tasks.length) items.push({ label: 'VS Code tasks', kind: vscode.QuickPickItemKind.Separator });
-      for (const t of tasks) {
+      if (catalog.tasks.length) items.push({ label: 'VS Code tasks', kind: vscode.QuickPickItemKind.Separator });
+      for (const t of catalog.tasks) {
         const folder = typeof t.scope === 'object' && t.scope !== null && 'name' in t.scope ? t.scope.name : undefined;
+        const label = taskLabel(t, catalog);
         items.push({
-          label: `$(tools) ${taskLabel(t)}`,
-          description: t.source === 'Workspace' ? 'tasks.json' : t.source,
+          // The label VS Code's Run Task shows, so typing what VS Code shows finds it.
+          label: `$(tools) ${label}`,
+          description: t.source === 'Workspace' ? (isCompound(catalog, t) ? 'tasks.json · compound' : 'tasks.json') : t.source,
           detail: folder,
-          run: () => scheduleVscodeTask({ label: taskLabel(t), ...(folder ? { folder } : {}), ...(t.source !== 'Workspace' ? { type: t.definition.type } : {}) }),
+          run: () => scheduleVscodeTask({ label, ...(folder ? { folder } : {}), ...(t.source !== 'Workspace' ? { type: t.definition.type } : {}) }),
         });
       }
       const choices = workflowChoices(workflows);

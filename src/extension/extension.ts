@@ -19,6 +19,7 @@ import { TaskOutput } from './taskOutput';
 import { TaskTreeProvider, type TreeNode } from './taskTree';
 import { TrustGate } from './trust';
 import { VscodeTaskExecutor } from './vscodeTaskExecutor';
+import { followCompounds } from './compoundTasks';
 
 export type { OrchestratorApiV1 } from './api';
 
@@ -44,7 +45,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
 
   // In Restricted Mode the `vscodeTask` kind has no executor: such tasks (restored ones included)
   // wait in Created, and run once trust is granted and the executor is registered.
-  const vscodeTasks = new VscodeTaskExecutor(() => trust.trusted);
+  // A compound's own task follows its steps through the orchestrator, which exists by the time it runs.
+  const vscodeTasks = new VscodeTaskExecutor(() => trust.trusted, () => orchestrator);
   // Restored work may come from the workspace's files (a workflow saved while the folder was
   // trusted). In Restricted Mode it is held: the orchestrator starts paused and says why, and
   // granting trust (or Resume, the user's explicit choice) lets it go on.
@@ -70,6 +72,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   context.subscriptions.push(
     { dispose: () => void orchestrator.dispose() },
     orchestrator.onDidWarn(showWarning),
+    followCompounds(orchestrator),
   );
   if (!trust.trusted) {
     context.subscriptions.push(

@@ -3,8 +3,12 @@
 // and timeout (the context's signal) terminate the task's execution.
 import * as vscode from 'vscode';
 import { CancelledError, ExecutionError, ValidationError, describeValue } from '../core/errors';
-import type { TaskResult } from '../core/model';
+import { isFinished, type TaskResult } from '../core/model';
+import type { Orchestrator } from '../core/orchestratorTypes';
 import type { ExecutionContext, Executor } from '../core/ports';
+import { isCompound } from './compoundTasks';
+import { configuredEntry, resolveTask, vscodeLabel, type TaskCatalog } from './taskResolver';
+import { editorVariablesIn } from './taskVariables';
 import type { VscodeTaskPayload } from './workflowFile';
 
 /** Checks a payload that came from a persisted record, a workflow file or another extension. */
@@ -12,41 +16,41 @@ export function parseVscodeTaskPayload(value: unknown): VscodeTaskPayload {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ValidationError(`Expected \`payload\` to be an object like { "label": "build" }, got ${describeValue(value)}`, 'payload');
   }
-  const { label, type, folder } = value as Record<string, unknown>;
+  const { label, type, folder, ownOnly, steps } = value as Record<string, unknown>;
   if (typeof label !== 'string' || !label) throw new ValidationError(`Expected \`payload.label\` to be a non-empty string, got ${describeValue(label)}`, 'payload.label');
   if (type !== undefined && typeof type !== 'string') throw new ValidationError(`Expected \`payload.type\` to be a string, got ${describeValue(type)}`, 'payload.type');
   if (folder !== undefined && typeof folder !== 'string') throw new ValidationError(`Expected \`payload.folder\` to be a string, got ${describeValue(folder)}`, 'payload.folder');
+  if (ownOnly !== undefined && typeof ownOnly !== 'boolean') throw new ValidationError(`Expected \`payload.ownOnly\` to be a boolean, got ${describeValue(ownOnly)}`, 'payload.ownOnly');
+  if (steps !== undefined && !(Array.isArray(steps) && steps.every((k) => typeof k === 'string'))) {
+    throw new ValidationError(`Expected \`payload.steps\` to be an array of task keys, got ${describeValue(steps)}`, 'payload.steps');
+  }
   const payload: VscodeTaskPayload = { label };
   if (type !== undefined) payload.type = type;
   if (folder !== undefined) payload.folder = folder;
+  if (ownOnly !== undefined) payload.ownOnly = ownOnly;
+  if (steps !== undefined) payload.steps = [...(steps as string[])];
   return payload;
 }
 
-/** The label VS Code shows for a task: provider tasks are prefixed by their source (`npm: test`). */
-export function taskLabel(task: vscode.Task): string {
-  return task.source === 'Workspace' || task.source === 'shell' || task.source === 'process' ? task.name : `${task.source}: ${task.name}`;
+/** The label VS Code's Run Task shows for a task; see taskResolver.ts for tasks.json's part in it. */
+export function taskLabel(task: vscode.Task, catalog?: TaskCatalog): string {
+  return vscodeLabel(task, catalog);
 }
 
-function folderName(task: vscode.Task): string | undefined {
-  return typeof task.scope === 'object' && task.scope !== null && 'name' in task.scope ? task.scope.name : undefined;
-}
-
-/** Finds the task a payload names; tasks.json tasks win over provider tasks of the same name. */
+/** Finds the task a payload names, by the label VS Code shows or its bare name; refuses an ambiguous one. */
 export async function findTask(payload: VscodeTaskPayload): Promise<vscode.Task> {
-  const all = await vscode.tasks.fetchTasks(payload.type ? { type: payload.type } : undefined);
-  const matches = all.filter(
-    (t) => (t.name === payload.label || taskLabel(t) === payload.label) && (payload.folder === undefined || folderName(t) === payload.folder),
-  );
-  if (!matches.length) {
-    const known = all.slice(0, 20).map((t) => `\`${taskLabel(t)}\``).join(', ');
-    throw new ExecutionError(`No VS Code task labelled \`${payload.label}\`${known ? `; available: ${known}` : ' (the workspace has none)'}`, undefined, 'TASK_NOT_FOUND');
-  }
-  return matches.find((t) => t.source === 'Workspace') ?? matches[0];
+  return (await resolveTask(payload)).task;
 }
+
+/** The tasks a compound's own task waits for: the orchestrator's, read when the task runs. */
+export type StepSource = Pick<Orchestrator, 'getTasks' | 'onDidChangeTask'>;
 
 export class VscodeTaskExecutor implements Executor {
   /** `isTrusted` is read per run: granting trust enables the executor without a reload. */
-  constructor(private readonly isTrusted: () => boolean) {}
+  constructor(
+    private readonly isTrusted: () => boolean,
+    private readonly steps?: () => StepSource | undefined,
+  ) {}
 
   async execute(ctx: ExecutionContext): Promise<TaskResult> {
     if (!this.isTrusted()) {
@@ -54,11 +58,106 @@ export class VscodeTaskExecutor implements Executor {
     }
     const payload = parseVscodeTaskPayload(ctx.task.spec.payload);
     ctx.signal.throwIfAborted();
-    const task = await findTask(payload);
+    if (payload.steps?.length) await this.waitForSteps(ctx, payload.steps);
+    const { task, catalog } = await resolveTask(payload);
     ctx.signal.throwIfAborted();
-    ctx.onOutput?.(`> VS Code task "${taskLabel(task)}" (${task.source}); its output is in its terminal\n`);
-    return runTask(task, ctx.signal);
+    const label = vscodeLabel(task, catalog);
+    if (!payload.ownOnly && isCompound(catalog, task)) {
+      // executeTask would run the dependencies too and report a failed one as a success.
+      throw new ExecutionError(
+        `VS Code task \`${label}\` has \`dependsOn\`: schedule it with Schedule Task…, the scheduleTask command's { task } or a workflow step, which run each of its tasks as a task of ours`,
+        undefined,
+        'TASK_COMPOUND',
+      );
+    }
+    if (payload.ownOnly && task.definition.type === '$composite') {
+      ctx.onOutput?.(`> VS Code task "${label}": every task it depends on completed\n`);
+      return {};
+    }
+    ctx.onOutput?.(`> VS Code task "${label}" (${task.source}); its output is in its terminal\n`);
+    const needsEditor = editorVariablesIn(configuredEntry(catalog, task)?.raw);
+    if (needsEditor.length && !vscode.window.activeTextEditor) {
+      throw new ExecutionError(`VS Code task \`${label}\` uses ${needsEditor.map((v) => `\`${v}\``).join(', ')}, which need an open editor: open a file, then run it again`, undefined, 'TASK_NEEDS_EDITOR');
+    }
+    const toRun = payload.ownOnly ? withoutDependencies(task) : task;
+    const started = processStarted(toRun);
+    let result: TaskResult;
+    try {
+      result = await runTask(toRun, ctx.signal);
+    } finally {
+      started.dispose();
+    }
+    // VS Code resolves `${input:…}` and the other variables itself when the task starts (as Run Task
+    // does). A dismissed prompt ends the task without starting its process: it did not run.
+    if (result.exitCode === undefined && !started.value && (toRun.execution instanceof vscode.ShellExecution || toRun.execution instanceof vscode.ProcessExecution)) {
+      throw new ExecutionError(`VS Code task \`${label}\` ended before its process started: an input prompt was dismissed, or VS Code could not start it`, undefined, 'TASK_NOT_STARTED');
+    }
+    return result;
   }
+
+  /** Settles when every step has finished: rejects naming the first that failed, or one cancelled. */
+  private waitForSteps(ctx: ExecutionContext, keys: readonly string[]): Promise<void> {
+    const source = this.steps?.();
+    if (!source) return Promise.reject(new ExecutionError('The steps of a compound task cannot be followed here', undefined, 'STEPS_UNAVAILABLE'));
+    const workflowId = ctx.task.workflowId;
+    const wanted = new Set(keys);
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      const finish = (fn: () => void): void => {
+        if (done) return;
+        done = true;
+        sub.dispose();
+        ctx.signal.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const check = (): void => {
+        const steps = source.getTasks().filter((r) => r.workflowId === workflowId && r.spec.key !== undefined && wanted.has(r.spec.key));
+        if (steps.length < wanted.size) {
+          finish(() => reject(new ExecutionError(`${wanted.size - steps.length} of the ${wanted.size} tasks this compound runs were removed`, undefined, 'STEP_MISSING')));
+          return;
+        }
+        if (!steps.every((r) => isFinished(r.status))) return;
+        const failed = steps.filter((r) => r.status === 'failed').sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0))[0];
+        const cancelled = steps.find((r) => r.status === 'cancelled');
+        if (failed) {
+          const code = failed.result?.exitCode;
+          finish(() => reject(new ExecutionError(`Task \`${failed.name}\` failed${code !== undefined ? ` with exit code ${code}` : ''}: ${failed.error?.message ?? 'failed'}`, code !== undefined ? { exitCode: code } : undefined, 'STEP_FAILED')));
+        } else if (cancelled) {
+          finish(() => reject(new ExecutionError(`Task \`${cancelled.name}\` was cancelled: ${cancelled.history.at(-1)?.reason ?? 'cancelled'}`, undefined, 'STEP_CANCELLED')));
+        } else {
+          finish(resolve);
+        }
+      };
+      const onAbort = (): void => {
+        const reason: unknown = ctx.signal.reason;
+        finish(() => reject(reason instanceof Error ? reason : new CancelledError()));
+      };
+      const sub = source.onDidChangeTask((r) => {
+        if (r.workflowId === workflowId) check();
+      });
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      check();
+    });
+  }
+}
+
+/** Whether a process of this task has started since the call (VS Code runs one execution of a task at a time). */
+function processStarted(task: vscode.Task): { readonly value: boolean; dispose(): void } {
+  const state = { value: false, dispose: () => sub.dispose() };
+  const sub = vscode.tasks.onDidStartTaskProcess((e) => {
+    const t = e.execution.task;
+    if (t.name === task.name && t.source === task.source && t.definition.type === task.definition.type) state.value = true;
+  });
+  return state;
+}
+
+/** The same task without its tasks.json `dependsOn`, which ran as tasks of ours. */
+function withoutDependencies(task: vscode.Task): vscode.Task {
+  const copy = new vscode.Task(task.definition, task.scope ?? vscode.TaskScope.Workspace, task.name, task.source, task.execution, task.problemMatchers);
+  copy.isBackground = task.isBackground;
+  copy.presentationOptions = task.presentationOptions;
+  if (task.group) copy.group = task.group;
+  return copy;
 }
 
 /** Runs a task and settles when its process (or, for a custom execution, the task) ends. */
