@@ -21,6 +21,7 @@ import { loadCatalog, resolveTask, type TaskCatalog } from './taskResolver';
 import { WorkflowFileError, type VscodeTaskPayload } from './workflowFile';
 import { loadWorkflowFiles, resolveWorkflow, workflowChoices } from './workflowService';
 import type { FileHistoryArchive } from './historyArchive';
+import type { VscodeTaskRuns } from './vscodeTaskRuns';
 
 export interface CommandDeps {
   orchestrator: HostOrchestrator;
@@ -30,6 +31,8 @@ export interface CommandDeps {
   trust: TrustGate;
   settings: () => Settings;
   archive: FileHistoryArchive | undefined;
+  /** The VS Code tasks our records run: their terminals (Show Output). */
+  runs?: VscodeTaskRuns;
 }
 
 const WORKFLOWS_WHAT = `Workflows from ${WORKFLOW_FILE}`;
@@ -377,6 +380,24 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const record = arg === undefined ? await pickTask('Show the output of which task?', () => true) : recordOf(arg);
       if (!record) return undefined;
       await output.show(record);
+      // A VS Code task's own output is its terminal (what shell integration let us read is in the
+      // channel): reveal it last, so it is the panel's visible part.
+      if (record.kind === VSCODE_TASK_KIND) {
+        const terminal = await deps.runs?.terminal(record.id);
+        if (terminal) terminal.show(true);
+        else output.append(record.id, `> The terminal of this VS Code task is closed or was never opened in this window.\n`);
+      }
+      return record.id;
+    }),
+
+    register(CommandIds.showProblems, async (arg?: unknown) => {
+      const record = arg === undefined ? await pickTask('Show the problems of which VS Code task?', (r) => r.kind === VSCODE_TASK_KIND) : recordOf(arg);
+      if (!record) return undefined;
+      if (record.kind !== VSCODE_TASK_KIND) {
+        throw new ValidationError(`Show Problems is for VS Code tasks; \`${record.name}\` is a \`${record.kind}\` task`, 'id');
+      }
+      // No command sets the Problems view's filter (VS Code 1.139): the view opens unfiltered.
+      await vscode.commands.executeCommand('workbench.actions.view.problems');
       return record.id;
     }),
 

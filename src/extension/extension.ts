@@ -19,6 +19,7 @@ import { TaskOutput } from './taskOutput';
 import { TaskTreeProvider, type TreeNode } from './taskTree';
 import { TrustGate } from './trust';
 import { VscodeTaskExecutor } from './vscodeTaskExecutor';
+import { VscodeTaskRuns } from './vscodeTaskRuns';
 import { followCompounds } from './compoundTasks';
 
 export type { OrchestratorApiV1 } from './api';
@@ -46,7 +47,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   // In Restricted Mode the `vscodeTask` kind has no executor: such tasks (restored ones included)
   // wait in Created, and run once trust is granted and the executor is registered.
   // A compound's own task follows its steps through the orchestrator, which exists by the time it runs.
-  const vscodeTasks = new VscodeTaskExecutor(() => trust.trusted, () => orchestrator);
+  const vscodeRuns = new VscodeTaskRuns();
+  const vscodeTasks = new VscodeTaskExecutor(() => trust.trusted, () => orchestrator, vscodeRuns);
   // Restored work may come from the workspace's files (a workflow saved while the folder was
   // trusted). In Restricted Mode it is held: the orchestrator starts paused and says why, and
   // granting trust (or Resume, the user's explicit choice) lets it go on.
@@ -90,7 +92,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   }
 
   const output = new TaskOutput(orchestrator.onDidOutput, { dir: path.join(storageDir, 'output') });
-  const tree = new TaskTreeProvider(orchestrator);
+  const tree = new TaskTreeProvider(orchestrator, { problemsOf: (id) => vscodeRuns.get(id)?.problems });
   const treeView = vscode.window.createTreeView<TreeNode>(ViewIds.tasks, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   tree.setVisible(treeView.visible);
   const statusBar = new TaskStatusBar(orchestrator);
@@ -105,7 +107,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     statusBar,
     details,
     vscode.workspace.registerTextDocumentContentProvider(DETAILS_SCHEME, details),
-    ...registerCommands({ orchestrator, tree, output, statusBar, trust, settings: () => settings, archive }),
+    ...registerCommands({ orchestrator, tree, output, statusBar, trust, settings: () => settings, archive, runs: vscodeRuns }),
     onDidChangeSettings((next, changed, problems) => {
       warnSettings(problems);
       settings = next;

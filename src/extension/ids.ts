@@ -21,6 +21,8 @@ export const CommandIds = {
   clearFinished: 'orchestrator.clearFinished',
   clearHistory: 'orchestrator.clearHistory',
   showOutput: 'orchestrator.showOutput',
+  /** Opens the Problems view for a VS Code task's problem-matcher results. */
+  showProblems: 'orchestrator.showProblems',
   showDetails: 'orchestrator.showDetails',
   copyTaskId: 'orchestrator.copyTaskId',
   removeTask: 'orchestrator.removeTask',
@@ -59,8 +61,9 @@ export const ContextKeys = {
 export const ViewItems = {
   stage: 'stage',
   more: 'more',
-  /** `task.<status>`, e.g. `task.running`. */
+  /** `task.<status>`, e.g. `task.running`; a VS Code task's row adds `.vscodeTask` (Show Problems). */
   taskPrefix: 'task.',
+  vscodeTaskSuffix: '.vscodeTask',
 } as const;
 
 /** The workflow file, relative to a workspace folder; its schema is contributed by jsonValidation. */

@@ -1,7 +1,8 @@
 // How a task looks in the editor's UI: stage labels, icons per status, durations, tooltips.
 // Pure functions of a record and the current time, shared by the tree, quick picks and details.
 import * as vscode from 'vscode';
-import type { TaskRecord, TaskStatus } from '../core/model';
+import type { ProblemCounts, TaskRecord, TaskStatus } from '../core/model';
+import { formatProblems } from './taskProblems';
 import { STAGE_LABELS } from '../shared/protocol';
 
 // The labels live with the stages the dashboard's protocol declares, so both sides name them alike.
@@ -48,7 +49,8 @@ export function lastChangeAt(record: TaskRecord): number {
   return record.history.length ? record.history[record.history.length - 1].at : record.createdAt;
 }
 
-export function taskDescription(record: TaskRecord, now: number): string {
+/** `live`: the counts of a run still going (a background task's), else the record's own. */
+export function taskDescription(record: TaskRecord, now: number, live?: ProblemCounts): string {
   const parts: string[] = [];
   const waiting = record.status === 'created' || record.status === 'scheduled';
   const d = formatDuration(taskDuration(record, now));
@@ -56,6 +58,8 @@ export function taskDescription(record: TaskRecord, now: number): string {
   const retries = record.spec.retries ?? 0;
   if (record.attempts > 1 || retries > 0) parts.push(`attempt ${Math.max(record.attempts, 1)}/${retries + 1}`);
   if (record.status === 'failed' && record.result?.exitCode !== undefined) parts.push(`exit ${record.result.exitCode}`);
+  const problems = record.result?.problems ?? live;
+  if (problems) parts.push(formatProblems(problems));
   return parts.join(' · ');
 }
 
@@ -71,7 +75,7 @@ export function taskTarget(record: TaskRecord): string {
   return record.kind;
 }
 
-export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string | undefined, now: number): vscode.MarkdownString {
+export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string | undefined, now: number, live?: ProblemCounts): vscode.MarkdownString {
   const md = new vscode.MarkdownString('', true);
   md.appendMarkdown(`$(${statusCodicon(record.status)}) **`).appendText(record.name).appendMarkdown(`** — ${STAGE_LABELS[record.status]}\n\n`);
   if (record.spec.command !== undefined) {
@@ -91,6 +95,8 @@ export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string |
   if (d) rows.push([record.finishedAt !== undefined ? 'Duration' : record.status === 'running' ? 'Elapsed' : 'Waiting', d]);
   if (record.result?.exitCode !== undefined) rows.push(['Exit code', String(record.result.exitCode)]);
   if (record.result?.signal) rows.push(['Signal', record.result.signal]);
+  const problems = record.result?.problems ?? live;
+  if (problems) rows.push(['Problems', formatProblems(problems)]);
   if (record.error) rows.push(['Error', record.error.code ? `${record.error.message} (${record.error.code})` : record.error.message]);
   if (record.workflowId) rows.push(['Workflow run', record.workflowId]);
   for (const [k, v] of rows) {

@@ -11,8 +11,8 @@
 // another in the same refresh, and VS Code refuses an id registered under two parents at once.
 import * as vscode from 'vscode';
 import type { Disposable, Event } from '../core/events';
-import { ALL_STATUSES, type SystemStatus, type TaskRecord, type TaskStatus } from '../core/model';
-import { CommandIds, ViewItems } from './ids';
+import { ALL_STATUSES, type ProblemCounts, type SystemStatus, type TaskRecord, type TaskStatus } from '../core/model';
+import { CommandIds, VSCODE_TASK_KIND, ViewItems } from './ids';
 import { STAGE_LABELS, lastChangeAt, statusIcon, taskDescription, taskTooltip } from './taskPresentation';
 
 export interface StageNode {
@@ -41,6 +41,8 @@ export interface TaskTreeOptions {
   pageSize?: number;
   coalesceMs?: number;
   now?: () => number;
+  /** Live problem counts of a task still running (a background VS Code task's), by task id. */
+  problemsOf?: (id: string) => ProblemCounts | undefined;
 }
 
 /** A row of this tree, as VS Code passes it to a context-menu command. */
@@ -81,11 +83,13 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private readonly pageSize: number;
   private readonly coalesceMs: number;
   private readonly now: () => number;
+  private readonly problemsOf: ((id: string) => ProblemCounts | undefined) | undefined;
 
   constructor(private readonly source: TaskSource, options: TaskTreeOptions = {}) {
     this.pageSize = options.pageSize ?? 200;
     this.coalesceMs = options.coalesceMs ?? 100;
     this.now = options.now ?? Date.now;
+    this.problemsOf = options.problemsOf;
     for (const status of ALL_STATUSES) {
       this.byStatus.set(status, new Map());
       this.stageNodes.set(status, { type: 'stage', status });
@@ -120,9 +124,9 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const record = this.byStatus.get(node.status)?.get(node.id);
     const item = new vscode.TreeItem(record?.name ?? node.id, vscode.TreeItemCollapsibleState.None);
     item.id = `task:${node.status}:${node.id}`;
-    item.contextValue = `${ViewItems.taskPrefix}${node.status}`;
+    item.contextValue = `${ViewItems.taskPrefix}${node.status}${record?.kind === VSCODE_TASK_KIND ? ViewItems.vscodeTaskSuffix : ''}`;
     item.iconPath = statusIcon(node.status);
-    if (record) item.description = taskDescription(record, this.now());
+    if (record) item.description = taskDescription(record, this.now(), this.problemsOf?.(record.id));
     return item;
   }
 
@@ -130,7 +134,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   resolveTreeItem(item: vscode.TreeItem, node: TreeNode): vscode.TreeItem {
     if (node.type === 'task') {
       const record = this.byStatus.get(node.status)?.get(node.id);
-      if (record) item.tooltip = taskTooltip(record, (id) => this.record(id)?.name, this.now());
+      if (record) item.tooltip = taskTooltip(record, (id) => this.record(id)?.name, this.now(), this.problemsOf?.(record.id));
     }
     return item;
   }

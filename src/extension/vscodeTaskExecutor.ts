@@ -3,12 +3,15 @@
 // and timeout (the context's signal) terminate the task's execution.
 import * as vscode from 'vscode';
 import { CancelledError, ExecutionError, ValidationError, describeValue } from '../core/errors';
-import { isFinished, type TaskResult } from '../core/model';
+import { isFinished, type ProblemCounts, type TaskResult } from '../core/model';
 import type { Orchestrator } from '../core/orchestratorTypes';
 import type { ExecutionContext, Executor } from '../core/ports';
 import { isCompound } from './compoundTasks';
 import { configuredEntry, resolveTask, vscodeLabel, type TaskCatalog } from './taskResolver';
 import { editorVariablesIn } from './taskVariables';
+import { countProblems, taskProblemSources, watchProblems } from './taskProblems';
+import { TerminalOutputReader } from './taskTerminalOutput';
+import type { VscodeTaskRuns } from './vscodeTaskRuns';
 import type { VscodeTaskPayload } from './workflowFile';
 
 /** Checks a payload that came from a persisted record, a workflow file or another extension. */
@@ -50,6 +53,8 @@ export class VscodeTaskExecutor implements Executor {
   constructor(
     private readonly isTrusted: () => boolean,
     private readonly steps?: () => StepSource | undefined,
+    /** Where runs keep their problems and terminals for the tree and Show Output / Show Problems. */
+    private readonly runs?: VscodeTaskRuns,
   ) {}
 
   async execute(ctx: ExecutionContext): Promise<TaskResult> {
@@ -74,7 +79,7 @@ export class VscodeTaskExecutor implements Executor {
       ctx.onOutput?.(`> VS Code task "${label}": every task it depends on completed\n`);
       return {};
     }
-    ctx.onOutput?.(`> VS Code task "${label}" (${task.source}); its output is in its terminal\n`);
+    ctx.onOutput?.(`> VS Code task "${label}" (${task.source}) runs in its terminal "${task.name}"; what is read from it through shell integration follows\n`);
     const needsEditor = editorVariablesIn(configuredEntry(catalog, task)?.raw);
     if (needsEditor.length && !vscode.window.activeTextEditor) {
       throw new ExecutionError(`VS Code task \`${label}\` uses ${needsEditor.map((v) => `\`${v}\``).join(', ')}, which need an open editor: open a file, then run it again`, undefined, 'TASK_NEEDS_EDITOR');
@@ -83,7 +88,7 @@ export class VscodeTaskExecutor implements Executor {
     const started = processStarted(toRun);
     let result: TaskResult;
     try {
-      result = await runTask(toRun, ctx.signal);
+      result = await runTask(toRun, ctx.signal, { id: ctx.task.id, runs: this.runs, label, onOutput: ctx.onOutput });
     } finally {
       started.dispose();
     }
@@ -160,48 +165,118 @@ function withoutDependencies(task: vscode.Task): vscode.Task {
   return copy;
 }
 
-/** Runs a task and settles when its process (or, for a custom execution, the task) ends. */
-export function runTask(task: vscode.Task, signal: AbortSignal): Promise<TaskResult> {
+/** What runTask keeps beside the result, for the record that runs the task. */
+export interface RunTaskOptions {
+  /** The record running the task: it claims the task in `runs` (VS Code runs a task once at a time). */
+  id?: string;
+  runs?: VscodeTaskRuns;
+  /** The label VS Code shows; the task's name by default. */
+  label?: string;
+  /** Receives the output read from the task's terminal, where shell integration allows. */
+  onOutput?: (chunk: string) => void;
+}
+
+/**
+ * How long the end of a task waits for its last diagnostics and terminal output. Measured in 1.139:
+ * a matcher's last file's problems reach the extension 190-260 ms after onDidEndTaskProcess and
+ * onDidEndTask, which come together; no event marks their arrival, so the end waits for a quiet spell.
+ */
+const DIAGNOSTICS_QUIET_MS = 500;
+const SETTLE_MAX_MS = 2000;
+
+/**
+ * Runs a task and settles when its process (or, for a custom execution, the task) ends. While it runs,
+ * the problems its matchers report are counted into `runs` (a background task never ends by itself);
+ * the result carries the last counts, and the output read from its terminal goes to `onOutput`.
+ */
+export function runTask(task: vscode.Task, signal: AbortSignal, options: RunTaskOptions = {}): Promise<TaskResult> {
+  const { id, runs, onOutput } = options;
+  const label = options.label ?? taskLabel(task);
+  let release = (): void => undefined;
+  if (id !== undefined && runs) {
+    try {
+      release = runs.claim(task, id, label);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  const sources = taskProblemSources(task);
+  let problems: ProblemCounts | undefined;
+  const problemWatch = sources.length
+    ? watchProblems(sources, (counts) => {
+        problems = counts;
+        if (id !== undefined) runs?.setProblems(id, counts);
+      })
+    : undefined;
+  const reader = onOutput ? new TerminalOutputReader(onOutput) : undefined;
+
   return new Promise<TaskResult>((resolve, reject) => {
     let execution: vscode.TaskExecution | undefined;
     let settled = false;
+    let ending = false;
+    let launched = false;
     // Events can arrive before executeTask resolves: keep them until the execution is known.
+    const startedProcesses = new Map<vscode.TaskExecution, number>();
     const endedProcesses = new Map<vscode.TaskExecution, number | undefined>();
     const endedTasks = new Set<vscode.TaskExecution>();
     const subscriptions: vscode.Disposable[] = [];
 
-    const settle = (fn: () => void): void => {
+    const settle = (fn: () => void, keepClaim = false): void => {
       if (settled) return;
       settled = true;
       for (const s of subscriptions) s.dispose();
       signal.removeEventListener('abort', onAbort);
+      problemWatch?.dispose();
+      reader?.dispose();
+      if (!keepClaim) release();
       fn();
     };
+    const withProblems = (result: TaskResult): TaskResult => (problems ? { ...result, problems } : result);
+    /** The process has ended: its last diagnostics and terminal output come a moment later. */
+    const finish = async (result: TaskResult): Promise<void> => {
+      ending = true;
+      await Promise.all([sources.length ? diagnosticsQuiet() : undefined, reader?.drain(SETTLE_MAX_MS)]);
+      if (sources.length) {
+        problems = countProblems(sources);
+        if (id !== undefined) runs?.setProblems(id, problems);
+      }
+      if (reader && reader.received === 0) {
+        onOutput?.(`> Nothing could be read from the terminal "${label}": VS Code lets an extension read a task's terminal only through shell integration, which this terminal did not have (turned off, a shell VS Code cannot integrate, or a \`process\` task). Its output is in its terminal.\n`);
+      }
+      settle(() => resolve(withProblems(result)));
+    };
     const check = (): void => {
-      if (!execution) return;
+      if (!execution || ending) return;
+      if (startedProcesses.has(execution)) {
+        const pid = startedProcesses.get(execution) as number;
+        if (id !== undefined) runs?.setProcess(id, pid);
+        reader?.setProcessId(pid);
+      }
       if (endedProcesses.has(execution)) {
         const exitCode = endedProcesses.get(execution);
-        settle(() => {
-          if (exitCode === undefined || exitCode === 0) resolve(exitCode === undefined ? {} : { exitCode });
-          else resolve({ exitCode });
-        });
+        void finish(exitCode === undefined ? {} : { exitCode });
       } else if (endedTasks.has(execution)) {
         // A task without a process (CustomExecution) ends without onDidEndTaskProcess; a process task
         // fires onDidEndTaskProcess first, so by now it would have settled.
-        settle(() => resolve({}));
+        void finish({});
       }
     };
     const onAbort = (): void => {
       stopWhenStarted();
       const reason: unknown = signal.reason;
-      settle(() => reject(reason instanceof Error ? reason : new CancelledError()));
+      // The claim lasts until the execution has ended: VS Code would hand its execution to a new run.
+      const keepClaim = launched && !(execution && (endedProcesses.has(execution) || endedTasks.has(execution)));
+      settle(() => reject(reason instanceof Error ? reason : new CancelledError()), keepClaim);
     };
     // `terminate()` on an execution whose process has not started yet does nothing (measured in
     // code-server 1.139): keep terminating as it starts, until it ends or a minute has passed.
     const stopWhenStarted = (): void => {
       execution?.terminate();
       const killer: vscode.Disposable[] = [];
-      const stop = (): void => killer.forEach((d) => d.dispose());
+      const stop = (): void => {
+        killer.forEach((d) => d.dispose());
+        release();
+      };
       const timer = setTimeout(stop, 60_000);
       killer.push(
         { dispose: () => clearTimeout(timer) },
@@ -218,6 +293,10 @@ export function runTask(task: vscode.Task, signal: AbortSignal): Promise<TaskRes
     };
 
     subscriptions.push(
+      vscode.tasks.onDidStartTaskProcess((e) => {
+        startedProcesses.set(e.execution, e.processId);
+        check();
+      }),
       vscode.tasks.onDidEndTaskProcess((e) => {
         endedProcesses.set(e.execution, e.exitCode);
         check();
@@ -230,13 +309,33 @@ export function runTask(task: vscode.Task, signal: AbortSignal): Promise<TaskRes
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) return onAbort();
 
+    launched = true;
     vscode.tasks.executeTask(task).then(
       (exec) => {
         execution = exec;
         if (settled) exec.terminate();
         else check();
       },
-      (err: unknown) => settle(() => reject(new ExecutionError(`Could not start VS Code task \`${taskLabel(task)}\`: ${err instanceof Error ? err.message : String(err)}`, undefined, 'TASK_START_FAILED'))),
+      (err: unknown) => settle(() => reject(new ExecutionError(`Could not start VS Code task \`${label}\`: ${err instanceof Error ? err.message : String(err)}`, undefined, 'TASK_START_FAILED'))),
     );
+  });
+}
+
+/** Resolves once diagnostics have not changed for DIAGNOSTICS_QUIET_MS, or after SETTLE_MAX_MS. */
+function diagnosticsQuiet(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let quiet: ReturnType<typeof setTimeout> | undefined;
+    const done = (): void => {
+      clearTimeout(quiet);
+      clearTimeout(cap);
+      sub.dispose();
+      resolve();
+    };
+    const cap = setTimeout(done, SETTLE_MAX_MS);
+    const sub = vscode.languages.onDidChangeDiagnostics(() => {
+      clearTimeout(quiet);
+      quiet = setTimeout(done, DIAGNOSTICS_QUIET_MS);
+    });
+    quiet = setTimeout(done, DIAGNOSTICS_QUIET_MS);
   });
 }

@@ -1,0 +1,148 @@
+// Background VS Code tasks (isBackground, a problem matcher with begins/ends patterns) and what the
+// Orchestrator keeps of every VS Code task: its problems, its terminal and its output. The demo
+// workspace's `watch` task prints one error and one warning in its matcher's format, then waits.
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import type { TaskRecord } from '../../src/core/model';
+import { CommandIds } from '../../src/extension/ids';
+import { getApi, reset, waitFor, waitForStatus } from './helpers';
+
+type Api = Awaited<ReturnType<typeof getApi>>;
+
+async function rowOf(api: Api, id: string): Promise<vscode.TreeItem | undefined> {
+  const { tree } = api.testing;
+  tree.flush();
+  const node = tree.nodeOf(id);
+  if (!node) return undefined;
+  const item = await tree.getTreeItem(node);
+  return tree.resolveTreeItem(item, node);
+}
+
+function tooltipText(item: vscode.TreeItem | undefined): string {
+  const t = item?.tooltip;
+  // MarkdownString.appendText writes spaces as &nbsp;.
+  return (typeof t === 'string' ? t : (t?.value ?? '')).replace(/&nbsp;/g, ' ');
+}
+
+async function scheduleWatch(api: Api, name = 'watch'): Promise<TaskRecord> {
+  const id = await api.scheduleTask({ name, kind: 'vscodeTask', payload: { label: 'watch' } });
+  return waitForStatus(api, id, 'running', 20_000);
+}
+
+describe('vscodeTask background tasks', function () {
+  this.timeout(60_000);
+  before(async () => reset(await getApi()));
+  afterEach(async () => {
+    await reset(await getApi());
+    // A cancelled VS Code task stops a moment later: the next test must not meet it.
+    await waitFor(() => vscode.tasks.taskExecutions.length === 0, 'every VS Code task to end', 15_000);
+  });
+
+  it("keeps a running background task's errors and warnings in its row's description and tooltip", async () => {
+    const api = await getApi();
+    const watch = await scheduleWatch(api);
+    const item = await waitFor(async () => {
+      const row = await rowOf(api, watch.id);
+      return typeof row?.description === 'string' && row.description.includes('1 error, 1 warning') ? row : undefined;
+    }, 'the row to show 1 error, 1 warning', 20_000);
+    assert.match(tooltipText(item), /\*\*Problems:\*\* 1 error, 1 warning/);
+    // Background: still running, its problems reported while it watches.
+    assert.strictEqual(api.getTask(watch.id)?.status, 'running');
+  });
+
+  it('records the errors and warnings of a task whose process ends in result.problems', async () => {
+    const api = await getApi();
+    const id = await api.scheduleTask({ name: 'watch once', kind: 'vscodeTask', payload: { label: 'watch once' } });
+    const done = await waitForStatus(api, id, ['completed', 'failed', 'cancelled'], 20_000);
+    assert.strictEqual(done.status, 'completed', done.error?.message);
+    assert.deepStrictEqual(done.result?.problems, { errors: 1, warnings: 1 });
+    assert.match(tooltipText(await rowOf(api, id)), /\*\*Problems:\*\* 1 error, 1 warning/);
+  });
+
+  it('refuses to start a VS Code task that is already running, naming the task that runs it', async () => {
+    const api = await getApi();
+    const first = await scheduleWatch(api, 'watch 1');
+    const second = await api.scheduleTask({ name: 'watch 2', kind: 'vscodeTask', payload: { label: 'watch' } });
+    const refused = await waitForStatus(api, second, ['failed', 'completed', 'cancelled'], 10_000);
+    assert.strictEqual(refused.status, 'failed');
+    assert.strictEqual(refused.error?.code, 'TASK_ALREADY_RUNNING');
+    assert.match(refused.error?.message ?? '', new RegExp(`VS Code task \`watch\` is already running \\(Orchestrator task \`${first.id}\`\\)`));
+    assert.strictEqual(api.getTask(first.id)?.status, 'running', 'the first run goes on');
+    await waitFor(() => vscode.tasks.taskExecutions.some((e) => e.task.name === 'watch'), 'the first run to start');
+    assert.strictEqual(vscode.tasks.taskExecutions.filter((e) => e.task.name === 'watch').length, 1);
+  });
+
+  it('refuses a VS Code task that was started outside the Orchestrator while it runs', async () => {
+    const api = await getApi();
+    const watch = (await vscode.tasks.fetchTasks()).find((t) => t.name === 'watch' && t.source === 'Workspace');
+    assert.ok(watch);
+    // terminate() before the process has started does nothing: wait for it.
+    const started = new Promise<void>((resolve) => {
+      const sub = vscode.tasks.onDidStartTaskProcess((e) => {
+        if (e.execution.task.name === 'watch') {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+    const execution = await vscode.tasks.executeTask(watch);
+    await started;
+    try {
+      const id = await api.scheduleTask({ name: 'watch again', kind: 'vscodeTask', payload: { label: 'watch' } });
+      const refused = await waitForStatus(api, id, ['failed', 'completed', 'cancelled'], 10_000);
+      assert.strictEqual(refused.error?.code, 'TASK_ALREADY_RUNNING');
+      assert.match(refused.error?.message ?? '', /VS Code task `watch` is already running \(started outside the Orchestrator\)/);
+    } finally {
+      const ended = new Promise<void>((resolve) => {
+        const sub = vscode.tasks.onDidEndTask((e) => {
+          if (e.execution.task.name === 'watch') {
+            sub.dispose();
+            resolve();
+          }
+        });
+      });
+      execution.terminate();
+      await ended;
+    }
+  });
+
+  it("Show Output reveals the VS Code task's terminal and shows the output read from it", async () => {
+    const api = await getApi();
+    const watch = await scheduleWatch(api);
+    const pid = await waitFor(async () => {
+      for (const t of vscode.window.terminals) if (t.name === 'watch') return t.processId;
+      return undefined;
+    }, 'the task terminal');
+    // Another terminal in front first, so only Show Output can bring the task's back.
+    const other = vscode.window.createTerminal('not the task');
+    try {
+      other.show(false);
+      await waitFor(() => vscode.window.activeTerminal === other, 'the other terminal to be active');
+      await vscode.commands.executeCommand(CommandIds.showOutput, watch.id);
+    } finally {
+      other.dispose();
+    }
+    const active = await waitFor(() => vscode.window.activeTerminal?.name === 'watch' && vscode.window.activeTerminal, 'the task terminal to be active');
+    assert.strictEqual(await active.processId, pid);
+    // Shell integration reports the task's command line and its output, as a shell task's.
+    const text = await waitFor(async () => {
+      const t = await api.testing.output.read(api.getTask(watch.id) as TaskRecord);
+      return t.includes('watch: build finished') ? t : undefined;
+    }, 'the output read from the terminal', 15_000);
+    assert.match(text, /src\/index\.js:1:1: error: demo error from the watcher/);
+    assert.ok(!text.includes('\u001b'), 'escape sequences are removed');
+  });
+
+  it('Show Problems opens the Problems view and is offered on VS Code task rows only', async () => {
+    const api = await getApi();
+    const watch = await scheduleWatch(api);
+    const shell = await api.scheduleTask({ name: 'plain', kind: 'shell', command: 'sleep 30' });
+    await waitForStatus(api, shell, 'running');
+    const vsRow = await rowOf(api, watch.id);
+    const shellRow = await rowOf(api, shell);
+    assert.strictEqual(vsRow?.contextValue, 'task.running.vscodeTask');
+    assert.strictEqual(shellRow?.contextValue, 'task.running');
+    assert.strictEqual(await vscode.commands.executeCommand(CommandIds.showProblems, watch.id), watch.id);
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand(CommandIds.showProblems, shell)), /Show Problems is for VS Code tasks; `plain` is a `shell` task/);
+  });
+});
