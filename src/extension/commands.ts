@@ -16,7 +16,7 @@ import { STAGE_LABELS, statusCodicon, taskDescription, taskTarget } from './task
 import { isTaskNode, isTreeNode, type TaskTreeProvider } from './taskTree';
 import { UntrustedWorkspaceError, type TrustGate } from './trust';
 import { taskLabel } from './vscodeTaskExecutor';
-import { expandCompound, isCompound } from './compoundTasks';
+import { compoundPayload, expandCompound, isCompound } from './compoundTasks';
 import { loadCatalog, resolveTask, type TaskCatalog } from './taskResolver';
 import { WorkflowFileError, type VscodeTaskPayload } from './workflowFile';
 import { loadWorkflowFiles, resolveWorkflow, workflowChoices } from './workflowService';
@@ -354,6 +354,9 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (!record) return undefined;
       if (record.kind === VSCODE_TASK_KIND) trust.require(TASKS_WHAT);
       if (record.workflowId !== undefined) trust.require(WORKFLOWS_WHAT);
+      // A compound's own task stands for its steps: retrying it schedules the whole compound again.
+      const compound = record.kind === VSCODE_TASK_KIND ? compoundPayload(record.spec.payload) : undefined;
+      if (compound) return scheduleVscodeTask({ label: compound.label, ...(compound.folder !== undefined ? { folder: compound.folder } : {}) }, { name: record.name });
       return orchestrator.retryTask(record.id);
     }),
 

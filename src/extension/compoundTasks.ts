@@ -141,6 +141,13 @@ export function expandCompound(catalog: TaskCatalog, root: vscode.Task, options:
   return specs;
 }
 
+/** The payload of a compound's own task (one with `steps`), or undefined for any other payload. */
+export function compoundPayload(payload: unknown): (VscodeTaskPayload & { steps: string[] }) | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const p = payload as Partial<VscodeTaskPayload>;
+  return typeof p.label === 'string' && Array.isArray(p.steps) && p.steps.length ? (p as VscodeTaskPayload & { steps: string[] }) : undefined;
+}
+
 /**
  * Cancelling a compound's own task, queued or running, cancels the steps it stands for that have
  * not finished: the user stopped the compound, so every task it started stops with it.
@@ -148,9 +155,9 @@ export function expandCompound(catalog: TaskCatalog, root: vscode.Task, options:
 export function followCompounds(orchestrator: Pick<Orchestrator, 'getTasks' | 'onDidChangeTask' | 'cancelTask'>): Disposable {
   return orchestrator.onDidChangeTask((record) => {
     if (record.status !== 'cancelled' || record.kind !== VSCODE_TASK_KIND) return;
-    const payload = record.spec.payload as Partial<VscodeTaskPayload> | undefined;
-    const keys = Array.isArray(payload?.steps) ? new Set(payload.steps) : undefined;
-    if (!keys?.size) return;
+    const payload = compoundPayload(record.spec.payload);
+    if (!payload) return;
+    const keys = new Set(payload.steps);
     const reason = `Compound task \`${record.name}\` was cancelled`;
     for (const step of orchestrator.getTasks()) {
       if (step.workflowId === record.workflowId && step.spec.key !== undefined && keys.has(step.spec.key) && !isFinished(step.status)) {

@@ -105,6 +105,10 @@ export class VscodeTaskExecutor implements Executor {
     const source = this.steps?.();
     if (!source) return Promise.reject(new ExecutionError('The steps of a compound task cannot be followed here', undefined, 'STEPS_UNAVAILABLE'));
     const workflowId = ctx.task.workflowId;
+    if (workflowId === undefined) {
+      // Steps are found in the compound's own workflow run; a copy outside it (the core's retry) has none.
+      return Promise.reject(new ExecutionError(`This task stands for the tasks of a compound it was scheduled with; schedule the compound again to run them`, undefined, 'STEPS_UNAVAILABLE'));
+    }
     const wanted = new Set(keys);
     return new Promise<void>((resolve, reject) => {
       let done = false;

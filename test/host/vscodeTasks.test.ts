@@ -152,6 +152,17 @@ describe('VS Code tasks as VS Code runs them', function () {
       assert.strictEqual((await waitForStatus(api, records[3].id, [...FINAL])).status, 'cancelled');
     });
 
+    it('retrying a failed compound runs it again, steps included', async () => {
+      const api = await getApi();
+      const first = await scheduleTask({ task: 'all' });
+      assert.strictEqual((await waitForStatus(api, first, [...FINAL], 30_000)).status, 'failed');
+      const again = await vscode.commands.executeCommand<string>(CommandIds.retryTask, first);
+      const root = await waitForStatus(api, again, [...FINAL], 30_000);
+      assert.strictEqual(root.status, 'failed');
+      assert.match(root.error?.message ?? '', /Task `bad` failed with exit code 3/);
+      assert.deepStrictEqual([...stepsOf(again, api.testing.orchestrator.getTasks()).keys()].sort(), ['bad', 'good']);
+    });
+
     it('refuses a dependsOn cycle, naming it', () => {
       const folder = workspaceFolder();
       const composite = (name: string) => new vscode.Task({ type: '$composite' }, folder, name, 'Workspace');
@@ -172,12 +183,12 @@ describe('VS Code tasks as VS Code runs them', function () {
   });
 
   describe('inputs and variables', () => {
-    it('prompts for `${input:…}` and resolves `${workspaceFolder}` as Run Task does', async () => {
+    it('prompts for `${input:…}` (promptString, pickString) and resolves `${workspaceFolder}` as Run Task does', async () => {
       const api = await getApi();
       const echo = path.join(workspaceFolder().uri.fsPath, 'dist', 'echo.json');
       fs.rmSync(echo, { force: true });
       const id = await scheduleTask({ task: 'greet' });
-      // VS Code asks for the input when the task starts: accept the default ("world").
+      // VS Code asks for the inputs when the task starts: accept the defaults ("world", then "loud").
       await waitForStatus(api, id, 'running', 15_000);
       await waitFor(async () => {
         await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
@@ -185,7 +196,7 @@ describe('VS Code tasks as VS Code runs them', function () {
       }, 'the prompt to be answered', 15_000);
       const r = await waitForStatus(api, id, [...FINAL], 15_000);
       assert.strictEqual(r.status, 'completed', r.error?.message);
-      assert.deepStrictEqual(JSON.parse(fs.readFileSync(echo, 'utf8')), ['world', workspaceFolder().uri.fsPath, 'demo-workspace']);
+      assert.deepStrictEqual(JSON.parse(fs.readFileSync(echo, 'utf8')), ['world', 'loud', workspaceFolder().uri.fsPath, 'demo-workspace']);
     });
 
     it('resolves `${relativeFile}`, `${fileBasename}`, `${env:…}` and `${config:…}` against the active editor when it starts', async () => {
