@@ -90,6 +90,8 @@ class Scenario {
   private readonly pending: Promise<unknown>[] = [];
   private lateRegistered = false;
   private readonly executors = [new ChaosExecutor(this.clock), new ChaosExecutor(this.clock)];
+  /** Durable `jobs` subscription: how many handlers run at once, at most, and its limit. */
+  private jobs: { concurrency: number; ackAlways: boolean; running: number; maxRunning: number; published: number; maxBurst: number } | undefined = undefined;
   /** Last value set per application-state key (undefined: deleted). */
   private readonly appState = new Map<string, unknown>();
   /** A listener of onDidChangeTask throws on some tasks: it must go to onDidWarn, nothing else. */
@@ -162,6 +164,7 @@ class Scenario {
       },
     };
     for (const ex of this.executors) ex.host = host;
+    if (this.rng.chance(0.5)) this.subscribeJobs();
     this.o.onDidChangeTask((r) => {
       if (r.status === 'running' && r.name.startsWith('cancel-on-start') && !this.cancelledOnStart.has(r.id)) {
         this.cancelledOnStart.add(r.id);
@@ -194,6 +197,19 @@ class Scenario {
   private async step(): Promise<void> {
     const o = this.o;
     const roll = this.rng.next();
+    if (roll < 0.08 && this.jobs) {
+      const burst = this.rng.int(1, 6);
+      this.jobs.maxBurst = Math.max(this.jobs.maxBurst, burst);
+      // All at once, or each after the previous publish resolved (workers then start one by one).
+      const spaced = this.rng.chance(0.5);
+      this.note(`publish ${burst} jobs${spaced ? ', awaiting each' : ''}`);
+      for (let i = 0; i < burst; i++) {
+        const p = o.queue.publish({ topic: 'jobs', payload: { n: this.jobs.published++ } });
+        this.track('publish(jobs)', p);
+        if (spaced) await p.catch(() => undefined);
+      }
+      return;
+    }
     if (roll < 0.36) return this.schedule();
     if (roll < 0.44) return this.workflow();
     if (roll < 0.52) {
@@ -307,6 +323,32 @@ class Scenario {
     }
     this.note('settle()');
     await settle();
+  }
+
+  /**
+   * A durable manual-ack subscription whose handler takes 100 ms of clock time and acknowledges
+   * every message, or (half the seeds) a first delivery only half the time. Its unacknowledged
+   * messages are what a crash restore must deliver again.
+   */
+  private subscribeJobs(): void {
+    const jobs = { concurrency: this.rng.int(1, 4), ackAlways: this.rng.chance(0.5), running: 0, maxRunning: 0, published: 0, maxBurst: 0 };
+    this.jobs = jobs;
+    this.note(`subscribe jobs (durable, manual ack${jobs.ackAlways ? '' : ' of half the first deliveries'}, concurrency ${jobs.concurrency})`);
+    this.o.queue.subscribe(
+      'jobs',
+      (m) =>
+        new Promise<void>((resolve) => {
+          jobs.running++;
+          jobs.maxRunning = Math.max(jobs.maxRunning, jobs.running);
+          const ack = jobs.ackAlways || (m.delivery ?? 1) > 1 || this.rng.chance(0.5);
+          this.clock.setTimeout(() => {
+            jobs.running--;
+            if (ack) this.track('acknowledge(jobs)', this.o.queue.acknowledge(m.receipt ?? m.id));
+            resolve();
+          }, 100);
+        }),
+      { name: 'jobs', manualAck: true, concurrency: jobs.concurrency, ackTimeoutMs: 2000, maxDeliveries: 1000 },
+    );
   }
 
   /** A spec that must be refused: with an OrchestratorError, by rejecting (never a throw), changing nothing. */
@@ -511,6 +553,11 @@ class Scenario {
     if (status.concurrency.running !== 0) this.violate('slots released', `running count is ${status.concurrency.running} at idle`);
     for (const [name, p] of Object.entries(status.pools)) if (p.inUse !== 0) this.violate('pools released', `pool ${name} has ${p.inUse} in use at idle`);
     this.checkAttempts(o, this.executors, '');
+    const jobs = this.jobs;
+    if (jobs && jobs.maxRunning > jobs.concurrency) this.violate('queue concurrency', `the jobs subscription ran ${jobs.maxRunning} handlers at once, concurrency ${jobs.concurrency} (issue 11 #17)`);
+    // A burst of at least `concurrency` messages, each handled and acknowledged in 100 ms, must fill
+    // every worker. (A message left unacknowledged holds its worker until its ack timeout.)
+    if (jobs && jobs.ackAlways && jobs.maxBurst >= jobs.concurrency && jobs.maxRunning < jobs.concurrency) this.violate('queue concurrency', `the jobs subscription never ran more than ${jobs.maxRunning} handlers at once, though a burst of ${jobs.maxBurst} was published with concurrency ${jobs.concurrency} (issue 11 #17)`);
     for (const id of this.cancelledOnStart) {
       const r = o.getTask(id);
       if (r && r.status !== 'cancelled') this.violate('cancel on start', `${id} was cancelled by an onDidChangeTask listener when it turned Running but ended ${r.status} (issue 11 #11)`);
@@ -571,9 +618,9 @@ class Scenario {
     if (writes.length < 2) return;
     const index = this.rng.int(0, writes.length - 2);
     const snap = JSON.parse(writes[index]) as { tasks: TaskRecord[] } & Record<string, unknown>;
-    const tamper = this.rng.chance(0.35) ? this.rng.pick(TAMPERS) : undefined;
     const unfinished = snap.tasks.filter((t) => !isFinished(t.status));
     const target = unfinished.length ? this.rng.pick(unfinished) : snap.tasks.length ? this.rng.pick(snap.tasks) : undefined;
+    const tamper = this.rng.chance(0.35) && target !== undefined ? this.rng.pick(TAMPERS) : undefined;
     const tampered = new Set<string>();
     let raw = writes[index];
     if (tamper !== undefined && target !== undefined) {
@@ -612,7 +659,8 @@ class Scenario {
       raw = JSON.stringify(snap);
     }
     const held = tasksOf(writes[index]);
-    this.note(`crash at committed write ${index + 1} of ${writes.length} (${held.size} tasks)${tamper ? `; tampered: ${tamper} on ${[...tampered].join(', ')}` : ''}`);
+    const heldJobs = jobsOf(writes[index]);
+    this.note(`crash at committed write ${index + 1} of ${writes.length} (${held.size} tasks, ${heldJobs.length} unacknowledged jobs)${tamper ? `; tampered: ${tamper} on ${[...tampered].join(', ')}` : ''}`);
     const clock = new SteppingClock(this.clock.now() + 2000);
     clock.onTimerError = (err) => this.violate('no crash', `uncaughtException (a timer callback after a crash restore threw): ${describeError(err, 3)}`);
     const store = new FaultyStore(this.rng, clock, { rejectRate: 0, throwRate: 0, hangRate: 0, hangMs: 0 });
@@ -632,6 +680,17 @@ class Scenario {
       if (disposed.state === 'hung') this.violate('no hang', 'dispose() with a store that never answers did not resolve within 60 clock seconds (issue 11 #21)');
       return;
     }
+    const delivered = new Set<string>();
+    if (heldJobs.length) {
+      o.queue.subscribe(
+        'jobs',
+        (m) => {
+          delivered.add(m.id);
+          return o.queue.acknowledge(m.receipt ?? m.id);
+        },
+        { name: 'jobs', manualAck: true },
+      );
+    }
     const restored = new Set(o.getTasks().map((r) => r.id));
     const backedUp = new Set<string>();
     for (const [k, v] of store.data) if (k !== STATE_KEY) for (const id of tasksOf(v).keys()) backedUp.add(id);
@@ -650,6 +709,9 @@ class Scenario {
     const status = o.getSystemStatus();
     if (status.concurrency.running !== 0) this.violate('slots released', `after ${what}: running count is ${status.concurrency.running} at idle`);
     this.checkAttempts(o, [chaos], `after ${what}: `);
+    await clock.advance(10_000);
+    const undelivered = heldJobs.filter((id) => !delivered.has(id));
+    if (undelivered.length) this.violate('nothing lost', `after ${what}: ${undelivered.length} of the ${heldJobs.length} unacknowledged jobs it held were never delivered again (e.g. ${undelivered.slice(0, 3).join(', ')})`);
     for (const [name, p] of Object.entries(status.pools)) if (p.inUse !== 0) this.violate('pools released', `after ${what}: pool ${name} has ${p.inUse} in use at idle`);
     const disposed = await within(o.dispose(), clock, 60_000);
     if (disposed.state === 'hung') this.violate('no hang', `dispose() after ${what} never resolved`);
@@ -757,6 +819,16 @@ class Scenario {
     if (status.concurrency.running !== 0) this.violate('slots released', `restored: running count is ${status.concurrency.running} at idle`);
     const disposed = await within(o.dispose(), clock, 60_000);
     if (disposed.state === 'hung') this.violate('no hang', 'dispose() of the restored orchestrator never resolved');
+  }
+}
+
+/** Ids of the unacknowledged messages a snapshot's JSON holds for the durable `jobs` subscription. */
+function jobsOf(raw: string): string[] {
+  try {
+    const q = (JSON.parse(raw) as { queue?: { subscriptions?: { name?: string; messages?: { id: string }[] }[] } }).queue;
+    return q?.subscriptions?.find((x) => x.name === 'jobs')?.messages?.map((m) => m.id) ?? [];
+  } catch {
+    return [];
   }
 }
 
