@@ -3,8 +3,9 @@
 // (`window.onDidWriteTerminalData` is still the proposed `terminalDataWriteEvent` in 1.139). Measured
 // in VS Code 1.139: a shell task's terminal has shell integration (bash), its command is reported as
 // a shell execution, and the terminal's `processId` is the task's process id from
-// `onDidStartTaskProcess`, which is how the execution is tied to the task. A terminal without shell
-// integration (turned off, a shell VS Code cannot integrate, a `process` task) cannot be read.
+// `onDidStartTaskProcess`, which is how the execution is tied to the task; a `process` task's terminal
+// is read the same way. With `terminal.integrated.shellIntegration.enabled` off nothing is reported,
+// and the terminal cannot be read.
 import * as vscode from 'vscode';
 
 /** Terminal data as text: escape sequences (colours, cursor moves, OSC marks) removed, CRLF as LF. */
@@ -27,8 +28,8 @@ export class TerminalOutputReader implements vscode.Disposable {
   private disposed = false;
   /** The reading of the task's own execution, while it lasts. */
   private reading: Promise<void> | undefined;
-  /** Characters forwarded so far. */
-  received = 0;
+  /** The task's own shell execution was found: its terminal can be read. */
+  matched = false;
 
   constructor(private readonly onOutput: (chunk: string) => void) {
     this.subscription = vscode.window.onDidStartTerminalShellExecution((e) => this.consider(e));
@@ -48,7 +49,6 @@ export class TerminalOutputReader implements vscode.Disposable {
         if (next.done || this.disposed) break;
         const text = terminalText(next.value);
         if (!text) continue;
-        this.received += text.length;
         this.onOutput(text);
       }
     };
@@ -57,6 +57,7 @@ export class TerminalOutputReader implements vscode.Disposable {
         void iterator.return?.();
         return;
       }
+      this.matched = true;
       this.reading = forward().catch(() => undefined);
     });
   }

@@ -244,8 +244,8 @@ export function runTask(task: vscode.Task, signal: AbortSignal, options: RunTask
         problems = countProblems(sources);
         if (id !== undefined) runs?.setProblems(id, problems);
       }
-      if (reader && reader.received === 0) {
-        onOutput?.(`> Nothing could be read from the terminal "${label}": VS Code lets an extension read a task's terminal only through shell integration, which this terminal did not have (turned off, a shell VS Code cannot integrate, or a \`process\` task). Its output is in its terminal.\n`);
+      if (reader && !reader.matched) {
+        onOutput?.(`> Nothing could be read from the terminal "${label}": VS Code lets an extension read a task's terminal only through shell integration, which this terminal did not have (\`terminal.integrated.shellIntegration.enabled\` is off, or VS Code cannot integrate its shell). Its output is only in its terminal.\n`);
       }
       settle(() => resolve(withProblems(result)));
     };

@@ -133,6 +133,30 @@ describe('vscodeTask background tasks', function () {
     assert.ok(!text.includes('\u001b'), 'escape sequences are removed');
   });
 
+  it('reads the terminal of a process task too (VS Code marks task commands itself)', async () => {
+    const api = await getApi();
+    const id = await api.scheduleTask({ name: 'process echo', kind: 'vscodeTask', payload: { label: 'process echo' } });
+    const done = await waitForStatus(api, id, ['completed', 'failed', 'cancelled'], 20_000);
+    assert.strictEqual(done.status, 'completed', done.error?.message);
+    assert.match(await api.testing.output.read(done), /^from a process task$/m);
+  });
+
+  it('says why nothing could be read from a task terminal when shell integration is off', async () => {
+    const api = await getApi();
+    const cfg = vscode.workspace.getConfiguration('terminal.integrated');
+    await cfg.update('shellIntegration.enabled', false, vscode.ConfigurationTarget.Workspace);
+    try {
+      const id = await api.scheduleTask({ name: 'watch once', kind: 'vscodeTask', payload: { label: 'watch once' } });
+      const done = await waitForStatus(api, id, ['completed', 'failed', 'cancelled'], 20_000);
+      assert.strictEqual(done.status, 'completed', done.error?.message);
+      const text = await api.testing.output.read(done);
+      assert.match(text, /Nothing could be read from the terminal "watch once": VS Code lets an extension read a task's terminal only through shell integration/);
+      assert.doesNotMatch(text, /demo error from the watcher/);
+    } finally {
+      await cfg.update('shellIntegration.enabled', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('Show Problems opens the Problems view and is offered on VS Code task rows only', async () => {
     const api = await getApi();
     const watch = await scheduleWatch(api);
