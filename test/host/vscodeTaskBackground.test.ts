@@ -5,6 +5,8 @@ import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { TaskRecord } from '../../src/core/model';
 import { CommandIds } from '../../src/extension/ids';
+import { countProblems, matcherSources } from '../../src/extension/taskProblems';
+import { terminalText } from '../../src/extension/taskTerminalOutput';
 import { getApi, reset, waitFor, waitForStatus } from './helpers';
 
 type Api = Awaited<ReturnType<typeof getApi>>;
@@ -36,6 +38,25 @@ describe('vscodeTask background tasks', function () {
     await reset(await getApi());
     // A cancelled VS Code task stops a moment later: the next test must not meet it.
     await waitFor(() => vscode.tasks.taskExecutions.length === 0, 'every VS Code task to end', 15_000);
+  });
+
+  it("finds a matcher's diagnostic source: inline, an extension's ($tsc-watch), a built-in one, through base", () => {
+    assert.deepStrictEqual(matcherSources('$tsc-watch'), ['ts']);
+    assert.deepStrictEqual(matcherSources(['$eslint-stylish', { source: 'mine', pattern: {} }]), ['eslint', 'mine']);
+    assert.deepStrictEqual(matcherSources({ base: '$msCompile' }), ['cpp']);
+    // No source: nothing can be counted for it.
+    assert.deepStrictEqual(matcherSources([{ owner: 'x', pattern: {} }, '$no-such-matcher', 3]), []);
+  });
+
+  it('counts errors and warnings of the given sources only', () => {
+    const uri = vscode.Uri.file('/x.js');
+    const d = (severity: vscode.DiagnosticSeverity, source?: string): vscode.Diagnostic => Object.assign(new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1), 'm', severity), { source });
+    const all: [vscode.Uri, vscode.Diagnostic[]][] = [[uri, [d(0, 'ts'), d(0, 'ts'), d(1, 'ts'), d(2, 'ts'), d(0, 'eslint'), d(0)]]];
+    assert.deepStrictEqual(countProblems(['ts'], all), { errors: 2, warnings: 1 });
+  });
+
+  it('turns terminal data into text: escape sequences removed, CRLF as LF', () => {
+    assert.strictEqual(terminalText('\x1b]633;C\x07\x1b[31mred\x1b[0m\r\nnext\r\n'), 'red\nnext\n');
   });
 
   it("keeps a running background task's errors and warnings in its row's description and tooltip", async () => {
