@@ -81,13 +81,17 @@ export interface StoreFaults {
 }
 
 /**
- * A Memento-like Store that fails. Writes commit in the order they were asked for (a slow write
- * delays the ones after it, as a store flushing to disk does), so the content is always that of the
- * last write committed. `committed` keeps every committed state snapshot (as JSON): what a crash at
- * that moment would leave, and so what must never be lost.
+ * A Memento-like Store that fails. As with VS Code's Memento, `get` sees an accepted update at once
+ * (a refused one changes nothing), while the update settles when it is durable. Durable writes
+ * commit in the order they were asked for (a slow write delays the ones after it, as a store
+ * flushing to disk does). `committed` keeps every durable state snapshot (as JSON): what a crash at
+ * that moment would leave, and so what must never be lost; `durable` is the content after a crash now.
  */
 export class FaultyStore implements Store {
+  /** What `get` reads: every accepted update. */
   readonly data = new Map<string, string>();
+  /** What survives a crash now: every update that settled. */
+  readonly durable = new Map<string, string>();
   /** JSON of every committed write of the state key, oldest first. */
   readonly committed: string[] = [];
   /** Messages of the JSON.stringify calls that threw on a value the orchestrator handed over. */
@@ -139,9 +143,13 @@ export class FaultyStore implements Store {
     const f = this.faults;
     if (roll < f.throwRate) throw new Error('faulty store: update threw');
     const fate = roll < f.throwRate + f.rejectRate ? 'reject' : roll < f.throwRate + f.rejectRate + f.hangRate ? 'hang' : 'commit';
-    const commit = (): void => {
+    if (fate !== 'reject') {
       if (raw === undefined) this.data.delete(key);
       else this.data.set(key, raw);
+    }
+    const commit = (): void => {
+      if (raw === undefined) this.durable.delete(key);
+      else this.durable.set(key, raw);
       if (key === STATE_KEY && raw !== undefined) this.committed.push(raw);
     };
     const op = this.tail.then(

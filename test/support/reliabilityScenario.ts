@@ -89,9 +89,11 @@ class Scenario {
   private cancelAllsInFlight = 0;
   private readonly pending: Promise<unknown>[] = [];
   private lateRegistered = false;
+  private concurrency = 1;
+  private reloads = 0;
   private readonly executors = [new ChaosExecutor(this.clock), new ChaosExecutor(this.clock)];
   /** Durable `jobs` subscription: how many handlers run at once, at most, and its limit. */
-  private jobs: { concurrency: number; ackAlways: boolean; running: number; maxRunning: number; published: number; maxBurst: number } | undefined = undefined;
+  private jobs: { concurrency: number; ackAlways: boolean; maxRunning: number; published: number; maxBurst: number } | undefined = undefined;
   /** Last value set per application-state key (undefined: deleted). */
   private readonly appState = new Map<string, unknown>();
   /** A listener of onDidChangeTask throws on some tasks: it must go to onDidWarn, nothing else. */
@@ -146,31 +148,11 @@ class Scenario {
     );
     if (created.state !== 'resolved') return this.violate('no hang', `createOrchestrator on an empty store ${created.state === 'hung' ? 'never resolved' : `rejected: ${describeError(created.error)}`}`);
     this.o = created.value;
-    this.o.onDidChangeTask((r) => this.checkTransition(r));
+    this.concurrency = concurrency;
     this.throwingListener = this.rng.chance(0.3);
-    if (this.throwingListener) {
-      this.note('an onDidChangeTask listener throws on every third change');
-      let n = 0;
-      this.o.onDidChangeTask(() => {
-        if (++n % 3 === 0) throw new Error('a listener threw');
-      });
-    }
-    const host = {
-      cancel: (taskId: string) => this.track(`cancelTask(${taskId}) from inside its execute()`, this.o.cancelTask(taskId, 'cancelled from inside execute')),
-      schedule: () => {
-        const spec: TaskSpec = { name: `inside-${this.taskNo++}`, kind: 'chaos', payload: { plan: ['ok'], delayMs: 1 } satisfies ChaosPayload };
-        const before = this.o.getTasks().length;
-        this.checkRefusal(`scheduleTask(${spec.name}) from inside execute()`, this.o.scheduleTask(spec).then((id) => void this.ids.push(id)), before);
-      },
-    };
-    for (const ex of this.executors) ex.host = host;
+    if (this.throwingListener) this.note('an onDidChangeTask listener throws on every third change');
     if (this.rng.chance(0.5)) this.subscribeJobs();
-    this.o.onDidChangeTask((r) => {
-      if (r.status === 'running' && r.name.startsWith('cancel-on-start') && !this.cancelledOnStart.has(r.id)) {
-        this.cancelledOnStart.add(r.id);
-        this.track(`cancelTask(${r.id}) from a listener`, this.o.cancelTask(r.id, 'cancelled by a listener on start'));
-      }
-    });
+    this.attach();
 
     const ops = this.rng.int(10, 40);
     for (let i = 0; i < ops; i++) {
@@ -183,6 +165,69 @@ class Scenario {
       }
     }
     await this.finish();
+  }
+
+  /** Listeners, the executors' way back in and the durable subscriber, on the current orchestrator. */
+  private attach(): void {
+    const o = this.o;
+    o.onDidChangeTask((r) => this.checkTransition(r));
+    if (this.throwingListener) {
+      let n = 0;
+      o.onDidChangeTask(() => {
+        if (++n % 3 === 0) throw new Error('a listener threw');
+      });
+    }
+    const host = {
+      cancel: (taskId: string) => this.track(`cancelTask(${taskId}) from inside its execute()`, o.cancelTask(taskId, 'cancelled from inside execute')),
+      schedule: () => {
+        const spec: TaskSpec = { name: `inside-${this.taskNo++}`, kind: 'chaos', payload: { plan: ['ok'], delayMs: 1 } satisfies ChaosPayload };
+        const before = o.getTasks().length;
+        this.checkRefusal(`scheduleTask(${spec.name}) from inside execute()`, o.scheduleTask(spec).then((id) => void this.ids.push(id)), before);
+      },
+    };
+    for (const ex of this.executors) ex.host = host;
+    if (this.jobs) this.subscribeJobsOn(o, this.jobs);
+    o.onDidChangeTask((r) => {
+      if (r.status === 'running' && r.name.startsWith('cancel-on-start') && !this.cancelledOnStart.has(r.id)) {
+        this.cancelledOnStart.add(r.id);
+        this.track(`cancelTask(${r.id}) from a listener`, o.cancelTask(r.id, 'cancelled by a listener on start'));
+      }
+    });
+  }
+
+  /**
+   * A window reload in the middle of the work: the store heals, the orchestrator is disposed with
+   * tasks running and waiting, and a new one starts from the same store. Every task survives, a
+   * finished one unchanged, and the scenario goes on with the new orchestrator.
+   */
+  private async reload(): Promise<void> {
+    const old = this.o;
+    const before = new Map(old.getTasks().map((r) => [r.id, r.status] as const));
+    this.note(`reload (${before.size} tasks): the store heals, dispose(), createOrchestrator on the same store`);
+    this.store.faultsOn = false;
+    const warned = old.warnings.length;
+    const disposed = await within(old.dispose(), this.clock, 60_000);
+    // A dispose that could not save (an earlier write still pending past its bound, a state it
+    // could not read) must say so; then, and only then, the reload may lose what it did not save.
+    const unsaved = old.warnings.slice(warned).find((w) => w.code === 'STORE_WRITE_FAILED');
+    if (unsaved) this.note(`  dispose reported: ${unsaved.message}`);
+    if (disposed.state !== 'resolved') this.violate('no hang', `dispose() for a reload ${disposed.state === 'hung' ? 'never resolved' : `rejected: ${describeError(disposed.error)}`} with a working store`);
+    const executors: Record<string, ChaosExecutor> = { chaos: this.executors[0] };
+    if (this.lateRegistered) executors.late = this.executors[1];
+    const created = await within(createOrchestrator({ store: this.store, clock: this.clock, archive: this.archive, concurrency: this.concurrency, resources: { ...POOLS }, executors, killGraceMs: 500 }), this.clock);
+    if (created.state !== 'resolved') {
+      this.violate('restore', `createOrchestrator after a reload ${created.state === 'hung' ? 'never resolved' : `rejected: ${describeError(created.error)}`}`);
+      throw new Error('cannot go on without an orchestrator');
+    }
+    const o = created.value;
+    for (const [id, status] of unsaved ? [] : before) {
+      const now = o.getTask(id);
+      if (now === undefined && !this.archive.ids.has(id)) this.violate('nothing lost', `${id} (${status} before the reload) is gone after it, and dispose() reported no failure`);
+      else if (now !== undefined && isFinished(status) && now.status !== status) this.violate('nothing lost', `${id} was ${status} before the reload and is ${now.status} after it, and dispose() reported no failure`);
+    }
+    this.o = o;
+    this.attach();
+    this.store.faultsOn = true;
   }
 
   /** A call whose rejection is allowed only as an OrchestratorError (a refusal), never as a crash. */
@@ -313,13 +358,17 @@ class Scenario {
       return;
     }
     if (roll < 0.97) return this.invalidSpec();
-    if (roll < 0.99) {
+    if (roll < 0.98) {
       const key = `ui.k${this.rng.int(0, 2)}`;
       const value = this.rng.chance(0.2) ? undefined : { n: this.rng.int(0, 1000), list: [this.rng.next()] };
       this.note(`updateState(${key}, ${JSON.stringify(value)})`);
       this.appState.set(key, value);
       this.track(`updateState(${key})`, o.state.updateState(key, value));
       return;
+    }
+    if (roll < 0.995 && this.reloads < 2) {
+      this.reloads++;
+      return this.reload();
     }
     this.note('settle()');
     await settle();
@@ -331,19 +380,24 @@ class Scenario {
    * messages are what a crash restore must deliver again.
    */
   private subscribeJobs(): void {
-    const jobs = { concurrency: this.rng.int(1, 4), ackAlways: this.rng.chance(0.5), running: 0, maxRunning: 0, published: 0, maxBurst: 0 };
+    const jobs = { concurrency: this.rng.int(1, 4), ackAlways: this.rng.chance(0.5), maxRunning: 0, published: 0, maxBurst: 0 };
     this.jobs = jobs;
     this.note(`subscribe jobs (durable, manual ack${jobs.ackAlways ? '' : ' of half the first deliveries'}, concurrency ${jobs.concurrency})`);
-    this.o.queue.subscribe(
+  }
+
+  private subscribeJobsOn(o: OrchestratorImpl, jobs: NonNullable<Scenario['jobs']>): void {
+    // Counted per orchestrator: a reload's disposed queue may still have handlers finishing.
+    const here = { running: 0 };
+    o.queue.subscribe(
       'jobs',
       (m) =>
         new Promise<void>((resolve) => {
-          jobs.running++;
-          jobs.maxRunning = Math.max(jobs.maxRunning, jobs.running);
+          here.running++;
+          jobs.maxRunning = Math.max(jobs.maxRunning, here.running);
           const ack = jobs.ackAlways || (m.delivery ?? 1) > 1 || this.rng.chance(0.5);
           this.clock.setTimeout(() => {
-            jobs.running--;
-            if (ack) this.track('acknowledge(jobs)', this.o.queue.acknowledge(m.receipt ?? m.id));
+            here.running--;
+            if (ack) this.track('acknowledge(jobs)', o.queue.acknowledge(m.receipt ?? m.id));
             resolve();
           }, 100);
         }),
@@ -560,7 +614,7 @@ class Scenario {
     if (jobs && jobs.ackAlways && jobs.maxBurst >= jobs.concurrency && jobs.maxRunning < jobs.concurrency) this.violate('queue concurrency', `the jobs subscription never ran more than ${jobs.maxRunning} handlers at once, though a burst of ${jobs.maxBurst} was published with concurrency ${jobs.concurrency} (issue 11 #17)`);
     for (const id of this.cancelledOnStart) {
       const r = o.getTask(id);
-      if (r && r.status !== 'cancelled') this.violate('cancel on start', `${id} was cancelled by an onDidChangeTask listener when it turned Running but ended ${r.status} (issue 11 #11)`);
+      if (r && r.status !== 'cancelled') this.violate('cancel on start', `${id} was cancelled by an onDidChangeTask listener when it turned Running but ended ${r.status} (issue 11 #11); history ${r.history.map((h) => `${h.status}${h.reason ? `(${h.reason.slice(0, 80)})` : ''}`).join(' > ')}`);
     }
     await within(Promise.all(this.syncChecks), this.clock);
     try {
@@ -580,7 +634,7 @@ class Scenario {
     this.note('store heals; wait for the final state to be written');
     const memory = new Map(o.getTasks().map((r) => [r.id, r.status] as const));
     const written = (): string[] => {
-      const saved = tasksOf(this.store.data.get(STATE_KEY));
+      const saved = tasksOf(this.store.durable.get(STATE_KEY));
       const wrong: string[] = [];
       for (const [id, s] of memory) if (saved.get(id) !== s && !this.archive.ids.has(id)) wrong.push(`${id} ${saved.get(id) ?? 'absent'} (is ${s})`);
       return wrong;
@@ -665,6 +719,7 @@ class Scenario {
     clock.onTimerError = (err) => this.violate('no crash', `uncaughtException (a timer callback after a crash restore threw): ${describeError(err, 3)}`);
     const store = new FaultyStore(this.rng, clock, { rejectRate: 0, throwRate: 0, hangRate: 0, hangMs: 0 });
     store.data.set(STATE_KEY, raw);
+    store.durable.set(STATE_KEY, raw);
     if (tamper === 'corrupt snapshot, silent store') store.silent = true;
     const archive = new MemoryArchive();
     const chaos = new ChaosExecutor(clock);
@@ -693,7 +748,7 @@ class Scenario {
     }
     const restored = new Set(o.getTasks().map((r) => r.id));
     const backedUp = new Set<string>();
-    for (const [k, v] of store.data) if (k !== STATE_KEY) for (const id of tasksOf(v).keys()) backedUp.add(id);
+    for (const [k, v] of store.durable) if (k !== STATE_KEY) for (const id of tasksOf(v).keys()) backedUp.add(id);
     const lost = [...held.keys()].filter((id) => !restored.has(id) && !(tampered.has(id) && backedUp.has(id)));
     if (lost.length) this.violate('nothing lost', `${what}: ${lost.length} of the ${held.size} saved tasks are missing (e.g. ${lost.slice(0, 4).join(', ')})${tamper ? ' (issue 11 #3/#12)' : ''}`);
     try {
@@ -748,7 +803,7 @@ class Scenario {
    * together: one oversized record must not push them out (issue 11 #8).
    */
   private checkHistory(o: OrchestratorImpl): void {
-    const saved = tasksOf(this.store.data.get(STATE_KEY));
+    const saved = tasksOf(this.store.durable.get(STATE_KEY));
     const small = o.getTasks().filter((r) => isFinished(r.status) && JSON.stringify(r).length <= SMALL_RECORD_BYTES);
     const total = small.reduce((n, r) => n + JSON.stringify(r).length, 0);
     if (total > SMALL_HISTORY_BYTES) return;
@@ -763,12 +818,15 @@ class Scenario {
   private async checkRestore(): Promise<void> {
     const held = new Map<string, TaskStatus>();
     for (const raw of this.store.committed) for (const [id, s] of tasksOf(raw)) held.set(id, s);
-    const final = tasksOf(this.store.data.get(STATE_KEY));
+    const final = tasksOf(this.store.durable.get(STATE_KEY));
     const clock = new SteppingClock(this.clock.now() + 1000);
     clock.onTimerError = (err) => this.violate('no crash', `uncaughtException (a timer callback of the restored orchestrator threw): ${describeError(err, 3)}`);
     const copy = (): FaultyStore => {
       const s = new FaultyStore(this.rng, clock, { rejectRate: 0, throwRate: 0, hangRate: 0, hangMs: 0 });
-      for (const [k, v] of this.store.data) s.data.set(k, v);
+      for (const [k, v] of this.store.durable) {
+        s.data.set(k, v);
+        s.durable.set(k, v);
+      }
       return s;
     };
     const options = (store: FaultyStore, archive: MemoryArchive) => ({ store, clock, archive, concurrency: 4, resources: { ...POOLS }, executors: { chaos: steadyExecutor, late: steadyExecutor }, killGraceMs: 500 });
@@ -788,7 +846,7 @@ class Scenario {
         await clock.advance(5000);
         await within(o.dispose(), clock, 60_000);
         const kept = new Set<string>(archive.ids);
-        for (const [, v] of store.data) for (const id of tasksOf(v).keys()) kept.add(id);
+        for (const [, v] of store.durable) for (const id of tasksOf(v).keys()) kept.add(id);
         const lost = [...held.keys()].filter((id) => !kept.has(id) && !this.archive.ids.has(id));
         if (lost.length) this.violate('nothing lost', `after a start whose first store.get threw, ${lost.length} saved tasks are in no key of the store (e.g. ${lost.slice(0, 3).join(', ')}): overwritten (issue 11 #6)`);
       }
