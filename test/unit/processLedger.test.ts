@@ -96,6 +96,23 @@ function entryFor(pid: number, tok: string, host: { pid: number; startTime: stri
     assert.equal(store.get(PROCESS_LEDGER_KEY), undefined);
   });
 
+  it('spaces its writes: changes over many turns within 250 ms make two writes, not one per turn', async () => {
+    const store = new MemoryStore();
+    const ledger = new ProcessLedger(store);
+    const tokens = Array.from({ length: 10 }, token);
+    for (const t of tokens) {
+      ledger.add('t', process.pid, t);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const t of tokens) {
+      ledger.remove(t);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await ledger.flush();
+    assert.ok(store.writes <= 2, `${store.writes} writes for 20 changes in 20 turns`);
+    assert.equal(store.get(PROCESS_LEDGER_KEY), undefined, 'the last state is written last');
+  });
+
   it('records a pid with its start time and this host, so neither a reused pid nor a live host is mistaken', async () => {
     const store = new MemoryStore();
     const ledger = new ProcessLedger(store);

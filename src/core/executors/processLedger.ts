@@ -18,6 +18,8 @@ export const PROCESS_LEDGER_KEY = 'orchestrator.processes';
 
 /** A store write that does not answer in this time is given up on, so that later changes are written. */
 const WRITE_TIMEOUT_MS = 10_000;
+/** At most one ledger write in this long: about as often as the state's own coalesced writes. */
+const MIN_WRITE_SPACING_MS = 250;
 const POLL_MS = 20;
 const KILL_WAIT_MS = 1000;
 
@@ -47,12 +49,13 @@ function hostStartTime(): string | undefined {
 /**
  * The running shells of this host. `add` and `remove` change memory at once and never wait: the store
  * is written in the next `setImmediate`, every change of one turn in one write, at most one write in
- * flight, the newest content always written last.
+ * flight and one per MIN_WRITE_SPACING_MS, the newest content always written last.
  */
 export class ProcessLedger {
   private readonly entries = new Map<string, LedgerEntry>();
   private dirty = false;
   private writing: Promise<void> | undefined;
+  private lastWriteAt = -Infinity;
 
   constructor(private readonly store: Store) {}
 
@@ -90,8 +93,13 @@ export class ProcessLedger {
     // The check and the reset of `writing` happen in one synchronous step, so a change is never left
     // between a finished loop and a new one.
     while (this.dirty) {
+      // Writes are spaced like the state's: a Memento copies the extension's whole state on each one,
+      // so a burst of short shell tasks must not become a write per start and exit.
+      const wait = this.lastWriteAt + MIN_WRITE_SPACING_MS - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref());
       this.dirty = false;
       const value: LedgerDocument | undefined = this.entries.size > 0 ? { version: 1, entries: this.list() } : undefined;
+      this.lastWriteAt = performance.now();
       // Best effort: a failed write is retried by the next change; the state coordinator reports a
       // failing store. A stale ledger is harmless, each entry being checked before it is acted on.
       await bounded(() => this.store.update(PROCESS_LEDGER_KEY, value));
