@@ -225,6 +225,16 @@ class Scenario {
       if (now === undefined && !this.archive.ids.has(id)) this.violate('nothing lost', `${id} (${status} before the reload) is gone after it, and dispose() reported no failure`);
       else if (now !== undefined && isFinished(status) && now.status !== status) this.violate('nothing lost', `${id} was ${status} before the reload and is ${now.status} after it, and dispose() reported no failure`);
     }
+    if (unsaved) {
+      // What dispose() said it could not save may come back older: the model follows the restore.
+      this.userPaused = o.paused;
+      for (const key of this.appState.keys()) this.appState.set(key, o.state.peek(key));
+      for (const r of o.getTasks()) {
+        if (isFinished(r.status)) this.finalStatus.set(r.id, r.status);
+        else this.finalStatus.delete(r.id);
+        if (r.status !== 'cancelled') this.cancelledOnStart.delete(r.id);
+      }
+    }
     this.o = o;
     this.attach();
     this.store.faultsOn = true;
