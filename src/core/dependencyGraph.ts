@@ -1,22 +1,40 @@
 // Bookkeeping for Created tasks that wait for others (DESIGN.md: "the scheduler admits it when its
-// dependencies are done"). A waiter holds a count of dependencies not yet completed; each dependency
+// dependencies are done"). A waiter holds a count of dependencies not yet done; each dependency
 // holds the list of its waiters. Completing a dependency decrements its waiters' counts and hands back
 // those that reached zero; a dependency that fails or is cancelled hands back every transitive waiter,
 // to be cancelled with a reason naming it, so no task is ever left waiting forever.
 //
+// A runAlways waiter (a cleanup step) waits until each dependency is final in any status: a failure
+// or cancel reaching it counts as done, like a completion, and the cascade stops there. Its own
+// waiters are not cascaded: they wait for its outcome as for any task's.
+//
 // Invariants:
 // - `waiting` holds exactly the tasks still waiting; their count is > 0.
+// - `always` holds exactly the runAlways tasks among them; it exists once a runAlways task was added,
+//   so tasks without runAlways cost no allocation and graphs without any no lookup.
 // - A waiter listed under a dependency that no longer waits for it (it was removed or cascaded) is
 //   skipped when that dependency finishes: lists are cleaned lazily, so removal is O(1).
 // - Every operation is O(edges touched); nothing scans all tasks.
 
 const NONE: readonly string[] = Object.freeze([]);
 
+/** What a failed or cancelled dependency leads to: waiters to cancel, and runAlways waiters now ready. */
+export interface FailureOutcome {
+  /** Every task that waited for it, directly or through others, breadth first (nearest first). */
+  readonly cancelled: readonly string[];
+  /** runAlways waiters that have nothing left to wait for, in the order they were reached. */
+  readonly ready: readonly string[];
+}
+
+const NO_OUTCOME: FailureOutcome = Object.freeze({ cancelled: NONE, ready: NONE });
+
 export class DependencyGraph {
   /** Waiter id -> number of its dependencies not yet completed. */
   private readonly waiting = new Map<string, number>();
   /** Dependency id -> ids of tasks that were waiting for it when they were added. */
   private readonly dependents = new Map<string, string[]>();
+  /** The runAlways tasks among `waiting`; created with the first one. */
+  private always: Set<string> | undefined = undefined;
 
   /** Tasks still waiting for at least one dependency. */
   get size(): number {
@@ -38,17 +56,17 @@ export class DependencyGraph {
   }
 
   /**
-   * Registers `id` as waiting for those of `deps` that `isCompleted` says are not yet completed.
-   * Returns true when there is nothing to wait for: the task is ready now and is not recorded.
-   * The caller refuses or cancels a task whose dependency already failed or was cancelled; `deps`
-   * are unique (validation guarantees it).
+   * Registers `id` as waiting for those of `deps` that `isDone` says are not yet done: completed, or
+   * for a `runAlways` task final in any status. Returns true when there is nothing to wait for: the
+   * task is ready now and is not recorded. The caller refuses or cancels a task (not runAlways) whose
+   * dependency already failed or was cancelled; `deps` are unique (validation guarantees it).
    */
-  add(id: string, deps: readonly string[], isCompleted: (dep: string) => boolean): boolean {
+  add(id: string, deps: readonly string[], isDone: (dep: string) => boolean, runAlways = false): boolean {
     if (this.waiting.has(id)) throw new Error(`Task \`${id}\` is already waiting for dependencies`);
     let pending = 0;
     for (let i = 0; i < deps.length; i++) {
       const dep = deps[i];
-      if (isCompleted(dep)) continue;
+      if (isDone(dep)) continue;
       pending++;
       const list = this.dependents.get(dep);
       if (list === undefined) this.dependents.set(dep, [id]);
@@ -56,7 +74,19 @@ export class DependencyGraph {
     }
     if (pending === 0) return true;
     this.waiting.set(id, pending);
+    if (runAlways) (this.always ??= new Set()).add(id);
     return false;
+  }
+
+  /** One dependency of waiter `w` is done: true when that was its last. */
+  private release(w: string, left: number): boolean {
+    if (left > 1) {
+      this.waiting.set(w, left - 1);
+      return false;
+    }
+    this.waiting.delete(w);
+    this.always?.delete(w);
+    return true;
   }
 
   /** `id` completed successfully: returns the waiters that have nothing left to wait for, in the order they were added. */
@@ -71,24 +101,23 @@ export class DependencyGraph {
       const w = list[i];
       const left = this.waiting.get(w);
       if (left === undefined) continue;
-      if (left > 1) {
-        this.waiting.set(w, left - 1);
-      } else {
-        this.waiting.delete(w);
-        (ready ??= []).push(w);
-      }
+      if (this.release(w, left)) (ready ??= []).push(w);
     }
     return ready ?? NONE;
   }
 
   /**
-   * `id` failed or was cancelled: returns every task that waited for it, directly or through others,
-   * breadth first (nearest first), and forgets them. Iterative, so long chains cannot overflow the stack.
+   * `id` failed or was cancelled: every task that waited for it, directly or through others, is to be
+   * cancelled and forgotten, except runAlways waiters, which count it as done (and may become ready)
+   * and shield their own waiters. Iterative, so long chains cannot overflow the stack.
    */
-  onFailedOrCancelled(id: string): readonly string[] {
+  onFailedOrCancelled(id: string): FailureOutcome {
     this.waiting.delete(id);
-    if (!this.dependents.has(id)) return NONE;
-    const out: string[] = [];
+    this.always?.delete(id);
+    if (!this.dependents.has(id)) return NO_OUTCOME;
+    const always = this.always;
+    const cancelled: string[] = [];
+    let ready: string[] | undefined;
     const queue: string[] = [id];
     for (let head = 0; head < queue.length; head++) {
       const list = this.dependents.get(queue[head]);
@@ -96,13 +125,19 @@ export class DependencyGraph {
       this.dependents.delete(queue[head]);
       for (let i = 0; i < list.length; i++) {
         const w = list[i];
+        if (always !== undefined && always.has(w)) {
+          // Reached once per edge: each cancelled or failed dependency on the way is one done.
+          const left = this.waiting.get(w);
+          if (left !== undefined && this.release(w, left)) (ready ??= []).push(w);
+          continue;
+        }
         // Deleting on first sight also keeps a diamond from listing a task twice.
         if (!this.waiting.delete(w)) continue;
-        out.push(w);
+        cancelled.push(w);
         queue.push(w);
       }
     }
-    return out;
+    return { cancelled, ready: ready ?? NONE };
   }
 
   /**
@@ -110,12 +145,14 @@ export class DependencyGraph {
    * touched: the caller cascades them through onFailedOrCancelled.
    */
   remove(id: string): boolean {
+    this.always?.delete(id);
     return this.waiting.delete(id);
   }
 
   clear(): void {
     this.waiting.clear();
     this.dependents.clear();
+    this.always = undefined;
   }
 }
 

@@ -46,6 +46,12 @@ export interface TaskSpec {
   retries?: number;
   /** Base delay of the exponential backoff between attempts. */
   retryDelayMs?: number;
+  /**
+   * A cleanup step: it waits until every dependency is final and then runs, whether they completed,
+   * failed or were cancelled (it reads how they ended from their records). A failed or cancelled
+   * dependency does not cancel it; its own dependents wait for its outcome as usual. Default false.
+   */
+  runAlways?: boolean;
   /** Name of the spec inside a workflow. */
   key?: string;
 }

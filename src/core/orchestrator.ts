@@ -241,7 +241,7 @@ export class OrchestratorImpl implements Orchestrator {
     try {
       this.assertOpen();
       const valid = validateSpec(spec, this.specContext);
-      const refusal = this.dependencyRefusal(valid.dependsOn, 'dependsOn');
+      const refusal = valid.runAlways === true ? undefined : this.dependencyRefusal(valid.dependsOn, 'dependsOn');
       if (refusal) throw refusal;
       return Promise.resolve(this.admit(valid, spec.run, valid.dependsOn ?? NO_DEPS, undefined).id);
     } catch (err) {
@@ -257,7 +257,7 @@ export class OrchestratorImpl implements Orchestrator {
     this.assertOpen();
     const workflow = validateWorkflow(specs, this.specContext);
     for (const entry of workflow.entries) {
-      const refusal = this.dependencyRefusal(entry.dependsOnIds, `[${entry.index}].dependsOn`);
+      const refusal = entry.spec.runAlways === true ? undefined : this.dependencyRefusal(entry.dependsOnIds, `[${entry.index}].dependsOn`);
       if (refusal) throw refusal;
     }
     const workflowId = `wf-${this.clock.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -282,7 +282,7 @@ export class OrchestratorImpl implements Orchestrator {
     return ids;
   }
 
-  /** An existing dependency that already failed or was cancelled: the task could never run. */
+  /** An existing dependency that already failed or was cancelled: the task (not runAlways) could never run. */
   private dependencyRefusal(deps: readonly string[] | undefined, field: string): ValidationError | undefined {
     if (!deps) return undefined;
     for (let i = 0; i < deps.length; i++) {
@@ -317,7 +317,10 @@ export class OrchestratorImpl implements Orchestrator {
   /** `now`: the time, when the caller has just read the clock. */
   private gate(record: Readonly<TaskRecord>, now?: number): void {
     const deps = record.dependsOn;
-    if (deps.length > 0 && !this.deps.add(record.id, deps, (d) => this.lifecycle.get(d)?.status === 'completed' || !this.lifecycle.has(d))) return;
+    if (deps.length > 0) {
+      const always = record.spec.runAlways === true;
+      if (!this.deps.add(record.id, deps, always ? this.dependencyFinal : this.dependencyCompleted, always)) return;
+    }
     if (!this.kinds.has(record.kind)) {
       const list = this.awaitingKind.get(record.kind);
       if (list) list.push(record.id);
@@ -329,6 +332,17 @@ export class OrchestratorImpl implements Orchestrator {
     this.lifecycle.applyTo(record, SCHEDULE, at);
     this.enqueue(record, at);
   }
+
+  // What a dependency must be for a waiter to stop waiting for it; one function each, not a closure
+  // per gate. A dependency no longer held (removed, evicted) finished long ago: nothing to wait for.
+  private readonly dependencyCompleted = (id: string): boolean => {
+    const dep = this.lifecycle.get(id);
+    return dep === undefined || dep.status === 'completed';
+  };
+  private readonly dependencyFinal = (id: string): boolean => {
+    const dep = this.lifecycle.get(id);
+    return dep === undefined || isFinished(dep.status);
+  };
 
   private enqueue(record: Readonly<TaskRecord>, at = this.clock.now()): void {
     const rt = runtimeOf(record);
@@ -469,11 +483,16 @@ export class OrchestratorImpl implements Orchestrator {
         if (r && r.status === 'created') this.gate(r);
       }
     } else {
-      const cascade = this.deps.onFailedOrCancelled(id);
-      if (cascade.length) {
+      const { cancelled, ready } = this.deps.onFailedOrCancelled(id);
+      if (cancelled.length) {
         const cause = record;
         const reason = `Dependency \`${cause.name}\` (${cause.id}) ${status === 'failed' ? 'failed' : 'was cancelled'}`;
-        for (const dep of cascade) this.cancelWaiting(dep, reason);
+        for (const dep of cancelled) this.cancelWaiting(dep, reason);
+      }
+      // runAlways waiters the failure reached, after the cascade: each of their dependencies is final now.
+      for (let i = 0; i < ready.length; i++) {
+        const r = this.lifecycle.get(ready[i]);
+        if (r && r.status === 'created') this.gate(r);
       }
     }
     this.noteFinished(record as TaskRecord);
@@ -876,7 +895,8 @@ export class OrchestratorImpl implements Orchestrator {
       const rec = this.lifecycle.get(r.id);
       if (!rec) continue;
       if (rec.status === 'created') {
-        const failedDep = rec.dependsOn.map((d) => this.lifecycle.get(d)).find((d) => d && (d.status === 'failed' || d.status === 'cancelled'));
+        // A runAlways task waits for its dependencies in any status: gate counts the final ones as done.
+        const failedDep = rec.spec.runAlways === true ? undefined : rec.dependsOn.map((d) => this.lifecycle.get(d)).find((d) => d && (d.status === 'failed' || d.status === 'cancelled'));
         if (failedDep) this.cancelWaiting(rec.id, `Dependency \`${failedDep.name}\` (${failedDep.id}) ${failedDep.status === 'failed' ? 'failed' : 'was cancelled'}`);
         else this.gate(rec);
       } else if (rec.status === 'scheduled') {

@@ -75,7 +75,7 @@ export interface ValidWorkflow {
 type Defaulted = 'concurrency' | 'resources' | 'executors' | 'agingMs';
 export type ValidOrchestratorOptions = Required<Pick<OrchestratorOptions, Defaulted>> & Omit<OrchestratorOptions, Defaulted>;
 
-const SPEC_FIELDS: readonly string[] = ['name', 'kind', 'command', 'cwd', 'env', 'run', 'payload', 'priority', 'dependsOn', 'resources', 'timeoutMs', 'retries', 'retryDelayMs', 'key'];
+const SPEC_FIELDS: readonly string[] = ['name', 'kind', 'command', 'cwd', 'env', 'run', 'payload', 'priority', 'dependsOn', 'resources', 'timeoutMs', 'retries', 'retryDelayMs', 'runAlways', 'key'];
 const SPEC_FIELD_SET: ReadonlySet<string> = new Set(SPEC_FIELDS);
 const OPTION_FIELDS: readonly string[] = ['concurrency', 'resources', 'store', 'executors', 'archive', 'clock', 'agingMs', 'maxFinished', 'defaultTimeoutMs', 'defaultRetries', 'killGraceMs', 'startPaused'];
 const OPTION_FIELD_SET: ReadonlySet<string> = new Set(OPTION_FIELDS);
@@ -309,6 +309,10 @@ function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidS
   if (spec.timeoutMs !== undefined) out.timeoutMs = checkDelay(join(prefix, 'timeoutMs'), spec.timeoutMs, 'positive');
   if (spec.retries !== undefined) out.retries = checkInteger(join(prefix, 'retries'), spec.retries, 0, SPEC_LIMITS.retries, 'an integer number of extra attempts');
   if (spec.retryDelayMs !== undefined) out.retryDelayMs = checkDelay(join(prefix, 'retryDelayMs'), spec.retryDelayMs, 'zero');
+  if (spec.runAlways !== undefined) {
+    if (typeof spec.runAlways !== 'boolean') fail(join(prefix, 'runAlways'), 'a boolean (true: run once every dependency is final, whether it completed, failed or was cancelled)', spec.runAlways);
+    out.runAlways = spec.runAlways;
+  }
 
   return out as ValidSpec;
 }

@@ -49,18 +49,18 @@ describe('dependencyGraph', () => {
     g.add('deploy', ['test'], never);
     g.add('report', ['test', 'lint'], never);
     g.add('unrelated', ['elsewhere'], never);
-    assert.deepEqual(g.onFailedOrCancelled('build'), ['test', 'lint', 'deploy', 'report']);
+    assert.deepEqual(g.onFailedOrCancelled('build').cancelled, ['test', 'lint', 'deploy', 'report']);
     assert.equal(g.size, 1);
     assert.ok(g.isWaiting('unrelated'));
     // The cancelled dependents have nobody left to cascade to.
-    assert.deepEqual(g.onFailedOrCancelled('test'), []);
+    assert.deepEqual(g.onFailedOrCancelled('test').cancelled, []);
   });
 
   it('cascades from a waiting task that is itself cancelled', () => {
     const g = new DependencyGraph();
     g.add('b', ['a'], never);
     g.add('c', ['b'], never);
-    assert.deepEqual(g.onFailedOrCancelled('b'), ['c']);
+    assert.deepEqual(g.onFailedOrCancelled('b').cancelled, ['c']);
     assert.ok(!g.isWaiting('b'));
     assert.deepEqual(g.onCompleted('a'), [], 'b no longer waits');
   });
@@ -73,7 +73,7 @@ describe('dependencyGraph', () => {
     assert.equal(g.remove('b'), false);
     assert.deepEqual(g.onCompleted('a'), []);
     assert.ok(g.isWaiting('c'));
-    assert.deepEqual(g.onFailedOrCancelled('b'), ['c']);
+    assert.deepEqual(g.onFailedOrCancelled('b').cancelled, ['c']);
   });
 
   it('refuses to add the same waiter twice', () => {
@@ -82,10 +82,68 @@ describe('dependencyGraph', () => {
     assert.throws(() => g.add('b', ['a'], never), /already waiting/);
   });
 
+  describe('runAlways waiters', () => {
+    it('waits for a dependency until it is final, and a failure or cancel releases it instead of cascading', () => {
+      const g = new DependencyGraph();
+      g.add('cleanup', ['build', 'test'], never, true);
+      assert.deepEqual(g.onFailedOrCancelled('build'), { cancelled: [], ready: [] }, 'test has not finished');
+      assert.equal(g.pendingCount('cleanup'), 1);
+      assert.deepEqual(g.onFailedOrCancelled('test'), { cancelled: [], ready: ['cleanup'] });
+      assert.equal(g.size, 0);
+    });
+
+    it('is released by a mix of completed, failed and cancelled dependencies', () => {
+      const g = new DependencyGraph();
+      g.add('cleanup', ['a', 'b', 'c'], never, true);
+      assert.deepEqual(g.onCompleted('a'), []);
+      assert.deepEqual(g.onFailedOrCancelled('b').ready, []);
+      assert.deepEqual(g.onFailedOrCancelled('c').ready, ['cleanup']);
+    });
+
+    it('counts a dependency that is already final (any status) as done when added', () => {
+      const g = new DependencyGraph();
+      const final = new Set(['failed', 'cancelled']);
+      assert.equal(g.add('cleanup', ['failed', 'cancelled'], (d) => final.has(d), true), true);
+      assert.equal(g.size, 0);
+    });
+
+    it('stops the cascade: its own dependents keep waiting for its outcome', () => {
+      const g = new DependencyGraph();
+      g.add('cleanup', ['build'], never, true);
+      g.add('report', ['cleanup'], never);
+      g.add('deploy', ['build'], never);
+      assert.deepEqual(g.onFailedOrCancelled('build'), { cancelled: ['deploy'], ready: ['cleanup'] });
+      assert.ok(g.isWaiting('report'));
+      assert.deepEqual(g.onCompleted('cleanup'), ['report']);
+    });
+
+    it('is released once every path from a failure through cancelled tasks has reached it', () => {
+      const g = new DependencyGraph();
+      // build <- test ; build & test <- cleanup (runAlways): the failure cancels test, whose
+      // cancel is the last thing cleanup waited for.
+      g.add('test', ['build'], never);
+      g.add('cleanup', ['build', 'test'], never, true);
+      assert.deepEqual(g.onFailedOrCancelled('build'), { cancelled: ['test'], ready: ['cleanup'] });
+      assert.equal(g.size, 0);
+    });
+
+    it('cascades normally from a runAlways waiter that is itself cancelled or removed', () => {
+      const g = new DependencyGraph();
+      g.add('cleanup', ['build'], never, true);
+      g.add('report', ['cleanup'], never);
+      assert.deepEqual(g.onFailedOrCancelled('cleanup'), { cancelled: ['report'], ready: [] });
+      assert.deepEqual(g.onFailedOrCancelled('build'), { cancelled: [], ready: [] }, 'cleanup no longer waits');
+      g.add('cleanup2', ['build2'], never, true);
+      assert.equal(g.remove('cleanup2'), true);
+      assert.deepEqual(g.onFailedOrCancelled('build2'), { cancelled: [], ready: [] });
+      assert.equal(g.size, 0);
+    });
+  });
+
   it('cascades down a 10,000-task chain without overflowing the stack', () => {
     const g = new DependencyGraph();
     for (let i = 1; i < 10_000; i++) g.add(`t${i}`, [`t${i - 1}`], never);
-    const cancelled = g.onFailedOrCancelled('t0');
+    const { cancelled } = g.onFailedOrCancelled('t0');
     assert.equal(cancelled.length, 9_999);
     assert.equal(cancelled[9_998], 't9999');
     assert.equal(g.size, 0);
