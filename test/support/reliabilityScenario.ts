@@ -212,6 +212,9 @@ class Scenario {
     const unsaved = old.warnings.slice(warned).find((w) => w.code === 'STORE_WRITE_FAILED');
     if (unsaved) this.note(`  dispose reported: ${unsaved.message}`);
     if (disposed.state !== 'resolved') this.violate('no hang', `dispose() for a reload ${disposed.state === 'hung' ? 'never resolved' : `rejected: ${describeError(disposed.error)}`} with a working store`);
+    // Attempts the new orchestrator starts while it restores (before attach) must not call back
+    // into the disposed one: without a host the re-entrant behaviours just complete.
+    for (const ex of this.executors) ex.host = undefined;
     const executors: Record<string, ChaosExecutor> = { chaos: this.executors[0] };
     if (this.lateRegistered) executors.late = this.executors[1];
     const created = await within(createOrchestrator({ store: this.store, clock: this.clock, archive: this.archive, concurrency: this.concurrency, resources: { ...POOLS }, executors, killGraceMs: 500 }), this.clock);
@@ -488,7 +491,11 @@ class Scenario {
     const deps: string[] = [];
     if (keys.length && this.rng.chance(0.6)) deps.push(this.rng.pick(keys));
     if (this.ids.length && this.rng.chance(0.25)) deps.push(this.rng.pick(this.ids));
-    if (deps.length) spec.dependsOn = [...new Set(deps)];
+    if (deps.length) {
+      spec.dependsOn = [...new Set(deps)];
+      // A cleanup step: runs once every dependency is final, however it ended.
+      if (this.rng.chance(0.2)) spec.runAlways = true;
+    }
     return spec;
   }
 
@@ -569,7 +576,8 @@ class Scenario {
     }
     for (const d of r.dependsOn) {
       const dep = this.o.getTask(d);
-      if (dep !== undefined && dep.status !== 'completed') this.violate('dependency order', `${r.id} (${r.name}) started while its dependency ${d} (${dep.name}) is ${dep.status}`);
+      const ok = dep === undefined || (r.spec.runAlways === true ? isFinished(dep.status) : dep.status === 'completed');
+      if (!ok) this.violate('dependency order', `${r.id} (${r.name}${r.spec.runAlways ? ', runAlways' : ''}) started while its dependency ${d} (${dep?.name}) is ${dep?.status}`);
     }
   }
 
@@ -612,7 +620,11 @@ class Scenario {
       this.violate('no hang', `whenIdle() did not resolve within ${HANG_CLOCK_MS / 60_000} clock minutes (paused ${st.paused}, running ${st.concurrency.running}/${st.concurrency.limit}, pools ${JSON.stringify(st.pools)}); unfinished: ${stuck.map((r) => `${r.id} (${r.name}, ${r.status}${why(r)})`).join(', ')}`);
     }
     this.checkPaused();
-    for (const r of o.getTasks()) if (!isFinished(r.status)) this.violate('every task final', `${r.id} (${r.name}) is ${r.status}`);
+    for (const r of o.getTasks()) if (!isFinished(r.status)) this.violate('every task final', `${r.id} (${r.name}) is ${r.status}; history ${historyOf(r)}`);
+    for (const r of o.getTasks()) {
+      const last = r.history[r.history.length - 1];
+      if (r.spec.runAlways === true && r.status === 'cancelled' && last?.reason?.startsWith('Dependency')) this.violate('runAlways', `${r.id} (${r.name}), a runAlways task, was cancelled by its dependency: ${last.reason}`);
+    }
     const status = o.getSystemStatus();
     if (status.concurrency.running !== 0) this.violate('slots released', `running count is ${status.concurrency.running} at idle`);
     for (const [name, p] of Object.entries(status.pools)) if (p.inUse !== 0) this.violate('pools released', `pool ${name} has ${p.inUse} in use at idle`);
@@ -624,7 +636,7 @@ class Scenario {
     if (jobs && jobs.ackAlways && jobs.maxBurst >= jobs.concurrency && jobs.maxRunning < jobs.concurrency) this.violate('queue concurrency', `the jobs subscription never ran more than ${jobs.maxRunning} handlers at once, though a burst of ${jobs.maxBurst} was published with concurrency ${jobs.concurrency} (issue 11 #17)`);
     for (const id of this.cancelledOnStart) {
       const r = o.getTask(id);
-      if (r && r.status !== 'cancelled') this.violate('cancel on start', `${id} was cancelled by an onDidChangeTask listener when it turned Running but ended ${r.status} (issue 11 #11); history ${r.history.map((h) => `${h.status}${h.reason ? `(${h.reason.slice(0, 80)})` : ''}`).join(' > ')}`);
+      if (r && r.status !== 'cancelled') this.violate('cancel on start', `${id} was cancelled by an onDidChangeTask listener when it turned Running but ended ${r.status} (issue 11 #11); history ${historyOf(r)}`);
     }
     await within(Promise.all(this.syncChecks), this.clock);
     try {
@@ -888,6 +900,11 @@ class Scenario {
     const disposed = await within(o.dispose(), clock, 60_000);
     if (disposed.state === 'hung') this.violate('no hang', 'dispose() of the restored orchestrator never resolved');
   }
+}
+
+/** A record's transitions, short: `created > scheduled > running(attempt 1) > ...`. */
+function historyOf(r: TaskRecord): string {
+  return r.history.map((h) => `${h.status}${h.reason ? `(${h.reason.slice(0, 80)})` : ''}`).join(' > ');
 }
 
 /** Ids of the unacknowledged messages a snapshot's JSON holds for the durable `jobs` subscription. */
