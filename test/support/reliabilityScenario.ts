@@ -89,6 +89,8 @@ class Scenario {
   private cancelAllsInFlight = 0;
   private readonly pending: Promise<unknown>[] = [];
   private lateRegistered = false;
+  /** Tasks the user removed (removeTask, clearFinished): they may be gone, nothing else may. */
+  private readonly removed = new Set<string>();
   private concurrency = 1;
   private reloads = 0;
   private readonly executors = [new ChaosExecutor(this.clock), new ChaosExecutor(this.clock)];
@@ -298,13 +300,14 @@ class Scenario {
       this.userPaused = false;
       return;
     }
-    if (roll < 0.8) {
+    if (roll < 0.78) {
       const ms = this.rng.pick([0, 1, 50, 300, 1000, 3000, 12_000]);
       this.note(`advance(${ms})`);
       await this.clock.advance(ms);
       this.checkPaused();
       return;
     }
+    if (roll < 0.8) return this.forget();
     if (roll < 0.82) {
       const n = this.rng.int(1, 4);
       this.note(`setConcurrency(${n})`);
@@ -348,7 +351,7 @@ class Scenario {
             // after the call holds each task that existed at the call, or the archive does.
             const saved = new Set<string>();
             for (const raw of this.store.committed.slice(since)) for (const id of tasksOf(raw).keys()) saved.add(id);
-            const missing = ids.filter((id) => !saved.has(id) && !this.archive.ids.has(id));
+            const missing = ids.filter((id) => !saved.has(id) && !this.archive.ids.has(id) && !this.removed.has(id));
             if (missing.length) this.violate('synchronizeState is durable', `synchronizeState() resolved but no write since the call holds ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (${missing.length} in all)` : ''} (issue 11 #5)`);
           },
           () => undefined,
@@ -416,6 +419,28 @@ class Scenario {
         }),
       { name: 'jobs', manualAck: true, concurrency: jobs.concurrency, ackTimeoutMs: 2000, maxDeliveries: 1000 },
     );
+  }
+
+  /** The user forgets finished work: removeTask, clearFinished, or a small maxFinished (to the archive). */
+  private forget(): void {
+    const o = this.o;
+    const pick = this.rng.int(0, 3);
+    if (pick <= 1) {
+      const finished = o.getTasks().filter((r) => isFinished(r.status));
+      if (!finished.length) return;
+      const id = this.rng.pick(finished).id;
+      this.note(`removeTask(${id})`);
+      this.removed.add(id);
+      this.track(`removeTask(${id})`, o.removeTask(id));
+    } else if (pick === 2) {
+      this.note('clearFinished()');
+      for (const r of o.getTasks()) if (isFinished(r.status)) this.removed.add(r.id);
+      this.track('clearFinished()', o.clearFinished());
+    } else {
+      const n = this.rng.int(0, 5);
+      this.note(`setMaxFinished(${n})`);
+      o.setMaxFinished(n);
+    }
   }
 
   /** A spec that must be refused: with an OrchestratorError, by rejecting (never a throw), changing nothing. */
@@ -869,7 +894,7 @@ class Scenario {
         await within(o.dispose(), clock, 60_000);
         const kept = new Set<string>(archive.ids);
         for (const [, v] of store.durable) for (const id of tasksOf(v).keys()) kept.add(id);
-        const lost = [...held.keys()].filter((id) => !kept.has(id) && !this.archive.ids.has(id));
+        const lost = [...held.keys()].filter((id) => !kept.has(id) && !this.archive.ids.has(id) && !this.removed.has(id));
         if (lost.length) this.violate('nothing lost', `after a start whose first store.get threw, ${lost.length} saved tasks are in no key of the store (e.g. ${lost.slice(0, 3).join(', ')}): overwritten (issue 11 #6)`);
       }
     }
@@ -883,7 +908,7 @@ class Scenario {
     }
     const o = started.value;
     const restored = new Map(o.getTasks().map((r) => [r.id, r.status] as const));
-    const lost = [...held.keys()].filter((id) => !restored.has(id) && !this.archive.ids.has(id) && !archive.ids.has(id));
+    const lost = [...held.keys()].filter((id) => !restored.has(id) && !this.archive.ids.has(id) && !archive.ids.has(id) && !this.removed.has(id));
     if (lost.length) this.violate('nothing lost', `${lost.length} tasks some committed write held are missing after restore: ${lost.slice(0, 5).map((id) => `${id} (last saved ${held.get(id)})`).join(', ')}`);
     for (const [id, s] of final) {
       if (isFinished(s) && restored.has(id) && restored.get(id) !== s) this.violate('nothing lost', `${id} was saved ${s} but restored ${restored.get(id)}`);
