@@ -9,10 +9,15 @@
 // - every task R depends on, directly or not, is one step (a task shared by two branches runs once,
 //   as in VS Code); a step waits (core `dependsOn`) for its own dependencies, and in a
 //   `"dependsOrder": "sequence"` list for the previous task of that list;
-// - R itself is a task that depends on none of them in the core (a failed step would cancel it, and
-//   it must be Failed): its executor waits for the steps, fails naming the first that failed, and
-//   then runs R's own command if it has one. It is queued at the lowest priority so it takes a slot
-//   only when no step is ready to use it.
+// - R itself is a `runAlways` task that depends (core `dependsOn`) on every step: a failed or
+//   cancelled step does not cancel it, and it takes no slot until every step is final. Its executor
+//   then reads the steps' records: it fails naming the first step that failed (its exit code in the
+//   error and the result), is Cancelled when a step was cancelled other than by a failure, and
+//   otherwise runs R's own command if it has one. A workflow step's `dependsOn` (keys outside the
+//   compound) is waited for by every step and by R; one that failed or was cancelled cancels R too.
+// - Every step, not only R's direct ones: a direct step cancelled by a nested step's failure is final
+//   while a sibling nested step may still run, and R must not report before that one ends.
+// - Cancelling R (queued, waiting or running) cancels its unfinished steps: followCompounds.
 import type * as vscode from 'vscode';
 import { ValidationError } from '../core/errors';
 import type { Disposable } from '../core/events';
@@ -21,9 +26,6 @@ import type { Orchestrator } from '../core/orchestratorTypes';
 import { VSCODE_TASK_KIND } from './ids';
 import { configuredEntry, folderOf, resolveInCatalog, vscodeLabel, type TaskCatalog } from './taskResolver';
 import type { VscodeTaskPayload } from './workflowFile';
-
-/** The compound's own task waits in the queue behind every step (and anything else) that is ready. */
-export const COMPOUND_PRIORITY = -1_000_000;
 
 /** What the workflow step or the palette adds to every task of the expansion. */
 export interface CompoundOptions {
@@ -129,14 +131,17 @@ export function expandCompound(catalog: TaskCatalog, root: vscode.Task, options:
       ...(deps.length ? { dependsOn: deps } : {}),
     };
   });
-  // The compound's own task holds no resources and has no timeout of its steps: it only waits.
+  // The compound's own task holds no resources and has no timeout or retries of its steps: it reports
+  // on them once they are final, then runs its own command if any.
+  const stepKeys = graph.steps.map((n) => keyOf.get(n) as string);
   specs.push({
     name: options.name ?? graph.root.label,
     kind: VSCODE_TASK_KIND,
     key: options.key,
-    payload: payloadOf(graph.root, { ownOnly: true, steps: graph.steps.map((n) => keyOf.get(n) as string) }),
-    priority: COMPOUND_PRIORITY,
-    ...(options.dependsOn?.length ? { dependsOn: [...options.dependsOn] } : {}),
+    payload: payloadOf(graph.root, { ownOnly: true, steps: stepKeys }),
+    ...(options.priority !== undefined ? { priority: options.priority } : {}),
+    dependsOn: [...new Set([...(options.dependsOn ?? []), ...stepKeys])],
+    runAlways: true,
   });
   return specs;
 }

@@ -3,7 +3,7 @@
 // and timeout (the context's signal) terminate the task's execution.
 import * as vscode from 'vscode';
 import { CancelledError, ExecutionError, ValidationError, describeValue } from '../core/errors';
-import { isFinished, type ProblemCounts, type TaskResult } from '../core/model';
+import type { ProblemCounts, TaskRecord, TaskResult } from '../core/model';
 import type { Orchestrator } from '../core/orchestratorTypes';
 import type { ExecutionContext, Executor } from '../core/ports';
 import { isCompound } from './compoundTasks';
@@ -45,8 +45,8 @@ export async function findTask(payload: VscodeTaskPayload): Promise<vscode.Task>
   return (await resolveTask(payload)).task;
 }
 
-/** The tasks a compound's own task waits for: the orchestrator's, read when the task runs. */
-export type StepSource = Pick<Orchestrator, 'getTasks' | 'onDidChangeTask'>;
+/** Where a compound's own task reads how its dependencies ended: the orchestrator's records. */
+export type StepSource = Pick<Orchestrator, 'getTask'>;
 
 export class VscodeTaskExecutor implements Executor {
   /** `isTrusted` is read per run: granting trust enables the executor without a reload. */
@@ -63,7 +63,7 @@ export class VscodeTaskExecutor implements Executor {
     }
     const payload = parseVscodeTaskPayload(ctx.task.spec.payload);
     ctx.signal.throwIfAborted();
-    if (payload.steps?.length) await this.waitForSteps(ctx, payload.steps);
+    if (payload.steps?.length) this.checkSteps(ctx, payload.steps);
     const { task, catalog } = await resolveTask(payload);
     ctx.signal.throwIfAborted();
     const label = vscodeLabel(task, catalog);
@@ -100,53 +100,44 @@ export class VscodeTaskExecutor implements Executor {
     return result;
   }
 
-  /** Settles when every step has finished: rejects naming the first that failed, or one cancelled. */
-  private waitForSteps(ctx: ExecutionContext, keys: readonly string[]): Promise<void> {
+  /**
+   * A compound's own task is `runAlways` on every step (see compoundTasks.ts): it starts once they
+   * are all final, and here reads how they ended. Throws naming the first step that failed (its exit
+   * code in the error's result); a CancelledError when a step was cancelled other than by a failure,
+   * or a dependency outside the compound failed or was cancelled; returns when every step completed.
+   */
+  private checkSteps(ctx: ExecutionContext, keys: readonly string[]): void {
     const source = this.steps?.();
-    if (!source) return Promise.reject(new ExecutionError('The steps of a compound task cannot be followed here', undefined, 'STEPS_UNAVAILABLE'));
+    if (!source) throw new ExecutionError('The steps of a compound task cannot be followed here', undefined, 'STEPS_UNAVAILABLE');
     const workflowId = ctx.task.workflowId;
     if (workflowId === undefined) {
       // Steps are found in the compound's own workflow run; a copy outside it (the core's retry) has none.
-      return Promise.reject(new ExecutionError(`This task stands for the tasks of a compound it was scheduled with; schedule the compound again to run them`, undefined, 'STEPS_UNAVAILABLE'));
+      throw new ExecutionError(`This task stands for the tasks of a compound it was scheduled with; schedule the compound again to run them`, undefined, 'STEPS_UNAVAILABLE');
     }
     const wanted = new Set(keys);
-    return new Promise<void>((resolve, reject) => {
-      let done = false;
-      const finish = (fn: () => void): void => {
-        if (done) return;
-        done = true;
-        sub.dispose();
-        ctx.signal.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const check = (): void => {
-        const steps = source.getTasks().filter((r) => r.workflowId === workflowId && r.spec.key !== undefined && wanted.has(r.spec.key));
-        if (steps.length < wanted.size) {
-          finish(() => reject(new ExecutionError(`${wanted.size - steps.length} of the ${wanted.size} tasks this compound runs were removed`, undefined, 'STEP_MISSING')));
-          return;
-        }
-        if (!steps.every((r) => isFinished(r.status))) return;
-        const failed = steps.filter((r) => r.status === 'failed').sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0))[0];
-        const cancelled = steps.find((r) => r.status === 'cancelled');
-        if (failed) {
-          const code = failed.result?.exitCode;
-          finish(() => reject(new ExecutionError(`Task \`${failed.name}\` failed${code !== undefined ? ` with exit code ${code}` : ''}: ${failed.error?.message ?? 'failed'}`, code !== undefined ? { exitCode: code } : undefined, 'STEP_FAILED')));
-        } else if (cancelled) {
-          finish(() => reject(new ExecutionError(`Task \`${cancelled.name}\` was cancelled: ${cancelled.history.at(-1)?.reason ?? 'cancelled'}`, undefined, 'STEP_CANCELLED')));
-        } else {
-          finish(resolve);
-        }
-      };
-      const onAbort = (): void => {
-        const reason: unknown = ctx.signal.reason;
-        finish(() => reject(reason instanceof Error ? reason : new CancelledError()));
-      };
-      const sub = source.onDidChangeTask((r) => {
-        if (r.workflowId === workflowId) check();
-      });
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      check();
-    });
+    const steps: TaskRecord[] = [];
+    let outer: TaskRecord | undefined;
+    for (const id of ctx.task.dependsOn) {
+      const dep = source.getTask(id);
+      if (dep === undefined) continue;
+      if (dep.workflowId === workflowId && dep.spec.key !== undefined && wanted.has(dep.spec.key)) steps.push(dep);
+      else if (dep.status === 'failed' || dep.status === 'cancelled') outer ??= dep;
+    }
+    if (steps.length < wanted.size) {
+      throw new ExecutionError(`${wanted.size - steps.length} of the ${wanted.size} tasks this compound runs were removed`, undefined, 'STEP_MISSING');
+    }
+    if (outer !== undefined) throw new CancelledError(`Dependency \`${outer.name}\` (${outer.id}) ${outer.status === 'failed' ? 'failed' : 'was cancelled'}`);
+    let failed: TaskRecord | undefined;
+    let cancelled: TaskRecord | undefined;
+    for (const r of steps) {
+      if (r.status === 'failed' && (failed === undefined || (r.finishedAt ?? 0) < (failed.finishedAt ?? 0))) failed = r;
+      else if (r.status === 'cancelled') cancelled ??= r;
+    }
+    if (failed) {
+      const code = failed.result?.exitCode;
+      throw new ExecutionError(`Task \`${failed.name}\` failed${code !== undefined ? ` with exit code ${code}` : ''}: ${failed.error?.message ?? 'failed'}`, code !== undefined ? { exitCode: code } : undefined, 'STEP_FAILED');
+    }
+    if (cancelled) throw new CancelledError(`Task \`${cancelled.name}\` was cancelled: ${cancelled.history.at(-1)?.reason ?? 'cancelled'}`);
   }
 }
 

@@ -127,6 +127,45 @@ describe('VS Code tasks as VS Code runs them', function () {
       await waitFor(() => !vscode.tasks.taskExecutions.some((e) => e.task.name === 'sleepy'), 'the VS Code task to end', 15_000);
     });
 
+    it('is Cancelled, not Failed, when one of its tasks is cancelled', async () => {
+      const api = await getApi();
+      const id = await scheduleTask({ task: 'sleepy then good' });
+      const sleepy = await waitFor(() => {
+        const s = stepsOf(id, api.testing.orchestrator.getTasks()).get('sleepy');
+        return s?.status === 'running' ? s : undefined;
+      }, 'sleepy to run', 20_000);
+      await vscode.commands.executeCommand(CommandIds.cancelTask, sleepy.id);
+      const root = await waitForStatus(api, id, [...FINAL], 15_000);
+      assert.strictEqual(root.status, 'cancelled');
+      assert.match(root.history.at(-1)?.reason ?? '', /Task `sleepy` was cancelled/);
+      await waitFor(() => !vscode.tasks.taskExecutions.some((e) => e.task.name === 'sleepy'), 'the VS Code task to end', 15_000);
+    });
+
+    it('completes at concurrency 1 while a step waits out a retry backoff (the compound holds no slot)', async () => {
+      const api = await getApi();
+      const o = api.testing.orchestrator;
+      const marker = path.join(workspaceFolder().uri.fsPath, 'dist', 'flaky.mark');
+      fs.rmSync(marker, { force: true });
+      const limit = o.getSystemStatus().concurrency.limit;
+      o.setConcurrency(1);
+      try {
+        const id = await scheduleTask({ task: 'flaky then good', retries: 1, retryDelayMs: 1500 });
+        const root = o.getTask(id) as TaskRecord;
+        assert.strictEqual(root.spec.runAlways, true);
+        assert.strictEqual(root.priority, 0, 'queued at normal priority');
+        const r = await waitForStatus(api, id, [...FINAL], 40_000);
+        assert.strictEqual(r.status, 'completed', r.error?.message);
+        const steps = stepsOf(id, o.getTasks());
+        assert.strictEqual(steps.get('flaky')?.status, 'completed');
+        assert.strictEqual(steps.get('flaky')?.attempts, 2, 'the first attempt failed with exit code 5 and was retried');
+        assert.strictEqual(steps.get('good')?.status, 'completed');
+        assert.deepStrictEqual([...r.dependsOn].sort(), [steps.get('flaky')?.id, steps.get('good')?.id].sort(), 'it depends on its steps');
+      } finally {
+        o.setConcurrency(limit);
+        fs.rmSync(marker, { force: true });
+      }
+    });
+
     it('runs a task with a command and dependsOn after its dependency, once each', async () => {
       const api = await getApi();
       const echo = path.join(workspaceFolder().uri.fsPath, 'dist', 'echo.json');
