@@ -8,22 +8,16 @@ import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orches
 import { STATE_KEY } from '../../src/core/stateCoordinator';
 import { BEHAVIOURS, ChaosExecutor, ENDLESS, FaultyStore, HUGE_TEXT, hostileProxy, MemoryArchive, Rng, steadyExecutor, SteppingClock, type Behaviour, type ChaosPayload } from './chaos';
 import { settle } from './manualClock';
+import { describeError, HANG_CLOCK_MS, historyOf, STEP_MS, tasksOf, unserialisableParts, within } from './reliabilityProbes';
+import { checkAttempts, checkCrashRestore, checkRestore, POOLS, type RestoreContext } from './reliabilityRestore';
 
-/** Clock step while waiting for something to settle, and how much clock time counts as a hang. */
-const STEP_MS = 1000;
-const HANG_CLOCK_MS = 60 * 60 * 1000;
-/** Real time one wait may take before it counts as a hang (the clock is manual: this is CPU). */
-const HANG_REAL_MS = 3000;
 /** Once the store works again, the final state must be written within this much clock time. */
 const DURABLE_WITHIN_MS = 60_000;
-const POOLS: Readonly<Record<string, number>> = { gpu: 1, net: 2 };
 /** VS Code warns above 512 KiB of an extension's state (CONVENTIONS 12): no write may be larger. */
 const MAX_SNAPSHOT_BYTES = 512 * 1024;
 /** Finished records at most this large must stay in the snapshot while together they fit in half the 256 KiB budget. */
 const SMALL_RECORD_BYTES = 4 * 1024;
 const SMALL_HISTORY_BYTES = 128 * 1024;
-/** Ways a saved state is tampered with before a crash restore (issue 11 #3, #12, #13). */
-const TAMPERS = ['resources -1', 'resources "1"', 'resources [1]', 'retries 1e9 of a failing task', 'self dependency', 'dependency cycle', 'corrupt snapshot, silent store'] as const;
 
 export interface ScenarioReport {
   seed: number;
@@ -33,56 +27,14 @@ export interface ScenarioReport {
   log: string[];
 }
 
-type Outcome<T> = { state: 'resolved'; value: T } | { state: 'rejected'; error: unknown } | { state: 'hung' };
-
-/** Waits for `p`, moving the clock, until it settles or a hang bound is reached. */
-async function within<T>(p: PromiseLike<T>, clock: SteppingClock, maxClockMs = HANG_CLOCK_MS): Promise<Outcome<T>> {
-  let out: Outcome<T> | undefined;
-  Promise.resolve(p).then(
-    (value) => (out = { state: 'resolved', value }),
-    (error: unknown) => (out = { state: 'rejected', error }),
-  );
-  const realStart = Date.now();
-  await settle();
-  for (let waited = 0; out === undefined && waited < maxClockMs && Date.now() - realStart < HANG_REAL_MS; waited += STEP_MS) {
-    await clock.advance(STEP_MS);
-  }
-  return out ?? { state: 'hung' };
-}
-
-function describeError(err: unknown, frames = 0): string {
-  try {
-    if (err instanceof Error) {
-      const at = frames && err.stack ? ` ${err.stack.split('\n').slice(1, 1 + frames).map((l) => l.trim().replace(/\(.*\/(src|test)\//, '($1/')).join(' ')}` : '';
-      return `${err.constructor.name}: ${err.message.split('\n')[0]}${at}`;
-    }
-    return String(err);
-  } catch {
-    return '[an error that cannot be inspected]';
-  }
-}
-
-/** Ids (and statuses) of the task records of a snapshot's JSON; empty for anything else. */
-function tasksOf(raw: string | undefined): Map<string, TaskStatus> {
-  const out = new Map<string, TaskStatus>();
-  if (raw === undefined) return out;
-  try {
-    const parsed = JSON.parse(raw) as { tasks?: unknown };
-    if (Array.isArray(parsed.tasks)) for (const t of parsed.tasks as TaskRecord[]) if (t && typeof t.id === 'string') out.set(t.id, t.status);
-  } catch {
-    // Not a snapshot: holds no tasks.
-  }
-  return out;
-}
-
-class Scenario {
+class Scenario implements RestoreContext {
   readonly violations: string[] = [];
   readonly log: string[] = [];
   private readonly seen = new Set<string>();
-  private readonly rng: Rng;
-  private readonly clock = new SteppingClock(1_000_000);
-  private readonly store: FaultyStore;
-  private readonly archive = new MemoryArchive();
+  readonly rng: Rng;
+  readonly clock = new SteppingClock(1_000_000);
+  readonly store: FaultyStore;
+  readonly archive = new MemoryArchive();
   private o!: OrchestratorImpl;
   private readonly ids: string[] = [];
   private userPaused = false;
@@ -90,14 +42,14 @@ class Scenario {
   private readonly pending: Promise<unknown>[] = [];
   private lateRegistered = false;
   /** Tasks the user removed (removeTask, clearFinished): they may be gone, nothing else may. */
-  private readonly removed = new Set<string>();
+  readonly removed = new Set<string>();
   private concurrency = 1;
   private reloads = 0;
   private readonly executors = [new ChaosExecutor(this.clock), new ChaosExecutor(this.clock)];
   /** Durable `jobs` subscription: how many handlers run at once, at most, and its limit. */
   private jobs: { concurrency: number; ackAlways: boolean; maxRunning: number; published: number; maxBurst: number } | undefined = undefined;
   /** Last value set per application-state key (undefined: deleted). */
-  private readonly appState = new Map<string, unknown>();
+  readonly appState = new Map<string, unknown>();
   /** A listener of onDidChangeTask throws on some tasks: it must go to onDidWarn, nothing else. */
   private throwingListener = false;
   /** The first final status each task reached: a finished task never changes again. */
@@ -246,7 +198,7 @@ class Scenario {
   }
 
   /** A call whose rejection is allowed only as an OrchestratorError (a refusal), never as a crash. */
-  private track(what: string, p: Promise<unknown>): void {
+  track(what: string, p: Promise<unknown>): void {
     this.pending.push(
       p.then(undefined, (err: unknown) => {
         if (!(err instanceof OrchestratorError)) this.violate('clear errors', `${what} rejected with ${describeError(err)}, not an OrchestratorError`);
@@ -606,20 +558,6 @@ class Scenario {
     }
   }
 
-  /** At idle: attempts within retries + 1, and every attempt that only ends by its signal was aborted. */
-  private checkAttempts(o: OrchestratorImpl, executors: readonly ChaosExecutor[], where: string): void {
-    for (const r of o.getTasks()) {
-      const allowed = (r.spec.retries ?? 0) + 1;
-      if (r.attempts > allowed && r.spec.retries !== undefined && r.spec.retries <= 100) this.violate('attempts bounded', `${where}${r.id} (${r.name}) made ${r.attempts} attempts, retries ${r.spec.retries}`);
-    }
-    for (const ex of executors) {
-      for (const a of ex.endless) {
-        const r = o.getTask(a.taskId);
-        if (r && isFinished(r.status) && !a.signal.aborted) this.violate('attempt stopped', `${where}attempt ${a.attempt} (${a.behaviour}) of ${a.taskId} (${r.name}) was never aborted, though the task is ${r.status} (issue 11 #11)`);
-      }
-    }
-  }
-
   private checkPaused(): void {
     if (this.cancelAllsInFlight === 0 && this.o.paused !== this.userPaused) {
       this.violate('pause is the user\'s', `after cancelAll settled, paused is ${this.o.paused} though the user last ${this.userPaused ? 'paused' : 'resumed'} (issue 11 #10)`);
@@ -653,7 +591,7 @@ class Scenario {
     const status = o.getSystemStatus();
     if (status.concurrency.running !== 0) this.violate('slots released', `running count is ${status.concurrency.running} at idle`);
     for (const [name, p] of Object.entries(status.pools)) if (p.inUse !== 0) this.violate('pools released', `pool ${name} has ${p.inUse} in use at idle`);
-    this.checkAttempts(o, this.executors, '');
+    checkAttempts(this, o, this.executors, '');
     const jobs = this.jobs;
     if (jobs && jobs.maxRunning > jobs.concurrency) this.violate('queue concurrency', `the jobs subscription ran ${jobs.maxRunning} handlers at once, concurrency ${jobs.concurrency} (issue 11 #17)`);
     // A burst of at least `concurrency` messages, each handled and acknowledged in 100 ms, must fill
@@ -705,118 +643,8 @@ class Scenario {
     else if (disposed.state === 'rejected') this.violate('dispose', `dispose() rejected with a working store: ${describeError(disposed.error)}`);
     if (disposed.state === 'resolved') await this.checkDisposed(o);
 
-    await this.checkRestore();
-    await this.checkCrashRestore();
-  }
-
-  /**
-   * A crash at a random committed write: a fresh orchestrator (same misbehaving executors) restores
-   * what that write held, unfinished tasks included, and must start, lose nothing and become idle.
-   * Sometimes the saved state is tampered with first, as a user, a bug or a disk may leave it.
-   */
-  private async checkCrashRestore(): Promise<void> {
-    const writes = this.store.committed;
-    if (writes.length < 2) return;
-    const index = this.rng.int(0, writes.length - 2);
-    const snap = JSON.parse(writes[index]) as { tasks: TaskRecord[] } & Record<string, unknown>;
-    const unfinished = snap.tasks.filter((t) => !isFinished(t.status));
-    const target = unfinished.length ? this.rng.pick(unfinished) : snap.tasks.length ? this.rng.pick(snap.tasks) : undefined;
-    const tamper = this.rng.chance(0.35) && target !== undefined ? this.rng.pick(TAMPERS) : undefined;
-    const tampered = new Set<string>();
-    let raw = writes[index];
-    if (tamper !== undefined && target !== undefined) {
-      tampered.add(target.id);
-      switch (tamper) {
-        case 'resources -1':
-          target.spec.resources = { gpu: -1 };
-          break;
-        case 'resources "1"':
-          target.spec.resources = { gpu: '1' } as unknown as Record<string, number>;
-          break;
-        case 'resources [1]':
-          target.spec.resources = [1] as unknown as Record<string, number>;
-          break;
-        case 'retries 1e9 of a failing task':
-          target.spec.retries = 1e9;
-          target.spec.retryDelayMs = 1;
-          if (target.kind !== 'function') target.spec.payload = { plan: ['fail'], delayMs: 1 } satisfies ChaosPayload;
-          break;
-        case 'self dependency':
-          target.dependsOn = [target.id];
-          break;
-        case 'dependency cycle': {
-          const other = snap.tasks.find((t) => t !== target && !isFinished(t.status));
-          target.dependsOn = [other?.id ?? target.id];
-          if (other) {
-            other.dependsOn = [target.id];
-            tampered.add(other.id);
-          }
-          break;
-        }
-        case 'corrupt snapshot, silent store':
-          snap.tasks = 'garbage' as unknown as TaskRecord[];
-          break;
-      }
-      raw = JSON.stringify(snap);
-    }
-    const held = tasksOf(writes[index]);
-    const heldJobs = jobsOf(writes[index]);
-    this.note(`crash at committed write ${index + 1} of ${writes.length} (${held.size} tasks, ${heldJobs.length} unacknowledged jobs)${tamper ? `; tampered: ${tamper} on ${[...tampered].join(', ')}` : ''}`);
-    const clock = new SteppingClock(this.clock.now() + 2000);
-    clock.onTimerError = (err) => this.violate('no crash', `uncaughtException (a timer callback after a crash restore threw): ${describeError(err, 3)}`);
-    const store = new FaultyStore(this.rng, clock, { rejectRate: 0, throwRate: 0, hangRate: 0, hangMs: 0 });
-    store.data.set(STATE_KEY, raw);
-    store.durable.set(STATE_KEY, raw);
-    if (tamper === 'corrupt snapshot, silent store') store.silent = true;
-    const archive = new MemoryArchive();
-    const chaos = new ChaosExecutor(clock);
-    const started = await within(createOrchestrator({ store, clock, archive, concurrency: 4, resources: { ...POOLS }, executors: { chaos, late: chaos }, killGraceMs: 500 }), clock);
-    const what = `createOrchestrator after a crash at write ${index + 1}${tamper ? ` (tampered: ${tamper})` : ''}`;
-    if (started.state !== 'resolved') {
-      this.violate('restore', `${what} ${started.state === 'hung' ? 'never resolved (issue 11 #13)' : `rejected: ${describeError(started.error)} (issue 11 #3)`}`);
-      return;
-    }
-    const o = started.value;
-    if (tamper === 'corrupt snapshot, silent store') {
-      const disposed = await within(o.dispose(), clock, 60_000);
-      if (disposed.state === 'hung') this.violate('no hang', 'dispose() with a store that never answers did not resolve within 60 clock seconds (issue 11 #21)');
-      return;
-    }
-    const delivered = new Set<string>();
-    if (heldJobs.length) {
-      o.queue.subscribe(
-        'jobs',
-        (m) => {
-          delivered.add(m.id);
-          return o.queue.acknowledge(m.receipt ?? m.id);
-        },
-        { name: 'jobs', manualAck: true },
-      );
-    }
-    const restored = new Set(o.getTasks().map((r) => r.id));
-    const backedUp = new Set<string>();
-    for (const [k, v] of store.durable) if (k !== STATE_KEY) for (const id of tasksOf(v).keys()) backedUp.add(id);
-    const lost = [...held.keys()].filter((id) => !restored.has(id) && !(tampered.has(id) && backedUp.has(id)));
-    if (lost.length) this.violate('nothing lost', `${what}: ${lost.length} of the ${held.size} saved tasks are missing (e.g. ${lost.slice(0, 4).join(', ')})${tamper ? ' (issue 11 #3/#12)' : ''}`);
-    try {
-      if (o.paused) o.resume();
-    } catch (err) {
-      this.violate('no crash', `resume() after ${what} threw ${describeError(err, 3)}`);
-    }
-    const idle = await within(o.whenIdle(), clock);
-    if (idle.state !== 'resolved') {
-      const stuck = o.getTasks().filter((r) => !isFinished(r.status));
-      this.violate('no hang', `after ${what}, whenIdle() never resolved; unfinished: ${stuck.map((r) => `${r.id} (${r.status}${tampered.has(r.id) ? ', tampered' : ''}, attempts ${r.attempts})`).join(', ')}${tamper ? ' (issue 11 #3/#12)' : ''}`);
-    }
-    const status = o.getSystemStatus();
-    if (status.concurrency.running !== 0) this.violate('slots released', `after ${what}: running count is ${status.concurrency.running} at idle`);
-    this.checkAttempts(o, [chaos], `after ${what}: `);
-    await clock.advance(10_000);
-    const undelivered = heldJobs.filter((id) => !delivered.has(id));
-    if (undelivered.length) this.violate('nothing lost', `after ${what}: ${undelivered.length} of the ${heldJobs.length} unacknowledged jobs it held were never delivered again (e.g. ${undelivered.slice(0, 3).join(', ')})`);
-    for (const [name, p] of Object.entries(status.pools)) if (p.inUse !== 0) this.violate('pools released', `after ${what}: pool ${name} has ${p.inUse} in use at idle`);
-    const disposed = await within(o.dispose(), clock, 60_000);
-    if (disposed.state === 'hung') this.violate('no hang', `dispose() after ${what} never resolved`);
+    await checkRestore(this);
+    await checkCrashRestore(this);
   }
 
   /** After dispose every call that would change something refuses with DISPOSED (issue 11 #22). */
@@ -861,108 +689,6 @@ class Scenario {
     }
   }
 
-  /** Restores a fresh orchestrator from what the store last committed: nothing any write held may be missing. */
-  private async checkRestore(): Promise<void> {
-    const held = new Map<string, TaskStatus>();
-    for (const raw of this.store.committed) for (const [id, s] of tasksOf(raw)) held.set(id, s);
-    const final = tasksOf(this.store.durable.get(STATE_KEY));
-    const clock = new SteppingClock(this.clock.now() + 1000);
-    clock.onTimerError = (err) => this.violate('no crash', `uncaughtException (a timer callback of the restored orchestrator threw): ${describeError(err, 3)}`);
-    const copy = (): FaultyStore => {
-      const s = new FaultyStore(this.rng, clock, { rejectRate: 0, throwRate: 0, hangRate: 0, hangMs: 0 });
-      for (const [k, v] of this.store.durable) {
-        s.data.set(k, v);
-        s.durable.set(k, v);
-      }
-      return s;
-    };
-    const options = (store: FaultyStore, archive: MemoryArchive) => ({ store, clock, archive, concurrency: 4, resources: { ...POOLS }, executors: { chaos: steadyExecutor, late: steadyExecutor }, killGraceMs: 500 });
-
-    if (this.rng.chance(0.3) && held.size) {
-      // The first read at start throws: whatever the orchestrator does then, the saved tasks must survive.
-      this.note('restore with a store whose first get throws; schedule one task; dispose');
-      const store = copy();
-      store.failNextGet();
-      const archive = new MemoryArchive();
-      const started = await within(createOrchestrator(options(store, archive)), clock);
-      if (started.state === 'hung') this.violate('no hang', 'createOrchestrator with a store whose first get throws never resolved');
-      if (started.state === 'resolved') {
-        const o = started.value;
-        this.track('scheduleTask after a failed read', o.scheduleTask({ name: 'after-restart', kind: 'chaos' }).then(() => undefined));
-        await within(o.whenIdle(), clock);
-        await clock.advance(5000);
-        await within(o.dispose(), clock, 60_000);
-        const kept = new Set<string>(archive.ids);
-        for (const [, v] of store.durable) for (const id of tasksOf(v).keys()) kept.add(id);
-        const lost = [...held.keys()].filter((id) => !kept.has(id) && !this.archive.ids.has(id) && !this.removed.has(id));
-        if (lost.length) this.violate('nothing lost', `after a start whose first store.get threw, ${lost.length} saved tasks are in no key of the store (e.g. ${lost.slice(0, 3).join(', ')}): overwritten (issue 11 #6)`);
-      }
-    }
-
-    this.note('restore from the last committed state');
-    const archive = new MemoryArchive();
-    const started = await within(createOrchestrator(options(copy(), archive)), clock);
-    if (started.state !== 'resolved') {
-      this.violate('restore', `createOrchestrator from the last committed state ${started.state === 'hung' ? 'never resolved' : `rejected: ${describeError(started.error)}`}`);
-      return;
-    }
-    const o = started.value;
-    const restored = new Map(o.getTasks().map((r) => [r.id, r.status] as const));
-    const lost = [...held.keys()].filter((id) => !restored.has(id) && !this.archive.ids.has(id) && !archive.ids.has(id) && !this.removed.has(id));
-    if (lost.length) this.violate('nothing lost', `${lost.length} tasks some committed write held are missing after restore: ${lost.slice(0, 5).map((id) => `${id} (last saved ${held.get(id)})`).join(', ')}`);
-    for (const [id, s] of final) {
-      if (isFinished(s) && restored.has(id) && restored.get(id) !== s) this.violate('nothing lost', `${id} was saved ${s} but restored ${restored.get(id)}`);
-    }
-    for (const [key, value] of this.appState) {
-      const got = o.state.peek(key);
-      if (JSON.stringify(got) !== JSON.stringify(value)) this.violate('nothing lost', `application state ${key} was last set to ${JSON.stringify(value)} but restored as ${JSON.stringify(got)}`);
-    }
-    if (o.paused) o.resume();
-    const idle = await within(o.whenIdle(), clock);
-    if (idle.state !== 'resolved') this.violate('no hang', `the restored orchestrator never became idle; unfinished: ${o.getTasks().filter((r) => !isFinished(r.status)).map((r) => `${r.id} (${r.status})`).join(', ')}`);
-    const status = o.getSystemStatus();
-    if (status.concurrency.running !== 0) this.violate('slots released', `restored: running count is ${status.concurrency.running} at idle`);
-    const disposed = await within(o.dispose(), clock, 60_000);
-    if (disposed.state === 'hung') this.violate('no hang', 'dispose() of the restored orchestrator never resolved');
-  }
-}
-
-/** A record's transitions, short: `created > scheduled > running(attempt 1) > ...`. */
-function historyOf(r: TaskRecord): string {
-  return r.history.map((h) => `${h.status}${h.reason ? `(${h.reason.slice(0, 80)})` : ''}`).join(' > ');
-}
-
-/** Ids of the unacknowledged messages a snapshot's JSON holds for the durable `jobs` subscription. */
-function jobsOf(raw: string): string[] {
-  try {
-    const q = (JSON.parse(raw) as { queue?: { subscriptions?: { name?: string; messages?: { id: string }[] }[] } }).queue;
-    return q?.subscriptions?.find((x) => x.name === 'jobs')?.messages?.map((m) => m.id) ?? [];
-  } catch {
-    return [];
-  }
-}
-
-/** Which parts of a snapshot JSON.stringify rejects, with the issue-11 defect each points to. */
-function unserialisableParts(snap: { tasks: TaskRecord[]; queue?: unknown; app?: unknown }): string {
-  const bad: string[] = [];
-  for (const t of snap.tasks) {
-    try {
-      JSON.stringify(t);
-    } catch {
-      bad.push(`task ${t.id} (${t.name}, result of kind ${t.kind}: issue 11 #2)`);
-    }
-  }
-  try {
-    JSON.stringify(snap.queue);
-  } catch {
-    bad.push('the message queue (issue 11 #4)');
-  }
-  try {
-    JSON.stringify(snap.app);
-  } catch {
-    bad.push('the app state');
-  }
-  return bad.join(', ') || 'no single part';
 }
 
 /** A function task's `run` that misbehaves as the plan says, attempt by attempt. */

@@ -1,6 +1,7 @@
 // Seeded property test of issue 11 ("Reliability"): random executor misbehaviour, store faults and
 // cancels must never crash the host, hang the orchestrator or lose a task. Each seed is one scenario
-// (test/support/reliabilityScenario.ts); a failure names its seed and the steps that led there.
+// (test/support/reliabilityScenario.ts; its failing ports in chaos.ts, its restore checks in
+// reliabilityRestore.ts); a failure names its seed and the steps that led there.
 //
 //   PROPERTY_SEEDS=500 npx mocha test/unit/reliabilityProperty.test.ts   more seeds (1..N)
 //   PROPERTY_SEED=17 PROPERTY_VERBOSE=1 npx mocha test/unit/reliabilityProperty.test.ts   replay one, whole log
