@@ -5,7 +5,7 @@
 import { OrchestratorError } from '../../src/core/errors';
 import { isFinished, type TaskRecord, type TaskSpec, type TaskStatus } from '../../src/core/model';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
-import { STATE_KEY } from '../../src/core/stateCoordinator';
+import { migrate, STATE_KEY, validateSnapshot } from '../../src/core/stateCoordinator';
 import { BEHAVIOURS, ChaosExecutor, ENDLESS, FaultyStore, HUGE_TEXT, hostileProxy, MemoryArchive, Rng, steadyExecutor, SteppingClock, type Behaviour, type ChaosPayload } from './chaos';
 import { settle } from './manualClock';
 import { describeError, HANG_CLOCK_MS, historyOf, STEP_MS, tasksOf, unserialisableParts, within } from './reliabilityProbes';
@@ -192,6 +192,7 @@ class Scenario implements RestoreContext {
         if (r.status !== 'cancelled') this.cancelledOnStart.delete(r.id);
       }
     }
+    this.checkCounts(o, 'after a reload: ');
     this.o = o;
     this.attach();
     this.store.faultsOn = true;
@@ -558,6 +559,17 @@ class Scenario implements RestoreContext {
     }
   }
 
+  /** getSystemStatus() agrees with the records: counts per status, the total, an empty queue at idle. */
+  private checkCounts(o: OrchestratorImpl, where: string): void {
+    const status = o.getSystemStatus();
+    const tasks = o.getTasks();
+    const counted: Record<string, number> = {};
+    for (const r of tasks) counted[r.status] = (counted[r.status] ?? 0) + 1;
+    for (const [s, n] of Object.entries(status.counts)) if ((counted[s] ?? 0) !== n) this.violate('status consistent', `${where}getSystemStatus() counts ${n} ${s}, the records ${counted[s] ?? 0}`);
+    if (status.total !== tasks.length) this.violate('status consistent', `${where}getSystemStatus().total is ${status.total}, getTasks() has ${tasks.length}`);
+    if (tasks.every((r) => isFinished(r.status)) && o.getTaskQueue().length) this.violate('status consistent', `${where}getTaskQueue() holds ${o.getTaskQueue().length} tasks at idle`);
+  }
+
   private checkPaused(): void {
     if (this.cancelAllsInFlight === 0 && this.o.paused !== this.userPaused) {
       this.violate('pause is the user\'s', `after cancelAll settled, paused is ${this.o.paused} though the user last ${this.userPaused ? 'paused' : 'resumed'} (issue 11 #10)`);
@@ -635,6 +647,15 @@ class Scenario implements RestoreContext {
     }
 
     this.checkHistory(o);
+    // The orchestrator never writes what it could not read back.
+    this.store.committed.forEach((raw, i) => {
+      try {
+        validateSnapshot(migrate(JSON.parse(raw)));
+      } catch (err) {
+        this.violate('snapshot valid', `committed write ${i + 1} does not validate: ${describeError(err)}`);
+      }
+    });
+    this.checkCounts(o, '');
     const largest = Math.max(0, ...this.store.committed.map((c) => c.length));
     if (largest > MAX_SNAPSHOT_BYTES) this.violate('snapshot bounded', `a committed write was ${largest} bytes, over ${MAX_SNAPSHOT_BYTES} (issue 11 #8/#19)`);
 
