@@ -53,6 +53,16 @@ export function tasksOf(raw: string | undefined): Map<string, TaskStatus> {
   return out;
 }
 
+/** The application state a snapshot's JSON holds; empty for anything else. */
+export function appOf(raw: string | undefined): Record<string, unknown> {
+  try {
+    const app = raw === undefined ? undefined : (JSON.parse(raw) as { app?: unknown }).app;
+    return typeof app === 'object' && app !== null ? (app as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 /** A record's transitions, short: `created > scheduled > running(attempt 1) > ...`. */
 export function historyOf(r: TaskRecord): string {
   return r.history.map((h) => `${h.status}${h.reason ? `(${h.reason.slice(0, 80)})` : ''}`).join(' > ');

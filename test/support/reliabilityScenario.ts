@@ -8,7 +8,7 @@ import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orches
 import { migrate, STATE_KEY, validateSnapshot } from '../../src/core/stateCoordinator';
 import { BEHAVIOURS, ChaosExecutor, ENDLESS, FaultyStore, HUGE_TEXT, hostileProxy, MemoryArchive, Rng, steadyExecutor, SteppingClock, type Behaviour, type ChaosPayload } from './chaos';
 import { settle } from './manualClock';
-import { describeError, HANG_CLOCK_MS, historyOf, STEP_MS, tasksOf, unserialisableParts, within } from './reliabilityProbes';
+import { appOf, describeError, HANG_CLOCK_MS, historyOf, STEP_MS, tasksOf, unserialisableParts, within } from './reliabilityProbes';
 import { checkAttempts, checkCrashRestore, checkRestore, POOLS, type RestoreContext } from './reliabilityRestore';
 
 /** Once the store works again, the final state must be written within this much clock time. */
@@ -634,6 +634,8 @@ class Scenario implements RestoreContext {
       const saved = tasksOf(this.store.durable.get(STATE_KEY));
       const wrong: string[] = [];
       for (const [id, s] of memory) if (saved.get(id) !== s && !this.archive.ids.has(id)) wrong.push(`${id} ${saved.get(id) ?? 'absent'} (is ${s})`);
+      const app = appOf(this.store.durable.get(STATE_KEY));
+      for (const [key, value] of this.appState) if (JSON.stringify(app[key]) !== JSON.stringify(value)) wrong.push(`application state ${key} ${JSON.stringify(app[key])} (is ${JSON.stringify(value)})`);
       return wrong;
     };
     let wrong = written();
