@@ -413,7 +413,10 @@ export class StateCoordinator implements Disposable {
    */
   private writeNow(timeoutMs = this.writeTimeoutMs): Promise<WriteOutcome> {
     if (this.writing) return this.writing;
-    if (this.disposed || !this.dirty) return Promise.resolve(WRITTEN);
+    if (!this.dirty) return Promise.resolve(WRITTEN);
+    // Disposed with changes unwritten: dispose's last write failed or never answered, and nothing may
+    // be written after it. A synchronizeState() still waiting must hear that, not "written".
+    if (this.disposed) return Promise.resolve({ written: false, error: new Error('the orchestrator was disposed before its state could be written') });
     if (this.heldReason !== undefined) return Promise.resolve({ written: false, error: new Error(this.heldReason) });
     this.dirty = false;
     this.lastWriteAt = this.monotonic();

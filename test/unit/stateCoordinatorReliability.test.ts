@@ -83,6 +83,26 @@ describe('stateCoordinator reliability', () => {
       const took = clock.monotonic() - start;
       assert.ok(took <= 3000, `dispose took ${took} ms of clock time`);
     });
+    it('a synchronizeState waiting behind a write that never answers rejects when dispose gives up on it', async () => {
+      const clock = new ManualClock(1000);
+      const { store, mode } = faultyStore();
+      const o = await createOrchestrator({ store, clock, executors: { noop } });
+      o.pause();
+      await o.scheduleTask({ name: 'a', kind: 'noop' });
+      mode.update = 'hang';
+      await clock.advance(300); // a coalesced write is now in flight, and hangs
+      await o.scheduleTask({ name: 'b', kind: 'noop' });
+      let outcome: string | undefined;
+      const sync = o.state.synchronizeState().then(
+        () => (outcome = 'resolved'),
+        (err: { code?: string }) => (outcome = `rejected ${err.code}`),
+      );
+      const disposing = o.dispose();
+      for (let i = 0; i < 40 && outcome === undefined; i++) await clock.advance(500);
+      await disposing;
+      await sync;
+      assert.equal(outcome, 'rejected STORE_WRITE_FAILED', 'nothing holding task b was ever written');
+    });
   });
 
   describe('write spacing', () => {
