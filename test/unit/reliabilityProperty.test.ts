@@ -3,18 +3,29 @@
 // (test/support/reliabilityScenario.ts; its failing ports in chaos.ts, its restore checks in
 // reliabilityRestore.ts); a failure names its seed and the steps that led there.
 //
-//   PROPERTY_SEEDS=500 npx mocha test/unit/reliabilityProperty.test.ts   more seeds (1..N)
+//   PROPERTY_SEEDS=500 npx mocha test/unit/reliabilityProperty.test.ts   more seeds (1..N, and the regression seeds)
 //   PROPERTY_SEED=17 PROPERTY_VERBOSE=1 npx mocha test/unit/reliabilityProperty.test.ts   replay one, whole log
 import * as assert from 'node:assert/strict';
 import { runScenario } from '../support/reliabilityScenario';
 
 const DEFAULT_SEEDS = 30;
+/**
+ * Seeds beyond the first 30 that once found a defect the first 30 do not reach, kept so it stays
+ * fixed. They replay only while the scenario draws the same: a change to the scenario's random steps
+ * renumbers them (find new ones with PROPERTY_SEEDS=5000).
+ */
+const REGRESSION_SEEDS = [
+  371, // a cancel asked for just before dispose() was lost: the task ran again after the restart
+  812, // the same
+  529, // synchronizeState() resolved for a write dispose() gave up on
+];
 
 function seeds(): number[] {
   const one = process.env.PROPERTY_SEED;
   if (one !== undefined) return [Number(one)];
   const n = Number(process.env.PROPERTY_SEEDS ?? DEFAULT_SEEDS);
-  return Array.from({ length: Number.isInteger(n) && n > 0 ? n : DEFAULT_SEEDS }, (_, i) => i + 1);
+  const first = Array.from({ length: Number.isInteger(n) && n > 0 ? n : DEFAULT_SEEDS }, (_, i) => i + 1);
+  return [...first, ...REGRESSION_SEEDS.filter((s) => !first.includes(s))];
 }
 
 describe('reliability (seeded property)', () => {
