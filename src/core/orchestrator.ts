@@ -417,7 +417,8 @@ export class OrchestratorImpl implements Orchestrator {
     // After dispose the attempt was stopped by the shutdown, not by the task: the record stays
     // Running in the final snapshot, and the next start applies the recovery policy to it, exactly
     // as after a crash (a window reload must not turn running work into "cancelled by the user").
-    if (record.status !== 'running' || this.disposed) {
+    // A cancel asked for before the shutdown stands, though: that attempt was being stopped anyway.
+    if (record.status !== 'running' || (this.disposed && rt.cancelReason === undefined)) {
       this.dispatch();
       return;
     }

@@ -9,7 +9,7 @@ import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orches
 import { OrchestratorError, ValidationError } from '../../src/core/errors';
 import type { OrchestratorOptions, OrchestratorWarning } from '../../src/core/orchestratorTypes';
 import type { TaskRecord, TaskResult, TaskSpec } from '../../src/core/model';
-import type { ExecutionContext, Executor } from '../../src/core/ports';
+import { MemoryStore, type ExecutionContext, type Executor } from '../../src/core/ports';
 import { ManualClock, settle } from '../support/manualClock';
 
 type Orch = OrchestratorImpl;
@@ -172,6 +172,26 @@ describe('orchestrator reliability', () => {
       await o.whenIdle();
       assert.equal(task(o, id).status, 'cancelled');
       assert.equal(seen?.signal.aborted, true);
+    });
+  });
+
+  describe('a cancel still stopping when the host shuts down', () => {
+    it('ends Cancelled in the final state, not Running to be retried by the next start', async () => {
+      const store = new MemoryStore();
+      const clock = new ManualClock();
+      // Ignores its signal: the attempt settles only once the engine's abort bound has passed.
+      const stubborn = kind(() => new Promise(() => undefined));
+      const o = await createOrchestrator({ store, clock, executors: { stubborn } });
+      const id = await o.scheduleTask({ name: 'stubborn', kind: 'stubborn', retries: 3 });
+      await settle();
+      assert.equal(task(o, id).status, 'running');
+      void o.cancelTask(id, 'asked before the reload');
+      const disposing = o.dispose();
+      await clock.advance(10_000); // the engine's abort bound: the attempt settles, stopped
+      await disposing;
+      const again = await make({ store, clock, executors: { stubborn } });
+      assert.equal(task(again, id).status, 'cancelled');
+      assert.equal(task(again, id).history.at(-1)?.reason, 'asked before the reload');
     });
   });
 
