@@ -13,6 +13,7 @@
 // (TypeScript's `ts` for `$tsc`) adds its diagnostics to the count, as it does to the Problems view.
 import * as vscode from 'vscode';
 import type { ProblemCounts } from '../core/model';
+import type { ConfiguredTask } from './taskResolver';
 
 /** The workbench's own matchers (not contributed by an extension), name -> source, as in 1.139. */
 const BUILT_IN_SOURCES: Readonly<Record<string, string>> = {
@@ -59,25 +60,11 @@ export function matcherSources(value: unknown): string[] {
 }
 
 /**
- * The tasks.json entry a task comes from: by label (`watch`, or `npm: compile` as VS Code shows
- * it), else the entry whose keys match every field of the task's definition (`type`, `script`).
+ * The diagnostic sources of a task's problem matchers; empty when none can be known. `entry` is its
+ * tasks.json entry (taskResolver's configuredEntry): the tasks API lists no matchers for those.
  */
-function configuredEntry(task: vscode.Task): Record<string, unknown> | undefined {
-  const folder = typeof task.scope === 'object' && task.scope !== null && 'uri' in task.scope ? task.scope.uri : undefined;
-  const entries: unknown = vscode.workspace.getConfiguration('tasks', folder).get('tasks');
-  if (!Array.isArray(entries)) return undefined;
-  const shown = task.source === 'Workspace' ? task.name : `${task.source}: ${task.name}`;
-  const objects = (entries as unknown[]).filter(isObject);
-  const byLabel = objects.find((e) => e.label === task.name || e.label === shown);
-  if (byLabel) return byLabel;
-  const definition = Object.entries(task.definition).filter(([k]) => k !== 'id');
-  return definition.length ? objects.find((e) => definition.every(([k, v]) => e[k] === v)) : undefined;
-}
-
-/** The diagnostic sources of a task's problem matchers; empty when none can be known. */
-export function taskProblemSources(task: vscode.Task): string[] {
-  const entry = configuredEntry(task);
-  if (entry) return matcherSources(entry.problemMatcher);
+export function taskProblemSources(task: vscode.Task, entry: ConfiguredTask | undefined): string[] {
+  if (entry) return matcherSources(entry.raw.problemMatcher);
   // A provider's own task (not configured in tasks.json) may carry its matchers' names.
   return matcherSources(task.problemMatchers);
 }

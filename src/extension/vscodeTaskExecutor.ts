@@ -80,7 +80,8 @@ export class VscodeTaskExecutor implements Executor {
       return {};
     }
     ctx.onOutput?.(`> VS Code task "${label}" (${task.source}) runs in its terminal "${task.name}"; what is read from it through shell integration follows\n`);
-    const needsEditor = editorVariablesIn(configuredEntry(catalog, task)?.raw);
+    const entry = configuredEntry(catalog, task);
+    const needsEditor = editorVariablesIn(entry?.raw);
     if (needsEditor.length && !vscode.window.activeTextEditor) {
       throw new ExecutionError(`VS Code task \`${label}\` uses ${needsEditor.map((v) => `\`${v}\``).join(', ')}, which need an open editor: open a file, then run it again`, undefined, 'TASK_NEEDS_EDITOR');
     }
@@ -88,7 +89,7 @@ export class VscodeTaskExecutor implements Executor {
     const started = processStarted(toRun);
     let result: TaskResult;
     try {
-      result = await runTask(toRun, ctx.signal, { id: ctx.task.id, runs: this.runs, label, onOutput: ctx.onOutput });
+      result = await runTask(toRun, ctx.signal, { id: ctx.task.id, runs: this.runs, label, onOutput: ctx.onOutput, problemSources: taskProblemSources(task, entry) });
     } finally {
       started.dispose();
     }
@@ -169,6 +170,8 @@ export interface RunTaskOptions {
   label?: string;
   /** Receives the output read from the task's terminal, where shell integration allows. */
   onOutput?: (chunk: string) => void;
+  /** Diagnostic sources of its problem matchers (taskProblemSources); default: the task's own. */
+  problemSources?: readonly string[];
 }
 
 /**
@@ -195,7 +198,7 @@ export function runTask(task: vscode.Task, signal: AbortSignal, options: RunTask
       return Promise.reject(err);
     }
   }
-  const sources = taskProblemSources(task);
+  const sources = options.problemSources ?? taskProblemSources(task, undefined);
   let problems: ProblemCounts | undefined;
   const problemWatch = sources.length
     ? watchProblems(sources, (counts) => {
