@@ -41,6 +41,8 @@ class Scenario implements RestoreContext {
   private cancelAllsInFlight = 0;
   private readonly pending: Promise<unknown>[] = [];
   private lateRegistered = false;
+  /** Tasks whose cancelTask() resolved. */
+  private readonly cancelAccepted = new Set<string>();
   /** Tasks the user removed (removeTask, clearFinished): they may be gone, nothing else may. */
   readonly removed = new Set<string>();
   private concurrency = 1;
@@ -189,7 +191,10 @@ class Scenario implements RestoreContext {
       for (const r of o.getTasks()) {
         if (isFinished(r.status)) this.finalStatus.set(r.id, r.status);
         else this.finalStatus.delete(r.id);
-        if (r.status !== 'cancelled') this.cancelledOnStart.delete(r.id);
+        if (r.status !== 'cancelled') {
+          this.cancelledOnStart.delete(r.id);
+          this.cancelAccepted.delete(r.id);
+        }
       }
     }
     this.checkCounts(o, 'after a reload: ');
@@ -231,7 +236,10 @@ class Scenario implements RestoreContext {
       // Now and then a reason of 200,000 control characters (1.2 MB of JSON): issue 11 #8.
       const huge = this.rng.chance(0.1);
       this.note(`cancelTask(${id}${huge ? ", '\\u0001'.repeat(200_000)" : ''})`);
-      this.track(`cancelTask(${id})`, o.cancelTask(id, huge ? HUGE_TEXT : 'random cancel'));
+      const p = o.cancelTask(id, huge ? HUGE_TEXT : 'random cancel');
+      this.track(`cancelTask(${id})`, p);
+      // Resolved: the cancel was accepted, so the task ends Cancelled (checked at the end).
+      p.then(() => this.cancelAccepted.add(id), () => undefined);
       return;
     }
     if (roll < 0.56) {
@@ -609,6 +617,10 @@ class Scenario implements RestoreContext {
     // A burst of at least `concurrency` messages, each handled and acknowledged in 100 ms, must fill
     // every worker. (A message left unacknowledged holds its worker until its ack timeout.)
     if (jobs && jobs.ackAlways && jobs.maxBurst >= jobs.concurrency && jobs.maxRunning < jobs.concurrency) this.violate('queue concurrency', `the jobs subscription never ran more than ${jobs.maxRunning} handlers at once, though a burst of ${jobs.maxBurst} was published with concurrency ${jobs.concurrency} (issue 11 #17)`);
+    for (const id of this.cancelAccepted) {
+      const r = o.getTask(id);
+      if (r && r.status !== 'cancelled') this.violate('cancel accepted', `cancelTask(${id}) resolved but ${r.name} ended ${r.status}; history ${historyOf(r)}`);
+    }
     for (const id of this.cancelledOnStart) {
       const r = o.getTask(id);
       if (r && r.status !== 'cancelled') this.violate('cancel on start', `${id} was cancelled by an onDidChangeTask listener when it turned Running but ended ${r.status} (issue 11 #11); history ${historyOf(r)}`);
