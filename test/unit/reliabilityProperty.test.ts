@@ -3,12 +3,15 @@
 // (test/support/reliabilityScenario.ts; its failing ports in chaos.ts, its restore checks in
 // reliabilityRestore.ts); a failure names its seed and the steps that led there.
 //
-//   PROPERTY_SEEDS=500 npx mocha test/unit/reliabilityProperty.test.ts   more seeds (1..N, and the regression seeds)
-//   PROPERTY_SEED=17 PROPERTY_VERBOSE=1 npx mocha test/unit/reliabilityProperty.test.ts   replay one, whole log
+//   PROPERTY_SEEDS=500 npx mocha $ONE   more seeds (1..N, and the regression seeds)
+//   PROPERTY_SEED=17 PROPERTY_VERBOSE=1 npx mocha $ONE   replay one, with its whole log
+// where ONE='--no-config --node-option import=tsx test/unit/reliabilityProperty.test.ts' (with the
+// repository's .mocharc, a file named on the command line runs beside every other unit test).
 import * as assert from 'node:assert/strict';
 import { runScenario } from '../support/reliabilityScenario';
 
 const DEFAULT_SEEDS = 30;
+const REPLAY = 'npx mocha --no-config --node-option import=tsx test/unit/reliabilityProperty.test.ts';
 /**
  * Seeds beyond the first 30 that once found a defect the first 30 do not reach, kept so it stays
  * fixed. They replay only while the scenario draws the same: a change to the scenario's random steps
@@ -38,7 +41,7 @@ describe('reliability (seeded property)', () => {
       assert.deepEqual(
         report.violations,
         [],
-        `seed ${seed} (replay: PROPERTY_SEED=${seed} PROPERTY_VERBOSE=1 npx mocha test/unit/reliabilityProperty.test.ts)\n` +
+        `seed ${seed} (replay: PROPERTY_SEED=${seed} PROPERTY_VERBOSE=1 ${REPLAY})\n` +
           `${report.violations.join('\n')}\n--- steps${verbose ? '' : ' (first 60)'}:\n${log.join('\n')}`,
       );
     });
