@@ -39,9 +39,9 @@ if (hostTests.length) {
 }
 
 function copySchema() {
-  if (existsSync('src/extension/workflowSchema.json')) {
+  if (existsSync('src/extension/workflows/workflowSchema.json')) {
     mkdirSync('dist/schema', { recursive: true });
-    copyFileSync('src/extension/workflowSchema.json', 'dist/schema/orchestrator.schema.json');
+    copyFileSync('src/extension/workflows/workflowSchema.json', 'dist/schema/orchestrator.schema.json');
   }
 }
 

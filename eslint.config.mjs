@@ -1,6 +1,10 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+/** Node's own modules by their bare names (`fs`, `path`...), refused in browser code. */
+const NODE_BUILTINS = builtinModules.filter((m) => !m.startsWith('_'));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', 'demo-workspace/**', '.test-output/**'] },
@@ -18,15 +22,20 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'vscode', message: 'src/core must not import vscode: it runs in plain Node (CONVENTIONS.md 1).' }],
-        patterns: [{ group: ['**/extension/**', '**/webview/**'], message: 'src/core imports nothing from src/extension or src/webview.' }],
+        patterns: [{ group: ['**/extension/**', '**/webview/**', '**/dashboardProtocol/**'], message: 'src/core imports nothing from the layers above it.' }],
       }],
     },
   },
   {
-    files: ['src/webview/**/*.ts'],
+    // Browser code (the dashboard page) and what it shares with the host: neither the editor nor Node.
+    files: ['src/webview/**/*.ts', 'src/dashboardProtocol/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'The webview runs in a browser frame: talk to the host through protocol.ts.' }],
+        paths: [{ name: 'vscode', message: 'The webview runs in a browser frame: talk to the host through src/dashboardProtocol.' }],
+        patterns: [
+          { group: ['node:*', ...NODE_BUILTINS], message: 'The webview and its protocol run in a browser frame: no Node modules.' },
+          { group: ['**/extension/**'], message: 'The webview knows the host only through src/dashboardProtocol.' },
+        ],
       }],
     },
   },

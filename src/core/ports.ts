@@ -1,5 +1,5 @@
 // The side effects the core needs, as ports the hosts (extension, CLI, tests) provide adapters for.
-import type { TaskRecord, TaskResult, TaskSpec } from './model';
+import type { TaskRecord, TaskResult, TaskSpec } from './model/model';
 
 /** The subset of vscode.Memento the core needs. */
 export interface Store {

@@ -7,8 +7,8 @@
 // - arrays that are read in step (a series' columns, a histogram's bounds and counts) have matching lengths;
 // - sizes are bounded, so a malformed message cannot make the webview allocate or render without limit.
 
-import type { MetricsSeries } from '../core/metricsTypes';
-import type { TopicStats } from '../core/queueTypes';
+import type { MetricsSeries } from '../core/metrics/metricsTypes';
+import type { TopicStats } from '../core/queue/queueTypes';
 
 export const PROTOCOL_VERSION = 1;
 

@@ -2,19 +2,19 @@
 // Versioned: `version` changes only with an incompatible change. Everything a caller passes is
 // `unknown` until checked here or by the core, which refuses with a ValidationError naming the field.
 import * as vscode from 'vscode';
-import { ValidationError, describeValue } from '../core/errors';
-import type { Event } from '../core/events';
-import { plainRecord } from '../core/taskRecord';
-import type { TaskRecord, TaskResult, TaskSpec } from '../core/model';
+import { ValidationError, describeValue } from '../core/model/errors';
+import type { Event } from '../core/util/events';
+import { plainRecord } from '../core/lifecycle/taskRecord';
+import type { TaskRecord, TaskResult, TaskSpec } from '../core/model/model';
 import type { ExecutionContext, Executor } from '../core/ports';
-import type { Message, MessageHandler, PublishInput, SubscribeOptions } from '../core/queueTypes';
-import { NAME_PATTERN } from '../core/validation';
+import type { Message, MessageHandler, PublishInput, SubscribeOptions } from '../core/queue/queueTypes';
+import { NAME_PATTERN } from '../core/model/validation';
 import type { HostOrchestrator } from './hostOrchestrator';
 import { VSCODE_TASK_KIND } from './ids';
 import type { Settings } from './settings';
-import type { TaskStatusBar } from './statusBar';
-import type { TaskOutput } from './taskOutput';
-import type { TaskTreeProvider, TreeNode } from './taskTree';
+import type { TaskStatusBar } from './tasksView/statusBar';
+import type { TaskOutput } from './tasksView/taskOutput';
+import type { TaskTreeProvider, TreeNode } from './tasksView/taskTree';
 
 export interface OrchestratorApiV1 {
   readonly version: 1;

@@ -3,24 +3,24 @@
 // work the user asked for before a reload, resumed by the core's recovery policy.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { createOrchestrator } from '../core/orchestrator';
-import { STATE_KEY } from '../core/stateCoordinator';
-import type { OrchestratorWarning } from '../core/orchestratorTypes';
+import { createOrchestrator } from '../core/orchestrator/orchestrator';
+import { STATE_KEY } from '../core/state/stateCoordinator';
+import type { OrchestratorWarning } from '../core/orchestrator/orchestratorTypes';
 import { createApi, type OrchestratorApiV1 } from './api';
-import { registerDashboard } from './dashboardPanel';
-import { registerCommands } from './commands';
-import { FileHistoryArchive } from './historyArchive';
+import { registerDashboard } from './dashboard/dashboardPanel';
+import { registerCommands } from './commands/commands';
+import { FileHistoryArchive } from './storage/historyArchive';
 import type { HostOrchestrator } from './hostOrchestrator';
 import { ConfigKeys, ContextKeys, VSCODE_TASK_KIND, ViewIds } from './ids';
 import { onDidChangeSettings, readSettings, type Settings } from './settings';
-import { TaskStatusBar } from './statusBar';
-import { DETAILS_SCHEME, TaskDetailsProvider } from './taskDetails';
-import { TaskOutput } from './taskOutput';
-import { TaskTreeProvider, type TreeNode } from './taskTree';
+import { TaskStatusBar } from './tasksView/statusBar';
+import { DETAILS_SCHEME, TaskDetailsProvider } from './tasksView/taskDetails';
+import { TaskOutput } from './tasksView/taskOutput';
+import { TaskTreeProvider, type TreeNode } from './tasksView/taskTree';
 import { TrustGate } from './trust';
-import { VscodeTaskExecutor } from './vscodeTaskExecutor';
-import { VscodeTaskRuns } from './vscodeTaskRuns';
-import { followCompounds } from './compoundTasks';
+import { VscodeTaskExecutor } from './executors/vscodeTaskExecutor';
+import { VscodeTaskRuns } from './executors/vscodeTaskRuns';
+import { followCompounds } from './executors/compoundTasks';
 
 export type { OrchestratorApiV1 } from './api';
 

@@ -1,8 +1,8 @@
 // The extension's settings, read as `unknown` (settings.json is hand-edited) and checked; a value
 // that does not validate falls back to its default and the user is told once per change.
 import * as vscode from 'vscode';
-import { ValidationError } from '../core/errors';
-import { defaultConcurrency, validateResourceCapacities } from '../core/validation';
+import { ValidationError } from '../core/model/errors';
+import { defaultConcurrency, validateResourceCapacities } from '../core/model/validation';
 import { ConfigKeys, type ConfigKey } from './ids';
 
 export interface Settings {

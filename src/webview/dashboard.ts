@@ -2,7 +2,7 @@
 // host only through protocol.ts: it says `ready` once it listens, drops every message that does not
 // validate, applies patches only on top of the seq they name (asking for a `resync` otherwise), and
 // says `applied` after each render.
-import { applyPatch } from '../shared/dashboardDiff';
+import { applyPatch } from '../dashboardProtocol/dashboardDiff';
 import {
   PROTOCOL_VERSION,
   SECTION_NAMES,
@@ -11,7 +11,7 @@ import {
   type DashboardViewState,
   type SectionName,
   type WebviewMessage,
-} from '../shared/protocol';
+} from '../dashboardProtocol/protocol';
 import './dashboard.css';
 import { readPalette, watchTheme } from './theme';
 import { DashboardView } from './view';

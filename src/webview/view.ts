@@ -13,7 +13,7 @@ import {
   STAGE_LABELS,
   type Stage,
   type TopicRow,
-} from '../shared/protocol';
+} from '../dashboardProtocol/protocol';
 import { ManagedChart, histogramOptions, queueOptions, throughputOptions, utilizationOptions } from './charts';
 import { formatAgo, formatClock, formatCount, formatDuration, formatPercent, formatRate } from './format';
 import type { Palette } from './theme';

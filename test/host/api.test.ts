@@ -1,9 +1,9 @@
 // The API other extensions get from `activate`: what a consumer does, validated like any other input.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import type { TaskRecord } from '../../src/core/model';
+import type { TaskRecord } from '../../src/core/model/model';
 import type { ExecutionContext } from '../../src/core/ports';
-import type { Message } from '../../src/core/queueTypes';
+import type { Message } from '../../src/core/queue/queueTypes';
 import { EXTENSION_ID } from '../../src/extension/ids';
 import { getApi, rejection, reset, waitFor, waitForStatus } from './helpers';
 

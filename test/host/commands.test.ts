@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { CommandIds, ContextKeys } from '../../src/extension/ids';
-import { DETAILS_SCHEME } from '../../src/extension/taskDetails';
+import { DETAILS_SCHEME } from '../../src/extension/tasksView/taskDetails';
 import { getApi, rejection, reset, waitFor, waitForStatus } from './helpers';
 
 describe('commands (with arguments)', () => {

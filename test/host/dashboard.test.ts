@@ -4,12 +4,12 @@
 // message types both ways and the last snapshot the page was sent.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import type { PerformanceMetrics } from '../../src/core/metricsTypes';
-import type { Orchestrator } from '../../src/core/orchestratorTypes';
-import type { FeedState } from '../../src/extension/dashboardFeed';
-import { DASHBOARD_TEST_STATE_COMMAND } from '../../src/extension/dashboardPanel';
+import type { PerformanceMetrics } from '../../src/core/metrics/metricsTypes';
+import type { Orchestrator } from '../../src/core/orchestrator/orchestratorTypes';
+import type { FeedState } from '../../src/extension/dashboard/dashboardFeed';
+import { DASHBOARD_TEST_STATE_COMMAND } from '../../src/extension/dashboard/dashboardPanel';
 import { CommandIds, EXTENSION_ID } from '../../src/extension/ids';
-import { DASHBOARD_VIEW_TYPE } from '../../src/shared/protocol';
+import { DASHBOARD_VIEW_TYPE } from '../../src/dashboardProtocol/protocol';
 
 type TestOrchestrator = Orchestrator & { readonly monitor: { getPerformanceMetrics(): PerformanceMetrics } };
 

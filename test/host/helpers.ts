@@ -2,7 +2,7 @@
 // timeouts, and a reset between tests so suites sharing one extension host do not see each other's tasks.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import type { TaskRecord, TaskStatus } from '../../src/core/model';
+import type { TaskRecord, TaskStatus } from '../../src/core/model/model';
 import type { OrchestratorApiV1, TestingHooks } from '../../src/extension/api';
 import { CommandIds, EXTENSION_ID } from '../../src/extension/ids';
 

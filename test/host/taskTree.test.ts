@@ -2,9 +2,9 @@
 // coalesced change events (never a full refresh per task event).
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import type { TaskStatus } from '../../src/core/model';
+import type { TaskStatus } from '../../src/core/model/model';
 import { CommandIds } from '../../src/extension/ids';
-import type { TreeNode } from '../../src/extension/taskTree';
+import type { TreeNode } from '../../src/extension/tasksView/taskTree';
 import { getApi, labelOf, reset, waitFor, waitForStatus } from './helpers';
 
 async function rowsOf(status: TaskStatus): Promise<{ node: TreeNode; item: vscode.TreeItem }[]> {

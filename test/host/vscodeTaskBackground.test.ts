@@ -3,10 +3,10 @@
 // workspace's `watch` task prints one error and one warning in its matcher's format, then waits.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import type { TaskRecord } from '../../src/core/model';
+import type { TaskRecord } from '../../src/core/model/model';
 import { CommandIds } from '../../src/extension/ids';
-import { countProblems, matcherSources } from '../../src/extension/taskProblems';
-import { terminalText } from '../../src/extension/taskTerminalOutput';
+import { countProblems, matcherSources } from '../../src/extension/executors/taskProblems';
+import { terminalText } from '../../src/extension/executors/taskTerminalOutput';
 import { getApi, reset, waitFor, waitForStatus } from './helpers';
 
 type Api = Awaited<ReturnType<typeof getApi>>;

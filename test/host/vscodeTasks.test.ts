@@ -6,11 +6,11 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { TaskRecord } from '../../src/core/model';
-import { expandCompound } from '../../src/extension/compoundTasks';
+import type { TaskRecord } from '../../src/core/model/model';
+import { expandCompound } from '../../src/extension/executors/compoundTasks';
 import { CommandIds } from '../../src/extension/ids';
-import { resolveInCatalog, type TaskCatalog } from '../../src/extension/taskResolver';
-import { findTask, taskLabel } from '../../src/extension/vscodeTaskExecutor';
+import { resolveInCatalog, type TaskCatalog } from '../../src/extension/executors/taskResolver';
+import { findTask, taskLabel } from '../../src/extension/executors/vscodeTaskExecutor';
 import { getApi, readWorkflowFile, rejection, reset, waitFor, waitForStatus, workspaceFolder, writeWorkflowFile } from './helpers';
 
 const FINAL = ['completed', 'failed', 'cancelled'] as const;
@@ -51,7 +51,7 @@ describe('VS Code tasks as VS Code runs them', function () {
 
     it('shows each task by the label VS Code shows', async () => {
       const tasks = await vscode.tasks.fetchTasks();
-      const { loadCatalog } = await import('../../src/extension/taskResolver');
+      const { loadCatalog } = await import('../../src/extension/executors/taskResolver');
       const catalog = await loadCatalog();
       const labels = tasks.map((t) => taskLabel(t, catalog));
       for (const l of ['npm: compile', 'check types', 'npm: slow', 'build', 'all']) assert.ok(labels.includes(l), `${l} in ${labels.join(', ')}`);

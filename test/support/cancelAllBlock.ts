@@ -1,7 +1,7 @@
 // Measures how long cancelling N running shell tasks at once blocks the event loop (issue 11 item 20).
 // Not a test: figures for a report. Run: node --import tsx test/support/cancelAllBlock.ts [N]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createOrchestrator } from '../../src/core/orchestrator';
+import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 40);

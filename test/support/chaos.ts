@@ -1,9 +1,9 @@
 // Adversarial ports for the seeded reliability property test (test/unit/reliabilityProperty.test.ts):
 // a seeded PRNG, a Store that fails, a clock that can step back, executors that misbehave on purpose,
 // and an in-memory archive. Every random choice comes from the seeded PRNG, so a seed replays exactly.
-import type { TaskRecord, TaskResult } from '../../src/core/model';
+import type { TaskRecord, TaskResult } from '../../src/core/model/model';
 import type { Clock, ExecutionContext, Executor, HistoryArchive, Store } from '../../src/core/ports';
-import { STATE_KEY } from '../../src/core/stateCoordinator';
+import { STATE_KEY } from '../../src/core/state/stateCoordinator';
 import { ManualClock } from './manualClock';
 
 /** mulberry32: small, fast and good enough to pick test cases; the same seed gives the same stream. */

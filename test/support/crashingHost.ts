@@ -2,8 +2,8 @@
 // starts one shell task and prints `ready` once the task is Running and both the state and the
 // ledger are on disk. Then it waits to be killed. Args: <store path> <command> <TEST_MARK value>.
 import { PROCESS_LEDGER_KEY } from '../../src/core/executors/processLedger';
-import { STATE_KEY } from '../../src/core/stateCoordinator';
-import { createOrchestrator } from '../../src/core/orchestrator';
+import { STATE_KEY } from '../../src/core/state/stateCoordinator';
+import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import { JsonFileStore } from './jsonFileStore';
 
 async function main(): Promise<void> {

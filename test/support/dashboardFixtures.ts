@@ -1,8 +1,8 @@
 // Valid dashboard data for the protocol, diff and feed tests.
-import type { PerformanceMetrics } from '../../src/core/metricsTypes';
-import type { SystemStatus, TaskRecord } from '../../src/core/model';
-import type { QueueStats, TopicStats } from '../../src/core/queueTypes';
-import type { DashboardSnapshot, SeriesSection } from '../../src/shared/protocol';
+import type { PerformanceMetrics } from '../../src/core/metrics/metricsTypes';
+import type { SystemStatus, TaskRecord } from '../../src/core/model/model';
+import type { QueueStats, TopicStats } from '../../src/core/queue/queueTypes';
+import type { DashboardSnapshot, SeriesSection } from '../../src/dashboardProtocol/protocol';
 
 export function series(start: number, values: number[], pools: string[] = ['gpu']): SeriesSection {
   const utilization: Record<string, number[]> = {};

@@ -1,5 +1,5 @@
 // Fixtures of the engine's unit tests (engine.test.ts, engineAttempts.test.ts).
-import type { TaskRecord } from '../../src/core/model';
+import type { TaskRecord } from '../../src/core/model/model';
 import type { Clock } from '../../src/core/ports';
 
 /** A Clock moved by hand whose timers fire synchronously inside advance(), in time order. */

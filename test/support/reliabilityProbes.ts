@@ -1,7 +1,7 @@
 // Helpers of the reliability property test (test/support/reliabilityScenario.ts): waiting for
 // something on a clock the test moves (a hang is a bound reached, not a test timeout), reading task
 // ids out of a snapshot's JSON, and describing what went wrong in one line.
-import type { TaskRecord, TaskStatus } from '../../src/core/model';
+import type { TaskRecord, TaskStatus } from '../../src/core/model/model';
 import type { SteppingClock } from './chaos';
 import { settle } from './manualClock';
 

@@ -2,9 +2,9 @@
 // store holds must lose nothing any write held, start even from a tampered state, and become idle.
 // Each takes the scenario as a RestoreContext (its seeded PRNG, store, archive and reporters), so the
 // random draws stay in the scenario's one stream and a seed replays exactly.
-import { isFinished, type TaskRecord, type TaskStatus } from '../../src/core/model';
-import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
-import { STATE_KEY } from '../../src/core/stateCoordinator';
+import { isFinished, type TaskRecord, type TaskStatus } from '../../src/core/model/model';
+import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
+import { STATE_KEY } from '../../src/core/state/stateCoordinator';
 import { ChaosExecutor, FaultyStore, MemoryArchive, steadyExecutor, SteppingClock, type ChaosPayload, type Rng } from './chaos';
 import { describeError, jobsOf, tasksOf, within } from './reliabilityProbes';
 

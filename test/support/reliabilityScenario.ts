@@ -2,10 +2,10 @@
 // clock the test moves, executors that misbehave, random tasks, workflows, cancels and pauses; then
 // the invariants of issue 11's "Done when" are checked. Everything random comes from the seed, so a
 // failing seed replays exactly (PROPERTY_SEEDS / PROPERTY_SEED in the test file).
-import { OrchestratorError } from '../../src/core/errors';
-import { isFinished, type TaskRecord, type TaskSpec, type TaskStatus } from '../../src/core/model';
-import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
-import { migrate, STATE_KEY, validateSnapshot } from '../../src/core/stateCoordinator';
+import { OrchestratorError } from '../../src/core/model/errors';
+import { isFinished, type TaskRecord, type TaskSpec, type TaskStatus } from '../../src/core/model/model';
+import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
+import { migrate, STATE_KEY, validateSnapshot } from '../../src/core/state/stateCoordinator';
 import { BEHAVIOURS, ChaosExecutor, ENDLESS, FaultyStore, HUGE_TEXT, hostileProxy, MemoryArchive, Rng, steadyExecutor, SteppingClock, type Behaviour, type ChaosPayload } from './chaos';
 import { settle } from './manualClock';
 import { appOf, describeError, HANG_CLOCK_MS, historyOf, STEP_MS, tasksOf, unserialisableParts, within } from './reliabilityProbes';

@@ -2,8 +2,8 @@
 // in-memory store in plain Node, the Memento-backed store inside the extension host.
 import * as assert from 'node:assert/strict';
 import type { Store } from '../../src/core/ports';
-import { createOrchestrator } from '../../src/core/orchestrator';
-import { STATE_KEY } from '../../src/core/stateCoordinator';
+import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
+import { STATE_KEY } from '../../src/core/state/stateCoordinator';
 
 export function storeConformance(name: string, makeStore: () => Store | Promise<Store>): void {
   describe(`Store conformance: ${name}`, () => {

@@ -7,8 +7,8 @@
 //   idle    - nothing: the task completes at once, and the idle orchestrator must let the process end;
 //   retry-unawaited - a retry backoff, with nobody awaiting whenIdle: the backoff timer alone must
 //             keep the process until the task finishes (it prints from onDidChangeTask).
-import { createOrchestrator } from '../../src/core/orchestrator';
-import type { TaskSpec } from '../../src/core/model';
+import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
+import type { TaskSpec } from '../../src/core/model/model';
 
 async function main(mode: string): Promise<void> {
   const o = await createOrchestrator({ concurrency: 1 });

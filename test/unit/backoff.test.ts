@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { decorrelatedDelay, MAX_RETRY_DELAY_MS, retryDelay } from '../../src/core/backoff';
+import { decorrelatedDelay, MAX_RETRY_DELAY_MS, retryDelay } from '../../src/core/util/backoff';
 
 const fixed = (r: number) => () => r;
 

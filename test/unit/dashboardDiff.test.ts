@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { applyPatch, applySeriesPatch, diffSeries, diffSnapshot, jsonEqual } from '../../src/shared/dashboardDiff';
-import { isSnapshot } from '../../src/shared/protocol';
+import { applyPatch, applySeriesPatch, diffSeries, diffSnapshot, jsonEqual } from '../../src/dashboardProtocol/dashboardDiff';
+import { isSnapshot } from '../../src/dashboardProtocol/protocol';
 import { series, snapshot } from '../support/dashboardFixtures';
 
 describe('dashboardDiff', () => {

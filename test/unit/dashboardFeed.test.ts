@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { Emitter } from '../../src/core/events';
-import type { PerformanceMetrics } from '../../src/core/metricsTypes';
-import type { TaskRecord } from '../../src/core/model';
-import { applyPatch } from '../../src/shared/dashboardDiff';
-import { PROTOCOL_VERSION, isSnapshot, parseHostMessage, type DashboardSnapshot, type HostMessage } from '../../src/shared/protocol';
-import { FailureLog, buildSnapshot, histogramSection, seriesSection, type DashboardSource } from '../../src/extension/dashboardData';
-import { DashboardFeed, type FeedTimers } from '../../src/extension/dashboardFeed';
+import { Emitter } from '../../src/core/util/events';
+import type { PerformanceMetrics } from '../../src/core/metrics/metricsTypes';
+import type { TaskRecord } from '../../src/core/model/model';
+import { applyPatch } from '../../src/dashboardProtocol/dashboardDiff';
+import { PROTOCOL_VERSION, isSnapshot, parseHostMessage, type DashboardSnapshot, type HostMessage } from '../../src/dashboardProtocol/protocol';
+import { FailureLog, buildSnapshot, histogramSection, seriesSection, type DashboardSource } from '../../src/extension/dashboard/dashboardData';
+import { DashboardFeed, type FeedTimers } from '../../src/extension/dashboard/dashboardFeed';
 import { metrics, queueStats, record, status } from '../support/dashboardFixtures';
 
 /** Timers that run only when the test advances the clock. */

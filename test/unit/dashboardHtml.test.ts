@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { dashboardHtml, nonce } from '../../src/extension/dashboardHtml';
+import { dashboardHtml, nonce } from '../../src/extension/dashboard/dashboardHtml';
 
 const page = (n = 'abc123') =>
   dashboardHtml({ cspSource: 'https://webview.test', scriptUri: 'https://webview.test/dashboard.js', styleUri: 'https://webview.test/dashboard.css', nonce: n });

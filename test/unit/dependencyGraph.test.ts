@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { DependencyGraph, findCycle } from '../../src/core/dependencyGraph';
+import { DependencyGraph, findCycle } from '../../src/core/scheduler/dependencyGraph';
 
 describe('dependencyGraph', () => {
   const never = (): boolean => false;

@@ -1,8 +1,8 @@
 // The engine's own logic runs on a controllable clock; real processes are in shellExecutor.test.ts.
 import * as assert from 'node:assert/strict';
-import { TaskEngine } from '../../src/core/engine';
-import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError } from '../../src/core/errors';
-import type { TaskResult } from '../../src/core/model';
+import { TaskEngine } from '../../src/core/engine/engine';
+import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError } from '../../src/core/model/errors';
+import type { TaskResult } from '../../src/core/model/model';
 import type { ExecutionContext, Executor } from '../../src/core/ports';
 import { FakeClock, never, task, tick } from '../support/engineFixtures';
 

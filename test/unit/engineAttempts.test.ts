@@ -1,9 +1,9 @@
 // TaskEngine.startAttempt / cancelAttempt (the orchestrator's path, no index by id) alongside
 // executeTask, on a controllable clock: no real timers anywhere.
 import * as assert from 'node:assert/strict';
-import { TaskEngine, type AttemptHandle } from '../../src/core/engine';
-import { CancelledError, IllegalTransitionError, OrchestratorError, TimeoutError } from '../../src/core/errors';
-import type { TaskResult, TaskRunContext } from '../../src/core/model';
+import { TaskEngine, type AttemptHandle } from '../../src/core/engine/engine';
+import { CancelledError, IllegalTransitionError, OrchestratorError, TimeoutError } from '../../src/core/model/errors';
+import type { TaskResult, TaskRunContext } from '../../src/core/model/model';
 import type { ExecutionContext, Executor } from '../../src/core/ports';
 import { FakeClock, never, task, tick } from '../support/engineFixtures';
 

@@ -3,9 +3,9 @@
 // settle exactly once, with a result a snapshot can hold or a clear failure, and nothing may throw
 // out of startAttempt or surface as an unhandled rejection.
 import * as assert from 'node:assert/strict';
-import { TaskEngine } from '../../src/core/engine';
-import { ExecutionError } from '../../src/core/errors';
-import type { TaskResult } from '../../src/core/model';
+import { TaskEngine } from '../../src/core/engine/engine';
+import { ExecutionError } from '../../src/core/model/errors';
+import type { TaskResult } from '../../src/core/model/model';
 import type { ExecutionContext, Executor } from '../../src/core/ports';
 import { FakeClock, task, tick } from '../support/engineFixtures';
 

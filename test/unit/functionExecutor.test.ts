@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { ExecutionError } from '../../src/core/errors';
+import { ExecutionError } from '../../src/core/model/errors';
 import { FunctionExecutor, toJsonSafe } from '../../src/core/executors/functionExecutor';
-import type { TaskRecord, TaskRunContext } from '../../src/core/model';
+import type { TaskRecord, TaskRunContext } from '../../src/core/model/model';
 import type { ExecutionContext } from '../../src/core/ports';
 
 function record(id = 'f1'): TaskRecord {

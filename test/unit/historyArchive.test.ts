@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TaskRecord } from '../../src/core/model';
-import { FileHistoryArchive } from '../../src/extension/historyArchive';
+import type { TaskRecord } from '../../src/core/model/model';
+import { FileHistoryArchive } from '../../src/extension/storage/historyArchive';
 
 function record(id: string): TaskRecord {
   return { id, name: id, kind: 'shell', status: 'completed', priority: 0, attempts: 1, createdAt: 1, history: [], spec: { name: id, kind: 'shell' }, dependsOn: [] };

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { ExecutionError, IllegalTransitionError, NotFoundError, TimeoutError, ValidationError } from '../../src/core/errors';
-import { allowedEvents, canTransition, TaskLifecycleManager, toTaskError, transition, type LifecycleEvent, type LifecycleEventType, type TransitionEvent } from '../../src/core/lifecycle';
-import { ALL_STATUSES, type TaskRecord, type TaskStatus } from '../../src/core/model';
+import { ExecutionError, IllegalTransitionError, NotFoundError, TimeoutError, ValidationError } from '../../src/core/model/errors';
+import { allowedEvents, canTransition, TaskLifecycleManager, toTaskError, transition, type LifecycleEvent, type LifecycleEventType, type TransitionEvent } from '../../src/core/lifecycle/lifecycle';
+import { ALL_STATUSES, type TaskRecord, type TaskStatus } from '../../src/core/model/model';
 
 class TestClock {
   t = 1_000;

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { MessageQueue, type DeadLetter, type MessageQueueOptions } from '../../src/core/messageQueue';
+import { MessageQueue, type DeadLetter, type MessageQueueOptions } from '../../src/core/queue/messageQueue';
 import { ManualClock, settle } from '../support/manualClock';
-import type { Message } from '../../src/core/queueTypes';
-import { ValidationError } from '../../src/core/errors';
+import type { Message } from '../../src/core/queue/queueTypes';
+import { ValidationError } from '../../src/core/model/errors';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
-import type { OrchestratorOptions } from '../../src/core/orchestratorTypes';
-import type { TaskRecord, TaskSpec, TaskStatus } from '../../src/core/model';
-import type { Message } from '../../src/core/queueTypes';
+import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
+import type { OrchestratorOptions } from '../../src/core/orchestrator/orchestratorTypes';
+import type { TaskRecord, TaskSpec, TaskStatus } from '../../src/core/model/model';
+import type { Message } from '../../src/core/queue/queueTypes';
 import { ManualClock, settle } from '../support/manualClock';
 
 type Orch = OrchestratorImpl;

@@ -5,10 +5,10 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
-import { OrchestratorError, ValidationError } from '../../src/core/errors';
-import type { OrchestratorOptions, OrchestratorWarning } from '../../src/core/orchestratorTypes';
-import type { TaskRecord, TaskResult, TaskSpec } from '../../src/core/model';
+import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
+import { OrchestratorError, ValidationError } from '../../src/core/model/errors';
+import type { OrchestratorOptions, OrchestratorWarning } from '../../src/core/orchestrator/orchestratorTypes';
+import type { TaskRecord, TaskResult, TaskSpec } from '../../src/core/model/model';
 import { MemoryStore, type ExecutionContext, type Executor } from '../../src/core/ports';
 import { ManualClock, settle } from '../support/manualClock';
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { HISTOGRAM_RELATIVE_ERROR, PerformanceMonitor, type PerformanceMonitorOptions } from '../../src/core/performanceMonitor';
-import { ValidationError } from '../../src/core/errors';
+import { HISTOGRAM_RELATIVE_ERROR, PerformanceMonitor, type PerformanceMonitorOptions } from '../../src/core/metrics/performanceMonitor';
+import { ValidationError } from '../../src/core/model/errors';
 import type { Clock } from '../../src/core/ports';
 
 /** The monitor only reads the time; this clock moves when the test says so. */

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
+import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import { MemoryStore, type Store } from '../../src/core/ports';
-import { STATE_KEY, loadSnapshot, type Snapshot } from '../../src/core/stateCoordinator';
-import type { TaskRecord } from '../../src/core/model';
-import type { Message } from '../../src/core/queueTypes';
+import { STATE_KEY, loadSnapshot, type Snapshot } from '../../src/core/state/stateCoordinator';
+import type { TaskRecord } from '../../src/core/model/model';
+import type { Message } from '../../src/core/queue/queueTypes';
 import { ManualClock, settle } from '../support/manualClock';
 
 /** A Store that keeps a copy of the state after every write, as a crash at that moment would leave it. */

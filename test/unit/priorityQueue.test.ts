@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { PriorityQueue, QueueOrdering, type QueueEntry } from '../../src/core/priorityQueue';
-import { ValidationError } from '../../src/core/errors';
+import { PriorityQueue, QueueOrdering, type QueueEntry } from '../../src/core/scheduler/priorityQueue';
+import { ValidationError } from '../../src/core/model/errors';
 
 function entry(id: string, priority = 0, enqueuedAt = 0): QueueEntry {
   return { id, priority, enqueuedAt };

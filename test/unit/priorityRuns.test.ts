@@ -1,6 +1,6 @@
 // PriorityQueue's sorted runs (one per priority level) beside its heap, against a brute-force reference.
 import * as assert from 'node:assert/strict';
-import { PriorityQueue, type QueueEntry } from '../../src/core/priorityQueue';
+import { PriorityQueue, type QueueEntry } from '../../src/core/scheduler/priorityQueue';
 
 function entry(id: string, priority: number, enqueuedAt = 0): QueueEntry {
   return { id, priority, enqueuedAt };

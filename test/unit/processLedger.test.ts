@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLedger, PROCESS_LEDGER_KEY, ProcessLedger, reapOrphans, type LedgerEntry } from '../../src/core/executors/processLedger';
 import { readProcess, TASK_MARKER_ENV } from '../../src/core/executors/processTree';
-import { createOrchestrator } from '../../src/core/orchestrator';
+import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import { MemoryStore } from '../../src/core/ports';
 import { JsonFileStore } from '../support/jsonFileStore';
 

@@ -6,7 +6,7 @@ import {
   parseHostMessage,
   parseViewState,
   parseWebviewMessage,
-} from '../../src/shared/protocol';
+} from '../../src/dashboardProtocol/protocol';
 import { series, snapshot } from '../support/dashboardFixtures';
 
 /** A deep copy with one change, made through JSON as postMessage would carry it. */

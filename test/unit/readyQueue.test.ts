@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { demandSignature, ReadyQueue, type ReadyEntry } from '../../src/core/readyQueue';
-import { ResourcePools, type ResourceDemand } from '../../src/core/resourcePools';
+import { demandSignature, ReadyQueue, type ReadyEntry } from '../../src/core/scheduler/readyQueue';
+import { ResourcePools, type ResourceDemand } from '../../src/core/scheduler/resourcePools';
 
 function task(id: string, priority = 0, resources?: ResourceDemand, enqueuedAt = 0): ReadyEntry {
   return resources === undefined ? { id, priority, enqueuedAt } : { id, priority, enqueuedAt, resources };

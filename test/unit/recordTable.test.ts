@@ -1,7 +1,7 @@
 // RecordTable: records by id in a slab (ids of its own) or a Map (given ids), in creation order.
 import * as assert from 'node:assert/strict';
-import { HOME, IN_MAP, NOT_HELD, RecordTable } from '../../src/core/recordTable';
-import { HeldRecord } from '../../src/core/taskRecord';
+import { HOME, IN_MAP, NOT_HELD, RecordTable } from '../../src/core/lifecycle/recordTable';
+import { HeldRecord } from '../../src/core/lifecycle/taskRecord';
 
 function rec(id: string): HeldRecord {
   return new HeldRecord(id, `name-${id}`, 'shell', 0, 0, { name: `name-${id}`, kind: 'shell' }, [], undefined);

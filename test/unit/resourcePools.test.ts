@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { ValidationError } from '../../src/core/errors';
-import { ResourcePools } from '../../src/core/resourcePools';
+import { ValidationError } from '../../src/core/model/errors';
+import { ResourcePools } from '../../src/core/scheduler/resourcePools';
 
 describe('resourcePools', () => {
   it('reports each pool with its capacity and units in use', () => {

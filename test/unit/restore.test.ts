@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
+import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import { MemoryStore, type Executor, type Store } from '../../src/core/ports';
-import { STATE_KEY } from '../../src/core/stateCoordinator';
-import { MAX_MESSAGE_LENGTH, type TaskRecord } from '../../src/core/model';
+import { STATE_KEY } from '../../src/core/state/stateCoordinator';
+import { MAX_MESSAGE_LENGTH, type TaskRecord } from '../../src/core/model/model';
 import { ManualClock, settle } from '../support/manualClock';
 
 /** A record as a snapshot holds it: a Created shell task that depends on `dependsOn`. */

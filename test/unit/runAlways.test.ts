@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { ValidationError } from '../../src/core/errors';
-import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
-import type { OrchestratorOptions } from '../../src/core/orchestratorTypes';
+import { ValidationError } from '../../src/core/model/errors';
+import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
+import type { OrchestratorOptions } from '../../src/core/orchestrator/orchestratorTypes';
 import { MemoryStore, type Executor } from '../../src/core/ports';
-import { STATE_KEY } from '../../src/core/stateCoordinator';
-import type { TaskRecord, TaskSpec, TaskStatus } from '../../src/core/model';
+import { STATE_KEY } from '../../src/core/state/stateCoordinator';
+import type { TaskRecord, TaskSpec, TaskStatus } from '../../src/core/model/model';
 import { ManualClock, settle } from '../support/manualClock';
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {

@@ -5,13 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TaskEngine } from '../../src/core/engine';
-import { CancelledError, ExecutionError, TimeoutError } from '../../src/core/errors';
+import { TaskEngine } from '../../src/core/engine/engine';
+import { CancelledError, ExecutionError, TimeoutError } from '../../src/core/model/errors';
 import { parseLedger, PROCESS_LEDGER_KEY, ProcessLedger } from '../../src/core/executors/processLedger';
 import { ProcessScanner, readProcess, scanProcesses, type ProcessInfo } from '../../src/core/executors/processTree';
 import { ShellExecutor } from '../../src/core/executors/shellExecutor';
 import { MemoryStore } from '../../src/core/ports';
-import type { PersistedSpec, TaskRecord, TaskResult } from '../../src/core/model';
+import type { PersistedSpec, TaskRecord, TaskResult } from '../../src/core/model/model';
 
 const posix = process.platform !== 'win32';
 const linux = process.platform === 'linux';

@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { ExecutionError } from '../../src/core/errors';
-import { MAX_MESSAGE_LENGTH } from '../../src/core/model';
-import type { TaskRecord } from '../../src/core/model';
-import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator';
+import { ExecutionError } from '../../src/core/model/errors';
+import { MAX_MESSAGE_LENGTH } from '../../src/core/model/model';
+import type { TaskRecord } from '../../src/core/model/model';
+import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import { MemoryStore, type Clock, type Executor, type Store } from '../../src/core/ports';
-import { STATE_KEY, type Snapshot } from '../../src/core/stateCoordinator';
+import { STATE_KEY, type Snapshot } from '../../src/core/state/stateCoordinator';
 import { ManualClock, settle } from '../support/manualClock';
 
 const opened: OrchestratorImpl[] = [];

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { editorVariablesIn } from '../../src/extension/taskVariables';
+import { editorVariablesIn } from '../../src/extension/executors/taskVariables';
 
 describe('taskVariables', () => {
   it('lists the variables of a tasks.json entry that need an active editor, each once', () => {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { ValidationError } from '../../src/core/errors';
+import { ValidationError } from '../../src/core/model/errors';
 import { MemoryStore, systemClock } from '../../src/core/ports';
-import { SPEC_LIMITS, validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext } from '../../src/core/validation';
+import { SPEC_LIMITS, validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext } from '../../src/core/model/validation';
 
 const existing = new Set(['task-1', 'task-2']);
 const ctx: SpecContext = {

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ValidationError } from '../../src/core/errors';
-import { unsupportedKeywords, validateAgainstSchema } from '../../src/extension/schemaValidator';
-import { parseWorkflowFile, workflowSchema, workflowToSpecs, WorkflowFileError } from '../../src/extension/workflowFile';
+import { ValidationError } from '../../src/core/model/errors';
+import { unsupportedKeywords, validateAgainstSchema } from '../../src/extension/workflows/schemaValidator';
+import { parseWorkflowFile, workflowSchema, workflowToSpecs, WorkflowFileError } from '../../src/extension/workflows/workflowFile';
 
 const FILE = '.vscode/orchestrator.json';
 const valid = {

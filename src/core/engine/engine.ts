@@ -20,13 +20,13 @@
 //
 // Per-attempt cost on the no-timeout path: one object (the Attempt, which is also the executor's
 // context); its AbortController is made only if someone reads the signal; no timer.
-import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError, describeValue } from './errors';
-import { toDisposable, type Disposable } from './events';
-import type { HistoryEntry, TaskRecord, TaskResult, TaskSpec, TaskStatus } from './model';
-import { systemClock, type Clock, type ExecutionContext, type Executor } from './ports';
-import { FunctionExecutor, toExecutionError, toJsonSafe } from './executors/functionExecutor';
-import type { ProcessLedger } from './executors/processLedger';
-import { DEFAULT_KILL_GRACE_MS, ShellExecutor } from './executors/shellExecutor';
+import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError, describeValue } from '../model/errors';
+import { toDisposable, type Disposable } from '../util/events';
+import type { HistoryEntry, TaskRecord, TaskResult, TaskSpec, TaskStatus } from '../model/model';
+import { systemClock, type Clock, type ExecutionContext, type Executor } from '../ports';
+import { FunctionExecutor, toExecutionError, toJsonSafe } from '../executors/functionExecutor';
+import type { ProcessLedger } from '../executors/processLedger';
+import { DEFAULT_KILL_GRACE_MS, ShellExecutor } from '../executors/shellExecutor';
 
 export interface TaskEngineOptions {
   /** Extra kinds by name; an entry named `shell` or `function` replaces the built-in one. */

@@ -10,8 +10,8 @@
 // settles the attempt as soon as it aborts the signal; whatever `run` does later is observed (no
 // unhandled rejection) and ignored. A caller that uses this executor without the engine races the
 // signal itself.
-import { ExecutionError } from '../errors';
-import type { TaskResult, TaskRunContext } from '../model';
+import { ExecutionError } from '../model/errors';
+import type { TaskResult, TaskRunContext } from '../model/model';
 import type { ExecutionContext, Executor } from '../ports';
 
 /** What `run` receives. The signal is read through to the execution context, so it is created only if used. */

@@ -3,8 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { ExecutionError } from '../errors';
-import type { TaskResult } from '../model';
+import { ExecutionError } from '../model/errors';
+import type { TaskResult } from '../model/model';
 import type { ExecutionContext, Executor } from '../ports';
 import { DEFAULT_OUTPUT_LIMIT, OutputTail } from './outputTail';
 import type { ProcessLedger } from './processLedger';

@@ -13,10 +13,10 @@
 // Every transition appends `{ status, at, reason? }` to the record's history. The manager's records
 // (HeldRecord, taskRecord.ts) keep the usual four-step history as times and write it out when read;
 // they live in a RecordTable (recordTable.ts), found by the sequence number in their id.
-import { Emitter, type Event } from './events';
-import { ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, ValidationError } from './errors';
-import { ALL_STATUSES, boundText, isFinished, MAX_MESSAGE_LENGTH, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
-import type { Clock } from './ports';
+import { Emitter, type Event } from '../util/events';
+import { ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, ValidationError } from '../model/errors';
+import { ALL_STATUSES, boundText, isFinished, MAX_MESSAGE_LENGTH, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from '../model/model';
+import type { Clock } from '../ports';
 import { HOME, NOT_HELD, RecordTable } from './recordTable';
 import { attemptReason, heldCopy, HeldRecord, type RecordClass } from './taskRecord';
 

@@ -16,7 +16,7 @@
 // slab from shrinking: when less than a quarter of the slab is alive, the live records of its older
 // half move to the Map (they are older than every slab record, so the order holds) and that half goes.
 import { nanoid } from 'nanoid';
-import type { TaskRecord } from './model';
+import type { TaskRecord } from '../model/model';
 
 /** Where a held record lives: its slab sequence number (>= 0), IN_MAP, or NOT_HELD once deleted. */
 export const HOME: unique symbol = Symbol('orchestrator.home');

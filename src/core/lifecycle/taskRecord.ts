@@ -14,7 +14,7 @@
 // bookkeeping never leaves the process; nor do the fields an owner's subclass adds (the orchestrator
 // keeps its per-task state in its records: see TaskRun), because JSON goes through toJSON and
 // `plainRecord` gives the plain copy structuredClone needs (it would drop the `history` getter).
-import { boundText, MAX_MESSAGE_LENGTH, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskStatus } from './model';
+import { boundText, MAX_MESSAGE_LENGTH, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskStatus } from '../model/model';
 import { HOME, NOT_HELD, type Homed } from './recordTable';
 
 /** The history once written out; undefined while it is the regular one (see the file comment). */

@@ -11,8 +11,8 @@
 // - Utilisation is time-weighted: a pool's ratio inUse/capacity holds from one record to the next,
 //   and that area (ratio x ms) is added to the slots of the seconds it spans when the next record
 //   (or a read) comes.
-import { ValidationError, describeValue } from './errors';
-import { systemClock, type Clock } from './ports';
+import { ValidationError, describeValue } from '../model/errors';
+import { systemClock, type Clock } from '../ports';
 import type { DurationHistogram, MetricsSeries, PerformanceMetrics, ResourceUsage } from './metricsTypes';
 
 export interface PerformanceMonitorOptions {

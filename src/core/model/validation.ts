@@ -6,11 +6,11 @@
 // Messages follow p-queue's style: "Expected `timeoutMs` to be a positive number ..., got `-5` (number)".
 // validateSpec runs once per scheduled task, so its success path allocates only the copy it returns.
 import { availableParallelism, cpus } from 'node:os';
-import { findCycle } from './dependencyGraph';
+import { findCycle } from '../scheduler/dependencyGraph';
 import { describeValue, ValidationError } from './errors';
 import type { PersistedSpec } from './model';
-import type { OrchestratorOptions } from './orchestratorTypes';
-import { DEFAULT_AGING_MS } from './priorityQueue';
+import type { OrchestratorOptions } from '../orchestrator/orchestratorTypes';
+import { DEFAULT_AGING_MS } from '../scheduler/priorityQueue';
 
 export const BUILTIN_KINDS: readonly string[] = ['shell', 'function'];
 

@@ -15,23 +15,23 @@
 // a task is one object (TaskRun: record, queue entry and runtime state) found with no lookup by id,
 // publishing to a topic nobody follows is a counter, the monitor's record calls are O(1), and nothing
 // per task scans the other tasks or allocates a closure.
-import { BackpressureError, CancelledError, describeValue, ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, TimeoutError, ValidationError } from './errors';
-import { Emitter, toDisposable, type Disposable, type Event } from './events';
-import { retryDelay } from './backoff';
-import { DependencyGraph } from './dependencyGraph';
-import { TaskEngine, type AttemptHandle } from './engine';
-import { ProcessLedger, reapOrphans } from './executors/processLedger';
-import { HeldRecord, lastTransitionAt, TaskLifecycleManager, toTaskError, type LifecycleEvent } from './lifecycle';
-import { MessageQueue } from './messageQueue';
-import { isFinished, type HistoryEntry, type PersistedSpec, type SystemStatus, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from './model';
+import { BackpressureError, CancelledError, describeValue, ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, TimeoutError, ValidationError } from '../model/errors';
+import { Emitter, toDisposable, type Disposable, type Event } from '../util/events';
+import { retryDelay } from '../util/backoff';
+import { DependencyGraph } from '../scheduler/dependencyGraph';
+import { TaskEngine, type AttemptHandle } from '../engine/engine';
+import { ProcessLedger, reapOrphans } from '../executors/processLedger';
+import { HeldRecord, lastTransitionAt, TaskLifecycleManager, toTaskError, type LifecycleEvent } from '../lifecycle/lifecycle';
+import { MessageQueue } from '../queue/messageQueue';
+import { isFinished, type HistoryEntry, type PersistedSpec, type SystemStatus, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from '../model/model';
 import type { Orchestrator, OrchestratorOptions, OrchestratorWarning } from './orchestratorTypes';
-import { PerformanceMonitor } from './performanceMonitor';
-import { MemoryStore, systemClock, type Clock, type Executor, type Store } from './ports';
-import { ReadyQueue, type ReadyEntry } from './readyQueue';
-import { ResourcePools, type ResourceDemand } from './resourcePools';
-import { checkRestoredTasks } from './restoreCheck';
-import { keepAside, loadSnapshot, SNAPSHOT_VERSION, STATE_KEY, StateCoordinator, type Snapshot } from './stateCoordinator';
-import { BUILTIN_KINDS, validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext, type ValidSpec } from './validation';
+import { PerformanceMonitor } from '../metrics/performanceMonitor';
+import { MemoryStore, systemClock, type Clock, type Executor, type Store } from '../ports';
+import { ReadyQueue, type ReadyEntry } from '../scheduler/readyQueue';
+import { ResourcePools, type ResourceDemand } from '../scheduler/resourcePools';
+import { checkRestoredTasks } from '../state/restoreCheck';
+import { keepAside, loadSnapshot, SNAPSHOT_VERSION, STATE_KEY, StateCoordinator, type Snapshot } from '../state/stateCoordinator';
+import { BUILTIN_KINDS, validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext, type ValidSpec } from '../model/validation';
 
 /** Default number of finished records kept in memory; older ones go to the archive. */
 export const DEFAULT_MAX_FINISHED = 10_000;

@@ -1,13 +1,13 @@
 // The Orchestrator's public shape (DESIGN.md, "The core contract"), implemented in orchestrator.ts.
 // The extension, the CLI, the dashboard and other extensions program against this.
-import type { Disposable, Event } from './events';
-import type { SystemStatus, TaskRecord, TaskSpec } from './model';
-import type { Clock, Executor, HistoryArchive, Store } from './ports';
-import type { TaskEngine } from './engine';
-import type { TaskLifecycleManager } from './lifecycle';
-import type { MessageQueue } from './messageQueue';
-import type { PerformanceMonitor } from './performanceMonitor';
-import type { StateCoordinator } from './stateCoordinator';
+import type { Disposable, Event } from '../util/events';
+import type { SystemStatus, TaskRecord, TaskSpec } from '../model/model';
+import type { Clock, Executor, HistoryArchive, Store } from '../ports';
+import type { TaskEngine } from '../engine/engine';
+import type { TaskLifecycleManager } from '../lifecycle/lifecycle';
+import type { MessageQueue } from '../queue/messageQueue';
+import type { PerformanceMonitor } from '../metrics/performanceMonitor';
+import type { StateCoordinator } from '../state/stateCoordinator';
 
 export interface OrchestratorOptions {
   /** Tasks running at once; default: the number of CPUs. */

@@ -2,9 +2,9 @@
 // with exponential backoff, a dead-letter topic, per-topic statistics and durable subscriptions
 // that survive a restart through snapshot()/restore().
 import { nanoid } from 'nanoid';
-import { BackpressureError, OrchestratorError, TimeoutError, ValidationError, describeValue } from './errors';
-import { Emitter, toDisposable, type Disposable, type Event } from './events';
-import { systemClock, type Clock } from './ports';
+import { BackpressureError, OrchestratorError, TimeoutError, ValidationError, describeValue } from '../model/errors';
+import { Emitter, toDisposable, type Disposable, type Event } from '../util/events';
+import { systemClock, type Clock } from '../ports';
 import type { Message, MessageHandler, MessageQueueApi, PublishInput, QueueStats, SubscribeOptions, TopicStats } from './queueTypes';
 
 export interface MessageQueueOptions {

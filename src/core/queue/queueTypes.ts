@@ -1,5 +1,5 @@
 // The shapes of the Message Queue Service (the seed's `MessageQueue`). Implemented in messageQueue.ts.
-import type { Disposable } from './events';
+import type { Disposable } from '../util/events';
 
 export interface Message<T = unknown> {
   /** Unique per message; redeliveries keep it, so handlers can drop duplicates (at-least-once). */

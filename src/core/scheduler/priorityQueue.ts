@@ -36,7 +36,7 @@
 // Several heaps can share one `QueueOrdering` (as ReadyQueue's per-group heaps do); their keys and
 // sequence numbers are then comparable, and `precedes` orders nodes of different heaps.
 
-import { describeValue, ValidationError } from './errors';
+import { describeValue, ValidationError } from '../model/errors';
 
 export const DEFAULT_AGING_MS = 10_000;
 

@@ -13,9 +13,9 @@
 // released. Listing it again before then revives it with the new capacity.
 //
 // Invariant: for every pool, 0 <= inUse; a pool that is retiring has inUse > 0.
-import { ValidationError } from './errors';
-import type { PoolStatus } from './model';
-import { validateResourceCapacities } from './validation';
+import { ValidationError } from '../model/errors';
+import type { PoolStatus } from '../model/model';
+import { validateResourceCapacities } from '../model/validation';
 
 /** Units of each named pool. An absent or empty demand needs nothing and always fits. */
 export type ResourceDemand = Readonly<Record<string, number>>;

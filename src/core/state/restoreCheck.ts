@@ -4,10 +4,10 @@
 // - no unfinished task waits, directly or not, for itself (findCycle, the workflow check's search).
 // A task that fails either is not run: the orchestrator fails it with the returned error and keeps
 // its saved record aside, and everything else starts.
-import { findCycle } from './dependencyGraph';
-import { ValidationError } from './errors';
-import { isFinished, type TaskError, type TaskRecord } from './model';
-import { validateSpec } from './validation';
+import { findCycle } from '../scheduler/dependencyGraph';
+import { ValidationError } from '../model/errors';
+import { isFinished, type TaskError, type TaskRecord } from '../model/model';
+import { validateSpec } from '../model/validation';
 
 export interface RestoreCheckContext {
   /** Pool capacities as configured now. */

@@ -26,12 +26,12 @@
 //   not write;
 // - writes can be held (`holdWrites`): when the saved state could not be read or kept aside, no
 //   write may replace it, and every write asked for is refused and reported instead.
-import { describeValue, OrchestratorError, StoreWriteError, ValidationError } from './errors';
-import { Emitter, toDisposable, type Disposable } from './events';
-import { ALL_STATUSES, isFinished, type TaskRecord, type TaskStatus } from './model';
-import { plainRecord } from './taskRecord';
-import type { OrchestratorWarning } from './orchestratorTypes';
-import type { Clock, HistoryArchive, Store } from './ports';
+import { describeValue, OrchestratorError, StoreWriteError, ValidationError } from '../model/errors';
+import { Emitter, toDisposable, type Disposable } from '../util/events';
+import { ALL_STATUSES, isFinished, type TaskRecord, type TaskStatus } from '../model/model';
+import { plainRecord } from '../lifecycle/taskRecord';
+import type { OrchestratorWarning } from '../orchestrator/orchestratorTypes';
+import type { Clock, HistoryArchive, Store } from '../ports';
 
 export const STATE_KEY = 'orchestrator.state';
 export const SNAPSHOT_VERSION = 1;

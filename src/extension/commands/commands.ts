@@ -4,24 +4,24 @@
 // Errors: a command invoked from the UI tells the user (an error message naming the field) and
 // resolves; invoked with an argument, the error rejects the call instead (see `register`).
 import * as vscode from 'vscode';
-import { NotFoundError, ValidationError, describeValue } from '../core/errors';
-import { isFinished, type TaskRecord, type TaskSpec, type TaskStatus, ALL_STATUSES } from '../core/model';
-import type { HostOrchestrator } from './hostOrchestrator';
-import { CommandIds, ContextKeys, VSCODE_TASK_KIND, ViewIds, WORKFLOW_FILE } from './ids';
-import type { Settings } from './settings';
-import type { TaskStatusBar } from './statusBar';
-import { detailsUri } from './taskDetails';
-import type { TaskOutput } from './taskOutput';
-import { STAGE_LABELS, statusCodicon, taskDescription, taskTarget } from './taskPresentation';
-import { isTaskNode, isTreeNode, type TaskTreeProvider } from './taskTree';
-import { UntrustedWorkspaceError, type TrustGate } from './trust';
-import { taskLabel } from './vscodeTaskExecutor';
-import { compoundPayload, expandCompound, isCompound } from './compoundTasks';
-import { loadCatalog, resolveTask, type TaskCatalog } from './taskResolver';
-import { WorkflowFileError, type VscodeTaskPayload } from './workflowFile';
-import { loadWorkflowFiles, resolveWorkflow, workflowChoices } from './workflowService';
-import type { FileHistoryArchive } from './historyArchive';
-import type { VscodeTaskRuns } from './vscodeTaskRuns';
+import { NotFoundError, ValidationError, describeValue } from '../../core/model/errors';
+import { isFinished, type TaskRecord, type TaskSpec, type TaskStatus, ALL_STATUSES } from '../../core/model/model';
+import type { HostOrchestrator } from '../hostOrchestrator';
+import { CommandIds, ContextKeys, VSCODE_TASK_KIND, ViewIds, WORKFLOW_FILE } from '../ids';
+import type { Settings } from '../settings';
+import type { TaskStatusBar } from '../tasksView/statusBar';
+import { detailsUri } from '../tasksView/taskDetails';
+import type { TaskOutput } from '../tasksView/taskOutput';
+import { STAGE_LABELS, statusCodicon, taskDescription, taskTarget } from '../tasksView/taskPresentation';
+import { isTaskNode, isTreeNode, type TaskTreeProvider } from '../tasksView/taskTree';
+import { UntrustedWorkspaceError, type TrustGate } from '../trust';
+import { taskLabel } from '../executors/vscodeTaskExecutor';
+import { compoundPayload, expandCompound, isCompound } from '../executors/compoundTasks';
+import { loadCatalog, resolveTask, type TaskCatalog } from '../executors/taskResolver';
+import { WorkflowFileError, type VscodeTaskPayload } from '../workflows/workflowFile';
+import { loadWorkflowFiles, resolveWorkflow, workflowChoices } from '../workflows/workflowService';
+import type { FileHistoryArchive } from '../storage/historyArchive';
+import type { VscodeTaskRuns } from '../executors/vscodeTaskRuns';
 
 export interface CommandDeps {
   orchestrator: HostOrchestrator;

@@ -2,10 +2,10 @@
 // so it is tested in plain Node. Everything leaving here satisfies protocol.ts's validators: numbers
 // are finite (postMessage goes through JSON, which turns Infinity into null), columns line up, and
 // sizes are bounded.
-import type { Event } from '../core/events';
-import type { PerformanceMetrics } from '../core/metricsTypes';
-import type { SystemStatus, TaskRecord } from '../core/model';
-import type { QueueStats, TopicStats } from '../core/queueTypes';
+import type { Event } from '../../core/util/events';
+import type { PerformanceMetrics } from '../../core/metrics/metricsTypes';
+import type { SystemStatus, TaskRecord } from '../../core/model/model';
+import type { QueueStats, TopicStats } from '../../core/queue/queueTypes';
 import {
   STAGES,
   type DashboardSnapshot,
@@ -15,7 +15,7 @@ import {
   type QueueSection,
   type SeriesSection,
   type TopicRow,
-} from '../shared/protocol';
+} from '../../dashboardProtocol/protocol';
 
 /**
  * What the dashboard reads from the orchestrator: the `Orchestrator` contract plus its `monitor`

@@ -7,9 +7,9 @@
 //   series moving when nothing changes;
 // - after the first snapshot, only the sections that changed are posted, each patch naming the seq
 //   it applies on; the webview asks for a `resync` when one does not fit.
-import type { Disposable } from '../core/events';
-import { diffSnapshot } from '../shared/dashboardDiff';
-import { PROTOCOL_VERSION, parseWebviewMessage, type DashboardSnapshot, type HostMessage } from '../shared/protocol';
+import type { Disposable } from '../../core/util/events';
+import { diffSnapshot } from '../../dashboardProtocol/dashboardDiff';
+import { PROTOCOL_VERSION, parseWebviewMessage, type DashboardSnapshot, type HostMessage } from '../../dashboardProtocol/protocol';
 import { FailureLog, buildSnapshot, type DashboardSource } from './dashboardData';
 
 export interface FeedTimers {

@@ -5,10 +5,10 @@
 // crypto.randomBytes, its one stylesheet comes from the extension, and `localResourceRoots` is only
 // the built webview folder (dist/webview), so the page can load nothing else, from disk or network.
 import * as vscode from 'vscode';
-import { DASHBOARD_VIEW_TYPE, parseViewState } from '../shared/protocol';
+import { DASHBOARD_VIEW_TYPE, parseViewState } from '../../dashboardProtocol/protocol';
 import type { DashboardSource } from './dashboardData';
 import { dashboardHtml, nonce } from './dashboardHtml';
-import { CommandIds } from './ids';
+import { CommandIds } from '../ids';
 import { DashboardFeed, type FeedState } from './dashboardFeed';
 
 /**

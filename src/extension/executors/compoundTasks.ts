@@ -19,13 +19,13 @@
 //   while a sibling nested step may still run, and R must not report before that one ends.
 // - Cancelling R (queued, waiting or running) cancels its unfinished steps: followCompounds.
 import type * as vscode from 'vscode';
-import { ValidationError } from '../core/errors';
-import type { Disposable } from '../core/events';
-import { isFinished, type TaskSpec } from '../core/model';
-import type { Orchestrator } from '../core/orchestratorTypes';
-import { VSCODE_TASK_KIND } from './ids';
+import { ValidationError } from '../../core/model/errors';
+import type { Disposable } from '../../core/util/events';
+import { isFinished, type TaskSpec } from '../../core/model/model';
+import type { Orchestrator } from '../../core/orchestrator/orchestratorTypes';
+import { VSCODE_TASK_KIND } from '../ids';
 import { configuredEntry, folderOf, resolveInCatalog, vscodeLabel, type TaskCatalog } from './taskResolver';
-import type { VscodeTaskPayload } from './workflowFile';
+import type { VscodeTaskPayload } from '../workflows/workflowFile';
 
 /** What the workflow step or the palette adds to every task of the expansion. */
 export interface CompoundOptions {

@@ -12,7 +12,7 @@
 // contribute and the workbench's built-in ones). A language server that reports with the same source
 // (TypeScript's `ts` for `$tsc`) adds its diagnostics to the count, as it does to the Problems view.
 import * as vscode from 'vscode';
-import type { ProblemCounts } from '../core/model';
+import type { ProblemCounts } from '../../core/model/model';
 import type { ConfiguredTask } from './taskResolver';
 
 /** The workbench's own matchers (not contributed by an extension), name -> source, as in 1.139. */

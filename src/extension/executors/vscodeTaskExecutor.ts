@@ -2,17 +2,17 @@
 // through `vscode.tasks.executeTask`, waits for its process to end and takes its exit code. Cancel
 // and timeout (the context's signal) terminate the task's execution.
 import * as vscode from 'vscode';
-import { CancelledError, ExecutionError, ValidationError, describeValue } from '../core/errors';
-import type { ProblemCounts, TaskRecord, TaskResult } from '../core/model';
-import type { Orchestrator } from '../core/orchestratorTypes';
-import type { ExecutionContext, Executor } from '../core/ports';
+import { CancelledError, ExecutionError, ValidationError, describeValue } from '../../core/model/errors';
+import type { ProblemCounts, TaskRecord, TaskResult } from '../../core/model/model';
+import type { Orchestrator } from '../../core/orchestrator/orchestratorTypes';
+import type { ExecutionContext, Executor } from '../../core/ports';
 import { isCompound } from './compoundTasks';
 import { configuredEntry, resolveTask, vscodeLabel, type TaskCatalog } from './taskResolver';
 import { editorVariablesIn } from './taskVariables';
 import { countProblems, taskProblemSources, watchProblems } from './taskProblems';
 import { TerminalOutputReader } from './taskTerminalOutput';
 import type { VscodeTaskRuns } from './vscodeTaskRuns';
-import type { VscodeTaskPayload } from './workflowFile';
+import type { VscodeTaskPayload } from '../workflows/workflowFile';
 
 /** Checks a payload that came from a persisted record, a workflow file or another extension. */
 export function parseVscodeTaskPayload(value: unknown): VscodeTaskPayload {

@@ -2,8 +2,8 @@
 // record runs which VS Code task now (VS Code runs a task once at a time), the live problem counts of
 // a running task, and the process that identifies its terminal.
 import * as vscode from 'vscode';
-import { ExecutionError } from '../core/errors';
-import type { ProblemCounts } from '../core/model';
+import { ExecutionError } from '../../core/model/errors';
+import type { ProblemCounts } from '../../core/model/model';
 
 export interface VscodeTaskRun {
   /** The label VS Code shows: its terminal's name. */

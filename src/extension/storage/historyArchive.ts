@@ -5,8 +5,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import pLimit from 'p-limit';
-import type { TaskRecord } from '../core/model';
-import type { HistoryArchive } from '../core/ports';
+import type { TaskRecord } from '../../core/model/model';
+import type { HistoryArchive } from '../../core/ports';
 
 export class FileHistoryArchive implements HistoryArchive {
   /** One file operation at a time, in call order (a plain FIFO limit): rotation never interleaves with an append. */

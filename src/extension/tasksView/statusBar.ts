@@ -1,9 +1,9 @@
 // The status-bar item: running and queued counts; a click opens the Tasks view.
 // Updated from coalesced task events (never more often than `coalesceMs`).
 import * as vscode from 'vscode';
-import type { Disposable } from '../core/events';
-import type { SystemStatus } from '../core/model';
-import { CommandIds } from './ids';
+import type { Disposable } from '../../core/util/events';
+import type { SystemStatus } from '../../core/model/model';
+import { CommandIds } from '../ids';
 import type { TaskSource } from './taskTree';
 
 export class TaskStatusBar implements vscode.Disposable {

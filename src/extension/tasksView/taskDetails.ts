@@ -1,8 +1,8 @@
 // Show Details: a read-only JSON document of a task's record, under the `orchestrator-task` scheme
 // (a virtual document: no file, nothing to save). It updates while open as the task changes.
 import * as vscode from 'vscode';
-import type { Disposable, Event } from '../core/events';
-import type { TaskRecord } from '../core/model';
+import type { Disposable, Event } from '../../core/util/events';
+import type { TaskRecord } from '../../core/model/model';
 
 export const DETAILS_SCHEME = 'orchestrator-task';
 

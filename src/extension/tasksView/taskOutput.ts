@@ -9,8 +9,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Disposable, Event } from '../core/events';
-import type { TaskRecord } from '../core/model';
+import type { Disposable, Event } from '../../core/util/events';
+import type { TaskRecord } from '../../core/model/model';
 
 export interface OutputChunk {
   id: string;

@@ -1,9 +1,9 @@
 // How a task looks in the editor's UI: stage labels, icons per status, durations, tooltips.
 // Pure functions of a record and the current time, shared by the tree, quick picks and details.
 import * as vscode from 'vscode';
-import type { ProblemCounts, TaskRecord, TaskStatus } from '../core/model';
-import { formatProblems } from './taskProblems';
-import { STAGE_LABELS } from '../shared/protocol';
+import type { ProblemCounts, TaskRecord, TaskStatus } from '../../core/model/model';
+import { formatProblems } from '../executors/taskProblems';
+import { STAGE_LABELS } from '../../dashboardProtocol/protocol';
 
 // The labels live with the stages the dashboard's protocol declares, so both sides name them alike.
 export { STAGE_LABELS };

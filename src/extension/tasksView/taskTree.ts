@@ -10,9 +10,9 @@
 // Row ids include the status: a task moving between stages is removed from one parent and added to
 // another in the same refresh, and VS Code refuses an id registered under two parents at once.
 import * as vscode from 'vscode';
-import type { Disposable, Event } from '../core/events';
-import { ALL_STATUSES, type ProblemCounts, type SystemStatus, type TaskRecord, type TaskStatus } from '../core/model';
-import { CommandIds, VSCODE_TASK_KIND, ViewItems } from './ids';
+import type { Disposable, Event } from '../../core/util/events';
+import { ALL_STATUSES, type ProblemCounts, type SystemStatus, type TaskRecord, type TaskStatus } from '../../core/model/model';
+import { CommandIds, VSCODE_TASK_KIND, ViewItems } from '../ids';
 import { STAGE_LABELS, lastChangeAt, statusIcon, taskDescription, taskTooltip } from './taskPresentation';
 
 export interface StageNode {

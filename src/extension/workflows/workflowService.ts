@@ -1,11 +1,11 @@
 // Finds and reads the workflow file of each workspace folder. An open editor's text wins over the
 // file on disk, so what runs is what the user sees (and what the editor validates with the schema).
 import * as vscode from 'vscode';
-import { ValidationError, describeValue } from '../core/errors';
-import type { TaskSpec } from '../core/model';
-import { expandCompound, isCompound } from './compoundTasks';
-import { VSCODE_TASK_KIND, WORKFLOW_FILE } from './ids';
-import { loadCatalog, resolveInCatalog } from './taskResolver';
+import { ValidationError, describeValue } from '../../core/model/errors';
+import type { TaskSpec } from '../../core/model/model';
+import { expandCompound, isCompound } from '../executors/compoundTasks';
+import { VSCODE_TASK_KIND, WORKFLOW_FILE } from '../ids';
+import { loadCatalog, resolveInCatalog } from '../executors/taskResolver';
 import { WorkflowFileError, parseWorkflowFile, workflowToSpecs, type SpecDefaults, type VscodeTaskPayload, type WorkflowFile } from './workflowFile';
 
 export interface LoadedFile {
