@@ -19,15 +19,16 @@ import { BackpressureError, CancelledError, describeValue, ExecutionError, Illeg
 import { Emitter, toDisposable, type Disposable, type Event } from '../util/events';
 import { retryDelay } from '../util/backoff';
 import { DependencyGraph } from '../scheduler/dependencyGraph';
-import { TaskEngine, type AttemptHandle } from '../engine/engine';
+import { TaskEngine } from '../engine/engine';
 import { ProcessLedger, reapOrphans } from '../executors/processLedger';
-import { HeldRecord, lastTransitionAt, TaskLifecycleManager, toTaskError, type LifecycleEvent } from '../lifecycle/lifecycle';
+import { lastTransitionAt, TaskLifecycleManager, toTaskError, type LifecycleEvent } from '../lifecycle/lifecycle';
 import { MessageQueue } from '../queue/messageQueue';
-import { isFinished, type HistoryEntry, type PersistedSpec, type SystemStatus, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from '../model/model';
+import { isFinished, type SystemStatus, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from '../model/model';
 import type { Orchestrator, OrchestratorOptions, OrchestratorWarning } from './orchestratorTypes';
 import { PerformanceMonitor } from '../metrics/performanceMonitor';
 import { MemoryStore, systemClock, type Clock, type Executor, type Store } from '../ports';
-import { ReadyQueue, type ReadyEntry } from '../scheduler/readyQueue';
+import { ReadyQueue } from '../scheduler/readyQueue';
+import { runtimeOf, TaskRun } from './taskRun';
 import { ResourcePools, type ResourceDemand } from '../scheduler/resourcePools';
 import { checkRestoredTasks } from '../state/restoreCheck';
 import { keepAside, loadSnapshot, SNAPSHOT_VERSION, STATE_KEY, StateCoordinator, type Snapshot } from '../state/stateCoordinator';
@@ -56,55 +57,6 @@ export interface TaskEventPayload {
   reason?: string;
   error?: { message: string; code?: string };
   exitCode?: number;
-}
-
-/**
- * The orchestrator's records: a lifecycle record (see taskRecord.ts) plus what the orchestrator keeps
- * per task, never persisted (toJSON and plainRecord leave it out). The record is also the task's entry
- * in the ready queue, pushed again on each retry: one object per task for all of it, found with no
- * lookup (a runtime object per task beside the record, and the Map that found it, were 15% of the
- * 100k no-op benchmark).
- */
-class TaskRun extends HeldRecord implements ReadyEntry {
-  /**
-   * When the task last became ready (Scheduled and dispatchable): its queue age and wait-time metric.
-   * Starts undefined, not 0, for the reason given at HeldRecord's scheduled time.
-   */
-  enqueuedAt: number = undefined as unknown as number;
-  readonly resources: ResourceDemand | undefined;
-  /** The spec's, copied while the spec is at hand: starting an attempt then reads only this object. */
-  readonly timeoutMs: number | undefined;
-  // The ready queue's bookkeeping (see QueueEntry), declared so every record has one shape.
-  queueKey: number | undefined = undefined;
-  queueSeq: number | undefined = undefined;
-  queueIndex: number | undefined = undefined;
-  queueOwner: object | undefined = undefined;
-  queueRun: object | undefined = undefined;
-  /** Backoff timer of a retry, while the task waits in Scheduled outside the ready queue. */
-  retryTimer: unknown = undefined;
-  /** Units held while running. */
-  heldUnits: ResourceDemand | undefined = undefined;
-  /** Set when a cancel of a running attempt was asked for: the attempt's outcome becomes Cancelled. */
-  cancelReason: string | undefined = undefined;
-  /** The running attempt, to cancel it. */
-  attemptHandle: AttemptHandle | undefined = undefined;
-  /**
-   * `run` of a function task: code, never persisted. Kept while the record is in memory, finished
-   * too (for retryTask); restored records have none.
-   */
-  run: TaskSpec['run'] = undefined;
-
-  // The parameters spelt out: a rest-and-spread constructor allocates an array per record.
-  constructor(id: string, name: string, kind: string, priority: number, createdAt: number, spec: PersistedSpec, dependsOn: string[], workflowId: string | undefined, history?: HistoryEntry[]) {
-    super(id, name, kind, priority, createdAt, spec, dependsOn, workflowId, history);
-    this.resources = this.spec.resources;
-    this.timeoutMs = this.spec.timeoutMs;
-  }
-}
-
-/** The orchestrator's own view of one of its records. */
-function runtimeOf(record: Readonly<TaskRecord>): TaskRun {
-  return record as TaskRun;
 }
 
 /** For a spec without dependsOn: the lifecycle copies a non-empty list, so nothing writes to this. */
