@@ -391,14 +391,20 @@ export class TaskLifecycleManager {
   applyTo(held: Readonly<TaskRecord>, event: LifecycleEvent, at: number = this.clock.now()): Readonly<TaskRecord> {
     const record = held as HeldRecord;
     const from = record.status;
+    const type = event.type;
     let to: TaskStatus;
     let reason: string | undefined;
-    // The three transitions every task makes, applied in place exactly as transition + applyPatch
+    // Whether the event is legal is LEGAL_FROM's alone (transition() reads the same table). The three
+    // transitions every task makes are then applied in place exactly as transition + applyPatch
     // would, without a patch object, and while the history is the regular one without entries (see
     // taskRecord.ts); everything else (and every illegal event) takes that path. History first: it
     // is written out from the status and times before the transition.
-    const type = event.type;
-    if (type === 'start' && from === 'scheduled') {
+    if (!canTransition(from, type) || (type !== 'start' && type !== 'schedule' && type !== 'complete')) {
+      const patch = transition(record, event, at);
+      applyPatch(record, patch);
+      to = patch.status;
+      reason = patch.entry.reason;
+    } else if (type === 'start') {
       const attempts = record.attempts + 1;
       to = 'running';
       const given = event.reason;
@@ -407,12 +413,12 @@ export class TaskLifecycleManager {
       record.status = to;
       record.attempts = attempts;
       record.startedAt = at;
-    } else if (type === 'schedule' && from === 'created') {
+    } else if (type === 'schedule') {
       to = 'scheduled';
       reason = event.reason;
       if (!record.regularSchedule(at, reason)) record.appendHistory(to, at, reason);
       record.status = to;
-    } else if (type === 'complete' && from === 'running') {
+    } else {
       to = 'completed';
       reason = event.reason;
       if (!record.regularComplete(reason)) record.appendHistory(to, at, reason);
@@ -420,11 +426,6 @@ export class TaskLifecycleManager {
       record.finishedAt = at;
       if (event.result !== undefined) record.result = event.result;
       if (record.error !== undefined) record.error = undefined;
-    } else {
-      const patch = transition(record, event, at);
-      applyPatch(record, patch);
-      to = patch.status;
-      reason = patch.entry.reason;
     }
     this.countsByStatus.add(from, -1);
     this.countsByStatus.add(to, 1);
