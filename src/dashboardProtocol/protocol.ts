@@ -9,14 +9,16 @@
 
 import type { MetricsSeries } from '../core/metrics/metricsTypes';
 import type { TopicStats } from '../core/queue/queueTypes';
+import { ALL_STATUSES, type TaskStatus } from '../core/model/model';
 
 export const PROTOCOL_VERSION = 1;
 
 /** The webview panel's type, shared with package.json's `onWebviewPanel:` activation event. */
 export const DASHBOARD_VIEW_TYPE = 'orchestrator.dashboard';
 
-export const STAGES = ['created', 'scheduled', 'running', 'completed', 'failed', 'cancelled'] as const;
-export type Stage = (typeof STAGES)[number];
+/** The dashboard's stages are the core's statuses (model.ts holds the list; it imports nothing). */
+export const STAGES = ALL_STATUSES;
+export type Stage = TaskStatus;
 
 /** How each stage is named to a person: the tree, quick picks, tooltips and the dashboard agree. */
 export const STAGE_LABELS: Readonly<Record<Stage, string>> = {

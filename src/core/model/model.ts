@@ -1,16 +1,17 @@
 // What is asked (TaskSpec), what happened (TaskRecord), and the statuses in between.
 
-export const TaskStatus = {
-  Created: 'created',
-  Scheduled: 'scheduled',
-  Running: 'running',
-  Completed: 'completed',
-  Failed: 'failed',
-  Cancelled: 'cancelled',
-} as const;
-export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
+/**
+ * The six statuses, in lifecycle order: the one list. The tree's stages, the dashboard's counts, the
+ * record checks and the status command all iterate it, so a seventh status is added here only.
+ */
+export const ALL_STATUSES = ['created', 'scheduled', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof ALL_STATUSES)[number];
 
-export const ALL_STATUSES: readonly TaskStatus[] = ['created', 'scheduled', 'running', 'completed', 'failed', 'cancelled'];
+/** The statuses by name, for code that prefers `TaskStatus.Completed` to a string literal. */
+export const TaskStatus: { readonly [K in Capitalize<TaskStatus>]: Uncapitalize<K> } = /* @__PURE__ */ Object.freeze(
+  Object.fromEntries(ALL_STATUSES.map((s) => [s.charAt(0).toUpperCase() + s.slice(1), s])) as { [K in Capitalize<TaskStatus>]: Uncapitalize<K> },
+);
+
 export const FINISHED_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['completed', 'failed', 'cancelled']);
 
 export function isFinished(status: TaskStatus): boolean {

@@ -1,0 +1,20 @@
+// One source per fact: the lists and tables of src/core/model are the ones every layer reads.
+import * as assert from 'node:assert/strict';
+import { ALL_STATUSES, TaskStatus } from '../../src/core/model/model';
+import { STAGES, STAGE_LABELS } from '../../src/dashboardProtocol/protocol';
+
+describe('model', () => {
+  describe('statuses', () => {
+    it('are one list: the dashboard stages are the same array, in lifecycle order', () => {
+      assert.deepEqual([...ALL_STATUSES], ['created', 'scheduled', 'running', 'completed', 'failed', 'cancelled']);
+      assert.strictEqual(STAGES, ALL_STATUSES);
+      assert.deepEqual(Object.keys(STAGE_LABELS), [...ALL_STATUSES]);
+    });
+
+    it('are also named, for `TaskStatus.Completed`, derived from the list', () => {
+      assert.deepEqual(Object.values(TaskStatus), [...ALL_STATUSES]);
+      assert.equal(TaskStatus.Cancelled, 'cancelled');
+      assert.ok(Object.isFrozen(TaskStatus));
+    });
+  });
+});
