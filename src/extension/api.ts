@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { ValidationError, describeValue } from '../core/model/errors';
 import type { Event } from '../core/util/events';
 import { plainRecord } from '../core/lifecycle/taskRecord';
-import type { TaskRecord, TaskResult, TaskSpec } from '../core/model/model';
+import { BUILTIN_KINDS, type TaskRecord, type TaskResult, type TaskSpec } from '../core/model/model';
 import type { ExecutionContext, Executor } from '../core/ports';
 import type { Message, MessageHandler, PublishInput, SubscribeOptions } from '../core/queue/queueTypes';
 import { NAME_PATTERN } from '../core/model/validation';
@@ -54,7 +54,7 @@ export interface TestingHooks {
   settings(): Settings;
 }
 
-const RESERVED_KINDS = new Set(['shell', 'function', VSCODE_TASK_KIND]);
+const RESERVED_KINDS = new Set<string>([...BUILTIN_KINDS, VSCODE_TASK_KIND]);
 
 function checkString(value: unknown, field: string): string {
   if (typeof value !== 'string' || !value) throw new ValidationError(`Expected \`${field}\` to be a non-empty string, got ${describeValue(value)}`, field);

@@ -1,6 +1,7 @@
 // One source per fact: the lists and tables of src/core/model are the ones every layer reads.
 import * as assert from 'node:assert/strict';
-import { ALL_STATUSES, TaskStatus } from '../../src/core/model/model';
+import { ALL_STATUSES, BUILTIN_KINDS, TaskStatus } from '../../src/core/model/model';
+import { TaskEngine } from '../../src/core/engine/engine';
 import { STAGES, STAGE_LABELS } from '../../src/dashboardProtocol/protocol';
 
 describe('model', () => {
@@ -15,6 +16,17 @@ describe('model', () => {
       assert.deepEqual(Object.values(TaskStatus), [...ALL_STATUSES]);
       assert.equal(TaskStatus.Cancelled, 'cancelled');
       assert.ok(Object.isFrozen(TaskStatus));
+    });
+  });
+
+  describe('built-in kinds', () => {
+    it('are the kinds an engine runs before any executor is registered', async () => {
+      const engine = new TaskEngine();
+      try {
+        assert.deepEqual(engine.kinds(), [...BUILTIN_KINDS]);
+      } finally {
+        await engine.dispose();
+      }
     });
   });
 });

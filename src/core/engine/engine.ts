@@ -22,7 +22,7 @@
 // context); its AbortController is made only if someone reads the signal; no timer.
 import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError, describeValue } from '../model/errors';
 import { toDisposable, type Disposable } from '../util/events';
-import type { HistoryEntry, TaskRecord, TaskResult, TaskSpec, TaskStatus } from '../model/model';
+import { BUILTIN_KINDS, type BuiltinKind, type HistoryEntry, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from '../model/model';
 import { systemClock, type Clock, type ExecutionContext, type Executor } from '../ports';
 import { FunctionExecutor, toExecutionError, toJsonSafe } from '../executors/functionExecutor';
 import type { ProcessLedger } from '../executors/processLedger';
@@ -274,8 +274,8 @@ export class TaskEngine {
     if (!(killGraceMs >= 0)) throw new ValidationError(`Expected \`killGraceMs\` to be a non-negative number, got ${describeValue(killGraceMs)}`, 'killGraceMs');
     this.abortSettleMs = options.abortSettleMs ?? killGraceMs + 3000;
     this.lookup = options.lookup;
-    this.executors.set('shell', new ShellExecutor({ killGraceMs, ledger: options.processLedger }));
-    this.executors.set('function', new FunctionExecutor());
+    const builtIn: Record<BuiltinKind, Executor> = { shell: new ShellExecutor({ killGraceMs, ledger: options.processLedger }), function: new FunctionExecutor() };
+    for (const kind of BUILTIN_KINDS) this.executors.set(kind, builtIn[kind]);
     for (const [kind, executor] of Object.entries(options.executors ?? {})) this.executors.set(kind, checkExecutor(kind, executor));
   }
 

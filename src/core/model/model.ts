@@ -24,10 +24,14 @@ export interface TaskRunContext {
   attempt: number;
 }
 
+/** The kinds every orchestrator runs without a registered executor: the one list. */
+export const BUILTIN_KINDS = ['shell', 'function'] as const;
+export type BuiltinKind = (typeof BUILTIN_KINDS)[number];
+
 export interface TaskSpec {
   name: string;
-  /** 'shell' and 'function' are built in; other kinds come from registered executors. */
-  kind: 'shell' | 'function' | (string & {});
+  /** A BUILTIN_KINDS entry, or the kind of a registered executor. */
+  kind: BuiltinKind | (string & {});
   command?: string;
   cwd?: string;
   env?: Record<string, string>;

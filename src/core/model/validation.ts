@@ -12,8 +12,6 @@ import type { PersistedSpec } from './model';
 import type { OrchestratorOptions } from '../orchestrator/orchestratorTypes';
 import { DEFAULT_AGING_MS } from '../scheduler/priorityQueue';
 
-export const BUILTIN_KINDS: readonly string[] = ['shell', 'function'];
-
 /** Bounds on what a spec may ask for. Each is stated in the message that enforces it. */
 export const SPEC_LIMITS = {
   nameLength: 200,
@@ -39,7 +37,7 @@ export const SPEC_LIMITS = {
 export const NAME_PATTERN = /^[A-Za-z][\w.-]{0,63}$/;
 
 export interface SpecContext {
-  /** Built-in 'shell' and 'function' plus the registered executors' kinds. */
+  /** BUILTIN_KINDS plus the registered executors' kinds. */
   kinds: ReadonlySet<string>;
   /** Pool capacities. */
   pools: Readonly<Record<string, number>>;

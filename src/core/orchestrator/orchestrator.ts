@@ -23,7 +23,7 @@ import { TaskEngine } from '../engine/engine';
 import { ProcessLedger, reapOrphans } from '../executors/processLedger';
 import { lastTransitionAt, TaskLifecycleManager, toTaskError, type LifecycleEvent } from '../lifecycle/lifecycle';
 import { MessageQueue } from '../queue/messageQueue';
-import { isFinished, type SystemStatus, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from '../model/model';
+import { BUILTIN_KINDS, isFinished, type SystemStatus, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from '../model/model';
 import type { Orchestrator, OrchestratorOptions, OrchestratorWarning } from './orchestratorTypes';
 import { PerformanceMonitor } from '../metrics/performanceMonitor';
 import { MemoryStore, systemClock, type Clock, type Executor, type Store } from '../ports';
@@ -32,7 +32,7 @@ import { runtimeOf, TaskRun } from './taskRun';
 import { ResourcePools, type ResourceDemand } from '../scheduler/resourcePools';
 import { checkRestoredTasks } from '../state/restoreCheck';
 import { keepAside, loadSnapshot, SNAPSHOT_VERSION, STATE_KEY, StateCoordinator, type Snapshot } from '../state/stateCoordinator';
-import { BUILTIN_KINDS, validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext, type ValidSpec } from '../model/validation';
+import { validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext, type ValidSpec } from '../model/validation';
 
 /** Default number of finished records kept in memory; older ones go to the archive. */
 export const DEFAULT_MAX_FINISHED = 10_000;
