@@ -20,6 +20,7 @@ import { Emitter, toDisposable, type Disposable, type Event } from '../util/even
 import { retryDelay } from '../util/backoff';
 import { DependencyGraph } from '../scheduler/dependencyGraph';
 import { TaskEngine } from '../engine/engine';
+import { LocalExecution } from '../execution/localExecution';
 import { ProcessLedger, reapOrphans } from '../executors/processLedger';
 import { lastTransitionAt, TaskLifecycleManager, toTaskError, type LifecycleEvent } from '../lifecycle/lifecycle';
 import { MessageQueue } from '../queue/messageQueue';
@@ -76,7 +77,8 @@ export class OrchestratorImpl implements Orchestrator {
   /** Warnings from start-up (a corrupt snapshot, recovery) and later, the last 100. */
   readonly warnings: OrchestratorWarning[] = [];
   readonly lifecycle: TaskLifecycleManager;
-  readonly engine: TaskEngine;
+  /** Runs attempts: the dispatcher reaches the engine only through this port. */
+  readonly execution: LocalExecution;
   readonly queue: MessageQueue;
   readonly monitor: PerformanceMonitor;
   readonly state: StateCoordinator;
@@ -149,13 +151,13 @@ export class OrchestratorImpl implements Orchestrator {
       onListenerError: (err) => this.warnListener(err),
       observer: (record, from, to, reason) => this.onTransition(record as TaskRecord, from, to, reason),
     });
-    this.engine = new TaskEngine({
+    this.execution = new LocalExecution(new TaskEngine({
       executors: options.executors,
       clock: this.clock,
       killGraceMs: options.killGraceMs,
       processLedger: new ProcessLedger(store),
       lookup: (id) => this.lifecycle.get(id) as TaskRecord | undefined,
-    });
+    }));
     this.kinds = new Set([...BUILTIN_KINDS, ...Object.keys(options.executors)]);
     this.queue = new MessageQueue({
       clock: this.clock,
@@ -342,11 +344,11 @@ export class OrchestratorImpl implements Orchestrator {
     this.lifecycle.applyTo(rt, START);
     if (rt.resources) this.recordPools(rt.resources);
     const onOutput = this.outputEmitter.hasListeners ? (chunk: string) => this.outputEmitter.fire({ id, chunk }) : undefined;
-    const handle = this.engine.startAttempt(rt, rt.attempts, rt.timeoutMs, rt.run, onOutput, this.attemptDone);
+    const handle = this.execution.start(rt, rt.attempts, rt.timeoutMs, rt.run, onOutput, this.attemptDone);
     rt.attemptHandle = handle;
     // A cancel asked for while the task turned Running (by an onDidChangeTask listener) found no
     // attempt to stop yet: it stops this one now, its signal aborted.
-    if (rt.cancelReason !== undefined && handle !== undefined) void this.engine.cancelAttempt(handle, rt.cancelReason);
+    if (rt.cancelReason !== undefined && handle !== undefined) void this.execution.cancel(handle, rt.cancelReason);
   }
 
   /** Every attempt's outcome comes here: one function for all, the task being an argument (no closure per attempt). */
@@ -545,7 +547,7 @@ export class OrchestratorImpl implements Orchestrator {
         const rt = runtimeOf(record);
         rt.cancelReason ??= why;
         // Resolves once the attempt's outcome has been handled (finishAttempt has run).
-        if (rt.attemptHandle !== undefined) await this.engine.cancelAttempt(rt.attemptHandle, why);
+        if (rt.attemptHandle !== undefined) await this.execution.cancel(rt.attemptHandle, why);
         return;
       }
       default:
@@ -750,7 +752,7 @@ export class OrchestratorImpl implements Orchestrator {
 
   registerExecutor(kind: string, executor: Executor): Disposable {
     this.assertOpen();
-    const reg = this.engine.registerExecutor(kind, executor);
+    const reg = this.execution.registerExecutor(kind, executor);
     this.kinds.add(kind);
     const waiting = this.awaitingKind.get(kind);
     if (waiting) {
@@ -763,7 +765,7 @@ export class OrchestratorImpl implements Orchestrator {
     }
     return toDisposable(() => {
       reg.dispose();
-      if (!this.engine.hasExecutor(kind)) this.kinds.delete(kind);
+      if (!this.execution.hasExecutor(kind)) this.kinds.delete(kind);
     });
   }
 
@@ -783,7 +785,7 @@ export class OrchestratorImpl implements Orchestrator {
     }
     // Running attempts are stopped; their records stay Running in the final snapshot, so the next
     // start applies the recovery policy to them, as after a crash.
-    await this.engine.dispose();
+    await this.execution.dispose();
     await this.state.dispose();
     this.queue.dispose();
     this.lifecycle.dispose();
