@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { ValidationError } from '../core/model/errors';
 import { defaultConcurrency, validateResourceCapacities } from '../core/model/validation';
+import { LIMITS } from '../core/model/limits';
 import { ConfigKeys, type ConfigKey } from './ids';
 
 export interface Settings {
@@ -30,7 +31,7 @@ function integer(config: vscode.WorkspaceConfiguration, key: ConfigKey, fallback
 /** Reads every setting; `problems` lists the values that were refused (and replaced by defaults). */
 export function readSettings(problems: string[] = []): Settings {
   const config = vscode.workspace.getConfiguration('orchestrator');
-  const concurrency = integer(config, ConfigKeys.concurrency, DEFAULTS.concurrency, 0, 10_000, problems);
+  const concurrency = integer(config, ConfigKeys.concurrency, DEFAULTS.concurrency, 0, LIMITS.concurrency, problems);
   let resources: Record<string, number> = {};
   const rawResources: unknown = config.get('resources');
   if (rawResources !== undefined && rawResources !== null) {
@@ -43,9 +44,9 @@ export function readSettings(problems: string[] = []): Settings {
   return {
     concurrency: concurrency === 0 ? defaultConcurrency() : concurrency,
     resources,
-    maxFinished: integer(config, ConfigKeys.maxFinished, DEFAULTS.maxFinished, 10, 1_000_000, problems),
-    defaultTimeoutMs: integer(config, ConfigKeys.defaultTimeoutMs, DEFAULTS.defaultTimeoutMs, 0, 2 ** 31 - 1, problems),
-    defaultRetries: integer(config, ConfigKeys.defaultRetries, DEFAULTS.defaultRetries, 0, 100, problems),
+    maxFinished: integer(config, ConfigKeys.maxFinished, DEFAULTS.maxFinished, 10, LIMITS.maxFinished, problems),
+    defaultTimeoutMs: integer(config, ConfigKeys.defaultTimeoutMs, DEFAULTS.defaultTimeoutMs, 0, LIMITS.maxDelayMs, problems),
+    defaultRetries: integer(config, ConfigKeys.defaultRetries, DEFAULTS.defaultRetries, 0, LIMITS.retries, problems),
   };
 }
 

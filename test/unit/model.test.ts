@@ -2,6 +2,8 @@
 import * as assert from 'node:assert/strict';
 import { ALL_STATUSES, BUILTIN_KINDS, TaskStatus } from '../../src/core/model/model';
 import { TaskEngine } from '../../src/core/engine/engine';
+import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
+import { LIMITS } from '../../src/core/model/limits';
 import { STAGES, STAGE_LABELS } from '../../src/dashboardProtocol/protocol';
 
 describe('model', () => {
@@ -26,6 +28,22 @@ describe('model', () => {
         assert.deepEqual(engine.kinds(), [...BUILTIN_KINDS]);
       } finally {
         await engine.dispose();
+      }
+    });
+  });
+
+  describe('limits', () => {
+    it('are one table: the setters accept what the options accept, and refuse one more', async () => {
+      const o = await createOrchestrator({ concurrency: LIMITS.concurrency, maxFinished: LIMITS.maxFinished, startPaused: true });
+      try {
+        o.setConcurrency(LIMITS.concurrency);
+        assert.equal(o.getSystemStatus().concurrency.limit, LIMITS.concurrency);
+        o.setMaxFinished(LIMITS.maxFinished);
+        assert.throws(() => o.setConcurrency(LIMITS.concurrency + 1), new RegExp(`Expected \\\`concurrency\\\` to be an integer number of tasks from 1 to ${LIMITS.concurrency}, got \\\`${LIMITS.concurrency + 1}\\\` \\(number\\)`));
+        assert.throws(() => o.setMaxFinished(LIMITS.maxFinished + 1), new RegExp(`Expected \\\`maxFinished\\\` to be an integer number of records from 0 to ${LIMITS.maxFinished}`));
+        assert.equal(o.getSystemStatus().concurrency.limit, LIMITS.concurrency, 'a refused value changes nothing');
+      } finally {
+        await o.dispose();
       }
     });
   });

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { ValidationError } from '../../src/core/model/errors';
 import { MemoryStore, systemClock } from '../../src/core/ports';
-import { SPEC_LIMITS, validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext } from '../../src/core/model/validation';
+import { validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext } from '../../src/core/model/validation';
+import { LIMITS } from '../../src/core/model/limits';
 
 const existing = new Set(['task-1', 'task-2']);
 const ctx: SpecContext = {
@@ -274,6 +275,6 @@ describe('validation', () => {
     const started = Date.now();
     for (let i = 0; i < 100_000; i++) validateSpec({ name: `t${i}`, kind: 'shell', command: 'true', priority: i % 5, resources: { network: 1 }, dependsOn: ['task-1'] }, ctx);
     assert.ok(Date.now() - started < 1500, `${Date.now() - started} ms`);
-    assert.equal(SPEC_LIMITS.workflowSpecs, 10_000);
+    assert.equal(LIMITS.workflowSpecs, 10_000);
   });
 });

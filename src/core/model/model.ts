@@ -1,4 +1,6 @@
 // What is asked (TaskSpec), what happened (TaskRecord), and the statuses in between.
+// Imports nothing but the limits table, so the dashboard's protocol and the webview may read it.
+import { LIMITS } from './limits';
 
 /**
  * The six statuses, in lifecycle order: the one list. The tree's stages, the dashboard's counts, the
@@ -123,12 +125,8 @@ export interface SystemStatus {
   total: number;
 }
 
-/**
- * The longest reason or error message a record keeps, in characters, marker included. A cancel
- * reason or an executor's message can be any size (10 MB was seen); a record is persisted and shown,
- * so it keeps the head of such text and says how much was cut.
- */
-export const MAX_MESSAGE_LENGTH = 4096;
+/** The longest reason or error message a record keeps: LIMITS.messageLength. */
+export const MAX_MESSAGE_LENGTH = LIMITS.messageLength;
 
 /** `text` if it is at most `max` characters, else its head and a marker saying how much was cut. */
 export function boundText(text: string, max = MAX_MESSAGE_LENGTH): string {

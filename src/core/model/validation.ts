@@ -9,29 +9,9 @@ import { availableParallelism, cpus } from 'node:os';
 import { findCycle } from '../scheduler/dependencyGraph';
 import { describeValue, ValidationError } from './errors';
 import type { PersistedSpec } from './model';
+import { LIMITS } from './limits';
 import type { OrchestratorOptions } from '../orchestrator/orchestratorTypes';
 import { DEFAULT_AGING_MS } from '../scheduler/priorityQueue';
-
-/** Bounds on what a spec may ask for. Each is stated in the message that enforces it. */
-export const SPEC_LIMITS = {
-  nameLength: 200,
-  keyLength: 200,
-  commandBytes: 32 * 1024,
-  cwdLength: 4096,
-  envEntries: 1000,
-  payloadBytes: 1024 * 1024,
-  payloadDepth: 256,
-  priority: 1_000_000,
-  dependsOn: 10_000,
-  workflowSpecs: 10_000,
-  /** Node's timers overflow above 2^31 - 1 ms and fire at once. */
-  maxDelayMs: 2 ** 31 - 1,
-  retries: 100,
-  poolCapacity: 1_000_000,
-  // Generous: benchmarks run with very high limits; each running task costs its own memory anyway.
-  concurrency: 1_000_000,
-  maxFinished: 1_000_000,
-} as const;
 
 /** Names of pools and of executor kinds: they appear in settings, messages and metric labels. */
 export const NAME_PATTERN = /^[A-Za-z][\w.-]{0,63}$/;
@@ -142,8 +122,8 @@ function checkString(field: string, value: unknown, maxLength: number, what = 'a
 }
 
 function checkDelay(field: string, value: unknown, min: 'positive' | 'zero'): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value > SPEC_LIMITS.maxDelayMs || (min === 'positive' ? value <= 0 : value < 0)) {
-    fail(field, min === 'positive' ? `a positive number of ms no greater than ${SPEC_LIMITS.maxDelayMs}` : `a number of ms from 0 to ${SPEC_LIMITS.maxDelayMs}`, value);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value > LIMITS.maxDelayMs || (min === 'positive' ? value <= 0 : value < 0)) {
+    fail(field, min === 'positive' ? `a positive number of ms no greater than ${LIMITS.maxDelayMs}` : `a number of ms from 0 to ${LIMITS.maxDelayMs}`, value);
   }
   return value;
 }
@@ -157,7 +137,7 @@ function checkInteger(field: string, value: unknown, min: number, max: number, w
 
 function utf8Length(s: string): number {
   // Cheap bounds first: a UTF-16 unit is 1 to 3 UTF-8 bytes.
-  return s.length * 3 <= SPEC_LIMITS.commandBytes ? s.length : Buffer.byteLength(s, 'utf8');
+  return s.length * 3 <= LIMITS.commandBytes ? s.length : Buffer.byteLength(s, 'utf8');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -195,7 +175,7 @@ function checkPayload(field: string, payload: unknown): unknown {
     if (ancestors.has(value)) {
       throw new ValidationError(`Expected \`${field}\` to be ${JSON_VALUES} without cycles, got a cycle: \`${path}\` refers back to an enclosing value`, path);
     }
-    if (depth >= SPEC_LIMITS.payloadDepth) fail(path, `nested at most ${SPEC_LIMITS.payloadDepth} levels deep`, value);
+    if (depth >= LIMITS.payloadDepth) fail(path, `nested at most ${LIMITS.payloadDepth} levels deep`, value);
     ancestors.add(value);
     stack.push({ value, path, depth, exit: true });
     if (Array.isArray(value)) {
@@ -209,8 +189,8 @@ function checkPayload(field: string, payload: unknown): unknown {
   }
   const json = JSON.stringify(payload);
   const bytes = Buffer.byteLength(json, 'utf8');
-  if (bytes > SPEC_LIMITS.payloadBytes) {
-    throw new ValidationError(`Expected \`${field}\` to serialize to at most ${SPEC_LIMITS.payloadBytes} bytes of JSON, got ${bytes} bytes`, field);
+  if (bytes > LIMITS.payloadBytes) {
+    throw new ValidationError(`Expected \`${field}\` to serialize to at most ${LIMITS.payloadBytes} bytes of JSON, got ${bytes} bytes`, field);
   }
   // A copy, so a caller mutating its object later cannot change what runs or what is persisted.
   return JSON.parse(json) as unknown;
@@ -235,7 +215,7 @@ function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidS
     if (!SPEC_FIELD_SET.has(k)) unknownField(prefix, k, SPEC_FIELDS, 'the task spec');
   }
   // `join(prefix, name)` is written out at each use: a closure for it was one more object per task.
-  const name = checkString(join(prefix, 'name'), spec.name, SPEC_LIMITS.nameLength);
+  const name = checkString(join(prefix, 'name'), spec.name, LIMITS.nameLength);
   const kind = spec.kind;
   if (typeof kind !== 'string' || !ctx.kinds.has(kind)) {
     fail(join(prefix, 'kind'), `one of ${quoteList(ctx.kinds)} (registered executors add kinds)`, kind);
@@ -244,8 +224,8 @@ function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidS
 
   if (kind === 'shell') {
     const command = spec.command;
-    if (typeof command !== 'string' || command.trim().length === 0 || utf8Length(command) > SPEC_LIMITS.commandBytes) {
-      fail(join(prefix, 'command'), `a non-empty shell command of at most ${SPEC_LIMITS.commandBytes} bytes (kind \`shell\` runs it)`, command);
+    if (typeof command !== 'string' || command.trim().length === 0 || utf8Length(command) > LIMITS.commandBytes) {
+      fail(join(prefix, 'command'), `a non-empty shell command of at most ${LIMITS.commandBytes} bytes (kind \`shell\` runs it)`, command);
     }
     if (spec.run !== undefined) fail(join(prefix, 'run'), 'absent for kind `shell`, which runs `command` (only kind `function` takes `run`)', spec.run);
   } else if (kind === 'function') {
@@ -256,15 +236,15 @@ function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidS
   }
   if (spec.command !== undefined) {
     const command = spec.command;
-    if (typeof command !== 'string' || command.length === 0 || utf8Length(command) > SPEC_LIMITS.commandBytes) {
-      fail(join(prefix, 'command'), `a non-empty string of at most ${SPEC_LIMITS.commandBytes} bytes`, command);
+    if (typeof command !== 'string' || command.length === 0 || utf8Length(command) > LIMITS.commandBytes) {
+      fail(join(prefix, 'command'), `a non-empty string of at most ${LIMITS.commandBytes} bytes`, command);
     }
     if (command.includes('\0')) fail(join(prefix, 'command'), NO_NUL, command);
     out.command = command;
   }
 
   if (spec.cwd !== undefined) {
-    out.cwd = checkString(join(prefix, 'cwd'), spec.cwd, SPEC_LIMITS.cwdLength, 'a non-empty directory path');
+    out.cwd = checkString(join(prefix, 'cwd'), spec.cwd, LIMITS.cwdLength, 'a non-empty directory path');
     if (out.cwd.includes('\0')) fail(join(prefix, 'cwd'), NO_NUL, out.cwd);
   }
 
@@ -274,8 +254,8 @@ function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidS
     const copy: Record<string, string> = {};
     let n = 0;
     for (const name in env) {
-      if (++n > SPEC_LIMITS.envEntries) {
-        throw new ValidationError(`Expected \`${join(prefix, 'env')}\` to hold at most ${SPEC_LIMITS.envEntries} variables, got more`, join(prefix, 'env'));
+      if (++n > LIMITS.envEntries) {
+        throw new ValidationError(`Expected \`${join(prefix, 'env')}\` to hold at most ${LIMITS.envEntries} variables, got more`, join(prefix, 'env'));
       }
       const v = env[name];
       if (name.length === 0 || name.includes('=') || name.includes('\0')) {
@@ -291,21 +271,21 @@ function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidS
 
   if (spec.priority !== undefined) {
     const p = spec.priority;
-    if (typeof p !== 'number' || !Number.isFinite(p) || p < -SPEC_LIMITS.priority || p > SPEC_LIMITS.priority) {
-      fail(join(prefix, 'priority'), `a finite number from -${SPEC_LIMITS.priority} to ${SPEC_LIMITS.priority} (higher runs first; default 0)`, p);
+    if (typeof p !== 'number' || !Number.isFinite(p) || p < -LIMITS.priority || p > LIMITS.priority) {
+      fail(join(prefix, 'priority'), `a finite number from -${LIMITS.priority} to ${LIMITS.priority} (higher runs first; default 0)`, p);
     }
     out.priority = p;
   }
 
   // The key is checked before dependsOn, which refuses a dependency on the task's own key.
-  if (spec.key !== undefined) out.key = checkString(join(prefix, 'key'), spec.key, SPEC_LIMITS.keyLength);
+  if (spec.key !== undefined) out.key = checkString(join(prefix, 'key'), spec.key, LIMITS.keyLength);
 
   if (spec.dependsOn !== undefined) out.dependsOn = checkDependsOn(join(prefix, 'dependsOn'), spec.dependsOn, out.key, ctx.taskExists);
 
   if (spec.resources !== undefined) out.resources = checkDemand(join(prefix, 'resources'), spec.resources, ctx.pools);
 
   if (spec.timeoutMs !== undefined) out.timeoutMs = checkDelay(join(prefix, 'timeoutMs'), spec.timeoutMs, 'positive');
-  if (spec.retries !== undefined) out.retries = checkInteger(join(prefix, 'retries'), spec.retries, 0, SPEC_LIMITS.retries, 'an integer number of extra attempts');
+  if (spec.retries !== undefined) out.retries = checkInteger(join(prefix, 'retries'), spec.retries, 0, LIMITS.retries, 'an integer number of extra attempts');
   if (spec.retryDelayMs !== undefined) out.retryDelayMs = checkDelay(join(prefix, 'retryDelayMs'), spec.retryDelayMs, 'zero');
   if (spec.runAlways !== undefined) {
     if (typeof spec.runAlways !== 'boolean') fail(join(prefix, 'runAlways'), 'a boolean (true: run once every dependency is final, whether it completed, failed or was cancelled)', spec.runAlways);
@@ -317,8 +297,8 @@ function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidS
 
 function checkDependsOn(field: string, deps: unknown, ownKey: string | undefined, exists: (id: string) => boolean): string[] {
   if (!Array.isArray(deps)) fail(field, 'an array of task ids (or keys inside a workflow)', deps);
-  if (deps.length > SPEC_LIMITS.dependsOn) {
-    throw new ValidationError(`Expected \`${field}\` to hold at most ${SPEC_LIMITS.dependsOn} dependencies, got ${deps.length}`, field);
+  if (deps.length > LIMITS.dependsOn) {
+    throw new ValidationError(`Expected \`${field}\` to hold at most ${LIMITS.dependsOn} dependencies, got ${deps.length}`, field);
   }
   const seen = deps.length > 8 ? new Set<string>() : undefined;
   const copy: string[] = [];
@@ -367,9 +347,9 @@ function checkDemand(field: string, demand: unknown, pools: Readonly<Record<stri
  * entries in topological order. Field paths are prefixed with the spec's index: `[2].dependsOn[0]`.
  */
 export function validateWorkflow(specs: unknown, ctx: SpecContext): ValidWorkflow {
-  if (!Array.isArray(specs) || specs.length === 0 || specs.length > SPEC_LIMITS.workflowSpecs) {
+  if (!Array.isArray(specs) || specs.length === 0 || specs.length > LIMITS.workflowSpecs) {
     const got = Array.isArray(specs) ? `an array of ${specs.length} specs` : describeValue(specs);
-    throw new ValidationError(`Expected the workflow to be a non-empty array of at most ${SPEC_LIMITS.workflowSpecs} task specs, got ${got}`);
+    throw new ValidationError(`Expected the workflow to be a non-empty array of at most ${LIMITS.workflowSpecs} task specs, got ${got}`);
   }
   const n = specs.length;
   const keyIndex = new Map<string, number>();
@@ -377,8 +357,8 @@ export function validateWorkflow(specs: unknown, ctx: SpecContext): ValidWorkflo
     const s: unknown = specs[i];
     if (!isPlainObject(s)) fail(`[${i}]`, 'a plain object like `{ key, name, kind, command }`', s);
     const key = s.key;
-    if (typeof key !== 'string' || key.length === 0 || key.length > SPEC_LIMITS.keyLength) {
-      fail(`[${i}].key`, `a non-empty string of at most ${SPEC_LIMITS.keyLength} characters (every workflow task needs a unique key that others name in \`dependsOn\`)`, key);
+    if (typeof key !== 'string' || key.length === 0 || key.length > LIMITS.keyLength) {
+      fail(`[${i}].key`, `a non-empty string of at most ${LIMITS.keyLength} characters (every workflow task needs a unique key that others name in \`dependsOn\`)`, key);
     }
     const prev = keyIndex.get(key);
     if (prev !== undefined) fail(`[${i}].key`, `unique in the workflow (\`[${prev}]\` already has it)`, key);
@@ -448,7 +428,7 @@ export function validateResourceCapacities(value: unknown, field = 'resources'):
     if (!NAME_PATTERN.test(name)) {
       throw new ValidationError(`Expected \`${field}\` to have pool names of a letter then up to 63 letters, digits, \`_\`, \`.\` or \`-\`, got ${describeValue(name)}`, `${field}.${name}`);
     }
-    copy[name] = checkInteger(`${field}.${name}`, value[name], 1, SPEC_LIMITS.poolCapacity, 'an integer capacity');
+    copy[name] = checkInteger(`${field}.${name}`, value[name], 1, LIMITS.poolCapacity, 'an integer capacity');
   }
   return copy;
 }
@@ -457,6 +437,16 @@ function checkFunctions(field: string, value: unknown, methods: readonly string[
   if (typeof value !== 'object' || value === null || methods.some((m) => typeof (value as Record<string, unknown>)[m] !== 'function')) {
     fail(field, `${shape} (an object with ${quoteList(methods.map((m) => `${m}()`))})`, value);
   }
+}
+
+/** `concurrency`, from createOrchestrator's options or setConcurrency: tasks running at once. */
+export function checkConcurrency(value: unknown): number {
+  return checkInteger('concurrency', value, 1, LIMITS.concurrency, 'an integer number of tasks');
+}
+
+/** `maxFinished`, from createOrchestrator's options or setMaxFinished: finished records kept. */
+export function checkMaxFinished(value: unknown): number {
+  return checkInteger('maxFinished', value, 0, LIMITS.maxFinished, 'an integer number of records');
 }
 
 export function defaultConcurrency(): number {
@@ -472,7 +462,7 @@ export function validateOrchestratorOptions(options: unknown): ValidOrchestrator
   for (const k in options) if (!OPTION_FIELD_SET.has(k)) unknownField('', k, OPTION_FIELDS, 'the orchestrator options');
   const o = options;
   const out: ValidOrchestratorOptions = {
-    concurrency: o.concurrency === undefined ? defaultConcurrency() : checkInteger('concurrency', o.concurrency, 1, SPEC_LIMITS.concurrency, 'an integer number of tasks'),
+    concurrency: o.concurrency === undefined ? defaultConcurrency() : checkConcurrency(o.concurrency),
     resources: o.resources === undefined ? {} : validateResourceCapacities(o.resources),
     executors: {},
     agingMs: DEFAULT_AGING_MS,
@@ -508,9 +498,9 @@ export function validateOrchestratorOptions(options: unknown): ValidOrchestrator
     if (typeof o.startPaused !== 'boolean') fail('startPaused', 'a boolean', o.startPaused);
     out.startPaused = o.startPaused;
   }
-  if (o.maxFinished !== undefined) out.maxFinished = checkInteger('maxFinished', o.maxFinished, 0, SPEC_LIMITS.maxFinished, 'an integer number of records');
+  if (o.maxFinished !== undefined) out.maxFinished = checkMaxFinished(o.maxFinished);
   if (o.defaultTimeoutMs !== undefined) out.defaultTimeoutMs = checkDelay('defaultTimeoutMs', o.defaultTimeoutMs, 'positive');
-  if (o.defaultRetries !== undefined) out.defaultRetries = checkInteger('defaultRetries', o.defaultRetries, 0, SPEC_LIMITS.retries, 'an integer number of extra attempts');
+  if (o.defaultRetries !== undefined) out.defaultRetries = checkInteger('defaultRetries', o.defaultRetries, 0, LIMITS.retries, 'an integer number of extra attempts');
   if (o.killGraceMs !== undefined) out.killGraceMs = checkDelay('killGraceMs', o.killGraceMs, 'zero');
   return out;
 }

@@ -33,7 +33,7 @@ import { runtimeOf, TaskRun } from './taskRun';
 import { ResourcePools, type ResourceDemand } from '../scheduler/resourcePools';
 import { checkRestoredTasks } from '../state/restoreCheck';
 import { keepAside, loadSnapshot, SNAPSHOT_VERSION, STATE_KEY, StateCoordinator, type Snapshot } from '../state/stateCoordinator';
-import { validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext, type ValidSpec } from '../model/validation';
+import { checkConcurrency, checkMaxFinished, validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext, type ValidSpec } from '../model/validation';
 
 /** Default number of finished records kept in memory; older ones go to the archive. */
 export const DEFAULT_MAX_FINISHED = 10_000;
@@ -716,19 +716,13 @@ export class OrchestratorImpl implements Orchestrator {
 
   setMaxFinished(limit: number): void {
     this.assertOpen();
-    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0 || limit > 1_000_000) {
-      throw new ValidationError(`Expected \`maxFinished\` to be an integer from 0 to 1000000, got ${describeValue(limit)}`, 'maxFinished');
-    }
-    this.maxFinished = limit;
+    this.maxFinished = checkMaxFinished(limit);
     if (this.finishedOrder.length - this.finishedHead > limit) this.evictFinished();
   }
 
   setConcurrency(limit: number): void {
     this.assertOpen();
-    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-      throw new ValidationError(`Expected \`concurrency\` to be an integer from 1 to 10000, got ${describeValue(limit)}`, 'concurrency');
-    }
-    this.concurrency = limit;
+    this.concurrency = checkConcurrency(limit);
     if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
     this.dispatch();
   }
