@@ -79,6 +79,8 @@ export class OrchestratorImpl implements Orchestrator {
   readonly lifecycle: TaskLifecycleManager;
   /** Runs attempts: the dispatcher reaches the engine only through this port. */
   readonly execution: LocalExecution;
+  /** The local engine behind `execution`, for the seed's Orchestrator interface. */
+  readonly engine: TaskEngine;
   readonly queue: MessageQueue;
   readonly monitor: PerformanceMonitor;
   readonly state: StateCoordinator;
@@ -151,13 +153,14 @@ export class OrchestratorImpl implements Orchestrator {
       onListenerError: (err) => this.warnListener(err),
       observer: (record, from, to, reason) => this.onTransition(record as TaskRecord, from, to, reason),
     });
-    this.execution = new LocalExecution(new TaskEngine({
+    this.engine = new TaskEngine({
       executors: options.executors,
       clock: this.clock,
       killGraceMs: options.killGraceMs,
       processLedger: new ProcessLedger(store),
       lookup: (id) => this.lifecycle.get(id) as TaskRecord | undefined,
-    }));
+    });
+    this.execution = new LocalExecution(this.engine);
     this.kinds = new Set([...BUILTIN_KINDS, ...Object.keys(options.executors)]);
     this.queue = new MessageQueue({
       clock: this.clock,
