@@ -11,7 +11,8 @@ import type { Message, MessageHandler, PublishInput, SubscribeOptions } from '..
 import { NAME_PATTERN } from '../core/model/validation';
 import type { HostOrchestrator } from './hostOrchestrator';
 import { VSCODE_TASK_KIND } from './ids';
-import type { Settings } from './settings';
+import { specDefaultsOf, type Settings } from './settings';
+import { applySpecDefaults } from '../core/model/specDefaults';
 import type { TaskStatusBar } from './tasksView/statusBar';
 import type { TaskOutput } from './tasksView/taskOutput';
 import type { TaskTreeProvider, TreeNode } from './tasksView/taskTree';
@@ -103,11 +104,8 @@ export function createApi(deps: ApiDeps): OrchestratorApiV1 {
     // In Restricted Mode the kind has no executor; say why instead of "unknown kind".
     if (s.kind === VSCODE_TASK_KIND) deps.requireTrust('Tasks from tasks.json and task providers');
     const out: Record<string, unknown> = { ...s };
-    const settings = deps.settings();
-    if (out.timeoutMs === undefined && settings.defaultTimeoutMs > 0) out.timeoutMs = settings.defaultTimeoutMs;
-    if (out.retries === undefined && settings.defaultRetries > 0) out.retries = settings.defaultRetries;
     // The core checks every field (and refuses unknown ones); this only fills the settings' defaults.
-    return out as unknown as TaskSpec;
+    return applySpecDefaults(out, specDefaultsOf(deps.settings())) as unknown as TaskSpec;
   };
 
   const api: OrchestratorApiV1 = {

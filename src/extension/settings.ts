@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { ValidationError } from '../core/model/errors';
 import { defaultConcurrency, validateResourceCapacities } from '../core/model/validation';
 import { LIMITS } from '../core/model/limits';
+import type { SpecDefaults } from '../core/model/specDefaults';
 import { ConfigKeys, type ConfigKey } from './ids';
 
 export interface Settings {
@@ -17,6 +18,11 @@ export interface Settings {
 }
 
 export const DEFAULTS = { concurrency: 0, maxFinished: 1000, defaultTimeoutMs: 0, defaultRetries: 0 } as const;
+
+/** The settings' defaults for specs, as the core's applySpecDefaults takes them (0: none). */
+export function specDefaultsOf(settings: Settings): SpecDefaults {
+  return { timeoutMs: settings.defaultTimeoutMs, retries: settings.defaultRetries };
+}
 
 function integer(config: vscode.WorkspaceConfiguration, key: ConfigKey, fallback: number, min: number, max: number, problems: string[]): number {
   const value: unknown = config.get(key.slice('orchestrator.'.length));

@@ -24,6 +24,7 @@ import { LocalExecution } from '../execution/localExecution';
 import { ProcessLedger, reapOrphans } from '../executors/processLedger';
 import { lastTransitionAt, TaskLifecycleManager, toTaskError, type LifecycleEvent } from '../lifecycle/lifecycle';
 import { MessageQueue } from '../queue/messageQueue';
+import { applySpecDefaults } from '../model/specDefaults';
 import { BUILTIN_KINDS, isFinished, type SystemStatus, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from '../model/model';
 import type { Orchestrator, OrchestratorOptions, OrchestratorWarning } from './orchestratorTypes';
 import { PerformanceMonitor } from '../metrics/performanceMonitor';
@@ -253,21 +254,13 @@ export class OrchestratorImpl implements Orchestrator {
 
   /** Creates the record and gates it. The spec is valid (`run` checked with it) and its dependencies exist. */
   private admit(spec: ValidSpec, run: TaskSpec['run'], dependsOn: readonly string[], workflowId: string | undefined): Readonly<TaskRecord> {
-    const withDefaults = this.applyDefaults(spec);
+    const withDefaults = applySpecDefaults(spec, { timeoutMs: this.defaultTimeoutMs, retries: this.defaultRetries });
     const record = this.lifecycle.create(withDefaults, { dependsOn, workflowId, ownedSpec: true });
     runtimeOf(record).run = run;
     // Scheduled at its creation time: one clock read less per task.
     this.gate(record, record.createdAt);
     this.dispatch();
     return record;
-  }
-
-  private applyDefaults(spec: ValidSpec): ValidSpec {
-    if ((spec.timeoutMs !== undefined || this.defaultTimeoutMs === undefined) && (spec.retries !== undefined || this.defaultRetries === 0)) return spec;
-    const out = { ...spec };
-    if (out.timeoutMs === undefined && this.defaultTimeoutMs !== undefined) out.timeoutMs = this.defaultTimeoutMs;
-    if (out.retries === undefined && this.defaultRetries > 0) out.retries = this.defaultRetries;
-    return out;
   }
 
   /** A Created task: wait for dependencies, for the executor of its kind, or (paused) for resume; else schedule it. */

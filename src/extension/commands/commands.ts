@@ -8,7 +8,8 @@ import { NotFoundError, ValidationError, describeValue } from '../../core/model/
 import { isFinished, type TaskRecord, type TaskSpec, type TaskStatus, ALL_STATUSES } from '../../core/model/model';
 import type { HostOrchestrator } from '../hostOrchestrator';
 import { CommandIds, ContextKeys, VSCODE_TASK_KIND, ViewIds, WORKFLOW_FILE } from '../ids';
-import type { Settings } from '../settings';
+import { specDefaultsOf, type Settings } from '../settings';
+import { applySpecDefaults } from '../../core/model/specDefaults';
 import type { TaskStatusBar } from '../tasksView/statusBar';
 import { detailsUri } from '../tasksView/taskDetails';
 import type { TaskOutput } from '../tasksView/taskOutput';
@@ -96,13 +97,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     return record;
   };
 
-  const withDefaults = (spec: TaskSpec): TaskSpec => {
-    const s = deps.settings();
-    const out = { ...spec };
-    if (out.timeoutMs === undefined && s.defaultTimeoutMs > 0) out.timeoutMs = s.defaultTimeoutMs;
-    if (out.retries === undefined && s.defaultRetries > 0) out.retries = s.defaultRetries;
-    return out;
-  };
+  const withDefaults = (spec: TaskSpec): TaskSpec => applySpecDefaults(spec, specDefaultsOf(deps.settings()));
 
   const scheduleShell = (command: string, extra: Record<string, unknown> = {}): Promise<string> => {
     const spec: Record<string, unknown> = { name: command.length > 80 ? `${command.slice(0, 77)}...` : command, ...extra, kind: 'shell', command };
@@ -131,7 +126,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       });
       const last = specs.length - 1;
       const ids = await orchestrator.scheduleWorkflow(specs.map((s, i) => (i === last ? s : withDefaults(s))));
-      return ids[last];
+      // One id per spec, and expandCompound always returns the compound's own task last.
+      return ids[last]!;
     }
     const spec = { name: label, ...extra, kind: VSCODE_TASK_KIND, payload: exact };
     return orchestrator.scheduleTask(withDefaults(spec as unknown as TaskSpec));
@@ -139,8 +135,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
   const runWorkflow = async (name: string, folder?: string): Promise<string[]> => {
     trust.require(WORKFLOWS_WHAT);
-    const s = deps.settings();
-    const { specs } = await resolveWorkflow(name, folder, { timeoutMs: s.defaultTimeoutMs, retries: s.defaultRetries });
+    const { specs } = await resolveWorkflow(name, folder, specDefaultsOf(deps.settings()));
     return orchestrator.scheduleWorkflow(specs);
   };
 
@@ -293,7 +288,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const pickWorkflow = async (): Promise<string[] | undefined> => {
     trust.require(WORKFLOWS_WHAT);
     const result = await loadWorkflowFiles();
-    if (result.errors.length) throw result.errors[0].error;
+    const [firstError] = result.errors;
+    if (firstError) throw firstError.error;
     const choices = workflowChoices(result);
     if (!choices.length) {
       const choice = await vscode.window.showInformationMessage(`No workflows: declare them in ${WORKFLOW_FILE}.`, 'Create File');

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { ValidationError, describeValue } from '../../core/model/errors';
 import type { TaskSpec } from '../../core/model/model';
+import { applySpecDefaults, type SpecDefaults as CoreSpecDefaults } from '../../core/model/specDefaults';
 import { validateAgainstSchema, type JsonSchema, type SchemaIssue } from './schemaValidator';
 import schemaJson from './workflowSchema.json';
 import { VSCODE_TASK_KIND } from '../ids';
@@ -99,11 +100,9 @@ export function parseWorkflowFile(text: string, source: string): WorkflowFile {
   return file;
 }
 
-export interface SpecDefaults {
+export interface SpecDefaults extends CoreSpecDefaults {
   /** Relative `cwd`s resolve against it; it is the cwd of tasks that give none. */
   folder?: string;
-  timeoutMs?: number;
-  retries?: number;
 }
 
 /** The specs of one workflow, keyed so `dependsOn` can name keys inside `scheduleWorkflow`. */
@@ -134,10 +133,8 @@ function declToSpec(decl: WorkflowTaskDecl, workflowName: string, defaults: Spec
   if (decl.priority !== undefined) spec.priority = decl.priority;
   if (decl.dependsOn?.length) spec.dependsOn = [...decl.dependsOn];
   if (decl.resources) spec.resources = { ...decl.resources };
-  const timeoutMs = decl.timeoutMs ?? (defaults.timeoutMs ? defaults.timeoutMs : undefined);
-  if (timeoutMs !== undefined) spec.timeoutMs = timeoutMs;
-  const retries = decl.retries ?? (defaults.retries ? defaults.retries : undefined);
-  if (retries !== undefined) spec.retries = retries;
+  if (decl.timeoutMs !== undefined) spec.timeoutMs = decl.timeoutMs;
+  if (decl.retries !== undefined) spec.retries = decl.retries;
   if (decl.retryDelayMs !== undefined) spec.retryDelayMs = decl.retryDelayMs;
-  return spec;
+  return applySpecDefaults(spec, defaults);
 }
