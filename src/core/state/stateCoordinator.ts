@@ -32,6 +32,7 @@ import { ALL_STATUSES, isFinished, type TaskRecord, type TaskStatus } from '../m
 import { plainRecord } from '../lifecycle/taskRecord';
 import type { OrchestratorWarning } from '../orchestrator/orchestratorTypes';
 import type { Clock, HistoryArchive, Store } from '../ports';
+import { arrayAt, fieldError, finiteNumberAt, itemPath, nonEmptyStringAt, objectAt, oneOfAt, optionalBooleanAt, optionalFiniteNumberAt, optionalObjectAt, stringArrayAt, uniqueAt, versionAt } from '../model/snapshotChecks';
 
 export const STATE_KEY = 'orchestrator.state';
 export const SNAPSHOT_VERSION = 1;
@@ -626,39 +627,39 @@ export function migrate(raw: unknown): unknown {
   throw new ValidationError(`Expected snapshot \`version\` to be ${SNAPSHOT_VERSION} (or an older version this code migrates), got ${describeValue(version)}`, 'version');
 }
 
+/**
+ * Checks an untrusted saved state completely and returns it typed; throws a ValidationError naming
+ * the field by its path (`tasks[3].status`). The records' own checks (specs, demands) come later,
+ * at restore, one record at a time.
+ */
 export function validateSnapshot(raw: unknown): Snapshot {
-  const bad = (field: string, expected: string, got: unknown): never => {
-    throw new ValidationError(`Expected \`${field}\` to be ${expected}, got ${describeValue(got)}`, field);
-  };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('snapshot', 'an object', raw);
-  const s = raw as Record<string, unknown>;
-  if (s.version !== SNAPSHOT_VERSION) bad('version', String(SNAPSHOT_VERSION), s.version);
-  if (typeof s.savedAt !== 'number' || !Number.isFinite(s.savedAt)) bad('savedAt', 'a finite number', s.savedAt);
-  if (!Array.isArray(s.tasks)) bad('tasks', 'an array', s.tasks);
+  const s = objectAt(raw, 'snapshot');
+  versionAt(s.version, 'version', SNAPSHOT_VERSION);
+  finiteNumberAt(s.savedAt, 'savedAt');
   const ids = new Set<string>();
-  (s.tasks as unknown[]).forEach((t, i) => {
-    const at = `tasks[${i}]`;
-    if (typeof t !== 'object' || t === null) bad(at, 'a task record', t);
-    const r = t as Record<string, unknown>;
-    for (const f of ['id', 'name', 'kind'] as const) if (typeof r[f] !== 'string' || r[f] === '') bad(`${at}.${f}`, 'a non-empty string', r[f]);
-    if (ids.has(r.id as string)) bad(`${at}.id`, 'unique', r.id);
-    ids.add(r.id as string);
-    if (!(ALL_STATUSES as readonly unknown[]).includes(r.status)) bad(`${at}.status`, `one of ${ALL_STATUSES.join(', ')}`, r.status);
-    for (const f of ['priority', 'attempts', 'createdAt'] as const) if (typeof r[f] !== 'number' || !Number.isFinite(r[f])) bad(`${at}.${f}`, 'a finite number', r[f]);
-    for (const f of ['startedAt', 'finishedAt'] as const) if (r[f] !== undefined && (typeof r[f] !== 'number' || !Number.isFinite(r[f]))) bad(`${at}.${f}`, 'a finite number', r[f]);
-    if (!Array.isArray(r.history)) bad(`${at}.history`, 'an array', r.history);
-    (r.history as unknown[]).forEach((h, j) => {
-      const e = h as Record<string, unknown> | null;
-      if (typeof e !== 'object' || e === null || !(ALL_STATUSES as readonly unknown[]).includes(e.status) || typeof e.at !== 'number') {
-        bad(`${at}.history[${j}]`, 'an entry `{ status, at, reason? }`', h);
-      }
-    });
-    if (typeof r.spec !== 'object' || r.spec === null || Array.isArray(r.spec)) bad(`${at}.spec`, 'an object', r.spec);
-    if (!Array.isArray(r.dependsOn) || !(r.dependsOn as unknown[]).every((d) => typeof d === 'string')) bad(`${at}.dependsOn`, 'an array of task ids', r.dependsOn);
-  });
-  if (s.paused !== undefined && typeof s.paused !== 'boolean') bad('paused', 'a boolean', s.paused);
-  if (s.app !== undefined && (typeof s.app !== 'object' || s.app === null || Array.isArray(s.app))) bad('app', 'an object', s.app);
+  arrayAt(s.tasks, 'tasks').forEach((t, i) => checkTaskRecord(t, itemPath('tasks', i), ids));
+  optionalBooleanAt(s.paused, 'paused');
+  optionalObjectAt(s.app, 'app');
   return s as unknown as Snapshot;
+}
+
+/** The fields of a saved record that restoring relies on; `ids` refuses a second record with one id. */
+function checkTaskRecord(t: unknown, at: string, ids: Set<string>): void {
+  if (typeof t !== 'object' || t === null) throw fieldError(at, 'a task record', t);
+  const r = t as Record<string, unknown>;
+  for (const f of ['id', 'name', 'kind'] as const) nonEmptyStringAt(r[f], `${at}.${f}`);
+  uniqueAt(ids, r.id as string, `${at}.id`);
+  oneOfAt(r.status, `${at}.status`, ALL_STATUSES);
+  for (const f of ['priority', 'attempts', 'createdAt'] as const) finiteNumberAt(r[f], `${at}.${f}`);
+  for (const f of ['startedAt', 'finishedAt'] as const) optionalFiniteNumberAt(r[f], `${at}.${f}`);
+  arrayAt(r.history, `${at}.history`).forEach((h, j) => {
+    const e = h as Record<string, unknown> | null;
+    if (typeof e !== 'object' || e === null || !(ALL_STATUSES as readonly unknown[]).includes(e.status) || typeof e.at !== 'number') {
+      throw fieldError(itemPath(`${at}.history`, j), 'an entry `{ status, at, reason? }`', h);
+    }
+  });
+  objectAt(r.spec, `${at}.spec`);
+  stringArrayAt(r.dependsOn, `${at}.dependsOn`, 'an array of task ids');
 }
 
 function errorMessage(err: unknown): string {
