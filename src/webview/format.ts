@@ -1,15 +1,5 @@
 // Number formatting for the dashboard: short, unit-bearing, stable in width where it can be.
-
-/** A duration in ms: "0 ms", "850 ms", "1.24 s", "2m 05s", "1h 02m". */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms <= 0) return '0 ms';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 10_000) return `${(ms / 1000).toFixed(2)} s`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
+// Durations are formatted by src/dashboardProtocol/format.ts, shared with the Tasks view.
 
 /** A bound of a histogram bucket, compact: "10ms", "1.5s", "2m". */
 export function formatBound(ms: number): string {

@@ -15,7 +15,8 @@ import {
   type TopicRow,
 } from '../dashboardProtocol/protocol';
 import { ManagedChart, histogramOptions, queueOptions, throughputOptions, utilizationOptions } from './charts';
-import { formatAgo, formatClock, formatCount, formatDuration, formatPercent, formatRate } from './format';
+import { formatAgo, formatClock, formatCount, formatPercent, formatRate } from './format';
+import { formatDuration } from '../dashboardProtocol/format';
 import type { Palette } from './theme';
 
 type Child = Node | string | undefined;

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { ProblemCounts, TaskRecord, TaskStatus } from '../../core/model/model';
 import { formatProblems } from '../executors/taskProblems';
 import { STAGE_LABELS } from '../../dashboardProtocol/protocol';
+import { formatDuration } from '../../dashboardProtocol/format';
 
 // The labels live with the stages the dashboard's protocol declares, so both sides name them alike.
 export { STAGE_LABELS };
@@ -28,13 +29,9 @@ export function statusCodicon(status: TaskStatus): string {
   return ICONS[status][0];
 }
 
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.floor(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+/** A task's duration for the tree and details; none ('') when the clock gives no sensible figure. */
+function durationText(ms: number): string {
+  return Number.isFinite(ms) && ms >= 0 ? formatDuration(ms) : '';
 }
 
 /** Running: elapsed so far; finished: total run time; waiting: time waited so far. */
@@ -46,14 +43,14 @@ export function taskDuration(record: TaskRecord, now: number): number {
 
 /** The time of the record's last transition: "newest first" in a stage sorts by it. */
 export function lastChangeAt(record: TaskRecord): number {
-  return record.history.length ? record.history[record.history.length - 1].at : record.createdAt;
+  return record.history[record.history.length - 1]?.at ?? record.createdAt;
 }
 
 /** `live`: the counts of a run still going (a background task's), else the record's own. */
 export function taskDescription(record: TaskRecord, now: number, live?: ProblemCounts): string {
   const parts: string[] = [];
   const waiting = record.status === 'created' || record.status === 'scheduled';
-  const d = formatDuration(taskDuration(record, now));
+  const d = durationText(taskDuration(record, now));
   if (d) parts.push(waiting ? `waiting ${d}` : d);
   const retries = record.spec.retries ?? 0;
   if (record.attempts > 1 || retries > 0) parts.push(`attempt ${Math.max(record.attempts, 1)}/${retries + 1}`);
@@ -91,7 +88,7 @@ export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string |
   const retries = record.spec.retries ?? 0;
   rows.push(['Attempts', `${record.attempts} of ${retries + 1}`]);
   if (record.spec.timeoutMs) rows.push(['Timeout', formatDuration(record.spec.timeoutMs)]);
-  const d = formatDuration(taskDuration(record, now));
+  const d = durationText(taskDuration(record, now));
   if (d) rows.push([record.finishedAt !== undefined ? 'Duration' : record.status === 'running' ? 'Elapsed' : 'Waiting', d]);
   if (record.result?.exitCode !== undefined) rows.push(['Exit code', String(record.result.exitCode)]);
   if (record.result?.signal) rows.push(['Signal', record.result.signal]);
