@@ -9,7 +9,7 @@
 //
 // Entries are Linux only: elsewhere a process's start time and environment cannot be read cheaply,
 // and without them a pid alone may name a stranger.
-import type { OrchestratorWarning } from '../orchestrator/orchestratorTypes';
+import type { OrchestratorWarning } from '../model/warnings';
 import type { Store } from '../ports';
 import { isAlive, readProcess, sharedScanner, signalAll, treeIn, type ProcessScanner } from './processTree';
 

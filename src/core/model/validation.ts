@@ -10,7 +10,7 @@ import { findCycle } from '../scheduler/dependencyGraph';
 import { describeValue, ValidationError } from './errors';
 import type { PersistedSpec } from './model';
 import { LIMITS } from './limits';
-import type { OrchestratorOptions } from '../orchestrator/orchestratorTypes';
+import type { OrchestratorOptions } from './orchestratorOptions';
 import { DEFAULT_AGING_MS } from '../scheduler/priorityQueue';
 
 /** Names of pools and of executor kinds: they appear in settings, messages and metric labels. */

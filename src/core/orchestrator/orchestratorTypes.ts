@@ -2,51 +2,21 @@
 // The extension, the CLI, the dashboard and other extensions program against this.
 import type { Disposable, Event } from '../util/events';
 import type { SystemStatus, TaskRecord, TaskSpec } from '../model/model';
-import type { Clock, Executor, HistoryArchive, Store } from '../ports';
+import type { Executor } from '../ports';
 import type { TaskEngine } from '../engine/engine';
 import type { TaskLifecycleManager } from '../lifecycle/lifecycle';
 import type { MessageQueue } from '../queue/messageQueue';
 import type { PerformanceMonitor } from '../metrics/performanceMonitor';
 import type { StateCoordinator } from '../state/stateCoordinator';
+import type { OrchestratorWarning } from '../model/warnings';
 
-export interface OrchestratorOptions {
-  /** Tasks running at once; default: the number of CPUs. */
-  concurrency?: number;
-  /** Named pools and their capacities, e.g. `{ gpu: 1, network: 4 }`. */
-  resources?: Record<string, number>;
-  /** Default: in memory. */
-  store?: Store;
-  /** Extra task kinds, by name. */
-  executors?: Record<string, Executor>;
-  /** Where finished records go when they leave the snapshot's byte budget. */
-  archive?: HistoryArchive;
-  clock?: Clock;
-  /** Waiting this long counts as one priority level (aging). Infinity disables aging. */
-  agingMs?: number;
-  /** Finished records kept in memory and in the snapshot (newest first). */
-  maxFinished?: number;
-  /** Default per-attempt timeout for specs without one. */
-  defaultTimeoutMs?: number;
-  /** Default retries for specs without them. */
-  defaultRetries?: number;
-  /** Grace between SIGTERM and SIGKILL when stopping a process tree. */
-  killGraceMs?: number;
-  /**
-   * Start paused, restored tasks included: nothing starts until `resume()`. For hosts that must
-   * check something first (e.g. Workspace Trust) before restored work may go on.
-   */
-  startPaused?: boolean;
-}
+export type { OrchestratorOptions } from '../model/orchestratorOptions';
+export type { OrchestratorWarning } from '../model/warnings';
 
 /** A change to a task: the record after it, and where it came from. */
 export interface TaskChange {
   record: TaskRecord;
   from: TaskRecord['status'] | undefined;
-}
-
-export interface OrchestratorWarning {
-  code: 'CORRUPT_STATE' | 'STORE_WRITE_FAILED' | 'ARCHIVE_FAILED' | 'RECOVERED' | 'LISTENER_FAILED' | 'QUEUE_FULL';
-  message: string;
 }
 
 export interface Orchestrator {

@@ -30,7 +30,7 @@ import { describeValue, OrchestratorError, StoreWriteError, ValidationError } fr
 import { Emitter, toDisposable, type Disposable } from '../util/events';
 import { ALL_STATUSES, isFinished, type TaskRecord, type TaskStatus } from '../model/model';
 import { plainRecord } from '../lifecycle/taskRecord';
-import type { OrchestratorWarning } from '../orchestrator/orchestratorTypes';
+import type { OrchestratorWarning } from '../model/warnings';
 import type { Clock, HistoryArchive, Store } from '../ports';
 import { arrayAt, fieldError, finiteNumberAt, itemPath, nonEmptyStringAt, objectAt, oneOfAt, optionalBooleanAt, optionalFiniteNumberAt, optionalObjectAt, stringArrayAt, uniqueAt, versionAt } from '../model/snapshotChecks';
 
