@@ -10,6 +10,7 @@
 import type { MetricsSeries } from '../core/metrics/metricsTypes';
 import type { TopicStats } from '../core/queue/queueTypes';
 import { ALL_STATUSES, type TaskStatus } from '../core/model/model';
+import { isObjectLike } from '../core/model/guards';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -169,9 +170,6 @@ export interface DashboardViewState {
 
 type Obj = Record<string, unknown>;
 
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function isNum(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
@@ -198,7 +196,7 @@ function isNullableNumArray(v: unknown): v is (number | null)[] {
 }
 
 function isRecordOf<T>(v: unknown, item: (x: unknown) => x is T): v is Record<string, T> {
-  if (!isObj(v)) return false;
+  if (!isObjectLike(v)) return false;
   const keys = Object.keys(v);
   return keys.length <= MAX_KEYS && keys.every((k) => k.length <= MAX_ID && item(v[k]));
 }
@@ -208,7 +206,7 @@ function hasNums(v: Obj, keys: readonly string[], guard: (x: unknown) => boolean
 }
 
 function isStatus(v: unknown): v is StatusSection {
-  if (!isObj(v) || !isObj(v.counts) || !isObj(v.concurrency)) return false;
+  if (!isObjectLike(v) || !isObjectLike(v.counts) || !isObjectLike(v.concurrency)) return false;
   return (
     hasNums(v.counts, STAGES, isInt) &&
     isInt(v.total) &&
@@ -223,7 +221,7 @@ const HEADLINE_NUMS = [
 ] as const;
 
 function isHeadline(v: unknown): v is HeadlineSection {
-  if (!isObj(v) || !isObj(v.totals)) return false;
+  if (!isObjectLike(v) || !isObjectLike(v.totals)) return false;
   return (
     hasNums(v, HEADLINE_NUMS) &&
     (v.successRate as number) <= 1 &&
@@ -232,11 +230,11 @@ function isHeadline(v: unknown): v is HeadlineSection {
 }
 
 function isPool(v: unknown): v is PoolInfo {
-  return isObj(v) && hasNums(v, ['capacity', 'inUse', 'utilization']) && (v.utilization as number) <= 1;
+  return isObjectLike(v) && hasNums(v, ['capacity', 'inUse', 'utilization']) && (v.utilization as number) <= 1;
 }
 
 function isHistogram(v: unknown): v is HistogramSection {
-  if (!isObj(v) || !isNumArray(v.bounds, 200) || !isNumArray(v.counts, 201)) return false;
+  if (!isObjectLike(v) || !isNumArray(v.bounds, 200) || !isNumArray(v.counts, 201)) return false;
   const ascending = v.bounds.every((b, i, a) => i === 0 || b > a[i - 1]);
   return ascending && v.counts.length === v.bounds.length + 1 && v.counts.every(isInt);
 }
@@ -244,7 +242,7 @@ function isHistogram(v: unknown): v is HistogramSection {
 const COLUMN_NAMES = ['throughput', 'completed', 'failed', 'queueDepth', 'running', 'messages'] as const;
 
 function isColumns(v: unknown): v is SeriesColumns {
-  if (!isObj(v)) return false;
+  if (!isObjectLike(v)) return false;
   if (!COLUMN_NAMES.every((k) => isNumArray(v[k]))) return false;
   if (!isNullableNumArray(v.meanDuration) || !isRecordOf(v.utilization, (x): x is number[] => isNumArray(x))) return false;
   const n = (v.throughput as number[]).length;
@@ -258,26 +256,26 @@ export function columnsLength(c: SeriesColumns): number {
 }
 
 function isSeries(v: unknown): v is SeriesSection {
-  return isObj(v) && isNum(v.start) && isNum(v.bucketMs) && v.bucketMs > 0 && isColumns(v);
+  return isObjectLike(v) && isNum(v.start) && isNum(v.bucketMs) && v.bucketMs > 0 && isColumns(v);
 }
 
 function isSeriesPatch(v: unknown): v is SeriesPatch {
-  return isObj(v) && isNum(v.start) && isNum(v.bucketMs) && v.bucketMs > 0 && isInt(v.keep) && v.keep <= MAX_SERIES_LENGTH && isColumns(v.tail);
+  return isObjectLike(v) && isNum(v.start) && isNum(v.bucketMs) && v.bucketMs > 0 && isInt(v.keep) && v.keep <= MAX_SERIES_LENGTH && isColumns(v.tail);
 }
 
 const TOPIC_NUMS = ['published', 'delivered', 'acknowledged', 'pending', 'inFlight', 'redelivered', 'deadLettered', 'rejected', 'processingRate'] as const;
 
 function isTopicRow(v: unknown): v is TopicRow {
-  return isObj(v) && hasNums(v, TOPIC_NUMS);
+  return isObjectLike(v) && hasNums(v, TOPIC_NUMS);
 }
 
 function isQueue(v: unknown): v is QueueSection {
-  return isObj(v) && isRecordOf(v.topics, isTopicRow) && isTopicRow(v.totals) && isInt(v.subscribers);
+  return isObjectLike(v) && isRecordOf(v.topics, isTopicRow) && isTopicRow(v.totals) && isInt(v.subscribers);
 }
 
 function isFailure(v: unknown): v is FailureInfo {
   return (
-    isObj(v) &&
+    isObjectLike(v) &&
     isText(v.id, MAX_ID) && v.id.length > 0 &&
     isText(v.name) &&
     isText(v.reason) &&
@@ -302,13 +300,13 @@ const SECTION_GUARDS: { [K in SectionName]: (v: unknown) => v is DashboardSnapsh
 };
 
 export function isSnapshot(v: unknown): v is DashboardSnapshot {
-  return isObj(v) && SECTION_GUARDS.status(v.status) && SECTION_GUARDS.headline(v.headline) &&
+  return isObjectLike(v) && SECTION_GUARDS.status(v.status) && SECTION_GUARDS.headline(v.headline) &&
     SECTION_GUARDS.pools(v.pools) && SECTION_GUARDS.histogram(v.histogram) && SECTION_GUARDS.series(v.series) &&
     SECTION_GUARDS.queue(v.queue) && SECTION_GUARDS.failures(v.failures);
 }
 
 function isPatch(v: unknown): v is DashboardPatch {
-  if (!isObj(v)) return false;
+  if (!isObjectLike(v)) return false;
   for (const key of Object.keys(v)) {
     if (key === 'series') {
       if (!isSeriesPatch(v.series)) return false;
@@ -321,7 +319,7 @@ function isPatch(v: unknown): v is DashboardPatch {
 
 /** Accepts a message for the webview, or returns undefined: the caller drops it. */
 export function parseHostMessage(v: unknown): HostMessage | undefined {
-  if (!isObj(v) || !isInt(v.seq) || !isNum(v.at)) return undefined;
+  if (!isObjectLike(v) || !isInt(v.seq) || !isNum(v.at)) return undefined;
   if (v.type === 'snapshot' && isSnapshot(v.data)) {
     return { type: 'snapshot', seq: v.seq, at: v.at, data: v.data };
   }
@@ -333,7 +331,7 @@ export function parseHostMessage(v: unknown): HostMessage | undefined {
 
 /** Accepts a message for the host, or returns undefined: the caller drops it. */
 export function parseWebviewMessage(v: unknown): WebviewMessage | undefined {
-  if (!isObj(v)) return undefined;
+  if (!isObjectLike(v)) return undefined;
   switch (v.type) {
     case 'ready':
       return isInt(v.protocol) ? { type: 'ready', protocol: v.protocol } : undefined;

@@ -66,6 +66,15 @@ export function describeValue(value: unknown): string {
   return `\`${shown}\` (${type})`;
 }
 
+/**
+ * The refusal of one field, in p-queue's words: "Expected `timeoutMs` to be a positive number, got
+ * `-5` (number)". `field` is the path of what was refused (`tasks[3].status`); `want` says what is
+ * allowed. Every check that refuses a value builds its message here.
+ */
+export function fieldError(field: string, want: string, got: unknown): ValidationError {
+  return new ValidationError(`Expected \`${field}\` to be ${want}, got ${describeValue(got)}`, field);
+}
+
 /** An attempt that ran and failed: a non-zero exit, a signal, or an executor that threw. */
 export class ExecutionError extends OrchestratorError {
   constructor(message: string, readonly result?: import('./model').TaskResult, readonly errorCode?: string) {

@@ -3,11 +3,7 @@
 // returns the value typed, or throws a ValidationError whose `field` is that path and whose message
 // says what was there and what is allowed: "Expected `tasks[3].status` to be one of ..., got `"x"` (string)".
 // Each snapshot keeps its own shape in its own validator; only the vocabulary is shared here.
-import { ValidationError, describeValue } from './errors';
-
-export function fieldError(field: string, want: string, got: unknown): ValidationError {
-  return new ValidationError(`Expected \`${field}\` to be ${want}, got ${describeValue(got)}`, field);
-}
+import { fieldError } from './errors';
 
 /** `field[index]`, the path of an array item. */
 export function itemPath(field: string, index: number): string {

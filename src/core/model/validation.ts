@@ -7,7 +7,8 @@
 // validateSpec runs once per scheduled task, so its success path allocates only the copy it returns.
 import { availableParallelism, cpus } from 'node:os';
 import { findCycle } from '../scheduler/dependencyGraph';
-import { describeValue, ValidationError } from './errors';
+import { describeValue, fieldError, ValidationError } from './errors';
+import { isPlainObject } from './guards';
 import type { PersistedSpec } from './model';
 import { LIMITS } from './limits';
 import type { OrchestratorOptions } from './orchestratorOptions';
@@ -62,13 +63,7 @@ const OPTION_FIELD_SET: ReadonlySet<string> = new Set(OPTION_FIELDS);
 // Small helpers
 
 function fail(field: string, expected: string, value: unknown, after = ''): never {
-  throw new ValidationError(`Expected \`${field}\` to be ${expected}, got ${describeValue(value)}${after}`, field);
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  throw after ? new ValidationError(fieldError(field, expected, value).message + after, field) : fieldError(field, expected, value);
 }
 
 function quoteList(names: Iterable<string>, max = 12): string {

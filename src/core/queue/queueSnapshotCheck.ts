@@ -1,8 +1,8 @@
 // The check of an untrusted queue snapshot (from a store, a file, another version): all of it is
 // checked before anything is restored, and a refusal names the field by its path. The field
 // checkers are the ones the state's snapshot uses (model/snapshotChecks); the shape is the queue's.
-import { ValidationError } from '../model/errors';
-import { arrayAt, countAt, fieldError, finiteNumberAt, itemPath, nonEmptyStringAt, objectAt, uniqueAt, versionAt } from '../model/snapshotChecks';
+import { fieldError, ValidationError } from '../model/errors';
+import { arrayAt, countAt, finiteNumberAt, itemPath, nonEmptyStringAt, objectAt, uniqueAt, versionAt } from '../model/snapshotChecks';
 import { frozenJsonCopy, payloadError } from './jsonCopy';
 import { MAX_TOPIC_LENGTH, WANT_ID, idProblem, topicProblem } from './queueInput';
 import type { QueueSnapshot, QueueSnapshotCounters, QueueSnapshotMessage, QueueSnapshotSubscription } from './queueSnapshot';

@@ -26,13 +26,13 @@
 //   not write;
 // - writes can be held (`holdWrites`): when the saved state could not be read or kept aside, no
 //   write may replace it, and every write asked for is refused and reported instead.
-import { describeValue, OrchestratorError, StoreWriteError, ValidationError } from '../model/errors';
+import { describeValue, fieldError, OrchestratorError, StoreWriteError, ValidationError } from '../model/errors';
 import { Emitter, toDisposable, type Disposable } from '../util/events';
 import { ALL_STATUSES, isFinished, type TaskRecord, type TaskStatus } from '../model/model';
 import { plainRecord } from '../lifecycle/taskRecord';
 import type { OrchestratorWarning } from '../model/warnings';
 import type { Clock, HistoryArchive, Store } from '../ports';
-import { arrayAt, fieldError, finiteNumberAt, itemPath, nonEmptyStringAt, objectAt, oneOfAt, optionalBooleanAt, optionalFiniteNumberAt, optionalObjectAt, stringArrayAt, uniqueAt, versionAt } from '../model/snapshotChecks';
+import { arrayAt, finiteNumberAt, itemPath, nonEmptyStringAt, objectAt, oneOfAt, optionalBooleanAt, optionalFiniteNumberAt, optionalObjectAt, stringArrayAt, uniqueAt, versionAt } from '../model/snapshotChecks';
 
 export const STATE_KEY = 'orchestrator.state';
 export const SNAPSHOT_VERSION = 1;

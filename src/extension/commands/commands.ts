@@ -10,6 +10,7 @@ import type { HostOrchestrator } from '../hostOrchestrator';
 import { CommandIds, ContextKeys, VSCODE_TASK_KIND, ViewIds, WORKFLOW_FILE } from '../ids';
 import { specDefaultsOf, type Settings } from '../settings';
 import { applySpecDefaults } from '../../core/model/specDefaults';
+import { isObjectLike } from '../../core/model/guards';
 import type { TaskStatusBar } from '../tasksView/statusBar';
 import { detailsUri } from '../tasksView/taskDetails';
 import type { TaskOutput } from '../tasksView/taskOutput';
@@ -39,15 +40,11 @@ export interface CommandDeps {
 const WORKFLOWS_WHAT = `Workflows from ${WORKFLOW_FILE}`;
 const TASKS_WHAT = 'Tasks from tasks.json and task providers';
 
-function isRecordLike(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A task id from a command argument: an id, a tree row, or `{ id }`. */
 export function taskIdOf(arg: unknown): string | undefined {
   if (typeof arg === 'string') return arg;
   if (isTaskNode(arg)) return arg.id;
-  if (isRecordLike(arg) && typeof arg.id === 'string') return arg.id;
+  if (isObjectLike(arg) && typeof arg.id === 'string') return arg.id;
   return undefined;
 }
 
@@ -142,7 +139,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   /** `scheduleTask` with an argument: a command line, or an object naming what to run. */
   const scheduleFromArg = async (arg: unknown): Promise<string | string[]> => {
     if (typeof arg === 'string') return scheduleShell(arg);
-    if (!isRecordLike(arg)) {
+    if (!isObjectLike(arg)) {
       throw new ValidationError(`Expected a shell command or an object like { command }, { task }, { workflow } or a task spec, got ${describeValue(arg)}`, 'spec');
     }
     const { command, task, workflow, folder, ...rest } = arg;
@@ -326,7 +323,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register(CommandIds.runWorkflow, (arg?: unknown) => {
       if (arg === undefined) return pickWorkflow();
       if (typeof arg === 'string') return runWorkflow(arg);
-      if (isRecordLike(arg) && typeof arg.name === 'string') return runWorkflow(arg.name, typeof arg.folder === 'string' ? arg.folder : undefined);
+      if (isObjectLike(arg) && typeof arg.name === 'string') return runWorkflow(arg.name, typeof arg.folder === 'string' ? arg.folder : undefined);
       throw new ValidationError(`Expected a workflow name or { name, folder? }, got ${describeValue(arg)}`, 'workflow');
     }),
 

@@ -14,6 +14,7 @@
 import * as vscode from 'vscode';
 import type { ProblemCounts } from '../../core/model/model';
 import type { ConfiguredTask } from './taskResolver';
+import { isObjectLike } from '../../core/model/guards';
 
 /** The workbench's own matchers (not contributed by an extension), name -> source, as in 1.139. */
 const BUILT_IN_SOURCES: Readonly<Record<string, string>> = {
@@ -27,19 +28,15 @@ const BUILT_IN_SOURCES: Readonly<Record<string, string>> = {
   go: 'go',
 };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The source of a matcher named `$name`: an extension's contribution, else a built-in one. */
 function namedSource(reference: string): string | undefined {
   const name = reference.startsWith('$') ? reference.slice(1) : reference;
   for (const ext of vscode.extensions.all) {
     const contributes: unknown = (ext.packageJSON as { contributes?: unknown } | undefined)?.contributes;
-    const matchers = isObject(contributes) ? contributes.problemMatchers : undefined;
+    const matchers = isObjectLike(contributes) ? contributes.problemMatchers : undefined;
     if (!Array.isArray(matchers)) continue;
     for (const m of matchers as unknown[]) {
-      if (!isObject(m) || m.name !== name) continue;
+      if (!isObjectLike(m) || m.name !== name) continue;
       if (typeof m.source === 'string') return m.source;
       if (typeof m.base === 'string') return namedSource(m.base);
       return undefined;
@@ -53,7 +50,7 @@ export function matcherSources(value: unknown): string[] {
   const list: unknown[] = Array.isArray(value) ? value : value === undefined ? [] : [value];
   const sources = new Set<string>();
   for (const m of list) {
-    const source = typeof m === 'string' ? namedSource(m) : isObject(m) ? (typeof m.source === 'string' ? m.source : typeof m.base === 'string' ? namedSource(m.base) : undefined) : undefined;
+    const source = typeof m === 'string' ? namedSource(m) : isObjectLike(m) ? (typeof m.source === 'string' ? m.source : typeof m.base === 'string' ? namedSource(m.base) : undefined) : undefined;
     if (source) sources.add(source);
   }
   return [...sources];

@@ -5,6 +5,7 @@
 // "Expected `workflows.ci.tasks[1].priority` to be an integer, got `"high"` (string)".
 // This file imports nothing from 'vscode', so plain Node tests load it.
 import { describeValue } from '../../core/model/errors';
+import { isObjectLike } from '../../core/model/guards';
 
 export interface SchemaIssue {
   /** The offending field, e.g. `workflows.ci.tasks[1].priority`; '' for the document itself. */
@@ -25,10 +26,6 @@ export const SUPPORTED_KEYWORDS: ReadonlySet<string> = new Set([
 ]);
 
 const MAX_ISSUES = 20;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
@@ -73,9 +70,9 @@ function resolveRef(ref: unknown, root: JsonSchema): JsonSchema {
   if (typeof ref !== 'string' || !ref.startsWith('#/')) throw new Error(`Unsupported $ref ${describeValue(ref)}: only local refs`);
   let node: unknown = root;
   for (const part of ref.slice(2).split('/')) {
-    node = isObject(node) ? node[part] : undefined;
+    node = isObjectLike(node) ? node[part] : undefined;
   }
-  if (!isObject(node) && typeof node !== 'boolean') throw new Error(`Unresolved $ref \`${ref}\``);
+  if (!isObjectLike(node) && typeof node !== 'boolean') throw new Error(`Unresolved $ref \`${ref}\``);
   return node;
 }
 
@@ -136,14 +133,14 @@ function check(value: unknown, schema: JsonSchema, path: string, root: JsonSchem
         seen.add(k);
       }
     }
-    if (schema.items !== undefined && (isObject(schema.items) || typeof schema.items === 'boolean')) {
+    if (schema.items !== undefined && (isObjectLike(schema.items) || typeof schema.items === 'boolean')) {
       const items = schema.items;
       value.forEach((item, i) => check(item, items, join(path, i), root, issues));
     }
   }
 
-  if (isObject(value)) {
-    const properties = isObject(schema.properties) ? schema.properties : {};
+  if (isObjectLike(value)) {
+    const properties = isObjectLike(schema.properties) ? schema.properties : {};
     if (Array.isArray(schema.required)) {
       for (const key of schema.required) {
         if (typeof key === 'string' && !(key in value)) {
@@ -156,12 +153,12 @@ function check(value: unknown, schema: JsonSchema, path: string, root: JsonSchem
     }
     for (const [key, child] of Object.entries(value)) {
       const childSchema = properties[key];
-      if (isObject(childSchema) || typeof childSchema === 'boolean') {
+      if (isObjectLike(childSchema) || typeof childSchema === 'boolean') {
         check(child, childSchema, join(path, key), root, issues);
       } else if (schema.additionalProperties === false) {
         const allowed = Object.keys(properties).map((k) => `\`${k}\``).join(', ');
         issues.push({ path: join(path, key), message: `Unexpected property ${shown(join(path, key))}; allowed: ${allowed}` });
-      } else if (isObject(schema.additionalProperties)) {
+      } else if (isObjectLike(schema.additionalProperties)) {
         check(child, schema.additionalProperties, join(path, key), root, issues);
       }
     }
@@ -169,7 +166,7 @@ function check(value: unknown, schema: JsonSchema, path: string, root: JsonSchem
 
   if (Array.isArray(schema.oneOf)) {
     const matching = schema.oneOf.filter(
-      (branch) => (isObject(branch) || typeof branch === 'boolean') && validateAgainstSchema(value, branch, root).length === 0,
+      (branch) => (isObjectLike(branch) || typeof branch === 'boolean') && validateAgainstSchema(value, branch, root).length === 0,
     ).length;
     if (matching !== 1) {
       const why = typeof schema.errorMessage === 'string' ? schema.errorMessage : `it must match exactly one of ${schema.oneOf.length} alternatives, matches ${matching}`;
@@ -182,7 +179,7 @@ function check(value: unknown, schema: JsonSchema, path: string, root: JsonSchem
 export function unsupportedKeywords(schema: JsonSchema): string[] {
   const found = new Set<string>();
   const visit = (node: unknown, isSchema: boolean): void => {
-    if (!isObject(node)) return;
+    if (!isObjectLike(node)) return;
     for (const [key, child] of Object.entries(node)) {
       if (isSchema && !SUPPORTED_KEYWORDS.has(key)) found.add(key);
       if (!isSchema) {
