@@ -54,3 +54,9 @@ export interface Orchestrator {
   readonly monitor: PerformanceMonitor;
   dispose(): Promise<void>;
 }
+
+/** A piece of a running task's live output. */
+export interface OutputChunk {
+  id: string;
+  chunk: string;
+}

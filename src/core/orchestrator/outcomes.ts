@@ -1,0 +1,141 @@
+// Outcomes: what an attempt's result, a cancel or an abandoned task does to the records. The retry
+// policy (a failed attempt with retries left goes back to Scheduled after a backoff), the reasons
+// written on transitions, and the cascades: a completed task releases its dependents; a failed or
+// cancelled one cancels those that needed it (runAlways ones go on once all they wait for is final).
+//
+// Hot path: a completion reuses one event object; finishing allocates no closure (a retry's backoff
+// timer is the one closure, and only on a retry).
+import { CancelledError, ExecutionError, TimeoutError } from '../model/errors';
+import { retryDelay } from '../util/backoff';
+import { toTaskError, type TaskLifecycleManager } from '../lifecycle/lifecycle';
+import type { TaskError, TaskRecord, TaskResult } from '../model/model';
+import type { PerformanceMonitor } from '../metrics/performanceMonitor';
+import type { Clock } from '../ports';
+import type { Dispatcher, DispatchOutcomes } from './dispatcher';
+import type { FinishedRecords } from './eviction';
+import { runtimeOf, type TaskRun } from './taskRun';
+
+const DEFAULT_RETRY_DELAY_MS = 1000;
+
+export class Outcomes implements DispatchOutcomes {
+  private readonly completion: { type: 'complete'; result: TaskResult | undefined } = { type: 'complete', result: undefined };
+
+  constructor(
+    private readonly lifecycle: TaskLifecycleManager,
+    private readonly clock: Clock,
+    private readonly monitor: PerformanceMonitor,
+    private readonly dispatcher: Dispatcher,
+    private readonly finished: FinishedRecords,
+  ) {}
+
+  settle(rt: TaskRun, result: TaskResult | undefined, err: unknown): void {
+    const record = rt;
+    const id = record.id;
+    // Unchanged since the attempt started: the next start sets them again.
+    const startedAt = record.startedAt as number;
+    const waitMs = startedAt - rt.enqueuedAt;
+    const closed = this.dispatcher.closed;
+    // Only a finished record can leave the lifecycle, so a record no longer held is not running either.
+    // After dispose the attempt was stopped by the shutdown, not by the task: the record stays
+    // Running in the final snapshot, and the next start applies the recovery policy to it, exactly
+    // as after a crash (a window reload must not turn running work into "cancelled by the user").
+    // A cancel asked for before the shutdown stands, though: that attempt was being stopped anyway.
+    if (record.status !== 'running' || (closed && rt.cancelReason === undefined)) return;
+    const now = this.clock.now();
+    const duration = now - startedAt;
+    if (err === undefined) {
+      this.monitor.recordExecution(duration, 'completed', waitMs, now);
+      // One event object for every completion: applyTo reads it before anything can re-enter here.
+      const completion = this.completion;
+      completion.result = result;
+      this.lifecycle.applyTo(record, completion, now);
+      completion.result = undefined;
+      this.afterFinish(record, 'completed');
+    } else if (rt.cancelReason !== undefined || err instanceof CancelledError) {
+      this.monitor.recordExecution(duration, 'cancelled', waitMs, now);
+      this.lifecycle.apply(id, { type: 'cancel', reason: rt.cancelReason ?? (err as Error).message });
+      this.afterFinish(record, 'cancelled');
+    } else {
+      this.monitor.recordExecution(duration, 'failed', waitMs, now);
+      const error = toTaskError(err);
+      const failed = err instanceof ExecutionError ? err.result : undefined;
+      const retries = record.spec.retries ?? 0;
+      if (record.attempts <= retries && !closed) {
+        const delay = retryDelay(record.attempts, record.spec.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
+        const why = err instanceof TimeoutError ? `timed out after ${err.timeoutMs} ms` : error.message;
+        this.lifecycle.apply(id, {
+          type: 'retry',
+          reason: `Attempt ${record.attempts} of ${retries + 1} failed (${why}); retrying in ${Math.round(delay)} ms`,
+          error,
+          result: failed,
+        });
+        // keepAlive: the backoff is all that remains of this task's work until it fires.
+        rt.retryTimer = this.clock.setTimeout(() => this.retryDue(rt), delay, true);
+      } else {
+        this.lifecycle.apply(id, { type: 'fail', error, result: failed });
+        this.afterFinish(record, 'failed');
+      }
+    }
+  }
+
+  private retryDue(rt: TaskRun): void {
+    rt.retryTimer = undefined;
+    const now = this.lifecycle.get(rt.id);
+    if (now?.status !== 'scheduled') return;
+    this.dispatcher.enqueue(now);
+    this.dispatcher.dispatch();
+  }
+
+  /** Stops a waiting retry's backoff. */
+  cancelRetry(record: Readonly<TaskRecord>): void {
+    const rt = runtimeOf(record);
+    if (rt.retryTimer !== undefined) this.clock.clearTimeout(rt.retryTimer);
+    rt.retryTimer = undefined;
+  }
+
+  /** A task reached a final status: release its dependents or cancel them, forget its runtime. */
+  private afterFinish(record: Readonly<TaskRecord>, status: 'completed' | 'failed' | 'cancelled'): void {
+    const id = record.id;
+    this.cancelRetry(record);
+    const dispatcher = this.dispatcher;
+    if (status === 'completed') {
+      const readyIds = dispatcher.deps.onCompleted(id);
+      for (let i = 0; i < readyIds.length; i++) {
+        const r = this.lifecycle.get(readyIds[i] as string);
+        if (r && r.status === 'created') dispatcher.gate(r);
+      }
+    } else {
+      const { cancelled, ready } = dispatcher.deps.onFailedOrCancelled(id);
+      if (cancelled.length) {
+        const reason = `Dependency \`${record.name}\` (${record.id}) ${status === 'failed' ? 'failed' : 'was cancelled'}`;
+        for (const dep of cancelled) this.cancelWaiting(dep, reason);
+      }
+      // runAlways waiters the failure reached, after the cascade: each of their dependencies is final now.
+      for (let i = 0; i < ready.length; i++) {
+        const r = this.lifecycle.get(ready[i] as string);
+        if (r && r.status === 'created') dispatcher.gate(r);
+      }
+    }
+    this.finished.note(record as TaskRecord);
+  }
+
+  /** Cancels a task that is not running (Created or Scheduled): nothing to stop, just forget it. */
+  cancelWaiting(id: string, reason: string): void {
+    const record = this.lifecycle.get(id);
+    if (!record || (record.status !== 'created' && record.status !== 'scheduled')) return;
+    this.dispatcher.withdraw(record);
+    this.lifecycle.applyTo(record, { type: 'cancel', reason });
+    this.afterFinish(record, 'cancelled');
+  }
+
+  /** A task that can never run (a restored one) fails with the reason, and its dependents are cancelled. */
+  abandon(record: Readonly<TaskRecord>, reason: string, error: TaskError): void {
+    if (record.status === 'running') {
+      this.lifecycle.apply(record.id, { type: 'fail', error, reason });
+    } else {
+      this.dispatcher.withdraw(record);
+      this.lifecycle.apply(record.id, { type: 'abandon', error, reason });
+    }
+    this.afterFinish(record, 'failed');
+  }
+}
