@@ -17,6 +17,23 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules, where a mistake is easy to make and costly to find: a promise nobody awaits
+    // loses its rejection (and its ordering); a promise where a void callback is expected (an event
+    // listener, a setTimeout) does too. Each file is checked with its own layer's tsconfig.
+    files: ['src/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
+    // StateCoordinator implements Disposable with an async dispose() that never rejects; whether
+    // it becomes a void dispose() plus an awaited close() is the state module's call (issue 13).
+    files: ['src/core/state/stateCoordinator.ts'],
+    rules: { '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { inheritedMethods: false } }] },
+  },
+  {
     // The core runs in plain Node and in the CLI: it must never reach for the editor.
     files: ['src/core/**/*.ts'],
     rules: {

@@ -43,7 +43,7 @@ function sliceColumns(c: SeriesColumns, from: number, to?: number): SeriesColumn
 
 function concatColumns(a: SeriesColumns, b: SeriesColumns): SeriesColumns {
   const utilization: Record<string, number[]> = {};
-  for (const pool of Object.keys(b.utilization)) utilization[pool] = [...(a.utilization[pool] ?? []), ...b.utilization[pool]];
+  for (const [pool, column] of Object.entries(b.utilization)) utilization[pool] = [...(a.utilization[pool] ?? []), ...column];
   return {
     throughput: [...a.throughput, ...b.throughput],
     completed: [...a.completed, ...b.completed],
@@ -64,7 +64,7 @@ function bucketEqual(a: SeriesColumns, i: number, b: SeriesColumns, j: number): 
   ) {
     return false;
   }
-  return Object.keys(b.utilization).every((pool) => a.utilization[pool][i] === b.utilization[pool][j]);
+  return Object.entries(b.utilization).every(([pool, column]) => a.utilization[pool]?.[i] === column[j]);
 }
 
 function samePools(a: SeriesColumns, b: SeriesColumns): boolean {

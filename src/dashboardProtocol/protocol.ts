@@ -235,7 +235,10 @@ function isPool(v: unknown): v is PoolInfo {
 
 function isHistogram(v: unknown): v is HistogramSection {
   if (!isObjectLike(v) || !isNumArray(v.bounds, 200) || !isNumArray(v.counts, 201)) return false;
-  const ascending = v.bounds.every((b, i, a) => i === 0 || b > a[i - 1]);
+  const ascending = v.bounds.every((b, i, a) => {
+    const previous = a[i - 1];
+    return previous === undefined || b > previous;
+  });
   return ascending && v.counts.length === v.bounds.length + 1 && v.counts.every(isInt);
 }
 

@@ -120,7 +120,7 @@ export function queueOptions(p: Palette): ChartOptions {
 export function utilizationOptions(pools: readonly string[]) {
   return (p: Palette): ChartOptions => ({
     ...timeOptions(p, { values: formatPercent, max: 1 }),
-    series: [{}, ...pools.map((pool, i) => line(pool, p.series[i % p.series.length], pools.length === 1, formatPercent))],
+    series: [{}, ...pools.map((pool, i) => line(pool, p.series[i % p.series.length] ?? p.blue, pools.length === 1, formatPercent))],
   });
 }
 
@@ -129,8 +129,10 @@ export function histogramOptions(bounds: () => readonly number[]) {
   const label = (i: number | null): string => {
     if (i === null) return '';
     const b = bounds();
-    if (i < b.length) return `≤${formatBound(b[i])}`;
-    return b.length ? `>${formatBound(b[b.length - 1])}` : 'all';
+    const bound = b[i];
+    if (bound !== undefined) return `≤${formatBound(bound)}`;
+    const top = b[b.length - 1];
+    return top !== undefined ? `>${formatBound(top)}` : 'all';
   };
   return (p: Palette): ChartOptions => ({
     scales: {

@@ -32,10 +32,11 @@ export function withAlpha(color: string, alpha: number): string {
   scratch.fillStyle = '#000000';
   scratch.fillStyle = color;
   const normal = String(scratch.fillStyle);
+  // Both patterns have three groups, none optional: a match holds all three.
   const hex = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(normal);
-  if (hex) return `rgba(${parseInt(hex[1], 16)}, ${parseInt(hex[2], 16)}, ${parseInt(hex[3], 16)}, ${alpha})`;
+  if (hex) return `rgba(${parseInt(hex[1]!, 16)}, ${parseInt(hex[2]!, 16)}, ${parseInt(hex[3]!, 16)}, ${alpha})`;
   const rgba = /^rgba?\(([^,]+),([^,]+),([^,)]+)/.exec(normal);
-  if (rgba) return `rgba(${rgba[1].trim()}, ${rgba[2].trim()}, ${rgba[3].trim()}, ${alpha})`;
+  if (rgba) return `rgba(${rgba[1]!.trim()}, ${rgba[2]!.trim()}, ${rgba[3]!.trim()}, ${alpha})`;
   return color;
 }
 

@@ -102,9 +102,15 @@ const TOPIC_COLUMNS: { key: keyof TopicRow; label: string; title: string }[] = [
   { key: 'processingRate', label: 'Rate /s', title: 'Acknowledged per second over the last minute' },
 ];
 
+/** The headline figures, each filled by the constructor's `addKpi`. */
+type KpiMetric =
+  | 'taskThroughput' | 'p50TaskDuration' | 'p95TaskDuration' | 'averageTaskDuration'
+  | 'averageWaitTime' | 'queueDepth' | 'successRate' | 'messageProcessingRate';
+
 export class DashboardView {
+  // Both filled for every key by the constructor.
   private readonly stageFigures = {} as Record<Stage, Figure>;
-  private readonly kpi: Record<string, Figure> = {};
+  private readonly kpi = {} as Record<KpiMetric, Figure>;
   private readonly pausePill: HTMLElement;
   private readonly slots: HTMLElement;
   private readonly updated: HTMLElement;
@@ -142,7 +148,7 @@ export class DashboardView {
     }
 
     const kpis = el('section', { class: 'cards kpis', 'aria-label': 'Performance' });
-    const addKpi = (metric: string, label: string, hint: string): void => {
+    const addKpi = (metric: KpiMetric, label: string, hint: string): void => {
       const c = card(metric, label, hint);
       this.kpi[metric] = c.figure;
       kpis.append(c.node);
@@ -258,7 +264,7 @@ export class DashboardView {
     this.throughputChart.setData([x, series.throughput.slice(from), series.failed.slice(from)], 't');
     this.queueChart.setData([x, series.queueDepth.slice(from), series.running.slice(from)], 'q');
     const last = columnsLength(series) - 1;
-    const lastOf = (a: number[]): number => (last >= 0 ? a[last] : 0);
+    const lastOf = (a: number[]): number => a[last] ?? 0;
     const windowS = Math.round((columnsLength(series) * series.bucketMs) / 1000);
     const span = windowS >= 120 && windowS % 60 === 0 ? `${windowS / 60} min` : `${windowS} s`;
     this.throughputAside.textContent = `${formatCount(series.throughput.reduce((a, b) => a + b, 0))} finished in the last ${span}`;
@@ -274,11 +280,10 @@ export class DashboardView {
     if (!has) return;
     this.poolNames = Object.keys(s.series.utilization);
     const from = visibleFrom(s.series);
-    const util: uPlot.AlignedData = [xs(s.series, from), ...this.poolNames.map((p) => s.series.utilization[p].slice(from))];
+    const util: uPlot.AlignedData = [xs(s.series, from), ...Object.values(s.series.utilization).map((column) => column.slice(from))];
     this.poolChart.setData(util, `p${this.poolNames.join('\u0000')}`);
 
-    const rows = names.map((name) => {
-      const p = s.pools[name];
+    const rows = Object.entries(s.pools).map(([name, p]) => {
       const share = p.capacity > 0 ? Math.min(1, p.inUse / p.capacity) : 0;
       const fill = el('div', { class: 'meter-fill' });
       // CSSOM, not a style attribute: the page's CSP allows no inline styles.
@@ -311,7 +316,7 @@ export class DashboardView {
       }
       return tr;
     };
-    this.topicsBody.replaceChildren(...names.map((n) => row(n, s.queue.topics[n], 'td')));
+    this.topicsBody.replaceChildren(...Object.entries(s.queue.topics).map(([n, t]) => row(n, t, 'td')));
     this.topicsFoot.replaceChildren(...(names.length > 1 ? [row('All topics', s.queue.totals, 'th')] : []));
     this.topicsAside.textContent = `${formatCount(s.queue.subscribers)} subscriber${s.queue.subscribers === 1 ? '' : 's'}`;
   }

@@ -91,7 +91,8 @@ export function histogramSection(h: PerformanceMetrics['durationHistogram']): Hi
     if (!c) continue;
     const bound = h.bounds[i];
     const j = typeof bound === 'number' && Number.isFinite(bound) ? DISPLAY_BOUNDS.findIndex((d) => bound <= d) : -1;
-    merged[j < 0 ? n : j] += c;
+    // `merged` has n + 1 slots and j < n.
+    merged[j < 0 ? n : j]! += c;
   }
   const first = merged.findIndex((c) => c > 0);
   let lo: number;
@@ -116,15 +117,15 @@ export function histogramSection(h: PerformanceMetrics['durationHistogram']): Hi
 /** The last MAX_SERIES buckets, every column cut to the shortest so they line up. */
 export function seriesSection(s: PerformanceMetrics['series']): SeriesSection {
   const bucketMs = num(s.bucketMs) > 0 ? s.bucketMs : 1000;
-  const pools = Object.keys(s.utilization).sort();
+  const pools = Object.entries(s.utilization).sort(byName);
   const n = Math.min(
     s.throughput.length, s.completed.length, s.failed.length, s.queueDepth.length, s.running.length,
-    s.meanDuration.length, s.messages.length, ...pools.map((p) => s.utilization[p].length),
+    s.meanDuration.length, s.messages.length, ...pools.map(([, column]) => column.length),
   );
   const from = Math.max(0, n - MAX_SERIES);
   const take = <T>(a: T[]): T[] => a.slice(a.length - n + from, a.length);
   const utilization: Record<string, number[]> = {};
-  for (const p of pools) utilization[p] = take(s.utilization[p]).map(ratio);
+  for (const [p, column] of pools) utilization[p] = take(column).map(ratio);
   return {
     // Columns are aligned at their ends (the newest bucket), so `start` moves by what was cut.
     start: num(s.start) + (s.throughput.length - n + from) * bucketMs,
@@ -140,10 +141,14 @@ export function seriesSection(s: PerformanceMetrics['series']): SeriesSection {
   };
 }
 
+/** Entries in the order `Object.keys(...).sort()` gives their keys. */
+function byName([a]: [string, unknown], [b]: [string, unknown]): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function poolsSection(status: SystemStatus, metrics: PerformanceMetrics): Record<string, PoolInfo> {
   const pools: Record<string, PoolInfo> = {};
-  for (const name of Object.keys(status.pools).sort()) {
-    const p = status.pools[name];
+  for (const [name, p] of Object.entries(status.pools).sort(byName)) {
     pools[name] = { capacity: count(p.capacity), inUse: count(p.inUse), utilization: ratio(metrics.resourceUtilization[name]) };
   }
   return pools;

@@ -116,7 +116,8 @@ export function expandCompound(catalog: TaskCatalog, root: vscode.Task, options:
   for (const node of [graph.root, ...graph.steps]) {
     node.deps.forEach((dep, i) => {
       if (node !== graph.root) waitsFor.get(node)?.add(keyOf.get(dep) as string);
-      if (node.sequence && i > 0) waitsFor.get(dep)?.add(keyOf.get(node.deps[i - 1]) as string);
+      const previous = node.deps[i - 1];
+      if (node.sequence && previous) waitsFor.get(dep)?.add(keyOf.get(previous) as string);
     });
   }
   const specs: TaskSpec[] = graph.steps.map((n) => {

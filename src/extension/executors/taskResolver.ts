@@ -40,8 +40,9 @@ export async function readFolderTasks(folder: vscode.WorkspaceFolder): Promise<F
   }
   const errors: ParseError[] = [];
   const data: unknown = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length) {
-    throw new ValidationError(`${vscode.workspace.asRelativePath(uri)}: Expected valid JSON with comments, got ${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}`, 'tasks.json');
+  const [firstError] = errors;
+  if (firstError) {
+    throw new ValidationError(`${vscode.workspace.asRelativePath(uri)}: Expected valid JSON with comments, got ${printParseErrorCode(firstError.error)} at offset ${firstError.offset}`, 'tasks.json');
   }
   const tasks = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).tasks : undefined;
   const entries: ConfiguredTask[] = [];
@@ -123,14 +124,15 @@ export function resolveInCatalog(catalog: TaskCatalog, payload: VscodeTaskPayloa
   const inScope = catalog.tasks.filter((t) => (payload.folder === undefined || folderOf(t)?.name === payload.folder) && (payload.type === undefined || t.definition.type === payload.type));
   let matches = inScope.filter((t) => vscodeLabel(t, catalog) === payload.label);
   if (!matches.length) matches = inScope.filter((t) => t.name === payload.label);
-  if (matches.length === 1) return matches[0];
-  if (!matches.length) {
+  const [first] = matches;
+  if (!first) {
     const known = inScope.slice(0, 20).map((t) => `\`${vscodeLabel(t, catalog)}\``).join(', ');
     throw new ExecutionError(`No VS Code task labelled \`${payload.label}\`${known ? `; available: ${known}` : ' (the workspace has none)'}`, undefined, 'TASK_NOT_FOUND');
   }
+  if (matches.length === 1) return first;
   const candidates = matches.map((t) => describeCandidate(catalog, t)).join(', ');
   throw new ExecutionError(
-    `Expected \`${payload.label}\` to name one VS Code task, got ${matches.length}: ${candidates}; use the label VS Code shows${matches.some((t) => folderOf(t)?.name !== folderOf(matches[0])?.name) ? ', and the folder' : ''}`,
+    `Expected \`${payload.label}\` to name one VS Code task, got ${matches.length}: ${candidates}; use the label VS Code shows${matches.some((t) => folderOf(t)?.name !== folderOf(first)?.name) ? ', and the folder' : ''}`,
     undefined,
     'TASK_AMBIGUOUS',
   );

@@ -72,7 +72,8 @@ export async function resolveWorkflow(name: string, folderName: string | undefin
   const broken = result.errors.find((e) => inFolder(e.uri));
   if (broken) throw broken.error;
   const matches = workflowChoices(result).filter((c) => c.name === name && (folderName === undefined || c.folder.name === folderName));
-  if (!matches.length) {
+  const [choice] = matches;
+  if (!choice) {
     const known = workflowChoices(result).map((c) => `\`${c.name}\``).join(', ');
     throw new ValidationError(
       known ? `Expected a workflow name, one of ${known}, got ${describeValue(name)}` : `No workflows: create ${WORKFLOW_FILE} in a workspace folder`,
@@ -82,7 +83,6 @@ export async function resolveWorkflow(name: string, folderName: string | undefin
   if (matches.length > 1) {
     throw new ValidationError(`Workflow \`${name}\` exists in several folders (${matches.map((m) => m.folder.name).join(', ')}): name the folder`, 'folder');
   }
-  const choice = matches[0];
   const file = result.files.find((f) => f.uri.toString() === choice.uri.toString()) as LoadedFile;
   const specs = workflowToSpecs(file.file, name, { ...defaults, folder: choice.folder.uri.fsPath });
   return { choice, specs: await expandCompoundSteps(specs, choice.folder.name) };
