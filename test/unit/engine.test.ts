@@ -4,7 +4,8 @@ import { TaskEngine } from '../../src/core/engine/engine';
 import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError } from '../../src/core/model/errors';
 import type { TaskResult } from '../../src/core/model/model';
 import type { ExecutionContext, Executor } from '../../src/core/ports';
-import { FakeClock, never, task, tick } from '../support/engineFixtures';
+import { never, task, tick } from '../support/engineFixtures';
+import { ManualClock } from '../support/manualClock';
 
 
 /** An executor that hands each context to the test and settles only when told. */
@@ -20,10 +21,10 @@ class ManualExecutor implements Executor {
 }
 
 describe('engine', () => {
-  let clock: FakeClock;
+  let clock: ManualClock;
   let engine: TaskEngine;
   beforeEach(() => {
-    clock = new FakeClock();
+    clock = new ManualClock();
     engine = new TaskEngine({ clock, killGraceMs: 100 });
   });
   afterEach(() => engine.dispose());
@@ -31,7 +32,7 @@ describe('engine', () => {
   it('runs a function task and resolves with its value, without setting any timer', async () => {
     const p = engine.executeTask(task('a'), { run: () => 'done' });
     assert.deepEqual(engine.running(), ['a']);
-    assert.equal(clock.pending, 0);
+    assert.equal(clock.timerCount, 0);
     assert.deepEqual(await p, { value: 'done' });
     assert.deepEqual(engine.running(), []);
   });
@@ -58,22 +59,22 @@ describe('engine', () => {
   it('times out: aborts the signal with a TimeoutError and settles even if the function ignores it', async () => {
     let signal: AbortSignal | undefined;
     const p = engine.executeTask(task('a'), { timeoutMs: 50, run: (c) => ((signal = c.signal), never()) });
-    assert.equal(clock.pending, 1);
-    clock.advance(49);
+    assert.equal(clock.timerCount, 1);
+    clock.advanceSync(49);
     assert.equal(signal?.aborted, false);
-    clock.advance(1);
+    clock.advanceSync(1);
     await assert.rejects(p, (e: unknown) => e instanceof TimeoutError && e.code === 'TIMEOUT' && e.timeoutMs === 50);
     assert.ok(signal?.aborted);
     assert.ok(signal?.reason instanceof TimeoutError);
-    assert.equal(clock.pending, 0, 'no timer left behind');
+    assert.equal(clock.timerCount, 0, 'no timer left behind');
   });
 
   it('takes the timeout from the spec when not given, and treats 0 as none', async () => {
     const p = engine.executeTask(task('a', 'function', { spec: { name: 'a', kind: 'function', timeoutMs: 10 } }), { run: never });
-    clock.advance(10);
+    clock.advanceSync(10);
     await assert.rejects(p, TimeoutError);
     const q = engine.executeTask(task('b', 'function', { spec: { name: 'b', kind: 'function', timeoutMs: 10 } }), { timeoutMs: 0, run: () => 1 });
-    assert.equal(clock.pending, 0);
+    assert.equal(clock.timerCount, 0);
     await q;
   });
 
@@ -102,7 +103,7 @@ describe('engine', () => {
     const outcome = p.catch((e: unknown) => e);
     await engine.cancelTask('a');
     assert.ok((await outcome) instanceof CancelledError);
-    assert.equal(clock.pending, 0);
+    assert.equal(clock.timerCount, 0);
   });
 
   it('refuses a second attempt of a task that is already running', async () => {
@@ -141,7 +142,7 @@ describe('engine', () => {
       await aborted;
       const e = await second;
       assert.ok(e instanceof CancelledError && e.message === 'stop it');
-      assert.equal(clock.pending, 0, 'settled by the executor, not by the abort bound');
+      assert.equal(clock.timerCount, 0, 'settled by the executor, not by the abort bound');
       reg.dispose();
       assert.equal(engine.hasExecutor('agent'), false);
     });
@@ -153,7 +154,7 @@ describe('engine', () => {
       const c = engine.cancelTask('s').then(() => (cancelled = true));
       await tick();
       assert.equal(cancelled, false, 'waits for the executor first');
-      clock.advance(100 + 3000); // killGraceMs + 3000 by default
+      clock.advanceSync(100 + 3000); // killGraceMs + 3000 by default
       await c;
       assert.ok((await p) instanceof CancelledError);
     });

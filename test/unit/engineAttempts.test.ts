@@ -5,7 +5,8 @@ import { TaskEngine, type AttemptHandle } from '../../src/core/engine/engine';
 import { CancelledError, IllegalTransitionError, OrchestratorError, TimeoutError } from '../../src/core/model/errors';
 import type { TaskResult, TaskRunContext } from '../../src/core/model/model';
 import type { ExecutionContext, Executor } from '../../src/core/ports';
-import { FakeClock, never, task, tick } from '../support/engineFixtures';
+import { never, task, tick } from '../support/engineFixtures';
+import { ManualClock } from '../support/manualClock';
 
 
 /** What `done` was called with, and how often. */
@@ -47,12 +48,12 @@ class SlowExecutor implements Executor {
 }
 
 describe('engine attempts (startAttempt / cancelAttempt)', () => {
-  let clock: FakeClock;
+  let clock: ManualClock;
   let slow: SlowExecutor;
   let lazy: SlowExecutor;
   let engine: TaskEngine;
   beforeEach(() => {
-    clock = new FakeClock();
+    clock = new ManualClock();
     slow = new SlowExecutor(true);
     lazy = new SlowExecutor(false);
     engine = new TaskEngine({ clock, killGraceMs: 100, executors: { slow, lazy } });
@@ -60,10 +61,10 @@ describe('engine attempts (startAttempt / cancelAttempt)', () => {
   afterEach(async () => {
     const disposed = engine.dispose();
     // A lazy attempt waits for its executor or the abort bound: let the bound pass.
-    clock.advance(1_000_000);
+    clock.advanceSync(1_000_000);
     await disposed;
     assert.deepEqual(engine.running(), []);
-    assert.equal(clock.pending, 0, 'no timer left behind');
+    assert.equal(clock.timerCount, 0, 'no timer left behind');
   });
 
   describe('startAttempt', () => {
@@ -147,12 +148,12 @@ describe('engine attempts (startAttempt / cancelAttempt)', () => {
       const out = new Outcome();
       let signal: AbortSignal | undefined;
       engine.startAttempt(task('a'), 1, 50, (ctx) => ((signal = ctx.signal), never()), undefined, out.done);
-      assert.equal(clock.pending, 1);
-      clock.advance(50);
+      assert.equal(clock.timerCount, 1);
+      clock.advanceSync(50);
       await tick();
       assert.ok(out.error instanceof TimeoutError);
       assert.ok(signal?.aborted);
-      assert.equal(clock.pending, 0);
+      assert.equal(clock.timerCount, 0);
     });
   });
 
@@ -172,7 +173,7 @@ describe('engine attempts (startAttempt / cancelAttempt)', () => {
       assert.equal((out.error as CancelledError).code, 'CANCELLED');
       assert.equal(out.result, undefined);
       assert.deepEqual(engine.running(), []);
-      assert.equal(clock.pending, 0);
+      assert.equal(clock.timerCount, 0);
     });
 
     it('defaults the reason to Cancelled, and waits for a registered executor to settle', async () => {
@@ -186,7 +187,7 @@ describe('engine attempts (startAttempt / cancelAttempt)', () => {
       assert.ok(resolved);
       assert.ok(out.error instanceof CancelledError);
       assert.equal((out.error as Error).message, 'Cancelled');
-      assert.equal(clock.pending, 0, 'the abort bound was cleared when the executor settled');
+      assert.equal(clock.timerCount, 0, 'the abort bound was cleared when the executor settled');
     });
 
     it('settles an executor that ignores its signal after the abort bound', async () => {
@@ -200,8 +201,8 @@ describe('engine attempts (startAttempt / cancelAttempt)', () => {
       assert.equal(resolved, false, 'still waiting for the executor');
       assert.equal(out.count, 0);
       assert.deepEqual(engine.running(), ['l']);
-      assert.equal(clock.pending, 1);
-      clock.advance(100 + 3000);
+      assert.equal(clock.timerCount, 1);
+      clock.advanceSync(100 + 3000);
       await cancelled;
       assert.ok(out.error instanceof CancelledError);
       assert.deepEqual(engine.running(), []);
@@ -350,7 +351,7 @@ describe('engine attempts (startAttempt / cancelAttempt)', () => {
       lazy.fail[0](new Error('stopped'));
       await cancelled;
       assert.ok(out.error instanceof CancelledError);
-      assert.equal(clock.pending, 0);
+      assert.equal(clock.timerCount, 0);
     });
 
     it('a function task: run gets { signal, attempt }, not aborted at first, aborted after cancel', async () => {

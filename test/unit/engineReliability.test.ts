@@ -7,7 +7,8 @@ import { TaskEngine } from '../../src/core/engine/engine';
 import { ExecutionError } from '../../src/core/model/errors';
 import type { TaskResult } from '../../src/core/model/model';
 import type { ExecutionContext, Executor } from '../../src/core/ports';
-import { FakeClock, task, tick } from '../support/engineFixtures';
+import { task, tick } from '../support/engineFixtures';
+import { ManualClock } from '../support/manualClock';
 
 /** What `done` was called with, and how often. */
 class Outcome {
@@ -57,7 +58,7 @@ afterEach(() => {
 });
 
 function engineWith(execute: Executor['execute']): TaskEngine {
-  return new TaskEngine({ clock: new FakeClock(), executors: { odd: { execute } } });
+  return new TaskEngine({ clock: new ManualClock(), executors: { odd: { execute } } });
 }
 
 async function runOdd(engine: TaskEngine): Promise<{ result: TaskResult | undefined; error: unknown }> {
@@ -180,7 +181,7 @@ describe('engine reliability', () => {
 
     for (const how of ['throws', 'rejects with', 'returns', 'resolves']) {
       it(`fails a function task whose run ${how} a Proxy whose \`get\` throws`, async () => {
-        const engine = new TaskEngine({ clock: new FakeClock() });
+        const engine = new TaskEngine({ clock: new ManualClock() });
         const proxy = throwingProxy(how !== 'resolves');
         const run =
           how === 'throws'
@@ -235,7 +236,7 @@ describe('engine reliability', () => {
     ];
     for (const [what, execute, run] of cases) {
       it(`settles the attempt once when ${what}, nothing thrown or unhandled`, async () => {
-        const engine = execute ? engineWith(execute) : new TaskEngine({ clock: new FakeClock() });
+        const engine = execute ? engineWith(execute) : new TaskEngine({ clock: new ManualClock() });
         const out = new Outcome();
         assert.doesNotThrow(() => engine.startAttempt(task('t', execute ? 'odd' : 'function'), 1, undefined, run as never, undefined, out.done));
         await tick();
@@ -251,7 +252,7 @@ describe('engine reliability', () => {
 
   it('fails the attempt of an executor revoked after registration (a revoked Proxy), without throwing out of startAttempt', async () => {
     const { proxy, revoke } = Proxy.revocable<Executor>({ execute: () => Promise.resolve({}) }, {});
-    const engine = new TaskEngine({ clock: new FakeClock(), executors: { odd: proxy } });
+    const engine = new TaskEngine({ clock: new ManualClock(), executors: { odd: proxy } });
     revoke();
     const out = new Outcome();
     assert.doesNotThrow(() => engine.startAttempt(task('t', 'odd'), 1, undefined, undefined, undefined, out.done));

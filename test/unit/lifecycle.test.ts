@@ -2,11 +2,8 @@ import * as assert from 'node:assert/strict';
 import { ExecutionError, IllegalTransitionError, NotFoundError, TimeoutError, ValidationError } from '../../src/core/model/errors';
 import { allowedEvents, canTransition, TaskLifecycleManager, toTaskError, transition, type LifecycleEvent, type LifecycleEventType, type TransitionEvent } from '../../src/core/lifecycle/lifecycle';
 import { ALL_STATUSES, type TaskRecord, type TaskStatus } from '../../src/core/model/model';
+import { ManualClock } from '../support/manualClock';
 
-class TestClock {
-  t = 1_000;
-  now = (): number => this.t;
-}
 
 function record(status: TaskStatus, over: Partial<TaskRecord> = {}): TaskRecord {
   return {
@@ -127,13 +124,13 @@ describe('lifecycle', () => {
   });
 
   describe('TaskLifecycleManager', () => {
-    let clock: TestClock;
+    let clock: ManualClock;
     let m: TaskLifecycleManager;
     let seen: TransitionEvent[];
     let n: number;
 
     beforeEach(() => {
-      clock = new TestClock();
+      clock = new ManualClock(1_000);
       n = 0;
       m = new TaskLifecycleManager({ clock, generateId: () => `id${++n}` });
       seen = [];
@@ -142,9 +139,9 @@ describe('lifecycle', () => {
 
     it('walks a task through the seed methods, keeping every step in the history', async () => {
       const id = await m.createTask({ name: 'build', kind: 'shell', command: 'make', priority: 2 });
-      clock.t = 2_000;
+      clock.set(2_000);
       await m.startTask(id);
-      clock.t = 3_000;
+      clock.set(3_000);
       await m.completeTask(id, { exitCode: 0, output: 'ok' });
       const r = m.get(id);
       assert.ok(r);

@@ -1,23 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { HISTOGRAM_RELATIVE_ERROR, PerformanceMonitor, type PerformanceMonitorOptions } from '../../src/core/metrics/performanceMonitor';
 import { ValidationError } from '../../src/core/model/errors';
-import type { Clock } from '../../src/core/ports';
-
-/** The monitor only reads the time; this clock moves when the test says so. */
-class ManualClock implements Clock {
-  t = 0;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(): unknown {
-    throw new Error('the monitor sets no timers');
-  }
-  clearTimeout(): void {}
-}
+import { ManualClock } from '../support/manualClock';
 
 function setup(options: Omit<PerformanceMonitorOptions, 'clock'> = {}, start = 0): { m: PerformanceMonitor; clock: ManualClock } {
-  const clock = new ManualClock();
-  clock.t = start;
+  const clock = new ManualClock(start);
   return { m: new PerformanceMonitor({ clock, ...options }), clock };
 }
 
@@ -45,16 +32,16 @@ describe('performanceMonitor', () => {
   it('reports tasks finished per second over the last minute, or over its age while younger', () => {
     const { m, clock } = setup({}, 1_000_000);
     for (let i = 0; i < 30; i++) {
-      clock.t = 1_000_000 + i * 300; // 30 tasks in the first 9 s
+      clock.set(1_000_000 + i * 300); // 30 tasks in the first 9 s
       m.recordTaskExecution(`t${i}`, 10);
     }
-    clock.t = 1_000_000 + 10_000;
+    clock.set(1_000_000 + 10_000);
     assert.equal(m.getPerformanceMetrics().taskThroughput, 3);
-    clock.t = 1_000_000 + 30_000;
+    clock.set(1_000_000 + 30_000);
     assert.equal(m.getPerformanceMetrics().taskThroughput, 1);
-    clock.t = 1_000_000 + 60_000;
+    clock.set(1_000_000 + 60_000);
     assert.equal(m.getPerformanceMetrics().taskThroughput, 26 / 60, 'second 0 (4 tasks) has left the minute');
-    clock.t = 1_000_000 + 70_000;
+    clock.set(1_000_000 + 70_000);
     assert.equal(m.getPerformanceMetrics().taskThroughput, 0);
     assert.equal(m.getPerformanceMetrics().totals.completed, 30, 'totals are cumulative');
   });
@@ -62,29 +49,29 @@ describe('performanceMonitor', () => {
   it('integrates pool utilisation over time: 1/2 for 3 s then 2/2 for 1 s is 0.625', () => {
     const { m, clock } = setup({ pools: { gpu: 2, net: 4 } });
     m.recordResourceUsage('gpu', { inUse: 1, capacity: 2 });
-    clock.t = 2000;
+    clock.set(2000);
     m.recordResourceUsage('net', { inUse: 4, capacity: 4 });
-    clock.t = 3000;
+    clock.set(3000);
     m.recordResourceUsage('gpu', { inUse: 2, capacity: 2 });
-    clock.t = 4000;
+    clock.set(4000);
     const metrics = m.getPerformanceMetrics();
     assert.equal(metrics.resourceUtilization.gpu, 0.625);
     assert.equal(metrics.resourceUtilization.net, 0.5, 'idle from construction until its first record');
     assert.deepEqual(metrics.series.utilization.gpu.slice(-5), [0.5, 0.5, 0.5, 1, 0]);
     assert.deepEqual(metrics.series.utilization.net.slice(-5), [0, 0, 1, 1, 0]);
-    clock.t = 4500;
+    clock.set(4500);
     assert.equal(m.getPerformanceMetrics().series.utilization.gpu.at(-1), 1, 'the current second, over its elapsed part');
   });
 
   it('weights utilisation correctly across records within one second and across long gaps', () => {
     const { m, clock } = setup({ windowSeconds: 120 });
     m.recordResourceUsage('cpu', { inUse: 4, capacity: 4 });
-    clock.t = 250;
+    clock.set(250);
     m.recordResourceUsage('cpu', { inUse: 0, capacity: 4 });
-    clock.t = 1000;
+    clock.set(1000);
     assert.deepEqual(m.getPerformanceMetrics().series.utilization.cpu.slice(-2), [0.25, 0]);
     m.recordResourceUsage('cpu', { inUse: 2, capacity: 4 });
-    clock.t = 91_000; // 90 s at 1/2: the minute sees only that
+    clock.set(91_000); // 90 s at 1/2: the minute sees only that
     const metrics = m.getPerformanceMetrics();
     assert.equal(metrics.resourceUtilization.cpu, 0.5);
     assert.equal(metrics.series.utilization.cpu.length, 120);
@@ -96,7 +83,7 @@ describe('performanceMonitor', () => {
     m.recordTaskExecution('a', 10);
     m.recordTaskExecution('b', 30, { status: 'failed' });
     m.recordMessageProcessing('m1', 1);
-    clock.t = 2500;
+    clock.set(2500);
     m.recordTaskExecution('c', 20, { status: 'cancelled' });
     let s = m.getPerformanceMetrics().series;
     assert.equal(s.start, -2000);
@@ -108,15 +95,15 @@ describe('performanceMonitor', () => {
     assert.deepEqual(s.messages, [0, 0, 1, 0, 0]);
     assert.deepEqual(s.queueDepth.slice(2), [7, 7, 7]);
     assert.deepEqual(s.running.slice(2), [2, 2, 2]);
-    clock.t = 3200;
+    clock.set(3200);
     m.recordQueueDepth(3, 1);
     m.recordQueueDepth(4, 1); // the last value of a second is the one kept
-    clock.t = 6100;
+    clock.set(6100);
     s = m.getPerformanceMetrics().series;
     assert.equal(s.start, 2000);
     assert.deepEqual(s.throughput, [1, 0, 0, 0, 0], 'second 0 has rolled out');
     assert.deepEqual(s.queueDepth, [7, 4, 4, 4, 4]);
-    clock.t = 60_000;
+    clock.set(60_000);
     s = m.getPerformanceMetrics().series;
     assert.deepEqual(s.throughput, [0, 0, 0, 0, 0]);
     assert.deepEqual(s.queueDepth, [4, 4, 4, 4, 4]);
@@ -147,7 +134,7 @@ describe('performanceMonitor', () => {
     const random = prng(42);
     const samples = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      clock.t = i; // a thousand per second, so the ring wraps three times over
+      clock.set(i); // a thousand per second, so the ring wraps three times over
       // Log-uniform from 0.1 ms to 100 s: every part of the histogram gets used.
       const d = 0.1 * 10 ** (6 * random());
       samples[i] = d;
@@ -187,7 +174,7 @@ describe('performanceMonitor', () => {
   it('reports messages processed per second over the last minute', () => {
     const { m, clock } = setup();
     for (let i = 0; i < 40; i++) m.recordMessageProcessing(`m${i}`, 2);
-    clock.t = 20_000;
+    clock.set(20_000);
     assert.equal(m.getPerformanceMetrics().messageProcessingRate, 2);
     assert.equal(m.getPerformanceMetrics().totals.messages, 40);
   });
@@ -198,9 +185,9 @@ describe('performanceMonitor', () => {
     m.recordResourceUsage('gpu', { inUse: 1, capacity: 1 });
     m.recordResourceUsage('other', { inUse: 1, capacity: 1 });
     m.recordQueueDepth(3, 1);
-    clock.t = 5000;
+    clock.set(5000);
     m.reset();
-    clock.t = 6000;
+    clock.set(6000);
     const metrics = m.getPerformanceMetrics();
     assert.deepEqual(metrics.totals, { completed: 0, failed: 0, cancelled: 0, messages: 0 });
     assert.equal(metrics.p50TaskDuration, 0);

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { PriorityQueue, QueueOrdering, type QueueEntry } from '../../src/core/scheduler/priorityQueue';
 import { ValidationError } from '../../src/core/model/errors';
+import { ManualClock } from '../support/manualClock';
 
 function entry(id: string, priority = 0, enqueuedAt = 0): QueueEntry {
   return { id, priority, enqueuedAt };
@@ -12,16 +13,6 @@ function drain<T extends QueueEntry>(q: PriorityQueue<T>): string[] {
   return out;
 }
 
-/** A controllable clock: time moves only when the test says so. */
-class TestClock {
-  t = 1_700_000_000_000;
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
 
 describe('priorityQueue', () => {
   it('runs a higher priority first and equal priorities in order', () => {
@@ -157,21 +148,21 @@ describe('priorityQueue', () => {
   });
 
   it('ages a waiting entry: one priority level per agingMs waited', () => {
-    const clock = new TestClock();
+    const clock = new ManualClock(1_700_000_000_000);
     const q = new PriorityQueue({ agingMs: 10_000 });
     q.push(entry('old-low', 0, clock.now()));
-    clock.advance(9_999);
+    clock.advanceSync(9_999);
     const youngHigh = entry('young-high', 1, clock.now());
     q.push(youngHigh);
     assert.equal(q.peek()?.id, 'young-high', 'not yet aged a full level');
     q.remove(youngHigh);
-    clock.advance(2);
+    clock.advanceSync(2);
     q.push(entry('younger-high', 1, clock.now()));
     assert.equal(q.peek()?.id, 'old-low', 'aged past one level');
   });
 
   it('does not let a priority-0 task starve behind a stream of priority-1 tasks', () => {
-    const clock = new TestClock();
+    const clock = new ManualClock(1_700_000_000_000);
     const agingMs = 1_000;
     const q = new PriorityQueue({ agingMs });
     const t0 = clock.now();
@@ -182,7 +173,7 @@ describe('priorityQueue', () => {
       q.push(entry(`p1-${i}`, 1, clock.now()));
       const next = q.pop();
       if (next) ran.push({ id: next.id, at: clock.now() });
-      clock.advance(100);
+      clock.advanceSync(100);
     }
     const starving = ran.find((r) => r.id === 'starving');
     assert.ok(starving, 'the low-priority task ran');
@@ -192,7 +183,7 @@ describe('priorityQueue', () => {
   });
 
   it('runs a priority-0 task queued at t0 before priority-1 tasks arriving after t0 + agingMs', () => {
-    const clock = new TestClock();
+    const clock = new ManualClock(1_700_000_000_000);
     const q = new PriorityQueue({ agingMs: 10_000 });
     const t0 = clock.now();
     q.push(entry('p1-early', 1, t0 + 5_000));

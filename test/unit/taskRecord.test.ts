@@ -5,19 +5,13 @@ import { applyPatch, TaskLifecycleManager, transition, type LifecycleEvent } fro
 import type { HistoryEntry, TaskRecord, TaskStatus } from '../../src/core/model/model';
 import { HOME } from '../../src/core/lifecycle/recordTable';
 import { HeldRecord, lastTransitionAt, plainRecord } from '../../src/core/lifecycle/taskRecord';
+import { ManualClock } from '../support/manualClock';
 
-class ManualClock {
-  t = 1_000;
-  now = (): number => this.t;
-  set(t: number): void {
-    this.t = t;
-  }
-}
 
 const SPEC = { name: 'build', kind: 'shell', command: 'make' };
 
 function setup(): { clock: ManualClock; m: TaskLifecycleManager } {
-  const clock = new ManualClock();
+  const clock = new ManualClock(1_000);
   return { clock, m: new TaskLifecycleManager({ clock }) };
 }
 
@@ -599,7 +593,7 @@ describe('taskRecord (compact history)', () => {
     }
 
     it('creates and restores records of the given subclass', () => {
-      const clock = new ManualClock();
+      const clock = new ManualClock(1_000);
       const m = new TaskLifecycleManager({ clock, recordClass: Tracked });
       clock.set(1);
       const r = m.create({ ...SPEC });
@@ -616,7 +610,7 @@ describe('taskRecord (compact history)', () => {
     });
 
     it('a subclass keeps the compact history, and its own fields stay out of JSON and plain copies', () => {
-      const clock = new ManualClock();
+      const clock = new ManualClock(1_000);
       const m = new TaskLifecycleManager({ clock, recordClass: Tracked });
       clock.set(1);
       const r = m.create({ ...SPEC }) as Tracked;
