@@ -186,6 +186,21 @@ export class Dispatcher {
     }
   }
 
+  /** Unfinished tasks in dispatch order: running (by start), ready (by priority and age), retrying, waiting. */
+  queueOrder(): TaskRecord[] {
+    const running: TaskRecord[] = [];
+    const retrying: TaskRecord[] = [];
+    const waiting: TaskRecord[] = [];
+    for (const r of this.lifecycle.values()) {
+      if (r.status === 'running') running.push(r as TaskRecord);
+      else if (r.status === 'scheduled' && !this.ready.has(runtimeOf(r))) retrying.push(r as TaskRecord);
+      else if (r.status === 'created') waiting.push(r as TaskRecord);
+    }
+    running.sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
+    const ready = this.ready.orderedEntries().map((e) => this.lifecycle.get(e.id) as TaskRecord);
+    return [...running, ...ready, ...retrying, ...waiting];
+  }
+
   dispatch(): void {
     // No free slot: nothing could start now, and the slot's release calls dispatch again. (Also
     // right inside a dispatch loop: that loop checks the slots again after each start.)

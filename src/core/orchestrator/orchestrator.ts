@@ -32,7 +32,9 @@ import { Admission } from './admission';
 import { Dispatcher } from './dispatcher';
 import { DEFAULT_MAX_FINISHED, FinishedRecords } from './eviction';
 import { Outcomes } from './outcomes';
-import { planRecovery, type RecoveryDecision } from './recovery';
+import { planRecovery } from './recovery';
+import { IdleWaiters } from './idle';
+import { Warnings } from './warnings';
 import { TaskEvents } from './taskEvents';
 
 export { DEFAULT_MAX_FINISHED };
@@ -40,8 +42,9 @@ export type { OutputChunk };
 export type { TaskEventPayload } from './taskEvents';
 
 export class OrchestratorImpl implements Orchestrator {
+  private readonly alerts = new Warnings();
   /** Warnings from start-up (a corrupt snapshot, recovery) and later, the last 100. */
-  readonly warnings: OrchestratorWarning[] = [];
+  readonly warnings: OrchestratorWarning[] = this.alerts.list;
   readonly lifecycle: TaskLifecycleManager;
   /** Runs attempts: the dispatcher reaches the engine only through this port. */
   readonly execution: LocalExecution;
@@ -51,25 +54,20 @@ export class OrchestratorImpl implements Orchestrator {
   readonly monitor: PerformanceMonitor;
   readonly state: StateCoordinator;
 
-  private readonly clock: Clock;
   private readonly dispatcher: Dispatcher;
   private readonly admission: Admission;
   private readonly outcomes: Outcomes;
   private readonly finished: FinishedRecords;
   private readonly events: TaskEvents;
-  private readonly idleWaiters: (() => void)[] = [];
-  /** Releases the process hold taken while whenIdle waiters exist (see Clock.hold). */
-  private releaseHold: (() => void) | undefined = undefined;
+  private readonly idle: IdleWaiters;
   private disposed = false;
 
-  // A listener that throws is reported on onDidWarn (LISTENER_FAILED); one of onDidWarn itself only
-  // in `warnings`, so a throwing warning listener cannot feed itself.
-  private readonly changeEmitter = new Emitter<TaskRecord>((err) => this.warnListener(err));
-  private readonly warnEmitter = new Emitter<OrchestratorWarning>((err) => this.keepWarning(listenerWarning(err)));
-  private readonly outputEmitter = new Emitter<OutputChunk>((err) => this.warnListener(err));
-  private readonly statusEmitter = new Emitter<void>((err) => this.warnListener(err));
+  // A listener that throws is reported on onDidWarn (LISTENER_FAILED).
+  private readonly changeEmitter = new Emitter<TaskRecord>(this.alerts.listenerFailed);
+  private readonly outputEmitter = new Emitter<OutputChunk>(this.alerts.listenerFailed);
+  private readonly statusEmitter = new Emitter<void>(this.alerts.listenerFailed);
   readonly onDidChangeTask: Event<TaskRecord> = this.changeEmitter.event;
-  readonly onDidWarn: Event<OrchestratorWarning> = this.warnEmitter.event;
+  readonly onDidWarn: Event<OrchestratorWarning> = this.alerts.event;
   /** Live output of running tasks (shell and executors that report it). */
   readonly onDidOutput: Event<OutputChunk> = this.outputEmitter.event;
   /** Something in getSystemStatus() may have changed (transitions, pause, settings). */
@@ -77,11 +75,11 @@ export class OrchestratorImpl implements Orchestrator {
 
   /** Use createOrchestrator: it validates the options and restores the saved state. */
   constructor(options: ReturnType<typeof validateOrchestratorOptions>, store: Store) {
-    const clock = (this.clock = options.clock ?? systemClock);
+    const clock = options.clock ?? systemClock;
     this.lifecycle = new TaskLifecycleManager({
       clock,
       recordClass: TaskRun,
-      onListenerError: (err) => this.warnListener(err),
+      onListenerError: this.alerts.listenerFailed,
       observer: (record, from, to, reason) => this.onTransition(record as TaskRecord, from, to, reason),
     });
     this.engine = new TaskEngine({
@@ -94,7 +92,7 @@ export class OrchestratorImpl implements Orchestrator {
     this.execution = new LocalExecution(this.engine);
     this.queue = new MessageQueue({
       clock,
-      onError: (err) => this.warnListener(err),
+      onError: this.alerts.listenerFailed,
       // Every acknowledged message feeds the monitor's message rate (publish-to-ack latency).
       onAcknowledged: (id, _topic, latencyMs) => this.monitor.recordMessageProcessing(id, latencyMs),
     });
@@ -105,7 +103,7 @@ export class OrchestratorImpl implements Orchestrator {
       // Pulled once per second and on reads, not pushed on each of a task's four transitions.
       queueDepthSource: { waiting: () => lc.countOf('created') + lc.countOf('scheduled'), running: () => lc.countOf('running') },
     });
-    this.state = new StateCoordinator({ store, clock, archive: options.archive, onWarn: (w) => this.warn(w) });
+    this.state = new StateCoordinator({ store, clock, archive: options.archive, onWarn: this.alerts.warn });
     this.dispatcher = new Dispatcher(lc, clock, this.execution, this.monitor, this.outputEmitter, {
       concurrency: options.concurrency,
       resources: options.resources,
@@ -117,7 +115,8 @@ export class OrchestratorImpl implements Orchestrator {
     this.outcomes = new Outcomes(lc, clock, this.monitor, this.dispatcher, this.finished);
     this.dispatcher.bind(this.outcomes);
     this.admission = new Admission(lc, clock, this.dispatcher, { timeoutMs: options.defaultTimeoutMs, retries: options.defaultRetries ?? 0 });
-    this.events = new TaskEvents(this.queue, clock, (w) => this.warn(w), (err) => this.warnListener(err));
+    this.events = new TaskEvents(this.queue, clock, this.alerts.warn, this.alerts.listenerFailed);
+    this.idle = new IdleWaiters(lc, clock);
     this.queue.onDidChange(() => this.state.markDirty());
   }
 
@@ -151,7 +150,7 @@ export class OrchestratorImpl implements Orchestrator {
     this.events.publish(record, from, to, reason);
     if (this.changeEmitter.hasListeners) this.changeEmitter.fire(record);
     if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
-    if (this.idleWaiters.length && this.isIdle()) this.releaseIdle();
+    this.idle.check();
   }
 
   private statusChanged(): void {
@@ -251,18 +250,7 @@ export class OrchestratorImpl implements Orchestrator {
 
   /** Unfinished tasks in dispatch order: running (by start), ready (by priority and age), retrying, waiting. */
   getTaskQueue(): TaskRecord[] {
-    const running: TaskRecord[] = [];
-    const retrying: TaskRecord[] = [];
-    const waiting: TaskRecord[] = [];
-    const readyQueue = this.dispatcher.ready;
-    for (const r of this.lifecycle.values()) {
-      if (r.status === 'running') running.push(r as TaskRecord);
-      else if (r.status === 'scheduled' && !readyQueue.has(runtimeOf(r))) retrying.push(r as TaskRecord);
-      else if (r.status === 'created') waiting.push(r as TaskRecord);
-    }
-    running.sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
-    const ready = readyQueue.orderedEntries().map((e) => this.lifecycle.get(e.id) as TaskRecord);
-    return [...running, ...ready, ...retrying, ...waiting];
+    return this.dispatcher.queueOrder();
   }
 
   getSystemStatus(): SystemStatus {
@@ -301,21 +289,7 @@ export class OrchestratorImpl implements Orchestrator {
    * must not end because the only pending work waits on a timer or on work outside the process.
    */
   whenIdle(): Promise<void> {
-    if (this.isIdle() || this.disposed) return Promise.resolve();
-    if (this.releaseHold === undefined && this.clock.hold !== undefined) this.releaseHold = this.clock.hold();
-    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private isIdle(): boolean {
-    return this.lifecycle.countOf('created') + this.lifecycle.countOf('scheduled') + this.lifecycle.countOf('running') === 0;
-  }
-
-  private releaseIdle(): void {
-    const release = this.releaseHold;
-    this.releaseHold = undefined;
-    if (release !== undefined) release();
-    const ws = this.idleWaiters.splice(0);
-    for (const w of ws) w();
+    return this.idle.wait(this.disposed);
   }
 
   setMaxFinished(limit: number): void {
@@ -365,9 +339,9 @@ export class OrchestratorImpl implements Orchestrator {
     await this.state.dispose();
     this.queue.dispose();
     this.lifecycle.dispose();
-    this.releaseIdle();
+    this.idle.release();
     this.changeEmitter.dispose();
-    this.warnEmitter.dispose();
+    this.alerts.dispose();
     this.outputEmitter.dispose();
     this.statusEmitter.dispose();
   }
@@ -383,7 +357,7 @@ export class OrchestratorImpl implements Orchestrator {
       try {
         this.queue.restore(snapshot.queue);
       } catch (err) {
-        this.warn({ code: 'CORRUPT_STATE', message: `The saved message queue could not be restored (${(err as Error).message}); its undelivered messages were dropped` });
+        this.alerts.warn({ code: 'CORRUPT_STATE', message: `The saved message queue could not be restored (${(err as Error).message}); its undelivered messages were dropped` });
       }
     }
     this.finished.restore(snapshot.tasks);
@@ -393,52 +367,18 @@ export class OrchestratorImpl implements Orchestrator {
       runs: (kind) => d.kinds.has(kind),
       paused: d.paused,
     });
-    for (const decision of plan.decisions) this.applyRecovery(decision);
+    for (const decision of plan.decisions) this.outcomes.applyRecovery(decision);
     if (plan.resumed || plan.failed) {
-      this.warn({ code: 'RECOVERED', message: `Restored ${snapshot.tasks.length} tasks: ${plan.resumed} unfinished go on, ${plan.failed} could not resume` });
+      this.alerts.warn({ code: 'RECOVERED', message: `Restored ${snapshot.tasks.length} tasks: ${plan.resumed} unfinished go on, ${plan.failed} could not resume` });
     }
     this.state.markDirty();
     d.dispatch();
-  }
-
-  private applyRecovery({ id, action, reason, error }: RecoveryDecision): void {
-    const record = this.lifecycle.get(id);
-    if (!record) return;
-    switch (action) {
-      case 'fail':
-        return this.outcomes.abandon(record, reason as string, error as TaskError);
-      case 'retry':
-        this.lifecycle.applyTo(record, { type: 'retry', reason: reason as string, error });
-        return;
-      case 'cancel':
-        return this.outcomes.cancelWaiting(id, reason as string);
-      case 'wait':
-        if (record.status === 'created') this.dispatcher.gate(record);
-        return;
-      case 'queue':
-        if (record.status === 'scheduled') this.dispatcher.enqueue(record);
-        return;
-    }
   }
 
   // ------------------------------------------------------------------ internals
 
   private assertOpen(): void {
     if (this.disposed) throw new OrchestratorError('DISPOSED', 'The orchestrator is disposed');
-  }
-
-  private warn(w: OrchestratorWarning): void {
-    this.keepWarning(w);
-    if (this.warnEmitter.hasListeners) this.warnEmitter.fire(w);
-  }
-
-  private keepWarning(w: OrchestratorWarning): void {
-    if (this.warnings.length >= 100) this.warnings.shift();
-    this.warnings.push(w);
-  }
-
-  private warnListener(err: unknown): void {
-    this.warn(listenerWarning(err));
   }
 
   /** For the StateCoordinator: the transitions that may be asked for from outside. */
@@ -457,17 +397,6 @@ export class OrchestratorImpl implements Orchestrator {
 /** Refuses an id that is not a string, for the commands that name a task. */
 function checkId(id: unknown): asserts id is string {
   if (typeof id !== 'string') throw new ValidationError(`Expected \`id\` to be a task id string, got ${describeValue(id)}`, 'id');
-}
-
-/** What a listener threw, as a warning. Never throws itself (the value may be a hostile Proxy). */
-function listenerWarning(err: unknown): OrchestratorWarning {
-  let detail: string;
-  try {
-    detail = err instanceof Error ? err.message : String(err);
-  } catch {
-    detail = `a ${typeof err} that cannot be read`;
-  }
-  return { code: 'LISTENER_FAILED', message: `A listener threw: ${detail}` };
 }
 
 /**

@@ -13,6 +13,7 @@ import type { PerformanceMonitor } from '../metrics/performanceMonitor';
 import type { Clock } from '../ports';
 import type { Dispatcher, DispatchOutcomes } from './dispatcher';
 import type { FinishedRecords } from './eviction';
+import type { RecoveryDecision } from './recovery';
 import { runtimeOf, type TaskRun } from './taskRun';
 
 const DEFAULT_RETRY_DELAY_MS = 1000;
@@ -137,5 +138,26 @@ export class Outcomes implements DispatchOutcomes {
       this.lifecycle.apply(record.id, { type: 'abandon', error, reason });
     }
     this.afterFinish(record, 'failed');
+  }
+
+  /** Applies one decision of a recovery plan (recovery.ts) to a restored record. */
+  applyRecovery({ id, action, reason, error }: RecoveryDecision): void {
+    const record = this.lifecycle.get(id);
+    if (!record) return;
+    switch (action) {
+      case 'fail':
+        return this.abandon(record, reason as string, error as TaskError);
+      case 'retry':
+        this.lifecycle.applyTo(record, { type: 'retry', reason: reason as string, error });
+        return;
+      case 'cancel':
+        return this.cancelWaiting(id, reason as string);
+      case 'wait':
+        if (record.status === 'created') this.dispatcher.gate(record);
+        return;
+      case 'queue':
+        if (record.status === 'scheduled') this.dispatcher.enqueue(record);
+        return;
+    }
   }
 }
