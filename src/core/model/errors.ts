@@ -66,6 +66,11 @@ export function describeValue(value: unknown): string {
   return `\`${shown}\` (${type})`;
 }
 
+/** What a caught value says: an Error's message, else the value as a string. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /**
  * The refusal of one field, in p-queue's words: "Expected `timeoutMs` to be a positive number, got
  * `-5` (number)". `field` is the path of what was refused (`tasks[3].status`); `want` says what is

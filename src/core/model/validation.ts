@@ -11,6 +11,7 @@ import { describeValue, fieldError, ValidationError } from './errors';
 import { isPlainObject } from './guards';
 import type { PersistedSpec } from './model';
 import { LIMITS } from './limits';
+import { checkJson } from './jsonValue';
 import type { OrchestratorOptions } from './orchestratorOptions';
 import { DEFAULT_AGING_MS } from '../scheduler/priorityQueue';
 
@@ -138,57 +139,19 @@ function utf8Length(s: string): number {
 // ---------------------------------------------------------------------------------------------
 // Payload: JSON only
 
-const JSON_VALUES = 'JSON (null, a boolean, a finite number, a string, an array or a plain object)';
-
 /**
- * Walks the payload without recursion (a deeply nested payload must produce a ValidationError, not
- * a stack overflow) and returns a copy that is plain JSON. Shared (non-cyclic) references are fine.
+ * The payload as JSON (model/jsonValue.ts: the rules a queue message obeys too), at most
+ * LIMITS.payloadBytes of it. The copy is the spec's own: a caller mutating its object later cannot
+ * change what runs or what is persisted.
  */
 function checkPayload(field: string, payload: unknown): unknown {
-  type Frame = { value: unknown; path: string; depth: number; exit: boolean };
-  const ancestors = new Set<object>();
-  const stack: Frame[] = [{ value: payload, path: field, depth: 0, exit: false }];
-  while (stack.length > 0) {
-    const { value, path, depth, exit } = stack.pop() as Frame;
-    if (exit) {
-      ancestors.delete(value as object);
-      continue;
-    }
-    switch (typeof value) {
-      case 'string':
-      case 'boolean':
-        continue;
-      case 'number':
-        if (!Number.isFinite(value)) fail(path, `${JSON_VALUES}; JSON has no NaN or Infinity`, value);
-        continue;
-      case 'object':
-        break;
-      default:
-        fail(path, JSON_VALUES, value);
-    }
-    if (value === null) continue;
-    if (ancestors.has(value)) {
-      throw new ValidationError(`Expected \`${field}\` to be ${JSON_VALUES} without cycles, got a cycle: \`${path}\` refers back to an enclosing value`, path);
-    }
-    if (depth >= LIMITS.payloadDepth) fail(path, `nested at most ${LIMITS.payloadDepth} levels deep`, value);
-    ancestors.add(value);
-    stack.push({ value, path, depth, exit: true });
-    if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: `${path}[${i}]`, depth: depth + 1, exit: false });
-    } else if (isPlainObject(value)) {
-      const keys = Object.keys(value);
-      for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: value[keys[i]], path: `${path}.${keys[i]}`, depth: depth + 1, exit: false });
-    } else {
-      fail(path, `${JSON_VALUES}; class instances such as Date, Map or Set do not survive JSON`, value);
-    }
-  }
-  const json = JSON.stringify(payload);
-  const bytes = Buffer.byteLength(json, 'utf8');
+  const copy = checkJson(payload, field);
+  const json = JSON.stringify(copy) ?? '';
+  const bytes = json.length * 3 <= LIMITS.payloadBytes ? json.length : Buffer.byteLength(json, 'utf8');
   if (bytes > LIMITS.payloadBytes) {
     throw new ValidationError(`Expected \`${field}\` to serialize to at most ${LIMITS.payloadBytes} bytes of JSON, got ${bytes} bytes`, field);
   }
-  // A copy, so a caller mutating its object later cannot change what runs or what is persisted.
-  return JSON.parse(json) as unknown;
+  return copy;
 }
 
 // ---------------------------------------------------------------------------------------------

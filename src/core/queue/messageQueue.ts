@@ -14,7 +14,7 @@ import { BackpressureError, OrchestratorError, ValidationError, describeValue } 
 import { Emitter, toDisposable, type Disposable, type Event } from '../util/events';
 import type { Message, MessageHandler, MessageQueueApi, PublishInput, QueueStats, SubscribeOptions } from './queueTypes';
 import { Delivery } from './delivery';
-import { frozenJsonCopy, payloadError } from './jsonCopy';
+import { frozenJsonCopy, payloadError } from '../model/jsonValue';
 import { WANT_ID, checkTopic, idProblem, isReceipt, topicProblem } from './queueInput';
 import { resolveQueueOptions, resolveSubscribeOptions, type MessageQueueOptions, type QueueSettings } from './queueOptions';
 import { buildQueueStats } from './queueStats';

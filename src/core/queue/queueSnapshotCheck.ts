@@ -3,7 +3,7 @@
 // checkers are the ones the state's snapshot uses (model/snapshotChecks); the shape is the queue's.
 import { fieldError, ValidationError } from '../model/errors';
 import { arrayAt, countAt, finiteNumberAt, itemPath, nonEmptyStringAt, objectAt, uniqueAt, versionAt } from '../model/snapshotChecks';
-import { frozenJsonCopy, payloadError } from './jsonCopy';
+import { frozenJsonCopy, payloadError } from '../model/jsonValue';
 import { MAX_TOPIC_LENGTH, WANT_ID, idProblem, topicProblem } from './queueInput';
 import type { QueueSnapshot, QueueSnapshotCounters, QueueSnapshotMessage, QueueSnapshotSubscription } from './queueSnapshot';
 

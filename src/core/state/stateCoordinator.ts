@@ -26,7 +26,7 @@
 //   not write;
 // - writes can be held (`holdWrites`): when the saved state could not be read or kept aside, no
 //   write may replace it, and every write asked for is refused and reported instead.
-import { describeValue, fieldError, OrchestratorError, StoreWriteError, ValidationError } from '../model/errors';
+import { describeValue, errorMessage, fieldError, OrchestratorError, StoreWriteError, ValidationError } from '../model/errors';
 import { Emitter, toDisposable, type Disposable } from '../util/events';
 import { ALL_STATUSES, isFinished, type TaskRecord, type TaskStatus } from '../model/model';
 import { plainRecord } from '../lifecycle/taskRecord';
@@ -660,10 +660,6 @@ function checkTaskRecord(t: unknown, at: string, ids: Set<string>): void {
   });
   objectAt(r.spec, `${at}.spec`);
   stringArrayAt(r.dependsOn, `${at}.dependsOn`, 'an array of task ids');
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

@@ -4,7 +4,7 @@
 // Errors: a command invoked from the UI tells the user (an error message naming the field) and
 // resolves; invoked with an argument, the error rejects the call instead (see `register`).
 import * as vscode from 'vscode';
-import { NotFoundError, ValidationError, describeValue } from '../../core/model/errors';
+import { NotFoundError, ValidationError, describeValue, errorMessage } from '../../core/model/errors';
 import { isFinished, type TaskRecord, type TaskSpec, type TaskStatus, ALL_STATUSES } from '../../core/model/model';
 import type { HostOrchestrator } from '../hostOrchestrator';
 import { CommandIds, ContextKeys, VSCODE_TASK_KIND, ViewIds, WORKFLOW_FILE } from '../ids';
@@ -46,10 +46,6 @@ export function taskIdOf(arg: unknown): string | undefined {
   if (isTaskNode(arg)) return arg.id;
   if (isObjectLike(arg) && typeof arg.id === 'string') return arg.id;
   return undefined;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** The cwd of work started from the UI: the first workspace folder, when there is one. */
