@@ -2,6 +2,9 @@
 // validateOrchestratorOptions (model/validation.ts) before anything is created.
 import type { Clock, Executor, HistoryArchive, Store } from '../ports';
 
+/** Waiting this long counts as one priority level, unless `agingMs` says otherwise. */
+export const DEFAULT_AGING_MS = 10_000;
+
 export interface OrchestratorOptions {
   /** Tasks running at once; default: the number of CPUs. */
   concurrency?: number;
@@ -14,7 +17,7 @@ export interface OrchestratorOptions {
   /** Where finished records go when they leave the snapshot's byte budget. */
   archive?: HistoryArchive;
   clock?: Clock;
-  /** Waiting this long counts as one priority level (aging). Infinity disables aging. */
+  /** Waiting this long counts as one priority level (aging). Infinity disables aging. Default 10 s. */
   agingMs?: number;
   /** Finished records kept in memory and in the snapshot (newest first). */
   maxFinished?: number;

@@ -6,14 +6,14 @@
 // Messages follow p-queue's style: "Expected `timeoutMs` to be a positive number ..., got `-5` (number)".
 // validateSpec runs once per scheduled task, so its success path allocates only the copy it returns.
 import { availableParallelism, cpus } from 'node:os';
-import { findCycle } from '../scheduler/dependencyGraph';
+import { findCycle } from '../util/findCycle';
 import { describeValue, fieldError, ValidationError } from './errors';
 import { isPlainObject } from './guards';
 import type { PersistedSpec } from './model';
 import { LIMITS } from './limits';
 import { checkJson } from './jsonValue';
 import type { OrchestratorOptions } from './orchestratorOptions';
-import { DEFAULT_AGING_MS } from '../scheduler/priorityQueue';
+import { DEFAULT_AGING_MS } from './orchestratorOptions';
 
 /** Names of pools and of executor kinds: they appear in settings, messages and metric labels. */
 export const NAME_PATTERN = /^[A-Za-z][\w.-]{0,63}$/;

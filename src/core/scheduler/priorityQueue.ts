@@ -37,8 +37,9 @@
 // sequence numbers are then comparable, and `precedes` orders nodes of different heaps.
 
 import { describeValue, ValidationError } from '../model/errors';
+import { DEFAULT_AGING_MS } from '../model/orchestratorOptions';
 
-export const DEFAULT_AGING_MS = 10_000;
+export { DEFAULT_AGING_MS };
 
 /** What the queue writes on an entry it holds. */
 export interface QueueFields {

@@ -4,7 +4,7 @@
 // - no unfinished task waits, directly or not, for itself (findCycle, the workflow check's search).
 // A task that fails either is not run: the orchestrator fails it with the returned error and keeps
 // its saved record aside, and everything else starts.
-import { findCycle } from '../scheduler/dependencyGraph';
+import { findCycle } from '../util/findCycle';
 import { ValidationError } from '../model/errors';
 import { isFinished, type TaskError, type TaskRecord } from '../model/model';
 import { validateSpec } from '../model/validation';
