@@ -37,28 +37,46 @@ export default tseslint.config(
     // The core runs in plain Node and in the CLI: it must never reach for the editor.
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'src/core must not import vscode: it runs in plain Node (CONVENTIONS.md 1).' }],
-        patterns: [{ group: ['**/extension/**', '**/webview/**', '**/dashboardProtocol/**'], message: 'src/core imports nothing from the layers above it.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/core must not import vscode: it runs in plain Node (CONVENTIONS.md 1).' }],
+          patterns: [{ group: ['**/extension/**', '**/webview/**', '**/dashboardProtocol/**'], message: 'src/core imports nothing from the layers above it.' }],
+        },
+      ],
     },
   },
   {
     // Browser code (the dashboard page) and what it shares with the host: neither the editor nor Node.
     files: ['src/webview/**/*.ts', 'src/dashboardProtocol/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'The webview runs in a browser frame: talk to the host through src/dashboardProtocol.' }],
-        patterns: [
-          { group: ['node:*', ...NODE_BUILTINS], message: 'The webview and its protocol run in a browser frame: no Node modules.' },
-          { group: ['**/extension/**'], message: 'The webview knows the host only through src/dashboardProtocol.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'The webview runs in a browser frame: talk to the host through src/dashboardProtocol.' }],
+          patterns: [
+            { group: ['node:*', ...NODE_BUILTINS], message: 'The webview and its protocol run in a browser frame: no Node modules.' },
+            { group: ['**/extension/**'], message: 'The webview knows the host only through src/dashboardProtocol.' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['**/*.cjs', '**/*.mjs'],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        URL: 'readonly',
+        Buffer: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );
