@@ -37,8 +37,8 @@ export function payloadError(err: unknown, field: string): ValidationError {
  * properties omitted), built in one walk; throws NotJson, with the path to the culprit, for what
  * JSON cannot hold or would silently change (functions, symbols, bigints, non-finite numbers,
  * undefined in arrays, class instances without `toJSON`, cycles, nesting deeper than
- * MAX_JSON_DEPTH) and for what a getter, proxy or `toJSON` throws. The copy is the queue's own:
- * nothing a publisher or a handler does afterwards can make it unserialisable.
+ * MAX_JSON_DEPTH) and for what a getter, proxy or `toJSON` throws. The copy is the caller's own:
+ * nothing done to the input afterwards can make it unserialisable.
  */
 export function frozenJsonCopy(value: unknown): unknown {
   return walk(value, true);

@@ -30,4 +30,8 @@ export const LIMITS = {
    * the head of such text and says how much was cut.
    */
   messageLength: 4096,
+  /** A queue topic, subscription pattern or name, or message id. */
+  topicLength: 200,
+  /** The JSON of one application state kept by the StateCoordinator (setState). */
+  appStateBytes: 64 * 1024,
 } as const;

@@ -1,9 +1,10 @@
 // The queue's checks of what callers hand it: topics, subscription patterns, message ids and numeric
 // options. Each check returns (or throws with) a p-queue style message that says what is allowed.
 import { ValidationError, describeValue } from '../model/errors';
+import { LIMITS } from '../model/limits';
 
 /** Longest topic, pattern, subscription name or message id. */
-export const MAX_TOPIC_LENGTH = 200;
+export const MAX_TOPIC_LENGTH = LIMITS.topicLength;
 
 // Built once: topicProblem runs on every publish, and a template per call is a string per message.
 const WANT_PATTERN = `a non-empty string of at most ${MAX_TOPIC_LENGTH} characters, with \`*\` only as a whole segment at the end (\`task.*\`, \`*\`)`;

@@ -27,6 +27,7 @@
 // - writes can be held (`holdWrites`): when the saved state could not be read or kept aside, no
 //   write may replace it, and every write asked for is refused and reported instead.
 import { describeValue, errorMessage, fieldError, OrchestratorError, StoreWriteError, ValidationError } from '../model/errors';
+import { LIMITS } from '../model/limits';
 import { Emitter, toDisposable, type Disposable } from '../util/events';
 import { ALL_STATUSES, isFinished, type TaskRecord, type TaskStatus } from '../model/model';
 import { plainRecord } from '../lifecycle/taskRecord';
@@ -102,7 +103,7 @@ const WRITTEN: WriteOutcome = Object.freeze({ written: true });
 
 const TASK_PREFIX = 'task:';
 const APP_KEY = /^[A-Za-z][\w.:-]{0,199}$/;
-const MAX_APP_BYTES = 64 * 1024;
+const MAX_APP_BYTES = LIMITS.appStateBytes;
 
 export class StateCoordinator implements Disposable {
   private source: StateSource | undefined;
