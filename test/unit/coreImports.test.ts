@@ -22,7 +22,10 @@ function importGraph(): Map<string, string[]> {
       const target = [`${base}.ts`, join(base, 'index.ts')].find((p) => existsSync(p));
       if (target) targets.push(target);
     }
-    graph.set(relative(CORE, file), targets.map((t) => relative(CORE, t)));
+    graph.set(
+      relative(CORE, file),
+      targets.map((t) => relative(CORE, t)),
+    );
   }
   return graph;
 }
@@ -57,7 +60,12 @@ describe('core imports', () => {
   });
 
   it('never reach up into the orchestrator from a lower layer', () => {
-    const offenders = [...importGraph()].filter(([file, targets]) => !file.startsWith('orchestrator/') && file !== 'index.ts' && targets.some((t) => t.startsWith('orchestrator/')));
-    assert.deepEqual(offenders.map(([file]) => file), []);
+    const offenders = [...importGraph()].filter(
+      ([file, targets]) => !file.startsWith('orchestrator/') && file !== 'index.ts' && targets.some((t) => t.startsWith('orchestrator/')),
+    );
+    assert.deepEqual(
+      offenders.map(([file]) => file),
+      [],
+    );
   });
 });

@@ -1,6 +1,17 @@
 import * as assert from 'node:assert/strict';
 import { ValidationError } from '../../src/core/model/errors';
-import { arrayAt, countAt, finiteNumberAt, nonEmptyStringAt, objectAt, oneOfAt, optionalFiniteNumberAt, stringArrayAt, uniqueAt, versionAt } from '../../src/core/model/snapshotChecks';
+import {
+  arrayAt,
+  countAt,
+  finiteNumberAt,
+  nonEmptyStringAt,
+  objectAt,
+  oneOfAt,
+  optionalFiniteNumberAt,
+  stringArrayAt,
+  uniqueAt,
+  versionAt,
+} from '../../src/core/model/snapshotChecks';
 import { validateSnapshot } from '../../src/core/state/stateCoordinator';
 import { MessageQueue } from '../../src/core/queue/messageQueue';
 
@@ -42,7 +53,12 @@ describe('snapshotChecks', () => {
   it('gives the state and the queue snapshot the same wording for the same fault', () => {
     const state = refusal(() => validateSnapshot({ version: 1, savedAt: Infinity, tasks: [] }));
     const queue = refusal(() =>
-      new MessageQueue().restore({ version: 1, savedAt: 0, counters: {}, subscriptions: [{ name: 'n', pattern: 'a', messages: [{ id: 'm', topic: 'a', publishedAt: Infinity, deliveries: 0 }] }] }),
+      new MessageQueue().restore({
+        version: 1,
+        savedAt: 0,
+        counters: {},
+        subscriptions: [{ name: 'n', pattern: 'a', messages: [{ id: 'm', topic: 'a', publishedAt: Infinity, deliveries: 0 }] }],
+      }),
     );
     assert.equal(state.message, 'Expected `savedAt` to be a finite number, got `Infinity` (number)');
     assert.equal(queue.message, 'Expected `snapshot.subscriptions[0].messages[0].publishedAt` to be a finite number, got `Infinity` (number)');

@@ -60,7 +60,14 @@ export function takeQueueSnapshot(router: TopicRouter, clock: Clock): QueueSnaps
   }
   const counters: Record<string, QueueSnapshotCounters> = {};
   for (const [name, t] of router.topics) {
-    counters[name] = { published: t.published, delivered: t.delivered, acknowledged: t.acknowledged, redelivered: t.redelivered, deadLettered: t.deadLettered, rejected: t.rejected };
+    counters[name] = {
+      published: t.published,
+      delivered: t.delivered,
+      acknowledged: t.acknowledged,
+      redelivered: t.redelivered,
+      deadLettered: t.deadLettered,
+      rejected: t.rejected,
+    };
   }
   return { version: 1, savedAt: clock.now(), subscriptions, counters };
 }
@@ -84,8 +91,13 @@ export function restoreQueueSnapshot(snap: QueueSnapshot, router: TopicRouter, d
     let sub = router.durables.get(s.name);
     if (!sub) {
       sub = createSubscription({
-        id: router.newSubscriptionId(), name: s.name, pattern: s.pattern,
-        ackTimeoutMs: settings.ackTimeoutMs, maxDeliveries: settings.maxDeliveries, concurrency: 1, maxPending: settings.maxPending,
+        id: router.newSubscriptionId(),
+        name: s.name,
+        pattern: s.pattern,
+        ackTimeoutMs: settings.ackTimeoutMs,
+        maxDeliveries: settings.maxDeliveries,
+        concurrency: 1,
+        maxPending: settings.maxPending,
       });
       router.add(sub);
     }

@@ -38,8 +38,15 @@ export function buildQueueStats(topicStates: ReadonlyMap<string, TopicState>, su
       for (let i = 0; i < RATE_WINDOW_S; i++) if (t.ackSecond[i] > sec - RATE_WINDOW_S) acks += t.ackCount[i];
     }
     const s: TopicStats = {
-      published: t.published, delivered: t.delivered, acknowledged: t.acknowledged, pending: t.pending, inFlight: t.inFlight,
-      redelivered: t.redelivered, deadLettered: t.deadLettered, rejected: t.rejected, processingRate: acks / windowS,
+      published: t.published,
+      delivered: t.delivered,
+      acknowledged: t.acknowledged,
+      pending: t.pending,
+      inFlight: t.inFlight,
+      redelivered: t.redelivered,
+      deadLettered: t.deadLettered,
+      rejected: t.rejected,
+      processingRate: acks / windowS,
     };
     totalAcks += acks;
     topics[name] = s;

@@ -78,9 +78,23 @@ export interface SubscriptionInit {
 /** A detached subscription holding nothing yet. */
 export function createSubscription(init: SubscriptionInit): Subscription {
   return {
-    id: init.id, key: init.name ?? `#${init.id}`, name: init.name, pattern: init.pattern, prefix: patternPrefix(init.pattern), handler: undefined, manualAck: false,
-    ackTimeoutMs: init.ackTimeoutMs, maxDeliveries: init.maxDeliveries, concurrency: init.concurrency, maxPending: init.maxPending,
-    fifo: [], head: 0, workers: 0, busy: 0, attachment: 0, entries: new Set(),
+    id: init.id,
+    key: init.name ?? `#${init.id}`,
+    name: init.name,
+    pattern: init.pattern,
+    prefix: patternPrefix(init.pattern),
+    handler: undefined,
+    manualAck: false,
+    ackTimeoutMs: init.ackTimeoutMs,
+    maxDeliveries: init.maxDeliveries,
+    concurrency: init.concurrency,
+    maxPending: init.maxPending,
+    fifo: [],
+    head: 0,
+    workers: 0,
+    busy: 0,
+    attachment: 0,
+    entries: new Set(),
   };
 }
 
