@@ -2,7 +2,7 @@
 // Versioned: `version` changes only with an incompatible change. Everything a caller passes is
 // `unknown` until checked here or by the core, which refuses with a ValidationError naming the field.
 import * as vscode from 'vscode';
-import { ValidationError, describeValue } from '../core/model/errors';
+import { ValidationError, describeValue, fieldError } from '../core/model/errors';
 import type { Event } from '../core/util/events';
 import { plainRecord } from '../core/lifecycle/taskRecord';
 import { BUILTIN_KINDS, type TaskRecord, type TaskResult, type TaskSpec } from '../core/model/model';
@@ -58,12 +58,12 @@ export interface TestingHooks {
 const RESERVED_KINDS = new Set<string>([...BUILTIN_KINDS, VSCODE_TASK_KIND]);
 
 function checkString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !value) throw new ValidationError(`Expected \`${field}\` to be a non-empty string, got ${describeValue(value)}`, field);
+  if (typeof value !== 'string' || !value) throw fieldError(field, 'a non-empty string', value);
   return value;
 }
 
 function checkObject(value: unknown, field: string, shape: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError(`Expected \`${field}\` to be ${shape}, got ${describeValue(value)}`, field);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fieldError(field, shape, value);
   return value as Record<string, unknown>;
 }
 
@@ -112,11 +112,11 @@ export function createApi(deps: ApiDeps): OrchestratorApiV1 {
     version: 1,
     scheduleTask: async (spec: unknown) => orchestrator.scheduleTask(withDefaults(spec, 'spec')),
     scheduleWorkflow: async (specs: unknown) => {
-      if (!Array.isArray(specs)) throw new ValidationError(`Expected \`specs\` to be an array of task specs, got ${describeValue(specs)}`, 'specs');
+      if (!Array.isArray(specs)) throw fieldError('specs', 'an array of task specs', specs);
       return orchestrator.scheduleWorkflow(specs.map((s, i) => withDefaults(s, `[${i}]`)));
     },
     cancelTask: async (id: unknown, reason?: unknown) => {
-      if (reason !== undefined && typeof reason !== 'string') throw new ValidationError(`Expected \`reason\` to be a string, got ${describeValue(reason)}`, 'reason');
+      if (reason !== undefined && typeof reason !== 'string') throw fieldError('reason', 'a string', reason);
       return orchestrator.cancelTask(checkString(id, 'id'), reason);
     },
     getTask: (id: unknown) => {
@@ -129,10 +129,10 @@ export function createApi(deps: ApiDeps): OrchestratorApiV1 {
     onDidChangeTask: orchestrator.onDidChangeTask,
     registerExecutor: (kind: unknown, executor: unknown) => {
       const k = checkString(kind, 'kind');
-      if (!NAME_PATTERN.test(k)) throw new ValidationError(`Expected \`kind\` to be a letter then up to 63 letters, digits, \`_\`, \`.\` or \`-\`, got ${describeValue(k)}`, 'kind');
+      if (!NAME_PATTERN.test(k)) throw fieldError('kind', 'a letter then up to 63 letters, digits, `_`, `.` or `-`', k);
       if (RESERVED_KINDS.has(k)) throw new ValidationError(`Expected \`kind\` to be a new kind, got the built-in ${describeValue(k)}`, 'kind');
       const e = checkObject(executor, 'executor', 'an object with execute(ctx)');
-      if (typeof e.execute !== 'function') throw new ValidationError(`Expected \`executor.execute\` to be a function, got ${describeValue(e.execute)}`, 'executor.execute');
+      if (typeof e.execute !== 'function') throw fieldError('executor.execute', 'a function', e.execute);
       const execute = e.execute as (ctx: ExecutionContext) => unknown;
       const wrapped: Executor = {
         execute: async (ctx) => checkResult(await execute.call(executor, ctx), k),
@@ -147,7 +147,7 @@ export function createApi(deps: ApiDeps): OrchestratorApiV1 {
     },
     subscribe: <T>(topic: string, handler: MessageHandler<T>, options?: SubscribeOptions) => {
       checkString(topic, 'topic');
-      if (typeof handler !== 'function') throw new ValidationError(`Expected \`handler\` to be a function, got ${describeValue(handler)}`, 'handler');
+      if (typeof handler !== 'function') throw fieldError('handler', 'a function', handler);
       if (options !== undefined) checkObject(options, 'options', 'an object of subscribe options');
       const subscription = orchestrator.queue.subscribe<T>(topic, handler, options);
       return new vscode.Disposable(() => subscription.dispose());

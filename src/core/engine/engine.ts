@@ -20,7 +20,7 @@
 //
 // Per-attempt cost on the no-timeout path: one object (the Attempt, which is also the executor's
 // context); its AbortController is made only if someone reads the signal; no timer.
-import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError, describeValue } from '../model/errors';
+import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError, describeValue, fieldError } from '../model/errors';
 import { toDisposable, type Disposable } from '../util/events';
 import { BUILTIN_KINDS, type BuiltinKind, type HistoryEntry, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from '../model/model';
 import { systemClock, type Clock, type ExecutionContext, type Executor } from '../ports';
@@ -271,7 +271,7 @@ export class TaskEngine {
   constructor(options: TaskEngineOptions = {}) {
     this.clock = options.clock ?? systemClock;
     const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-    if (!(killGraceMs >= 0)) throw new ValidationError(`Expected \`killGraceMs\` to be a non-negative number, got ${describeValue(killGraceMs)}`, 'killGraceMs');
+    if (!(killGraceMs >= 0)) throw fieldError('killGraceMs', 'a non-negative number', killGraceMs);
     this.abortSettleMs = options.abortSettleMs ?? killGraceMs + 3000;
     this.lookup = options.lookup;
     const builtIn: Record<BuiltinKind, Executor> = { shell: new ShellExecutor({ killGraceMs, ledger: options.processLedger }), function: new FunctionExecutor() };
@@ -320,7 +320,7 @@ export class TaskEngine {
       return fail(new ExecutionError(`No executor for kind \`${task.kind}\`; known kinds: ${this.kinds().join(', ')}`, undefined, 'UNKNOWN_KIND'));
     }
     if (timeoutMs !== undefined && !(timeoutMs >= 0)) {
-      return fail(new ValidationError(`Expected \`timeoutMs\` to be a positive number, got ${describeValue(timeoutMs)}`, 'timeoutMs'));
+      return fail(fieldError('timeoutMs', 'a positive number', timeoutMs));
     }
     const attempt = new Attempt(this.attempts, indexed, this.clock, settlesOnAbort(executor), task, attemptNo, onOutput, run, done);
     attempt.join();
@@ -401,7 +401,7 @@ export class TaskEngine {
 
   /** Adds a kind. Throws ValidationError if the kind is taken; disposing removes it (if still the same executor). */
   registerExecutor(kind: string, executor: Executor): Disposable {
-    if (typeof kind !== 'string' || kind === '') throw new ValidationError(`Expected \`kind\` to be a non-empty string, got ${describeValue(kind)}`, 'kind');
+    if (typeof kind !== 'string' || kind === '') throw fieldError('kind', 'a non-empty string', kind);
     if (this.executors.has(kind)) throw new ValidationError(`An executor for kind \`${kind}\` is already registered`, 'kind');
     this.executors.set(kind, checkExecutor(kind, executor));
     return toDisposable(() => {

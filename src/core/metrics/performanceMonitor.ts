@@ -11,7 +11,7 @@
 // - Utilisation is time-weighted: a pool's ratio inUse/capacity holds from one record to the next,
 //   and that area (ratio x ms) is added to the slots of the seconds it spans when the next record
 //   (or a read) comes.
-import { ValidationError, describeValue } from '../model/errors';
+import { ValidationError, describeValue, fieldError } from '../model/errors';
 import { systemClock, type Clock } from '../ports';
 import type { DurationHistogram, MetricsSeries, PerformanceMetrics, ResourceUsage } from './metricsTypes';
 
@@ -146,16 +146,16 @@ export class PerformanceMonitor {
   private readonly depthSource: QueueDepthSource | undefined;
 
   constructor(options: PerformanceMonitorOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new ValidationError(`Expected \`options\` to be an object, got ${describeValue(options)}`, 'options');
+    if (typeof options !== 'object' || options === null) throw fieldError('options', 'an object', options);
     this.clock = options.clock ?? systemClock;
     this.depthSource = options.queueDepthSource;
     const w = options.windowSeconds ?? 300;
     if (typeof w !== 'number' || !Number.isInteger(w) || w < 1 || w > 86_400) {
-      throw new ValidationError(`Expected \`windowSeconds\` to be an integer from 1 to 86400, got ${describeValue(w)}`, 'windowSeconds');
+      throw fieldError('windowSeconds', 'an integer from 1 to 86400', w);
     }
     this.window = w;
     const pools = options.pools ?? {};
-    if (typeof pools !== 'object' || pools === null || Array.isArray(pools)) throw new ValidationError(`Expected \`pools\` to be an object, got ${describeValue(pools)}`, 'pools');
+    if (typeof pools !== 'object' || pools === null || Array.isArray(pools)) throw fieldError('pools', 'an object', pools);
     for (const [name, capacity] of Object.entries(pools)) {
       if (typeof capacity !== 'number' || !Number.isFinite(capacity) || capacity <= 0) {
         throw new ValidationError(`Expected \`pools.${name}\` to be a positive number, got ${describeValue(capacity)}`, `pools.${name}`);
@@ -204,15 +204,15 @@ export class PerformanceMonitor {
 
   /** One finished attempt: its duration in ms, how it ended (default completed) and how long it waited. */
   recordTaskExecution(taskId: string, duration: number, info?: TaskExecutionInfo): void {
-    if (typeof taskId !== 'string') throw new ValidationError(`Expected \`taskId\` to be a string, got ${describeValue(taskId)}`, 'taskId');
+    if (typeof taskId !== 'string') throw fieldError('taskId', 'a string', taskId);
     checkNonNegative(duration, 'duration');
     const status = info?.status ?? 'completed';
     const waitMs = info?.waitMs;
     if (waitMs !== undefined) checkNonNegative(waitMs, 'waitMs');
     const at = info?.at;
-    if (at !== undefined && typeof at !== 'number') throw new ValidationError(`Expected \`at\` to be a time in ms, got ${describeValue(at)}`, 'at');
+    if (at !== undefined && typeof at !== 'number') throw fieldError('at', 'a time in ms', at);
     if (status !== 'completed' && status !== 'failed' && status !== 'cancelled') {
-      throw new ValidationError(`Expected \`status\` to be one of \`completed\`, \`failed\`, \`cancelled\`, got ${describeValue(status)}`, 'status');
+      throw fieldError('status', 'one of `completed`, `failed`, `cancelled`', status);
     }
     this.recordExecution(duration, status, waitMs, at);
   }
@@ -251,11 +251,11 @@ export class PerformanceMonitor {
    * setting changed); a ratio above 1 means the pool is over-committed and is reported as such.
    */
   recordResourceUsage(resourceId: string, usage: ResourceUsage): void {
-    if (typeof resourceId !== 'string' || resourceId.length === 0) throw new ValidationError(`Expected \`resourceId\` to be a non-empty string, got ${describeValue(resourceId)}`, 'resourceId');
-    if (typeof usage !== 'object' || usage === null) throw new ValidationError(`Expected \`usage\` to be an object, got ${describeValue(usage)}`, 'usage');
+    if (typeof resourceId !== 'string' || resourceId.length === 0) throw fieldError('resourceId', 'a non-empty string', resourceId);
+    if (typeof usage !== 'object' || usage === null) throw fieldError('usage', 'an object', usage);
     checkNonNegative(usage.inUse, 'usage.inUse');
     if (typeof usage.capacity !== 'number' || !Number.isFinite(usage.capacity) || usage.capacity <= 0) {
-      throw new ValidationError(`Expected \`usage.capacity\` to be a positive number, got ${describeValue(usage.capacity)}`, 'usage.capacity');
+      throw fieldError('usage.capacity', 'a positive number', usage.capacity);
     }
     const now = this.clock.now();
     this.roll(Math.floor(now / 1000));
@@ -272,7 +272,7 @@ export class PerformanceMonitor {
 
   /** One message handled, taking `duration` ms. */
   recordMessageProcessing(messageId: string, duration: number): void {
-    if (typeof messageId !== 'string') throw new ValidationError(`Expected \`messageId\` to be a string, got ${describeValue(messageId)}`, 'messageId');
+    if (typeof messageId !== 'string') throw fieldError('messageId', 'a string', messageId);
     checkNonNegative(duration, 'duration');
     this.messages[this.slotNow()]++;
     this.totalMessages++;
@@ -473,6 +473,6 @@ function overlap(a0: number, a1: number, b0: number, b1: number): number {
 
 function checkNonNegative(v: unknown, name: string): void {
   if (typeof v !== 'number' || !(v >= 0) || v === Infinity) {
-    throw new ValidationError(`Expected \`${name}\` to be a non-negative finite number, got ${describeValue(v)}`, name);
+    throw fieldError(name, 'a non-negative finite number', v);
   }
 }

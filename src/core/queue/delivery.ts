@@ -6,10 +6,9 @@
 // `inFlight` gauges count it in the first two; `attempt` changes on every delivery and detach, so
 // the outcome of an older attempt is ignored; `active` counts the copies of attached subscriptions
 // that are not DONE (zero means idle).
-import { TimeoutError } from '../model/errors';
+import { errorMessage, TimeoutError } from '../model/errors';
 import type { Message, MessageHandler } from './queueTypes';
 import type { QueueSettings } from './queueOptions';
-import { errorText } from './queueInput';
 import { countAck } from './queueStats';
 import { deadLetterOf } from './deadLetter';
 import { ManualAckIndex } from './manualAcks';
@@ -61,8 +60,19 @@ export class Delivery implements CopyRunner {
 
   enqueue(sub: Subscription, t: TopicState, topicName: string, id: string, payload: unknown, publishedAt: number, deliveries: number): void {
     const e: Entry = {
-      sub, topic: t, id, topicName, payload, publishedAt, deliveries, state: PENDING, attempt: 0,
-      wake: undefined, timer: undefined, lastError: undefined, receipt: undefined,
+      sub,
+      topic: t,
+      id,
+      topicName,
+      payload,
+      publishedAt,
+      deliveries,
+      state: PENDING,
+      attempt: 0,
+      wake: undefined,
+      timer: undefined,
+      lastError: undefined,
+      receipt: undefined,
     };
     sub.entries.add(e);
     t.pending++;
@@ -178,7 +188,10 @@ export class Delivery implements CopyRunner {
     if (sub.manualAck) {
       result?.then(undefined, (err: unknown) => this.fail(e, attempt, err));
     } else {
-      result?.then(() => this.ack(e), (err: unknown) => this.fail(e, attempt, err));
+      result?.then(
+        () => this.ack(e),
+        (err: unknown) => this.fail(e, attempt, err),
+      );
     }
     e.timer = this.settings.clock.setTimeout(() => {
       e.timer = undefined;
@@ -232,7 +245,7 @@ export class Delivery implements CopyRunner {
     // Published before the copy is finished, so whenIdle() never resolves between the two.
     if (e.topicName === this.settings.deadLetterTopic) {
       // A dead letter that cannot be handled is reported, not dead-lettered again (no endless loop).
-      this.settings.onError(new Error(`Dropped dead letter \`${e.id}\` after ${e.deliveries} deliveries to \`${e.sub.key}\`: ${errorText(e.lastError)}`));
+      this.settings.onError(new Error(`Dropped dead letter \`${e.id}\` after ${e.deliveries} deliveries to \`${e.sub.key}\`: ${errorMessage(e.lastError)}`));
     } else {
       this.fanOut(this.settings.deadLetterTopic, this.newId(), deadLetterOf(e), e);
     }

@@ -10,7 +10,7 @@
 //   queueStats                  the rate window and `getQueueStats`
 //   queueSnapshot(Check)        what survives a restart, and the check of an untrusted snapshot
 import { nanoid } from 'nanoid';
-import { BackpressureError, OrchestratorError, ValidationError, describeValue } from '../model/errors';
+import { BackpressureError, OrchestratorError, ValidationError, fieldError } from '../model/errors';
 import { Emitter, toDisposable, type Disposable, type Event } from '../util/events';
 import type { Message, MessageHandler, MessageQueueApi, PublishInput, QueueStats, SubscribeOptions } from './queueTypes';
 import { Delivery } from './delivery';
@@ -68,7 +68,12 @@ export class MessageQueue implements MessageQueueApi, Disposable {
 
   constructor(options: MessageQueueOptions = {}) {
     this.settings = resolveQueueOptions(options);
-    this.delivery = new Delivery(this.settings, this.router, () => this.changed(), () => this.newId());
+    this.delivery = new Delivery(
+      this.settings,
+      this.router,
+      () => this.changed(),
+      () => this.newId(),
+    );
     this.changeEmitter = new Emitter<void>(this.settings.onError);
     this.onDidChange = this.changeEmitter.event;
     this.startedAt = this.settings.clock.now();
@@ -95,16 +100,16 @@ export class MessageQueue implements MessageQueueApi, Disposable {
   publish<T>(input: PublishInput<T>): Promise<Message<T>> {
     if (this.disposed) return Promise.reject(disposedError());
     if (typeof input !== 'object' || input === null) {
-      return Promise.reject(new ValidationError(`Expected \`message\` to be an object, got ${describeValue(input)}`, 'message'));
+      return Promise.reject(fieldError('message', 'an object', input));
     }
     const topic = input.topic;
     const problem = topicProblem(topic, false);
-    if (problem) return Promise.reject(new ValidationError(`Expected \`topic\` to be ${problem}, got ${describeValue(topic)}`, 'topic'));
+    if (problem) return Promise.reject(fieldError('topic', problem, topic));
     let id = input.id;
     if (id === undefined) {
       id = this.newId();
     } else if (idProblem(id)) {
-      return Promise.reject(new ValidationError(`Expected \`id\` to be ${WANT_ID}, got ${describeValue(id)}`, 'id'));
+      return Promise.reject(fieldError('id', WANT_ID, id));
     }
     let payload: unknown;
     try {
@@ -174,13 +179,21 @@ export class MessageQueue implements MessageQueueApi, Disposable {
   subscribe<T>(pattern: string, handler: MessageHandler<T>, options: SubscribeOptions = {}): Disposable {
     if (this.disposed) throw disposedError();
     checkTopic(pattern, true, 'topic');
-    if (typeof handler !== 'function') throw new ValidationError(`Expected \`handler\` to be a function, got ${describeValue(handler)}`, 'handler');
+    if (typeof handler !== 'function') throw fieldError('handler', 'a function', handler);
     const o = resolveSubscribeOptions(options, this.settings);
     const name = o.name;
     let sub = name === undefined ? undefined : this.router.durables.get(name);
     if (sub?.handler) throw new ValidationError(`A subscriber named \`${name}\` is already subscribed`, 'name');
     if (!sub) {
-      sub = createSubscription({ id: this.router.newSubscriptionId(), name, pattern, ackTimeoutMs: o.ackTimeoutMs, maxDeliveries: o.maxDeliveries, concurrency: o.concurrency, maxPending: o.maxPending });
+      sub = createSubscription({
+        id: this.router.newSubscriptionId(),
+        name,
+        pattern,
+        ackTimeoutMs: o.ackTimeoutMs,
+        maxDeliveries: o.maxDeliveries,
+        concurrency: o.concurrency,
+        maxPending: o.maxPending,
+      });
       this.router.add(sub);
     }
     sub.pattern = pattern;
@@ -235,7 +248,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
    * at-least-once delivery a second ack of the same message is normal.
    */
   acknowledge(messageId: string): Promise<void> {
-    if (typeof messageId !== 'string') return Promise.reject(new ValidationError(`Expected \`messageId\` to be a string, got ${describeValue(messageId)}`, 'messageId'));
+    if (typeof messageId !== 'string') return Promise.reject(fieldError('messageId', 'a string', messageId));
     for (const e of this.delivery.manual.lookup(messageId, isReceipt(messageId))) this.delivery.ack(e);
     return Promise.resolve();
   }
@@ -245,7 +258,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
    * redelivered after its backoff, or dead-lettered with `error` when it has had its deliveries.
    */
   nack(messageId: string, error?: unknown): Promise<void> {
-    if (typeof messageId !== 'string') return Promise.reject(new ValidationError(`Expected \`messageId\` to be a string, got ${describeValue(messageId)}`, 'messageId'));
+    if (typeof messageId !== 'string') return Promise.reject(fieldError('messageId', 'a string', messageId));
     const reason = error ?? new Error('Negatively acknowledged');
     for (const e of this.delivery.manual.lookup(messageId, isReceipt(messageId))) this.delivery.fail(e, e.attempt, reason);
     return Promise.resolve();

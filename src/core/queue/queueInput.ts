@@ -1,6 +1,6 @@
 // The queue's checks of what callers hand it: topics, subscription patterns, message ids and numeric
 // options. Each check returns (or throws with) a p-queue style message that says what is allowed.
-import { ValidationError, describeValue } from '../model/errors';
+import { fieldError } from '../model/errors';
 import { LIMITS } from '../model/limits';
 
 /** Longest topic, pattern, subscription name or message id. */
@@ -27,7 +27,7 @@ export function topicProblem(topic: unknown, pattern: boolean): string | undefin
 /** Throws a ValidationError naming `field` unless `topic` is a valid topic (or pattern). */
 export function checkTopic(topic: unknown, pattern: boolean, field: string): void {
   const problem = topicProblem(topic, pattern);
-  if (problem) throw new ValidationError(`Expected \`${field}\` to be ${problem}, got ${describeValue(topic)}`, field);
+  if (problem) throw fieldError(field, problem, topic);
 }
 
 export const WANT_ID = `a non-empty string of at most ${MAX_TOPIC_LENGTH} characters not starting with \`@\` (which marks a receipt)`;
@@ -43,27 +43,23 @@ export function isReceipt(key: string): boolean {
 
 export function positiveInteger(v: unknown, name: string, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValidationError(`Expected \`${name}\` to be a positive integer, got ${describeValue(v)}`, name);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw fieldError(name, 'a positive integer', v);
   return v;
 }
 
 export function positiveNumber(v: unknown, name: string, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ValidationError(`Expected \`${name}\` to be a positive finite number, got ${describeValue(v)}`, name);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw fieldError(name, 'a positive finite number', v);
   return v;
 }
 
 export function nonNegativeNumber(v: unknown, name: string, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ValidationError(`Expected \`${name}\` to be a non-negative finite number, got ${describeValue(v)}`, name);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw fieldError(name, 'a non-negative finite number', v);
   return v;
 }
 
 export function optionalFunction<F>(v: unknown, name: string): F | undefined {
-  if (v !== undefined && typeof v !== 'function') throw new ValidationError(`Expected \`${name}\` to be a function, got ${describeValue(v)}`, name);
+  if (v !== undefined && typeof v !== 'function') throw fieldError(name, 'a function', v);
   return v as F | undefined;
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,6 @@
 // The queue's options and a subscription's, checked and with their defaults applied. A refused
 // option throws a ValidationError before anything is created or changed.
-import { ValidationError, describeValue } from '../model/errors';
+import { fieldError } from '../model/errors';
 import { systemClock, type Clock } from '../ports';
 import { MAX_TOPIC_LENGTH, checkTopic, nonNegativeNumber, optionalFunction, positiveInteger, positiveNumber } from './queueInput';
 import type { SubscribeOptions } from './queueTypes';
@@ -49,7 +49,7 @@ export interface QueueSettings {
 export const DEFAULT_MAX_PENDING = 10_000;
 
 export function resolveQueueOptions(options: MessageQueueOptions): QueueSettings {
-  if (typeof options !== 'object' || options === null) throw new ValidationError(`Expected \`options\` to be an object, got ${describeValue(options)}`, 'options');
+  if (typeof options !== 'object' || options === null) throw fieldError('options', 'an object', options);
   const clock = options.clock ?? systemClock;
   const maxDeliveries = positiveInteger(options.maxDeliveries, 'maxDeliveries', 5);
   const ackTimeoutMs = positiveNumber(options.ackTimeoutMs, 'ackTimeoutMs', 30_000);
@@ -74,13 +74,13 @@ export interface SubscriptionSettings {
 }
 
 export function resolveSubscribeOptions(options: SubscribeOptions, queue: QueueSettings): SubscriptionSettings {
-  if (typeof options !== 'object' || options === null) throw new ValidationError(`Expected \`options\` to be an object, got ${describeValue(options)}`, 'options');
+  if (typeof options !== 'object' || options === null) throw fieldError('options', 'an object', options);
   const name = options.name;
   if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > MAX_TOPIC_LENGTH)) {
-    throw new ValidationError(`Expected \`name\` to be a non-empty string of at most ${MAX_TOPIC_LENGTH} characters, got ${describeValue(name)}`, 'name');
+    throw fieldError('name', `a non-empty string of at most ${MAX_TOPIC_LENGTH} characters`, name);
   }
   if (options.manualAck !== undefined && typeof options.manualAck !== 'boolean') {
-    throw new ValidationError(`Expected \`manualAck\` to be a boolean, got ${describeValue(options.manualAck)}`, 'manualAck');
+    throw fieldError('manualAck', 'a boolean', options.manualAck);
   }
   return {
     name,

@@ -155,7 +155,7 @@ export class StateCoordinator implements Disposable {
     this.archive = options.archive;
     const perSecond = options.maxWritesPerSecond ?? 4;
     if (!(perSecond > 0 && perSecond <= 1000)) {
-      throw new ValidationError(`Expected \`maxWritesPerSecond\` to be a number in (0, 1000], got ${describeValue(perSecond)}`, 'maxWritesPerSecond');
+      throw fieldError('maxWritesPerSecond', 'a number in (0, 1000]', perSecond);
     }
     this.minIntervalMs = 1000 / perSecond;
     this.byteBudget = options.byteBudget ?? 256 * 1024;
@@ -196,7 +196,7 @@ export class StateCoordinator implements Disposable {
     this.assertOpen();
     const source = this.requireSource();
     if (typeof stateId !== 'string' || stateId === '') {
-      throw new ValidationError(`Expected \`stateId\` to be a non-empty string, got ${describeValue(stateId)}`, 'stateId');
+      throw fieldError('stateId', 'a non-empty string', stateId);
     }
     if (stateId.startsWith(TASK_PREFIX)) {
       const id = stateId.slice(TASK_PREFIX.length);
@@ -208,7 +208,7 @@ export class StateCoordinator implements Disposable {
         throw new ValidationError(`Expected \`status\` to be one of ${ALL_STATUSES.map((s) => `\`${s}\``).join(', ')}, got ${describeValue(status)}`, 'status');
       }
       if (reason !== undefined && typeof reason !== 'string') {
-        throw new ValidationError(`Expected \`reason\` to be a string, got ${describeValue(reason)}`, 'reason');
+        throw fieldError('reason', 'a string', reason);
       }
       await source.requestTransition(id, status as TaskStatus, reason);
       return;
@@ -217,7 +217,7 @@ export class StateCoordinator implements Disposable {
       throw new ValidationError('The `system` state is derived from the tasks and pools and cannot be set; change tasks or settings instead', 'stateId');
     }
     if (!APP_KEY.test(stateId)) {
-      throw new ValidationError(`Expected \`stateId\` to be \`task:<id>\`, \`system\`, or a name of a letter then up to 199 letters, digits, \`_\`, \`.\`, \`:\` or \`-\`, got ${describeValue(stateId)}`, 'stateId');
+      throw fieldError('stateId', '`task:<id>`, `system`, or a name of a letter then up to 199 letters, digits, `_`, `.`, `:` or `-`', stateId);
     }
     let json: string | undefined;
     try {
@@ -254,7 +254,7 @@ export class StateCoordinator implements Disposable {
    */
   subscribeToState(stateId: string, callback: StateCallback): Disposable {
     if (typeof callback !== 'function') {
-      throw new ValidationError(`Expected \`callback\` to be a function, got ${describeValue(callback)}`, 'callback');
+      throw fieldError('callback', 'a function', callback);
     }
     let set = this.listeners.get(stateId);
     if (!set) this.listeners.set(stateId, (set = new Set()));
