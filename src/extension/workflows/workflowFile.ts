@@ -13,22 +13,16 @@ import { VSCODE_TASK_KIND } from '../ids';
 
 export const workflowSchema: JsonSchema = schemaJson;
 
-/** One task as the file declares it, after validation. */
-export interface WorkflowTaskDecl {
+/**
+ * One task as the file declares it, after validation: the spec's own fields (TaskSpec says what each
+ * means), a required `key`, an optional `name`, and `task` for a VS Code task by label.
+ */
+export interface WorkflowTaskDecl
+  extends Partial<Pick<TaskSpec, 'command' | 'payload' | 'cwd' | 'env' | 'priority' | 'dependsOn' | 'resources' | 'timeoutMs' | 'retries' | 'retryDelayMs'>> {
   key: string;
   name?: string;
-  command?: string;
   task?: string;
   kind?: string;
-  payload?: unknown;
-  cwd?: string;
-  env?: Record<string, string>;
-  priority?: number;
-  dependsOn?: string[];
-  resources?: Record<string, number>;
-  timeoutMs?: number;
-  retries?: number;
-  retryDelayMs?: number;
 }
 
 export interface WorkflowDecl {
