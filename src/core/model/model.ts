@@ -14,10 +14,9 @@ export const TaskStatus: { readonly [K in Capitalize<TaskStatus>]: Uncapitalize<
   Object.fromEntries(ALL_STATUSES.map((s) => [s.charAt(0).toUpperCase() + s.slice(1), s])) as { [K in Capitalize<TaskStatus>]: Uncapitalize<K> },
 );
 
-export const FINISHED_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['completed', 'failed', 'cancelled']);
-
+/** Completed, Failed and Cancelled are final: no event leaves them. The one definition of "finished". */
 export function isFinished(status: TaskStatus): boolean {
-  // Comparisons, not FINISHED_STATUSES.has: this runs several times per task.
+  // Comparisons rather than a Set lookup: this runs several times per task.
   return status === 'completed' || status === 'failed' || status === 'cancelled';
 }
 
