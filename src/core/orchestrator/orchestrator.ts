@@ -13,7 +13,7 @@
 // Hot path (100,000 tasks): a task is one object (TaskRun) found with no lookup by id, publishing to
 // a topic nobody follows is a counter, the monitor's record calls are O(1), and nothing per task
 // scans the other tasks or allocates a closure.
-import { describeValue, IllegalTransitionError, NotFoundError, OrchestratorError, ValidationError } from '../model/errors';
+import { IllegalTransitionError, NotFoundError, OrchestratorError, ValidationError, fieldError } from '../model/errors';
 import { Emitter, toDisposable, type Disposable, type Event } from '../util/events';
 import { TaskEngine } from '../engine/engine';
 import { LocalExecution } from '../execution/localExecution';
@@ -162,7 +162,7 @@ export class OrchestratorImpl implements Orchestrator {
   async cancelTask(id: string, reason?: string): Promise<void> {
     this.assertOpen();
     checkId(id);
-    if (reason !== undefined && typeof reason !== 'string') throw new ValidationError(`Expected \`reason\` to be a string, got ${describeValue(reason)}`, 'reason');
+    if (reason !== undefined && typeof reason !== 'string') throw fieldError('reason', 'a string', reason);
     const record = this.lifecycle.get(id);
     if (!record) throw new NotFoundError('task', id);
     const why = reason ?? 'Cancelled';
@@ -396,7 +396,7 @@ export class OrchestratorImpl implements Orchestrator {
 
 /** Refuses an id that is not a string, for the commands that name a task. */
 function checkId(id: unknown): asserts id is string {
-  if (typeof id !== 'string') throw new ValidationError(`Expected \`id\` to be a task id string, got ${describeValue(id)}`, 'id');
+  if (typeof id !== 'string') throw fieldError('id', 'a task id string', id);
 }
 
 /**

@@ -2,7 +2,7 @@
 // through `vscode.tasks.executeTask`, waits for its process to end and takes its exit code. Cancel
 // and timeout (the context's signal) terminate the task's execution.
 import * as vscode from 'vscode';
-import { CancelledError, ExecutionError, ValidationError, describeValue } from '../../core/model/errors';
+import { CancelledError, ExecutionError, fieldError } from '../../core/model/errors';
 import type { ProblemCounts, TaskRecord, TaskResult } from '../../core/model/model';
 import type { Orchestrator } from '../../core/orchestrator/orchestratorTypes';
 import type { ExecutionContext, Executor } from '../../core/ports';
@@ -17,15 +17,15 @@ import type { VscodeTaskPayload } from '../workflows/workflowFile';
 /** Checks a payload that came from a persisted record, a workflow file or another extension. */
 export function parseVscodeTaskPayload(value: unknown): VscodeTaskPayload {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ValidationError(`Expected \`payload\` to be an object like { "label": "build" }, got ${describeValue(value)}`, 'payload');
+    throw fieldError('payload', 'an object like { "label": "build" }', value);
   }
   const { label, type, folder, ownOnly, steps } = value as Record<string, unknown>;
-  if (typeof label !== 'string' || !label) throw new ValidationError(`Expected \`payload.label\` to be a non-empty string, got ${describeValue(label)}`, 'payload.label');
-  if (type !== undefined && typeof type !== 'string') throw new ValidationError(`Expected \`payload.type\` to be a string, got ${describeValue(type)}`, 'payload.type');
-  if (folder !== undefined && typeof folder !== 'string') throw new ValidationError(`Expected \`payload.folder\` to be a string, got ${describeValue(folder)}`, 'payload.folder');
-  if (ownOnly !== undefined && typeof ownOnly !== 'boolean') throw new ValidationError(`Expected \`payload.ownOnly\` to be a boolean, got ${describeValue(ownOnly)}`, 'payload.ownOnly');
+  if (typeof label !== 'string' || !label) throw fieldError('payload.label', 'a non-empty string', label);
+  if (type !== undefined && typeof type !== 'string') throw fieldError('payload.type', 'a string', type);
+  if (folder !== undefined && typeof folder !== 'string') throw fieldError('payload.folder', 'a string', folder);
+  if (ownOnly !== undefined && typeof ownOnly !== 'boolean') throw fieldError('payload.ownOnly', 'a boolean', ownOnly);
   if (steps !== undefined && !(Array.isArray(steps) && steps.every((k) => typeof k === 'string'))) {
-    throw new ValidationError(`Expected \`payload.steps\` to be an array of task keys, got ${describeValue(steps)}`, 'payload.steps');
+    throw fieldError('payload.steps', 'an array of task keys', steps);
   }
   const payload: VscodeTaskPayload = { label };
   if (type !== undefined) payload.type = type;
