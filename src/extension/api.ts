@@ -16,6 +16,7 @@ import { applySpecDefaults } from '../core/model/specDefaults';
 import type { TaskStatusBar } from './tasksView/statusBar';
 import type { TaskOutput } from './tasksView/taskOutput';
 import type { TaskTreeProvider, TreeNode } from './tasksView/taskTree';
+import { isObjectLike } from '../core/model/guards';
 
 export interface OrchestratorApiV1 {
   readonly version: 1;
@@ -63,7 +64,7 @@ function checkString(value: unknown, field: string): string {
 }
 
 function checkObject(value: unknown, field: string, shape: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fieldError(field, shape, value);
+  if (!isObjectLike(value)) throw fieldError(field, shape, value);
   return value as Record<string, unknown>;
 }
 

@@ -14,6 +14,7 @@
 import { ValidationError, describeValue, fieldError } from '../model/errors';
 import { systemClock, type Clock } from '../ports';
 import type { DurationHistogram, MetricsSeries, PerformanceMetrics, ResourceUsage } from './metricsTypes';
+import { isObjectLike } from '../model/guards';
 
 export interface PerformanceMonitorOptions {
   clock?: Clock;
@@ -155,7 +156,7 @@ export class PerformanceMonitor {
     }
     this.window = w;
     const pools = options.pools ?? {};
-    if (typeof pools !== 'object' || pools === null || Array.isArray(pools)) throw fieldError('pools', 'an object', pools);
+    if (!isObjectLike(pools)) throw fieldError('pools', 'an object', pools);
     for (const [name, capacity] of Object.entries(pools)) {
       if (typeof capacity !== 'number' || !Number.isFinite(capacity) || capacity <= 0) {
         throw new ValidationError(`Expected \`pools.${name}\` to be a positive number, got ${describeValue(capacity)}`, `pools.${name}`);

@@ -4,6 +4,7 @@
 // says what was there and what is allowed: "Expected `tasks[3].status` to be one of ..., got `"x"` (string)".
 // Each snapshot keeps its own shape in its own validator; only the vocabulary is shared here.
 import { fieldError } from './errors';
+import { isObjectLike } from './guards';
 
 /** `field[index]`, the path of an array item. */
 export function itemPath(field: string, index: number): string {
@@ -12,8 +13,8 @@ export function itemPath(field: string, index: number): string {
 
 /** An object that is not null and not an array. */
 export function objectAt(v: unknown, field: string, want = 'an object'): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw fieldError(field, want, v);
-  return v as Record<string, unknown>;
+  if (!isObjectLike(v)) throw fieldError(field, want, v);
+  return v;
 }
 
 export function optionalObjectAt(v: unknown, field: string, want = 'an object'): Record<string, unknown> | undefined {

@@ -26,6 +26,7 @@ import type { Orchestrator } from '../../core/orchestrator/orchestratorTypes';
 import { VSCODE_TASK_KIND } from '../ids';
 import { configuredEntry, folderOf, resolveInCatalog, vscodeLabel, type TaskCatalog } from './taskResolver';
 import type { VscodeTaskPayload } from '../workflows/workflowFile';
+import { isObjectLike } from '../../core/model/guards';
 
 /** What the workflow step or the palette adds to every task of the expansion. */
 export interface CompoundOptions {
@@ -59,7 +60,7 @@ function dependencyRefs(value: unknown): unknown[] {
 function resolveRef(catalog: TaskCatalog, owner: vscode.Task, ref: unknown): vscode.Task {
   const folder = folderOf(owner)?.name;
   if (typeof ref === 'string') return resolveInCatalog(catalog, { label: ref, ...(folder ? { folder } : {}) });
-  if (typeof ref === 'object' && ref !== null && !Array.isArray(ref) && typeof (ref as Record<string, unknown>).type === 'string') {
+  if (isObjectLike(ref) && typeof ref.type === 'string') {
     const wanted = ref as Record<string, unknown>;
     const match = catalog.tasks.find(
       (t) => folderOf(t)?.name === folder && Object.entries(wanted).every(([k, v]) => JSON.stringify((t.definition as Record<string, unknown>)[k]) === JSON.stringify(v)),

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import { ExecutionError, ValidationError } from '../../core/model/errors';
 import type { VscodeTaskPayload } from '../workflows/workflowFile';
+import { isObjectLike } from '../../core/model/guards';
 
 /** One entry of a tasks.json `tasks` array, as far as labels and dependencies need it. */
 export interface ConfiguredTask {
@@ -48,7 +49,7 @@ export async function readFolderTasks(folder: vscode.WorkspaceFolder): Promise<F
   const entries: ConfiguredTask[] = [];
   if (Array.isArray(tasks)) {
     for (const t of tasks as unknown[]) {
-      if (typeof t !== 'object' || t === null || Array.isArray(t)) continue;
+      if (!isObjectLike(t)) continue;
       const raw = t as Record<string, unknown>;
       entries.push({
         ...(typeof raw.label === 'string' ? { label: raw.label } : {}),

@@ -13,10 +13,11 @@ import { countProblems, taskProblemSources, watchProblems } from './taskProblems
 import { TerminalOutputReader } from './taskTerminalOutput';
 import type { VscodeTaskRuns } from './vscodeTaskRuns';
 import type { VscodeTaskPayload } from '../workflows/workflowFile';
+import { isObjectLike } from '../../core/model/guards';
 
 /** Checks a payload that came from a persisted record, a workflow file or another extension. */
 export function parseVscodeTaskPayload(value: unknown): VscodeTaskPayload {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isObjectLike(value)) {
     throw fieldError('payload', 'an object like { "label": "build" }', value);
   }
   const { label, type, folder, ownOnly, steps } = value as Record<string, unknown>;
