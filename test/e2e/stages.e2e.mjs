@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../scripts/codeServer.mjs';
+import { STAGES } from './orchestratorSteps.mjs';
 
 export const title = 'the Orchestrator container shows the six lifecycle stages with counts';
 export const timeoutMs = 90_000;
 
-const STAGES = ['Created', 'Scheduled', 'Running', 'Completed', 'Failed', 'Cancelled'];
 
 /** @param {import('./workbench.mjs').Workbench} wb */
 export async function run(wb) {
