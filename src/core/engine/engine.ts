@@ -58,9 +58,9 @@ export interface ExecuteOptions {
 }
 
 /**
- * How an attempt reports its outcome: exactly once, `error` undefined on success. The orchestrator
- * passes one of these instead of chaining on a promise: on the 100k no-op benchmark the promise,
- * its resolve/reject closures and the two `then` closures were a fifth of the time of an attempt.
+ * How an attempt reports its outcome: exactly once, `error` undefined on success. A callback, not a
+ * promise: an attempt allocates no promise or closure of its own (bench row 1, the full lifecycle,
+ * measures this; the figures are in docs/performance.md).
  */
 export type AttemptCallback = (result: TaskResult | undefined, error: unknown, task: TaskRecord) => void;
 
@@ -99,8 +99,8 @@ export interface AttemptHandle {
  * Where the engine keeps its running attempts: all of them in a doubly linked list in start order
  * (O(1) in and out, no hashing), and those started by id (executeTask, runAttempt) also in a Map by
  * id, which refuses a second attempt of the same task. Attempts the orchestrator starts with
- * `startAttempt` are only in the list: it holds their handles, its lifecycle already allows one
- * attempt per task, and a Map insert and delete per task were 6% of its 100k no-op benchmark.
+ * `startAttempt` are only in the list: it holds their handles and its lifecycle already allows one
+ * attempt per task, so no Map entry is made or deleted per attempt (bench row 1).
  */
 interface AttemptRegistry {
   readonly byId: Map<string, Attempt>;
@@ -113,8 +113,8 @@ interface AttemptRegistry {
 /**
  * One running attempt, and what its executor receives (the ExecutionContext). Plain fields and
  * prototype methods: one object per attempt, no closures. `signal` is a getter and the controller is
- * made on first read: on Node 20 an AbortController and its signal cost more than the rest of a
- * no-op attempt, and work that never looks at its signal should not pay for them.
+ * made on first read: work that never looks at its signal does not pay for an AbortController
+ * (on Node 20 it costs more than the rest of a no-op attempt; bench row 1).
  */
 class Attempt implements ExecutionContext {
   private controller: AbortController | undefined = undefined;
@@ -324,7 +324,7 @@ export class TaskEngine {
     }
     const attempt = new Attempt(this.attempts, indexed, this.clock, settlesOnAbort(executor), task, attemptNo, onOutput, run, done);
     attempt.join();
-    // No timer at all without a finite limit: the 100k no-op benchmark must not pay for one.
+    // No timer at all without a finite limit: an attempt without a timeout arms nothing.
     if (timeoutMs !== undefined && timeoutMs > 0 && timeoutMs !== Infinity) {
       // keepAlive: the timeout is what ends an attempt whose work holds nothing else alive.
       attempt.timer = this.clock.setTimeout(() => attempt.abort(new TimeoutError(timeoutMs), this.abortSettleMs), timeoutMs, true);

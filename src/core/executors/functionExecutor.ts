@@ -1,10 +1,9 @@
 // The built-in `function` kind: calls the spec's `run` in this process.
 //
-// This is the hot path of the orchestrator's benchmarks (100,000 no-op tasks), so through the engine
-// (executeInto) it allocates no context of its own (`run` gets the engine's attempt) and reports a
-// synchronous result without a promise; it adds no abort listener, and never touches
-// `ctx.signal` itself: on Node 20 materialising an AbortSignal costs microseconds, more than the
-// whole rest of an attempt, so `run` pays for it only if it reads its signal.
+// Through the engine (executeInto) it allocates no context of its own (`run` gets the engine's
+// attempt), reports a synchronous result without a promise, adds no abort listener and never reads
+// `ctx.signal` itself: `run` pays for an AbortSignal only if it reads one (bench row 1, the full
+// lifecycle, is this path; docs/performance.md has the figures).
 //
 // Cancel and timeout do not wait for `run`: the executor declares `settleOnAbort`, so the engine
 // settles the attempt as soon as it aborts the signal; whatever `run` does later is observed (no

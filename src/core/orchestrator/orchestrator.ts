@@ -10,9 +10,8 @@
 // the queue (`task.<event>`) and fired on onDidChangeTask. Listeners run after the state change is
 // complete and may call back (schedule, cancel): the dispatcher's loop is guarded against that.
 //
-// Hot path (100,000 tasks): a task is one object (TaskRun) found with no lookup by id, publishing to
-// a topic nobody follows is a counter, the monitor's record calls are O(1), and nothing per task
-// scans the other tasks or allocates a closure.
+// Per task, nothing scans the other tasks or allocates a closure: the record is found with no lookup
+// by id, publishing to a topic nobody follows is a counter, and the monitor's record calls are O(1).
 import { IllegalTransitionError, NotFoundError, OrchestratorError, ValidationError, fieldError } from '../model/errors';
 import { Emitter, toDisposable, type Disposable, type Event } from '../util/events';
 import { TaskEngine } from '../engine/engine';
