@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { PriorityQueue, QueueOrdering, type QueueEntry } from '../../src/core/scheduler/priorityQueue';
+import { HandledQueue } from '../support/handledQueue';
 import { ValidationError } from '../../src/core/model/errors';
 import { ManualClock } from '../support/manualClock';
 
@@ -16,7 +17,7 @@ function drain<T extends QueueEntry>(q: PriorityQueue<T>): string[] {
 
 describe('priorityQueue', () => {
   it('runs a higher priority first and equal priorities in order', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     q.push(entry('a', 0));
     q.push(entry('b', 5));
     q.push(entry('c', 0));
@@ -27,14 +28,14 @@ describe('priorityQueue', () => {
   });
 
   it('keeps arrival order among many equal priorities (the heap is not stable by itself)', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const ids = Array.from({ length: 1000 }, (_, i) => `t${i}`);
     for (const id of ids) q.push(entry(id, 1));
     assert.deepEqual(drain(q), ids);
   });
 
   it('peeks without removing, and reports size and membership', () => {
-    const q = new PriorityQueue();
+    const q = new HandledQueue();
     assert.equal(q.peek(), undefined);
     assert.equal(q.pop(), undefined);
     const low = entry('low', 1);
@@ -44,28 +45,32 @@ describe('priorityQueue', () => {
     assert.equal(q.size, 2);
     assert.ok(q.has(low));
     assert.ok(!q.has(entry('low', 1)), 'another entry with the same id is not the queued one');
-    assert.ok(!new PriorityQueue().has(low), 'queued in one queue is not queued in another');
+    assert.ok(!new HandledQueue().has(low), 'queued in one queue is not queued in another');
     assert.equal(q.pop()?.id, 'high');
     assert.equal(q.pop(), low);
     assert.ok(!q.has(low));
-    assert.equal(low.queueIndex, -1, 'a popped entry is marked not queued');
-    assert.equal(low.queueRun, undefined, 'and keeps no reference to a run');
+    assert.deepEqual(low, { id: 'low', priority: 1, enqueuedAt: 0 }, 'the queue wrote nothing on the entry');
   });
 
-  it('refuses an entry that is already queued, here or in another queue', () => {
-    const q = new PriorityQueue();
+  it('gives each push its own handle: the same entry pushed twice is queued twice', () => {
+    const q = new PriorityQueue({ agingMs: Infinity });
     const a = entry('a');
-    q.push(a);
-    assert.throws(() => q.push(a), /Entry `a` is already queued/);
-    assert.throws(() => new PriorityQueue().push(a), /already queued/);
-    assert.equal(q.size, 1);
+    const first = q.push(a);
+    const second = q.push(a);
+    assert.notEqual(first, second);
+    assert.equal(q.size, 2);
+    assert.equal(q.remove(first), a);
+    assert.ok(!q.has(first) && q.has(second), 'removing one push leaves the other queued');
+    const other = new PriorityQueue();
+    const there = other.push(a);
+    assert.ok(!q.has(there) && q.remove(there) === undefined, 'a handle of another queue is not queued here');
     assert.equal(q.pop(), a);
-    q.push(a);
-    assert.equal(q.size, 1, 'once out, it may be queued again');
+    assert.equal(q.size, 0);
+    assert.equal(other.size, 1);
   });
 
   it('removes any entry and keeps the order of the rest', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const es = Array.from({ length: 50 }, (_, i) => entry(`t${i}`, i % 7));
     for (const e of es) q.push(e);
     assert.equal(q.remove(es[13])?.id, 't13');
@@ -88,7 +93,7 @@ describe('priorityQueue', () => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
       return seed % n;
     };
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const ref: { id: string; priority: number; seq: number; entry: QueueEntry }[] = [];
     let seq = 0;
     const sortRef = (): void => void ref.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
@@ -118,7 +123,7 @@ describe('priorityQueue', () => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
       return seed % n;
     };
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const ref: { id: string; priority: number; seq: number; entry: QueueEntry }[] = [];
     let seq = 0;
     const sortRef = (): void => void ref.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
@@ -149,7 +154,7 @@ describe('priorityQueue', () => {
 
   it('ages a waiting entry: one priority level per agingMs waited', () => {
     const clock = new ManualClock(1_700_000_000_000);
-    const q = new PriorityQueue({ agingMs: 10_000 });
+    const q = new HandledQueue({ agingMs: 10_000 });
     q.push(entry('old-low', 0, clock.now()));
     clock.advanceSync(9_999);
     const youngHigh = entry('young-high', 1, clock.now());
@@ -164,7 +169,7 @@ describe('priorityQueue', () => {
   it('does not let a priority-0 task starve behind a stream of priority-1 tasks', () => {
     const clock = new ManualClock(1_700_000_000_000);
     const agingMs = 1_000;
-    const q = new PriorityQueue({ agingMs });
+    const q = new HandledQueue({ agingMs });
     const t0 = clock.now();
     q.push(entry('starving', 0, t0));
     // A new priority-1 task arrives every 100 ms and the worker takes one task every 100 ms.
@@ -184,7 +189,7 @@ describe('priorityQueue', () => {
 
   it('runs a priority-0 task queued at t0 before priority-1 tasks arriving after t0 + agingMs', () => {
     const clock = new ManualClock(1_700_000_000_000);
-    const q = new PriorityQueue({ agingMs: 10_000 });
+    const q = new HandledQueue({ agingMs: 10_000 });
     const t0 = clock.now();
     q.push(entry('p1-early', 1, t0 + 5_000));
     q.push(entry('p0', 0, t0));
@@ -193,14 +198,14 @@ describe('priorityQueue', () => {
   });
 
   it('disables aging with agingMs = Infinity', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     q.push(entry('ancient-low', 0, 0));
     q.push(entry('new-high', 1, 1e12));
     assert.equal(q.pop()?.id, 'new-high');
   });
 
   it('keeps order stable while time passes (keys do not depend on the current time)', () => {
-    const q = new PriorityQueue({ agingMs: 1_000 });
+    const q = new HandledQueue({ agingMs: 1_000 });
     q.push(entry('a', 3, 0));
     q.push(entry('b', 1, 500));
     q.push(entry('c', 2, 2_000));
@@ -211,22 +216,22 @@ describe('priorityQueue', () => {
 
   it('compares entries of heaps that share one ordering', () => {
     const ordering = new QueueOrdering(Infinity);
-    const a = new PriorityQueue({ ordering });
-    const b = new PriorityQueue({ ordering });
+    const a = new HandledQueue({ ordering });
+    const b = new HandledQueue({ ordering });
     a.push(entry('a1', 1));
     b.push(entry('b1', 1));
     const na = a.peekNode();
     const nb = b.peekNode();
-    assert.ok(na && nb && na.queueKey === nb.queueKey && na.queueSeq < nb.queueSeq);
+    assert.ok(na && nb && na.key === nb.key && na.seq < nb.seq && na.entry.id === 'a1');
   });
 
   it('refuses a non-positive agingMs', () => {
-    assert.throws(() => new PriorityQueue({ agingMs: 0 }), (e: unknown) => e instanceof ValidationError && e.field === 'agingMs' && /`0` \(number\)/.test(e.message));
-    assert.throws(() => new PriorityQueue({ agingMs: NaN }), /`NaN` \(number\)/);
+    assert.throws(() => new HandledQueue({ agingMs: 0 }), (e: unknown) => e instanceof ValidationError && e.field === 'agingMs' && /`0` \(number\)/.test(e.message));
+    assert.throws(() => new HandledQueue({ agingMs: NaN }), /`NaN` \(number\)/);
   });
 
   it('handles 100,000 entries with a third removed, in order (its speed is the bench\'s business)', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const es = Array.from({ length: 100_000 }, (_, i) => entry(`t${i}`, i % 10, i));
     for (const e of es) q.push(e);
     for (let i = 0; i < 100_000; i += 3) q.remove(es[i]);
@@ -241,7 +246,7 @@ describe('priorityQueue', () => {
   });
   it('an entry removed from the end of a run and pushed again with an earlier time runs first', () => {
     // Its old slot is dead; the run must end at its last live entry, not at the entry's new fields.
-    const q = new PriorityQueue({ agingMs: 1_000, baseTime: 0 });
+    const q = new HandledQueue({ agingMs: 1_000, baseTime: 0 });
     const a = entry('a', 0, 10);
     const b = entry('b', 0, 20);
     q.push(a);
@@ -256,7 +261,7 @@ describe('priorityQueue', () => {
   });
 
   it('an entry removed from the middle of a run and pushed again is popped once, at its new place', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const es = ['a', 'b', 'c', 'd'].map((id) => entry(id, 0));
     for (const e of es) q.push(e);
     q.remove(es[1]);

@@ -1,6 +1,7 @@
 // PriorityQueue's sorted runs (one per priority level) beside its heap, against a brute-force reference.
 import * as assert from 'node:assert/strict';
 import { PriorityQueue, type QueueEntry } from '../../src/core/scheduler/priorityQueue';
+import { HandledQueue } from '../support/handledQueue';
 
 function entry(id: string, priority: number, enqueuedAt = 0): QueueEntry {
   return { id, priority, enqueuedAt };
@@ -89,7 +90,7 @@ function assertAgrees(q: PriorityQueue<QueueEntry>, ref: Reference, what: string
 
 describe('priorityQueue (sorted runs per level)', () => {
   it('pops 20,000 entries over 100 interleaved levels in priority-then-arrival order', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const es = Array.from({ length: 20_000 }, (_, i) => entry(`e${i}`, i % 100));
     for (const e of es) q.push(e);
     assert.equal(q.size, 20_000);
@@ -111,7 +112,7 @@ describe('priorityQueue (sorted runs per level)', () => {
   });
 
   it('keeps the order when pops and pushes interleave over many levels', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const ref = new Reference(Infinity);
     const es = Array.from({ length: 6000 }, (_, i) => entry(`e${i}`, (i * 37) % 100));
     let next = 0;
@@ -128,7 +129,7 @@ describe('priorityQueue (sorted runs per level)', () => {
   });
 
   it('removes entries at the head and in the middle of a level, and takes the same entry object again', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const ref = new Reference(Infinity);
     const levels = [5, 3, 1];
     const byLevel = new Map<number, QueueEntry[]>();
@@ -147,8 +148,6 @@ describe('priorityQueue (sorted runs per level)', () => {
     assert.equal(q.remove(top[0]), top[0]);
     ref.remove(top[0]);
     assert.ok(!q.has(top[0]));
-    assert.equal(top[0].queueIndex, -1);
-    assert.equal(top[0].queueRun, undefined);
     assert.equal(q.remove(top[0]), undefined, 'a second remove changes nothing');
     assert.equal(q.peek(), top[1]);
     assertAgrees(q, ref, 'after removing the head');
@@ -174,7 +173,7 @@ describe('priorityQueue (sorted runs per level)', () => {
   });
 
   it('empties a level by removals, and a level emptied by removals starts again cleanly', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const ref = new Reference(Infinity);
     const a = Array.from({ length: 10 }, (_, i) => entry(`a${i}`, 2));
     const b = Array.from({ length: 10 }, (_, i) => entry(`b${i}`, 1));
@@ -201,7 +200,7 @@ describe('priorityQueue (sorted runs per level)', () => {
   });
 
   it('takes back a popped entry object, and pops it in its new place', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const es = Array.from({ length: 5 }, (_, i) => entry(`e${i}`, 1));
     for (const e of es) q.push(e);
     const first = q.pop() as QueueEntry;
@@ -213,7 +212,7 @@ describe('priorityQueue (sorted runs per level)', () => {
   it('orders by aged key and push order, as a brute-force reference does (small agingMs, increasing enqueuedAt)', () => {
     const rand = lcg(11);
     const agingMs = 7;
-    const q = new PriorityQueue({ agingMs });
+    const q = new HandledQueue({ agingMs });
     const ref = new Reference(agingMs);
     let t = 1_700_000_000_000;
     const levels = [0, 1, 2, 5, 10, -3];
@@ -230,7 +229,7 @@ describe('priorityQueue (sorted runs per level)', () => {
   });
 
   it('lets an old low-priority entry overtake newer higher ones (aging), as the reference says', () => {
-    const q = new PriorityQueue({ agingMs: 10 });
+    const q = new HandledQueue({ agingMs: 10 });
     const ref = new Reference(10);
     const old = entry('old', 0, 0);
     q.push(old);
@@ -248,7 +247,7 @@ describe('priorityQueue (sorted runs per level)', () => {
   });
 
   it('pops in the right order when the clock steps back within a level', () => {
-    const q = new PriorityQueue({ agingMs: 100 });
+    const q = new HandledQueue({ agingMs: 100 });
     const a = entry('a', 1, 1000);
     const b = entry('b', 1, 1500);
     const c = entry('c', 1, 1200); // earlier than b: waited longer, so it goes before b
@@ -269,7 +268,7 @@ describe('priorityQueue (sorted runs per level)', () => {
   it('matches the reference when the clock wanders back and forth over several levels', () => {
     const rand = lcg(99);
     const agingMs = 5;
-    const q = new PriorityQueue({ agingMs });
+    const q = new HandledQueue({ agingMs });
     const ref = new Reference(agingMs);
     let t = 10_000;
     const live: QueueEntry[] = [];
@@ -297,7 +296,7 @@ describe('priorityQueue (sorted runs per level)', () => {
 
   it('stays correct with more than 64 distinct levels used over time (fractional priorities)', () => {
     const rand = lcg(5);
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const ref = new Reference(Infinity);
     let n = 0;
     for (let wave = 0; wave < 20; wave++) {
@@ -319,7 +318,7 @@ describe('priorityQueue (sorted runs per level)', () => {
   });
 
   it('stays correct with more than 64 levels non-empty at once, then reusing levels after they emptied', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const ref = new Reference(Infinity);
     const push = (e: QueueEntry): void => {
       q.push(e);
@@ -339,7 +338,7 @@ describe('priorityQueue (sorted runs per level)', () => {
   });
 
   it('uses the same level after its run was dropped (the last level pushed to included)', () => {
-    const q = new PriorityQueue({ agingMs: Infinity });
+    const q = new HandledQueue({ agingMs: Infinity });
     const ref = new Reference(Infinity);
     const x1 = entry('x1', 0.25);
     q.push(x1);
@@ -367,7 +366,7 @@ describe('priorityQueue (sorted runs per level)', () => {
   it('agrees with the reference on size, peek and toSortedArray through a long random mix of push, pop and remove', () => {
     const rand = lcg(2024);
     const agingMs = 50;
-    const q = new PriorityQueue({ agingMs });
+    const q = new HandledQueue({ agingMs });
     const ref = new Reference(agingMs);
     const pool = Array.from({ length: 400 }, (_, i) => i);
     const made: QueueEntry[] = [];
@@ -399,11 +398,12 @@ describe('priorityQueue (sorted runs per level)', () => {
     }
     assertAgrees(q, ref, 'end');
     assert.deepEqual(drain(q), ref.sorted());
-    for (const e of made) assert.ok(e.queueIndex === -1 && e.queueRun === undefined, 'drained entries are marked not queued and keep no run');
+    for (const e of made) assert.ok(!q.has(e), 'drained entries are not queued');
+    assert.equal(q.size, 0);
   });
 
   it('clear empties every level and the heap, and the entries can be queued again', () => {
-    const q = new PriorityQueue({ agingMs: 10 });
+    const q = new HandledQueue({ agingMs: 10 });
     const es = Array.from({ length: 300 }, (_, i) => entry(`e${i}`, i % 70, 1000 + i));
     for (const e of es) q.push(e);
     // An arrival out of order within its level (earlier than the last one there) sits in the heap.

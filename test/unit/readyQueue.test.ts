@@ -111,21 +111,25 @@ describe('readyQueue', () => {
     assert.equal(q.takeNext(pools)?.id, 'old-low');
   });
 
-  it('removes a queued task from whichever group holds it', () => {
+  it('removes a queued task from whichever group holds it, by the handle its push returned', () => {
     const q = new ReadyQueue();
     const a = task('a', 0, { gpu: 1 });
     const b = task('b', 0);
-    q.push(a);
-    q.push(b);
-    assert.ok(q.has(a));
-    assert.equal(q.remove(a)?.id, 'a');
-    assert.equal(q.remove(a), undefined);
-    assert.ok(!q.has(a));
-    assert.ok(!new ReadyQueue().has(b), 'queued in one ready queue is not queued in another');
+    const na = q.push(a);
+    const nb = q.push(b);
+    assert.equal(na.entry, a);
+    assert.ok(q.has(na));
+    assert.equal(q.remove(na)?.id, 'a');
+    assert.equal(q.remove(na), undefined);
+    assert.ok(!q.has(na));
+    assert.ok(!q.has(undefined) && q.remove(undefined) === undefined, 'no push, nothing queued');
+    assert.ok(!new ReadyQueue().has(nb), 'queued in one ready queue is not queued in another');
+    assert.equal(new ReadyQueue().remove(nb), undefined);
     assert.equal(q.groupCount, 1);
     assert.equal(q.size, 1);
-    assert.throws(() => q.push(b), /already queued/);
-    assert.equal(q.size, 1);
+    assert.deepEqual(Object.keys(b).sort(), Object.keys(task('b', 0)).sort(), 'the queue wrote nothing on the entry');
+    assert.equal(q.takeNext(new ResourcePools({}))?.id, 'b');
+    assert.ok(!q.has(nb), 'a taken task is no longer queued');
   });
 
   it('gives every demand one canonical signature', () => {

@@ -130,12 +130,12 @@ export class Dispatcher {
       if (problem !== undefined) return (this.outcomes as DispatchOutcomes).cancelWaiting(rt.id, `Cannot run any more: ${problem.message}`);
     }
     rt.enqueuedAt = at;
-    this.ready.push(rt);
+    rt.readyNode = this.ready.push(rt);
   }
 
   /** A waiting task leaves every place it waits in (the ready queue, the dependency graph, its kind's list). */
   withdraw(record: Readonly<TaskRecord>): void {
-    this.ready.remove(runtimeOf(record));
+    this.ready.remove(runtimeOf(record).readyNode);
     this.deps.remove(record.id);
     const list = this.awaitingKind.get(record.kind);
     if (!list) return;
@@ -193,7 +193,7 @@ export class Dispatcher {
     const waiting: TaskRecord[] = [];
     for (const r of this.lifecycle.values()) {
       if (r.status === 'running') running.push(r as TaskRecord);
-      else if (r.status === 'scheduled' && !this.ready.has(runtimeOf(r))) retrying.push(r as TaskRecord);
+      else if (r.status === 'scheduled' && !this.ready.has(runtimeOf(r).readyNode)) retrying.push(r as TaskRecord);
       else if (r.status === 'created') waiting.push(r as TaskRecord);
     }
     running.sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));

@@ -1,33 +1,30 @@
-// The orchestrator's per-task record: a lifecycle record, its ready-queue entry and its runtime state
-// in one object.
+// The orchestrator's per-task record: a lifecycle record plus the runtime state the orchestrator keeps
+// per task. The ready queue keeps its own bookkeeping (see priorityQueue.ts) and the engine its own
+// attempt (see engine.ts); this object holds only a handle to the attempt.
 import { HeldRecord } from '../lifecycle/lifecycle';
+import { NotFoundError } from '../model/errors';
 import type { AttemptHandle } from '../engine/engine';
 import type { HistoryEntry, PersistedSpec, TaskRecord, TaskSpec } from '../model/model';
-import type { ReadyEntry } from '../scheduler/readyQueue';
+import type { QueueNode } from '../scheduler/priorityQueue';
 import type { ResourceDemand } from '../scheduler/resourcePools';
 
 /**
  * The orchestrator's records: a lifecycle record (see taskRecord.ts) plus what the orchestrator keeps
- * per task, never persisted (toJSON and plainRecord leave it out). The record is also the task's entry
- * in the ready queue, pushed again on each retry: one object per task for all of it, found with no
- * lookup (a runtime object per task beside the record, and the Map that found it, were 15% of the
- * 100k no-op benchmark).
+ * per task, never persisted (toJSON and plainRecord leave it out). Found from the record with no
+ * lookup by id: the lifecycle creates and restores its records of this class (recordClass).
+ * A task waiting in the ready queue is queued as this object, which the queue reads and never writes.
  */
-export class TaskRun extends HeldRecord implements ReadyEntry {
+export class TaskRun extends HeldRecord {
   /**
    * When the task last became ready (Scheduled and dispatchable): its queue age and wait-time metric.
-   * Starts undefined, not 0, for the reason given at HeldRecord's scheduled time.
+   * Its creation time until then.
    */
-  enqueuedAt: number = undefined as unknown as number;
+  enqueuedAt: number;
   readonly resources: ResourceDemand | undefined;
   /** The spec's, copied while the spec is at hand: starting an attempt then reads only this object. */
   readonly timeoutMs: number | undefined;
-  // The ready queue's bookkeeping (see QueueEntry), declared so every record has one shape.
-  queueKey: number | undefined = undefined;
-  queueSeq: number | undefined = undefined;
-  queueIndex: number | undefined = undefined;
-  queueOwner: object | undefined = undefined;
-  queueRun: object | undefined = undefined;
+  /** The handle of the task's latest push into the ready queue, which says whether it is still queued. */
+  readyNode: QueueNode<TaskRun> | undefined = undefined;
   /** Backoff timer of a retry, while the task waits in Scheduled outside the ready queue. */
   retryTimer: unknown = undefined;
   /** Units held while running. */
@@ -45,12 +42,14 @@ export class TaskRun extends HeldRecord implements ReadyEntry {
   // The parameters spelt out: a rest-and-spread constructor allocates an array per record.
   constructor(id: string, name: string, kind: string, priority: number, createdAt: number, spec: PersistedSpec, dependsOn: string[], workflowId: string | undefined, history?: HistoryEntry[]) {
     super(id, name, kind, priority, createdAt, spec, dependsOn, workflowId, history);
+    this.enqueuedAt = createdAt;
     this.resources = this.spec.resources;
     this.timeoutMs = this.spec.timeoutMs;
   }
 }
 
-/** The orchestrator's own view of one of its records. */
+/** The orchestrator's own view of one of its records; NotFoundError for a record that is not one. */
 export function runtimeOf(record: Readonly<TaskRecord>): TaskRun {
-  return record as TaskRun;
+  if (record instanceof TaskRun) return record;
+  throw new NotFoundError('task', record.id);
 }

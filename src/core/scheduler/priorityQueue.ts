@@ -1,7 +1,9 @@
-// A binary max-heap of queued entries, so push, pop and remove(entry) are O(log n) and has/peek/size
-// are O(1). The queue's bookkeeping lives on the entry itself (its `queue*` fields, see QueueEntry):
-// no node object per push, and no index by id (whose Map insert, lookup and delete per task were a
-// sixth of the 100k no-op benchmark).
+// A binary max-heap of queued entries, so push, pop and remove(node) are O(log n) and has/peek/size
+// are O(1). The queue's bookkeeping is its own: each push makes a node (the entry, its key and
+// sequence number, where it sits) and returns it as the caller's handle to that push, which `has`
+// and `remove` take. Entries are never written to, so a thing may be queued while it is also a
+// record or an engine's task. There is no index by entry: the owner keeps the handle (the
+// orchestrator keeps one per task, TaskRun.readyNode), so a push and a pop touch no Map.
 //
 // Order. Higher effective priority first; equal effective priorities in arrival order (a sequence
 // number given at push, never reused).
@@ -25,13 +27,12 @@
 // time: FIFO, and with aging a later arrival has the lower key), and a heap of 100,000 such entries
 // pays O(log n) cache-missing comparisons per push and pop. So beside the heap the queue keeps one
 // run per priority level: a FIFO of nodes each of which the one before precedes. A pushed node joins
-// its level's run when the run is empty or its last node precedes the new one, else the heap (a clock
-// that stepped back). The runs' heads sit in a small heap of their own (one slot per level in use), and
-// the queue's head is the better of the two roots. A FIFO stream then costs O(1) per push and pop; a
-// backlog over L interleaved levels O(log L), with L in a few cache lines; out of order, nothing is
-// worse than the heap alone. An entry removed from a run is only marked (queueIndex -1) and skipped
-// when it reaches the front; each run slot keeps the sequence number the entry had when it went
-// there, so an entry pushed again meanwhile (a retry) is never mistaken for its old slot.
+// its level's run when the run is empty or its last live node precedes the new one, else the heap (a
+// clock that stepped back). The runs' heads sit in a small heap of their own (one slot per level in
+// use), and the queue's head is the better of the two roots. A FIFO stream then costs O(1) per push
+// and pop; a backlog over L interleaved levels O(log L), with L in a few cache lines; out of order,
+// nothing is worse than the heap alone. A node removed from a run is only marked (index REMOVED) and
+// skipped when it reaches the front; a node serves one push, so a marked node stays dead.
 //
 // Several heaps can share one `QueueOrdering` (as ReadyQueue's per-group heaps do); their keys and
 // sequence numbers are then comparable, and `precedes` orders nodes of different heaps.
@@ -41,26 +42,8 @@ import { DEFAULT_AGING_MS } from '../model/orchestratorOptions';
 
 export { DEFAULT_AGING_MS };
 
-/** What the queue writes on an entry it holds. */
-export interface QueueFields {
-  /** The ordering key given at push (see the file comment). */
-  queueKey: number;
-  /** The sequence number given at push: arrival order among equal keys. */
-  queueSeq: number;
-  /** Position in the heap; IN_RUN in a sorted run; -1 (or undefined) when not queued. */
-  queueIndex: number;
-  /** The queue holding the entry (or that last held it). */
-  queueOwner: object;
-  /** The run holding the entry while queueIndex is IN_RUN. */
-  queueRun: object | undefined;
-}
-
-/**
- * A queued thing. The `queue*` fields belong to the queue holding the entry (an entry is in at most
- * one queue at a time); owners of many entries declare them (as undefined) so their objects keep one
- * shape, and plain objects get them on their first push.
- */
-export interface QueueEntry extends Partial<QueueFields> {
+/** A queued thing. The queue reads these and writes nothing to it. */
+export interface QueueEntry {
   readonly id: string;
   /** Higher first. */
   readonly priority: number;
@@ -68,8 +51,18 @@ export interface QueueEntry extends Partial<QueueFields> {
   readonly enqueuedAt: number;
 }
 
-/** An entry while (or after) a queue holds it: its queue fields are set. */
-export type Queued<T extends QueueEntry = QueueEntry> = T & QueueFields;
+/** Where a node sits: its heap position (>= 0), IN_RUN, or REMOVED once popped or removed. */
+const IN_RUN = -2;
+const REMOVED = -1;
+
+/** What a queue shows of one push: the entry, and what orders it among heaps of one ordering. */
+export interface QueueNode<T extends QueueEntry = QueueEntry> {
+  readonly entry: T;
+  /** The ordering key given at push (see the file comment). */
+  readonly key: number;
+  /** Arrival order among equal keys. */
+  readonly seq: number;
+}
 
 /** Keys and sequence numbers of every heap built on one ordering are comparable with each other. */
 export class QueueOrdering {
@@ -93,46 +86,51 @@ export class QueueOrdering {
   }
 }
 
-/** The entries of one priority level that arrived in order, oldest first, from `head` on. */
+/** The queue's record of one push; it serves that push only. */
+class Node<T extends QueueEntry> implements QueueNode<T> {
+  /** Where the node sits (see IN_RUN, REMOVED); a heap index when >= 0. */
+  index = REMOVED;
+  /** The run holding the node while index is IN_RUN. */
+  run: Run<T> | undefined = undefined;
+
+  constructor(
+    readonly queue: PriorityQueue<T>,
+    readonly entry: T,
+    readonly key: number,
+    readonly seq: number,
+  ) {}
+}
+
+/** The nodes of one priority level that arrived in order, oldest first, from `head` on. */
 interface Run<T extends QueueEntry> {
   readonly priority: number;
-  entries: Queued<T>[];
-  /** Each slot's entry's queueSeq when it went there: the slot is live while they still agree. */
-  seqs: number[];
+  nodes: Node<T>[];
   head: number;
   /** Position in the queue's heap of runs; -1 while the run is empty. */
   slot: number;
 }
 
 /** True when `a` runs before `b`: a higher key, or an equal key and an earlier arrival. */
-export function precedes(a: Queued, b: Queued): boolean {
-  return a.queueKey > b.queueKey || (a.queueKey === b.queueKey && a.queueSeq < b.queueSeq);
+export function precedes(a: QueueNode, b: QueueNode): boolean {
+  return a.key > b.key || (a.key === b.key && a.seq < b.seq);
 }
 
-/** queueIndex of an entry in a sorted run. */
-const IN_RUN = -2;
-
-function compareEntries(a: Queued, b: Queued): number {
+function compareNodes(a: QueueNode, b: QueueNode): number {
   return precedes(a, b) ? -1 : precedes(b, a) ? 1 : 0;
-}
-
-/** The run's slot i holds its entry still (not removed, not pushed again since). */
-function live<T extends QueueEntry>(run: Run<T>, i: number): boolean {
-  const e = run.entries[i];
-  return e.queueIndex === IN_RUN && e.queueSeq === run.seqs[i];
 }
 
 export class PriorityQueue<T extends QueueEntry> {
   readonly ordering: QueueOrdering;
-  // Invariant: for every i > 0, heap[parent(i)] precedes-or-equals heap[i]; heap[i].queueIndex === i.
-  // Invariant: an entry is queued here iff its queueOwner is this and its queueIndex is IN_RUN or >= 0.
-  private readonly heap: Queued<T>[] = [];
-  // Invariant: each run's live slots from head on are in order (each precedes the next); slot head, if
-  // any, is live; a run is in `runHeap` (at its slot) iff it holds a live entry, ordered by its head.
+  // Invariant: for every i > 0, heap[parent(i)] precedes-or-equals heap[i]; heap[i].index === i.
+  private readonly heap: Node<T>[] = [];
+  // Invariant: each run's live nodes (index IN_RUN) from head on are in order (each precedes the
+  // next); node head, if any, is live; a run is in `runHeap` (at its slot) iff it holds a live
+  // node, ordered by its head.
   private readonly runs = new Map<number, Run<T>>();
   private readonly runHeap: Run<T>[] = [];
   /** The run pushed to last: a FIFO stream finds it without the Map. */
   private lastRun: Run<T> | undefined = undefined;
+  /** The number of queued nodes (index IN_RUN or >= 0). */
   private count = 0;
 
   constructor(options: { agingMs?: number; baseTime?: number; ordering?: QueueOrdering } = {}) {
@@ -143,129 +141,124 @@ export class PriorityQueue<T extends QueueEntry> {
     return this.count;
   }
 
-  /** True while `entry` is queued here. */
-  has(entry: T): boolean {
-    const i = entry.queueIndex;
-    return i !== undefined && i !== -1 && entry.queueOwner === this;
+  /** True while the push `node` stands for is queued here (not popped, removed or cleared). */
+  has(node: QueueNode<T>): boolean {
+    return node instanceof Node && node.queue === this && node.index !== REMOVED;
   }
 
-  /** Throws if the entry is already queued (here or in another queue): an entry is queued at most once. */
-  push(entry: T): void {
-    const i = entry.queueIndex;
-    if (i !== undefined && i !== -1) throw new Error(`Entry \`${entry.id}\` is already queued`);
-    const e = entry as Queued<T>;
-    e.queueKey = this.ordering.key(entry.priority, entry.enqueuedAt);
-    e.queueSeq = this.ordering.sequence();
-    e.queueIndex = IN_RUN;
-    e.queueOwner = this;
+  /**
+   * Queues `entry`; returns the handle to this push, for `has` and `remove`. Pushing an entry that is
+   * queued already queues it twice: its owner knows whether it is (by its handle).
+   */
+  push(entry: T): QueueNode<T> {
+    const node = new Node(this, entry, this.ordering.key(entry.priority, entry.enqueuedAt), this.ordering.sequence());
     this.count++;
     const run = this.runOf(entry.priority);
-    const entries = run.entries;
+    const nodes = run.nodes;
     if (run.slot === -1) {
       // An empty run starts again at 0.
-      entries.length = 0;
-      run.seqs.length = 0;
+      nodes.length = 0;
       run.head = 0;
-      this.joinRun(run, e);
+      this.joinRun(run, node);
       run.slot = this.runHeap.length;
       this.runHeap.push(run);
       this.siftRunUp(run.slot);
-      return;
+      return node;
     }
-    // Dead slots at the end go first: their entries' fields may have changed since (pushed again),
-    // so only a live last slot says where the run ends. The head is live, so this stops there.
-    while (!live(run, entries.length - 1)) {
-      entries.pop();
-      run.seqs.pop();
+    // Dead nodes at the end go first: only a live last node says where the run ends. The head is
+    // live, so this stops there.
+    while (nodes[nodes.length - 1].index !== IN_RUN) nodes.pop();
+    if (precedes(nodes[nodes.length - 1], node)) {
+      this.joinRun(run, node);
+      return node;
     }
-    if (precedes(entries[entries.length - 1], e)) {
-      this.joinRun(run, e);
-      return;
-    }
-    e.queueRun = undefined;
-    e.queueIndex = this.heap.length;
-    this.heap.push(e);
-    this.siftUp(e.queueIndex);
+    node.index = this.heap.length;
+    this.heap.push(node);
+    this.siftUp(node.index);
+    return node;
   }
 
   peek(): T | undefined {
-    return this.peekNode();
+    return this.peekNode()?.entry;
   }
 
-  /** The head, whose queueKey and queueSeq compare heads of heaps that share an ordering. */
-  peekNode(): Queued<T> | undefined {
+  /** The head's node, whose key and seq compare heads of heaps that share an ordering. */
+  peekNode(): QueueNode<T> | undefined {
+    return this.head();
+  }
+
+  private head(): Node<T> | undefined {
     const top = this.heap.length > 0 ? this.heap[0] : undefined;
     if (this.runHeap.length === 0) return top;
     const best = this.runHeap[0];
-    const first = best.entries[best.head];
+    const first = best.nodes[best.head];
     return top === undefined || precedes(first, top) ? first : top;
   }
 
   pop(): T | undefined {
-    const e = this.peekNode();
-    return e === undefined ? undefined : this.detach(e);
+    const node = this.head();
+    return node === undefined ? undefined : this.detach(node);
   }
 
-  /** Takes `entry` out of the queue; undefined, changing nothing, when it is not queued here. */
-  remove(entry: T): T | undefined {
-    return this.has(entry) ? this.detach(entry as Queued<T>) : undefined;
+  /** Takes the push `node` stands for out; undefined, changing nothing, when it is not queued here. */
+  remove(node: QueueNode<T>): T | undefined {
+    return this.has(node) ? this.detach(node as Node<T>) : undefined;
   }
 
-  /** Takes a queued entry out, from its run or the heap. */
-  private detach(e: Queued<T>): T {
+  /** Takes a queued node out, from its run or the heap. */
+  private detach(node: Node<T>): T {
     this.count--;
-    if (e.queueIndex === IN_RUN) {
-      e.queueIndex = -1;
-      const run = e.queueRun as Run<T>;
-      e.queueRun = undefined;
-      // Marked: its slot is skipped when it reaches the front.
-      if (run.entries[run.head] === e) this.advanceRun(run);
+    if (node.index === IN_RUN) {
+      node.index = REMOVED;
+      // Marked: it is skipped when it reaches the front of its run.
+      const run = node.run as Run<T>;
+      node.run = undefined;
+      if (run.nodes[run.head] === node) this.advanceRun(run);
     } else {
-      this.removeAt(e.queueIndex);
+      this.removeAt(node.index);
     }
-    return e;
+    return node.entry;
   }
 
   clear(): void {
-    for (const e of this.heap) e.queueIndex = -1;
+    for (const node of this.heap) node.index = REMOVED;
     for (const run of this.runHeap) {
-      for (let i = run.head; i < run.entries.length; i++) {
-        if (live(run, i)) {
-          run.entries[i].queueIndex = -1;
-          run.entries[i].queueRun = undefined;
+      for (let i = run.head; i < run.nodes.length; i++) {
+        const node = run.nodes[i];
+        if (node.index === IN_RUN) {
+          node.index = REMOVED;
+          node.run = undefined;
         }
       }
-      run.entries = [];
-      run.seqs = [];
+      run.nodes = [];
       run.head = 0;
       run.slot = -1;
     }
+    this.count = 0;
     this.heap.length = 0;
     this.runHeap.length = 0;
     this.runs.clear();
     this.lastRun = undefined;
-    this.count = 0;
   }
 
-  /** The queued entries in no particular order; read-only view for merging several heaps. */
-  nodes(): readonly Queued<T>[] {
-    if (this.runHeap.length === 0) return this.heap;
-    const out = this.heap.slice();
+  /** The queued nodes in no particular order, for merging several heaps. A new array. */
+  nodes(): QueueNode<T>[] {
+    const out: QueueNode<T>[] = this.heap.slice();
     for (const run of this.runHeap) {
-      for (let i = run.head; i < run.entries.length; i++) if (live(run, i)) out.push(run.entries[i]);
+      for (let i = run.head; i < run.nodes.length; i++) if (run.nodes[i].index === IN_RUN) out.push(run.nodes[i]);
     }
     return out;
   }
 
   /** Entries in the order `pop` would return them. O(n log n); for display, not the hot path. */
   toSortedArray(): T[] {
-    return this.nodes().slice().sort(compareEntries);
+    return this.nodes().sort(compareNodes).map((n) => n.entry);
   }
 
-  private joinRun(run: Run<T>, e: Queued<T>): void {
-    run.entries.push(e);
-    run.seqs.push(e.queueSeq);
-    e.queueRun = run;
+  private joinRun(run: Run<T>, node: Node<T>): void {
+    node.index = IN_RUN;
+    node.run = run;
+    run.nodes.push(node);
   }
 
   /** The run of a priority level, made if there is none. */
@@ -276,35 +269,33 @@ export class PriorityQueue<T extends QueueEntry> {
     if (run === undefined) {
       // Runs of levels no longer in use go, so many distinct priorities over time leave nothing behind.
       if (this.runs.size >= 64) for (const [p, r] of this.runs) if (r.slot === -1) this.runs.delete(p);
-      run = { priority, entries: [], seqs: [], head: 0, slot: -1 };
+      run = { priority, nodes: [], head: 0, slot: -1 };
       this.runs.set(priority, run);
     }
     this.lastRun = run;
     return run;
   }
 
-  /** The run's head left: skips dead slots, then re-places the run by its new head (or drops it, empty). */
+  /** The run's head left: skips dead nodes, then re-places the run by its new head (or drops it, empty). */
   private advanceRun(run: Run<T>): void {
-    const n = run.entries.length;
+    const nodes = run.nodes;
+    const n = nodes.length;
     let h = run.head + 1;
-    while (h < n && !live(run, h)) h++;
+    while (h < n && nodes[h].index !== IN_RUN) h++;
     if (h === n) {
-      run.entries.length = 0;
-      run.seqs.length = 0;
+      nodes.length = 0;
       run.head = 0;
       this.removeRunAt(run.slot);
       return;
     }
     if (h > 1024 && h * 2 > n) {
-      run.entries = run.entries.slice(h);
-      run.seqs = run.seqs.slice(h);
+      run.nodes = nodes.slice(h);
       h = 0;
     }
     run.head = h;
-    // A later entry of a sorted run never precedes the one before it: the run can only sink.
+    // A later node of a sorted run never precedes the one before it: the run can only sink.
     this.siftRunDown(run.slot);
   }
-
   private removeRunAt(i: number): void {
     const heap = this.runHeap;
     const run = heap[i];
@@ -355,15 +346,15 @@ export class PriorityQueue<T extends QueueEntry> {
   private removeAt(i: number): void {
     const heap = this.heap;
     const e = heap[i];
-    const last = heap.pop() as Queued<T>;
+    const last = heap.pop() as Node<T>;
     if (i < heap.length) {
       heap[i] = last;
-      last.queueIndex = i;
+      last.index = i;
       // The moved entry may belong above or below its new place, never both.
       if (i > 0 && precedes(last, heap[(i - 1) >> 1])) this.siftUp(i);
       else this.siftDown(i);
     }
-    e.queueIndex = -1;
+    e.index = -1;
   }
 
   private siftUp(i: number): void {
@@ -374,11 +365,11 @@ export class PriorityQueue<T extends QueueEntry> {
       const parent = heap[p];
       if (!precedes(e, parent)) break;
       heap[i] = parent;
-      parent.queueIndex = i;
+      parent.index = i;
       i = p;
     }
     heap[i] = e;
-    e.queueIndex = i;
+    e.index = i;
   }
 
   private siftDown(i: number): void {
@@ -393,15 +384,15 @@ export class PriorityQueue<T extends QueueEntry> {
       const child = heap[c];
       if (!precedes(child, e)) break;
       heap[i] = child;
-      child.queueIndex = i;
+      child.index = i;
       i = c;
     }
     heap[i] = e;
-    e.queueIndex = i;
+    e.index = i;
   }
 }
 
 /** Orders non-empty runs by their heads. */
 function runPrecedes<T extends QueueEntry>(a: Run<T>, b: Run<T>): boolean {
-  return precedes(a.entries[a.head], b.entries[b.head]);
+  return precedes(a.nodes[a.head], b.nodes[b.head]);
 }

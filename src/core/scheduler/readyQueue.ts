@@ -16,7 +16,7 @@
 //
 // Ordering across groups is consistent because every group's heap shares one QueueOrdering: same
 // base time, same aging, one sequence counter.
-import { precedes, PriorityQueue, QueueOrdering, type QueueEntry, type Queued } from './priorityQueue';
+import { precedes, PriorityQueue, QueueOrdering, type QueueEntry, type QueueNode } from './priorityQueue';
 import type { ResourceDemand, ResourcePools } from './resourcePools';
 
 export interface ReadyEntry extends QueueEntry {
@@ -68,8 +68,8 @@ export class ReadyQueue<T extends ReadyEntry> {
     return this.groups.length;
   }
 
-  /** Throws if the entry is already queued: a task is queued at most once (its heap checks). O(log n). */
-  push(entry: T): void {
+  /** Queues `entry`; returns the handle to this push, for `has` and `remove`. O(log n). */
+  push(entry: T): QueueNode<T> {
     const signature = demandSignature(entry.resources);
     let group = this.bySignature.get(signature);
     if (group === undefined) {
@@ -77,30 +77,29 @@ export class ReadyQueue<T extends ReadyEntry> {
       this.bySignature.set(signature, group);
       this.groups.push(group);
     }
-    group.heap.push(entry);
     this.count++;
+    return group.heap.push(entry);
   }
 
-  /** True while `entry` is queued here. O(1). */
-  has(entry: T): boolean {
-    return this.groupOf(entry) !== undefined;
+  /** True while the push `node` stands for is queued here (false for no push). O(1). */
+  has(node: QueueNode<T> | undefined): boolean {
+    return node !== undefined && this.groupOf(node) !== undefined;
   }
 
-  /** Takes `entry` out; undefined, changing nothing, when it is not queued here. O(log n). */
-  remove(entry: T): T | undefined {
-    const g = this.groupOf(entry);
+  /** Takes the push `node` stands for out; undefined, changing nothing, when it is not queued here. O(log n). */
+  remove(node: QueueNode<T> | undefined): T | undefined {
+    if (node === undefined) return undefined;
+    const g = this.groupOf(node);
     if (g === undefined) return undefined;
-    g.heap.remove(entry);
+    const entry = g.heap.remove(node);
     this.afterTake(g);
     return entry;
   }
 
-  /** The group whose heap holds `entry`, if one of ours does. */
-  private groupOf(entry: T): Group<T> | undefined {
-    const i = entry.queueIndex;
-    if (i === undefined || i === -1) return undefined;
-    const g = this.bySignature.get(demandSignature(entry.resources));
-    return g !== undefined && g.heap === entry.queueOwner ? g : undefined;
+  /** The group whose heap holds `node`, if one of ours does: the group of its entry's demand. */
+  private groupOf(node: QueueNode<T>): Group<T> | undefined {
+    const g = this.bySignature.get(demandSignature(node.entry.resources));
+    return g !== undefined && g.heap.has(node) ? g : undefined;
   }
 
   /**
@@ -114,14 +113,14 @@ export class ReadyQueue<T extends ReadyEntry> {
     // Fast path: the best head overall fits (always so when nothing needs a pool).
     let best = groups[0];
     for (let i = 1; i < groups.length; i++) {
-      if (precedes(groups[i].heap.peekNode() as Queued<T>, best.heap.peekNode() as Queued<T>)) best = groups[i];
+      if (precedes(groups[i].heap.peekNode() as QueueNode<T>, best.heap.peekNode() as QueueNode<T>)) best = groups[i];
     }
     const head = best.heap.peek() as T;
     if (pools.allocate(head.resources)) return this.take(best);
     if (groups.length === 1) return undefined;
 
     // Slow path: heads in order; blocked heads reserve their pools for this pass.
-    const ordered = groups.slice().sort((a, b) => (precedes(a.heap.peekNode() as Queued<T>, b.heap.peekNode() as Queued<T>) ? -1 : 1));
+    const ordered = groups.slice().sort((a, b) => (precedes(a.heap.peekNode() as QueueNode<T>, b.heap.peekNode() as QueueNode<T>) ? -1 : 1));
     let reserved: Set<string> | undefined;
     for (let i = 0; i < ordered.length; i++) {
       const g = ordered[i];
@@ -142,10 +141,10 @@ export class ReadyQueue<T extends ReadyEntry> {
 
   /** Every queued entry in dispatch order if pools were unlimited (for getTaskQueue). O(n log n). */
   orderedEntries(): T[] {
-    const entries: Queued<T>[] = [];
-    for (const g of this.groups) for (const e of g.heap.nodes()) entries.push(e);
-    entries.sort((a, b) => (precedes(a, b) ? -1 : precedes(b, a) ? 1 : 0));
-    return entries;
+    const nodes: QueueNode<T>[] = [];
+    for (const g of this.groups) for (const n of g.heap.nodes()) nodes.push(n);
+    nodes.sort((a, b) => (precedes(a, b) ? -1 : precedes(b, a) ? 1 : 0));
+    return nodes.map((n) => n.entry);
   }
 
   clear(): void {
