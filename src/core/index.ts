@@ -7,7 +7,7 @@
 export { createOrchestrator } from './orchestrator/orchestrator';
 export type { OrchestratorImpl } from './orchestrator/orchestrator';
 export type { Orchestrator, TaskChange, OutputChunk } from './orchestrator/orchestratorTypes';
-export type { OrchestratorOptions } from './model/orchestratorOptions';
+export type { OrchestratorOptions } from './orchestrator/options';
 export type { OrchestratorWarning } from './model/warnings';
 
 // The seed's components, reachable from an Orchestrator (engine, queue, lifecycle, state, monitor)
@@ -19,7 +19,7 @@ export type { MessageQueueOptions, DeadLetter, QueueSnapshot } from './queue/mes
 export { TaskLifecycleManager, transition, canTransition, allowedEvents } from './lifecycle/lifecycle';
 export type { LifecycleEvent, LifecycleEventType, TransitionPatch } from './lifecycle/lifecycle';
 export { StateCoordinator } from './state/stateCoordinator';
-export type { Snapshot } from './state/stateCoordinator';
+export type { Snapshot } from './state/snapshot';
 export { PerformanceMonitor } from './metrics/performanceMonitor';
 export type { PerformanceMonitorOptions } from './metrics/performanceMonitor';
 // The scheduler's two parts, for the bare-scheduler benchmark and code that schedules on its own.
@@ -34,8 +34,10 @@ export type { BuiltinKind, HistoryEntry, PersistedSpec, PoolStatus, ProblemCount
 export { LIMITS } from './model/limits';
 export { applySpecDefaults } from './model/specDefaults';
 export type { SpecDefaults } from './model/specDefaults';
-export { validateSpec, validateWorkflow } from './model/validation';
-export type { SpecContext, ValidSpec, ValidWorkflow, WorkflowEntry } from './model/validation';
+export { validateSpec } from './model/specValidation';
+export { validateWorkflow } from './model/workflowValidation';
+export type { SpecContext, ValidSpec } from './model/specValidation';
+export type { ValidWorkflow, WorkflowEntry } from './model/workflowValidation';
 
 // Messages and metrics.
 export type { Message, MessageHandler, MessageQueueApi, PublishInput, QueueStats, SubscribeOptions, TopicStats } from './queue/queueTypes';

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createOrchestrator } from '../core/orchestrator/orchestrator';
-import { STATE_KEY } from '../core/state/stateCoordinator';
+import { STATE_KEY } from '../core/state/snapshot';
 import type { OrchestratorWarning } from '../core/orchestrator/orchestratorTypes';
 import { createApi, type OrchestratorApiV1 } from './api';
 import { registerDashboard } from './dashboard/dashboardPanel';

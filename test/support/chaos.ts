@@ -3,7 +3,7 @@
 // and an in-memory archive. Every random choice comes from the seeded PRNG, so a seed replays exactly.
 import type { TaskRecord, TaskResult } from '../../src/core/model/model';
 import type { Clock, ExecutionContext, Executor, HistoryArchive, Store } from '../../src/core/ports';
-import { STATE_KEY } from '../../src/core/state/stateCoordinator';
+import { STATE_KEY } from '../../src/core/state/snapshot';
 import { ManualClock } from './manualClock';
 
 /** mulberry32: small, fast and good enough to pick test cases; the same seed gives the same stream. */

@@ -2,7 +2,7 @@
 // starts one shell task and prints `ready` once the task is Running and both the state and the
 // ledger are on disk. Then it waits to be killed. Args: <store path> <command> <TEST_MARK value>.
 import { PROCESS_LEDGER_KEY } from '../../src/core/executors/processLedger';
-import { STATE_KEY } from '../../src/core/state/stateCoordinator';
+import { STATE_KEY } from '../../src/core/state/snapshot';
 import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import { JsonFileStore } from './jsonFileStore';
 

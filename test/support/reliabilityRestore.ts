@@ -4,7 +4,7 @@
 // random draws stay in the scenario's one stream and a seed replays exactly.
 import { isFinished, type TaskRecord, type TaskStatus } from '../../src/core/model/model';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
-import { STATE_KEY } from '../../src/core/state/stateCoordinator';
+import { STATE_KEY } from '../../src/core/state/snapshot';
 import { ChaosExecutor, FaultyStore, MemoryArchive, steadyExecutor, SteppingClock, type ChaosPayload, type Rng } from './chaos';
 import { describeError, jobsOf, tasksOf, within } from './reliabilityProbes';
 

@@ -5,7 +5,7 @@
 import { OrchestratorError } from '../../src/core/model/errors';
 import { isFinished, type TaskRecord, type TaskSpec, type TaskStatus } from '../../src/core/model/model';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
-import { migrate, STATE_KEY, validateSnapshot } from '../../src/core/state/stateCoordinator';
+import { migrate, STATE_KEY, validateSnapshot } from '../../src/core/state/snapshot';
 import { BEHAVIOURS, ChaosExecutor, ENDLESS, FaultyStore, HUGE_TEXT, hostileProxy, MemoryArchive, Rng, steadyExecutor, SteppingClock, type Behaviour, type ChaosPayload } from './chaos';
 import { settle } from './manualClock';
 import { appOf, describeError, HANG_CLOCK_MS, historyOf, STEP_MS, tasksOf, unserialisableParts, within } from './reliabilityProbes';

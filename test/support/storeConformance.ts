@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import type { Store } from '../../src/core/ports';
 import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
-import { STATE_KEY } from '../../src/core/state/stateCoordinator';
+import { STATE_KEY } from '../../src/core/state/snapshot';
 
 export function storeConformance(name: string, makeStore: () => Store | Promise<Store>): void {
   describe(`Store conformance: ${name}`, () => {

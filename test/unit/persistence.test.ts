@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import { MemoryStore, type Store } from '../../src/core/ports';
-import { STATE_KEY, loadSnapshot, type Snapshot } from '../../src/core/state/stateCoordinator';
+import { STATE_KEY, type Snapshot } from '../../src/core/state/snapshot';
+import { loadSnapshot } from '../../src/core/state/snapshotLoad';
 import type { TaskRecord } from '../../src/core/model/model';
 import type { Message } from '../../src/core/queue/queueTypes';
 import { ManualClock, settle } from '../support/manualClock';

@@ -4,7 +4,7 @@ import type { TaskError, TaskRecord, TaskStatus } from '../../src/core/model/mod
 import { planRecovery, type RecoveryContext } from '../../src/core/orchestrator/recovery';
 import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import { MemoryStore } from '../../src/core/ports';
-import { STATE_KEY } from '../../src/core/state/stateCoordinator';
+import { STATE_KEY } from '../../src/core/state/snapshot';
 
 function rec(id: string, status: TaskStatus, extra: { kind?: string; attempts?: number; retries?: number; dependsOn?: string[]; runAlways?: boolean; resources?: Record<string, number> } = {}): TaskRecord {
   const kind = extra.kind ?? 'shell';

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import { MemoryStore, type Executor, type Store } from '../../src/core/ports';
-import { STATE_KEY } from '../../src/core/state/stateCoordinator';
+import { STATE_KEY } from '../../src/core/state/snapshot';
 import { MAX_MESSAGE_LENGTH, type TaskRecord } from '../../src/core/model/model';
 import { ManualClock, settle } from '../support/manualClock';
 

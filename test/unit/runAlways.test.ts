@@ -3,7 +3,7 @@ import { ValidationError } from '../../src/core/model/errors';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import type { OrchestratorOptions } from '../../src/core/orchestrator/orchestratorTypes';
 import { MemoryStore, type Executor } from '../../src/core/ports';
-import { STATE_KEY } from '../../src/core/state/stateCoordinator';
+import { STATE_KEY } from '../../src/core/state/snapshot';
 import type { TaskRecord, TaskSpec, TaskStatus } from '../../src/core/model/model';
 import { ManualClock, settle } from '../support/manualClock';
 

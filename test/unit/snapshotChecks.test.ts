@@ -12,7 +12,7 @@ import {
   uniqueAt,
   versionAt,
 } from '../../src/core/model/snapshotChecks';
-import { validateSnapshot } from '../../src/core/state/stateCoordinator';
+import { validateSnapshot } from '../../src/core/state/snapshot';
 import { MessageQueue } from '../../src/core/queue/messageQueue';
 
 /** The ValidationError `fn` throws, for its `field` and message. */

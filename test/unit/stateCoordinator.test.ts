@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import { MemoryStore } from '../../src/core/ports';
-import { STATE_KEY, migrate, validateSnapshot, type Snapshot } from '../../src/core/state/stateCoordinator';
+import { STATE_KEY, migrate, validateSnapshot, type Snapshot } from '../../src/core/state/snapshot';
 import type { SystemStatus, TaskRecord } from '../../src/core/model/model';
 import { storeConformance } from '../support/storeConformance';
 

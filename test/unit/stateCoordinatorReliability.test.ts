@@ -4,7 +4,7 @@ import { MAX_MESSAGE_LENGTH } from '../../src/core/model/model';
 import type { TaskRecord } from '../../src/core/model/model';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import { MemoryStore, type Clock, type Executor, type Store } from '../../src/core/ports';
-import { STATE_KEY, type Snapshot } from '../../src/core/state/stateCoordinator';
+import { STATE_KEY, type Snapshot } from '../../src/core/state/snapshot';
 import { ManualClock, settle } from '../support/manualClock';
 
 const opened: OrchestratorImpl[] = [];

@@ -29,36 +29,18 @@
 import { describeValue, errorMessage, fieldError, OrchestratorError, StoreWriteError, ValidationError } from '../model/errors';
 import { LIMITS } from '../model/limits';
 import { Emitter, toDisposable, type Disposable } from '../util/events';
-import { ALL_STATUSES, isFinished, type TaskRecord, type TaskStatus } from '../model/model';
-import { plainRecord } from '../lifecycle/taskRecord';
+import { ALL_STATUSES, type TaskRecord, type TaskStatus } from '../model/model';
 import type { OrchestratorWarning } from '../model/warnings';
 import type { Clock, HistoryArchive, Store } from '../ports';
-import { arrayAt, finiteNumberAt, itemPath, nonEmptyStringAt, objectAt, oneOfAt, optionalBooleanAt, optionalFiniteNumberAt, optionalObjectAt, stringArrayAt, uniqueAt, versionAt } from '../model/snapshotChecks';
-
-export const STATE_KEY = 'orchestrator.state';
-export const SNAPSHOT_VERSION = 1;
-
-export interface Snapshot {
-  version: typeof SNAPSHOT_VERSION;
-  savedAt: number;
-  /** Unfinished tasks first (creation order), then finished ones newest first. */
-  tasks: TaskRecord[];
-  /** The message queue's own snapshot (unacknowledged messages of durable subscriptions). */
-  queue?: unknown;
-  /** Application state set through updateState. */
-  app?: Record<string, unknown>;
-  /** The orchestrator was paused: it restarts paused, as the user left it. */
-  paused?: boolean;
-}
+import { ArchiveHandoff } from './archiveHandoff';
+import { STATE_KEY, type Snapshot } from './snapshot';
+import { SnapshotBuilder, type SnapshotSource } from './snapshotBuilder';
+import { boundedWait, writeWithTimeout } from './snapshotLoad';
 
 /** What the coordinator reads from and asks of the orchestrator. */
-export interface StateSource {
-  /** Every record in memory: unfinished and retained finished ones. */
-  records(): Iterable<TaskRecord>;
+export interface StateSource extends SnapshotSource {
   getTask(id: string): TaskRecord | undefined;
-  queueSnapshot(): unknown;
   systemStatus(): unknown;
-  paused(): boolean;
   /** Performs a requested task transition (checked by the lifecycle first). */
   requestTransition(id: string, status: TaskStatus, reason: string | undefined): Promise<void>;
 }
@@ -80,22 +62,8 @@ export interface StateCoordinatorOptions {
 
 export type StateCallback = (state: unknown, stateId: string) => void;
 
-/** The result of reading the store at start: a valid snapshot, nothing, or a warning about a bad one. */
-export interface LoadResult {
-  snapshot?: Snapshot;
-  warning?: OrchestratorWarning;
-  /**
-   * Set when the saved state could be neither read nor kept aside: why no write may replace it.
-   * The caller passes it to holdWrites.
-   */
-  holdWrites?: string;
-}
-
-/** How long start waits for the store (a backup write), and dispose for its last write, by default. */
-export const START_TIMEOUT_MS = 2000;
+/** How long dispose waits for the store and the archive, in all, by default. */
 export const DISPOSE_TIMEOUT_MS = 2000;
-/** Characters of a record's output tail the snapshot keeps when it trims one. */
-export const SNAPSHOT_OUTPUT_CHARS = 2048;
 
 /** What one write came to: written, or the reason it was not. */
 type WriteOutcome = { written: true } | { written: false; error: unknown };
@@ -109,25 +77,17 @@ export class StateCoordinator implements Disposable {
   private source: StateSource | undefined;
   private readonly store: Store;
   private readonly clock: Clock;
-  private readonly archive: HistoryArchive | undefined;
   private readonly minIntervalMs: number;
+  /** Bytes of finished records kept in the snapshot. */
   private readonly byteBudget: number;
   private readonly writeTimeoutMs: number;
   private readonly disposeTimeoutMs: number;
-  /** Finished records larger than this (JSON characters) are archived whole and kept trimmed. */
-  private readonly maxRecordBytes: number;
   private readonly onWarn: (w: OrchestratorWarning) => void;
 
   private readonly app = new Map<string, unknown>();
   private readonly listeners = new Map<string, Set<StateCallback>>();
-  /** Serialized sizes of finished records: they no longer change, so each is measured once. */
-  private readonly sizes = new WeakMap<TaskRecord, number>();
-  /** What the snapshot holds for an oversized finished record: a trimmed copy, or null for nothing. */
-  private readonly trimmed = new WeakMap<TaskRecord, TaskRecord | null>();
-  /** Finished records already handed to the archive. */
-  private readonly archived = new WeakSet<TaskRecord>();
-  private archiveQueue: TaskRecord[] = [];
-  private archiving: Promise<void> | undefined;
+  private readonly handoff: ArchiveHandoff;
+  private readonly builder: SnapshotBuilder;
 
   private dirty = false;
   private timer: unknown = undefined;
@@ -140,7 +100,6 @@ export class StateCoordinator implements Disposable {
   /** dispose() was called: nothing more may change or be written but dispose's own last write. */
   private closing = false;
   private disposed = false;
-  private warnedNoArchive = false;
 
   /** Counters for the benchmark and the dashboard. */
   readonly stats = { writes: 0, failedWrites: 0, lastBytes: 0, archived: 0 };
@@ -152,17 +111,17 @@ export class StateCoordinator implements Disposable {
   constructor(options: StateCoordinatorOptions) {
     this.store = options.store;
     this.clock = options.clock;
-    this.archive = options.archive;
     const perSecond = options.maxWritesPerSecond ?? 4;
     if (!(perSecond > 0 && perSecond <= 1000)) {
       throw fieldError('maxWritesPerSecond', 'a number in (0, 1000]', perSecond);
     }
     this.minIntervalMs = 1000 / perSecond;
-    this.byteBudget = options.byteBudget ?? 256 * 1024;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
     this.disposeTimeoutMs = options.disposeTimeoutMs ?? DISPOSE_TIMEOUT_MS;
-    this.maxRecordBytes = Math.floor(this.byteBudget / 8);
     this.onWarn = options.onWarn ?? (() => undefined);
+    this.handoff = new ArchiveHandoff(options.archive, this.onWarn, this.stats);
+    this.byteBudget = options.byteBudget ?? 256 * 1024;
+    this.builder = new SnapshotBuilder(this.byteBudget, this.clock, this.handoff);
   }
 
   /** Connects the coordinator to what it persists. Called once by the orchestrator. */
@@ -283,7 +242,7 @@ export class StateCoordinator implements Disposable {
     if (!outcome.written) {
       throw new StoreWriteError(`The orchestrator state was not saved: ${errorMessage(outcome.error)}`, outcome.error);
     }
-    await this.flushArchive();
+    await this.handoff.flush();
   }
 
   // ------------------------------------------------------------------ called by the orchestrator
@@ -298,17 +257,13 @@ export class StateCoordinator implements Disposable {
 
   /** Finished records the orchestrator no longer keeps in memory: archive those not archived yet. */
   evicted(records: readonly TaskRecord[]): void {
-    // An evicted record has left memory for good, so no later snapshot can offer it again: it needs
-    // no mark in `archived`, and a finished task costs no WeakSet insert.
-    for (const r of records) if (!this.archived.has(r)) this.queueArchive(r);
+    this.handoff.evicted(records);
     this.markDirty();
   }
 
   /** `evicted` for one record, without an array: the orchestrator evicts one per finished task. */
   evictedOne(record: TaskRecord): void {
-    // Without an archive there is nothing to queue: skip the WeakSet lookup.
-    if (this.archive === undefined) this.queueArchive(record);
-    else if (!this.archived.has(record)) this.queueArchive(record);
+    this.handoff.evictedOne(record);
     this.markDirty();
   }
 
@@ -348,7 +303,7 @@ export class StateCoordinator implements Disposable {
       await this.writeNow(Math.max(1, left()));
     }
     if (lost !== undefined) this.onWarn({ code: 'STORE_WRITE_FAILED', message: `The orchestrator's final state was not saved: ${lost}` });
-    if ((await boundedWait(this.clock, this.flushArchive(), left())) === undefined) {
+    if ((await boundedWait(this.clock, this.handoff.flush(), left())) === undefined) {
       this.onWarn({ code: 'ARCHIVE_FAILED', message: `Finished tasks may not have been archived: the archive did not answer within ${this.disposeTimeoutMs} ms` });
     }
     this.disposed = true;
@@ -360,53 +315,7 @@ export class StateCoordinator implements Disposable {
 
   /** Builds the snapshot as it would be written now. */
   buildSnapshot(): Snapshot {
-    const source = this.requireSource();
-    const unfinished: TaskRecord[] = [];
-    const finished: TaskRecord[] = [];
-    for (const r of source.records()) (isFinished(r.status) ? finished : unfinished).push(r);
-    // Newest finished first: by finish time, descending; ties (same ms) latest-created first.
-    finished.reverse();
-    finished.sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0));
-    const tasks = unfinished;
-    // An unfinished task's output tail is a failed attempt's (waiting to retry): bounded here, not
-    // in memory, where the next attempt replaces it. Most have none, and cost one check.
-    for (let i = 0; i < tasks.length; i++) {
-      const output = tasks[i].result?.output;
-      if (typeof output === 'string' && output.length > SNAPSHOT_OUTPUT_CHARS) tasks[i] = withTrimmedOutput(tasks[i]);
-    }
-    let budget = this.byteBudget;
-    for (const r of finished) {
-      // Once the budget is spent the rest are only archived: their size is never needed, so it is
-      // never measured (a JSON.stringify each).
-      let size = budget > 0 ? this.sizes.get(r) : undefined;
-      if (budget > 0 && size === undefined) {
-        size = JSON.stringify(r).length;
-        this.sizes.set(r, size);
-      }
-      if (size !== undefined && size > this.maxRecordBytes) {
-        // Oversized (a long output tail, say): archived whole, and the snapshot keeps a trimmed copy
-        // if that is small enough, without spending the budget of every older record on it.
-        this.toArchive(r);
-        const copy = this.trimmedCopy(r);
-        if (copy !== null && (this.sizes.get(copy) as number) <= budget) {
-          budget -= this.sizes.get(copy) as number;
-          tasks.push(copy);
-        }
-      } else if (size !== undefined && size <= budget) {
-        budget -= size;
-        tasks.push(r);
-      } else {
-        // Once outside the budget a record stays outside: newer records only push it further out.
-        budget = 0;
-        this.toArchive(r);
-      }
-    }
-    const snap: Snapshot = { version: SNAPSHOT_VERSION, savedAt: this.clock.now(), tasks };
-    const queue = source.queueSnapshot();
-    if (queue !== undefined) snap.queue = queue;
-    if (this.app.size) snap.app = Object.fromEntries(this.app);
-    if (source.paused()) snap.paused = true;
-    return snap;
+    return this.builder.build(this.requireSource(), this.app, this.byteBudget);
   }
 
   /**
@@ -444,27 +353,12 @@ export class StateCoordinator implements Disposable {
       )
       .then((outcome) => {
         this.writing = undefined;
-        if (this.archiveQueue.length) void this.flushArchive();
+        if (this.handoff.pending) void this.handoff.flush();
         if (this.dirty) this.markDirty();
         return outcome;
       });
     this.writing = attempt;
     return attempt;
-  }
-
-  /** The copy of an oversized finished record the snapshot may hold, measured; null when none fits. */
-  private trimmedCopy(record: TaskRecord): TaskRecord | null {
-    let copy = this.trimmed.get(record);
-    if (copy !== undefined) return copy;
-    const output = record.result?.output;
-    copy = typeof output === 'string' && output.length > SNAPSHOT_OUTPUT_CHARS ? withTrimmedOutput(record) : null;
-    if (copy !== null) {
-      const size = JSON.stringify(copy).length;
-      if (size > this.maxRecordBytes) copy = null;
-      else this.sizes.set(copy, size);
-    }
-    this.trimmed.set(record, copy);
-    return copy;
   }
 
   private monotonic(): number {
@@ -480,47 +374,6 @@ export class StateCoordinator implements Disposable {
 
   private assertOpen(): void {
     if (this.closing) throw new OrchestratorError('DISPOSED', 'The state coordinator is disposed: nothing more is kept or written');
-  }
-
-  private toArchive(record: TaskRecord): void {
-    if (this.archived.has(record)) return;
-    this.archived.add(record);
-    this.queueArchive(record);
-  }
-
-  private queueArchive(record: TaskRecord): void {
-    if (!this.archive) {
-      if (!this.warnedNoArchive) {
-        this.warnedNoArchive = true;
-        this.onWarn({ code: 'ARCHIVE_FAILED', message: 'Finished tasks beyond the history budget are not kept after a restart: no history archive is configured' });
-      }
-      return;
-    }
-    this.archiveQueue.push(record);
-  }
-
-  private flushArchive(): Promise<void> {
-    if (this.archiving) return this.archiving.then(() => (this.archiveQueue.length ? this.flushArchive() : undefined));
-    if (!this.archive || this.archiveQueue.length === 0) return Promise.resolve();
-    const batch = this.archiveQueue;
-    this.archiveQueue = [];
-    const archive = this.archive;
-    this.archiving = Promise.resolve()
-      .then(() => archive.append(batch))
-      .then(
-        () => {
-          this.stats.archived += batch.length;
-        },
-        (err: unknown) => {
-          // Put them back in front: they are retried with the next flush, in order.
-          this.archiveQueue = batch.concat(this.archiveQueue);
-          this.onWarn({ code: 'ARCHIVE_FAILED', message: `Archiving ${batch.length} finished tasks failed, will retry: ${errorMessage(err)}` });
-        },
-      )
-      .finally(() => {
-        this.archiving = undefined;
-      });
-    return this.archiving;
   }
 
   private notify(stateId: string, value: unknown): void {
@@ -543,178 +396,4 @@ export class StateCoordinator implements Disposable {
     if (!this.source) throw new Error('StateCoordinator used before the orchestrator attached it');
     return this.source;
   }
-}
-
-// ------------------------------------------------------------------ loading and validation
-
-/**
- * Reads the snapshot from the store. A snapshot that does not validate (garbage, a version this code
- * does not know, truncated, missing fields) is kept under a backup key and reported, and the caller
- * starts clean: a bad snapshot must never stop the extension from starting.
- */
-export async function loadSnapshot(store: Store, clock: Clock, timeoutMs = START_TIMEOUT_MS): Promise<LoadResult> {
-  let raw: unknown;
-  // A read that throws may be passing (a busy file, a host still starting): it is tried again.
-  // If it still fails the saved state is unknown, not absent. Starting clean and writing would
-  // replace it; refusing to start would take the whole extension down for what may clear on the
-  // next reload. So the orchestrator starts, usable, with writes held: the saved state is left as it
-  // is, the warning says nothing new will be saved, and synchronizeState() rejects, so no caller
-  // takes a task for durable.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      raw = store.get<unknown>(STATE_KEY);
-      break;
-    } catch (err) {
-      if (attempt < READ_ATTEMPTS) {
-        await sleep(clock, READ_RETRY_MS * attempt);
-        continue;
-      }
-      const why = `the saved orchestrator state could not be read (${READ_ATTEMPTS} attempts; ${errorMessage(err)})`;
-      return {
-        holdWrites: why,
-        warning: { code: 'CORRUPT_STATE', message: `The saved orchestrator state could not be read (${errorMessage(err)}, ${READ_ATTEMPTS} attempts); it was left as it is, the orchestrator started empty, and changes are not saved until a restart reads it` },
-      };
-    }
-  }
-  if (raw === undefined || raw === null) return {};
-  try {
-    return { snapshot: validateSnapshot(migrate(raw)) };
-  } catch (err) {
-    const backupKey = `${STATE_KEY}.backup.${clock.now()}`;
-    const kept = await keepAside(store, clock, backupKey, raw, timeoutMs);
-    if (kept !== undefined) {
-      // Not kept aside: the next write would replace the only copy, so writes are held (as above).
-      return {
-        holdWrites: `the saved orchestrator state is not valid and could not be backed up (${kept})`,
-        warning: {
-          code: 'CORRUPT_STATE',
-          message: `The saved orchestrator state is not valid (${errorMessage(err)}) and could not be backed up (${kept}); it was left as it is, the orchestrator started clean, and changes are not saved until a restart`,
-        },
-      };
-    }
-    // The backup holds it: removing the original is tidiness, and the first write replaces it anyway.
-    await writeWithTimeout(clock, store, STATE_KEY, undefined, timeoutMs).catch(() => undefined);
-    return {
-      warning: { code: 'CORRUPT_STATE', message: `The saved orchestrator state is not valid (${errorMessage(err)}); it was kept under \`${backupKey}\` and the orchestrator started clean` },
-    };
-  }
-}
-
-const READ_ATTEMPTS = 3;
-const READ_RETRY_MS = 50;
-
-/** Writes `value` under `key`, waiting `timeoutMs` at most: undefined when written, else why not. */
-export async function keepAside(store: Store, clock: Clock, key: string, value: unknown, timeoutMs = START_TIMEOUT_MS): Promise<string | undefined> {
-  try {
-    await writeWithTimeout(clock, store, key, value, timeoutMs);
-    return undefined;
-  } catch (err) {
-    return errorMessage(err);
-  }
-}
-
-function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.setTimeout(resolve, ms));
-}
-
-/**
- * Brings an older snapshot to the current version. Version 1 is the first; each later version adds
- * one step here (`if (v === 1) raw = from1to2(raw)`), so any saved state can still be read.
- */
-export function migrate(raw: unknown): unknown {
-  if (typeof raw !== 'object' || raw === null) return raw;
-  const version = (raw as { version?: unknown }).version;
-  if (version === SNAPSHOT_VERSION) return raw;
-  throw new ValidationError(`Expected snapshot \`version\` to be ${SNAPSHOT_VERSION} (or an older version this code migrates), got ${describeValue(version)}`, 'version');
-}
-
-/**
- * Checks an untrusted saved state completely and returns it typed; throws a ValidationError naming
- * the field by its path (`tasks[3].status`). The records' own checks (specs, demands) come later,
- * at restore, one record at a time.
- */
-export function validateSnapshot(raw: unknown): Snapshot {
-  const s = objectAt(raw, 'snapshot');
-  versionAt(s.version, 'version', SNAPSHOT_VERSION);
-  finiteNumberAt(s.savedAt, 'savedAt');
-  const ids = new Set<string>();
-  arrayAt(s.tasks, 'tasks').forEach((t, i) => checkTaskRecord(t, itemPath('tasks', i), ids));
-  optionalBooleanAt(s.paused, 'paused');
-  optionalObjectAt(s.app, 'app');
-  return s as unknown as Snapshot;
-}
-
-/** The fields of a saved record that restoring relies on; `ids` refuses a second record with one id. */
-function checkTaskRecord(t: unknown, at: string, ids: Set<string>): void {
-  if (typeof t !== 'object' || t === null) throw fieldError(at, 'a task record', t);
-  const r = t as Record<string, unknown>;
-  for (const f of ['id', 'name', 'kind'] as const) nonEmptyStringAt(r[f], `${at}.${f}`);
-  uniqueAt(ids, r.id as string, `${at}.id`);
-  oneOfAt(r.status, `${at}.status`, ALL_STATUSES);
-  for (const f of ['priority', 'attempts', 'createdAt'] as const) finiteNumberAt(r[f], `${at}.${f}`);
-  for (const f of ['startedAt', 'finishedAt'] as const) optionalFiniteNumberAt(r[f], `${at}.${f}`);
-  arrayAt(r.history, `${at}.history`).forEach((h, j) => {
-    const e = h as Record<string, unknown> | null;
-    if (typeof e !== 'object' || e === null || !(ALL_STATUSES as readonly unknown[]).includes(e.status) || typeof e.at !== 'number') {
-      throw fieldError(itemPath(`${at}.history`, j), 'an entry `{ status, at, reason? }`', h);
-    }
-  });
-  objectAt(r.spec, `${at}.spec`);
-  stringArrayAt(r.dependsOn, `${at}.dependsOn`, 'an array of task ids');
-}
-
-/**
- * A plain copy of `record` whose output keeps its last characters, at most SNAPSHOT_OUTPUT_CHARS of
- * JSON (control characters escape to 6 each), after a line saying how much was cut.
- */
-function withTrimmedOutput(record: TaskRecord): TaskRecord {
-  // A fresh object either way: plainRecord returns a record that is plain already as it is.
-  const copy = { ...plainRecord(record) };
-  const output = copy.result?.output as string;
-  let keep = Math.min(output.length, SNAPSHOT_OUTPUT_CHARS);
-  while (keep > 0 && JSON.stringify(output.slice(output.length - keep)).length > SNAPSHOT_OUTPUT_CHARS) keep >>= 1;
-  copy.result = { ...copy.result, output: `[output trimmed in the saved state: ${output.length - keep} earlier characters not kept]\n${output.slice(output.length - keep)}` };
-  return copy;
-}
-
-/** Stores `value` under `key`; rejects when the store does, or has not answered after `timeoutMs`. */
-export function writeWithTimeout(clock: Clock, store: Store, key: string, value: unknown, timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const timer = clock.setTimeout(() => reject(new Error(`the store did not answer within ${timeoutMs} ms`)), timeoutMs);
-    let pending: PromiseLike<void>;
-    try {
-      pending = store.update(key, value);
-    } catch (err) {
-      clock.clearTimeout(timer);
-      reject(err);
-      return;
-    }
-    Promise.resolve(pending).then(
-      () => {
-        clock.clearTimeout(timer);
-        resolve();
-      },
-      (err: unknown) => {
-        clock.clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
-
-/** `promise`'s value in a box, or undefined when it has not settled after `ms` (a rejection counts as settled). */
-function boundedWait<T>(clock: Clock, promise: Promise<T>, ms: number): Promise<{ value: T } | { error: unknown } | undefined> {
-  return new Promise((resolve) => {
-    const timer = clock.setTimeout(() => resolve(undefined), ms);
-    promise.then(
-      (value) => {
-        clock.clearTimeout(timer);
-        resolve({ value });
-      },
-      (error: unknown) => {
-        clock.clearTimeout(timer);
-        resolve({ error });
-      },
-    );
-  });
 }
