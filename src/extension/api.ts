@@ -8,7 +8,7 @@ import { plainRecord } from '../core/lifecycle/taskRecord';
 import { BUILTIN_KINDS, type TaskRecord, type TaskResult, type TaskSpec } from '../core/model/model';
 import type { ExecutionContext, Executor } from '../core/ports';
 import type { Message, MessageHandler, PublishInput, SubscribeOptions } from '../core/queue/queueTypes';
-import { NAME_PATTERN } from '../core/model/validation';
+import { NAME_PATTERN } from '../core/model/fieldChecks';
 import type { HostOrchestrator } from './hostOrchestrator';
 import { VSCODE_TASK_KIND } from './ids';
 import { specDefaultsOf, type Settings } from './settings';

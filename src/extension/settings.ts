@@ -2,7 +2,8 @@
 // that does not validate falls back to its default and the user is told once per change.
 import * as vscode from 'vscode';
 import { ValidationError } from '../core/model/errors';
-import { defaultConcurrency, validateResourceCapacities } from '../core/model/validation';
+import { defaultConcurrency } from '../core/orchestrator/options';
+import { validateResourceCapacities } from '../core/model/resourceCapacities';
 import { LIMITS } from '../core/model/limits';
 import type { SpecDefaults } from '../core/model/specDefaults';
 import { ConfigKeys, type ConfigKey } from './ids';

@@ -2,7 +2,7 @@
 // refuse the same values, and keep the same copy of what they accept.
 import * as assert from 'node:assert/strict';
 import { checkJson } from '../../src/core/model/jsonValue';
-import { validateSpec, type SpecContext } from '../../src/core/model/validation';
+import { validateSpec, type SpecContext } from '../../src/core/model/specValidation';
 import { ValidationError } from '../../src/core/model/errors';
 import { LIMITS } from '../../src/core/model/limits';
 import { MessageQueue } from '../../src/core/queue/messageQueue';

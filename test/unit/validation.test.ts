@@ -1,7 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { ValidationError } from '../../src/core/model/errors';
 import { MemoryStore, systemClock } from '../../src/core/ports';
-import { validateOrchestratorOptions, validateResourceCapacities, validateSpec, validateWorkflow, type SpecContext } from '../../src/core/model/validation';
+import { validateOrchestratorOptions } from '../../src/core/orchestrator/options';
+import { validateResourceCapacities } from '../../src/core/model/resourceCapacities';
+import { validateSpec, type SpecContext } from '../../src/core/model/specValidation';
+import { validateWorkflow } from '../../src/core/model/workflowValidation';
 import { LIMITS } from '../../src/core/model/limits';
 
 const existing = new Set(['task-1', 'task-2']);

@@ -9,7 +9,8 @@ import type { TaskLifecycleManager } from '../lifecycle/lifecycle';
 import { applySpecDefaults, type SpecDefaults } from '../model/specDefaults';
 import type { TaskRecord, TaskSpec } from '../model/model';
 import type { Clock } from '../ports';
-import { validateSpec, validateWorkflow, type SpecContext, type ValidSpec } from '../model/validation';
+import { validateSpec, type SpecContext, type ValidSpec } from '../model/specValidation';
+import { validateWorkflow } from '../model/workflowValidation';
 import type { Dispatcher } from './dispatcher';
 import { runtimeOf } from './taskRun';
 

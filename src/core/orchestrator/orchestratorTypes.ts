@@ -10,7 +10,7 @@ import type { PerformanceMonitor } from '../metrics/performanceMonitor';
 import type { StateCoordinator } from '../state/stateCoordinator';
 import type { OrchestratorWarning } from '../model/warnings';
 
-export type { OrchestratorOptions } from '../model/orchestratorOptions';
+export type { OrchestratorOptions } from './options';
 export type { OrchestratorWarning } from '../model/warnings';
 
 /** A change to a task: the record after it, and where it came from. */

@@ -15,7 +15,7 @@
 // Invariant: for every pool, 0 <= inUse; a pool that is retiring has inUse > 0.
 import { ValidationError } from '../model/errors';
 import type { PoolStatus } from '../model/model';
-import { validateResourceCapacities } from '../model/validation';
+import { validateResourceCapacities } from '../model/resourceCapacities';
 
 /** Units of each named pool. An absent or empty demand needs nothing and always fits. */
 export type ResourceDemand = Readonly<Record<string, number>>;

@@ -7,7 +7,7 @@
 import { findCycle } from '../util/findCycle';
 import { ValidationError } from '../model/errors';
 import { isFinished, type TaskError, type TaskRecord } from '../model/model';
-import { validateSpec } from '../model/validation';
+import { validateSpec } from '../model/specValidation';
 
 export interface RestoreCheckContext {
   /** Pool capacities as configured now. */

@@ -1,5 +1,5 @@
 // A cycle search over a directed graph, for every check that must refuse a circle of dependencies:
-// a workflow (model/validation), the restored records (state/restoreCheck). Pure; imports nothing.
+// a workflow (model/workflowValidation), the restored records (state/restoreCheck). Pure; imports nothing.
 
 /**
  * Finds a cycle in a directed graph given as node -> the nodes it points at (for dependencies: a task
