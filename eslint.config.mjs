@@ -28,12 +28,6 @@ export default tseslint.config(
     },
   },
   {
-    // StateCoordinator implements Disposable with an async dispose() that never rejects; whether
-    // it becomes a void dispose() plus an awaited close() is the state module's call (issue 13).
-    files: ['src/core/state/stateCoordinator.ts'],
-    rules: { '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { inheritedMethods: false } }] },
-  },
-  {
     // The core runs in plain Node and in the CLI: it must never reach for the editor.
     files: ['src/core/**/*.ts'],
     rules: {

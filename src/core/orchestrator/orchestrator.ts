@@ -338,7 +338,7 @@ export class OrchestratorImpl implements Orchestrator {
     // Running attempts are stopped; their records stay Running in the final snapshot, so the next
     // start applies the recovery policy to them, as after a crash.
     await this.execution.dispose();
-    await this.state.dispose();
+    await this.state.close();
     this.queue.dispose();
     this.lifecycle.dispose();
     this.idle.release();

@@ -1,0 +1,193 @@
+// Write scheduling: when the state goes to the store, and what a write that fails or hangs leads to.
+//
+// - writes are coalesced: at most one in flight, and at most one per `minIntervalMs` however many
+//   tasks change; a failed write is reported and retried with backoff (doubling, up to 64 times
+//   the interval). Spacing is measured on the monotonic clock: a wall clock stepping back must not
+//   stop writes. The engine never waits for the store;
+// - `writeCurrent()` resolves only once the store has the state, else rejects with StoreWriteError;
+// - `close()` writes what changed and flushes the archive within `disposeTimeoutMs` in all, and
+//   reports what it could not write; after it nothing more is written;
+// - writes can be held (`hold`): when the saved state could not be read or kept aside, no write
+//   may replace it, and every write asked for is refused and reported instead.
+import { errorMessage, StoreWriteError } from '../model/errors';
+import type { OrchestratorWarning } from '../model/warnings';
+import type { Clock, Store } from '../ports';
+import type { ArchiveHandoff } from './archiveHandoff';
+import { STATE_KEY, type Snapshot } from './snapshot';
+import { boundedWait, writeWithTimeout } from './snapshotLoad';
+
+/** What one write came to: written, or the reason it was not. */
+type WriteOutcome = { written: true } | { written: false; error: unknown };
+const WRITTEN: WriteOutcome = Object.freeze({ written: true });
+
+export interface StateWriterOptions {
+  store: Store;
+  clock: Clock;
+  /** The shortest spacing of two writes before backoff (the coordinator's setting), read when a write is scheduled. */
+  minIntervalMs: () => number;
+  /** A write not settled after this long counts as failed. */
+  writeTimeoutMs: number;
+  /** The longest close() waits for the store and the archive, in all. */
+  disposeTimeoutMs: number;
+  onWarn: (w: OrchestratorWarning) => void;
+  /** Flushed after each write, and by writeCurrent and close. */
+  handoff: ArchiveHandoff;
+  /** The snapshot as it would be written now. */
+  build: () => Snapshot;
+  /** Called after each successful write, with what was written. */
+  written: (snapshot: Snapshot) => void;
+  /** Counts writes done and failed. */
+  stats: { writes: number; failedWrites: number };
+}
+
+export class StateWriter {
+  private dirty = false;
+  private timer: unknown = undefined;
+  private writing: Promise<WriteOutcome> | undefined;
+  /** On the monotonic clock. */
+  private lastWriteAt = -Infinity;
+  private failures = 0;
+  /** Why writes are held (see hold); undefined while they are not. */
+  private heldReason: string | undefined;
+  /** close() was called: nothing more may be written but close's own last write. */
+  private closingFlag = false;
+  private closed = false;
+
+  constructor(private readonly o: StateWriterOptions) {}
+
+  /**
+   * From now on nothing is written to the store: the state there could not be read (or kept aside)
+   * and must not be replaced by one that never saw it. writeCurrent() rejects with `reason`.
+   */
+  hold(reason: string): void {
+    this.heldReason = reason;
+    this.clearTimer();
+  }
+
+  /** Why writes are held, or undefined. */
+  get held(): string | undefined {
+    return this.heldReason;
+  }
+
+  /** close() was called. */
+  get closing(): boolean {
+    return this.closingFlag;
+  }
+
+  /** Something changed: a write is scheduled unless one is already. O(1), no allocation but the timer. */
+  markDirty(): void {
+    this.dirty = true;
+    if (this.closingFlag || this.heldReason !== undefined || this.timer !== undefined || this.writing) return;
+    const interval = this.o.minIntervalMs() * 2 ** Math.min(this.failures, 6);
+    // Never longer than the interval itself: a clock without `monotonic` (whose now() stands in)
+    // may still step back, and a step back must delay a write by one interval at most.
+    const wait = Math.min(interval, Math.max(0, this.lastWriteAt + interval - this.monotonic()));
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.writeNow();
+    }, wait);
+  }
+
+  /**
+   * Writes the current state now and resolves when the store has it; rejects with StoreWriteError
+   * when the store refused, did not answer, or writes are held (then retried in the background).
+   */
+  async writeCurrent(): Promise<void> {
+    if (this.heldReason !== undefined) throw new StoreWriteError(`The orchestrator state was not saved: ${this.heldReason}`);
+    // A write in flight may hold an older state: wait for it (and any its end scheduled), then
+    // write what is current. No other code runs between the loop's end and writeNow's start.
+    while (this.writing) await this.writing;
+    this.clearTimer();
+    this.dirty = true;
+    const outcome = await this.writeNow();
+    if (!outcome.written) {
+      throw new StoreWriteError(`The orchestrator state was not saved: ${errorMessage(outcome.error)}`, outcome.error);
+    }
+    await this.o.handoff.flush();
+  }
+
+  /**
+   * Writes what changed and flushes archive appends, waiting `disposeTimeoutMs` at most in all (a
+   * host shutting down has little time, and a store that does not answer must not hold it). Resolves
+   * either way; what could not be written is reported on onWarn.
+   */
+  async close(): Promise<void> {
+    if (this.closingFlag) return;
+    this.closingFlag = true;
+    this.clearTimer();
+    const { clock, disposeTimeoutMs, onWarn } = this.o;
+    const deadline = this.monotonic() + disposeTimeoutMs;
+    const left = () => Math.max(0, deadline - this.monotonic());
+    let lost: string | undefined;
+    // A write in flight holds an older state: it must settle before the last one starts, or the
+    // older could land last. Waiting for it is bounded by the same deadline.
+    if (this.writing && (await boundedWait(clock, this.writing, left())) === undefined) {
+      lost = `the store did not answer a write within ${disposeTimeoutMs} ms`;
+    } else if (this.dirty && this.heldReason !== undefined) {
+      lost = this.heldReason;
+    } else if (this.dirty) {
+      // writeNow reports a refusal itself (STORE_WRITE_FAILED, "final state was not saved").
+      await this.writeNow(Math.max(1, left()));
+    }
+    if (lost !== undefined) onWarn({ code: 'STORE_WRITE_FAILED', message: `The orchestrator's final state was not saved: ${lost}` });
+    if ((await boundedWait(clock, this.o.handoff.flush(), left())) === undefined) {
+      onWarn({ code: 'ARCHIVE_FAILED', message: `Finished tasks may not have been archived: the archive did not answer within ${disposeTimeoutMs} ms` });
+    }
+    this.closed = true;
+  }
+
+  /**
+   * Starts a write of the current state unless one is in flight (then that one's outcome: a caller
+   * that needs a write of its own waits for it first). Never rejects.
+   */
+  private writeNow(timeoutMs = this.o.writeTimeoutMs): Promise<WriteOutcome> {
+    if (this.writing) return this.writing;
+    if (!this.dirty) return Promise.resolve(WRITTEN);
+    // Closed with changes unwritten: close's last write failed or never answered, and nothing may
+    // be written after it. A writeCurrent() still waiting must hear that, not "written".
+    if (this.closed) return Promise.resolve({ written: false, error: new Error('the orchestrator was disposed before its state could be written') });
+    if (this.heldReason !== undefined) return Promise.resolve({ written: false, error: new Error(this.heldReason) });
+    this.dirty = false;
+    this.lastWriteAt = this.monotonic();
+    const snapshot = this.o.build();
+    const { stats, handoff } = this.o;
+    const attempt = writeWithTimeout(this.o.clock, this.o.store, STATE_KEY, snapshot, timeoutMs)
+      .then(
+        (): WriteOutcome => {
+          this.failures = 0;
+          stats.writes++;
+          this.o.written(snapshot);
+          return WRITTEN;
+        },
+        (err: unknown): WriteOutcome => {
+          this.failures++;
+          stats.failedWrites++;
+          this.dirty = true;
+          const message = this.closingFlag
+            ? `The orchestrator's final state was not saved: ${errorMessage(err)}`
+            : `Saving the orchestrator state failed (attempt ${this.failures}), retrying: ${errorMessage(err)}`;
+          this.o.onWarn({ code: 'STORE_WRITE_FAILED', message });
+          return { written: false, error: err };
+        },
+      )
+      .then((outcome) => {
+        this.writing = undefined;
+        if (handoff.pending) void handoff.flush();
+        if (this.dirty) this.markDirty();
+        return outcome;
+      });
+    this.writing = attempt;
+    return attempt;
+  }
+
+  private monotonic(): number {
+    return this.o.clock.monotonic ? this.o.clock.monotonic() : this.o.clock.now();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) {
+      this.o.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
