@@ -263,7 +263,6 @@ export class StateCoordinator implements Disposable {
     return this.builder.build(this.requireSource(), this.app, this.byteBudget);
   }
 
-
   private assertOpen(): void {
     if (this.writer.closing) throw new OrchestratorError('DISPOSED', 'The state coordinator is disposed: nothing more is kept or written');
   }
