@@ -13,20 +13,21 @@
 // shell executor: once the process tree is gone) or after `abortSettleMs`, whichever comes first, so
 // an executor that ignores its signal cannot hold a slot forever.
 //
-// Whatever an executor hands back is held to the contract here, once for every kind: a result that
-// is not an object (or cannot be read) fails the attempt, a missing one is `{}`, every field is made
-// JSON-safe as the function kind's value is (a snapshot must always be buildable), and an execute()
-// that throws or returns something other than a promise fails the attempt instead of the caller.
+// Whatever an executor hands back is held to the contract once for every kind (executorContract.ts).
+// One running attempt is an Attempt (attempt.ts); the running ones are in an AttemptRegistry.
 //
 // Per-attempt cost on the no-timeout path: one object (the Attempt, which is also the executor's
 // context); its AbortController is made only if someone reads the signal; no timer.
-import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError, describeValue, fieldError } from '../model/errors';
+import { CancelledError, ExecutionError, IllegalTransitionError, OrchestratorError, TimeoutError, ValidationError, fieldError } from '../model/errors';
 import { toDisposable, type Disposable } from '../util/events';
 import { BUILTIN_KINDS, type BuiltinKind, type HistoryEntry, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from '../model/model';
-import { systemClock, type Clock, type ExecutionContext, type Executor } from '../ports';
-import { FunctionExecutor, toExecutionError, toJsonSafe } from '../executors/functionExecutor';
+import { systemClock, type Clock, type Executor } from '../ports';
+import { FunctionExecutor } from '../executors/functionExecutor';
 import type { ProcessLedger } from '../executors/processLedger';
 import { DEFAULT_KILL_GRACE_MS, ShellExecutor } from '../executors/shellExecutor';
+import { Attempt, type AttemptCallback } from './attempt';
+import { AttemptRegistry } from './attemptRegistry';
+import { adopt, checkExecutor, settlesOnAbort } from './executorContract';
 
 export interface TaskEngineOptions {
   /** Extra kinds by name; an entry named `shell` or `function` replaces the built-in one. */
@@ -56,213 +57,14 @@ export interface ExecuteOptions {
   /** Live output of the attempt. */
   onOutput?: (chunk: string) => void;
 }
-
-/**
- * How an attempt reports its outcome: exactly once, `error` undefined on success. A callback, not a
- * promise: an attempt allocates no promise or closure of its own (bench row 1, the full lifecycle,
- * measures this; the figures are in docs/performance.md).
- */
-export type AttemptCallback = (result: TaskResult | undefined, error: unknown, task: TaskRecord) => void;
-
-/**
- * Attempts whose work finished inside the call that started it (a `function` task's synchronous
- * `run`), reported together in the next microtask, in order: the same timing as a microtask each,
- * without a closure each. Attempts parked while a batch is being reported go to the next batch (its
- * own microtask, so other promise callbacks still interleave, and a batch never holds more than
- * what finished before it began). Two arrays take turns, so a batch allocates nothing.
- */
-let soon: Attempt[] = [];
-let spare: Attempt[] = [];
-function flushSoon(): void {
-  const batch = soon;
-  soon = spare;
-  for (let i = 0; i < batch.length; i++) {
-    try {
-      batch[i].reportSoon();
-    } catch (err) {
-      // As a throw inside its own microtask would have been: reported, and the others still run.
-      queueMicrotask(() => {
-        throw err;
-      });
-    }
-  }
-  batch.length = 0;
-  spare = batch;
-}
-
 /** A running attempt as `startAttempt` hands it out: give it back to `cancelAttempt`. */
 export interface AttemptHandle {
   readonly task: TaskRecord;
 }
 
-/**
- * Where the engine keeps its running attempts: all of them in a doubly linked list in start order
- * (O(1) in and out, no hashing), and those started by id (executeTask, runAttempt) also in a Map by
- * id, which refuses a second attempt of the same task. Attempts the orchestrator starts with
- * `startAttempt` are only in the list: it holds their handles and its lifecycle already allows one
- * attempt per task, so no Map entry is made or deleted per attempt (bench row 1).
- */
-interface AttemptRegistry {
-  readonly byId: Map<string, Attempt>;
-  first: Attempt | undefined;
-  last: Attempt | undefined;
-  /** How many are in the list only: a lookup by id walks the list only when some are. */
-  unindexed: number;
-}
-
-/**
- * One running attempt, and what its executor receives (the ExecutionContext). Plain fields and
- * prototype methods: one object per attempt, no closures. `signal` is a getter and the controller is
- * made on first read: work that never looks at its signal does not pay for an AbortController
- * (on Node 20 it costs more than the rest of a no-op attempt; bench row 1).
- */
-class Attempt implements ExecutionContext {
-  private controller: AbortController | undefined = undefined;
-  timer: unknown = undefined;
-  abortTimer: unknown = undefined;
-  abortReason: OrchestratorError | undefined = undefined;
-  /** The outcome is decided. */
-  settled = false;
-  /** The outcome has been reported and the waiters woken. */
-  private reported = false;
-  private waiters: (() => void)[] | undefined = undefined;
-  prev: Attempt | undefined = undefined;
-  next: Attempt | undefined = undefined;
-  /** A result waiting in `soon` to be reported. */
-  private soonResult: TaskResult | undefined = undefined;
-
-  constructor(
-    private readonly registry: AttemptRegistry,
-    private readonly indexed: boolean,
-    private readonly clock: Clock,
-    private readonly settleOnAbort: boolean,
-    readonly task: TaskRecord,
-    readonly attempt: number,
-    readonly onOutput: ((chunk: string) => void) | undefined,
-    readonly run: TaskSpec['run'],
-    private readonly done: AttemptCallback,
-  ) {}
-
-  get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      // Read after an abort: the signal is born aborted, with the reason.
-      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
-    }
-    return this.controller.signal;
-  }
-
-  onResult(result: TaskResult): void {
-    if (this.settled) return;
-    if (this.abortReason) return this.settle(undefined, this.abortReason, false);
-    // The Executor contract allows reporting failure as a resolved non-zero exit code.
-    if (result.exitCode !== undefined && result.exitCode !== 0) {
-      return this.settle(undefined, new ExecutionError(`Command failed with exit code ${result.exitCode}`, result), false);
-    }
-    this.settle(result, undefined, false);
-  }
-
-  /**
-   * A result from an executor's execute(): anything at all. Held to the contract (see the file
-   * comment) only when it still decides the outcome. The built-in function path reports through
-   * onResult, its results being JSON-safe already.
-   */
-  onExecutorResult(value: unknown): void {
-    if (this.settled) return;
-    if (this.abortReason) return this.settle(undefined, this.abortReason, false);
-    let result: TaskResult;
-    try {
-      result = toSafeResult(value, this.task.kind);
-    } catch (err) {
-      return this.settle(undefined, err, false);
-    }
-    this.onResult(result);
-  }
-
-  onResultSoon(result: TaskResult): void {
-    this.soonResult = result;
-    soon.push(this);
-    if (soon.length === 1) queueMicrotask(flushSoon);
-  }
-
-  /** Reports the result onResultSoon parked. */
-  reportSoon(): void {
-    const result = this.soonResult as TaskResult;
-    this.soonResult = undefined;
-    this.onResult(result);
-  }
-
-  onError(err: unknown, deferred = false): void {
-    if (this.settled) return;
-    if (this.abortReason) return this.settle(undefined, this.abortReason, deferred);
-    // An executor's own timeout or cancellation keeps its meaning; anything else is a failed attempt.
-    this.settle(undefined, keepsMeaning(err) ? err : withSafeResult(toExecutionError(err), this.task.kind), deferred);
-  }
-
-  abort(reason: OrchestratorError, settleMs: number): void {
-    if (this.settled || this.abortReason) return;
-    this.abortReason = reason;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    // The work sees its signal abort before anyone sees the attempt settle (a signal nobody has
-    // read yet is made aborted when first read).
-    if (this.controller !== undefined) this.controller.abort(reason);
-    if (this.settleOnAbort) this.settle(undefined, reason, true);
-    else if (!this.settled) this.abortTimer = this.clock.setTimeout(() => this.settle(undefined, reason, false), settleMs, true);
-  }
-
-  whenSettled(): Promise<void> {
-    if (this.reported) return Promise.resolve();
-    return new Promise((resolve) => (this.waiters ??= []).push(resolve));
-  }
-
-  /**
-   * Decides the outcome. `deferred`: decided synchronously inside a caller (cancelTask, dispose, an
-   * executor that threw), which must not see the outcome handled under its feet: it is reported in a
-   * microtask, as a settled promise would have been.
-   */
-  private settle(result: TaskResult | undefined, error: unknown, deferred: boolean): void {
-    if (this.settled) return;
-    this.settled = true;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    if (this.abortTimer !== undefined) this.clock.clearTimeout(this.abortTimer);
-    if (deferred) queueMicrotask(() => this.report(result, error));
-    else this.report(result, error);
-  }
-
-  join(): void {
-    const reg = this.registry;
-    this.prev = reg.last;
-    if (reg.last === undefined) reg.first = this;
-    else reg.last.next = this;
-    reg.last = this;
-    if (this.indexed) reg.byId.set(this.task.id, this);
-    else reg.unindexed++;
-  }
-
-  private leave(): void {
-    const reg = this.registry;
-    if (this.prev === undefined) reg.first = this.next;
-    else this.prev.next = this.next;
-    if (this.next === undefined) reg.last = this.prev;
-    else this.next.prev = this.prev;
-    this.prev = this.next = undefined;
-    if (this.indexed) reg.byId.delete(this.task.id);
-    else reg.unindexed--;
-  }
-
-  private report(result: TaskResult | undefined, error: unknown): void {
-    this.reported = true;
-    this.leave();
-    this.done(result, error, this.task);
-    const ws = this.waiters;
-    if (ws) for (let i = 0; i < ws.length; i++) ws[i]();
-  }
-}
-
 export class TaskEngine {
   private readonly executors = new Map<string, Executor>();
-  private readonly attempts: AttemptRegistry = { byId: new Map<string, Attempt>(), first: undefined, last: undefined, unindexed: 0 };
+  private readonly attempts = new AttemptRegistry<Attempt>();
   private readonly clock: Clock;
   private readonly abortSettleMs: number;
   private readonly lookup: ((id: string) => TaskRecord | undefined) | undefined;
@@ -363,19 +165,12 @@ export class TaskEngine {
     return attempt.whenSettled();
   }
 
-  /** The running attempt of a task, by id: the index, else a walk of the list (those startAttempt began). */
   private find(taskId: string): Attempt | undefined {
-    const indexed = this.attempts.byId.get(taskId);
-    if (indexed !== undefined || this.attempts.unindexed === 0) return indexed;
-    for (let a = this.attempts.first; a !== undefined; a = a.next) if (a.task.id === taskId) return a;
-    return undefined;
+    return this.attempts.find(taskId);
   }
 
-  /** Running attempts in start order. */
   private list(): Attempt[] {
-    const out: Attempt[] = [];
-    for (let a = this.attempts.first; a !== undefined; a = a.next) out.push(a);
-    return out;
+    return this.attempts.list();
   }
 
   /** Aborts the running attempt of `taskId` and resolves once it has settled. A no-op for a task not running. */
@@ -433,83 +228,4 @@ export class TaskEngine {
     for (const a of attempts) a.abort(new CancelledError('The task engine was disposed'), this.abortSettleMs);
     await Promise.all(attempts.map((a) => a.whenSettled()));
   }
-}
-
-/** The executor's `settleOnAbort`; false when it cannot be read (a revoked Proxy: its execute() then fails the attempt). */
-function settlesOnAbort(executor: Executor): boolean {
-  try {
-    return executor.settleOnAbort === true;
-  } catch {
-    return false;
-  }
-}
-
-/** A TimeoutError or CancelledError. False for anything else, a value whose `instanceof` throws included. */
-function keepsMeaning(err: unknown): boolean {
-  try {
-    return err instanceof TimeoutError || err instanceof CancelledError;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The failure with its result (which becomes the record's) held to the contract as a resolved one
- * is: an executor may reject with an ExecutionError carrying anything.
- */
-function withSafeResult(err: ExecutionError, kind: string): ExecutionError {
-  if (err.result === undefined) return err;
-  let result: TaskResult | undefined;
-  try {
-    result = toSafeResult(err.result, kind);
-  } catch {
-    result = undefined;
-  }
-  const safe = new ExecutionError(err.message, result, err.errorCode);
-  safe.cause = err.cause ?? err;
-  if (err.stack !== undefined) safe.stack = err.stack;
-  return safe;
-}
-
-/** What execute() returned, when not a native promise: a thenable adopted, anything else refused. */
-function adopt(value: unknown, kind: string): Promise<unknown> {
-  if (value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function') {
-    return Promise.resolve(value);
-  }
-  throw new ExecutionError(`Expected the executor for kind \`${kind}\` to return a promise from execute(), got ${safeDescribe(value)}`);
-}
-
-/** The TaskResult an executor's resolved value stands for (see the file comment); throws ExecutionError when there is none. */
-function toSafeResult(value: unknown, kind: string): TaskResult {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object') {
-    throw new ExecutionError(`Expected the executor for kind \`${kind}\` to resolve a result object like \`{ exitCode, output, value }\` or nothing, got ${safeDescribe(value)}`);
-  }
-  try {
-    const out: Record<string, unknown> = {};
-    // Field by field: one unserialisable field is described, the others (exitCode, output) kept.
-    for (const key of Object.keys(value)) {
-      const field = toJsonSafe((value as Record<string, unknown>)[key]);
-      if (field !== undefined) out[key] = field;
-    }
-    return out as TaskResult;
-  } catch (err) {
-    throw new ExecutionError(`The result of the executor for kind \`${kind}\` could not be read: ${toExecutionError(err).message}`);
-  }
-}
-
-/** describeValue for a value that may throw on every read. */
-function safeDescribe(value: unknown): string {
-  try {
-    return describeValue(value);
-  } catch {
-    return `a value of type ${typeof value} that cannot be read`;
-  }
-}
-
-function checkExecutor(kind: string, executor: Executor): Executor {
-  if (executor === null || typeof executor !== 'object' || typeof executor.execute !== 'function') {
-    throw new ValidationError(`Expected the executor for kind \`${kind}\` to have an \`execute\` function, got ${describeValue(executor)}`, `executors.${kind}`);
-  }
-  return executor;
 }
