@@ -1,5 +1,5 @@
-// HeldRecord as TaskLifecycleManager drives it: its history, its JSON and plain copies, restore, and
-// an owner's subclass.
+// HeldRecord's compact history, as TaskLifecycleManager drives it: the regular four transitions kept
+// without entries, everything else written out, and both the same as the pure transition functions.
 import * as assert from 'node:assert/strict';
 import { applyPatch, TaskLifecycleManager, transition, type LifecycleEvent } from '../../src/core/lifecycle/lifecycle';
 import type { HistoryEntry, TaskRecord, TaskStatus } from '../../src/core/model/model';
@@ -13,6 +13,13 @@ const SPEC = { name: 'build', kind: 'shell', command: 'make' };
 function setup(): { clock: ManualClock; m: TaskLifecycleManager } {
   const clock = new ManualClock(1_000);
   return { clock, m: new TaskLifecycleManager({ clock }) };
+}
+
+/** The record's internal history slot, to tell whether the history has been written out. */
+function writtenOut(r: object): HistoryEntry[] | undefined {
+  const sym = Object.getOwnPropertySymbols(r).find((s) => s.description === 'orchestrator.history');
+  assert.ok(sym !== undefined, 'a held record has a history slot');
+  return (r as Record<symbol, HistoryEntry[] | undefined>)[sym];
 }
 
 /** A plain record as the manager would have created it, for the pure functions. */
@@ -42,20 +49,31 @@ function assertSameState(held: Readonly<TaskRecord>, plain: TaskRecord, what: st
 
 type Step = readonly [LifecycleEvent, number];
 
-/** Runs `steps` through the manager; returns the record and the history expected of it. */
-function runBoth(steps: readonly Step[]): { held: HeldRecord; plain: TaskRecord } {
+/**
+ * Runs `steps` through the manager and, in parallel, through transition + applyPatch on a plain
+ * record; checks lastTransitionAt after each step, reading the history only after `readAfter`
+ * steps (never, by default), and returns both.
+ */
+function runBoth(steps: readonly Step[], readAfter = Infinity): { held: HeldRecord; plain: TaskRecord } {
   const { clock, m } = setup();
   clock.set(100);
   const held = m.create({ ...SPEC }) as HeldRecord;
   const plain = plainTwin(held);
-  steps.forEach(([event, at]) => {
+  let read: HistoryEntry[] | undefined;
+  assert.equal(held.lastTransitionAt, 100);
+  steps.forEach(([event, at], i) => {
+    if (i === readAfter) read = held.history;
     clock.set(at);
     m.apply(held.id, event);
     applyPatch(plain, transition(plain, event, at));
-    assert.equal(lastTransitionAt(held), at);
+    assertSameState(held, plain, `after ${event.type} (step ${i})`);
+    const last = plain.history[plain.history.length - 1].at;
+    assert.equal(held.lastTransitionAt, last, `lastTransitionAt after ${event.type}`);
+    assert.equal(lastTransitionAt(held), last);
   });
-  assertSameState(held, plain, 'after every step');
+  if (steps.length === readAfter) read = held.history;
   assert.deepEqual(held.history, plain.history);
+  if (read !== undefined) assert.equal(held.history, read, 'the array read first is the one that grew');
   return { held, plain };
 }
 
@@ -130,8 +148,8 @@ const PATHS: Record<string, readonly Step[]> = {
   ],
 };
 
-describe('taskRecord', () => {
-  it('has one history entry per transition, with the right times', () => {
+describe('taskRecord (compact history)', () => {
+  it('writes the regular history out as four entries with the right times', () => {
     const { clock, m } = setup();
     clock.set(10);
     const r = m.create({ ...SPEC });
@@ -153,7 +171,7 @@ describe('taskRecord', () => {
     assert.equal(r.attempts, 1);
   });
 
-  it('shows the history so far in its JSON in every status', () => {
+  it('shows the regular history so far in every status before it is written out', () => {
     const { clock, m } = setup();
     clock.set(1);
     const statuses: TaskStatus[] = [];
@@ -161,7 +179,9 @@ describe('taskRecord', () => {
     const r = m.create({ ...SPEC });
     const look = (): void => {
       statuses.push(r.status);
+      // toJSON does not write the history out, so each look sees the regular one.
       histories.push((JSON.parse(JSON.stringify(r)) as TaskRecord).history);
+      assert.equal(writtenOut(r), undefined);
     };
     look();
     clock.set(2);
@@ -194,7 +214,7 @@ describe('taskRecord', () => {
     ]);
   });
 
-  it('gives the same array on every read, and appends to it', () => {
+  it('gives the same array on every read, and appends to it after the first read', () => {
     const { clock, m } = setup();
     clock.set(5);
     const r = m.create({ ...SPEC });
@@ -202,6 +222,7 @@ describe('taskRecord', () => {
     m.apply(r.id, { type: 'schedule' });
     const h = r.history;
     assert.equal(r.history, h);
+    assert.equal(writtenOut(r), h, 'read once, the history is kept');
     assert.deepEqual(h, [
       { status: 'created', at: 5 },
       { status: 'scheduled', at: 6 },
@@ -241,58 +262,40 @@ describe('taskRecord', () => {
     ]);
   });
 
-  it('leaves out an absent reason (no `reason: undefined` key) in every entry', () => {
+  it('leaves out an absent reason (no `reason: undefined` key) in every entry of the regular history', () => {
     const { held } = runBoth(PATHS.regular);
     for (const e of held.history) {
       if (e.status !== 'running') assert.ok(!('reason' in e), `${e.status} has no reason key`);
     }
   });
 
-  it('a transition listener sees the history with the transition appended', () => {
-    const { clock, m } = setup();
-    const seen: HistoryEntry[][] = [];
-    m.onDidTransition((e) => seen.push(e.record.history.slice()));
-    clock.set(100);
-    const r = m.create({ ...SPEC });
-    const plain = plainTwin(r);
-    const expected: HistoryEntry[][] = [plain.history.slice()];
-    for (const [event, at] of PATHS['retry then start again']) {
-      clock.set(at);
-      m.apply(r.id, event);
-      applyPatch(plain, transition(plain, event, at));
-      expected.push(plain.history.slice());
+  describe('matches transition + applyPatch on a plain record', () => {
+    for (const [name, steps] of Object.entries(PATHS)) {
+      it(`${name}, history read only at the end`, () => {
+        runBoth(steps);
+      });
+      it(`${name}, history read after each possible step`, () => {
+        for (let k = 0; k <= steps.length; k++) runBoth(steps, k);
+      });
     }
-    assert.deepEqual(seen, expected);
-    m.dispose();
-  });
 
-  it('shares one frozen entry between records that move at the same time for the same reason', () => {
-    const { clock, m } = setup();
-    clock.set(7);
-    const a = m.create({ ...SPEC });
-    const b = m.create({ ...SPEC });
-    m.apply(a.id, { type: 'schedule' });
-    m.apply(b.id, { type: 'schedule' });
-    assert.equal(a.history[1], b.history[1], 'the same scheduled entry');
-    assert.ok(Object.isFrozen(a.history[1]));
-    assert.throws(() => {
-      (a.history[1] as { at: number }).at = 99;
-    }, TypeError);
-    m.apply(a.id, { type: 'start' });
-    m.apply(b.id, { type: 'start', reason: 'manual' });
-    assert.notEqual(a.history[2], b.history[2], 'another reason, another entry');
-    assert.deepEqual(b.history[2], { status: 'running', at: 7, reason: 'manual' });
-    clock.set(8);
-    m.apply(b.id, { type: 'complete' });
-    m.apply(a.id, { type: 'complete' });
-    assert.equal(a.history[3], b.history[3]);
-    assert.deepEqual(a.history, [
-      { status: 'created', at: 7 },
-      { status: 'scheduled', at: 7 },
-      { status: 'running', at: 7, reason: 'attempt 1' },
-      { status: 'completed', at: 8 },
-    ]);
-    assert.deepEqual(structuredClone(plainRecord(a)).history, a.history);
+    it('through a transition listener that reads the history as each transition happens', () => {
+      const { clock, m } = setup();
+      const seen: HistoryEntry[][] = [];
+      m.onDidTransition((e) => seen.push(e.record.history.slice()));
+      clock.set(100);
+      const r = m.create({ ...SPEC });
+      const plain = plainTwin(r);
+      const expected: HistoryEntry[][] = [plain.history.slice()];
+      for (const [event, at] of PATHS['retry then start again']) {
+        clock.set(at);
+        m.apply(r.id, event);
+        applyPatch(plain, transition(plain, event, at));
+        expected.push(plain.history.slice());
+      }
+      assert.deepEqual(seen, expected);
+      m.dispose();
+    });
   });
 
   it('refuses an illegal event without touching the history', () => {
@@ -303,6 +306,7 @@ describe('taskRecord', () => {
     m.apply(r.id, { type: 'schedule' });
     assert.throws(() => m.apply(r.id, { type: 'complete' }));
     assert.throws(() => m.apply(r.id, { type: 'schedule' }));
+    assert.equal(writtenOut(r), undefined, 'a refused event writes nothing out');
     assert.equal(r.status, 'scheduled');
     assert.deepEqual(r.history, [
       { status: 'created', at: 1 },
@@ -311,7 +315,7 @@ describe('taskRecord', () => {
   });
 
   describe('lastTransitionAt', () => {
-    it('is the time of the last history entry in every status', () => {
+    it('is the time of the last history entry in every status, regular or written out', () => {
       const cases: readonly Step[][] = [
         [],
         PATHS.regular.slice(0, 1),
@@ -330,6 +334,7 @@ describe('taskRecord', () => {
         const { held } = runBoth(steps);
         statuses.add(held.status);
         const h = held.history;
+        assert.equal(held.lastTransitionAt, h[h.length - 1].at);
         assert.equal(lastTransitionAt(held), h[h.length - 1].at);
       }
       assert.deepEqual([...statuses].sort(), ['cancelled', 'completed', 'created', 'failed', 'running', 'scheduled']);
@@ -390,6 +395,42 @@ describe('taskRecord', () => {
       assert.deepEqual(parsed.history, held.history);
     });
 
+    it('does not write the history out: JSON first, then transitions and the getter still right', () => {
+      const { clock, m } = setup();
+      clock.set(1);
+      const r = m.create({ ...SPEC });
+      clock.set(2);
+      m.apply(r.id, { type: 'schedule' });
+      const first = JSON.parse(JSON.stringify(r)) as TaskRecord;
+      assert.equal(writtenOut(r), undefined);
+      assert.deepEqual(plainRecord(r).history, first.history);
+      assert.equal(writtenOut(r), undefined, 'plainRecord does not write it out either');
+      clock.set(3);
+      m.apply(r.id, { type: 'start' });
+      clock.set(4);
+      m.apply(r.id, { type: 'complete' });
+      assert.equal(writtenOut(r), undefined);
+      assert.deepEqual(first.history, [
+        { status: 'created', at: 1 },
+        { status: 'scheduled', at: 2 },
+      ]);
+      assert.deepEqual(r.history, [
+        { status: 'created', at: 1 },
+        { status: 'scheduled', at: 2 },
+        { status: 'running', at: 3, reason: 'attempt 1' },
+        { status: 'completed', at: 4 },
+      ]);
+      assert.deepEqual((JSON.parse(JSON.stringify(r)) as TaskRecord).history, r.history);
+    });
+
+    it('JSON of a written-out history is the same as of a regular one', () => {
+      const a = runBoth(PATHS.regular).held;
+      const b = runBoth(PATHS.regular, 0).held;
+      const ja = JSON.parse(JSON.stringify(a)) as TaskRecord;
+      const jb = JSON.parse(JSON.stringify(b)) as TaskRecord;
+      assert.deepEqual({ ...ja, id: '', spec: {} }, { ...jb, id: '', spec: {} });
+    });
+
     it('plainRecord: a plain object that structuredClone copies whole, history included', () => {
       const { clock, m } = setup();
       clock.set(1);
@@ -420,7 +461,7 @@ describe('taskRecord', () => {
       assert.notEqual(copy.history, r.history);
     });
 
-    it('plainRecord of a completed record copies its history too', () => {
+    it('plainRecord of a regular record copies its history too', () => {
       const { held } = runBoth(PATHS.regular);
       const copy = structuredClone(plainRecord(held));
       assert.equal(Object.getPrototypeOf(copy), Object.prototype);
@@ -505,7 +546,7 @@ describe('taskRecord', () => {
         assert.deepEqual(r.history, g.history);
         assert.equal(r.history, r.history);
         assert.notEqual(r.history, given.find((x) => x.id === g.id)?.history, 'the history is copied');
-        assert.equal(lastTransitionAt(r), g.history[g.history.length - 1].at);
+        assert.equal(r.lastTransitionAt, g.history[g.history.length - 1].at);
         assert.deepEqual(JSON.parse(JSON.stringify(plainRecord(r))), g);
         assert.deepEqual(JSON.parse(JSON.stringify(r)), g);
       }
@@ -537,7 +578,7 @@ describe('taskRecord', () => {
         const r = m.get(id) as HeldRecord;
         assert.deepEqual(r.history, plain.history);
         assertSameState(r, plain, id);
-        assert.equal(lastTransitionAt(r), plain.history[plain.history.length - 1].at);
+        assert.equal(r.lastTransitionAt, plain.history[plain.history.length - 1].at);
       }
       assert.deepEqual(given, snapshot, 'the records given to restore are not changed');
       assert.equal((m.get('waiting-2') as TaskRecord).history[4].reason, 'attempt 2');
@@ -564,11 +605,11 @@ describe('taskRecord', () => {
       assert.ok(old instanceof Tracked);
       assert.equal(old.status, 'failed');
       assert.deepEqual(old.error, { message: 'x' });
-      assert.equal(lastTransitionAt(old), 0);
+      assert.equal(old.lastTransitionAt, 0);
       assert.equal(m.get(r.id), r);
     });
 
-    it('a subclass keeps the history, and its own fields stay out of JSON and plain copies', () => {
+    it('a subclass keeps the compact history, and its own fields stay out of JSON and plain copies', () => {
       const clock = new ManualClock(1_000);
       const m = new TaskLifecycleManager({ clock, recordClass: Tracked });
       clock.set(1);
@@ -581,6 +622,7 @@ describe('taskRecord', () => {
       m.apply(r.id, { type: 'start' });
       clock.set(4);
       m.apply(r.id, { type: 'complete' });
+      assert.equal(writtenOut(r), undefined);
       const parsed = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
       for (const k of ['marker', 'queueNode', 'touched']) {
         assert.ok(!(k in parsed), `JSON has no ${k}`);

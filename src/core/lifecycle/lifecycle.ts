@@ -10,15 +10,14 @@
 // `transition` is pure (xstate's transition.ts is the model): it reads a record and an event and
 // returns a patch, or throws IllegalTransitionError having changed nothing. It returns a patch rather
 // than a new record so the hot path never copies a whole record; TaskLifecycleManager applies it.
-// Every transition appends `{ status, at, reason? }` to the record's history. TaskLifecycleManager
-// moves its records (HeldRecord, taskRecord.ts) only through `transition` and `applyPatch`; they live
-// in a RecordTable (recordTable.ts), found by the sequence number in their id.
+// Every transition appends `{ status, at, reason? }` to the record's history. The manager's records
+// (HeldRecord, taskRecord.ts) keep the usual four-step history as times and write it out when read;
+// they live in a RecordTable (recordTable.ts), found by the sequence number in their id.
 import { Emitter, type Event } from '../util/events';
 import { ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, ValidationError } from '../model/errors';
 import { ALL_STATUSES, boundText, isFinished, MAX_MESSAGE_LENGTH, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from '../model/model';
 import type { Clock } from '../ports';
 import { HOME, NOT_HELD, RecordTable } from './recordTable';
-import { historyEntry } from './historyEntries';
 import { attemptReason, heldCopy, HeldRecord, type RecordClass } from './taskRecord';
 
 export { HeldRecord, lastTransitionAt, plainRecord, type RecordClass } from './taskRecord';
@@ -117,8 +116,12 @@ export function transition(record: Readonly<TaskRecord>, event: LifecycleEvent, 
 }
 
 
-// Error messages come from executors at any size: a record keeps at most MAX_MESSAGE_LENGTH
-// characters of one, cut with a marker (reasons likewise: see historyEntries.ts).
+// Reasons and error messages come from callers and executors at any size (a 10 MB cancel reason):
+// a record keeps at most MAX_MESSAGE_LENGTH characters of each, cut with a marker.
+function historyEntry(status: TaskStatus, at: number, reason: string | undefined): HistoryEntry {
+  return reason === undefined ? { status, at } : { status, at, reason: boundText(reason) };
+}
+
 function boundedError(error: TaskError): TaskError {
   return typeof error.message !== 'string' || error.message.length <= MAX_MESSAGE_LENGTH ? error : { ...error, message: boundText(error.message) };
 }
@@ -126,7 +129,8 @@ function boundedError(error: TaskError): TaskError {
 /**
  * Applies a patch from `transition` in place. A cleared error becomes undefined rather than being
  * deleted: records have all their fields from the start (see TaskLifecycleManager.create), and JSON
- * leaves undefined fields out just the same.
+ * leaves undefined fields out just the same. The history first: a held record writes its history
+ * out from its status and times as they were before this transition (see taskRecord.ts).
  */
 export function applyPatch(record: TaskRecord, patch: TransitionPatch): void {
   record.history.push(patch.entry);
@@ -387,10 +391,42 @@ export class TaskLifecycleManager {
   applyTo(held: Readonly<TaskRecord>, event: LifecycleEvent, at: number = this.clock.now()): Readonly<TaskRecord> {
     const record = held as HeldRecord;
     const from = record.status;
-    const patch = transition(record, event, at);
-    applyPatch(record, patch);
-    const to = patch.status;
-    const reason = patch.entry.reason;
+    const type = event.type;
+    let to: TaskStatus;
+    let reason: string | undefined;
+    // Whether the event is legal is LEGAL_FROM's alone (transition() reads the same table). The three
+    // transitions every task makes are then applied in place exactly as transition + applyPatch
+    // would, without a patch object, and while the history is the regular one without entries (see
+    // taskRecord.ts); everything else (and every illegal event) takes that path. History first: it
+    // is written out from the status and times before the transition.
+    if (!canTransition(from, type) || (type !== 'start' && type !== 'schedule' && type !== 'complete')) {
+      const patch = transition(record, event, at);
+      applyPatch(record, patch);
+      to = patch.status;
+      reason = patch.entry.reason;
+    } else if (type === 'start') {
+      const attempts = record.attempts + 1;
+      to = 'running';
+      const given = event.reason;
+      reason = given ?? attemptReason(attempts);
+      if (!record.regularStart(given)) record.appendHistory(to, at, reason);
+      record.status = to;
+      record.attempts = attempts;
+      record.startedAt = at;
+    } else if (type === 'schedule') {
+      to = 'scheduled';
+      reason = event.reason;
+      if (!record.regularSchedule(at, reason)) record.appendHistory(to, at, reason);
+      record.status = to;
+    } else {
+      to = 'completed';
+      reason = event.reason;
+      if (!record.regularComplete(reason)) record.appendHistory(to, at, reason);
+      record.status = to;
+      record.finishedAt = at;
+      if (event.result !== undefined) record.result = event.result;
+      if (record.error !== undefined) record.error = undefined;
+    }
     this.countsByStatus.add(from, -1);
     this.countsByStatus.add(to, 1);
     if (this.observer !== undefined) this.observe(record, from, to, reason);
