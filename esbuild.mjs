@@ -22,20 +22,49 @@ const common = {
 // test/host/index.ts (the runner) and every test/host/**/*.test.ts; subfolders (e.g. untrusted/) are
 // separate host passes and keep their folder under out/test/host.
 const hostTests = existsSync('test/host')
-  ? readdirSync('test/host', { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).map((f) => join('test/host', f))
+  ? readdirSync('test/host', { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join('test/host', f))
   : [];
 
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
-  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  {
+    ...common,
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
   { ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js', platform: 'node', format: 'cjs', target: 'node20' },
 ];
 if (existsSync('src/webview/dashboard.ts')) {
-  builds.push({ ...common, entryPoints: { dashboard: 'src/webview/dashboard.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'iife', target: 'es2022', loader: { '.css': 'css' } });
+  builds.push({
+    ...common,
+    entryPoints: { dashboard: 'src/webview/dashboard.ts' },
+    outdir: 'dist/webview',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    loader: { '.css': 'css' },
+  });
 }
 if (hostTests.length) {
   // Host suites talk to the extension through its API and the real 'vscode'; mocha comes from node_modules.
-  builds.push({ ...common, minify: false, entryPoints: hostTests, outbase: 'test/host', outdir: 'out/test/host', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'] });
+  builds.push({
+    ...common,
+    minify: false,
+    entryPoints: hostTests,
+    outbase: 'test/host',
+    outdir: 'out/test/host',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'mocha'],
+  });
 }
 
 function copySchema() {

@@ -19,14 +19,15 @@ const READY_TIMEOUT_MS = 60_000;
 
 /** A free TCP port on 127.0.0.1; `preferred` if it is free. */
 export async function freePort(preferred = 0) {
-  const tryListen = (port) => new Promise((res) => {
-    const srv = createServer();
-    srv.once('error', () => res(undefined));
-    srv.listen(port, '127.0.0.1', () => {
-      const { port: got } = srv.address();
-      srv.close(() => res(got));
+  const tryListen = (port) =>
+    new Promise((res) => {
+      const srv = createServer();
+      srv.once('error', () => res(undefined));
+      srv.listen(port, '127.0.0.1', () => {
+        const { port: got } = srv.address();
+        srv.close(() => res(got));
+      });
     });
-  });
   return (preferred && (await tryListen(preferred))) || (await tryListen(0));
 }
 
@@ -87,11 +88,18 @@ export async function startCodeServer(o) {
   const logFile = join(scratch, 'code-server.log');
   const args = [
     entry,
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
-    '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override', '--ignore-last-opened',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
     ...(trust === 'disabled' ? ['--disable-workspace-trust'] : []),
     ...((o.smokeTestDriver ?? true) ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
     ...(o.args ?? []),
@@ -113,16 +121,22 @@ export async function startCodeServer(o) {
   closeSync(fd);
   const stop = trackGroup(child.pid);
   let exited = null;
-  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  child.on('exit', (code, signal) => {
+    exited = { code, signal };
+  });
 
   try {
-    await withTimeout((async () => {
-      for (;;) {
-        if (exited) throw new Error(`code-server exited early (${JSON.stringify(exited)}); log: ${logFile}`);
-        if (readFileSync(logFile, 'utf8').includes('HTTP server listening')) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })(), READY_TIMEOUT_MS, `code-server did not report "HTTP server listening"; log: ${logFile}`);
+    await withTimeout(
+      (async () => {
+        for (;;) {
+          if (exited) throw new Error(`code-server exited early (${JSON.stringify(exited)}); log: ${logFile}`);
+          if (readFileSync(logFile, 'utf8').includes('HTTP server listening')) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })(),
+      READY_TIMEOUT_MS,
+      `code-server did not report "HTTP server listening"; log: ${logFile}`,
+    );
   } catch (e) {
     await stop();
     throw e;
@@ -130,7 +144,14 @@ export async function startCodeServer(o) {
 
   const url = `http://127.0.0.1:${port}/`;
   return {
-    url, port, pid: child.pid, logFile, userDataDir, extensionsDir, scratch, trust,
+    url,
+    port,
+    pid: child.pid,
+    logFile,
+    userDataDir,
+    extensionsDir,
+    scratch,
+    trust,
     /** The vscode-remote URI by which the workbench names a file on this server. */
     remoteUri: (absPath) => `vscode-remote://127.0.0.1:${port}${resolve(absPath)}`,
     /** The workbench URL for a folder, optionally with a dev payload (see devPayload). */
@@ -161,7 +182,10 @@ export async function startCodeServer(o) {
  * tests) in the workbench. Only honoured when the server runs with the smoke-test driver.
  */
 export function devPayload(server, { extensionDevelopmentPath = REPO_ROOT, extensionTestsPath, extensionEnvironment } = {}) {
-  const p = [['extensionDevelopmentPath', server.remoteUri(extensionDevelopmentPath)], ['skipWelcome', 'true']];
+  const p = [
+    ['extensionDevelopmentPath', server.remoteUri(extensionDevelopmentPath)],
+    ['skipWelcome', 'true'],
+  ];
   if (extensionTestsPath) p.push(['extensionTestsPath', server.remoteUri(extensionTestsPath)]);
   if (extensionEnvironment) p.push(['extensionEnvironment', JSON.stringify(extensionEnvironment)]);
   return JSON.stringify(p);
@@ -173,7 +197,9 @@ export function extensionHostErrors(dir, prefix = '', max = 8) {
   const out = [];
   for (const f of readdirSync(dir).filter((x) => x.startsWith(`${prefix}exthost`) && x.endsWith('.log'))) {
     const lines = readFileSync(join(dir, f), 'utf8').split('\n');
-    lines.forEach((l, i) => { if (l.includes('[error]') && out.length < max) out.push(l, ...(lines[i + 1]?.startsWith('\t') || lines[i + 1]?.startsWith('  ') ? [lines[i + 1]] : [])); });
+    lines.forEach((l, i) => {
+      if (l.includes('[error]') && out.length < max) out.push(l, ...(lines[i + 1]?.startsWith('\t') || lines[i + 1]?.startsWith('  ') ? [lines[i + 1]] : []));
+    });
   }
   return out.slice(0, max);
 }
@@ -183,15 +209,28 @@ export async function installVsix(vsix, extensionsDir, scratch) {
   const { node, entry } = await ensureCodeServerTools();
   mkdirSync(extensionsDir, { recursive: true });
   const xdg = join(scratch, 'xdg');
-  return withTimeout(new Promise((res, rej) => {
-    const child = spawn(node, [entry, '--extensions-dir', extensionsDir, '--user-data-dir', join(scratch, 'user-data'), '--install-extension', resolve(vsix)], {
-      detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, XDG_CONFIG_HOME: join(xdg, 'config'), XDG_DATA_HOME: join(xdg, 'data'), XDG_CACHE_HOME: join(xdg, 'cache') },
-    });
-    trackGroup(child.pid);
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    child.on('close', (code) => (code === 0 ? res(out) : rej(new Error(`--install-extension exited with ${code}:\n${out}`))));
-  }), 120_000, `installing ${vsix}`);
+  return withTimeout(
+    new Promise((res, rej) => {
+      const child = spawn(
+        node,
+        [entry, '--extensions-dir', extensionsDir, '--user-data-dir', join(scratch, 'user-data'), '--install-extension', resolve(vsix)],
+        {
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, XDG_CONFIG_HOME: join(xdg, 'config'), XDG_DATA_HOME: join(xdg, 'data'), XDG_CACHE_HOME: join(xdg, 'cache') },
+        },
+      );
+      trackGroup(child.pid);
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.on('data', (d) => {
+        out += d;
+      });
+      child.on('close', (code) => (code === 0 ? res(out) : rej(new Error(`--install-extension exited with ${code}:\n${out}`))));
+    }),
+    120_000,
+    `installing ${vsix}`,
+  );
 }

@@ -26,7 +26,9 @@ async function main() {
   const vsce = join(REPO_ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
   // README images are relative (media/*.png, not in the .vsix); vsce needs a base URL to rewrite them when
   // the repository is not on GitHub/GitLab. Take it from package.json's repository.
-  const repoUrl = String(pkg.repository?.url ?? pkg.repository ?? '').replace(/^git\+/, '').replace(/\.git$/, '');
+  const repoUrl = String(pkg.repository?.url ?? pkg.repository ?? '')
+    .replace(/^git\+/, '')
+    .replace(/\.git$/, '');
   const base = repoUrl ? ['--baseContentUrl', `${repoUrl}/blob/HEAD/`, '--baseImagesUrl', `${repoUrl}/raw/HEAD/`] : [];
   run(process.execPath, [vsce, 'package', '--no-dependencies', ...base, '--out', vsix]);
   console.log(`[package] ${vsix} (${(statSync(vsix).size / 1024).toFixed(0)} KiB)`);

@@ -32,7 +32,11 @@ function install() {
   process.on('exit', () => {
     for (const pid of groups) killGroup(pid, 'SIGKILL');
     for (const fn of exitTasks) {
-      try { fn(); } catch { /* best effort at exit */ }
+      try {
+        fn();
+      } catch {
+        /* best effort at exit */
+      }
     }
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -76,7 +80,11 @@ export async function stopGroup(pid, graceMs = 3000) {
 }
 
 export async function stopAll(timeoutMs = 10_000) {
-  const pending = [...cleanups].map((fn) => Promise.resolve().then(fn).catch(() => {}));
+  const pending = [...cleanups].map((fn) =>
+    Promise.resolve()
+      .then(fn)
+      .catch(() => {}),
+  );
   cleanups.clear();
   await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, timeoutMs))]);
   await Promise.all([...groups].map((pid) => stopGroup(pid)));

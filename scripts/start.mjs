@@ -16,7 +16,10 @@ import { toolsDir } from './tools.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
-const option = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+const option = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
 const WORKSPACE = join(REPO_ROOT, 'demo-workspace');
 
 function onPath(cmd) {

@@ -34,11 +34,15 @@ async function runScenario(file) {
     title = mod.title ?? name;
     if (typeof mod.run !== 'function') throw new Error(`${file} exports no run(wb)`);
     const { openWorkbench } = await import('../test/e2e/workbench.mjs');
-    await withTimeout((async () => {
-      opening = openWorkbench({ ...mod.options, outputDir });
-      wb = await opening;
-      await mod.run(wb);
-    })(), mod.timeoutMs ?? DEFAULT_TIMEOUT_MS, `scenario "${title}"`);
+    await withTimeout(
+      (async () => {
+        opening = openWorkbench({ ...mod.options, outputDir });
+        wb = await opening;
+        await mod.run(wb);
+      })(),
+      mod.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      `scenario "${title}"`,
+    );
     failed = false;
   } finally {
     // A scenario that timed out while the workbench was still opening: close it once it is open.
@@ -57,7 +61,9 @@ async function main() {
   await ensureCodeServerTools();
   await ensureChromium();
   const filters = process.argv.slice(2);
-  const files = readdirSync(E2E_DIR).filter((f) => f.endsWith('.e2e.mjs')).sort()
+  const files = readdirSync(E2E_DIR)
+    .filter((f) => f.endsWith('.e2e.mjs'))
+    .sort()
     .filter((f) => !filters.length || filters.some((x) => f.includes(x)));
   if (!files.length) throw new Error(`no scenarios (*.e2e.mjs) in ${E2E_DIR}${filters.length ? ` matching ${filters.join(', ')}` : ''}`);
   console.log(`\n  UI scenarios (${files.length}) in code-server + chromium`);
@@ -69,7 +75,12 @@ async function main() {
       passed++;
     } catch (e) {
       failed++;
-      console.log(`    ${String(e.stack ?? e).split('\n').slice(0, 6).join('\n    ')}`);
+      console.log(
+        `    ${String(e.stack ?? e)
+          .split('\n')
+          .slice(0, 6)
+          .join('\n    ')}`,
+      );
     }
   }
   console.log(`\n${passed} passed, ${failed} failed`);

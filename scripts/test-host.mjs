@@ -52,17 +52,28 @@ function follow(file, prefix) {
     const text = readFileSync(file, 'utf8');
     const end = text.lastIndexOf('\n') + 1;
     if (end > printed) {
-      process.stdout.write(text.slice(printed, end).split('\n').map((l) => (l ? prefix + l : l)).join('\n'));
+      process.stdout.write(
+        text
+          .slice(printed, end)
+          .split('\n')
+          .map((l) => (l ? prefix + l : l))
+          .join('\n'),
+      );
       printed = end;
     }
   };
   const timer = setInterval(flush, 250);
-  return () => { clearInterval(timer); flush(); };
+  return () => {
+    clearInterval(timer);
+    flush();
+  };
 }
 
 function closingLine(logFile) {
   if (!existsSync(logFile)) return undefined;
-  const lines = readFileSync(logFile, 'utf8').split('\n').map((l) => l.trim());
+  const lines = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .map((l) => l.trim());
   for (let i = lines.length - 1; i >= 0; i--) {
     const m = CLOSING.exec(lines[i]);
     if (m) return { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) };
@@ -86,12 +97,18 @@ async function runInCodeServer(pass, { scratch, workspace, logFile }) {
     browser = await launchBrowser(join(scratch, 'browser'));
     const { page } = browser;
     const browserLog = [];
-    page.on('console', (m) => { if (m.type() === 'error') browserLog.push(`[console.error] ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') browserLog.push(`[console.error] ${m.text()}`);
+    });
     page.on('pageerror', (e) => browserLog.push(`[pageerror] ${e.message}`));
     let exited;
-    const exit = new Promise((resolve) => { exited = resolve; });
+    const exit = new Promise((resolve) => {
+      exited = resolve;
+    });
     await page.exposeFunction('codeAutomationLog', () => {}); // reporter lines come through the log file
-    await page.exposeFunction('codeAutomationExit', (code) => { exited(Number(code)); });
+    await page.exposeFunction('codeAutomationExit', (code) => {
+      exited(Number(code));
+    });
     const payload = devPayload(server, {
       extensionTestsPath: join(OUT, 'index.js'),
       extensionEnvironment: { ORCHESTRATOR_TEST_SUITE: pass.suite, ORCHESTRATOR_TEST_LOG: logFile, ...grepEnv() },
@@ -114,19 +131,31 @@ async function runInDesktop(pass, { scratch, workspace, logFile }) {
   const { runTests } = await import('@vscode/test-electron');
   const userDataDir = join(scratch, 'user-data');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
-  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({
-    'security.workspace.trust.enabled': pass.trust !== 'disabled',
-    'security.workspace.trust.startupPrompt': 'never',
-    'security.workspace.trust.banner': 'never',
-  }));
-  const code = await withTimeout(runTests({
+  writeFileSync(
+    join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify({
+      'security.workspace.trust.enabled': pass.trust !== 'disabled',
+      'security.workspace.trust.startupPrompt': 'never',
+      'security.workspace.trust.banner': 'never',
+    }),
+  );
+  const code = await withTimeout(
+    runTests({
       vscodeExecutablePath: process.env.VSCODE_EXECUTABLE,
       extensionDevelopmentPath: REPO_ROOT,
       extensionTestsPath: join(OUT, 'index.js'),
       extensionTestsEnv: { ORCHESTRATOR_TEST_SUITE: pass.suite, ORCHESTRATOR_TEST_LOG: logFile, ...grepEnv() },
-      launchArgs: [workspace, '--disable-extensions', `--user-data-dir=${userDataDir}`, `--extensions-dir=${join(scratch, 'extensions')}`,
-        ...(pass.trust === 'disabled' ? ['--disable-workspace-trust'] : [])],
-  }).catch(() => 1), PASS_TIMEOUT_MS, `host pass "${pass.name}" did not finish`);
+      launchArgs: [
+        workspace,
+        '--disable-extensions',
+        `--user-data-dir=${userDataDir}`,
+        `--extensions-dir=${join(scratch, 'extensions')}`,
+        ...(pass.trust === 'disabled' ? ['--disable-workspace-trust'] : []),
+      ],
+    }).catch(() => 1),
+    PASS_TIMEOUT_MS,
+    `host pass "${pass.name}" did not finish`,
+  );
   return code;
 }
 
@@ -169,7 +198,9 @@ async function main() {
       console.error(`[host] pass "${pass.name}" printed no closing line; see .test-output/host/${pass.name}.*`);
       total.failed += 1;
     } else {
-      total.passed += counts.passed; total.failed += counts.failed; total.skipped += counts.skipped;
+      total.passed += counts.passed;
+      total.failed += counts.failed;
+      total.skipped += counts.skipped;
     }
     if (code !== 0 || !counts || counts.failed) {
       ok = false;

@@ -46,10 +46,17 @@ function runLogged(cmd, args, { cwd, env, logFile, timeoutMs = INSTALL_TIMEOUT_M
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
     const timer = setTimeout(() => {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
       reject(new Error(`${cmd} ${args.join(' ')} timed out after ${timeoutMs} ms (log: ${logFile})`));
     }, timeoutMs);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
       stop();
@@ -65,7 +72,8 @@ function runLogged(cmd, args, { cwd, env, logFile, timeoutMs = INSTALL_TIMEOUT_M
  * user agent names Node 20 (code-server's postinstall then refuses Node 24), its prefixes point at this
  * repository, its nodedir at Node 20's headers. Settings like the registry, proxy and cafile stay.
  */
-const OUTER_NPM = /^npm_(package_|lifecycle_|command$|execpath$|node_execpath$|config_(user_agent|local_prefix|prefix|global_prefix|nodedir|npm_version|node_gyp)$)/i;
+const OUTER_NPM =
+  /^npm_(package_|lifecycle_|command$|execpath$|node_execpath$|config_(user_agent|local_prefix|prefix|global_prefix|nodedir|npm_version|node_gyp)$)/i;
 function cleanEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!OUTER_NPM.test(k)) env[k] = v;
@@ -144,7 +152,7 @@ export async function ensureCodeServer() {
   const dir = codeServerDir();
   const entry = codeServerEntry();
   const complete = () => existsSync(entry) && existsSync(join(codeServerRoot(), 'lib', 'vscode', 'node_modules'));
-  if ((finished(dir, 'cs') && complete())) return entry;
+  if (finished(dir, 'cs') && complete()) return entry;
   const node = await ensureNode24();
   await ensureAptPackages(['libkrb5-dev', 'pkg-config'], `code-server's native modules`);
   log(`installing code-server ${CODE_SERVER_VERSION} into ${dir} (about 2 minutes, log: ${join(dir, 'install.log')})`);

@@ -30,7 +30,19 @@ export type { ResourceDemand } from './scheduler/resourcePools';
 
 // Specs, records and statuses.
 export { ALL_STATUSES, BUILTIN_KINDS, TaskStatus, isFinished } from './model/model';
-export type { BuiltinKind, HistoryEntry, PersistedSpec, PoolStatus, ProblemCounts, SystemStatus, TaskError, TaskRecord, TaskResult, TaskRunContext, TaskSpec } from './model/model';
+export type {
+  BuiltinKind,
+  HistoryEntry,
+  PersistedSpec,
+  PoolStatus,
+  ProblemCounts,
+  SystemStatus,
+  TaskError,
+  TaskRecord,
+  TaskResult,
+  TaskRunContext,
+  TaskSpec,
+} from './model/model';
 export { LIMITS } from './model/limits';
 export { applySpecDefaults } from './model/specDefaults';
 export type { SpecDefaults } from './model/specDefaults';

@@ -58,9 +58,13 @@ function concatColumns(a: SeriesColumns, b: SeriesColumns): SeriesColumns {
 
 function bucketEqual(a: SeriesColumns, i: number, b: SeriesColumns, j: number): boolean {
   if (
-    a.throughput[i] !== b.throughput[j] || a.completed[i] !== b.completed[j] || a.failed[i] !== b.failed[j] ||
-    a.queueDepth[i] !== b.queueDepth[j] || a.running[i] !== b.running[j] ||
-    a.meanDuration[i] !== b.meanDuration[j] || a.messages[i] !== b.messages[j]
+    a.throughput[i] !== b.throughput[j] ||
+    a.completed[i] !== b.completed[j] ||
+    a.failed[i] !== b.failed[j] ||
+    a.queueDepth[i] !== b.queueDepth[j] ||
+    a.running[i] !== b.running[j] ||
+    a.meanDuration[i] !== b.meanDuration[j] ||
+    a.messages[i] !== b.messages[j]
   ) {
     return false;
   }

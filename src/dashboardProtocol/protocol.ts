@@ -144,8 +144,7 @@ export interface DashboardPatch {
 
 /** Host -> webview. `seq` increases by one per message; a patch applies only on top of `base`. */
 export type HostMessage =
-  | { type: 'snapshot'; seq: number; at: number; data: DashboardSnapshot }
-  | { type: 'patch'; seq: number; base: number; at: number; data: DashboardPatch };
+  { type: 'snapshot'; seq: number; at: number; data: DashboardSnapshot } | { type: 'patch'; seq: number; base: number; at: number; data: DashboardPatch };
 
 /** Webview -> host. */
 export type WebviewMessage =
@@ -169,7 +168,6 @@ export interface DashboardViewState {
 // Validation. Each `is*` is a type guard over `unknown`; nothing here trusts a field it has not checked.
 
 type Obj = Record<string, unknown>;
-
 
 function isNum(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
@@ -207,26 +205,24 @@ function hasNums(v: Obj, keys: readonly string[], guard: (x: unknown) => boolean
 
 function isStatus(v: unknown): v is StatusSection {
   if (!isObjectLike(v) || !isObjectLike(v.counts) || !isObjectLike(v.concurrency)) return false;
-  return (
-    hasNums(v.counts, STAGES, isInt) &&
-    isInt(v.total) &&
-    typeof v.paused === 'boolean' &&
-    hasNums(v.concurrency, ['limit', 'running'], isInt)
-  );
+  return hasNums(v.counts, STAGES, isInt) && isInt(v.total) && typeof v.paused === 'boolean' && hasNums(v.concurrency, ['limit', 'running'], isInt);
 }
 
 const HEADLINE_NUMS = [
-  'averageTaskDuration', 'p50TaskDuration', 'p95TaskDuration', 'taskThroughput', 'averageWaitTime',
-  'queueDepth', 'running', 'successRate', 'messageProcessingRate',
+  'averageTaskDuration',
+  'p50TaskDuration',
+  'p95TaskDuration',
+  'taskThroughput',
+  'averageWaitTime',
+  'queueDepth',
+  'running',
+  'successRate',
+  'messageProcessingRate',
 ] as const;
 
 function isHeadline(v: unknown): v is HeadlineSection {
   if (!isObjectLike(v) || !isObjectLike(v.totals)) return false;
-  return (
-    hasNums(v, HEADLINE_NUMS) &&
-    (v.successRate as number) <= 1 &&
-    hasNums(v.totals, ['completed', 'failed', 'cancelled', 'messages'], isInt)
-  );
+  return hasNums(v, HEADLINE_NUMS) && (v.successRate as number) <= 1 && hasNums(v.totals, ['completed', 'failed', 'cancelled', 'messages'], isInt);
 }
 
 function isPool(v: unknown): v is PoolInfo {
@@ -279,7 +275,8 @@ function isQueue(v: unknown): v is QueueSection {
 function isFailure(v: unknown): v is FailureInfo {
   return (
     isObjectLike(v) &&
-    isText(v.id, MAX_ID) && v.id.length > 0 &&
+    isText(v.id, MAX_ID) &&
+    v.id.length > 0 &&
     isText(v.name) &&
     isText(v.reason) &&
     (v.code === undefined || isText(v.code, MAX_ID)) &&
@@ -303,9 +300,16 @@ const SECTION_GUARDS: { [K in SectionName]: (v: unknown) => v is DashboardSnapsh
 };
 
 export function isSnapshot(v: unknown): v is DashboardSnapshot {
-  return isObjectLike(v) && SECTION_GUARDS.status(v.status) && SECTION_GUARDS.headline(v.headline) &&
-    SECTION_GUARDS.pools(v.pools) && SECTION_GUARDS.histogram(v.histogram) && SECTION_GUARDS.series(v.series) &&
-    SECTION_GUARDS.queue(v.queue) && SECTION_GUARDS.failures(v.failures);
+  return (
+    isObjectLike(v) &&
+    SECTION_GUARDS.status(v.status) &&
+    SECTION_GUARDS.headline(v.headline) &&
+    SECTION_GUARDS.pools(v.pools) &&
+    SECTION_GUARDS.histogram(v.histogram) &&
+    SECTION_GUARDS.series(v.series) &&
+    SECTION_GUARDS.queue(v.queue) &&
+    SECTION_GUARDS.failures(v.failures)
+  );
 }
 
 function isPatch(v: unknown): v is DashboardPatch {

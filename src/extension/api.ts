@@ -74,7 +74,8 @@ function checkResult(value: unknown, kind: string): TaskResult {
   const r = checkObject(value, `result of executor \`${kind}\``, 'an object like { exitCode?, value?, output? } or undefined');
   const out: TaskResult = {};
   if (r.exitCode !== undefined) {
-    if (typeof r.exitCode !== 'number' || !Number.isInteger(r.exitCode)) throw new ValidationError(`Expected \`exitCode\` of executor \`${kind}\` to be an integer, got ${describeValue(r.exitCode)}`, 'exitCode');
+    if (typeof r.exitCode !== 'number' || !Number.isInteger(r.exitCode))
+      throw new ValidationError(`Expected \`exitCode\` of executor \`${kind}\` to be an integer, got ${describeValue(r.exitCode)}`, 'exitCode');
     out.exitCode = r.exitCode;
   }
   if (r.output !== undefined) out.output = String(r.output);

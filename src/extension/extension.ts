@@ -48,7 +48,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   // wait in Created, and run once trust is granted and the executor is registered.
   // A compound's own task follows its steps through the orchestrator, which exists by the time it runs.
   const vscodeRuns = new VscodeTaskRuns();
-  const vscodeTasks = new VscodeTaskExecutor(() => trust.trusted, () => orchestrator, vscodeRuns);
+  const vscodeTasks = new VscodeTaskExecutor(
+    () => trust.trusted,
+    () => orchestrator,
+    vscodeRuns,
+  );
   // Restored work may come from the workspace's files (a workflow saved while the folder was
   // trusted). In Restricted Mode it is held: the orchestrator starts paused and says why, and
   // granting trust (or Resume, the user's explicit choice) lets it go on.
@@ -71,11 +75,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   };
   // Warnings of the restore happened before anyone could listen; the core keeps them.
   created.warnings.forEach(showWarning);
-  context.subscriptions.push(
-    { dispose: () => void orchestrator.dispose() },
-    orchestrator.onDidWarn(showWarning),
-    followCompounds(orchestrator),
-  );
+  context.subscriptions.push({ dispose: () => void orchestrator.dispose() }, orchestrator.onDidWarn(showWarning), followCompounds(orchestrator));
   if (!trust.trusted) {
     context.subscriptions.push(
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
@@ -85,10 +85,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     );
   }
   if (holdForTrust) {
-    void vscode.window.showWarningMessage(
-      'Orchestrator: restored tasks are held because this workspace is not trusted (Restricted Mode). Trust the workspace to let them go on, or Resume to run them anyway.',
-      'Manage Workspace Trust',
-    ).then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
+    void vscode.window
+      .showWarningMessage(
+        'Orchestrator: restored tasks are held because this workspace is not trusted (Restricted Mode). Trust the workspace to let them go on, or Resume to run them anyway.',
+        'Manage Workspace Trust',
+      )
+      .then((choice) => choice && vscode.commands.executeCommand('workbench.trust.manage'));
   }
 
   const output = new TaskOutput(orchestrator.onDidOutput, { dir: path.join(storageDir, 'output') });
@@ -134,7 +136,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     }),
   );
 
-  const testing = context.extensionMode === vscode.ExtensionMode.Production ? undefined : { orchestrator, tree, treeView, statusBar, output, spareMemento: context.globalState, settings: () => settings };
+  const testing =
+    context.extensionMode === vscode.ExtensionMode.Production
+      ? undefined
+      : { orchestrator, tree, treeView, statusBar, output, spareMemento: context.globalState, settings: () => settings };
   return createApi({ orchestrator, settings: () => settings, requireTrust: (what) => trust.require(what), ...(testing ? { testing } : {}) });
 }
 

@@ -73,7 +73,10 @@ function axis(p: Palette, extra: uPlot.Axis = {}): uPlot.Axis {
 }
 
 /** Axis space and zero-based range shared by the time-series charts. */
-function timeOptions(p: Palette, y: { values: (v: number) => string; max?: number; incrs?: number[] }): Pick<ChartOptions, 'scales' | 'axes' | 'cursor' | 'legend'> {
+function timeOptions(
+  p: Palette,
+  y: { values: (v: number) => string; max?: number; incrs?: number[] },
+): Pick<ChartOptions, 'scales' | 'axes' | 'cursor' | 'legend'> {
   return {
     scales: {
       x: { time: true },

@@ -58,7 +58,12 @@ export function readPalette(): Palette {
     // Grid lines stay faint except in high contrast, where every line must be seen.
     grid: highContrast ? lines : withAlpha(lines, 0.25),
     font: `11px ${family}`,
-    blue, green, red, yellow, orange, purple,
+    blue,
+    green,
+    red,
+    yellow,
+    orange,
+    purple,
     series: [blue, purple, orange, green, yellow, red],
     highContrast,
   };

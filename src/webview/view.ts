@@ -28,7 +28,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   return node;
 }
 
-
 const STAGE_HINTS: Record<Stage, string> = {
   created: 'not ready yet',
   scheduled: 'ready to run',
@@ -58,7 +57,12 @@ function card(metric: string, label: string, hint: string, extraClass = ''): { n
 
 function panel(title: string, className: string, ...body: Child[]): { node: HTMLElement; aside: HTMLElement } {
   const aside = el('div', { class: 'panel-aside' });
-  const node = el('section', { class: `panel ${className}`, 'aria-label': title }, el('header', { class: 'panel-header' }, el('h2', {}, title), aside), ...body);
+  const node = el(
+    'section',
+    { class: `panel ${className}`, 'aria-label': title },
+    el('header', { class: 'panel-header' }, el('h2', {}, title), aside),
+    ...body,
+  );
   return { node, aside };
 }
 
@@ -74,11 +78,7 @@ function visibleFrom(series: SeriesSection): number {
   const n = columnsLength(series);
   const pools = Object.values(series.utilization);
   let first = 0;
-  while (
-    first < n &&
-    !series.throughput[first] && !series.queueDepth[first] && !series.running[first] &&
-    !pools.some((p) => p[first])
-  ) {
+  while (first < n && !series.throughput[first] && !series.queueDepth[first] && !series.running[first] && !pools.some((p) => p[first])) {
     first++;
   }
   const minBuckets = Math.ceil((MIN_WINDOW_S * 1000) / series.bucketMs);
@@ -104,8 +104,7 @@ const TOPIC_COLUMNS: { key: keyof TopicRow; label: string; title: string }[] = [
 
 /** The headline figures, each filled by the constructor's `addKpi`. */
 type KpiMetric =
-  | 'taskThroughput' | 'p50TaskDuration' | 'p95TaskDuration' | 'averageTaskDuration'
-  | 'averageWaitTime' | 'queueDepth' | 'successRate' | 'messageProcessingRate';
+  'taskThroughput' | 'p50TaskDuration' | 'p95TaskDuration' | 'averageTaskDuration' | 'averageWaitTime' | 'queueDepth' | 'successRate' | 'messageProcessingRate';
 
 export class DashboardView {
   // Both filled for every key by the constructor.
@@ -134,7 +133,11 @@ export class DashboardView {
   private poolNames: string[] = [];
   private histogramBounds: number[] = [];
 
-  constructor(root: HTMLElement, palette: Palette, private readonly onReveal: (taskId: string) => void) {
+  constructor(
+    root: HTMLElement,
+    palette: Palette,
+    private readonly onReveal: (taskId: string) => void,
+  ) {
     this.pausePill = el('span', { class: 'pill', 'data-metric': 'paused', 'data-value': 'false' }, 'Running');
     this.slots = el('span', { class: 'muted', 'data-metric': 'concurrency' });
     this.updated = el('span', { class: 'muted updated', 'aria-live': 'off' });
@@ -201,7 +204,12 @@ export class DashboardView {
 
     this.throughputChart = new ManagedChart(tBox, 180, throughputOptions, palette);
     this.queueChart = new ManagedChart(qBox, 180, queueOptions, palette);
-    this.histogramChart = new ManagedChart(hBox, 180, histogramOptions(() => this.histogramBounds), palette);
+    this.histogramChart = new ManagedChart(
+      hBox,
+      180,
+      histogramOptions(() => this.histogramBounds),
+      palette,
+    );
     this.poolChart = new ManagedChart(this.poolChartBox, 140, (p) => utilizationOptions(this.poolNames)(p), palette);
     this.charts.push(this.throughputChart, this.queueChart, this.histogramChart, this.poolChart);
   }
@@ -240,14 +248,29 @@ export class DashboardView {
 
   private renderHeadline(s: DashboardSnapshot): void {
     const h = s.headline;
-    setFigure(this.kpi.taskThroughput, h.taskThroughput, formatRate(h.taskThroughput), `${formatCount(h.totals.completed + h.totals.failed + h.totals.cancelled)} finished this session`);
+    setFigure(
+      this.kpi.taskThroughput,
+      h.taskThroughput,
+      formatRate(h.taskThroughput),
+      `${formatCount(h.totals.completed + h.totals.failed + h.totals.cancelled)} finished this session`,
+    );
     setFigure(this.kpi.p50TaskDuration, h.p50TaskDuration, formatDuration(h.p50TaskDuration));
     setFigure(this.kpi.p95TaskDuration, h.p95TaskDuration, formatDuration(h.p95TaskDuration));
     setFigure(this.kpi.averageTaskDuration, h.averageTaskDuration, formatDuration(h.averageTaskDuration));
     setFigure(this.kpi.averageWaitTime, h.averageWaitTime, formatDuration(h.averageWaitTime));
     setFigure(this.kpi.queueDepth, h.queueDepth, formatCount(h.queueDepth), `${formatCount(h.running)} running`);
-    setFigure(this.kpi.successRate, h.successRate, formatPercent(h.successRate), `${formatCount(h.totals.completed)} ok · ${formatCount(h.totals.failed)} failed`);
-    setFigure(this.kpi.messageProcessingRate, h.messageProcessingRate, formatRate(h.messageProcessingRate), `/s · ${formatCount(h.totals.messages)} this session`);
+    setFigure(
+      this.kpi.successRate,
+      h.successRate,
+      formatPercent(h.successRate),
+      `${formatCount(h.totals.completed)} ok · ${formatCount(h.totals.failed)} failed`,
+    );
+    setFigure(
+      this.kpi.messageProcessingRate,
+      h.messageProcessingRate,
+      formatRate(h.messageProcessingRate),
+      `/s · ${formatCount(h.totals.messages)} this session`,
+    );
     this.kpi.successRate.value.classList.toggle('bad', h.totals.failed > 0 && h.successRate < 0.9);
     this.durationAside.textContent = `p50 ${formatDuration(h.p50TaskDuration)} · p95 ${formatDuration(h.p95TaskDuration)}`;
   }
@@ -293,9 +316,29 @@ export class DashboardView {
         'div',
         { class: 'meter', 'data-pool': name },
         el('span', { class: 'meter-name', title: name }, name),
-        el('div', { class: 'meter-track', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': String(p.capacity), 'aria-valuenow': String(p.inUse), 'aria-label': `${name} in use` }, fill),
+        el(
+          'div',
+          {
+            class: 'meter-track',
+            role: 'meter',
+            'aria-valuemin': '0',
+            'aria-valuemax': String(p.capacity),
+            'aria-valuenow': String(p.inUse),
+            'aria-label': `${name} in use`,
+          },
+          fill,
+        ),
         el('span', { class: 'meter-text', 'data-metric': `pool.${name}.inUse`, 'data-value': String(p.inUse) }, `${p.inUse} / ${p.capacity}`),
-        el('span', { class: 'meter-util muted', title: 'Utilisation over the last minute', 'data-metric': `pool.${name}.utilization`, 'data-value': String(p.utilization) }, formatPercent(p.utilization)),
+        el(
+          'span',
+          {
+            class: 'meter-util muted',
+            title: 'Utilisation over the last minute',
+            'data-metric': `pool.${name}.utilization`,
+            'data-value': String(p.utilization),
+          },
+          formatPercent(p.utilization),
+        ),
       );
     });
     this.poolMeters.replaceChildren(...rows);
@@ -305,7 +348,11 @@ export class DashboardView {
     const names = Object.keys(s.queue.topics);
     this.topicsEmpty.hidden = names.length > 0;
     const row = (name: string, t: TopicRow, head: 'th' | 'td'): HTMLTableRowElement => {
-      const tr = el('tr', { 'data-topic': name }, el(head === 'th' ? 'th' : 'td', head === 'th' ? { scope: 'row', class: 'name' } : { class: 'name', title: name }, name));
+      const tr = el(
+        'tr',
+        { 'data-topic': name },
+        el(head === 'th' ? 'th' : 'td', head === 'th' ? { scope: 'row', class: 'name' } : { class: 'name', title: name }, name),
+      );
       for (const c of TOPIC_COLUMNS) {
         const v = t[c.key];
         const td = el('td', { 'data-col': c.key, 'data-value': String(v) }, c.key === 'processingRate' ? formatRate(v) : formatCount(v));
@@ -342,9 +389,12 @@ export class DashboardView {
       const button = el(
         'button',
         { class: 'failure', type: 'button', 'data-task-id': f.id, title: 'Reveal in the Tasks tree' },
-        el('span', { class: 'failure-head' },
+        el(
+          'span',
+          { class: 'failure-head' },
           el('span', { class: 'failure-name' }, f.name),
-          el('span', { class: 'failure-when muted' }, this.failureWhen(f, now))),
+          el('span', { class: 'failure-when muted' }, this.failureWhen(f, now)),
+        ),
         el('span', { class: 'failure-reason' }, f.code ? `${f.code}: ${f.reason}` : f.reason),
       );
       button.addEventListener('click', () => this.onReveal(f.id));

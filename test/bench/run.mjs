@@ -40,7 +40,17 @@ const ONLY = argValue('--only', '');
 const log = (...a) => console.error(...a);
 
 const outfile = join(root, 'out', 'bench', 'core.js');
-await esbuild.build({ entryPoints: [join(root, 'src/core/index.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'linked', logLevel: 'warning', legalComments: 'none' });
+await esbuild.build({
+  entryPoints: [join(root, 'src/core/index.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  legalComments: 'none',
+});
 const core = createRequire(import.meta.url)(outfile);
 
 const gc = globalThis.gc ?? (() => undefined);
@@ -96,9 +106,21 @@ const rows = [];
  */
 function row(workload, ours, peer, unit, { peerName, better = 'higher', target, ratio } = {}) {
   const r = ratio ?? (peer !== undefined ? ours / peer : undefined);
-  const entry = { workload, ours, peer: peer ?? null, peerName: peerName ?? null, unit, ratio: r ?? null, better, target: target?.text ?? null, met: target ? target.test(ours, r) : null };
+  const entry = {
+    workload,
+    ours,
+    peer: peer ?? null,
+    peerName: peerName ?? null,
+    unit,
+    ratio: r ?? null,
+    better,
+    target: target?.text ?? null,
+    met: target ? target.test(ours, r) : null,
+  };
   rows.push(entry);
-  log(`  ${workload}: ${fmt(ours)} ${unit}${peer !== undefined ? ` vs ${peerName} ${fmt(peer)}` : ''}${r !== undefined ? ` ratio ${r.toFixed(2)}` : ''}${entry.met === null ? '' : entry.met ? ' (met)' : ' (MISSED)'}`);
+  log(
+    `  ${workload}: ${fmt(ours)} ${unit}${peer !== undefined ? ` vs ${peerName} ${fmt(peer)}` : ''}${r !== undefined ? ` ratio ${r.toFixed(2)}` : ''}${entry.met === null ? '' : entry.met ? ' (met)' : ' (MISSED)'}`,
+  );
   return entry;
 }
 function fmt(x) {
@@ -128,7 +150,10 @@ async function oursFull(n, concurrency) {
   await orch.whenIdle();
   const ms = sw.ms();
   const counts = orch.getSystemStatus().counts;
-  check(done === n && counts.failed === 0 && counts.cancelled === 0 && counts.created + counts.scheduled + counts.running === 0, `orchestrator ran ${done} of ${n} (${JSON.stringify(counts)})`);
+  check(
+    done === n && counts.failed === 0 && counts.cancelled === 0 && counts.created + counts.scheduled + counts.running === 0,
+    `orchestrator ran ${done} of ${n} (${JSON.stringify(counts)})`,
+  );
   await orch.dispose();
   return ms;
 }
@@ -357,7 +382,11 @@ async function latency() {
     return { o50: o.p50, o99: o.p99, p50: p.p50, p99: p.p99 };
   });
   row('4. high-priority start, 10k queued, c=4, p50', m.o50, m.p50, 'ms', { peerName: 'p-queue', better: 'lower' });
-  row('4. high-priority start, 10k queued, c=4, p99', m.o99, m.p99, 'ms', { peerName: 'p-queue', better: 'lower', target: { text: 'p99 < 2 ms', test: (o) => o < 2 } });
+  row('4. high-priority start, 10k queued, c=4, p99', m.o99, m.p99, 'ms', {
+    peerName: 'p-queue',
+    better: 'lower',
+    target: { text: 'p99 < 2 ms', test: (o) => o < 2 },
+  });
 }
 
 // ------------------------------------------------------------------ 5: message queue
@@ -373,7 +402,10 @@ async function queueRun(messages, subscribers) {
   await q.whenIdle();
   const ms = sw.ms();
   const s = q.getQueueStats().totals;
-  check(handled === messages * subscribers && s.acknowledged === messages * subscribers, `queue delivered ${handled}, acknowledged ${s.acknowledged} of ${messages * subscribers}`);
+  check(
+    handled === messages * subscribers && s.acknowledged === messages * subscribers,
+    `queue delivered ${handled}, acknowledged ${s.acknowledged} of ${messages * subscribers}`,
+  );
   q.dispose();
   return ms;
 }
@@ -407,7 +439,18 @@ async function queue() {
 /** One no-op attempt after another through TaskEngine.executeTask: the engine's own per-attempt cost. */
 async function engineRun(n) {
   const engine = new core.TaskEngine();
-  const task = { id: 'fn', name: 'fn', kind: 'function', status: 'running', priority: 0, attempts: 1, createdAt: 0, history: [], spec: { name: 'fn', kind: 'function' }, dependsOn: [] };
+  const task = {
+    id: 'fn',
+    name: 'fn',
+    kind: 'function',
+    status: 'running',
+    priority: 0,
+    attempts: 1,
+    createdAt: 0,
+    history: [],
+    spec: { name: 'fn', kind: 'function' },
+    dependsOn: [],
+  };
   done = 0;
   const sw = stopwatch();
   for (let i = 0; i < n; i++) await engine.executeTask(task, { run: noop });
@@ -474,7 +517,10 @@ async function persistenceRun(tasks) {
   // The coalescer's trailing write comes at most one interval later.
   await sleep(600);
   const w = store.writes.filter((x) => x.at >= t0);
-  check(w.length > 0 && orch.getSystemStatus().counts.completed === tasks, `persistence burst: ${w.length} writes, ${JSON.stringify(orch.getSystemStatus().counts)}`);
+  check(
+    w.length > 0 && orch.getSystemStatus().counts.completed === tasks,
+    `persistence burst: ${w.length} writes, ${JSON.stringify(orch.getSystemStatus().counts)}`,
+  );
   // The most writes in any one-second window.
   let maxPerSecond = 0;
   for (let i = 0, j = 0; i < w.length; i++) {
@@ -491,7 +537,10 @@ async function persistence() {
   for (const tasks of [1_000, 10_000]) {
     const m = await repeat(REPS, () => persistenceRun(tasks));
     log(`  (${tasks} tasks: ${m.writes} writes over ${m.busyMs.toFixed(0)} ms busy, ${fmt(m.transitionsPerWrite)} transitions per write)`);
-    row(`6. store writes, burst of ${tasks.toLocaleString('en-US')}, max in any 1 s`, m.maxPerSecond, undefined, 'writes/s', { better: 'lower', target: { text: '<= 10 writes/s', test: (o) => o <= 10 } });
+    row(`6. store writes, burst of ${tasks.toLocaleString('en-US')}, max in any 1 s`, m.maxPerSecond, undefined, 'writes/s', {
+      better: 'lower',
+      target: { text: '<= 10 writes/s', test: (o) => o <= 10 },
+    });
     row(`6. store bytes per write, burst of ${tasks.toLocaleString('en-US')}`, m.bytes, undefined, 'bytes', { better: 'lower' });
   }
 }
@@ -524,7 +573,10 @@ async function memoryRun(n) {
 async function memory() {
   const n = 50_000;
   const m = await repeat(REPS, () => memoryRun(n));
-  row('7. heap per retained finished record (50k)', m.perRecord, undefined, 'bytes', { better: 'lower', target: { text: '< 1024 bytes', test: (o) => o < 1024 } });
+  row('7. heap per retained finished record (50k)', m.perRecord, undefined, 'bytes', {
+    better: 'lower',
+    target: { text: '< 1024 bytes', test: (o) => o < 1024 },
+  });
 }
 
 // ------------------------------------------------------------------ 8: DAG in layers
@@ -568,7 +620,10 @@ async function dag() {
   const m = await repeat(REPS, async () => ({ small: await dagRun(1_000), large: await dagRun(10_000) }));
   row('8. DAG 1,000 tasks in layers of 100, fan-in 3', (m.small * 1000) / 1_000, undefined, 'us/task', { better: 'lower' });
   row('8. DAG 10,000 tasks in layers of 100, fan-in 3', (m.large * 1000) / 10_000, undefined, 'us/task', { better: 'lower' });
-  row('8. DAG cost growth, 1k -> 10k tasks', m.large / m.small, undefined, 'x', { better: 'lower', target: { text: '<= 12 x for 10 x tasks', test: (o) => o <= 12 } });
+  row('8. DAG cost growth, 1k -> 10k tasks', m.large / m.small, undefined, 'x', {
+    better: 'lower',
+    target: { text: '<= 12 x for 10 x tasks', test: (o) => o <= 12 },
+  });
 }
 
 // ------------------------------------------------------------------ 9: shell task vs bare spawn
@@ -609,7 +664,11 @@ async function shell() {
     return { ours: median(a), bare: median(b) };
   });
   await orch.dispose();
-  row('9. shell `true`: task vs bare spawn (median)', m.ours, m.bare, 'ms', { peerName: 'spawn', better: 'lower', target: { text: '<= 1.2 x spawn', test: (_o, r) => r <= 1.2 } });
+  row('9. shell `true`: task vs bare spawn (median)', m.ours, m.bare, 'ms', {
+    peerName: 'spawn',
+    better: 'lower',
+    target: { text: '<= 1.2 x spawn', test: (_o, r) => r <= 1.2 },
+  });
 }
 
 // ------------------------------------------------------------------ main
@@ -658,6 +717,8 @@ if (asJson) {
   console.log(line(head));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const b of body) console.log(line(b));
-  console.log(`\n${machine.cpus} x ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; ${REPS} repetitions, median; rates in ${CLOCK === 'cpu' ? 'tasks per CPU second of this process' : 'wall-clock time'}; ${totalSeconds.toFixed(0)} s`);
+  console.log(
+    `\n${machine.cpus} x ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; ${REPS} repetitions, median; rates in ${CLOCK === 'cpu' ? 'tasks per CPU second of this process' : 'wall-clock time'}; ${totalSeconds.toFixed(0)} s`,
+  );
 }
 process.exit(0);

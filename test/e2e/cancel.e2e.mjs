@@ -19,7 +19,10 @@ export async function run(wb) {
   await wb.page.getByRole('menuitem', { name: 'Cancel Task…' }).first().waitFor({ state: 'visible' });
   const runningMenu = await wb.page.getByRole('menuitem').allInnerTexts();
   assert.ok(!runningMenu.some((n) => n.includes('Retry Task')), `menu: ${runningMenu.join(', ')}`);
-  assert.ok(runningMenu.some((n) => n.includes('Show Task Output')), `menu: ${runningMenu.join(', ')}`);
+  assert.ok(
+    runningMenu.some((n) => n.includes('Show Task Output')),
+    `menu: ${runningMenu.join(', ')}`,
+  );
   await keepScreenshot(wb, 'cancel-menu');
   await wb.page.keyboard.press('Escape');
   await wb.contextMenu(COMMAND, 'Cancel Task…');
@@ -30,8 +33,14 @@ export async function run(wb) {
   await row.click({ button: 'right' });
   const names = await wb.page.getByRole('menuitem').allInnerTexts();
   await wb.page.keyboard.press('Escape');
-  assert.ok(names.some((n) => n.includes('Retry Task')), `menu: ${names.join(', ')}`);
-  assert.ok(names.some((n) => n.includes('Remove Task')), `menu: ${names.join(', ')}`);
+  assert.ok(
+    names.some((n) => n.includes('Retry Task')),
+    `menu: ${names.join(', ')}`,
+  );
+  assert.ok(
+    names.some((n) => n.includes('Remove Task')),
+    `menu: ${names.join(', ')}`,
+  );
   assert.ok(!names.some((n) => n.includes('Cancel Task')), `menu: ${names.join(', ')}`);
   await row.click();
   await keepScreenshot(wb, 'cancel');

@@ -8,7 +8,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../scripts/codeServer.mjs';
 
-export const title = 'the dashboard shows the orchestrator\'s figures, reveals a failed task and survives a reload';
+export const title = "the dashboard shows the orchestrator's figures, reveals a failed task and survives a reload";
 export const timeoutMs = 240_000;
 // Dark first (the README's picture); the scenario switches to a light theme later. No secondary side
 // bar, so the dashboard has the width a user would give it.
@@ -109,26 +109,34 @@ export async function run(wb) {
 
   await pick(wb, 'Orchestrator: Run Workflow…', 'dashboard');
 
-  const done = await wb.waitFor(async () => {
-    const s = await stageFigures(frame);
-    return s.completed === OK_TASKS && s.failed === 1 && s.running === 0 && s.scheduled === 0 && s.created === 0 ? s : undefined;
-  }, { timeout: 60_000, message: `${OK_TASKS} completed and 1 failed in the dashboard` });
+  const done = await wb.waitFor(
+    async () => {
+      const s = await stageFigures(frame);
+      return s.completed === OK_TASKS && s.failed === 1 && s.running === 0 && s.scheduled === 0 && s.created === 0 ? s : undefined;
+    },
+    { timeout: 60_000, message: `${OK_TASKS} completed and 1 failed in the dashboard` },
+  );
 
   // The same figures as the orchestrator's own view of itself, the tree.
-  const tree = await wb.waitFor(async () => {
-    const t = await treeCounts(wb);
-    return t.completed === OK_TASKS && t.failed === 1 ? t : undefined;
-  }, { message: 'the tree to show the finished workflow' });
-  assert.deepEqual(done, tree, 'the dashboard\'s stage counts are the tree\'s');
+  const tree = await wb.waitFor(
+    async () => {
+      const t = await treeCounts(wb);
+      return t.completed === OK_TASKS && t.failed === 1 ? t : undefined;
+    },
+    { message: 'the tree to show the finished workflow' },
+  );
+  assert.deepEqual(done, tree, "the dashboard's stage counts are the tree's");
 
   // Figures derived from what the workflow did.
   assert.equal(await figure(frame, 'successRate'), OK_TASKS / (OK_TASKS + 1));
-  assert.ok(await figure(frame, 'p95TaskDuration') >= 1000, 'p95 reflects the 1.2 s and 1.8 s steps');
-  assert.ok(await figure(frame, 'p50TaskDuration') > 0);
+  assert.ok((await figure(frame, 'p95TaskDuration')) >= 1000, 'p95 reflects the 1.2 s and 1.8 s steps');
+  assert.ok((await figure(frame, 'p50TaskDuration')) > 0);
   const completedTopic = frame.locator('tr[data-topic="task.completed"] td[data-col="published"]');
   assert.equal(Number(await completedTopic.getAttribute('data-value')), OK_TASKS, 'task.completed published once per completed task');
   assert.equal(await frame.locator('[data-metric="pool.cpu.inUse"]').getAttribute('data-value'), '0', 'the cpu pool is free again');
-  await wb.waitFor(async () => Number(await frame.locator('tr[data-topic="task.failed"] td[data-col="published"]').getAttribute('data-value')) === 1, { message: 'task.failed published once' });
+  await wb.waitFor(async () => Number(await frame.locator('tr[data-topic="task.failed"] td[data-col="published"]').getAttribute('data-value')) === 1, {
+    message: 'task.failed published once',
+  });
 
   // The latest failure names its reason and reveals its task in the tree when clicked.
   const failure = frame.locator('button.failure', { hasText: 'Publish artefacts' });
@@ -138,10 +146,13 @@ export async function run(wb) {
   copyFileSync(join(wb.outputDir, 'dashboard-dark.png'), join(REPO_ROOT, 'media', 'screenshot-dashboard.png'));
 
   await failure.click();
-  await wb.waitFor(async () => {
-    const selected = wb.page.locator('.part.sidebar .monaco-list-row.selected, .part.sidebar .monaco-list-row.focused');
-    return (await selected.allInnerTexts()).some((t) => t.includes('Publish artefacts'));
-  }, { message: 'the failed task selected in the Tasks tree' });
+  await wb.waitFor(
+    async () => {
+      const selected = wb.page.locator('.part.sidebar .monaco-list-row.selected, .part.sidebar .monaco-list-row.focused');
+      return (await selected.allInnerTexts()).some((t) => t.includes('Publish artefacts'));
+    },
+    { message: 'the failed task selected in the Tasks tree' },
+  );
   await wb.screenshot('revealed');
 
   // A window reload: the serializer brings the panel back without running the command.
@@ -154,7 +165,9 @@ export async function run(wb) {
   // A light theme: the page re-reads the theme's colours and stays readable.
   assert.match((await restored.locator('body').getAttribute('class')) ?? '', /vscode-dark/, 'the page starts in the dark theme');
   await pick(wb, 'Preferences: Color Theme', 'Light Modern');
-  await wb.waitFor(async () => (await restored.locator('body').getAttribute('class'))?.includes('vscode-light'), { message: 'the page to switch to the light theme' });
+  await wb.waitFor(async () => (await restored.locator('body').getAttribute('class'))?.includes('vscode-light'), {
+    message: 'the page to switch to the light theme',
+  });
   await wb.page.waitForTimeout(500);
   assert.equal(await figure(restored, 'stage.completed'), OK_TASKS);
   await wb.screenshot('dashboard-light');

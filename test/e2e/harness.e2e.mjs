@@ -11,7 +11,11 @@ export async function run(wb) {
   await wb.runCommand('View: Show Explorer');
   await wb.waitForRow('package.json');
   const rows = await wb.treeRows();
-  for (const f of ['src', 'scripts', 'package.json']) assert.ok(rows.some((r) => r.label === f), `Explorer shows ${f}`);
+  for (const f of ['src', 'scripts', 'package.json'])
+    assert.ok(
+      rows.some((r) => r.label === f),
+      `Explorer shows ${f}`,
+    );
 
   await wb.contextMenu('README.md', 'Open to the Side');
   await wb.page.locator('.editor-group-container .tab', { hasText: 'README.md' }).first().waitFor({ state: 'visible' });

@@ -13,7 +13,10 @@ async function answer(wb, placeholder, text, { timeout = 20_000 } = {}) {
   await input.fill(text);
   // The list filters as it is typed; accept once the wanted row is the first one.
   if (placeholder !== 'npm test') {
-    await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: text.replace(/…$/, '') }).first().waitFor({ state: 'visible', timeout });
+    await wb.page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: text.replace(/…$/, '') })
+      .first()
+      .waitFor({ state: 'visible', timeout });
   }
   await wb.page.keyboard.press('Enter');
 }
@@ -37,7 +40,10 @@ export async function stageOf(wb, label) {
 }
 
 export async function waitForStage(wb, label, stage, { timeout = 30_000 } = {}) {
-  await wb.waitFor(async () => (await stageOf(wb, label)) === stage, { timeout, message: `"${label}" under ${stage} (is under ${await stageOf(wb, label).catch(() => '?')})` });
+  await wb.waitFor(async () => (await stageOf(wb, label)) === stage, {
+    timeout,
+    message: `"${label}" under ${stage} (is under ${await stageOf(wb, label).catch(() => '?')})`,
+  });
 }
 
 /**

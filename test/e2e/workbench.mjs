@@ -78,7 +78,9 @@ export class Workbench {
     this.mode = mode;
     this.containerTitle = containerTitle;
     this.consoleLines = [];
-    this.page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') this.consoleLines.push(`[${m.type()}] ${m.text()}`); });
+    this.page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') this.consoleLines.push(`[${m.type()}] ${m.text()}`);
+    });
     this.page.on('pageerror', (e) => this.consoleLines.push(`[pageerror] ${e.message}`));
   }
 
@@ -107,7 +109,11 @@ export class Workbench {
     const item = this.activityItem(title);
     await item.waitFor({ state: 'visible' });
     const li = this.page.locator('.activitybar .action-item', { has: this.page.locator(`[aria-label^="${title}"]`) });
-    const cls = (await li.first().getAttribute('class').catch(() => '')) ?? '';
+    const cls =
+      (await li
+        .first()
+        .getAttribute('class')
+        .catch(() => '')) ?? '';
     if (!cls.includes('checked')) await item.click();
     await this.page.locator('.part.sidebar').waitFor({ state: 'visible' });
   }
@@ -151,8 +157,20 @@ export class Workbench {
     const out = [];
     for (let i = 0; i < n; i++) {
       const row = rows.nth(i);
-      const label = (await row.locator('.label-name').first().innerText({ timeout: 2000 }).catch(() => '')).trim();
-      const description = (await row.locator('.label-description').first().innerText({ timeout: 2000 }).catch(() => '')).trim();
+      const label = (
+        await row
+          .locator('.label-name')
+          .first()
+          .innerText({ timeout: 2000 })
+          .catch(() => '')
+      ).trim();
+      const description = (
+        await row
+          .locator('.label-description')
+          .first()
+          .innerText({ timeout: 2000 })
+          .catch(() => '')
+      ).trim();
       out.push({ label, description, text: (await row.innerText({ timeout: 2000 }).catch(() => '')).trim() });
     }
     return out;
@@ -160,8 +178,10 @@ export class Workbench {
 
   /** The side-bar row whose label is `label` (exact). */
   treeRow(label) {
-    return this.page.locator('.part.sidebar .monaco-list-row')
-      .filter({ has: this.page.locator('.label-name').getByText(label, { exact: true }) }).first();
+    return this.page
+      .locator('.part.sidebar .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name').getByText(label, { exact: true }) })
+      .first();
   }
 
   /** Waits until the side bar shows a row labelled `label`; returns its locator. */

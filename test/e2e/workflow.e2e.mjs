@@ -31,19 +31,32 @@ export async function run(wb) {
   for (const name of NAMES) assert.equal(await stageOf(wb, name), 'Completed', name);
   await keepScreenshot(wb, 'workflow');
 
-  writeFileSync(join(wb.workspace, '.vscode', 'orchestrator.json'), JSON.stringify({
-    workflows: { ci: { tasks: [{ key: 'install', command: 'npm ci', priority: 'high' }] } },
-  }, null, 2));
+  writeFileSync(
+    join(wb.workspace, '.vscode', 'orchestrator.json'),
+    JSON.stringify(
+      {
+        workflows: { ci: { tasks: [{ key: 'install', command: 'npm ci', priority: 'high' }] } },
+      },
+      null,
+      2,
+    ),
+  );
   await wb.runCommand('Orchestrator: Run Workflow…');
   // The error is a notification with an Open File button (no modal "command failed" dialog).
   await wb.page.locator('.notification-toast', { hasText: 'priority' }).first().waitFor({ state: 'visible', timeout: 20_000 });
   assert.equal(await wb.page.locator('.monaco-dialog-box').count(), 0, 'no modal dialog');
   await keepScreenshot(wb, 'workflow-error');
-  const messages = await wb.waitFor(async () => {
-    const m = await wb.notifications();
-    return m.some((t) => t.includes('priority')) ? m : undefined;
-  }, { message: 'an error naming the field' });
-  assert.ok(messages.some((t) => /Expected `workflows\.ci\.tasks\[0\]\.priority` to be an integer, got `"high"` \(string\)/.test(t)), messages.join('\n'));
+  const messages = await wb.waitFor(
+    async () => {
+      const m = await wb.notifications();
+      return m.some((t) => t.includes('priority')) ? m : undefined;
+    },
+    { message: 'an error naming the field' },
+  );
+  assert.ok(
+    messages.some((t) => /Expected `workflows\.ci\.tasks\[0\]\.priority` to be an integer, got `"high"` \(string\)/.test(t)),
+    messages.join('\n'),
+  );
   const rows = await wb.treeRows();
   assert.equal(rows.filter((r) => NAMES.includes(r.label)).length, NAMES.length, 'nothing new was scheduled');
 }

@@ -32,7 +32,10 @@ describe('API for other extensions', () => {
       const copy = api.getTask(id) as TaskRecord;
       // A plain copy with the whole history (the live record keeps its history compact, behind a getter).
       assert.strictEqual(Object.getPrototypeOf(copy), Object.prototype);
-      assert.deepStrictEqual(copy.history.map((h) => h.status), ['created', 'scheduled', 'running', 'completed']);
+      assert.deepStrictEqual(
+        copy.history.map((h) => h.status),
+        ['created', 'scheduled', 'running', 'completed'],
+      );
       assert.strictEqual(copy.history[2].reason, 'attempt 1');
       assert.strictEqual(copy.history[3].at, copy.finishedAt);
       assert.deepStrictEqual(JSON.parse(JSON.stringify(api.testing.orchestrator.getTask(id))), JSON.parse(JSON.stringify(copy)));

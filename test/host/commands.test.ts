@@ -50,10 +50,13 @@ describe('commands (with arguments)', () => {
     await vscode.commands.executeCommand(CommandIds.cancelAll);
   });
 
-  it('runWorkflow takes a name or { name } and returns the ids in the file\'s order', async () => {
+  it("runWorkflow takes a name or { name } and returns the ids in the file's order", async () => {
     const api = await getApi();
     const ids = await vscode.commands.executeCommand<string[]>(CommandIds.runWorkflow, { name: 'nightly' });
-    assert.deepStrictEqual(ids.map((id) => api.getTask(id)?.spec.key), ['fetch', 'report']);
+    assert.deepStrictEqual(
+      ids.map((id) => api.getTask(id)?.spec.key),
+      ['fetch', 'report'],
+    );
     assert.deepStrictEqual(api.getTask(ids[1])?.dependsOn, [ids[0]]);
     const err = await rejection(vscode.commands.executeCommand(CommandIds.runWorkflow, 'no-such-workflow'));
     assert.match(err.message, /one of `ci`, `nightly`/);
@@ -112,13 +115,16 @@ describe('commands (with arguments)', () => {
     assert.strictEqual(await vscode.commands.executeCommand<number>(CommandIds.clearHistory), 1);
   });
 
-  it('showOutput opens the task\'s output; showDetails opens its record as read-only JSON', async () => {
+  it("showOutput opens the task's output; showDetails opens its record as read-only JSON", async () => {
     const api = await getApi();
     const id = await vscode.commands.executeCommand<string>(CommandIds.scheduleTask, 'echo details-test');
     await waitForStatus(api, id, 'completed');
     assert.strictEqual(await vscode.commands.executeCommand(CommandIds.showOutput, id), id);
     assert.strictEqual(await vscode.commands.executeCommand(CommandIds.showDetails, { id }), id);
-    const editor = await waitFor(() => vscode.window.activeTextEditor?.document.uri.scheme === DETAILS_SCHEME && vscode.window.activeTextEditor, 'the details editor');
+    const editor = await waitFor(
+      () => vscode.window.activeTextEditor?.document.uri.scheme === DETAILS_SCHEME && vscode.window.activeTextEditor,
+      'the details editor',
+    );
     const shown = JSON.parse(editor.document.getText()) as { id: string; status: string };
     assert.strictEqual(shown.id, id);
     assert.strictEqual(shown.status, 'completed');

@@ -73,7 +73,11 @@ describe('dashboard panel', function () {
     await vscode.commands.executeCommand(CommandIds.showDashboard);
     const s = await settled();
     const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-    assert.strictEqual(dashboardTabs().length, 1, `one dashboard tab among ${tabs.map((t) => `${t.label} (${t.input instanceof vscode.TabInputWebview ? t.input.viewType : typeof t.input})`).join(', ')}`);
+    assert.strictEqual(
+      dashboardTabs().length,
+      1,
+      `one dashboard tab among ${tabs.map((t) => `${t.label} (${t.input instanceof vscode.TabInputWebview ? t.input.viewType : typeof t.input})`).join(', ')}`,
+    );
     assert.strictEqual(s.received[0], 'ready', 'the first message from the page is ready');
     assert.strictEqual(s.posted[0], 'snapshot', 'the host posted nothing before ready, and a snapshot after it');
     assert.strictEqual(s.rejected, 0, 'the page sent nothing invalid');
@@ -81,12 +85,19 @@ describe('dashboard panel', function () {
     assert.ok(s.last, 'the page holds a snapshot');
   });
 
-  it('shows the orchestrator\'s own figures after a batch of tasks', async () => {
+  it("shows the orchestrator's own figures after a batch of tasks", async () => {
     const o = await orchestrator();
     const before = o.getSystemStatus().counts;
     const ids = await o.scheduleWorkflow([
       ...Array.from({ length: 5 }, (_, i) => ({ key: `ok${i}`, name: `dashboard ok ${i}`, kind: 'function', run: () => i })),
-      { key: 'bad', name: 'dashboard fails', kind: 'function', run: () => { throw new Error('planned failure'); } },
+      {
+        key: 'bad',
+        name: 'dashboard fails',
+        kind: 'function',
+        run: () => {
+          throw new Error('planned failure');
+        },
+      },
     ]);
     assert.strictEqual(ids.length, 6);
     await o.whenIdle();

@@ -32,10 +32,14 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
 
 export async function waitForStatus(api: OrchestratorApiV1, id: string, statuses: TaskStatus | TaskStatus[], timeoutMs = 10_000): Promise<TaskRecord> {
   const wanted = Array.isArray(statuses) ? statuses : [statuses];
-  return waitFor(() => {
-    const r = api.getTask(id);
-    return r && wanted.includes(r.status) ? r : undefined;
-  }, `task ${id} to be ${wanted.join(' or ')} (is ${api.getTask(id)?.status})`, timeoutMs);
+  return waitFor(
+    () => {
+      const r = api.getTask(id);
+      return r && wanted.includes(r.status) ? r : undefined;
+    },
+    `task ${id} to be ${wanted.join(' or ')} (is ${api.getTask(id)?.status})`,
+    timeoutMs,
+  );
 }
 
 /** Cancels and removes every task, resumes, and lets the tree catch up. */

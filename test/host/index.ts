@@ -42,7 +42,12 @@ export function run(): Promise<void> {
   mocha.reporter(path.resolve(__dirname, '../../../test/support/countingReporter.cjs'));
   if (process.env.ORCHESTRATOR_TEST_GREP) mocha.grep(process.env.ORCHESTRATOR_TEST_GREP);
 
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort() : [];
+  const files = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.test.js'))
+        .sort()
+    : [];
   write(`[host] suite "${suite || 'main'}": ${files.length} file(s) in ${dir}`);
   for (const f of files) mocha.addFile(path.join(dir, f));
 

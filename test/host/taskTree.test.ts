@@ -80,7 +80,10 @@ describe('Tasks tree', () => {
       ids.push(id);
     }
     const rows = await rowsOf('completed');
-    assert.deepStrictEqual(rows.map((r) => labelOf(r.item)), ['t3', 't2', 't1']);
+    assert.deepStrictEqual(
+      rows.map((r) => labelOf(r.item)),
+      ['t3', 't2', 't1'],
+    );
   });
 
   it('pages a big stage with an "N more…" row, keeps maxFinished, and stays coalesced', async function () {
@@ -103,7 +106,10 @@ describe('Tasks tree', () => {
       tree.flush();
       // Each event names a few stage rows (or task rows); never `undefined`, never one per task event
       // (there were four per task: created, scheduled, running, completed).
-      assert.ok(events.every((e) => e !== undefined), 'no full refresh');
+      assert.ok(
+        events.every((e) => e !== undefined),
+        'no full refresh',
+      );
       assert.ok(events.length < 100, `${events.length} refresh events for ${total} tasks`);
       // The core keeps the newest maxFinished finished records (older ones go to the archive file);
       // the tree follows it although pruning emits no task event.

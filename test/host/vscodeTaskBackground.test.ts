@@ -50,7 +50,8 @@ describe('vscodeTask background tasks', function () {
 
   it('counts errors and warnings of the given sources only', () => {
     const uri = vscode.Uri.file('/x.js');
-    const d = (severity: vscode.DiagnosticSeverity, source?: string): vscode.Diagnostic => Object.assign(new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1), 'm', severity), { source });
+    const d = (severity: vscode.DiagnosticSeverity, source?: string): vscode.Diagnostic =>
+      Object.assign(new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1), 'm', severity), { source });
     const all: [vscode.Uri, vscode.Diagnostic[]][] = [[uri, [d(0, 'ts'), d(0, 'ts'), d(1, 'ts'), d(2, 'ts'), d(0, 'eslint'), d(0)]]];
     assert.deepStrictEqual(countProblems(['ts'], all), { errors: 2, warnings: 1 });
   });
@@ -62,10 +63,14 @@ describe('vscodeTask background tasks', function () {
   it("keeps a running background task's errors and warnings in its row's description and tooltip", async () => {
     const api = await getApi();
     const watch = await scheduleWatch(api);
-    const item = await waitFor(async () => {
-      const row = await rowOf(api, watch.id);
-      return typeof row?.description === 'string' && row.description.includes('1 error, 1 warning') ? row : undefined;
-    }, 'the row to show 1 error, 1 warning', 20_000);
+    const item = await waitFor(
+      async () => {
+        const row = await rowOf(api, watch.id);
+        return typeof row?.description === 'string' && row.description.includes('1 error, 1 warning') ? row : undefined;
+      },
+      'the row to show 1 error, 1 warning',
+      20_000,
+    );
     assert.match(tooltipText(item), /\*\*Problems:\*\* 1 error, 1 warning/);
     // Background: still running, its problems reported while it watches.
     assert.strictEqual(api.getTask(watch.id)?.status, 'running');
@@ -146,10 +151,14 @@ describe('vscodeTask background tasks', function () {
     const active = await waitFor(() => vscode.window.activeTerminal?.name === 'watch' && vscode.window.activeTerminal, 'the task terminal to be active');
     assert.strictEqual(await active.processId, pid);
     // Shell integration reports the task's command line and its output, as a shell task's.
-    const text = await waitFor(async () => {
-      const t = await api.testing.output.read(api.getTask(watch.id) as TaskRecord);
-      return t.includes('watch: build finished') ? t : undefined;
-    }, 'the output read from the terminal', 15_000);
+    const text = await waitFor(
+      async () => {
+        const t = await api.testing.output.read(api.getTask(watch.id) as TaskRecord);
+        return t.includes('watch: build finished') ? t : undefined;
+      },
+      'the output read from the terminal',
+      15_000,
+    );
     assert.match(text, /src\/index\.js:1:1: error: demo error from the watcher/);
     assert.ok(!text.includes('\u001b'), 'escape sequences are removed');
   });
@@ -171,7 +180,10 @@ describe('vscodeTask background tasks', function () {
       const done = await waitForStatus(api, id, ['completed', 'failed', 'cancelled'], 20_000);
       assert.strictEqual(done.status, 'completed', done.error?.message);
       const text = await api.testing.output.read(done);
-      assert.match(text, /Nothing could be read from the terminal "watch once": VS Code lets an extension read a task's terminal only through shell integration/);
+      assert.match(
+        text,
+        /Nothing could be read from the terminal "watch once": VS Code lets an extension read a task's terminal only through shell integration/,
+      );
       assert.doesNotMatch(text, /demo error from the watcher/);
     } finally {
       await cfg.update('shellIntegration.enabled', undefined, vscode.ConfigurationTarget.Workspace);
@@ -188,6 +200,9 @@ describe('vscodeTask background tasks', function () {
     assert.strictEqual(vsRow?.contextValue, 'task.running.vscodeTask');
     assert.strictEqual(shellRow?.contextValue, 'task.running');
     assert.strictEqual(await vscode.commands.executeCommand(CommandIds.showProblems, watch.id), watch.id);
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand(CommandIds.showProblems, shell)), /Show Problems is for VS Code tasks; `plain` is a `shell` task/);
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand(CommandIds.showProblems, shell)),
+      /Show Problems is for VS Code tasks; `plain` is a `shell` task/,
+    );
   });
 });

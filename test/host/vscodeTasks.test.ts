@@ -114,10 +114,14 @@ describe('VS Code tasks as VS Code runs them', function () {
     it('cancelling the compound stops every task it started', async () => {
       const api = await getApi();
       const id = await scheduleTask({ task: 'sleepy then good' });
-      const sleepy = await waitFor(() => {
-        const s = stepsOf(id, api.testing.orchestrator.getTasks()).get('sleepy');
-        return s?.status === 'running' ? s : undefined;
-      }, 'sleepy to run', 20_000);
+      const sleepy = await waitFor(
+        () => {
+          const s = stepsOf(id, api.testing.orchestrator.getTasks()).get('sleepy');
+          return s?.status === 'running' ? s : undefined;
+        },
+        'sleepy to run',
+        20_000,
+      );
       await waitFor(() => vscode.tasks.taskExecutions.some((e) => e.task.name === 'sleepy'), 'its VS Code task to start', 15_000);
       await vscode.commands.executeCommand(CommandIds.cancelTask, id);
       assert.strictEqual((await waitForStatus(api, id, [...FINAL], 15_000)).status, 'cancelled');
@@ -130,10 +134,14 @@ describe('VS Code tasks as VS Code runs them', function () {
     it('is Cancelled, not Failed, when one of its tasks is cancelled', async () => {
       const api = await getApi();
       const id = await scheduleTask({ task: 'sleepy then good' });
-      const sleepy = await waitFor(() => {
-        const s = stepsOf(id, api.testing.orchestrator.getTasks()).get('sleepy');
-        return s?.status === 'running' ? s : undefined;
-      }, 'sleepy to run', 20_000);
+      const sleepy = await waitFor(
+        () => {
+          const s = stepsOf(id, api.testing.orchestrator.getTasks()).get('sleepy');
+          return s?.status === 'running' ? s : undefined;
+        },
+        'sleepy to run',
+        20_000,
+      );
       await vscode.commands.executeCommand(CommandIds.cancelTask, sleepy.id);
       const root = await waitForStatus(api, id, [...FINAL], 15_000);
       assert.strictEqual(root.status, 'cancelled');
@@ -182,10 +190,23 @@ describe('VS Code tasks as VS Code runs them', function () {
 
     it('expands a compound named by a workflow step; later steps wait for the whole compound', async () => {
       const api = await getApi();
-      await writeWorkflowFile({ version: 1, workflows: { w: { tasks: [{ key: 'c', task: 'all at once' }, { key: 'after', command: 'true', dependsOn: ['c'] }] } } });
+      await writeWorkflowFile({
+        version: 1,
+        workflows: {
+          w: {
+            tasks: [
+              { key: 'c', task: 'all at once' },
+              { key: 'after', command: 'true', dependsOn: ['c'] },
+            ],
+          },
+        },
+      });
       const ids = await vscode.commands.executeCommand<string[]>(CommandIds.runWorkflow, 'w');
       const records = ids.map((i) => api.getTask(i) as TaskRecord);
-      assert.deepStrictEqual(records.map((r) => r.spec.key), ['c/bad', 'c/good', 'c', 'after']);
+      assert.deepStrictEqual(
+        records.map((r) => r.spec.key),
+        ['c/bad', 'c/good', 'c', 'after'],
+      );
       const root = await waitForStatus(api, records[2].id, [...FINAL], 30_000);
       assert.strictEqual(root.status, 'failed');
       assert.strictEqual((await waitForStatus(api, records[3].id, [...FINAL])).status, 'cancelled');
@@ -207,9 +228,20 @@ describe('VS Code tasks as VS Code runs them', function () {
       const composite = (name: string) => new vscode.Task({ type: '$composite' }, folder, name, 'Workspace');
       const catalog: TaskCatalog = {
         tasks: [composite('loop a'), composite('loop b')],
-        folders: [{ folder, entries: [{ label: 'loop a', dependsOn: 'loop b', raw: {} }, { label: 'loop b', dependsOn: ['loop a'], raw: {} }] }],
+        folders: [
+          {
+            folder,
+            entries: [
+              { label: 'loop a', dependsOn: 'loop b', raw: {} },
+              { label: 'loop b', dependsOn: ['loop a'], raw: {} },
+            ],
+          },
+        ],
       };
-      assert.throws(() => expandCompound(catalog, catalog.tasks[0], { key: 'k' }), /Expected the `dependsOn` of tasks.json to have no cycle, got `loop a` → `loop b` → `loop a`/);
+      assert.throws(
+        () => expandCompound(catalog, catalog.tasks[0], { key: 'k' }),
+        /Expected the `dependsOn` of tasks.json to have no cycle, got `loop a` → `loop b` → `loop a`/,
+      );
     });
 
     it('does not report a compound scheduled through the API as a success', async () => {
@@ -229,10 +261,14 @@ describe('VS Code tasks as VS Code runs them', function () {
       const id = await scheduleTask({ task: 'greet' });
       // VS Code asks for the inputs when the task starts: accept the defaults ("world", then "loud").
       await waitForStatus(api, id, 'running', 15_000);
-      await waitFor(async () => {
-        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-        return api.getTask(id)?.status !== 'running' || fs.existsSync(echo);
-      }, 'the prompt to be answered', 15_000);
+      await waitFor(
+        async () => {
+          await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+          return api.getTask(id)?.status !== 'running' || fs.existsSync(echo);
+        },
+        'the prompt to be answered',
+        15_000,
+      );
       const r = await waitForStatus(api, id, [...FINAL], 15_000);
       assert.strictEqual(r.status, 'completed', r.error?.message);
       assert.deepStrictEqual(JSON.parse(fs.readFileSync(echo, 'utf8')), ['world', 'loud', workspaceFolder().uri.fsPath, 'demo-workspace']);
@@ -267,10 +303,14 @@ describe('VS Code tasks as VS Code runs them', function () {
       const api = await getApi();
       const id = await scheduleTask({ task: 'greet' });
       await waitForStatus(api, id, 'running', 15_000);
-      await waitFor(async () => {
-        await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-        return api.getTask(id)?.status !== 'running';
-      }, 'the prompt to be dismissed', 15_000);
+      await waitFor(
+        async () => {
+          await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+          return api.getTask(id)?.status !== 'running';
+        },
+        'the prompt to be dismissed',
+        15_000,
+      );
       const r = await waitForStatus(api, id, [...FINAL], 15_000);
       assert.strictEqual(r.status, 'failed');
       assert.match(r.error?.message ?? '', /VS Code task `greet` ended before its process started: an input prompt was dismissed/);

@@ -49,22 +49,54 @@ describe('workflows (.vscode/orchestrator.json)', () => {
     assert.ok((api.getTask(c)?.startedAt ?? 0) >= (api.getTask(a)?.finishedAt ?? Infinity));
   });
 
-  it('runs the demo workspace\'s ci workflow to the end', async () => {
+  it("runs the demo workspace's ci workflow to the end", async () => {
     const api = await getApi();
     await writeWorkflowFile(original);
     const ids = await vscode.commands.executeCommand<string[]>(CommandIds.runWorkflow, 'ci');
-    assert.deepStrictEqual(ids.map((id) => api.getTask(id)?.spec.key), ['install', 'lint', 'test', 'build', 'package']);
+    assert.deepStrictEqual(
+      ids.map((id) => api.getTask(id)?.spec.key),
+      ['install', 'lint', 'test', 'build', 'package'],
+    );
     const last = await waitForStatus(api, ids[4], ['completed', 'failed', 'cancelled'], 60_000);
     const summary = ids.map((id) => `${api.getTask(id)?.spec.key}: ${api.getTask(id)?.status} ${api.getTask(id)?.error?.message ?? ''}`).join('; ');
     assert.strictEqual(last.status, 'completed', summary);
   });
 
   const invalid: [string, unknown, RegExp, string][] = [
-    ['a wrong type', { workflows: { w: { tasks: [{ key: 'a', command: 'true', priority: 'high' }] } } }, /Expected `workflows\.w\.tasks\[0\]\.priority` to be an integer, got `"high"` \(string\)/, 'workflows.w.tasks[0].priority'],
-    ['a misspelt field', { workflows: { w: { tasks: [{ key: 'a', command: 'true', dependOn: [] }] } } }, /Unexpected property `workflows\.w\.tasks\[0\]\.dependOn`; allowed: `key`/, 'workflows.w.tasks[0].dependOn'],
-    ['an unknown dependency', { workflows: { w: { tasks: [{ key: 'a', command: 'true', dependsOn: ['zz'] }] } } }, /to be a key of workflow `w` \(`a`\), got `"zz"`/, 'workflows.w.tasks[0].dependsOn[0]'],
+    [
+      'a wrong type',
+      { workflows: { w: { tasks: [{ key: 'a', command: 'true', priority: 'high' }] } } },
+      /Expected `workflows\.w\.tasks\[0\]\.priority` to be an integer, got `"high"` \(string\)/,
+      'workflows.w.tasks[0].priority',
+    ],
+    [
+      'a misspelt field',
+      { workflows: { w: { tasks: [{ key: 'a', command: 'true', dependOn: [] }] } } },
+      /Unexpected property `workflows\.w\.tasks\[0\]\.dependOn`; allowed: `key`/,
+      'workflows.w.tasks[0].dependOn',
+    ],
+    [
+      'an unknown dependency',
+      { workflows: { w: { tasks: [{ key: 'a', command: 'true', dependsOn: ['zz'] }] } } },
+      /to be a key of workflow `w` \(`a`\), got `"zz"`/,
+      'workflows.w.tasks[0].dependsOn[0]',
+    ],
     ['neither command nor task', { workflows: { w: { tasks: [{ key: 'a' }] } } }, /exactly one of `command`/, 'workflows.w.tasks[0]'],
-    ['a cycle', { workflows: { w: { tasks: [{ key: 'a', command: 'true', dependsOn: ['b'] }, { key: 'b', command: 'true', dependsOn: ['a'] }] } } }, /cycle/i, ''],
+    [
+      'a cycle',
+      {
+        workflows: {
+          w: {
+            tasks: [
+              { key: 'a', command: 'true', dependsOn: ['b'] },
+              { key: 'b', command: 'true', dependsOn: ['a'] },
+            ],
+          },
+        },
+      },
+      /cycle/i,
+      '',
+    ],
   ];
   for (const [what, file, message, field] of invalid) {
     it(`refuses a file with ${what}, naming the field, and runs nothing of it`, async () => {
@@ -90,7 +122,12 @@ describe('workflows (.vscode/orchestrator.json)', () => {
     const uri = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, '.vscode', 'orchestrator.json');
     const doc = await vscode.workspace.openTextDocument(uri);
     const editor = await vscode.window.showTextDocument(doc);
-    await editor.edit((e) => e.replace(new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), JSON.stringify({ workflows: { w: { tasks: [{ key: 'edited', command: 'true' }] } } })));
+    await editor.edit((e) =>
+      e.replace(
+        new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)),
+        JSON.stringify({ workflows: { w: { tasks: [{ key: 'edited', command: 'true' }] } } }),
+      ),
+    );
     const ids = await vscode.commands.executeCommand<string[]>(CommandIds.runWorkflow, 'w');
     assert.strictEqual(api.getTask(ids[0])?.spec.key, 'edited');
     await waitFor(() => api.getTask(ids[0])?.status === 'completed', 'the task to complete');
@@ -101,7 +138,9 @@ describe('workflows (.vscode/orchestrator.json)', () => {
     const ext = vscode.extensions.getExtension('orchestrator-team.orchestrator');
     const contributes = (ext?.packageJSON as { contributes: { jsonValidation: { fileMatch: string; url: string }[] } }).contributes;
     const entry = contributes.jsonValidation[0];
-    const schema = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(ext!.extensionUri, entry.url)))) as { title: string };
+    const schema = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(ext!.extensionUri, entry.url)))) as {
+      title: string;
+    };
     assert.strictEqual(schema.title, 'Orchestrator workflows');
   });
 });

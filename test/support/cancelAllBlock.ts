@@ -23,7 +23,9 @@ async function main(): Promise<void> {
     await orchestrator.cancelAll();
     const elapsed = performance.now() - started;
     h.disable();
-    console.log(`${n} concurrent cancels: cancelAll took ${elapsed.toFixed(0)} ms; event-loop delay max ${(h.max / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, mean ${(h.mean / 1e6).toFixed(1)} ms`);
+    console.log(
+      `${n} concurrent cancels: cancelAll took ${elapsed.toFixed(0)} ms; event-loop delay max ${(h.max / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, mean ${(h.mean / 1e6).toFixed(1)} ms`,
+    );
   } finally {
     await orchestrator.dispose();
   }

@@ -55,7 +55,17 @@ export function snapshot(overrides: Partial<DashboardSnapshot> = {}): DashboardS
 }
 
 export function topic(published: number): TopicStats {
-  return { published, delivered: published, acknowledged: published, pending: 0, inFlight: 0, redelivered: 0, deadLettered: 0, rejected: 0, processingRate: published / 60 };
+  return {
+    published,
+    delivered: published,
+    acknowledged: published,
+    pending: 0,
+    inFlight: 0,
+    redelivered: 0,
+    deadLettered: 0,
+    rejected: 0,
+    processingRate: published / 60,
+  };
 }
 
 export function metrics(overrides: Partial<PerformanceMetrics> = {}): PerformanceMetrics {
@@ -112,7 +122,10 @@ export function record(id: string, status: TaskRecord['status'], overrides: Part
     priority: 0,
     attempts: 1,
     createdAt: 1000,
-    history: [{ status: 'created', at: 1000 }, { status, at: 2000, reason: status === 'failed' ? 'exit code 2' : undefined }],
+    history: [
+      { status: 'created', at: 1000 },
+      { status, at: 2000, reason: status === 'failed' ? 'exit code 2' : undefined },
+    ],
     spec: { name: `task ${id}`, kind: 'shell', command: 'false' },
     dependsOn: [],
     ...(status === 'failed' ? { finishedAt: 2000, error: { message: 'exit code 2', code: 'EXIT_CODE' } } : {}),

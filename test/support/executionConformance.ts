@@ -189,7 +189,11 @@ export function executionConformance(name: string, options: ConformanceOptions):
     });
 
     it('dispose with attempts running: each reports CancelledError before dispose resolves; later starts fail', async () => {
-      const running = [startOne(port, 'r1', 'conformance.untilAborted'), startOne(port, 'r2', 'conformance.lost'), startOne(port, 'r3', 'conformance.untilAborted', 60_000)];
+      const running = [
+        startOne(port, 'r1', 'conformance.untilAborted'),
+        startOne(port, 'r2', 'conformance.lost'),
+        startOne(port, 'r3', 'conformance.untilAborted', 60_000),
+      ];
       await drain();
       await within(port.dispose(), 1000, 'dispose');
       for (const a of running) {

@@ -31,7 +31,14 @@ export async function within<T>(p: PromiseLike<T>, clock: SteppingClock, maxCloc
 export function describeError(err: unknown, frames = 0): string {
   try {
     if (err instanceof Error) {
-      const at = frames && err.stack ? ` ${err.stack.split('\n').slice(1, 1 + frames).map((l) => l.trim().replace(/\(.*\/(src|test)\//, '($1/')).join(' ')}` : '';
+      const at =
+        frames && err.stack
+          ? ` ${err.stack
+              .split('\n')
+              .slice(1, 1 + frames)
+              .map((l) => l.trim().replace(/\(.*\/(src|test)\//, '($1/'))
+              .join(' ')}`
+          : '';
       return `${err.constructor.name}: ${err.message.split('\n')[0]}${at}`;
     }
     return String(err);

@@ -6,7 +6,20 @@ import { OrchestratorError } from '../../src/core/model/errors';
 import { isFinished, type TaskRecord, type TaskSpec, type TaskStatus } from '../../src/core/model/model';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import { migrate, STATE_KEY, validateSnapshot } from '../../src/core/state/snapshot';
-import { BEHAVIOURS, ChaosExecutor, ENDLESS, FaultyStore, HUGE_TEXT, hostileProxy, MemoryArchive, Rng, steadyExecutor, SteppingClock, type Behaviour, type ChaosPayload } from './chaos';
+import {
+  BEHAVIOURS,
+  ChaosExecutor,
+  ENDLESS,
+  FaultyStore,
+  HUGE_TEXT,
+  hostileProxy,
+  MemoryArchive,
+  Rng,
+  steadyExecutor,
+  SteppingClock,
+  type Behaviour,
+  type ChaosPayload,
+} from './chaos';
 import { settle } from './manualClock';
 import { appOf, describeError, HANG_CLOCK_MS, historyOf, STEP_MS, tasksOf, unserialisableParts, within } from './reliabilityProbes';
 import { checkAttempts, checkCrashRestore, checkRestore, POOLS, type RestoreContext } from './reliabilityRestore';
@@ -76,7 +89,8 @@ class Scenario implements RestoreContext {
     };
     this.clock.onTimerError = (err) => this.violate('no crash', `uncaughtException (a timer callback threw): ${describeError(err, 3)}`);
     this.store = new FaultyStore(this.rng, this.clock, faults);
-    this.store.describeParts = (v) => (typeof v === 'object' && v !== null && Array.isArray((v as { tasks?: unknown }).tasks) ? ` in ${unserialisableParts(v as { tasks: TaskRecord[] })}` : '');
+    this.store.describeParts = (v) =>
+      typeof v === 'object' && v !== null && Array.isArray((v as { tasks?: unknown }).tasks) ? ` in ${unserialisableParts(v as { tasks: TaskRecord[] })}` : '';
     this.note(`store faults ${JSON.stringify(faults)}`);
   }
 
@@ -99,10 +113,22 @@ class Scenario implements RestoreContext {
     }
     this.note(`createOrchestrator concurrency=${concurrency} resources=${JSON.stringify(POOLS)}`);
     const created = await within(
-      createOrchestrator({ store: this.store, clock: this.clock, archive: this.archive, concurrency, resources: { ...POOLS }, executors: { chaos: this.executors[0] }, killGraceMs: 500 }),
+      createOrchestrator({
+        store: this.store,
+        clock: this.clock,
+        archive: this.archive,
+        concurrency,
+        resources: { ...POOLS },
+        executors: { chaos: this.executors[0] },
+        killGraceMs: 500,
+      }),
       this.clock,
     );
-    if (created.state !== 'resolved') return this.violate('no hang', `createOrchestrator on an empty store ${created.state === 'hung' ? 'never resolved' : `rejected: ${describeError(created.error)}`}`);
+    if (created.state !== 'resolved')
+      return this.violate(
+        'no hang',
+        `createOrchestrator on an empty store ${created.state === 'hung' ? 'never resolved' : `rejected: ${describeError(created.error)}`}`,
+      );
     this.o = created.value;
     this.concurrency = concurrency;
     this.throwingListener = this.rng.chance(0.3);
@@ -138,7 +164,11 @@ class Scenario implements RestoreContext {
       schedule: () => {
         const spec: TaskSpec = { name: `inside-${this.taskNo++}`, kind: 'chaos', payload: { plan: ['ok'], delayMs: 1 } satisfies ChaosPayload };
         const before = o.getTasks().length;
-        this.checkRefusal(`scheduleTask(${spec.name}) from inside execute()`, o.scheduleTask(spec).then((id) => void this.ids.push(id)), before);
+        this.checkRefusal(
+          `scheduleTask(${spec.name}) from inside execute()`,
+          o.scheduleTask(spec).then((id) => void this.ids.push(id)),
+          before,
+        );
       },
     };
     for (const ex of this.executors) ex.host = host;
@@ -167,13 +197,28 @@ class Scenario implements RestoreContext {
     // could not read) must say so; then, and only then, the reload may lose what it did not save.
     const unsaved = old.warnings.slice(warned).find((w) => w.code === 'STORE_WRITE_FAILED');
     if (unsaved) this.note(`  dispose reported: ${unsaved.message}`);
-    if (disposed.state !== 'resolved') this.violate('no hang', `dispose() for a reload ${disposed.state === 'hung' ? 'never resolved' : `rejected: ${describeError(disposed.error)}`} with a working store`);
+    if (disposed.state !== 'resolved')
+      this.violate(
+        'no hang',
+        `dispose() for a reload ${disposed.state === 'hung' ? 'never resolved' : `rejected: ${describeError(disposed.error)}`} with a working store`,
+      );
     // Attempts the new orchestrator starts while it restores (before attach) must not call back
     // into the disposed one: without a host the re-entrant behaviours just complete.
     for (const ex of this.executors) ex.host = undefined;
     const executors: Record<string, ChaosExecutor> = { chaos: this.executors[0] };
     if (this.lateRegistered) executors.late = this.executors[1];
-    const created = await within(createOrchestrator({ store: this.store, clock: this.clock, archive: this.archive, concurrency: this.concurrency, resources: { ...POOLS }, executors, killGraceMs: 500 }), this.clock);
+    const created = await within(
+      createOrchestrator({
+        store: this.store,
+        clock: this.clock,
+        archive: this.archive,
+        concurrency: this.concurrency,
+        resources: { ...POOLS },
+        executors,
+        killGraceMs: 500,
+      }),
+      this.clock,
+    );
     if (created.state !== 'resolved') {
       this.violate('restore', `createOrchestrator after a reload ${created.state === 'hung' ? 'never resolved' : `rejected: ${describeError(created.error)}`}`);
       throw new Error('cannot go on without an orchestrator');
@@ -181,8 +226,10 @@ class Scenario implements RestoreContext {
     const o = created.value;
     for (const [id, status] of unsaved ? [] : before) {
       const now = o.getTask(id);
-      if (now === undefined && !this.archive.ids.has(id)) this.violate('nothing lost', `${id} (${status} before the reload) is gone after it, and dispose() reported no failure`);
-      else if (now !== undefined && isFinished(status) && now.status !== status) this.violate('nothing lost', `${id} was ${status} before the reload and is ${now.status} after it, and dispose() reported no failure`);
+      if (now === undefined && !this.archive.ids.has(id))
+        this.violate('nothing lost', `${id} (${status} before the reload) is gone after it, and dispose() reported no failure`);
+      else if (now !== undefined && isFinished(status) && now.status !== status)
+        this.violate('nothing lost', `${id} was ${status} before the reload and is ${now.status} after it, and dispose() reported no failure`);
     }
     if (unsaved) {
       // What dispose() said it could not save may come back older: the model follows the restore.
@@ -239,7 +286,10 @@ class Scenario implements RestoreContext {
       const p = o.cancelTask(id, huge ? HUGE_TEXT : 'random cancel');
       this.track(`cancelTask(${id})`, p);
       // Resolved: the cancel was accepted, so the task ends Cancelled (checked at the end).
-      p.then(() => this.cancelAccepted.add(id), () => undefined);
+      p.then(
+        () => this.cancelAccepted.add(id),
+        () => undefined,
+      );
       return;
     }
     if (roll < 0.56) {
@@ -313,7 +363,11 @@ class Scenario implements RestoreContext {
             const saved = new Set<string>();
             for (const raw of this.store.committed.slice(since)) for (const id of tasksOf(raw).keys()) saved.add(id);
             const missing = ids.filter((id) => !saved.has(id) && !this.archive.ids.has(id) && !this.removed.has(id));
-            if (missing.length) this.violate('synchronizeState is durable', `synchronizeState() resolved but no write since the call holds ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (${missing.length} in all)` : ''} (issue 11 #5)`);
+            if (missing.length)
+              this.violate(
+                'synchronizeState is durable',
+                `synchronizeState() resolved but no write since the call holds ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (${missing.length} in all)` : ''} (issue 11 #5)`,
+              );
           },
           () => undefined,
         ),
@@ -416,7 +470,18 @@ class Scenario implements RestoreContext {
       ['unknown pool', { name: 'bad', kind: 'chaos', resources: { nosuch: 1 } }],
       ['unknown dependency', { name: 'bad', kind: 'chaos', dependsOn: ['no-such-id'] }],
       ['cyclic payload', { name: 'bad', kind: 'chaos', payload: cyclic }],
-      ['payload toJSON throws', { name: 'bad', kind: 'chaos', payload: { toJSON: () => { throw new Error('toJSON threw'); } } }],
+      [
+        'payload toJSON throws',
+        {
+          name: 'bad',
+          kind: 'chaos',
+          payload: {
+            toJSON: () => {
+              throw new Error('toJSON threw');
+            },
+          },
+        },
+      ],
       ['NaN priority', { name: 'bad', kind: 'chaos', priority: NaN }],
       ['unknown kind', { name: 'bad', kind: 'nosuchkind' }],
       ['empty name', { name: '', kind: 'chaos' }],
@@ -441,7 +506,8 @@ class Scenario implements RestoreContext {
           this.violate('bad input refused', `scheduleTask(<${what}>) was accepted as ${id}`);
         },
         (err: unknown) => {
-          if (!(err instanceof OrchestratorError) && what !== 'a spec whose every read throws') this.violate('clear errors', `scheduleTask(<${what}>) rejected with ${describeError(err)}, not an OrchestratorError`);
+          if (!(err instanceof OrchestratorError) && what !== 'a spec whose every read throws')
+            this.violate('clear errors', `scheduleTask(<${what}>) rejected with ${describeError(err)}, not an OrchestratorError`);
           if (after !== before) this.violate('refusal changes nothing', `scheduleTask(<${what}>) was refused but created ${after - before} tasks`);
         },
       ),
@@ -538,10 +604,14 @@ class Scenario implements RestoreContext {
     this.pending.push(
       p.then(undefined, (err: unknown) => {
         this.note(`  ${what} rejected: ${describeError(err)}`);
-        if (!(err instanceof OrchestratorError)) this.violate('clear errors', `${what} rejected with ${describeError(err)}, not an OrchestratorError (issue 11 #14)`);
+        if (!(err instanceof OrchestratorError))
+          this.violate('clear errors', `${what} rejected with ${describeError(err)}, not an OrchestratorError (issue 11 #14)`);
         if (after !== before) {
           const left = this.o.getTasks().slice(before);
-          this.violate('refusal changes nothing', `${what} rejected but left ${left.map((r) => `${r.id} (${r.name}, ${r.status})`).join(', ')} behind (issue 11 #14)`);
+          this.violate(
+            'refusal changes nothing',
+            `${what} rejected but left ${left.map((r) => `${r.id} (${r.name}, ${r.status})`).join(', ')} behind (issue 11 #14)`,
+          );
           for (const r of left) if (!this.ids.includes(r.id)) this.ids.push(r.id);
         }
       }),
@@ -555,15 +625,21 @@ class Scenario implements RestoreContext {
     if (first === undefined && isFinished(r.status)) this.finalStatus.set(r.id, r.status);
     if (r.status !== 'running') return;
     const status = this.o.getSystemStatus();
-    if (status.counts.running > status.concurrency.limit) this.violate('concurrency', `${r.id} (${r.name}) started with ${status.counts.running} running, limit ${status.concurrency.limit}`);
+    if (status.counts.running > status.concurrency.limit)
+      this.violate('concurrency', `${r.id} (${r.name}) started with ${status.counts.running} running, limit ${status.concurrency.limit}`);
     for (const [pool, units] of Object.entries(r.spec.resources ?? {})) {
       const p = status.pools[pool];
-      if (p === undefined || p.inUse > p.capacity) this.violate('pool capacity', `${r.id} (${r.name}) started holding ${units} of ${pool}: ${p ? `${p.inUse} in use of ${p.capacity}` : 'no such pool'}`);
+      if (p === undefined || p.inUse > p.capacity)
+        this.violate('pool capacity', `${r.id} (${r.name}) started holding ${units} of ${pool}: ${p ? `${p.inUse} in use of ${p.capacity}` : 'no such pool'}`);
     }
     for (const d of r.dependsOn) {
       const dep = this.o.getTask(d);
       const ok = dep === undefined || (r.spec.runAlways === true ? isFinished(dep.status) : dep.status === 'completed');
-      if (!ok) this.violate('dependency order', `${r.id} (${r.name}${r.spec.runAlways ? ', runAlways' : ''}) started while its dependency ${d} (${dep?.name}) is ${dep?.status}`);
+      if (!ok)
+        this.violate(
+          'dependency order',
+          `${r.id} (${r.name}${r.spec.runAlways ? ', runAlways' : ''}) started while its dependency ${d} (${dep?.name}) is ${dep?.status}`,
+        );
     }
   }
 
@@ -573,14 +649,19 @@ class Scenario implements RestoreContext {
     const tasks = o.getTasks();
     const counted: Record<string, number> = {};
     for (const r of tasks) counted[r.status] = (counted[r.status] ?? 0) + 1;
-    for (const [s, n] of Object.entries(status.counts)) if ((counted[s] ?? 0) !== n) this.violate('status consistent', `${where}getSystemStatus() counts ${n} ${s}, the records ${counted[s] ?? 0}`);
+    for (const [s, n] of Object.entries(status.counts))
+      if ((counted[s] ?? 0) !== n) this.violate('status consistent', `${where}getSystemStatus() counts ${n} ${s}, the records ${counted[s] ?? 0}`);
     if (status.total !== tasks.length) this.violate('status consistent', `${where}getSystemStatus().total is ${status.total}, getTasks() has ${tasks.length}`);
-    if (tasks.every((r) => isFinished(r.status)) && o.getTaskQueue().length) this.violate('status consistent', `${where}getTaskQueue() holds ${o.getTaskQueue().length} tasks at idle`);
+    if (tasks.every((r) => isFinished(r.status)) && o.getTaskQueue().length)
+      this.violate('status consistent', `${where}getTaskQueue() holds ${o.getTaskQueue().length} tasks at idle`);
   }
 
   private checkPaused(): void {
     if (this.cancelAllsInFlight === 0 && this.o.paused !== this.userPaused) {
-      this.violate('pause is the user\'s', `after cancelAll settled, paused is ${this.o.paused} though the user last ${this.userPaused ? 'paused' : 'resumed'} (issue 11 #10)`);
+      this.violate(
+        "pause is the user's",
+        `after cancelAll settled, paused is ${this.o.paused} though the user last ${this.userPaused ? 'paused' : 'resumed'} (issue 11 #10)`,
+      );
     }
   }
 
@@ -598,32 +679,48 @@ class Scenario implements RestoreContext {
     const idle = await within(o.whenIdle(), this.clock);
     if (idle.state !== 'resolved') {
       const stuck = o.getTasks().filter((r) => !isFinished(r.status));
-      const why = (r: TaskRecord): string => (r.status === 'running' ? '' : `, deps ${r.dependsOn.map((d) => `${d}:${o.getTask(d)?.status ?? 'gone'}`).join('/') || 'none'}${r.spec.resources ? `, needs ${JSON.stringify(r.spec.resources)}` : ''}${this.bornDuringCancelAll.has(r.id) ? ', scheduled while a cancelAll was in flight (issue 11 #10)' : ''}`);
+      const why = (r: TaskRecord): string =>
+        r.status === 'running'
+          ? ''
+          : `, deps ${r.dependsOn.map((d) => `${d}:${o.getTask(d)?.status ?? 'gone'}`).join('/') || 'none'}${r.spec.resources ? `, needs ${JSON.stringify(r.spec.resources)}` : ''}${this.bornDuringCancelAll.has(r.id) ? ', scheduled while a cancelAll was in flight (issue 11 #10)' : ''}`;
       const st = o.getSystemStatus();
-      this.violate('no hang', `whenIdle() did not resolve within ${HANG_CLOCK_MS / 60_000} clock minutes (paused ${st.paused}, running ${st.concurrency.running}/${st.concurrency.limit}, pools ${JSON.stringify(st.pools)}); unfinished: ${stuck.map((r) => `${r.id} (${r.name}, ${r.status}${why(r)})`).join(', ')}`);
+      this.violate(
+        'no hang',
+        `whenIdle() did not resolve within ${HANG_CLOCK_MS / 60_000} clock minutes (paused ${st.paused}, running ${st.concurrency.running}/${st.concurrency.limit}, pools ${JSON.stringify(st.pools)}); unfinished: ${stuck.map((r) => `${r.id} (${r.name}, ${r.status}${why(r)})`).join(', ')}`,
+      );
     }
     this.checkPaused();
     for (const r of o.getTasks()) if (!isFinished(r.status)) this.violate('every task final', `${r.id} (${r.name}) is ${r.status}; history ${historyOf(r)}`);
     for (const r of o.getTasks()) {
       const last = r.history[r.history.length - 1];
-      if (r.spec.runAlways === true && r.status === 'cancelled' && last?.reason?.startsWith('Dependency')) this.violate('runAlways', `${r.id} (${r.name}), a runAlways task, was cancelled by its dependency: ${last.reason}`);
+      if (r.spec.runAlways === true && r.status === 'cancelled' && last?.reason?.startsWith('Dependency'))
+        this.violate('runAlways', `${r.id} (${r.name}), a runAlways task, was cancelled by its dependency: ${last.reason}`);
     }
     const status = o.getSystemStatus();
     if (status.concurrency.running !== 0) this.violate('slots released', `running count is ${status.concurrency.running} at idle`);
     for (const [name, p] of Object.entries(status.pools)) if (p.inUse !== 0) this.violate('pools released', `pool ${name} has ${p.inUse} in use at idle`);
     checkAttempts(this, o, this.executors, '');
     const jobs = this.jobs;
-    if (jobs && jobs.maxRunning > jobs.concurrency) this.violate('queue concurrency', `the jobs subscription ran ${jobs.maxRunning} handlers at once, concurrency ${jobs.concurrency} (issue 11 #17)`);
+    if (jobs && jobs.maxRunning > jobs.concurrency)
+      this.violate('queue concurrency', `the jobs subscription ran ${jobs.maxRunning} handlers at once, concurrency ${jobs.concurrency} (issue 11 #17)`);
     // A burst of at least `concurrency` messages, each handled and acknowledged in 100 ms, must fill
     // every worker. (A message left unacknowledged holds its worker until its ack timeout.)
-    if (jobs && jobs.ackAlways && jobs.maxBurst >= jobs.concurrency && jobs.maxRunning < jobs.concurrency) this.violate('queue concurrency', `the jobs subscription never ran more than ${jobs.maxRunning} handlers at once, though a burst of ${jobs.maxBurst} was published with concurrency ${jobs.concurrency} (issue 11 #17)`);
+    if (jobs && jobs.ackAlways && jobs.maxBurst >= jobs.concurrency && jobs.maxRunning < jobs.concurrency)
+      this.violate(
+        'queue concurrency',
+        `the jobs subscription never ran more than ${jobs.maxRunning} handlers at once, though a burst of ${jobs.maxBurst} was published with concurrency ${jobs.concurrency} (issue 11 #17)`,
+      );
     for (const id of this.cancelAccepted) {
       const r = o.getTask(id);
       if (r && r.status !== 'cancelled') this.violate('cancel accepted', `cancelTask(${id}) resolved but ${r.name} ended ${r.status}; history ${historyOf(r)}`);
     }
     for (const id of this.cancelledOnStart) {
       const r = o.getTask(id);
-      if (r && r.status !== 'cancelled') this.violate('cancel on start', `${id} was cancelled by an onDidChangeTask listener when it turned Running but ended ${r.status} (issue 11 #11); history ${historyOf(r)}`);
+      if (r && r.status !== 'cancelled')
+        this.violate(
+          'cancel on start',
+          `${id} was cancelled by an onDidChangeTask listener when it turned Running but ended ${r.status} (issue 11 #11); history ${historyOf(r)}`,
+        );
     }
     await within(Promise.all(this.syncChecks), this.clock);
     try {
@@ -647,7 +744,9 @@ class Scenario implements RestoreContext {
       const wrong: string[] = [];
       for (const [id, s] of memory) if (saved.get(id) !== s && !this.archive.ids.has(id)) wrong.push(`${id} ${saved.get(id) ?? 'absent'} (is ${s})`);
       const app = appOf(this.store.durable.get(STATE_KEY));
-      for (const [key, value] of this.appState) if (JSON.stringify(app[key]) !== JSON.stringify(value)) wrong.push(`application state ${key} ${JSON.stringify(app[key])} (is ${JSON.stringify(value)})`);
+      for (const [key, value] of this.appState)
+        if (JSON.stringify(app[key]) !== JSON.stringify(value))
+          wrong.push(`application state ${key} ${JSON.stringify(app[key])} (is ${JSON.stringify(value)})`);
       return wrong;
     };
     let wrong = written();
@@ -656,8 +755,14 @@ class Scenario implements RestoreContext {
       wrong = written();
     }
     if (wrong.length) {
-      const hints = [this.steppedBack ? 'the wall clock stepped back (issue 11 #7)' : '', this.store.unserialisable.length ? 'the store was handed unserialisable snapshots (issue 11 #2/#4)' : ''].filter(Boolean);
-      this.violate('state written', `${DURABLE_WITHIN_MS / 1000} s after idle with a working store, the saved state still has ${wrong.slice(0, 4).join(', ')}${wrong.length > 4 ? ` and ${wrong.length - 4} more` : ''}${hints.length ? `; ${hints.join('; ')}` : ''}`);
+      const hints = [
+        this.steppedBack ? 'the wall clock stepped back (issue 11 #7)' : '',
+        this.store.unserialisable.length ? 'the store was handed unserialisable snapshots (issue 11 #2/#4)' : '',
+      ].filter(Boolean);
+      this.violate(
+        'state written',
+        `${DURABLE_WITHIN_MS / 1000} s after idle with a working store, the saved state still has ${wrong.slice(0, 4).join(', ')}${wrong.length > 4 ? ` and ${wrong.length - 4} more` : ''}${hints.length ? `; ${hints.join('; ')}` : ''}`,
+      );
     }
 
     this.checkHistory(o);
@@ -699,7 +804,8 @@ class Scenario implements RestoreContext {
         refused = err;
       }
       if (refused === undefined) this.violate('refused after dispose', `${name}() after dispose() succeeded silently (issue 11 #22)`);
-      else if (!(refused instanceof OrchestratorError) || refused.code !== 'DISPOSED') this.violate('refused after dispose', `${name}() after dispose() failed with ${describeError(refused)}, not DISPOSED (issue 11 #22)`);
+      else if (!(refused instanceof OrchestratorError) || refused.code !== 'DISPOSED')
+        this.violate('refused after dispose', `${name}() after dispose() failed with ${describeError(refused)}, not DISPOSED (issue 11 #22)`);
     }
     try {
       o.getTask(undefined as unknown as string);
@@ -720,10 +826,15 @@ class Scenario implements RestoreContext {
     const out = small.filter((r) => !saved.has(r.id));
     if (out.length) {
       const big = o.getTasks().filter((r) => JSON.stringify(r).length > SMALL_RECORD_BYTES);
-      this.violate('history kept', `${out.length} small finished records (${total} bytes in all) are not in the saved snapshot (e.g. ${out.slice(0, 3).map((r) => r.id).join(', ')}); oversized records: ${big.map((r) => `${r.id} ${JSON.stringify(r).length} bytes`).join(', ') || 'none'} (issue 11 #8)`);
+      this.violate(
+        'history kept',
+        `${out.length} small finished records (${total} bytes in all) are not in the saved snapshot (e.g. ${out
+          .slice(0, 3)
+          .map((r) => r.id)
+          .join(', ')}); oversized records: ${big.map((r) => `${r.id} ${JSON.stringify(r).length} bytes`).join(', ') || 'none'} (issue 11 #8)`,
+      );
     }
   }
-
 }
 
 /** A function task's `run` that misbehaves as the plan says, attempt by attempt. */
@@ -772,8 +883,22 @@ export async function runScenario(seed: number): Promise<ScenarioReport> {
   // Nothing may go to the console: listener errors and warnings go to onDidWarn (issue 11 #22).
   const realError = console.error;
   const realWarn = console.warn;
-  console.error = (...args: unknown[]) => scenario.violate('quiet', `console.error(${args.map((a) => describeError(a)).join(', ').slice(0, 200)}) (issue 11 #22)`);
-  console.warn = (...args: unknown[]) => scenario.violate('quiet', `console.warn(${args.map((a) => describeError(a)).join(', ').slice(0, 200)}) (issue 11 #22)`);
+  console.error = (...args: unknown[]) =>
+    scenario.violate(
+      'quiet',
+      `console.error(${args
+        .map((a) => describeError(a))
+        .join(', ')
+        .slice(0, 200)}) (issue 11 #22)`,
+    );
+  console.warn = (...args: unknown[]) =>
+    scenario.violate(
+      'quiet',
+      `console.warn(${args
+        .map((a) => describeError(a))
+        .join(', ')
+        .slice(0, 200)}) (issue 11 #22)`,
+    );
   const realRandom = Math.random;
   const jitter = new Rng(seed ^ 0x5eed);
   Math.random = () => jitter.next();

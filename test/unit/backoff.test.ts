@@ -6,7 +6,10 @@ const fixed = (r: number) => () => r;
 describe('backoff', () => {
   describe('retryDelay', () => {
     it('doubles the ceiling with each attempt, full jitter scaling it by the random draw', () => {
-      assert.deepEqual([1, 2, 3, 4].map((n) => retryDelay(n, 100, fixed(0.5))), [50, 100, 200, 400]);
+      assert.deepEqual(
+        [1, 2, 3, 4].map((n) => retryDelay(n, 100, fixed(0.5))),
+        [50, 100, 200, 400],
+      );
       assert.equal(retryDelay(3, 100, fixed(0)), 0);
     });
 

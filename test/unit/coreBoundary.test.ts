@@ -13,7 +13,9 @@ describe('core boundary', () => {
   it('keeps src/core free of vscode and of the extension, webview and dashboard protocol layers', () => {
     const offenders = sources(join(__dirname, '../../src/core')).filter((file) => {
       const text = readFileSync(file, 'utf8');
-      return /from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|import\(\s*['"]vscode['"]\s*\)|from\s+['"][^'"]*\/(extension|webview|dashboardProtocol)\//.test(text);
+      return /from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|import\(\s*['"]vscode['"]\s*\)|from\s+['"][^'"]*\/(extension|webview|dashboardProtocol)\//.test(
+        text,
+      );
     });
     assert.deepEqual(offenders, []);
   });

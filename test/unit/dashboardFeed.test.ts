@@ -93,7 +93,10 @@ describe('dashboardFeed', () => {
     const { feed, posted, source, timers, held } = setup();
     feed.setVisible(true);
     feed.receive(READY);
-    assert.deepEqual(posted.map((m) => m.type), ['snapshot']);
+    assert.deepEqual(
+      posted.map((m) => m.type),
+      ['snapshot'],
+    );
     assert.ok(isSnapshot(posted[0].type === 'snapshot' && posted[0].data));
     source.m = metrics({ p95TaskDuration: 999 });
     timers.advance(1000);
@@ -143,7 +146,10 @@ describe('dashboardFeed', () => {
     timers.advance(10_000);
     assert.equal(posted.length, 1, 'waits for the new page to say ready');
     feed.receive(READY);
-    assert.deepEqual(posted.map((m) => m.type), ['snapshot', 'snapshot']);
+    assert.deepEqual(
+      posted.map((m) => m.type),
+      ['snapshot', 'snapshot'],
+    );
   });
 
   it('starts when ready arrives before the panel is reported visible', () => {
@@ -151,7 +157,10 @@ describe('dashboardFeed', () => {
     feed.receive(READY);
     assert.equal(posted.length, 0);
     feed.setVisible(true);
-    assert.deepEqual(posted.map((m) => m.type), ['snapshot']);
+    assert.deepEqual(
+      posted.map((m) => m.type),
+      ['snapshot'],
+    );
   });
 
   it('answers a resync with a snapshot', () => {
@@ -160,13 +169,23 @@ describe('dashboardFeed', () => {
     feed.receive(READY);
     feed.receive({ type: 'resync', reason: 'test' });
     timers.advance(300);
-    assert.deepEqual(posted.map((m) => m.type), ['snapshot', 'snapshot']);
+    assert.deepEqual(
+      posted.map((m) => m.type),
+      ['snapshot', 'snapshot'],
+    );
   });
 
   it('drops invalid messages without acting on them', () => {
     const { feed, posted, revealed } = setup();
     feed.setVisible(true);
-    for (const bad of [null, 'ready', { type: 'ready' }, { type: 'ready', protocol: PROTOCOL_VERSION + 1 }, { type: 'revealTask', taskId: 42 }, { type: 'eval', code: '1' }]) {
+    for (const bad of [
+      null,
+      'ready',
+      { type: 'ready' },
+      { type: 'ready', protocol: PROTOCOL_VERSION + 1 },
+      { type: 'revealTask', taskId: 42 },
+      { type: 'eval', code: '1' },
+    ]) {
       feed.receive(bad);
     }
     assert.equal(posted.length, 0);
@@ -195,10 +214,19 @@ describe('dashboardFeed', () => {
     feed.receive(READY);
     source.change(record('new', 'failed', { finishedAt: 5000, error: { message: 'boom' } }));
     timers.advance(300);
-    assert.deepEqual(held()?.failures.map((f) => [f.id, f.reason]), [['new', 'boom'], ['old', 'exit code 2']]);
+    assert.deepEqual(
+      held()?.failures.map((f) => [f.id, f.reason]),
+      [
+        ['new', 'boom'],
+        ['old', 'exit code 2'],
+      ],
+    );
     source.tasks.delete('old');
     timers.advance(1000);
-    assert.deepEqual(held()?.failures.map((f) => f.id), ['new']);
+    assert.deepEqual(
+      held()?.failures.map((f) => f.id),
+      ['new'],
+    );
   });
 
   it('stops everything on dispose', () => {
@@ -214,7 +242,7 @@ describe('dashboardFeed', () => {
 });
 
 describe('dashboardData', () => {
-  it('merges the monitor\'s fine histogram into readable buckets around the data', () => {
+  it("merges the monitor's fine histogram into readable buckets around the data", () => {
     // Monitor-like buckets: 0.1 ms, each 10% above the last, then Infinity.
     const bounds: number[] = [];
     for (let b = 0.1; b < 86_400_000; b *= 1.1) bounds.push(b);
@@ -228,13 +256,20 @@ describe('dashboardData', () => {
     // One empty bucket before the first sample; the open bucket right after the last.
     assert.deepEqual(h.bounds, [25, 50, 100, 250, 500, 1000, 2500, 5000]);
     assert.deepEqual(h.counts, [0, 2, 0, 0, 0, 3, 0, 1, 0]);
-    assert.equal(h.counts.reduce((a, b) => a + b), 6, 'every sample is shown');
+    assert.equal(
+      h.counts.reduce((a, b) => a + b),
+      6,
+      'every sample is shown',
+    );
   });
 
   it('puts what lies beyond the last bound in the open bucket, and shows a default range when empty', () => {
     const h = histogramSection({ bounds: [10, Infinity], counts: [1, 4] });
     assert.equal(h.counts[h.counts.length - 1], 4);
-    assert.equal(h.counts.reduce((a, b) => a + b), 5);
+    assert.equal(
+      h.counts.reduce((a, b) => a + b),
+      5,
+    );
     const empty = histogramSection({ bounds: [], counts: [] });
     assert.equal(empty.bounds.length, 8);
     assert.ok(empty.counts.every((c) => c === 0));

@@ -2,12 +2,22 @@ import * as assert from 'node:assert/strict';
 import { dashboardHtml, nonce } from '../../src/extension/dashboard/dashboardHtml';
 
 const page = (n = 'abc123') =>
-  dashboardHtml({ cspSource: 'https://webview.test', scriptUri: 'https://webview.test/dashboard.js', styleUri: 'https://webview.test/dashboard.css', nonce: n });
+  dashboardHtml({
+    cspSource: 'https://webview.test',
+    scriptUri: 'https://webview.test/dashboard.js',
+    styleUri: 'https://webview.test/dashboard.css',
+    nonce: n,
+  });
 
 function csp(html: string): Map<string, string[]> {
   const content = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
   assert.ok(content, 'the page declares a CSP');
-  return new Map(content.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...sources]) => [name, sources]));
+  return new Map(
+    content
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([name, ...sources]) => [name, sources]),
+  );
 }
 
 describe('dashboardHtml', () => {

@@ -8,14 +8,20 @@ describe('dependencyGraph', () => {
     const g = new DependencyGraph();
     assert.equal(g.add('a', [], never), true);
     const done = new Set(['x', 'y']);
-    assert.equal(g.add('b', ['x', 'y'], (d) => done.has(d)), true);
+    assert.equal(
+      g.add('b', ['x', 'y'], (d) => done.has(d)),
+      true,
+    );
     assert.equal(g.size, 0);
     assert.ok(!g.isWaiting('b'));
   });
 
   it('waits only for dependencies that have not completed', () => {
     const g = new DependencyGraph();
-    assert.equal(g.add('c', ['done', 'pending'], (d) => d === 'done'), false);
+    assert.equal(
+      g.add('c', ['done', 'pending'], (d) => d === 'done'),
+      false,
+    );
     assert.equal(g.pendingCount('c'), 1);
     assert.deepEqual(g.onCompleted('done'), []);
     assert.deepEqual(g.onCompleted('pending'), ['c']);
@@ -103,7 +109,10 @@ describe('dependencyGraph', () => {
     it('counts a dependency that is already final (any status) as done when added', () => {
       const g = new DependencyGraph();
       const final = new Set(['failed', 'cancelled']);
-      assert.equal(g.add('cleanup', ['failed', 'cancelled'], (d) => final.has(d), true), true);
+      assert.equal(
+        g.add('cleanup', ['failed', 'cancelled'], (d) => final.has(d), true),
+        true,
+      );
       assert.equal(g.size, 0);
     });
 
@@ -161,7 +170,15 @@ describe('findCycle', () => {
   });
 
   it('names the cycle in edge order with its first node repeated', () => {
-    assert.deepEqual(findCycle(new Map([['build', ['test']], ['test', ['build']]])), ['build', 'test', 'build']);
+    assert.deepEqual(
+      findCycle(
+        new Map([
+          ['build', ['test']],
+          ['test', ['build']],
+        ]),
+      ),
+      ['build', 'test', 'build'],
+    );
   });
 
   it('names only the cycle, not the path that led to it', () => {

@@ -7,7 +7,6 @@ import type { ExecutionContext, Executor } from '../../src/core/ports';
 import { never, task, tick } from '../support/engineFixtures';
 import { ManualClock } from '../support/manualClock';
 
-
 /** An executor that hands each context to the test and settles only when told. */
 class ManualExecutor implements Executor {
   readonly calls: { ctx: ExecutionContext; resolve: (r: TaskResult) => void; reject: (e: unknown) => void }[] = [];
@@ -79,7 +78,10 @@ describe('engine', () => {
   });
 
   it('refuses a negative timeout with a ValidationError', async () => {
-    await assert.rejects(engine.executeTask(task('a'), { timeoutMs: -5, run: () => 1 }), (e: unknown) => e instanceof ValidationError && e.message === 'Expected `timeoutMs` to be a positive number, got `-5` (number)');
+    await assert.rejects(
+      engine.executeTask(task('a'), { timeoutMs: -5, run: () => 1 }),
+      (e: unknown) => e instanceof ValidationError && e.message === 'Expected `timeoutMs` to be a positive number, got `-5` (number)',
+    );
   });
 
   it('cancels: aborts with CancelledError, resolves cancelTask once the attempt has settled', async () => {
@@ -115,7 +117,10 @@ describe('engine', () => {
   });
 
   it('rejects an unknown kind, naming the known ones', async () => {
-    await assert.rejects(engine.executeTask(task('a', 'gpu')), (e: unknown) => e instanceof ExecutionError && e.errorCode === 'UNKNOWN_KIND' && /shell, function/.test(e.message));
+    await assert.rejects(
+      engine.executeTask(task('a', 'gpu')),
+      (e: unknown) => e instanceof ExecutionError && e.errorCode === 'UNKNOWN_KIND' && /shell, function/.test(e.message),
+    );
   });
 
   describe('registered executors', () => {
@@ -167,7 +172,10 @@ describe('engine', () => {
         },
       });
       engine.registerExecutor('rejects', { execute: () => Promise.reject(new TypeError('async')) });
-      await assert.rejects(engine.executeTask(task('1', 'exit')), (e: unknown) => e instanceof ExecutionError && e.result?.exitCode === 2 && e.result.output === 'x');
+      await assert.rejects(
+        engine.executeTask(task('1', 'exit')),
+        (e: unknown) => e instanceof ExecutionError && e.result?.exitCode === 2 && e.result.output === 'x',
+      );
       await assert.rejects(engine.executeTask(task('2', 'throws')), (e: unknown) => e instanceof ExecutionError && e.message === 'sync');
       await assert.rejects(engine.executeTask(task('3', 'rejects')), (e: unknown) => e instanceof ExecutionError && e.message === 'async');
       assert.deepEqual(engine.running(), []);

@@ -8,7 +8,6 @@ import type { ExecutionContext, Executor } from '../../src/core/ports';
 import { never, task, tick } from '../support/engineFixtures';
 import { ManualClock } from '../support/manualClock';
 
-
 /** What `done` was called with, and how often. */
 class Outcome {
   calls: { result: TaskResult | undefined; error: unknown }[] = [];
@@ -124,7 +123,14 @@ describe('engine attempts (startAttempt / cancelAttempt)', () => {
       const out = new Outcome();
       let seen: TaskRunContext | undefined;
       engine.startAttempt(task('f'), 3, undefined, (ctx) => void (seen = ctx), undefined, out.done);
-      engine.startAttempt(task('s', 'slow'), 2, undefined, undefined, (c) => chunks.push(c), () => undefined);
+      engine.startAttempt(
+        task('s', 'slow'),
+        2,
+        undefined,
+        undefined,
+        (c) => chunks.push(c),
+        () => undefined,
+      );
       assert.equal(seen?.attempt, 3);
       assert.equal(slow.contexts[0].attempt, 2);
       slow.contexts[0].onOutput?.('hello');
@@ -316,7 +322,10 @@ describe('engine attempts (startAttempt / cancelAttempt)', () => {
       assert.ok((await d) instanceof CancelledError);
       assert.deepEqual(engine.running(), []);
       const late = new Outcome();
-      assert.equal(engine.startAttempt(task('e'), 1, undefined, () => 1, undefined, late.done), undefined);
+      assert.equal(
+        engine.startAttempt(task('e'), 1, undefined, () => 1, undefined, late.done),
+        undefined,
+      );
       assert.equal(late.count, 0);
       await tick();
       assert.equal((late.error as OrchestratorError).code, 'DISPOSED');

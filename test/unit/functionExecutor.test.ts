@@ -5,7 +5,18 @@ import type { TaskRecord, TaskRunContext } from '../../src/core/model/model';
 import type { ExecutionContext } from '../../src/core/ports';
 
 function record(id = 'f1'): TaskRecord {
-  return { id, name: id, kind: 'function', status: 'running', priority: 0, attempts: 1, createdAt: 0, history: [], spec: { name: id, kind: 'function' }, dependsOn: [] };
+  return {
+    id,
+    name: id,
+    kind: 'function',
+    status: 'running',
+    priority: 0,
+    attempts: 1,
+    createdAt: 0,
+    history: [],
+    spec: { name: id, kind: 'function' },
+    dependsOn: [],
+  };
 }
 
 function ctx(run: ExecutionContext['run'], controller = new AbortController(), attempt = 1): ExecutionContext {
@@ -40,7 +51,10 @@ describe('functionExecutor', () => {
     await assert.rejects(exec.execute(ctx(() => Promise.reject(new Error('later')))), { code: 'EXECUTION_FAILED', message: 'later' });
     await assert.rejects(exec.execute(ctx(() => Promise.reject('plain string'))), { message: 'plain string' });
     const coded = Object.assign(new Error('no access'), { code: 'EACCES' });
-    await assert.rejects(exec.execute(ctx(() => Promise.reject(coded))), (e: unknown) => e instanceof ExecutionError && e.errorCode === 'EACCES' && e.cause === coded);
+    await assert.rejects(
+      exec.execute(ctx(() => Promise.reject(coded))),
+      (e: unknown) => e instanceof ExecutionError && e.errorCode === 'EACCES' && e.cause === coded,
+    );
   });
 
   it('fails as not resumable when there is no run function', async () => {
@@ -89,7 +103,10 @@ describe('functionExecutor', () => {
       assert.match(String(toJsonSafe(cyclic)), /^\[unserialisable Object: Converting circular structure/);
       assert.equal(toJsonSafe(10n), '10n');
       assert.equal(toJsonSafe(Number.NaN), 'NaN');
-      assert.equal(toJsonSafe(function named() {}), '[function named]');
+      assert.equal(
+        toJsonSafe(function named() {}),
+        '[function named]',
+      );
       assert.equal(toJsonSafe(Symbol('s')), 'Symbol(s)');
       assert.match(String(toJsonSafe({ big: 1n })), /^\[unserialisable Object: /);
     });

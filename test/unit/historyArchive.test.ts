@@ -6,7 +6,18 @@ import type { TaskRecord } from '../../src/core/model/model';
 import { FileHistoryArchive } from '../../src/extension/storage/historyArchive';
 
 function record(id: string): TaskRecord {
-  return { id, name: id, kind: 'shell', status: 'completed', priority: 0, attempts: 1, createdAt: 1, history: [], spec: { name: id, kind: 'shell' }, dependsOn: [] };
+  return {
+    id,
+    name: id,
+    kind: 'shell',
+    status: 'completed',
+    priority: 0,
+    attempts: 1,
+    createdAt: 1,
+    history: [],
+    spec: { name: id, kind: 'shell' },
+    dependsOn: [],
+  };
 }
 
 describe('historyArchive', () => {
@@ -19,7 +30,10 @@ describe('historyArchive', () => {
   it('appends records as JSON lines, in order, and reads them back oldest first', async () => {
     const archive = new FileHistoryArchive(join(dir, 'nested'));
     await Promise.all([archive.append([record('a'), record('b')]), archive.append([record('c')])]);
-    assert.deepEqual((await archive.read()).map((r) => (r as TaskRecord).id), ['a', 'b', 'c']);
+    assert.deepEqual(
+      (await archive.read()).map((r) => (r as TaskRecord).id),
+      ['a', 'b', 'c'],
+    );
     assert.equal(readFileSync(archive.file, 'utf8').split('\n').filter(Boolean).length, 3);
   });
 
@@ -30,7 +44,10 @@ describe('historyArchive', () => {
     // The next session's archive appends after the cut line, not onto it.
     const archive = new FileHistoryArchive(dir);
     await archive.append([record('b')]);
-    assert.deepEqual((await archive.read()).map((r) => (r as TaskRecord).id), ['a', 'b']);
+    assert.deepEqual(
+      (await archive.read()).map((r) => (r as TaskRecord).id),
+      ['a', 'b'],
+    );
   });
 
   it('rotates once past its size, so it stays bounded at about twice that', async () => {

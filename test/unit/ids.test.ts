@@ -39,12 +39,19 @@ describe('ids (src/extension/ids.ts against package.json contributes)', () => {
 
   it('hides item-only commands from the palette', () => {
     for (const id of ItemOnlyCommands) {
-      assert.ok(c.menus.commandPalette.some((e) => e.command === id && e.when === 'false'), `${id} is not hidden from the palette`);
+      assert.ok(
+        c.menus.commandPalette.some((e) => e.command === id && e.when === 'false'),
+        `${id} is not hidden from the palette`,
+      );
     }
   });
 
   it('offers Cancel on unfinished, Retry on failed and cancelled, Remove on finished tasks', () => {
-    const whens = (cmd: string) => c.menus['view/item/context'].filter((e) => e.command === cmd).map((e) => e.when ?? '').join(' ');
+    const whens = (cmd: string) =>
+      c.menus['view/item/context']
+        .filter((e) => e.command === cmd)
+        .map((e) => e.when ?? '')
+        .join(' ');
     assert.match(whens(CommandIds.cancelTask), /created\|scheduled\|running/);
     assert.match(whens(CommandIds.cancelTask), /viewItem == task\.running/);
     assert.match(whens(CommandIds.retryTask), /failed\|cancelled/);

@@ -70,7 +70,10 @@ describe('jsonValue', () => {
   }
 
   it('names the path to what is not JSON, and copies what is', () => {
-    assert.throws(() => checkJson({ a: { b: [1, NaN] } }, 'payload'), (err: unknown) => err instanceof ValidationError && err.field === 'payload.a.b[1]' && /non-finite number/.test(err.message));
+    assert.throws(
+      () => checkJson({ a: { b: [1, NaN] } }, 'payload'),
+      (err: unknown) => err instanceof ValidationError && err.field === 'payload.a.b[1]' && /non-finite number/.test(err.message),
+    );
     const input = { list: [1] };
     const copy = checkJson(input, 'payload') as { list: number[] };
     input.list.push(2);

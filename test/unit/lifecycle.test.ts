@@ -1,9 +1,17 @@
 import * as assert from 'node:assert/strict';
 import { ExecutionError, IllegalTransitionError, NotFoundError, TimeoutError, ValidationError } from '../../src/core/model/errors';
-import { allowedEvents, canTransition, TaskLifecycleManager, toTaskError, transition, type LifecycleEvent, type LifecycleEventType, type TransitionEvent } from '../../src/core/lifecycle/lifecycle';
+import {
+  allowedEvents,
+  canTransition,
+  TaskLifecycleManager,
+  toTaskError,
+  transition,
+  type LifecycleEvent,
+  type LifecycleEventType,
+  type TransitionEvent,
+} from '../../src/core/lifecycle/lifecycle';
 import { ALL_STATUSES, type TaskRecord, type TaskStatus } from '../../src/core/model/model';
 import { ManualClock } from '../support/manualClock';
-
 
 function record(status: TaskStatus, over: Partial<TaskRecord> = {}): TaskRecord {
   return {
@@ -70,7 +78,12 @@ describe('lifecycle', () => {
           const before = structuredClone(r);
           assert.throws(
             () => transition(r, EVENTS[ev], 5_000),
-            (e: unknown) => e instanceof IllegalTransitionError && e.code === 'ILLEGAL_TRANSITION' && e.from === from && e.taskId === 't1' && e.message.includes(`from \`${from}\``),
+            (e: unknown) =>
+              e instanceof IllegalTransitionError &&
+              e.code === 'ILLEGAL_TRANSITION' &&
+              e.from === from &&
+              e.taskId === 't1' &&
+              e.message.includes(`from \`${from}\``),
           );
           assert.deepEqual(r, before);
           assert.ok(!canTransition(from, ev));
@@ -106,7 +119,10 @@ describe('lifecycle', () => {
     });
 
     it('says which events are allowed in the message, and that finished states are final', () => {
-      assert.throws(() => transition(record('created'), EVENTS.start, 1), /`start` is allowed only from `scheduled`; from `created` the allowed events are `schedule`, `cancel`/);
+      assert.throws(
+        () => transition(record('created'), EVENTS.start, 1),
+        /`start` is allowed only from `scheduled`; from `created` the allowed events are `schedule`, `cancel`/,
+      );
       assert.throws(() => transition(record('completed'), EVENTS.cancel, 1), /`completed` is final/);
       assert.deepEqual(allowedEvents('running'), ['complete', 'fail', 'retry', 'cancel']);
     });
@@ -154,9 +170,22 @@ describe('lifecycle', () => {
       assert.deepEqual(r.result, { exitCode: 0, output: 'ok' });
       assert.deepEqual(
         r.history.map((h) => [h.status, h.at]),
-        [['created', 1_000], ['scheduled', 2_000], ['running', 2_000], ['completed', 3_000]],
+        [
+          ['created', 1_000],
+          ['scheduled', 2_000],
+          ['running', 2_000],
+          ['completed', 3_000],
+        ],
       );
-      assert.deepEqual(seen.map((e) => [e.from, e.to]), [[undefined, 'created'], ['created', 'scheduled'], ['scheduled', 'running'], ['running', 'completed']]);
+      assert.deepEqual(
+        seen.map((e) => [e.from, e.to]),
+        [
+          [undefined, 'created'],
+          ['created', 'scheduled'],
+          ['scheduled', 'running'],
+          ['running', 'completed'],
+        ],
+      );
     });
 
     it('fails and cancels through the seed methods', async () => {
@@ -195,7 +224,10 @@ describe('lifecycle', () => {
       const r = m.get(id);
       assert.equal(r?.attempts, 2);
       assert.equal(r?.error, undefined);
-      assert.deepEqual(r?.history.map((h) => h.status), ['created', 'scheduled', 'running', 'scheduled', 'running', 'completed']);
+      assert.deepEqual(
+        r?.history.map((h) => h.status),
+        ['created', 'scheduled', 'running', 'scheduled', 'running', 'completed'],
+      );
     });
 
     it('changes nothing and fires nothing on an illegal transition', () => {
@@ -250,7 +282,10 @@ describe('lifecycle', () => {
       assert.equal(m.delete(b), false);
       assert.deepEqual(deleted, [b]);
       assert.equal(m.countOf('cancelled'), 0);
-      assert.deepEqual([...m.values()].map((r) => r.id), [a]);
+      assert.deepEqual(
+        [...m.values()].map((r) => r.id),
+        [a],
+      );
     });
 
     it('restores records as persisted, all or nothing, without transitions', () => {
@@ -267,7 +302,12 @@ describe('lifecycle', () => {
     });
 
     it('creates and moves 100,000 tasks quickly', () => {
-      const fast = new TaskLifecycleManager({ generateId: (() => { let i = 0; return () => `f${i++}`; })() });
+      const fast = new TaskLifecycleManager({
+        generateId: (() => {
+          let i = 0;
+          return () => `f${i++}`;
+        })(),
+      });
       const started = Date.now();
       for (let i = 0; i < 100_000; i++) {
         const { id } = fast.create({ name: 't', kind: 'shell', command: 'x' });

@@ -71,7 +71,11 @@ describe('messageQueue', () => {
     await settle();
     await clock.advance(100);
     await q.whenIdle();
-    assert.deepEqual(seen, [[a.id, 1], [a.id, 2], ['mine', 1]]);
+    assert.deepEqual(seen, [
+      [a.id, 1],
+      [a.id, 2],
+      ['mine', 1],
+    ]);
   });
 
   it('delivers in publish order, one at a time, with concurrency 1 even when handlers finish out of order', async () => {
@@ -95,13 +99,17 @@ describe('messageQueue', () => {
     let peak = 0;
     const started: number[] = [];
     const gates = Array.from({ length: 10 }, () => deferred());
-    q.subscribe<number>('t', async (m) => {
-      started.push(m.payload);
-      active++;
-      peak = Math.max(peak, active);
-      await gates[m.payload].promise;
-      active--;
-    }, { concurrency: 3 });
+    q.subscribe<number>(
+      't',
+      async (m) => {
+        started.push(m.payload);
+        active++;
+        peak = Math.max(peak, active);
+        await gates[m.payload].promise;
+        active--;
+      },
+      { concurrency: 3 },
+    );
     for (let i = 0; i < 10; i++) await q.publish({ topic: 't', payload: i });
     await settle();
     assert.equal(active, 3);
@@ -130,10 +138,14 @@ describe('messageQueue', () => {
   it('with concurrency above 1, keeps delivering others while one waits for its redelivery', async () => {
     const { q, clock } = setup();
     const log: string[] = [];
-    q.subscribe<string>('a', (m) => {
-      log.push(`${m.payload}${m.delivery}`);
-      if (m.payload === 'x' && m.delivery === 1) throw new Error('once');
-    }, { concurrency: 2 });
+    q.subscribe<string>(
+      'a',
+      (m) => {
+        log.push(`${m.payload}${m.delivery}`);
+        if (m.payload === 'x' && m.delivery === 1) throw new Error('once');
+      },
+      { concurrency: 2 },
+    );
     for (const p of ['x', 'y', 'z']) await q.publish({ topic: 'a', payload: p });
     await settle();
     assert.deepEqual(log, ['x1', 'y1', 'z1']);
@@ -198,14 +210,21 @@ describe('messageQueue', () => {
   it('does not let an ack by id settle a copy that has not been delivered yet', async () => {
     const { q } = setup();
     const got: Message[] = [];
-    q.subscribe('a', (m) => {
-      got.push(m);
-      void q.acknowledge(m.id);
-    }, { manualAck: true });
+    q.subscribe(
+      'a',
+      (m) => {
+        got.push(m);
+        void q.acknowledge(m.id);
+      },
+      { manualAck: true },
+    );
     await q.publish({ topic: 'a', id: 'same', payload: 1 });
     await q.publish({ topic: 'a', id: 'same', payload: 2 }); // a duplicate, as at-least-once allows
     await q.whenIdle();
-    assert.deepEqual(got.map((m) => m.payload), [1, 2]);
+    assert.deepEqual(
+      got.map((m) => m.payload),
+      [1, 2],
+    );
     assert.equal(q.getQueueStats().topics.a.acknowledged, 2);
   });
 
@@ -227,10 +246,14 @@ describe('messageQueue', () => {
   it('redelivers a throwing handler with exponential backoff, then dead-letters with the last error', async () => {
     const { q, clock } = setup({ maxDeliveries: 4 });
     const times: number[] = [];
-    q.subscribe('a', (m) => {
-      times.push(clock.now());
-      throw new Error(`boom ${m.delivery}`);
-    }, { name: 'worker' });
+    q.subscribe(
+      'a',
+      (m) => {
+        times.push(clock.now());
+        throw new Error(`boom ${m.delivery}`);
+      },
+      { name: 'worker' },
+    );
     const letters: DeadLetter[] = [];
     q.subscribe<DeadLetter>('dead-letter', (m) => void letters.push(m.payload));
     const m = await q.publish({ topic: 'a', payload: { n: 1 } });
@@ -292,10 +315,14 @@ describe('messageQueue', () => {
   it('redelivers a message not acknowledged within its ack timeout', async () => {
     const { q, clock } = setup();
     const got: Message[] = [];
-    q.subscribe('a', (m) => {
-      got.push(m);
-      if (m.delivery === 2) void q.acknowledge(m.id);
-    }, { manualAck: true, ackTimeoutMs: 1000 });
+    q.subscribe(
+      'a',
+      (m) => {
+        got.push(m);
+        if (m.delivery === 2) void q.acknowledge(m.id);
+      },
+      { manualAck: true, ackTimeoutMs: 1000 },
+    );
     await q.publish({ topic: 'a' });
     await settle();
     await clock.advance(999);
@@ -304,7 +331,10 @@ describe('messageQueue', () => {
     assert.equal(q.getQueueStats().topics.a.pending, 1);
     await clock.advance(100);
     await q.whenIdle();
-    assert.deepEqual(got.map((m) => m.delivery), [1, 2]);
+    assert.deepEqual(
+      got.map((m) => m.delivery),
+      [1, 2],
+    );
     assert.equal(q.getQueueStats().topics.a.acknowledged, 1);
   });
 
@@ -312,10 +342,14 @@ describe('messageQueue', () => {
     const { q, clock } = setup();
     const gate = deferred();
     let calls = 0;
-    q.subscribe('a', () => {
-      calls++;
-      return gate.promise;
-    }, { ackTimeoutMs: 50 });
+    q.subscribe(
+      'a',
+      () => {
+        calls++;
+        return gate.promise;
+      },
+      { ackTimeoutMs: 50 },
+    );
     await q.publish({ topic: 'a' });
     await settle();
     await clock.advance(50); // times out; waits 100 ms for its redelivery
@@ -394,9 +428,29 @@ describe('messageQueue', () => {
     await q.whenIdle();
     await clock.advance(10_000);
     let s = q.getQueueStats();
-    assert.deepEqual(s.topics.a, { published: 3, delivered: 6, acknowledged: 6, pending: 0, inFlight: 0, redelivered: 0, deadLettered: 0, rejected: 0, processingRate: 0.6 });
+    assert.deepEqual(s.topics.a, {
+      published: 3,
+      delivered: 6,
+      acknowledged: 6,
+      pending: 0,
+      inFlight: 0,
+      redelivered: 0,
+      deadLettered: 0,
+      rejected: 0,
+      processingRate: 0.6,
+    });
     assert.equal(s.topics.b.acknowledged, 1);
-    assert.deepEqual(s.totals, { published: 5, delivered: 8, acknowledged: 8, pending: 0, inFlight: 0, redelivered: 0, deadLettered: 0, rejected: 0, processingRate: 0.8 });
+    assert.deepEqual(s.totals, {
+      published: 5,
+      delivered: 8,
+      acknowledged: 8,
+      pending: 0,
+      inFlight: 0,
+      redelivered: 0,
+      deadLettered: 0,
+      rejected: 0,
+      processingRate: 0.8,
+    });
     assert.equal(s.subscribers, 2);
     await clock.advance(49_000);
     assert.equal(q.getQueueStats().topics.a.processingRate, 6 / 59, 'a queue younger than a minute divides by its age');
@@ -453,7 +507,11 @@ describe('messageQueue', () => {
     q2.subscribe<number>('job.*', (m) => void second.push([m.payload, m.delivery]), { name: 'jobs' });
     await q2.whenIdle();
     // 1 was in flight when the snapshot was taken: its next delivery is its second.
-    assert.deepEqual(second, [[1, 2], [2, 1], [3, 1]]);
+    assert.deepEqual(second, [
+      [1, 2],
+      [2, 1],
+      [3, 1],
+    ]);
     assert.equal(q2.snapshot().subscriptions[0].messages.length, 0);
     assert.equal(clock2.timerCount, 0);
   });
@@ -542,15 +600,27 @@ describe('messageQueue', () => {
 
   it('refuses a malformed snapshot, naming the field, and changes nothing', () => {
     const { q } = setup();
-    const good = { version: 1, savedAt: 0, subscriptions: [{ name: 'd', pattern: 'a', messages: [{ id: 'm1', topic: 'a', publishedAt: 0, deliveries: 0 }] }], counters: { a: { published: 1, delivered: 0, acknowledged: 0, redelivered: 0, deadLettered: 0 } } };
+    const good = {
+      version: 1,
+      savedAt: 0,
+      subscriptions: [{ name: 'd', pattern: 'a', messages: [{ id: 'm1', topic: 'a', publishedAt: 0, deliveries: 0 }] }],
+      counters: { a: { published: 1, delivered: 0, acknowledged: 0, redelivered: 0, deadLettered: 0 } },
+    };
     const bad: [unknown, RegExp][] = [
       [null, /Expected `snapshot` to be an object/],
       [{ ...good, version: 2 }, /Expected `snapshot.version` to be 1, got `2`/],
-      [{ ...good, subscriptions: [{ ...good.subscriptions[0], messages: [{ id: 'm1', topic: 'a', publishedAt: 0, deliveries: -1 }] }] }, /`snapshot.subscriptions\[0\].messages\[0\].deliveries` to be a non-negative integer, got `-1`/],
+      [
+        { ...good, subscriptions: [{ ...good.subscriptions[0], messages: [{ id: 'm1', topic: 'a', publishedAt: 0, deliveries: -1 }] }] },
+        /`snapshot.subscriptions\[0\].messages\[0\].deliveries` to be a non-negative integer, got `-1`/,
+      ],
       [{ ...good, subscriptions: [{ ...good.subscriptions[0], pattern: '' }] }, /`snapshot.subscriptions\[0\].pattern`/],
       [{ ...good, counters: { a: { published: 'x' } } }, /`snapshot.counters\["a"\].published` to be a non-negative integer, got `"x"` \(string\)/],
     ];
-    for (const [snap, message] of bad) assert.throws(() => q.restore(snap), (e: unknown) => e instanceof ValidationError && message.test(e.message));
+    for (const [snap, message] of bad)
+      assert.throws(
+        () => q.restore(snap),
+        (e: unknown) => e instanceof ValidationError && message.test(e.message),
+      );
     assert.deepEqual(q.getQueueStats().topics, {});
     assert.deepEqual(q.snapshot().subscriptions, []);
     q.restore(good);

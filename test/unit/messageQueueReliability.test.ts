@@ -59,9 +59,24 @@ describe('messageQueue reliability', () => {
       parkedDurable(q, 't', 'audit');
       const payloads: unknown[] = [
         { toJSON: () => 10n },
-        { toJSON: () => { throw new Error('no'); } },
-        { get x(): number { throw new Error('getter'); } },
-        new Proxy({}, { ownKeys: () => { throw new Error('proxy'); } }),
+        {
+          toJSON: () => {
+            throw new Error('no');
+          },
+        },
+        {
+          get x(): number {
+            throw new Error('getter');
+          },
+        },
+        new Proxy(
+          {},
+          {
+            ownKeys: () => {
+              throw new Error('proxy');
+            },
+          },
+        ),
       ];
       for (const payload of payloads) {
         const err = await rejection(q.publish({ topic: 't', payload }));
@@ -117,12 +132,16 @@ describe('messageQueue reliability', () => {
         let active = 0;
         let peak = 0;
         const gates = Array.from({ length: 6 }, () => deferred());
-        q.subscribe<number>('t', async (m) => {
-          active++;
-          peak = Math.max(peak, active);
-          await gates[m.payload].promise;
-          active--;
-        }, { concurrency: 4 });
+        q.subscribe<number>(
+          't',
+          async (m) => {
+            active++;
+            peak = Math.max(peak, active);
+            await gates[m.payload].promise;
+            active--;
+          },
+          { concurrency: 4 },
+        );
         // Exactly as many messages as the concurrency: every one of them must be started.
         for (let i = 0; i < 4; i++) {
           const p = q.publish({ topic: 't', payload: i });
@@ -206,10 +225,14 @@ describe('messageQueue reliability', () => {
       const { q } = setup();
       const gate = deferred();
       const got: unknown[] = [];
-      q.subscribe('t', async (m) => {
-        await gate.promise;
-        got.push(m.payload);
-      }, { maxPending: 2 });
+      q.subscribe(
+        't',
+        async (m) => {
+          await gate.promise;
+          got.push(m.payload);
+        },
+        { maxPending: 2 },
+      );
       await q.publish({ topic: 't', payload: 1 });
       await q.publish({ topic: 't', payload: 2 });
       assert.equal((await rejection(q.publish({ topic: 't', payload: 3 }))).code, 'QUEUE_FULL');
@@ -233,8 +256,14 @@ describe('messageQueue reliability', () => {
     it('refuses a maxPending that is not a positive integer', () => {
       const { q } = setup();
       for (const bad of [0, -1, 1.5, Number.NaN, '10', Infinity]) {
-        assert.throws(() => new MessageQueue({ maxPending: bad } as unknown as MessageQueueOptions), (e: unknown) => e instanceof ValidationError && /Expected `maxPending` to be a positive integer/.test(e.message));
-        assert.throws(() => q.subscribe('t', () => {}, { maxPending: bad } as unknown as Record<string, never>), (e: unknown) => e instanceof ValidationError && /Expected `maxPending` to be a positive integer/.test(e.message));
+        assert.throws(
+          () => new MessageQueue({ maxPending: bad } as unknown as MessageQueueOptions),
+          (e: unknown) => e instanceof ValidationError && /Expected `maxPending` to be a positive integer/.test(e.message),
+        );
+        assert.throws(
+          () => q.subscribe('t', () => {}, { maxPending: bad } as unknown as Record<string, never>),
+          (e: unknown) => e instanceof ValidationError && /Expected `maxPending` to be a positive integer/.test(e.message),
+        );
       }
       assert.equal(q.getQueueStats().subscribers, 0, 'nothing subscribed');
     });
@@ -243,7 +272,12 @@ describe('messageQueue reliability', () => {
       const { q } = setup({ maxPending: 2 } as MessageQueueOptions);
       const payload = { n: [1] };
       const messages = [0, 1, 2].map((i) => ({ id: `m${i}`, topic: 't', publishedAt: 0, deliveries: 0, payload }));
-      q.restore({ version: 1, savedAt: 0, subscriptions: [{ name: 'audit', pattern: 't', messages }], counters: { t: { published: 3, delivered: 0, acknowledged: 0, redelivered: 0, deadLettered: 0, rejected: 4 } } });
+      q.restore({
+        version: 1,
+        savedAt: 0,
+        subscriptions: [{ name: 'audit', pattern: 't', messages }],
+        counters: { t: { published: 3, delivered: 0, acknowledged: 0, redelivered: 0, deadLettered: 0, rejected: 4 } },
+      });
       payload.n.push(2);
       assert.equal(q.snapshot().subscriptions[0].messages.length, 3, 'nothing saved is dropped');
       assert.deepEqual(q.snapshot().subscriptions[0].messages[0].payload, { n: [1] }, 'restored payloads are copies');
@@ -258,9 +292,17 @@ describe('messageQueue reliability', () => {
 
     it('refuses a saved message whose id starts with `@` or whose payload is not JSON, changing nothing', () => {
       const { q } = setup();
-      const snap = (m: Record<string, unknown>): unknown => ({ version: 1, savedAt: 0, subscriptions: [{ name: 'd', pattern: 't', messages: [{ id: 'm', topic: 't', publishedAt: 0, deliveries: 0, ...m }] }], counters: {} });
+      const snap = (m: Record<string, unknown>): unknown => ({
+        version: 1,
+        savedAt: 0,
+        subscriptions: [{ name: 'd', pattern: 't', messages: [{ id: 'm', topic: 't', publishedAt: 0, deliveries: 0, ...m }] }],
+        counters: {},
+      });
       assert.throws(() => q.restore(snap({ id: '@1:m' })), /Expected `snapshot\.subscriptions\[0\]\.messages\[0\]\.id` to be .*not starting with `@`/);
-      assert.throws(() => q.restore(snap({ payload: { x: { toJSON: cycle } } })), /Expected `snapshot\.subscriptions\[0\]\.messages\[0\]\.payload` to be JSON-serialisable, but `snapshot\.subscriptions\[0\]\.messages\[0\]\.payload\.x\.self` is a cycle/);
+      assert.throws(
+        () => q.restore(snap({ payload: { x: { toJSON: cycle } } })),
+        /Expected `snapshot\.subscriptions\[0\]\.messages\[0\]\.payload` to be JSON-serialisable, but `snapshot\.subscriptions\[0\]\.messages\[0\]\.payload\.x\.self` is a cycle/,
+      );
       assert.deepEqual(q.snapshot().subscriptions, []);
     });
 

@@ -39,8 +39,16 @@ describe('model', () => {
         o.setConcurrency(LIMITS.concurrency);
         assert.equal(o.getSystemStatus().concurrency.limit, LIMITS.concurrency);
         o.setMaxFinished(LIMITS.maxFinished);
-        assert.throws(() => o.setConcurrency(LIMITS.concurrency + 1), new RegExp(`Expected \\\`concurrency\\\` to be an integer number of tasks from 1 to ${LIMITS.concurrency}, got \\\`${LIMITS.concurrency + 1}\\\` \\(number\\)`));
-        assert.throws(() => o.setMaxFinished(LIMITS.maxFinished + 1), new RegExp(`Expected \\\`maxFinished\\\` to be an integer number of records from 0 to ${LIMITS.maxFinished}`));
+        assert.throws(
+          () => o.setConcurrency(LIMITS.concurrency + 1),
+          new RegExp(
+            `Expected \\\`concurrency\\\` to be an integer number of tasks from 1 to ${LIMITS.concurrency}, got \\\`${LIMITS.concurrency + 1}\\\` \\(number\\)`,
+          ),
+        );
+        assert.throws(
+          () => o.setMaxFinished(LIMITS.maxFinished + 1),
+          new RegExp(`Expected \\\`maxFinished\\\` to be an integer number of records from 0 to ${LIMITS.maxFinished}`),
+        );
         assert.equal(o.getSystemStatus().concurrency.limit, LIMITS.concurrency, 'a refused value changes nothing');
       } finally {
         await o.dispose();

@@ -56,7 +56,10 @@ describe('orchestrator', () => {
       await o.whenIdle();
       const r = o.getTask(id) as TaskRecord;
       assert.equal(r.status, 'completed');
-      assert.deepEqual(r.history.map((h) => h.status), ['created', 'scheduled', 'running', 'completed']);
+      assert.deepEqual(
+        r.history.map((h) => h.status),
+        ['created', 'scheduled', 'running', 'completed'],
+      );
       assert.equal(r.result?.value, 42);
       assert.equal(r.attempts, 1);
       assert.ok((r.startedAt as number) >= r.createdAt && (r.finishedAt as number) >= (r.startedAt as number));
@@ -67,10 +70,18 @@ describe('orchestrator', () => {
       const log: string[] = [];
       const blocker = gate(log, 'blocker');
       await o.scheduleTask(blocker.spec);
-      for (const [name, priority] of [['low', 0], ['high-a', 5], ['mid', 2], ['high-b', 5]] as const) {
+      for (const [name, priority] of [
+        ['low', 0],
+        ['high-a', 5],
+        ['mid', 2],
+        ['high-b', 5],
+      ] as const) {
         await o.scheduleTask({ name, kind: 'function', priority, run: () => void log.push(name) });
       }
-      assert.deepEqual(o.getTaskQueue().map((t) => t.name), ['blocker', 'high-a', 'high-b', 'mid', 'low']);
+      assert.deepEqual(
+        o.getTaskQueue().map((t) => t.name),
+        ['blocker', 'high-a', 'high-b', 'mid', 'low'],
+      );
       blocker.release();
       await o.whenIdle();
       assert.deepEqual(log, ['blocker', 'high-a', 'high-b', 'mid', 'low']);
@@ -111,7 +122,10 @@ describe('orchestrator', () => {
     it('refuses a bad spec with a ValidationError naming the field and changes nothing', async () => {
       const o = await make({ resources: { gpu: 1 } });
       const before = o.getSystemStatus();
-      await assert.rejects(o.scheduleTask({ name: 'x', kind: 'shell', command: 'true', timeoutMs: -5 }), (e: Error & { field?: string }) => e.name === 'ValidationError' && e.field === 'timeoutMs' && /-5/.test(e.message));
+      await assert.rejects(
+        o.scheduleTask({ name: 'x', kind: 'shell', command: 'true', timeoutMs: -5 }),
+        (e: Error & { field?: string }) => e.name === 'ValidationError' && e.field === 'timeoutMs' && /-5/.test(e.message),
+      );
       await assert.rejects(o.scheduleTask({ name: 'x', kind: 'shell', command: 'true', resources: { gpu: 2 } }), /gpu/);
       await assert.rejects(o.scheduleTask({ name: 'x', kind: 'shell', command: 'true', resources: { tpu: 1 } }), /tpu/);
       await assert.rejects(o.scheduleTask({ name: 'x', kind: 'shell', command: 'true', dependsOn: ['nope'] }), /nope/);
@@ -177,7 +191,13 @@ describe('orchestrator', () => {
       const o = await make({ concurrency: 4 });
       const log: string[] = [];
       const step = (key: string, dependsOn: string[] = []): TaskSpec => ({ key, name: key, kind: 'function', dependsOn, run: async () => void log.push(key) });
-      const ids = await o.scheduleWorkflow([step('package', ['build']), step('build', ['lint', 'test']), step('lint', ['install']), step('test', ['install']), step('install')]);
+      const ids = await o.scheduleWorkflow([
+        step('package', ['build']),
+        step('build', ['lint', 'test']),
+        step('lint', ['install']),
+        step('test', ['install']),
+        step('install'),
+      ]);
       assert.equal(ids.length, 5);
       assert.equal(o.getTask(ids[0])?.name, 'package');
       await o.whenIdle();
@@ -190,7 +210,10 @@ describe('orchestrator', () => {
     it('refuses a workflow with a cycle naming the cycle, creating none of it', async () => {
       const o = await make();
       const spec = (key: string, dependsOn: string[]): TaskSpec => ({ key, name: key, kind: 'shell', command: 'true', dependsOn });
-      await assert.rejects(o.scheduleWorkflow([spec('a', []), spec('build', ['test']), spec('test', ['build'])]), /build -> test -> build|test -> build -> test/);
+      await assert.rejects(
+        o.scheduleWorkflow([spec('a', []), spec('build', ['test']), spec('test', ['build'])]),
+        /build -> test -> build|test -> build -> test/,
+      );
       assert.equal(o.getTasks().length, 0);
     });
 
@@ -224,7 +247,13 @@ describe('orchestrator', () => {
 
     it('refuses a dependency that has already failed: the task could never run', async () => {
       const o = await make();
-      const bad = await o.scheduleTask({ name: 'bad', kind: 'function', run: () => { throw new Error('no'); } });
+      const bad = await o.scheduleTask({
+        name: 'bad',
+        kind: 'function',
+        run: () => {
+          throw new Error('no');
+        },
+      });
       await o.whenIdle();
       await assert.rejects(o.scheduleTask({ name: 'after', kind: 'function', dependsOn: [bad], run: () => 1 }), /bad.*failed/);
     });
@@ -244,7 +273,16 @@ describe('orchestrator', () => {
       const clock = new ManualClock(5000);
       const o = await make({ clock });
       let calls = 0;
-      const id = await o.scheduleTask({ name: 'flaky', kind: 'function', retries: 2, retryDelayMs: 100, run: () => { if (++calls < 3) throw new Error(`boom ${calls}`); return 'ok'; } });
+      const id = await o.scheduleTask({
+        name: 'flaky',
+        kind: 'function',
+        retries: 2,
+        retryDelayMs: 100,
+        run: () => {
+          if (++calls < 3) throw new Error(`boom ${calls}`);
+          return 'ok';
+        },
+      });
       await settle();
       assert.equal(o.getTask(id)?.status, 'scheduled');
       assert.match(o.getTask(id)?.history.at(-1)?.reason ?? '', /Attempt 1 of 3 failed \(boom 1\); retrying in \d+ ms/);
@@ -253,13 +291,24 @@ describe('orchestrator', () => {
       const r = o.getTask(id) as TaskRecord;
       assert.equal(r.status, 'completed');
       assert.equal(r.attempts, 3);
-      assert.deepEqual(r.history.map((h) => h.status), ['created', 'scheduled', 'running', 'scheduled', 'running', 'scheduled', 'running', 'completed']);
+      assert.deepEqual(
+        r.history.map((h) => h.status),
+        ['created', 'scheduled', 'running', 'scheduled', 'running', 'scheduled', 'running', 'completed'],
+      );
     });
 
     it('fails with the last error once retries are used up', async () => {
       const clock = new ManualClock();
       const o = await make({ clock });
-      const id = await o.scheduleTask({ name: 'broken', kind: 'function', retries: 1, retryDelayMs: 10, run: () => { throw new Error('always'); } });
+      const id = await o.scheduleTask({
+        name: 'broken',
+        kind: 'function',
+        retries: 1,
+        retryDelayMs: 10,
+        run: () => {
+          throw new Error('always');
+        },
+      });
       await clock.advance(100);
       await o.whenIdle();
       assert.equal(o.getTask(id)?.status, 'failed');
@@ -278,7 +327,15 @@ describe('orchestrator', () => {
     it('never retries a cancelled task', async () => {
       const o = await make();
       let calls = 0;
-      const id = await o.scheduleTask({ name: 'long', kind: 'function', retries: 5, run: ({ signal }) => { calls++; return new Promise((_, rej) => signal.addEventListener('abort', () => rej(new Error('aborted')))); } });
+      const id = await o.scheduleTask({
+        name: 'long',
+        kind: 'function',
+        retries: 5,
+        run: ({ signal }) => {
+          calls++;
+          return new Promise((_, rej) => signal.addEventListener('abort', () => rej(new Error('aborted'))));
+        },
+      });
       await settle();
       await o.cancelTask(id);
       await settle();
@@ -290,7 +347,15 @@ describe('orchestrator', () => {
       const clock = new ManualClock();
       const o = await make({ clock, defaultRetries: 1 });
       let calls = 0;
-      const id = await o.scheduleTask({ name: 'x', kind: 'function', retryDelayMs: 1, run: () => { calls++; throw new Error('x'); } });
+      const id = await o.scheduleTask({
+        name: 'x',
+        kind: 'function',
+        retryDelayMs: 1,
+        run: () => {
+          calls++;
+          throw new Error('x');
+        },
+      });
       await clock.advance(100);
       await o.whenIdle();
       assert.equal(calls, 2);
@@ -311,7 +376,10 @@ describe('orchestrator', () => {
       await o.cancelTask(s, 's');
       await o.cancelTask(r, 'r');
       assert.deepEqual(statuses(o, [r, s, c]), ['cancelled', 'cancelled', 'cancelled']);
-      assert.deepEqual([r, s, c].map((id) => o.getTask(id)?.history.at(-1)?.reason), ['r', 's', 'c']);
+      assert.deepEqual(
+        [r, s, c].map((id) => o.getTask(id)?.history.at(-1)?.reason),
+        ['r', 's', 'c'],
+      );
       await o.whenIdle();
     });
 
@@ -340,7 +408,15 @@ describe('orchestrator', () => {
     it('retryTask schedules a failed task again as a new task with the same spec', async () => {
       const o = await make();
       let fail = true;
-      const id = await o.scheduleTask({ name: 'sometimes', kind: 'function', priority: 3, run: () => { if (fail) throw new Error('once'); return 'fine'; } });
+      const id = await o.scheduleTask({
+        name: 'sometimes',
+        kind: 'function',
+        priority: 3,
+        run: () => {
+          if (fail) throw new Error('once');
+          return 'fine';
+        },
+      });
       await o.whenIdle();
       fail = false;
       const again = await o.retryTask(id);
@@ -424,7 +500,15 @@ describe('orchestrator', () => {
       const seen: string[] = [];
       o.queue.subscribe('task.*', (m: Message) => void seen.push(`${m.topic}:${(m.payload as { name: string }).name}`));
       let n = 0;
-      await o.scheduleTask({ name: 'x', kind: 'function', retries: 1, retryDelayMs: 1, run: () => { if (n++ === 0) throw new Error('first'); } });
+      await o.scheduleTask({
+        name: 'x',
+        kind: 'function',
+        retries: 1,
+        retryDelayMs: 1,
+        run: () => {
+          if (n++ === 0) throw new Error('first');
+        },
+      });
       await clock.advance(100);
       await o.whenIdle();
       await o.queue.whenIdle();
@@ -451,7 +535,10 @@ describe('orchestrator', () => {
       await o.whenIdle();
       await settle();
       await o.whenIdle();
-      assert.deepEqual(seen.filter((s) => s.startsWith('parent')), ['parent:created', 'parent:scheduled', 'parent:running', 'parent:completed']);
+      assert.deepEqual(
+        seen.filter((s) => s.startsWith('parent')),
+        ['parent:created', 'parent:scheduled', 'parent:running', 'parent:completed'],
+      );
       assert.ok(seen.includes('child:completed'));
     });
 
@@ -474,7 +561,10 @@ describe('orchestrator', () => {
       await o.whenIdle();
       await o.state.synchronizeState();
       assert.equal(o.getTasks().length, 3);
-      assert.deepEqual(archived.map((r) => r.name), ['t0', 't1', 't2', 't3', 't4', 't5', 't6']);
+      assert.deepEqual(
+        archived.map((r) => r.name),
+        ['t0', 't1', 't2', 't3', 't4', 't5', 't6'],
+      );
     });
 
     it('applies a smaller maxFinished at once, archiving the oldest, and refuses a bad one', async () => {
@@ -484,7 +574,10 @@ describe('orchestrator', () => {
       await o.whenIdle();
       o.setMaxFinished(2);
       await o.state.synchronizeState();
-      assert.deepEqual(o.getTasks().map((t) => t.name), ['t4', 't5']);
+      assert.deepEqual(
+        o.getTasks().map((t) => t.name),
+        ['t4', 't5'],
+      );
       assert.deepEqual(archived, ['t0', 't1', 't2', 't3']);
       assert.throws(() => o.setMaxFinished(-1), /maxFinished.*-1/);
     });
@@ -510,7 +603,11 @@ describe('orchestrator', () => {
       const o = await createOrchestrator({ concurrency: 2 });
       let aborted = 0;
       for (let i = 0; i < 2; i++) {
-        await o.scheduleTask({ name: `forever${i}`, kind: 'function', run: ({ signal }) => new Promise(() => signal.addEventListener('abort', () => aborted++)) });
+        await o.scheduleTask({
+          name: `forever${i}`,
+          kind: 'function',
+          run: ({ signal }) => new Promise(() => signal.addEventListener('abort', () => aborted++)),
+        });
       }
       await o.dispose();
       assert.equal(aborted, 2);

@@ -142,7 +142,10 @@ describe('orchestrator reliability', () => {
       const o = await make({ executors: { odd: kind(() => ({ exitCode: 0 })) } });
       const id = await o.scheduleTask({ name: 'broken', kind: 'odd' });
       await o.whenIdle();
-      assert.match(task(o, id).error?.message ?? '', /Expected the executor for kind `odd` to return a promise from execute\(\), got `\{"exitCode":0\}` \(object\)/);
+      assert.match(
+        task(o, id).error?.message ?? '',
+        /Expected the executor for kind `odd` to return a promise from execute\(\), got `\{"exitCode":0\}` \(object\)/,
+      );
     });
   });
 
@@ -200,7 +203,9 @@ describe('orchestrator reliability', () => {
     function slowStop(): { executor: Executor; stop(): void } {
       const stopped = deferred();
       return {
-        executor: kind((ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => void stopped.promise.then(() => reject(ctx.signal.reason))))),
+        executor: kind(
+          (ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => void stopped.promise.then(() => reject(ctx.signal.reason)))),
+        ),
         stop: () => stopped.resolve(),
       };
     }
@@ -323,7 +328,10 @@ describe('orchestrator reliability', () => {
 
     it('refuses a non-string id in retryTask and removeTask with a ValidationError', async () => {
       const o = await make();
-      await assert.rejects(o.retryTask(undefined as unknown as string), (e: unknown) => e instanceof ValidationError && /Expected `id` to be a task id string, got `undefined`/.test(e.message));
+      await assert.rejects(
+        o.retryTask(undefined as unknown as string),
+        (e: unknown) => e instanceof ValidationError && /Expected `id` to be a task id string, got `undefined`/.test(e.message),
+      );
       await assert.rejects(o.removeTask(null as unknown as string), ValidationError);
     });
 
@@ -350,7 +358,14 @@ describe('orchestrator reliability', () => {
         ['setResources', () => o.setResources({ gpu: 1 })],
         ['pause', () => o.pause()],
         ['resume', () => o.resume()],
-        ['registerExecutor', () => o.registerExecutor('late', kind(() => Promise.resolve({})))],
+        [
+          'registerExecutor',
+          () =>
+            o.registerExecutor(
+              'late',
+              kind(() => Promise.resolve({})),
+            ),
+        ],
       ];
       for (const [name, call] of sync) assert.throws(call, isDisposed, name);
       const async: [string, () => Promise<unknown>][] = [
@@ -394,8 +409,14 @@ describe('orchestrator reliability', () => {
       }
       assert.deepEqual(logged, []);
       const messages = warned.filter((w) => w.code === 'LISTENER_FAILED').map((w) => w.message);
-      assert.ok(messages.some((m) => m.includes('change listener broke')), messages.join('\n'));
-      assert.ok(messages.some((m) => m.includes('status listener broke')), messages.join('\n'));
+      assert.ok(
+        messages.some((m) => m.includes('change listener broke')),
+        messages.join('\n'),
+      );
+      assert.ok(
+        messages.some((m) => m.includes('status listener broke')),
+        messages.join('\n'),
+      );
     });
 
     it('keeps a throwing onDidWarn listener from looping, recording its error as a warning', async () => {
@@ -423,7 +444,10 @@ describe('orchestrator reliability', () => {
       for (let i = 0; i < 10; i++) ids.push(await o.scheduleTask({ name: `t${i}`, kind: 'function', run: () => i }));
       await o.whenIdle();
       await settle();
-      assert.deepEqual(ids.map((id) => task(o, id).status), ids.map(() => 'completed'));
+      assert.deepEqual(
+        ids.map((id) => task(o, id).status),
+        ids.map(() => 'completed'),
+      );
       const full = o.warnings.filter((w) => w.code === 'QUEUE_FULL');
       assert.equal(full.length, 1, JSON.stringify(o.warnings));
       assert.match(full[0].message, /`stalled` of `task.completed`.*maxPending.*2/);

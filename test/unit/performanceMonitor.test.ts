@@ -122,7 +122,10 @@ describe('performanceMonitor', () => {
     const h = metrics.durationHistogram;
     assert.equal(h.bounds.length, h.counts.length);
     assert.equal(h.bounds.at(-1), Infinity);
-    assert.equal(h.counts.reduce((a, b) => a + b, 0), 100);
+    assert.equal(
+      h.counts.reduce((a, b) => a + b, 0),
+      100,
+    );
     for (let i = 1; i < h.bounds.length - 1; i++) assert.ok(h.bounds[i] / h.bounds[i - 1] < 1.1 + 1e-9);
   });
 
@@ -146,7 +149,12 @@ describe('performanceMonitor', () => {
     assert.deepEqual(m.getFootprint(), before);
     samples.sort();
     const metrics = m.getPerformanceMetrics();
-    for (const [p, got] of [[0.5, metrics.p50TaskDuration], [0.95, metrics.p95TaskDuration], [0.99, m.percentile(0.99)], [0.01, m.percentile(0.01)]] as const) {
+    for (const [p, got] of [
+      [0.5, metrics.p50TaskDuration],
+      [0.95, metrics.p95TaskDuration],
+      [0.99, m.percentile(0.99)],
+      [0.01, m.percentile(0.01)],
+    ] as const) {
       assertClose(got, nearestRank(samples, p), HISTOGRAM_RELATIVE_ERROR, `p${p * 100}`);
     }
     assert.equal(metrics.totals.completed + metrics.totals.failed, n);
@@ -193,7 +201,10 @@ describe('performanceMonitor', () => {
     assert.equal(metrics.p50TaskDuration, 0);
     assert.deepEqual(metrics.resourceUtilization, { gpu: 0 });
     assert.equal(metrics.queueDepth, 0);
-    assert.equal(metrics.series.throughput.reduce((a, b) => a + b, 0), 0);
+    assert.equal(
+      metrics.series.throughput.reduce((a, b) => a + b, 0),
+      0,
+    );
   });
 
   it('rejects bad inputs with clear messages and records nothing', () => {

@@ -85,7 +85,11 @@ describe('persistence', () => {
       const clock = new ManualClock();
       let fail = true;
       const inner = new MemoryStore();
-      const store: Store = { keys: () => inner.keys(), get: (k) => inner.get(k), update: (k, v) => (fail ? Promise.reject(new Error('disk full')) : inner.update(k, v)) };
+      const store: Store = {
+        keys: () => inner.keys(),
+        get: (k) => inner.get(k),
+        update: (k, v) => (fail ? Promise.reject(new Error('disk full')) : inner.update(k, v)),
+      };
       const o = await open({ store, clock });
       const warnings: string[] = [];
       o.onDidWarn((w) => void warnings.push(`${w.code}: ${w.message}`));
@@ -93,7 +97,10 @@ describe('persistence', () => {
       await o.whenIdle();
       assert.equal(o.getTask(id)?.status, 'completed');
       await clock.advance(500);
-      assert.ok(warnings.some((w) => /STORE_WRITE_FAILED.*disk full/.test(w)), warnings.join('\n'));
+      assert.ok(
+        warnings.some((w) => /STORE_WRITE_FAILED.*disk full/.test(w)),
+        warnings.join('\n'),
+      );
       fail = false;
       await clock.advance(60_000);
       const snap = inner.get<Snapshot>(STATE_KEY) as Snapshot;
@@ -104,14 +111,21 @@ describe('persistence', () => {
       const clock = new ManualClock();
       let hang = true;
       const inner = new MemoryStore();
-      const store: Store = { keys: () => inner.keys(), get: (k) => inner.get(k), update: (k, v) => (hang ? new Promise<void>(() => undefined) : inner.update(k, v)) };
+      const store: Store = {
+        keys: () => inner.keys(),
+        get: (k) => inner.get(k),
+        update: (k, v) => (hang ? new Promise<void>(() => undefined) : inner.update(k, v)),
+      };
       const o = await open({ store, clock });
       const warnings: string[] = [];
       o.onDidWarn((w) => void warnings.push(w.message));
       const id = await o.scheduleTask({ name: 'a', kind: 'function', run: () => 1 });
       await o.whenIdle();
       await clock.advance(11_000);
-      assert.ok(warnings.some((w) => /did not answer/.test(w)), warnings.join('\n'));
+      assert.ok(
+        warnings.some((w) => /did not answer/.test(w)),
+        warnings.join('\n'),
+      );
       hang = false;
       await clock.advance(60_000);
       assert.equal((inner.get<Snapshot>(STATE_KEY) as Snapshot).tasks.find((t) => t.id === id)?.status, 'completed');
@@ -132,7 +146,10 @@ describe('persistence', () => {
       b.resume();
       await b.whenIdle();
       assert.equal(b.getTask(created)?.status, 'completed');
-      assert.deepEqual(b.getTask(created)?.history.map((h) => h.status), ['created', 'scheduled', 'running', 'completed']);
+      assert.deepEqual(
+        b.getTask(created)?.history.map((h) => h.status),
+        ['created', 'scheduled', 'running', 'completed'],
+      );
     });
 
     it('retries a task that was Running when the process died if it has retries left, else fails it as interrupted', async () => {
@@ -178,7 +195,14 @@ describe('persistence', () => {
       ['a wrong version', { version: 99, savedAt: 1, tasks: [] }],
       ['a truncated task list', { version: 1, savedAt: 1 }],
       ['a task missing fields', { version: 1, savedAt: 1, tasks: [{ id: 'x', name: 'x' }] }],
-      ['an unknown status', { version: 1, savedAt: 1, tasks: [{ id: 'x', name: 'x', kind: 'shell', status: 'exploded', priority: 0, attempts: 0, createdAt: 1, history: [], spec: {}, dependsOn: [] }] }],
+      [
+        'an unknown status',
+        {
+          version: 1,
+          savedAt: 1,
+          tasks: [{ id: 'x', name: 'x', kind: 'shell', status: 'exploded', priority: 0, attempts: 0, createdAt: 1, history: [], spec: {}, dependsOn: [] }],
+        },
+      ],
       ['an array', [1, 2, 3]],
     ];
     for (const [what, raw] of corrupt) {
@@ -210,7 +234,13 @@ describe('persistence', () => {
       const a = await createOrchestrator({ store, concurrency: 3 });
       (a.state as unknown as { minIntervalMs: number }).minIntervalMs = 5;
       // A durable subscriber that acknowledges only some messages before the "crash".
-      a.queue.subscribe('task.completed', (m: Message) => { if ((m.payload as { name: string }).name.endsWith('7')) throw new Error('handler down'); }, { name: 'audit' });
+      a.queue.subscribe(
+        'task.completed',
+        (m: Message) => {
+          if ((m.payload as { name: string }).name.endsWith('7')) throw new Error('handler down');
+        },
+        { name: 'audit' },
+      );
       const ids: string[] = [];
       for (let i = 0; i < 40; i++) {
         ids.push(await a.scheduleTask({ name: `job-${i}`, kind: 'shell', command: i % 9 === 0 ? 'exit 3' : 'true', priority: i % 3 }));
@@ -244,15 +274,22 @@ describe('persistence', () => {
           assert.equal(runs.get(id), undefined, `write ${n}: completed task ${id} ran again`);
           assert.equal(b.getTask(id)?.status, 'completed');
         }
-        for (const id of snap.tasks.map((t) => t.id)) assert.notEqual(['created', 'scheduled', 'running'].includes(b.getTask(id)?.status as string), true, `write ${n}: ${id} left unfinished`);
+        for (const id of snap.tasks.map((t) => t.id))
+          assert.notEqual(['created', 'scheduled', 'running'].includes(b.getTask(id)?.status as string), true, `write ${n}: ${id} left unfinished`);
         // Every message the snapshot held for the durable subscriber reaches it again.
-        const held = ((snap.queue as { subscriptions?: { name: string; messages: { id: string }[] }[] })?.subscriptions ?? []).flatMap((s) => s.messages.map((m) => m.id));
+        const held = ((snap.queue as { subscriptions?: { name: string; messages: { id: string }[] }[] })?.subscriptions ?? []).flatMap((s) =>
+          s.messages.map((m) => m.id),
+        );
         for (const id of held) assert.ok(redelivered.includes(id), `write ${n}: message ${id} lost`);
         await b.dispose();
       }
       // And the last write knows every accepted task.
       const last = JSON.parse(store.writes.at(-1) as string) as Snapshot;
-      for (const id of ids) assert.ok(last.tasks.some((t) => t.id === id), `task ${id} missing from the final state`);
+      for (const id of ids)
+        assert.ok(
+          last.tasks.some((t) => t.id === id),
+          `task ${id} missing from the final state`,
+        );
     });
   });
 });

@@ -14,7 +14,6 @@ function drain<T extends QueueEntry>(q: PriorityQueue<T>): string[] {
   return out;
 }
 
-
 describe('priorityQueue', () => {
   it('runs a higher priority first and equal priorities in order', () => {
     const q = new HandledQueue({ agingMs: Infinity });
@@ -82,7 +81,10 @@ describe('priorityQueue', () => {
       .filter((i) => i !== 13 && i !== 49 && i !== 0)
       .sort((a, b) => (b % 7) - (a % 7) || a - b)
       .map((i) => `t${i}`);
-    assert.deepEqual(q.toSortedArray().map((e) => e.id), expected);
+    assert.deepEqual(
+      q.toSortedArray().map((e) => e.id),
+      expected,
+    );
     assert.equal(q.size, 47);
     assert.deepEqual(drain(q), expected);
   });
@@ -114,7 +116,10 @@ describe('priorityQueue', () => {
       assert.equal(q.size, ref.length);
     }
     sortRef();
-    assert.deepEqual(drain(q), ref.map((e) => e.id));
+    assert.deepEqual(
+      drain(q),
+      ref.map((e) => e.id),
+    );
   });
 
   it('matches a sorted reference when entries mostly arrive in order (the sorted run beside the heap)', () => {
@@ -147,8 +152,14 @@ describe('priorityQueue', () => {
       assert.equal(q.size, ref.length);
     }
     sortRef();
-    assert.deepEqual(q.toSortedArray().map((e) => e.id), ref.map((e) => e.id));
-    assert.deepEqual(drain(q), ref.map((e) => e.id));
+    assert.deepEqual(
+      q.toSortedArray().map((e) => e.id),
+      ref.map((e) => e.id),
+    );
+    assert.deepEqual(
+      drain(q),
+      ref.map((e) => e.id),
+    );
     assert.equal(q.size, 0);
   });
 
@@ -210,7 +221,10 @@ describe('priorityQueue', () => {
     q.push(entry('b', 1, 500));
     q.push(entry('c', 2, 2_000));
     // Effective priorities at any t: a = 3 + t/1000, b = 0.5 + t/1000, c = 0 + t/1000.
-    assert.deepEqual(q.toSortedArray().map((e) => e.id), ['a', 'b', 'c']);
+    assert.deepEqual(
+      q.toSortedArray().map((e) => e.id),
+      ['a', 'b', 'c'],
+    );
     assert.deepEqual(drain(q), ['a', 'b', 'c']);
   });
 
@@ -226,11 +240,14 @@ describe('priorityQueue', () => {
   });
 
   it('refuses a non-positive agingMs', () => {
-    assert.throws(() => new HandledQueue({ agingMs: 0 }), (e: unknown) => e instanceof ValidationError && e.field === 'agingMs' && /`0` \(number\)/.test(e.message));
+    assert.throws(
+      () => new HandledQueue({ agingMs: 0 }),
+      (e: unknown) => e instanceof ValidationError && e.field === 'agingMs' && /`0` \(number\)/.test(e.message),
+    );
     assert.throws(() => new HandledQueue({ agingMs: NaN }), /`NaN` \(number\)/);
   });
 
-  it('handles 100,000 entries with a third removed, in order (its speed is the bench\'s business)', () => {
+  it("handles 100,000 entries with a third removed, in order (its speed is the bench's business)", () => {
     const q = new HandledQueue({ agingMs: Infinity });
     const es = Array.from({ length: 100_000 }, (_, i) => entry(`t${i}`, i % 10, i));
     for (const e of es) q.push(e);

@@ -241,7 +241,10 @@ describe('priorityQueue (sorted runs per level)', () => {
       ref.push(e);
     }
     const order = drain(q).map((e) => e.id);
-    assert.deepEqual(order, ref.sorted().map((e) => e.id));
+    assert.deepEqual(
+      order,
+      ref.sorted().map((e) => e.id),
+    );
     // Keys: old 0, new1 1, new2 0 (after old: pushed later), new3 -1, ...
     assert.deepEqual(order, ['new1', 'old', 'new2', 'new3', 'new4', 'new5']);
   });

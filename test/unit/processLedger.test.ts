@@ -89,7 +89,10 @@ function entryFor(pid: number, tok: string, host: { pid: number; startTime: stri
     assert.equal(store.writes, 0, 'no write inside the call that spawned');
     await ledger.flush();
     assert.equal(store.writes, 1);
-    assert.deepEqual(parseLedger(store.get(PROCESS_LEDGER_KEY)).map((e) => e.token), tokens);
+    assert.deepEqual(
+      parseLedger(store.get(PROCESS_LEDGER_KEY)).map((e) => e.token),
+      tokens,
+    );
     for (const t of tokens) ledger.remove(t);
     await ledger.flush();
     assert.equal(store.writes, 2);
@@ -232,9 +235,13 @@ function entryFor(pid: number, tok: string, host: { pid: number; startTime: stri
     let host: ChildProcess | undefined;
     let orchestrator: Awaited<ReturnType<typeof createOrchestrator>> | undefined;
     try {
-      host = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../support/crashingHost.ts'), storePath, 'sleep 60 & (setsid sleep 60 &); sleep 60', mark], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      host = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(__dirname, '../support/crashingHost.ts'), storePath, 'sleep 60 & (setsid sleep 60 &); sleep 60', mark],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       let out = '';
       host.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
       await until(() => out.includes('ready') || host?.exitCode !== null, 'the host to start its task', 20000);
@@ -244,15 +251,26 @@ function entryFor(pid: number, tok: string, host: { pid: number; startTime: stri
       const old = marked(mark);
       host.kill('SIGKILL');
       await once(host, 'exit');
-      assert.deepEqual(old.filter((pid) => readProcess(pid) === undefined), [], 'the tree outlives its host');
+      assert.deepEqual(
+        old.filter((pid) => readProcess(pid) === undefined),
+        [],
+        'the tree outlives its host',
+      );
 
       orchestrator = await createOrchestrator({ store: new JsonFileStore(storePath), killGraceMs: 300 });
-      assert.deepEqual(old.filter((pid) => readProcess(pid) !== undefined), [], 'the old tree is stopped');
+      assert.deepEqual(
+        old.filter((pid) => readProcess(pid) !== undefined),
+        [],
+        'the old tree is stopped',
+      );
       const warning = orchestrator.warnings.find((w) => w.message.includes('left running by a previous session'));
       assert.equal(warning?.message, `Stopped 4 processes left running by a previous session (tasks \`${id}\`)`);
       // It runs again (one retry left): a new tree, not the old one.
       await until(() => orchestrator?.getTask(id)?.status === 'running' && marked(mark).length >= 4, 'the task to run again');
-      assert.deepEqual(marked(mark).filter((pid) => old.includes(pid)), []);
+      assert.deepEqual(
+        marked(mark).filter((pid) => old.includes(pid)),
+        [],
+      );
     } finally {
       if (host && host.exitCode === null && host.signalCode === null) host.kill('SIGKILL');
       await orchestrator?.dispose();

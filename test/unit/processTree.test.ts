@@ -1,7 +1,18 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { collectTree, isAlive, markerIn, parseStat, ProcessScanner, readProcess, scanProcesses, TASK_MARKER_ENV, treeIn, type ProcessInfo } from '../../src/core/executors/processTree';
+import {
+  collectTree,
+  isAlive,
+  markerIn,
+  parseStat,
+  ProcessScanner,
+  readProcess,
+  scanProcesses,
+  TASK_MARKER_ENV,
+  treeIn,
+  type ProcessInfo,
+} from '../../src/core/executors/processTree';
 
 (process.platform === 'linux' ? describe : describe.skip)('processTree', () => {
   it('parses a stat line whose command name holds spaces and parentheses', () => {

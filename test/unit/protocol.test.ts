@@ -1,12 +1,5 @@
 import * as assert from 'node:assert/strict';
-import {
-  DASHBOARD_VIEW_TYPE,
-  PROTOCOL_VERSION,
-  isSnapshot,
-  parseHostMessage,
-  parseViewState,
-  parseWebviewMessage,
-} from '../../src/dashboardProtocol/protocol';
+import { DASHBOARD_VIEW_TYPE, PROTOCOL_VERSION, isSnapshot, parseHostMessage, parseViewState, parseWebviewMessage } from '../../src/dashboardProtocol/protocol';
 import { series, snapshot } from '../support/dashboardFixtures';
 
 /** A deep copy with one change, made through JSON as postMessage would carry it. */
@@ -63,7 +56,13 @@ describe('protocol', () => {
     it('accepts a snapshot and a patch that survived JSON', () => {
       const s = JSON.parse(JSON.stringify({ type: 'snapshot', seq: 1, at: 5, data: snapshot() })) as unknown;
       assert.equal(parseHostMessage(s)?.type, 'snapshot');
-      const p = { type: 'patch', seq: 2, base: 1, at: 6, data: { headline: snapshot().headline, series: { start: 1, bucketMs: 1000, keep: 2, tail: series(3, [4]) } } };
+      const p = {
+        type: 'patch',
+        seq: 2,
+        base: 1,
+        at: 6,
+        data: { headline: snapshot().headline, series: { start: 1, bucketMs: 1000, keep: 2, tail: series(3, [4]) } },
+      };
       assert.equal(parseHostMessage(JSON.parse(JSON.stringify(p)))?.type, 'patch');
       assert.equal(parseHostMessage({ type: 'patch', seq: 2, base: 1, at: 6, data: {} })?.type, 'patch');
     });
@@ -102,10 +101,16 @@ describe('protocol', () => {
         ['a failure without id', (c) => delete (c.failures as Record<string, unknown>[])[0].id],
         ['a failure whose name is markup in an object', (c) => ((c.failures as Record<string, unknown>[])[0].name = { html: '<img>' })],
         ['too many failures', (c) => (c.failures = Array.from({ length: 51 }, (_, i) => ({ id: `t${i}`, name: 'x', reason: 'y', at: 1, attempts: 1 })))],
-        ['a series longer than the limit', (c) => {
-          const long = series(0, Array.from({ length: 3601 }, () => 1));
-          c.series = long;
-        }],
+        [
+          'a series longer than the limit',
+          (c) => {
+            const long = series(
+              0,
+              Array.from({ length: 3601 }, () => 1),
+            );
+            c.series = long;
+          },
+        ],
       ];
       assert.equal(isSnapshot(snapshot()), true);
       for (const [name, change] of cases) {

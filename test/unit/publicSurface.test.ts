@@ -4,15 +4,42 @@ import * as assert from 'node:assert/strict';
 import * as core from '../../src/core/index';
 
 const RUNTIME_NAMES = [
-  'ALL_STATUSES', 'BUILTIN_KINDS', 'BackpressureError', 'CancelledError', 'Emitter', 'ExecutionError', 'IllegalTransitionError',
-  'LIMITS', 'MemoryStore', 'MessageQueue', 'NotFoundError', 'OrchestratorError', 'PerformanceMonitor', 'ReadyQueue', 'ResourcePools',
-  'StateCoordinator', 'StoreWriteError', 'TaskEngine', 'TaskLifecycleManager', 'TaskStatus', 'TimeoutError', 'ValidationError',
-  'allowedEvents', 'applySpecDefaults', 'canTransition', 'createOrchestrator', 'isFinished', 'systemClock', 'toDisposable',
-  'transition', 'validateSpec', 'validateWorkflow',
+  'ALL_STATUSES',
+  'BUILTIN_KINDS',
+  'BackpressureError',
+  'CancelledError',
+  'Emitter',
+  'ExecutionError',
+  'IllegalTransitionError',
+  'LIMITS',
+  'MemoryStore',
+  'MessageQueue',
+  'NotFoundError',
+  'OrchestratorError',
+  'PerformanceMonitor',
+  'ReadyQueue',
+  'ResourcePools',
+  'StateCoordinator',
+  'StoreWriteError',
+  'TaskEngine',
+  'TaskLifecycleManager',
+  'TaskStatus',
+  'TimeoutError',
+  'ValidationError',
+  'allowedEvents',
+  'applySpecDefaults',
+  'canTransition',
+  'createOrchestrator',
+  'isFinished',
+  'systemClock',
+  'toDisposable',
+  'transition',
+  'validateSpec',
+  'validateWorkflow',
 ];
 
 describe('publicSurface', () => {
-  it('exports exactly the contract\'s runtime names', () => {
+  it("exports exactly the contract's runtime names", () => {
     assert.deepEqual(Object.keys(core).sort(), [...RUNTIME_NAMES].sort());
   });
 

@@ -22,7 +22,10 @@ describe('readyQueue', () => {
     q.push(task('c', 0, { network: 1 }));
     q.push(task('d', 2));
     q.push(task('e', 1));
-    assert.deepEqual(q.orderedEntries().map((e) => e.id), ['b', 'd', 'e', 'a', 'c']);
+    assert.deepEqual(
+      q.orderedEntries().map((e) => e.id),
+      ['b', 'd', 'e', 'a', 'c'],
+    );
     assert.deepEqual(takeAll(q, pools), ['b', 'd', 'e', 'a', 'c']);
     assert.equal(q.size, 0);
     assert.equal(q.groupCount, 0, 'empty groups are dropped');

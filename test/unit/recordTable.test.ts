@@ -306,7 +306,10 @@ describe('recordTable', () => {
       const expected = [gs[0], gs[1], gs[2], gs[4], ...os.filter((_, i) => i !== 5 && i !== 19)].map((r) => r.id);
       assert.deepEqual(seen, expected);
       assert.equal(t.size, 25 - 6);
-      assert.deepEqual(ids(t), [gs[1], gs[2], gs[4], ...os.filter((_, i) => ![0, 2, 5, 19].includes(i))].map((r) => r.id));
+      assert.deepEqual(
+        ids(t),
+        [gs[1], gs[2], gs[4], ...os.filter((_, i) => ![0, 2, 5, 19].includes(i))].map((r) => r.id),
+      );
     });
 
     it('visits every record once when each is deleted as it is visited (the head compacts meanwhile)', () => {
@@ -341,8 +344,14 @@ describe('recordTable', () => {
       assert.equal(n, N);
       const kept = os.filter((_, i) => keep(i));
       assert.equal(t.size, kept.length);
-      assert.ok(kept.some((r) => r[HOME] === IN_MAP), 'some kept records moved to the Map');
-      assert.deepEqual(ids(t), kept.map((r) => r.id));
+      assert.ok(
+        kept.some((r) => r[HOME] === IN_MAP),
+        'some kept records moved to the Map',
+      );
+      assert.deepEqual(
+        ids(t),
+        kept.map((r) => r.id),
+      );
       for (const r of kept) assert.equal(t.get(r.id), r);
       assert.equal(t.get(os[1].id), undefined);
       assert.equal(t.get(os[N - 2].id), undefined);
@@ -430,7 +439,10 @@ describe('recordTable', () => {
       for (let i = 0; i < N - 3; i++) assert.ok(t.delete(os[i]));
       assert.equal(t.size, 3);
       const rest = os.slice(N - 3);
-      assert.deepEqual(ids(t), rest.map((r) => r.id));
+      assert.deepEqual(
+        ids(t),
+        rest.map((r) => r.id),
+      );
       for (const r of rest) assert.equal(t.get(r.id), r);
       for (const r of [os[0], os[4096], os[5000], os[N - 4]]) {
         assert.equal(t.get(r.id), undefined);
@@ -438,7 +450,10 @@ describe('recordTable', () => {
       }
       const more = Array.from({ length: 3 }, () => addOwn(t));
       for (const r of more) assert.equal(t.get(r.id), r);
-      assert.deepEqual(ids(t), [...rest, ...more].map((r) => r.id));
+      assert.deepEqual(
+        ids(t),
+        [...rest, ...more].map((r) => r.id),
+      );
       assert.equal(new Set([...os, ...more].map((r) => r.id)).size, N + 3, 'ids stay unique');
       for (const r of [...rest, ...more]) assert.ok(t.delete(r));
       assert.equal(t.size, 0);
@@ -513,14 +528,23 @@ describe('recordTable', () => {
         if (window.length > 3) assert.ok(t.delete(window.shift() as HeldRecord));
       }
       assert.equal(stragglers.length, 4);
-      assert.ok(stragglers.slice(0, 2).every((r) => r[HOME] === IN_MAP), 'the older stragglers moved to the Map');
+      assert.ok(
+        stragglers.slice(0, 2).every((r) => r[HOME] === IN_MAP),
+        'the older stragglers moved to the Map',
+      );
       assert.equal(t.size, restored.length + stragglers.length + window.length);
       const live = [...restored, ...stragglers, ...window];
-      assert.deepEqual(ids(t), live.map((r) => r.id));
+      assert.deepEqual(
+        ids(t),
+        live.map((r) => r.id),
+      );
       for (const r of live) assert.equal(t.get(r.id), r);
       // Deleting a straggler from the middle keeps the others in order.
       assert.ok(t.delete(stragglers[1]));
-      assert.deepEqual(ids(t), live.filter((r) => r !== stragglers[1]).map((r) => r.id));
+      assert.deepEqual(
+        ids(t),
+        live.filter((r) => r !== stragglers[1]).map((r) => r.id),
+      );
       // New records go after all of them.
       const late = addOwn(t);
       assert.equal(ids(t).at(-1), late.id);

@@ -6,7 +6,11 @@ import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import { MemoryStore } from '../../src/core/ports';
 import { STATE_KEY } from '../../src/core/state/snapshot';
 
-function rec(id: string, status: TaskStatus, extra: { kind?: string; attempts?: number; retries?: number; dependsOn?: string[]; runAlways?: boolean; resources?: Record<string, number> } = {}): TaskRecord {
+function rec(
+  id: string,
+  status: TaskStatus,
+  extra: { kind?: string; attempts?: number; retries?: number; dependsOn?: string[]; runAlways?: boolean; resources?: Record<string, number> } = {},
+): TaskRecord {
   const kind = extra.kind ?? 'shell';
   const spec: TaskRecord['spec'] = { name: id, kind, command: 'true' };
   if (extra.retries !== undefined) spec.retries = extra.retries;
@@ -65,7 +69,16 @@ describe('planRecovery', () => {
   });
 
   it('cancels a Created task whose dependency failed or was cancelled, naming it; runAlways waits', () => {
-    const plan = planRecovery([rec('dep', 'failed'), rec('gone', 'cancelled'), rec('a', 'created', { dependsOn: ['dep'] }), rec('b', 'created', { dependsOn: ['gone'] }), rec('c', 'created', { dependsOn: ['dep'], runAlways: true })], context());
+    const plan = planRecovery(
+      [
+        rec('dep', 'failed'),
+        rec('gone', 'cancelled'),
+        rec('a', 'created', { dependsOn: ['dep'] }),
+        rec('b', 'created', { dependsOn: ['gone'] }),
+        rec('c', 'created', { dependsOn: ['dep'], runAlways: true }),
+      ],
+      context(),
+    );
     assert.deepEqual(plan.decisions, [
       { id: 'a', action: 'cancel', reason: 'Dependency `dep` (dep) failed' },
       { id: 'b', action: 'cancel', reason: 'Dependency `gone` (gone) was cancelled' },
@@ -81,7 +94,7 @@ describe('planRecovery', () => {
     );
   });
 
-  it('cancels a Scheduled task whose demand no longer fits, with the pools\' reason', () => {
+  it("cancels a Scheduled task whose demand no longer fits, with the pools' reason", () => {
     const plan = planRecovery([rec('gpu', 'scheduled', { resources: { gpu: 2 } })], context({ checkFits: (d) => (d?.gpu ? 'no pool `gpu`' : undefined) }));
     assert.deepEqual(plan.decisions, [{ id: 'gpu', action: 'cancel', reason: 'Cannot run any more: no pool `gpu`' }]);
   });
@@ -89,7 +102,10 @@ describe('planRecovery', () => {
   it('follows the cascade of a cancel to tasks already waiting, so later decisions see it', () => {
     // a waits for b; b is cancelled (its dependency failed), which cancels a when applied; d, after
     // both in snapshot order, depends on a and must be cancelled too, not left waiting for ever.
-    const plan = planRecovery([rec('a', 'created', { dependsOn: ['b'] }), rec('b', 'created', { dependsOn: ['c'] }), rec('c', 'failed'), rec('d', 'created', { dependsOn: ['a'] })], context());
+    const plan = planRecovery(
+      [rec('a', 'created', { dependsOn: ['b'] }), rec('b', 'created', { dependsOn: ['c'] }), rec('c', 'failed'), rec('d', 'created', { dependsOn: ['a'] })],
+      context(),
+    );
     assert.deepEqual(
       plan.decisions.map((d) => `${d.action}:${d.id}`),
       ['wait:a', 'cancel:b', 'cancel:d'],
@@ -115,7 +131,17 @@ describe('planRecovery', () => {
   });
 
   it('is what the orchestrator applies on restore: the cascade leaves nothing waiting for ever', async () => {
-    const tasks = [rec('a', 'created', { dependsOn: ['b'] }), rec('b', 'created', { dependsOn: ['c'] }), rec('c', 'failed'), rec('d', 'created', { dependsOn: ['a'] })].map((r) => ({ ...r, createdAt: 1, history: [{ status: r.status, at: 1 }], ...(r.status === 'failed' ? { finishedAt: 1, error: { message: 'boom' } } : {}) }));
+    const tasks = [
+      rec('a', 'created', { dependsOn: ['b'] }),
+      rec('b', 'created', { dependsOn: ['c'] }),
+      rec('c', 'failed'),
+      rec('d', 'created', { dependsOn: ['a'] }),
+    ].map((r) => ({
+      ...r,
+      createdAt: 1,
+      history: [{ status: r.status, at: 1 }],
+      ...(r.status === 'failed' ? { finishedAt: 1, error: { message: 'boom' } } : {}),
+    }));
     const store = new MemoryStore();
     await store.update(STATE_KEY, { version: 1, savedAt: 1, tasks });
     const o = await createOrchestrator({ store });

@@ -86,7 +86,10 @@ describe('resourcePools', () => {
 
   it('refuses bad capacities, changing nothing', () => {
     const pools = new ResourcePools({ gpu: 1 });
-    assert.throws(() => pools.setCapacities({ gpu: 2, network: 0 }), (e: unknown) => e instanceof ValidationError && e.field === 'resources.network');
+    assert.throws(
+      () => pools.setCapacities({ gpu: 2, network: 0 }),
+      (e: unknown) => e instanceof ValidationError && e.field === 'resources.network',
+    );
     assert.throws(() => pools.setCapacities({ 'bad name': 1 }), ValidationError);
     assert.deepEqual(pools.capacities(), { gpu: 1 });
   });

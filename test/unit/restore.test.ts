@@ -45,7 +45,10 @@ async function open(options: NonNullable<Parameters<typeof createOrchestrator>[0
   );
   // A manual clock lets bounded waits inside createOrchestrator run out; 30 s is longer than any.
   if (clock) for (let i = 0; i < 30 && !done; i++) await clock.advance(1000);
-  const o = await Promise.race([pending, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('createOrchestrator did not resolve within 2 s')), 2000).unref())]);
+  const o = await Promise.race([
+    pending,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('createOrchestrator did not resolve within 2 s')), 2000).unref()),
+  ]);
   opened.push(o);
   return o;
 }
@@ -67,7 +70,14 @@ describe('restore', () => {
       it(`fails a saved task with ${what} naming the field, keeps it under a backup key, and starts the rest`, async () => {
         const clock = new ManualClock(5000);
         // Scheduled: the state in which a bad demand used to make createOrchestrator reject.
-        const raw = { ...saved('bad', spec), status: 'scheduled', history: [{ status: 'created', at: 1 }, { status: 'scheduled', at: 1 }] };
+        const raw = {
+          ...saved('bad', spec),
+          status: 'scheduled',
+          history: [
+            { status: 'created', at: 1 },
+            { status: 'scheduled', at: 1 },
+          ],
+        };
         const store = storeWith([raw, saved('good')]);
         const o = await open({ store, clock, resources: { gpu: 2 } });
         const b = o.getTask('bad') as TaskRecord;
@@ -80,7 +90,10 @@ describe('restore', () => {
         assert.equal(keys.length, 1, `backup keys: ${keys.join(', ')}`);
         const kept = store.get<{ tasks: unknown[] }>(keys[0]);
         assert.deepEqual(kept?.tasks, [raw]);
-        assert.ok(o.warnings.some((w) => w.code === 'CORRUPT_STATE' && w.message.includes(keys[0]) && field.test(w.message)), JSON.stringify(o.warnings));
+        assert.ok(
+          o.warnings.some((w) => w.code === 'CORRUPT_STATE' && w.message.includes(keys[0]) && field.test(w.message)),
+          JSON.stringify(o.warnings),
+        );
         o.resume();
         await o.whenIdle();
         assert.equal(o.getTask('good')?.status, 'completed');
@@ -97,14 +110,26 @@ describe('restore', () => {
     ]);
     await a.dispose();
     const b = await open({ store, resources: { gpu: 2 } });
-    assert.deepEqual(ids.map((id) => b.getTask(id)?.status), ['created', 'created']);
+    assert.deepEqual(
+      ids.map((id) => b.getTask(id)?.status),
+      ['created', 'created'],
+    );
     assert.deepEqual(backups(store), []);
     assert.ok(!b.warnings.some((w) => w.code === 'CORRUPT_STATE'), JSON.stringify(b.warnings));
   });
 
   it('bounds the reasons and error message of a record saved before they were bounded', async () => {
     const huge = 'z'.repeat(1_000_000);
-    const old = { ...saved('old'), status: 'scheduled', attempts: 1, history: [{ status: 'created', at: 1 }, { status: 'scheduled', at: 2, reason: huge }], error: { message: huge, code: 'EXECUTION_FAILED' } };
+    const old = {
+      ...saved('old'),
+      status: 'scheduled',
+      attempts: 1,
+      history: [
+        { status: 'created', at: 1 },
+        { status: 'scheduled', at: 2, reason: huge },
+      ],
+      error: { message: huge, code: 'EXECUTION_FAILED' },
+    };
     const o = await open({ store: storeWith([old]), clock: new ManualClock(5000) });
     const r = o.getTask('old') as TaskRecord;
     assert.ok((r.history[1].reason?.length ?? 0) <= MAX_MESSAGE_LENGTH, `reason: ${r.history[1].reason?.length}`);
@@ -115,7 +140,14 @@ describe('restore', () => {
   describe('dependency cycles', () => {
     it('fails the tasks of a cycle and a self-dependency naming the cycle, cancels their dependents, and runs the rest to idle', async () => {
       const clock = new ManualClock(5000);
-      const store = storeWith([saved('a', {}, ['b']), saved('b', {}, ['a']), saved('self', {}, ['self']), saved('after', {}, ['a']), saved('fine'), saved('then', {}, ['fine'])]);
+      const store = storeWith([
+        saved('a', {}, ['b']),
+        saved('b', {}, ['a']),
+        saved('self', {}, ['self']),
+        saved('after', {}, ['a']),
+        saved('fine'),
+        saved('then', {}, ['fine']),
+      ]);
       const o = await open({ store, clock });
       for (const id of ['a', 'b']) {
         const r = o.getTask(id) as TaskRecord;
@@ -162,11 +194,17 @@ describe('restore', () => {
       };
       const clock = new ManualClock(5000);
       const o = await open({ store, clock });
-      assert.ok(o.warnings.some((w) => w.code === 'CORRUPT_STATE' && /could not be read/.test(w.message) && /EIO/.test(w.message) && /not saved/.test(w.message)), JSON.stringify(o.warnings));
+      assert.ok(
+        o.warnings.some((w) => w.code === 'CORRUPT_STATE' && /could not be read/.test(w.message) && /EIO/.test(w.message) && /not saved/.test(w.message)),
+        JSON.stringify(o.warnings),
+      );
       assert.match(o.state.writesHeld ?? '', /could not be read/);
       await o.scheduleTask({ name: 'new', kind: 'noop' });
       await clock.advance(5000);
-      await assert.rejects(o.state.synchronizeState(), (err: { code?: string; message: string }) => err.code === 'STORE_WRITE_FAILED' && /could not be read/.test(err.message));
+      await assert.rejects(
+        o.state.synchronizeState(),
+        (err: { code?: string; message: string }) => err.code === 'STORE_WRITE_FAILED' && /could not be read/.test(err.message),
+      );
       await o.dispose();
       assert.equal(JSON.stringify(inner.get(STATE_KEY)), before);
     });

@@ -48,7 +48,14 @@ describe('runAlways', () => {
     const o = await make();
     const seen: (TaskStatus | undefined)[][] = [];
     const [build, cleanup] = await o.scheduleWorkflow([
-      { key: 'build', name: 'build', kind: 'function', run: () => { throw new Error('compile error'); } },
+      {
+        key: 'build',
+        name: 'build',
+        kind: 'function',
+        run: () => {
+          throw new Error('compile error');
+        },
+      },
       { key: 'cleanup', name: 'cleanup', kind: 'function', dependsOn: ['build'], runAlways: true, run: () => void seen.push(depStatuses(o, 'cleanup')) },
     ]);
     await o.whenIdle();
@@ -80,7 +87,13 @@ describe('runAlways', () => {
     const slow = held('slow');
     const ids = await Promise.all([ok, bad, slow].map((t) => o.scheduleTask(t.spec)));
     const seen: (TaskStatus | undefined)[][] = [];
-    const cleanup = await o.scheduleTask({ name: 'cleanup', kind: 'function', dependsOn: ids, runAlways: true, run: () => void seen.push(depStatuses(o, 'cleanup')) });
+    const cleanup = await o.scheduleTask({
+      name: 'cleanup',
+      kind: 'function',
+      dependsOn: ids,
+      runAlways: true,
+      run: () => void seen.push(depStatuses(o, 'cleanup')),
+    });
     ok.pass();
     bad.fail('boom');
     await settle();
@@ -95,15 +108,34 @@ describe('runAlways', () => {
   it('stops the cascade there: its dependents wait for its outcome, and other dependents are cancelled as before', async () => {
     const o = await make();
     const ids = await o.scheduleWorkflow([
-      { key: 'build', name: 'build', kind: 'function', run: () => { throw new Error('no'); } },
+      {
+        key: 'build',
+        name: 'build',
+        kind: 'function',
+        run: () => {
+          throw new Error('no');
+        },
+      },
       { key: 'test', name: 'test', kind: 'function', dependsOn: ['build'], run: () => undefined },
       { key: 'cleanup', name: 'cleanup', kind: 'function', dependsOn: ['build', 'test'], runAlways: true, run: () => undefined },
       { key: 'report', name: 'report', kind: 'function', dependsOn: ['cleanup'], run: () => undefined },
-      { key: 'cleanup2', name: 'cleanup2', kind: 'function', dependsOn: ['build'], runAlways: true, run: () => { throw new Error('cleanup failed'); } },
+      {
+        key: 'cleanup2',
+        name: 'cleanup2',
+        kind: 'function',
+        dependsOn: ['build'],
+        runAlways: true,
+        run: () => {
+          throw new Error('cleanup failed');
+        },
+      },
       { key: 'after2', name: 'after2', kind: 'function', dependsOn: ['cleanup2'], run: () => undefined },
     ]);
     await o.whenIdle();
-    assert.deepEqual(ids.map((id) => status(o, id)), ['failed', 'cancelled', 'completed', 'completed', 'failed', 'cancelled']);
+    assert.deepEqual(
+      ids.map((id) => status(o, id)),
+      ['failed', 'cancelled', 'completed', 'completed', 'failed', 'cancelled'],
+    );
     assert.match(o.getTask(ids[1])?.history.at(-1)?.reason ?? '', /Dependency `build`.*failed/);
     assert.match(o.getTask(ids[5])?.history.at(-1)?.reason ?? '', /Dependency `cleanup2`.*failed/);
   });
@@ -113,7 +145,16 @@ describe('runAlways', () => {
     const o = await make({ concurrency: 1, clock });
     let calls = 0;
     const [flaky, after] = await o.scheduleWorkflow([
-      { key: 'flaky', name: 'flaky', kind: 'function', retries: 1, retryDelayMs: 500, run: () => { if (++calls === 1) throw new Error('first'); } },
+      {
+        key: 'flaky',
+        name: 'flaky',
+        kind: 'function',
+        retries: 1,
+        retryDelayMs: 500,
+        run: () => {
+          if (++calls === 1) throw new Error('first');
+        },
+      },
       { key: 'after', name: 'after', kind: 'function', dependsOn: ['flaky'], runAlways: true, run: () => undefined },
     ]);
     await settle();
@@ -144,7 +185,13 @@ describe('runAlways', () => {
 
   it('may be scheduled on a dependency that already failed, and runs at once', async () => {
     const o = await make();
-    const bad = await o.scheduleTask({ name: 'bad', kind: 'function', run: () => { throw new Error('no'); } });
+    const bad = await o.scheduleTask({
+      name: 'bad',
+      kind: 'function',
+      run: () => {
+        throw new Error('no');
+      },
+    });
     await o.whenIdle();
     await assert.rejects(o.scheduleTask({ name: 'plain', kind: 'function', dependsOn: [bad], run: () => undefined }), ValidationError);
     const cleanup = await o.scheduleTask({ name: 'cleanup', kind: 'function', dependsOn: [bad], runAlways: true, run: () => undefined });
@@ -172,7 +219,20 @@ describe('runAlways', () => {
       const history = [{ status: 'created', at: 1 }];
       const finished = status === 'failed' ? { finishedAt: 2, error: { message: 'boom' } } : {};
       if (status === 'failed') history.push({ status: 'scheduled', at: 1 }, { status: 'running', at: 1 }, { status: 'failed', at: 2 });
-      return { id, name: id, kind: 'noop', status, priority: 0, attempts: status === 'failed' ? 1 : 0, createdAt: 1, history, spec: { name: id, kind: 'noop', ...spec }, dependsOn, ...finished, ...(status === 'failed' ? { startedAt: 1 } : {}) };
+      return {
+        id,
+        name: id,
+        kind: 'noop',
+        status,
+        priority: 0,
+        attempts: status === 'failed' ? 1 : 0,
+        createdAt: 1,
+        history,
+        spec: { name: id, kind: 'noop', ...spec },
+        dependsOn,
+        ...finished,
+        ...(status === 'failed' ? { startedAt: 1 } : {}),
+      };
     }
 
     it('runs a saved Created runAlways task whose dependency failed, and cancels a plain one', async () => {

@@ -17,7 +17,18 @@ const posix = process.platform !== 'win32';
 const linux = process.platform === 'linux';
 
 function shellTask(command: string, extra: Partial<PersistedSpec> = {}, id = `sh-${randomBytes(3).toString('hex')}`): TaskRecord {
-  return { id, name: id, kind: 'shell', status: 'running', priority: 0, attempts: 1, createdAt: 0, history: [], spec: { name: id, kind: 'shell', command, ...extra }, dependsOn: [] };
+  return {
+    id,
+    name: id,
+    kind: 'shell',
+    status: 'running',
+    priority: 0,
+    attempts: 1,
+    createdAt: 0,
+    history: [],
+    spec: { name: id, kind: 'shell', command, ...extra },
+    dependsOn: [],
+  };
 }
 
 function failure(p: Promise<unknown>): Promise<ExecutionError> {
@@ -197,7 +208,10 @@ function pidsFrom(output: () => string, count: number): Promise<number[]> {
     await patient.cancelTask(task.id, 'user asked');
     await assert.rejects(p, (e: unknown) => e instanceof CancelledError && e.code === 'CANCELLED' && e.message === 'user asked');
     assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
-    assert.deepEqual(pids.filter((pid) => !gone(pid)), []);
+    assert.deepEqual(
+      pids.filter((pid) => !gone(pid)),
+      [],
+    );
     assert.deepEqual(marked(mark), []);
     assert.deepEqual(patient.running(), []);
   });
@@ -209,7 +223,10 @@ function pidsFrom(output: () => string, count: number): Promise<number[]> {
     await assert.rejects(p, (e: unknown) => e instanceof TimeoutError && e.code === 'TIMEOUT' && e.timeoutMs === 400);
     const pids = [...out.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
     assert.equal(pids.length, 3);
-    assert.deepEqual(pids.filter((pid) => !gone(pid)), []);
+    assert.deepEqual(
+      pids.filter((pid) => !gone(pid)),
+      [],
+    );
     assert.deepEqual(marked(mark), []);
   });
 
@@ -226,7 +243,10 @@ function pidsFrom(output: () => string, count: number): Promise<number[]> {
     assert.ok(elapsed >= 300, `settled after ${elapsed} ms, before the 300 ms grace`);
     assert.ok(elapsed < 1500, `settled after ${elapsed} ms`);
     assert.ok((await result) instanceof CancelledError);
-    assert.deepEqual(pids.filter((pid) => !gone(pid)), []);
+    assert.deepEqual(
+      pids.filter((pid) => !gone(pid)),
+      [],
+    );
     assert.deepEqual(marked(mark), []);
   });
 

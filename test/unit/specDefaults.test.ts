@@ -18,7 +18,7 @@ describe('specDefaults', () => {
     assert.deepEqual(applySpecDefaults(spec, { timeoutMs: 0, retries: 3 }), { ...spec, retries: 3 });
   });
 
-  it('never changes the caller\'s object', () => {
+  it("never changes the caller's object", () => {
     const spec: TaskSpec = { name: 'a', kind: 'shell', command: 'x' };
     const out = applySpecDefaults(spec, { timeoutMs: 500 });
     assert.notStrictEqual(out, spec);

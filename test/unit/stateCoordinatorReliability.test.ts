@@ -18,7 +18,8 @@ function faultyStore(inner = new MemoryStore()): { store: Store; inner: MemorySt
   const store: Store = {
     keys: () => inner.keys(),
     get: (k) => inner.get(k),
-    update: (k, v) => (mode.update === 'reject' ? Promise.reject(new Error('disk full')) : mode.update === 'hang' ? new Promise<void>(() => undefined) : inner.update(k, v)),
+    update: (k, v) =>
+      mode.update === 'reject' ? Promise.reject(new Error('disk full')) : mode.update === 'hang' ? new Promise<void>(() => undefined) : inner.update(k, v),
   };
   return { store, inner, mode };
 }
@@ -27,7 +28,7 @@ const noop: Executor = { execute: async () => ({}) };
 
 describe('stateCoordinator reliability', () => {
   describe('synchronizeState and dispose say when nothing was written', () => {
-    it('synchronizeState rejects with STORE_WRITE_FAILED carrying the store\'s error when the write is refused', async () => {
+    it("synchronizeState rejects with STORE_WRITE_FAILED carrying the store's error when the write is refused", async () => {
       const clock = new ManualClock(1000);
       const { store, mode } = faultyStore();
       const o = await createOrchestrator({ store, clock, executors: { noop } });
@@ -55,7 +56,10 @@ describe('stateCoordinator reliability', () => {
       o.onDidWarn((w) => void warnings.push(`${w.code}: ${w.message}`));
       mode.update = 'reject';
       await o.dispose();
-      assert.ok(warnings.some((w) => /^STORE_WRITE_FAILED: .*final state was not saved.*disk full/.test(w)), warnings.join('\n'));
+      assert.ok(
+        warnings.some((w) => /^STORE_WRITE_FAILED: .*final state was not saved.*disk full/.test(w)),
+        warnings.join('\n'),
+      );
     });
 
     it('synchronizeState and updateState after dispose reject with DISPOSED instead of losing the data', async () => {

@@ -7,7 +7,6 @@ import { HOME } from '../../src/core/lifecycle/recordTable';
 import { HeldRecord, lastTransitionAt, plainRecord } from '../../src/core/lifecycle/taskRecord';
 import { ManualClock } from '../support/manualClock';
 
-
 const SPEC = { name: 'build', kind: 'shell', command: 'make' };
 
 function setup(): { clock: ManualClock; m: TaskLifecycleManager } {
@@ -341,14 +340,43 @@ describe('taskRecord (compact history)', () => {
     });
 
     it('for a plain record: its last entry, or createdAt with no history', () => {
-      const p: TaskRecord = { id: 'p', name: 'p', kind: 'shell', status: 'running', priority: 0, attempts: 1, createdAt: 3, history: [{ status: 'created', at: 3 }, { status: 'scheduled', at: 9 }], spec: { name: 'p', kind: 'shell' }, dependsOn: [] };
+      const p: TaskRecord = {
+        id: 'p',
+        name: 'p',
+        kind: 'shell',
+        status: 'running',
+        priority: 0,
+        attempts: 1,
+        createdAt: 3,
+        history: [
+          { status: 'created', at: 3 },
+          { status: 'scheduled', at: 9 },
+        ],
+        spec: { name: 'p', kind: 'shell' },
+        dependsOn: [],
+      };
       assert.equal(lastTransitionAt(p), 9);
       assert.equal(lastTransitionAt({ ...p, history: [] }), 3);
     });
   });
 
   describe('JSON and plain copies', () => {
-    const KEYS = ['attempts', 'createdAt', 'dependsOn', 'finishedAt', 'history', 'id', 'kind', 'name', 'priority', 'result', 'spec', 'startedAt', 'status', 'workflowId'];
+    const KEYS = [
+      'attempts',
+      'createdAt',
+      'dependsOn',
+      'finishedAt',
+      'history',
+      'id',
+      'kind',
+      'name',
+      'priority',
+      'result',
+      'spec',
+      'startedAt',
+      'status',
+      'workflowId',
+    ];
 
     it('stringifies to the whole record with its history and nothing internal', () => {
       const { clock, m } = setup();
@@ -390,7 +418,21 @@ describe('taskRecord (compact history)', () => {
     it('leaves undefined fields out and has an error once failed', () => {
       const { held } = runBoth(PATHS.fail);
       const parsed = JSON.parse(JSON.stringify(held)) as Record<string, unknown>;
-      assert.deepEqual(Object.keys(parsed).sort(), ['attempts', 'createdAt', 'dependsOn', 'error', 'finishedAt', 'history', 'id', 'kind', 'name', 'priority', 'spec', 'startedAt', 'status']);
+      assert.deepEqual(Object.keys(parsed).sort(), [
+        'attempts',
+        'createdAt',
+        'dependsOn',
+        'error',
+        'finishedAt',
+        'history',
+        'id',
+        'kind',
+        'name',
+        'priority',
+        'spec',
+        'startedAt',
+        'status',
+      ]);
       assert.deepEqual(parsed.error, FAILURE);
       assert.deepEqual(parsed.history, held.history);
     });
@@ -470,7 +512,18 @@ describe('taskRecord (compact history)', () => {
     });
 
     it('plainRecord returns a plain record as it is', () => {
-      const p: TaskRecord = { id: 'p', name: 'p', kind: 'shell', status: 'created', priority: 0, attempts: 0, createdAt: 0, history: [{ status: 'created', at: 0 }], spec: { name: 'p', kind: 'shell' }, dependsOn: [] };
+      const p: TaskRecord = {
+        id: 'p',
+        name: 'p',
+        kind: 'shell',
+        status: 'created',
+        priority: 0,
+        attempts: 0,
+        createdAt: 0,
+        history: [{ status: 'created', at: 0 }],
+        spec: { name: 'p', kind: 'shell' },
+        dependsOn: [],
+      };
       assert.equal(plainRecord(p), p);
     });
   });
@@ -600,7 +653,26 @@ describe('taskRecord (compact history)', () => {
       assert.ok(r instanceof Tracked);
       assert.ok(r instanceof HeldRecord);
       assert.equal((r as Tracked).marker, 'mine');
-      m.restore([{ id: 'old', name: 'old', kind: 'shell', status: 'failed', priority: 0, attempts: 1, createdAt: 0, startedAt: 0, finishedAt: 0, history: [{ status: 'created', at: 0 }, { status: 'failed', at: 0, reason: 'x' }], error: { message: 'x' }, spec: { name: 'old', kind: 'shell' }, dependsOn: [] }]);
+      m.restore([
+        {
+          id: 'old',
+          name: 'old',
+          kind: 'shell',
+          status: 'failed',
+          priority: 0,
+          attempts: 1,
+          createdAt: 0,
+          startedAt: 0,
+          finishedAt: 0,
+          history: [
+            { status: 'created', at: 0 },
+            { status: 'failed', at: 0, reason: 'x' },
+          ],
+          error: { message: 'x' },
+          spec: { name: 'old', kind: 'shell' },
+          dependsOn: [],
+        },
+      ]);
       const old = m.get('old');
       assert.ok(old instanceof Tracked);
       assert.equal(old.status, 'failed');

@@ -3,7 +3,12 @@ import { editorVariablesIn } from '../../src/extension/executors/taskVariables';
 
 describe('taskVariables', () => {
   it('lists the variables of a tasks.json entry that need an active editor, each once', () => {
-    const entry = { label: 'x', command: 'cat ${file} ${relativeFile} ${file}', options: { cwd: '${fileDirname}' }, args: ['${workspaceFolder}', '${env:HOME}', '${input:who}'] };
+    const entry = {
+      label: 'x',
+      command: 'cat ${file} ${relativeFile} ${file}',
+      options: { cwd: '${fileDirname}' },
+      args: ['${workspaceFolder}', '${env:HOME}', '${input:who}'],
+    };
     assert.deepEqual(editorVariablesIn(entry), ['${file}', '${relativeFile}', '${fileDirname}']);
   });
 

@@ -69,7 +69,10 @@ describe('workflowFile', () => {
   });
 
   it('refuses bounds, patterns, empty lists and a missing key', () => {
-    assert.match(errorOf({ workflows: { w: { tasks: [{ key: 'a', command: 'x', resources: { cpu: 0 } }] } } }).message, /`workflows\.w\.tasks\[0\]\.resources\.cpu` to be an integer >= 1, got `0`/);
+    assert.match(
+      errorOf({ workflows: { w: { tasks: [{ key: 'a', command: 'x', resources: { cpu: 0 } }] } } }).message,
+      /`workflows\.w\.tasks\[0\]\.resources\.cpu` to be an integer >= 1, got `0`/,
+    );
     assert.match(errorOf({ workflows: { w: { tasks: [{ key: 'a b', command: 'x' }] } } }).message, /letters, digits/);
     assert.match(errorOf({ workflows: { w: { tasks: [] } } }).message, /at least 1 item/);
     assert.match(errorOf({ workflows: { w: { tasks: [{ command: 'x' }] } } }).message, /to have the property `key`/);
@@ -78,7 +81,16 @@ describe('workflowFile', () => {
   });
 
   it('refuses duplicate keys and dependencies on unknown keys or on the task itself', () => {
-    const dup = { workflows: { w: { tasks: [{ key: 'a', command: 'x' }, { key: 'a', command: 'y' }] } } };
+    const dup = {
+      workflows: {
+        w: {
+          tasks: [
+            { key: 'a', command: 'x' },
+            { key: 'a', command: 'y' },
+          ],
+        },
+      },
+    };
     assert.match(errorOf(dup).message, /`workflows\.w\.tasks\[1\]\.key` to be unique/);
     const unknown = { workflows: { w: { tasks: [{ key: 'a', command: 'x', dependsOn: ['b'] }] } } };
     const err = errorOf(unknown);
@@ -90,13 +102,30 @@ describe('workflowFile', () => {
 
   it('reports invalid JSON as such, and counts further problems', () => {
     assert.throws(() => parseWorkflowFile('{ "workflows": ', FILE), /orchestrator\.json: Expected valid JSON/);
-    const many = { workflows: { w: { tasks: [{ key: 'a', command: 1 }, { key: 'b', command: 2 }] } } };
+    const many = {
+      workflows: {
+        w: {
+          tasks: [
+            { key: 'a', command: 1 },
+            { key: 'b', command: 2 },
+          ],
+        },
+      },
+    };
     assert.match(errorOf(many).message, /and \d+ more problems?/);
   });
 
   it('turns a workflow into keyed specs: shell, VS Code task, defaults and cwd', () => {
     const specs = workflowToSpecs(parseWorkflowFile(JSON.stringify(valid), FILE), 'ci', { folder: '/ws', timeoutMs: 5000, retries: 1 });
-    assert.deepEqual(specs.map((s) => [s.key, s.kind]), [['install', 'shell'], ['lint', 'shell'], ['test', 'vscodeTask'], ['build', 'shell']]);
+    assert.deepEqual(
+      specs.map((s) => [s.key, s.kind]),
+      [
+        ['install', 'shell'],
+        ['lint', 'shell'],
+        ['test', 'vscodeTask'],
+        ['build', 'shell'],
+      ],
+    );
     assert.equal(specs[0].name, 'ci: install');
     assert.equal(specs[0].cwd, '/ws');
     assert.equal(specs[3].cwd, '/ws/packages/app');

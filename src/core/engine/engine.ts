@@ -76,7 +76,10 @@ export class TaskEngine {
     if (!(killGraceMs >= 0)) throw fieldError('killGraceMs', 'a non-negative number', killGraceMs);
     this.abortSettleMs = options.abortSettleMs ?? killGraceMs + 3000;
     this.lookup = options.lookup;
-    const builtIn: Record<BuiltinKind, Executor> = { shell: new ShellExecutor({ killGraceMs, ledger: options.processLedger }), function: new FunctionExecutor() };
+    const builtIn: Record<BuiltinKind, Executor> = {
+      shell: new ShellExecutor({ killGraceMs, ledger: options.processLedger }),
+      function: new FunctionExecutor(),
+    };
     for (const kind of BUILTIN_KINDS) this.executors.set(kind, builtIn[kind]);
     for (const [kind, executor] of Object.entries(options.executors ?? {})) this.executors.set(kind, checkExecutor(kind, executor));
   }
@@ -101,7 +104,15 @@ export class TaskEngine {
       queueMicrotask(() => done(undefined, new IllegalTransitionError(id, 'running', 'running', 'an attempt is already running'), task));
       return;
     }
-    this.launch(task, options?.attempt ?? (task.attempts > 0 ? task.attempts : 1), options?.timeoutMs ?? task.spec?.timeoutMs, options?.run, options?.onOutput, done, true);
+    this.launch(
+      task,
+      options?.attempt ?? (task.attempts > 0 ? task.attempts : 1),
+      options?.timeoutMs ?? task.spec?.timeoutMs,
+      options?.run,
+      options?.onOutput,
+      done,
+      true,
+    );
   }
 
   /**
@@ -110,11 +121,26 @@ export class TaskEngine {
    * object per attempt), no index by id. `timeoutMs` as in ExecuteOptions. undefined when the attempt
    * could not start (disposed, unknown kind, bad timeout): `done` then reports why.
    */
-  startAttempt(task: TaskRecord, attemptNo: number, timeoutMs: number | undefined, run: TaskSpec['run'], onOutput: ((chunk: string) => void) | undefined, done: AttemptCallback): AttemptHandle | undefined {
+  startAttempt(
+    task: TaskRecord,
+    attemptNo: number,
+    timeoutMs: number | undefined,
+    run: TaskSpec['run'],
+    onOutput: ((chunk: string) => void) | undefined,
+    done: AttemptCallback,
+  ): AttemptHandle | undefined {
     return this.launch(task, attemptNo, timeoutMs, run, onOutput, done, false);
   }
 
-  private launch(task: TaskRecord, attemptNo: number, timeoutMs: number | undefined, run: TaskSpec['run'], onOutput: ((chunk: string) => void) | undefined, done: AttemptCallback, indexed: boolean): Attempt | undefined {
+  private launch(
+    task: TaskRecord,
+    attemptNo: number,
+    timeoutMs: number | undefined,
+    run: TaskSpec['run'],
+    onOutput: ((chunk: string) => void) | undefined,
+    done: AttemptCallback,
+    indexed: boolean,
+  ): Attempt | undefined {
     const fail = (error: unknown): undefined => void queueMicrotask(() => done(undefined, error, task));
     if (this.disposed) return fail(new OrchestratorError('DISPOSED', 'The task engine is disposed'));
     const executor = this.executors.get(task.kind);

@@ -56,7 +56,9 @@ export function adopt(value: unknown, kind: string): Promise<unknown> {
 export function toSafeResult(value: unknown, kind: string): TaskResult {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object') {
-    throw new ExecutionError(`Expected the executor for kind \`${kind}\` to resolve a result object like \`{ exitCode, output, value }\` or nothing, got ${safeDescribe(value)}`);
+    throw new ExecutionError(
+      `Expected the executor for kind \`${kind}\` to resolve a result object like \`{ exitCode, output, value }\` or nothing, got ${safeDescribe(value)}`,
+    );
   }
   try {
     const out: Record<string, unknown> = {};
@@ -82,7 +84,10 @@ export function safeDescribe(value: unknown): string {
 
 export function checkExecutor(kind: string, executor: Executor): Executor {
   if (executor === null || typeof executor !== 'object' || typeof executor.execute !== 'function') {
-    throw new ValidationError(`Expected the executor for kind \`${kind}\` to have an \`execute\` function, got ${describeValue(executor)}`, `executors.${kind}`);
+    throw new ValidationError(
+      `Expected the executor for kind \`${kind}\` to have an \`execute\` function, got ${describeValue(executor)}`,
+      `executors.${kind}`,
+    );
   }
   return executor;
 }

@@ -41,7 +41,14 @@ export interface ExecutionPort {
    * implementation only reads. `timeoutMs` absent, 0 or Infinity: no limit. `run` is a function
    * task's code (never persisted, so it travels beside the record).
    */
-  start(task: TaskRecord, attempt: number, timeoutMs: number | undefined, run: TaskSpec['run'], onOutput: OutputCallback | undefined, done: OutcomeCallback): ExecutionHandle | undefined;
+  start(
+    task: TaskRecord,
+    attempt: number,
+    timeoutMs: number | undefined,
+    run: TaskSpec['run'],
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+  ): ExecutionHandle | undefined;
   /** Stops the attempt (its outcome becomes CancelledError) and resolves once it has been reported. */
   cancel(handle: ExecutionHandle, reason?: string): Promise<void>;
   /** Stops every running attempt and resolves once all have been reported; later starts fail. */

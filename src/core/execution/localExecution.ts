@@ -10,7 +10,14 @@ import type { ExecutionHandle, ExecutionPort, ExecutorRegistry, OutcomeCallback,
 export class LocalExecution implements ExecutionPort, ExecutorRegistry {
   constructor(readonly engine: TaskEngine) {}
 
-  start(task: TaskRecord, attempt: number, timeoutMs: number | undefined, run: TaskSpec['run'], onOutput: OutputCallback | undefined, done: OutcomeCallback): ExecutionHandle | undefined {
+  start(
+    task: TaskRecord,
+    attempt: number,
+    timeoutMs: number | undefined,
+    run: TaskSpec['run'],
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+  ): ExecutionHandle | undefined {
     return this.engine.startAttempt(task, attempt, timeoutMs, run, onOutput, done);
   }
 

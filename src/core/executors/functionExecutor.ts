@@ -40,7 +40,13 @@ export class FunctionExecutor implements Executor {
     const run = ctx.run;
     if (typeof run !== 'function') {
       // `run` lives only in memory: a function task restored from a snapshot has none.
-      return Promise.reject(new ExecutionError(`Task \`${ctx.task.id}\` of kind \`function\` has no \`run\` function (function tasks cannot resume after a restart)`, undefined, 'NOT_RESUMABLE'));
+      return Promise.reject(
+        new ExecutionError(
+          `Task \`${ctx.task.id}\` of kind \`function\` has no \`run\` function (function tasks cannot resume after a restart)`,
+          undefined,
+          'NOT_RESUMABLE',
+        ),
+      );
     }
     let out: unknown;
     try {
@@ -62,7 +68,11 @@ export class FunctionExecutor implements Executor {
   executeInto(ctx: ExecutionContext, sink: AttemptSink, runContext?: TaskRunContext): void {
     const run = ctx.run;
     if (typeof run !== 'function') {
-      const err = new ExecutionError(`Task \`${ctx.task.id}\` of kind \`function\` has no \`run\` function (function tasks cannot resume after a restart)`, undefined, 'NOT_RESUMABLE');
+      const err = new ExecutionError(
+        `Task \`${ctx.task.id}\` of kind \`function\` has no \`run\` function (function tasks cannot resume after a restart)`,
+        undefined,
+        'NOT_RESUMABLE',
+      );
       queueMicrotask(() => sink.onError(err));
       return;
     }
@@ -115,7 +125,11 @@ export function toExecutionError(err: unknown): ExecutionError {
     message = `Threw a ${typeof err} whose properties cannot be read`;
     code = undefined;
   }
-  const wrapped = new ExecutionError(typeof message === 'string' && message !== '' ? message : 'Task failed', undefined, typeof code === 'string' ? code : undefined);
+  const wrapped = new ExecutionError(
+    typeof message === 'string' && message !== '' ? message : 'Task failed',
+    undefined,
+    typeof code === 'string' ? code : undefined,
+  );
   wrapped.cause = err;
   return wrapped;
 }

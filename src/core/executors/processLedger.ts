@@ -194,7 +194,13 @@ export async function reapOrphans(store: Store, options: ReapOptions = {}): Prom
         for (const [pid, start] of tree) known.set(pid, start);
       }
       found = known.size;
-      left = await stopAll(known, groups, options.killGraceMs ?? 2000, orphans.map((e) => e.token), scanner);
+      left = await stopAll(
+        known,
+        groups,
+        options.killGraceMs ?? 2000,
+        orphans.map((e) => e.token),
+        scanner,
+      );
     } catch {
       // A failed read of the process table leaves the trees as they are; the ledger is cleared below
       // all the same, or every later start would try again.

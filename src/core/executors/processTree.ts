@@ -241,7 +241,12 @@ export function treeIn(table: readonly ProcessInfo[], options: TreeOptions): Map
  * so the search starts from the group and the marker only (a group id is not reused while any member
  * of the group lives).
  */
-export async function collectTree(rootPid: number, token?: string, rootExited = false, scanner: ProcessScanner = sharedScanner): Promise<Map<number, string | undefined>> {
+export async function collectTree(
+  rootPid: number,
+  token?: string,
+  rootExited = false,
+  scanner: ProcessScanner = sharedScanner,
+): Promise<Map<number, string | undefined>> {
   const table = await scanner.snapshot();
   return treeIn(table, { root: rootExited ? undefined : rootPid, token, group: rootPid });
 }

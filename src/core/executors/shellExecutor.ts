@@ -55,7 +55,9 @@ export class ShellExecutor implements Executor {
     const spec = ctx.task.spec;
     const command = spec.command;
     if (typeof command !== 'string' || command.trim() === '') {
-      return Promise.reject(new ExecutionError(`Expected \`command\` to be a non-empty string for a shell task, got \`${String(command)}\``, undefined, 'VALIDATION'));
+      return Promise.reject(
+        new ExecutionError(`Expected \`command\` to be a non-empty string for a shell task, got \`${String(command)}\``, undefined, 'VALIDATION'),
+      );
     }
     const token = randomBytes(12).toString('hex');
     const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env, [TASK_MARKER_ENV]: token };
@@ -65,7 +67,13 @@ export class ShellExecutor implements Executor {
       let child: ChildProcess;
       try {
         child = isWindows
-          ? spawn(process.env.ComSpec ?? 'cmd.exe', ['/d', '/s', '/c', `"${command}"`], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, windowsVerbatimArguments: true })
+          ? spawn(process.env.ComSpec ?? 'cmd.exe', ['/d', '/s', '/c', `"${command}"`], {
+              cwd,
+              env,
+              stdio: ['ignore', 'pipe', 'pipe'],
+              windowsHide: true,
+              windowsVerbatimArguments: true,
+            })
           : // detached: the shell leads its own process group, so the group can be signalled as a whole.
             spawn('/bin/sh', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       } catch (err) {
@@ -118,7 +126,12 @@ export class ShellExecutor implements Executor {
       };
       const onAbort = (): void => {
         if (settled || stopping) return;
-        stopping = this.stop(child, token, () => exited, (cb) => (onExited = cb)).then(() => {
+        stopping = this.stop(
+          child,
+          token,
+          () => exited,
+          (cb) => (onExited = cb),
+        ).then(() => {
           // Whatever still holds our pipes has been killed or is not ours; do not wait for it.
           child.stdout?.destroy();
           child.stderr?.destroy();

@@ -15,7 +15,19 @@
 // they live in a RecordTable (recordTable.ts), found by the sequence number in their id.
 import { Emitter, type Event } from '../util/events';
 import { ExecutionError, IllegalTransitionError, NotFoundError, OrchestratorError, ValidationError } from '../model/errors';
-import { ALL_STATUSES, boundText, isFinished, MAX_MESSAGE_LENGTH, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskSpec, type TaskStatus } from '../model/model';
+import {
+  ALL_STATUSES,
+  boundText,
+  isFinished,
+  MAX_MESSAGE_LENGTH,
+  type HistoryEntry,
+  type PersistedSpec,
+  type TaskError,
+  type TaskRecord,
+  type TaskResult,
+  type TaskSpec,
+  type TaskStatus,
+} from '../model/model';
 import type { Clock } from '../ports';
 import { HOME, NOT_HELD, RecordTable } from './recordTable';
 import { attemptReason, heldCopy, HeldRecord, type RecordClass } from './taskRecord';
@@ -94,7 +106,9 @@ export function transition(record: Readonly<TaskRecord>, event: LifecycleEvent, 
       record.id,
       from,
       to,
-      allowed.length > 0 ? `\`${event.type}\` is allowed only from ${LEGAL_FROM[event.type].map((s) => `\`${s}\``).join(', ')}; from \`${from}\` the allowed events are ${allowed.map((e) => `\`${e}\``).join(', ')}` : `\`${from}\` is final`,
+      allowed.length > 0
+        ? `\`${event.type}\` is allowed only from ${LEGAL_FROM[event.type].map((s) => `\`${s}\``).join(', ')}; from \`${from}\` the allowed events are ${allowed.map((e) => `\`${e}\``).join(', ')}`
+        : `\`${from}\` is final`,
     );
   }
   switch (event.type) {
@@ -105,7 +119,13 @@ export function transition(record: Readonly<TaskRecord>, event: LifecycleEvent, 
     case 'complete':
       return { status: to, entry: historyEntry(to, at, event.reason), finishedAt: at, result: event.result, error: null };
     case 'fail':
-      return { status: to, entry: historyEntry(to, at, event.reason ?? event.error.message), finishedAt: at, result: event.result, error: boundedError(event.error) };
+      return {
+        status: to,
+        entry: historyEntry(to, at, event.reason ?? event.error.message),
+        finishedAt: at,
+        result: event.result,
+        error: boundedError(event.error),
+      };
     case 'retry':
       return { status: to, entry: historyEntry(to, at, event.reason), result: event.result, error: event.error && boundedError(event.error) };
     case 'cancel':
@@ -114,7 +134,6 @@ export function transition(record: Readonly<TaskRecord>, event: LifecycleEvent, 
       return { status: to, entry: historyEntry(to, at, event.reason ?? event.error.message), finishedAt: at, error: boundedError(event.error) };
   }
 }
-
 
 // Reasons and error messages come from callers and executors at any size (a 10 MB cancel reason):
 // a record keeps at most MAX_MESSAGE_LENGTH characters of each, cut with a marker.
@@ -146,7 +165,8 @@ export function applyPatch(record: TaskRecord, patch: TransitionPatch): void {
 
 /** A TaskError from whatever was thrown: its message, and a code when it has one. */
 export function toTaskError(error: unknown): TaskError {
-  if (error instanceof ExecutionError) return error.errorCode !== undefined ? { message: error.message, code: error.errorCode } : { message: error.message, code: error.code };
+  if (error instanceof ExecutionError)
+    return error.errorCode !== undefined ? { message: error.message, code: error.errorCode } : { message: error.message, code: error.code };
   if (error instanceof OrchestratorError) return { message: error.message, code: error.code };
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
@@ -169,7 +189,6 @@ export interface TransitionEvent {
   readonly to: TaskStatus;
   readonly reason?: string;
 }
-
 
 export interface CreateInit {
   /** Default: a new id from the manager (see RecordTable.nextId). */
@@ -217,7 +236,6 @@ function persistedSpec(spec: TaskSpec): PersistedSpec {
   return out as unknown as PersistedSpec;
 }
 
-
 /**
  * Most tasks depend on nothing: they share one frozen empty list instead of two fresh arrays each
  * (the caller's and the copy), one of them kept for the record's life. Records are read-only to
@@ -228,7 +246,6 @@ const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
 function copyDeps(deps: readonly string[] | undefined): string[] {
   return deps === undefined || deps.length === 0 ? NO_DEPS : deps.slice();
 }
-
 
 /**
  * The number of records per status. A switch rather than `counts[status]++`: a keyed access with six
@@ -283,7 +300,14 @@ class StatusCounts {
   }
 
   toRecord(): Record<TaskStatus, number> {
-    return { created: this.created, scheduled: this.scheduled, running: this.running, completed: this.completed, failed: this.failed, cancelled: this.cancelled };
+    return {
+      created: this.created,
+      scheduled: this.scheduled,
+      running: this.running,
+      completed: this.completed,
+      failed: this.failed,
+      cancelled: this.cancelled,
+    };
   }
 }
 
@@ -371,7 +395,16 @@ export class TaskLifecycleManager {
     if (!ownId && !this.records.isFree(id)) throw new ValidationError(`Expected a new task id, got \`${id}\`, which already exists`, 'id');
     const at = this.clock.now();
     const persisted = init.ownedSpec === true ? (spec as PersistedSpec) : persistedSpec(spec);
-    const record = new this.recordClass(id, spec.name, spec.kind, spec.priority ?? 0, at, persisted, copyDeps(init.dependsOn ?? spec.dependsOn), init.workflowId);
+    const record = new this.recordClass(
+      id,
+      spec.name,
+      spec.kind,
+      spec.priority ?? 0,
+      at,
+      persisted,
+      copyDeps(init.dependsOn ?? spec.dependsOn),
+      init.workflowId,
+    );
     this.records.add(record, ownId);
     this.countsByStatus.add('created', 1);
     if (this.observer !== undefined) this.observe(record, undefined, 'created', undefined);
@@ -497,9 +530,21 @@ export class TaskLifecycleManager {
   restore(records: readonly TaskRecord[]): void {
     const seen = new Set<string>();
     records.forEach((r, i) => {
-      const ok = typeof r === 'object' && r !== null && typeof r.id === 'string' && r.id.length > 0 && ALL_STATUSES.includes(r.status) && Array.isArray(r.history) && typeof r.attempts === 'number';
-      if (!ok) throw new ValidationError(`Expected \`records[${i}]\` to be a task record with an id, a known status (${ALL_STATUSES.map((s) => `\`${s}\``).join(', ')}), attempts and a history`, `records[${i}]`);
-      if (!this.records.isFree(r.id) || seen.has(r.id)) throw new ValidationError(`Expected \`records[${i}].id\` to be unique, got \`${r.id}\` twice`, `records[${i}].id`);
+      const ok =
+        typeof r === 'object' &&
+        r !== null &&
+        typeof r.id === 'string' &&
+        r.id.length > 0 &&
+        ALL_STATUSES.includes(r.status) &&
+        Array.isArray(r.history) &&
+        typeof r.attempts === 'number';
+      if (!ok)
+        throw new ValidationError(
+          `Expected \`records[${i}]\` to be a task record with an id, a known status (${ALL_STATUSES.map((s) => `\`${s}\``).join(', ')}), attempts and a history`,
+          `records[${i}]`,
+        );
+      if (!this.records.isFree(r.id) || seen.has(r.id))
+        throw new ValidationError(`Expected \`records[${i}].id\` to be unique, got \`${r.id}\` twice`, `records[${i}].id`);
       seen.add(r.id);
     });
     for (const r of records) {

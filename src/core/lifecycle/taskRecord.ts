@@ -19,7 +19,16 @@
 // bookkeeping never leaves the process; nor do the fields an owner's subclass adds (the orchestrator
 // keeps its per-task state in its records: see TaskRun), because JSON goes through toJSON and
 // `plainRecord` gives the plain copy structuredClone needs (it would drop the `history` getter).
-import { boundText, MAX_MESSAGE_LENGTH, type HistoryEntry, type PersistedSpec, type TaskError, type TaskRecord, type TaskResult, type TaskStatus } from '../model/model';
+import {
+  boundText,
+  MAX_MESSAGE_LENGTH,
+  type HistoryEntry,
+  type PersistedSpec,
+  type TaskError,
+  type TaskRecord,
+  type TaskResult,
+  type TaskStatus,
+} from '../model/model';
 import { HOME, NOT_HELD, type Homed } from './recordTable';
 
 /** The history once written out; undefined while it is the regular one (see the file comment). */
@@ -55,7 +64,17 @@ export class HeldRecord implements TaskRecord, Homed {
   [SCHEDULED_REASON]: string | undefined;
 
   /** A record in `created`, or (with `history`) a restored one in any status. */
-  constructor(id: string, name: string, kind: string, priority: number, createdAt: number, spec: PersistedSpec, dependsOn: string[], workflowId: string | undefined, history?: HistoryEntry[]) {
+  constructor(
+    id: string,
+    name: string,
+    kind: string,
+    priority: number,
+    createdAt: number,
+    spec: PersistedSpec,
+    dependsOn: string[],
+    workflowId: string | undefined,
+    history?: HistoryEntry[],
+  ) {
     this.id = id;
     this.name = name;
     this.kind = kind;
@@ -180,7 +199,10 @@ export function heldCopy<R extends HeldRecord>(r: TaskRecord, cls: RecordClass<R
   out.startedAt = r.startedAt;
   out.finishedAt = r.finishedAt;
   out.result = r.result;
-  out.error = r.error && typeof r.error.message === 'string' && r.error.message.length > MAX_MESSAGE_LENGTH ? { ...r.error, message: boundText(r.error.message) } : r.error;
+  out.error =
+    r.error && typeof r.error.message === 'string' && r.error.message.length > MAX_MESSAGE_LENGTH
+      ? { ...r.error, message: boundText(r.error.message) }
+      : r.error;
   return out;
 }
 

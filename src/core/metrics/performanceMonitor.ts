@@ -207,7 +207,16 @@ export class PerformanceMonitor {
     const w = this.window;
     const first = nowSec - w + 1;
     const series: MetricsSeries = {
-      start: first * 1000, bucketMs: 1000, throughput: [], completed: [], failed: [], queueDepth: [], running: [], meanDuration: [], utilization: {}, messages: [],
+      start: first * 1000,
+      bucketMs: 1000,
+      throughput: [],
+      completed: [],
+      failed: [],
+      queueDepth: [],
+      running: [],
+      meanDuration: [],
+      utilization: {},
+      messages: [],
     };
     for (let s = first; s <= nowSec; s++) {
       const i = ring.slotIndex(s);

@@ -15,7 +15,10 @@ export type ErrorCode =
   | 'QUEUE_FULL';
 
 export class OrchestratorError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -23,13 +26,21 @@ export class OrchestratorError extends Error {
 
 export class ValidationError extends OrchestratorError {
   /** The path of the offending field, e.g. `resources.gpu` or `[2].dependsOn[0]`. */
-  constructor(message: string, readonly field?: string) {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super('VALIDATION', message);
   }
 }
 
 export class IllegalTransitionError extends OrchestratorError {
-  constructor(readonly taskId: string, readonly from: string, readonly to: string, detail?: string) {
+  constructor(
+    readonly taskId: string,
+    readonly from: string,
+    readonly to: string,
+    detail?: string,
+  ) {
     super('ILLEGAL_TRANSITION', `Cannot move task \`${taskId}\` from \`${from}\` to \`${to}\`${detail ? `: ${detail}` : ''}`);
   }
 }
@@ -57,7 +68,14 @@ export function describeValue(value: unknown): string {
   let shown: string;
   try {
     // Numbers via String: JSON would render NaN and Infinity as `null`, hiding what was wrong.
-    shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' || typeof value === 'bigint' ? String(value) : typeof value === 'function' ? 'function' : String(JSON.stringify(value) ?? String(value));
+    shown =
+      typeof value === 'string'
+        ? JSON.stringify(value)
+        : typeof value === 'number' || typeof value === 'bigint'
+          ? String(value)
+          : typeof value === 'function'
+            ? 'function'
+            : String(JSON.stringify(value) ?? String(value));
   } catch {
     shown = String(value);
   }
@@ -82,7 +100,11 @@ export function fieldError(field: string, want: string, got: unknown): Validatio
 
 /** An attempt that ran and failed: a non-zero exit, a signal, or an executor that threw. */
 export class ExecutionError extends OrchestratorError {
-  constructor(message: string, readonly result?: import('./model').TaskResult, readonly errorCode?: string) {
+  constructor(
+    message: string,
+    readonly result?: import('./model').TaskResult,
+    readonly errorCode?: string,
+  ) {
     super('EXECUTION_FAILED', message);
   }
 }
@@ -92,8 +114,15 @@ export class ExecutionError extends OrchestratorError {
  * backpressure. Nothing was enqueued; publishing again after the subscriber has caught up succeeds.
  */
 export class BackpressureError extends OrchestratorError {
-  constructor(readonly topic: string, readonly subscription: string, readonly maxPending: number) {
-    super('QUEUE_FULL', `Cannot publish to \`${topic}\`: subscription \`${subscription}\` already holds its \`maxPending\` of ${maxPending} unacknowledged messages; publish again once it has acknowledged some`);
+  constructor(
+    readonly topic: string,
+    readonly subscription: string,
+    readonly maxPending: number,
+  ) {
+    super(
+      'QUEUE_FULL',
+      `Cannot publish to \`${topic}\`: subscription \`${subscription}\` already holds its \`maxPending\` of ${maxPending} unacknowledged messages; publish again once it has acknowledged some`,
+    );
   }
 }
 
@@ -103,7 +132,10 @@ export class BackpressureError extends OrchestratorError {
  * durable is not.
  */
 export class StoreWriteError extends OrchestratorError {
-  constructor(message: string, readonly storeError?: unknown) {
+  constructor(
+    message: string,
+    readonly storeError?: unknown,
+  ) {
     super('STORE_WRITE_FAILED', message);
   }
 }

@@ -9,7 +9,10 @@ const MAX_JSON_DEPTH = LIMITS.payloadDepth;
 
 /** Why a value is not JSON, and where; thrown by the copy and turned into a ValidationError. */
 class NotJson {
-  constructor(public path: string, readonly what: string) {}
+  constructor(
+    public path: string,
+    readonly what: string,
+  ) {}
 }
 
 const WANT_JSON = `plain objects, arrays, strings, finite numbers, booleans and null (or objects whose \`toJSON\` returns those), nested at most ${MAX_JSON_DEPTH} levels, without cycles`;

@@ -10,7 +10,10 @@ export function validateResourceCapacities(value: unknown, field = 'resources'):
   const copy: Record<string, number> = {};
   for (const name in value) {
     if (!NAME_PATTERN.test(name)) {
-      throw new ValidationError(`Expected \`${field}\` to have pool names of a letter then up to 63 letters, digits, \`_\`, \`.\` or \`-\`, got ${describeValue(name)}`, `${field}.${name}`);
+      throw new ValidationError(
+        `Expected \`${field}\` to have pool names of a letter then up to 63 letters, digits, \`_\`, \`.\` or \`-\`, got ${describeValue(name)}`,
+        `${field}.${name}`,
+      );
     }
     copy[name] = checkInteger(`${field}.${name}`, value[name], 1, LIMITS.poolCapacity, 'an integer capacity');
   }

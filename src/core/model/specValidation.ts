@@ -26,7 +26,23 @@ declare const validSpecBrand: unique symbol;
  */
 export type ValidSpec = PersistedSpec & { readonly [validSpecBrand]: true };
 
-const SPEC_FIELDS: readonly string[] = ['name', 'kind', 'command', 'cwd', 'env', 'run', 'payload', 'priority', 'dependsOn', 'resources', 'timeoutMs', 'retries', 'retryDelayMs', 'runAlways', 'key'];
+const SPEC_FIELDS: readonly string[] = [
+  'name',
+  'kind',
+  'command',
+  'cwd',
+  'env',
+  'run',
+  'payload',
+  'priority',
+  'dependsOn',
+  'resources',
+  'timeoutMs',
+  'retries',
+  'retryDelayMs',
+  'runAlways',
+  'key',
+];
 const SPEC_FIELD_SET: ReadonlySet<string> = new Set(SPEC_FIELDS);
 
 /** A command or path reaches the OS as a C string, which a NUL would cut short. */
@@ -69,7 +85,10 @@ export function validateSpec(spec: unknown, ctx: SpecContext): ValidSpec {
 /** validateSpec with field paths under `prefix` (a workflow gives `[i]`). */
 export function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string): ValidSpec {
   if (!isPlainObject(spec)) {
-    throw new ValidationError(`Expected ${prefix === '' ? 'the task spec' : `\`${prefix}\``} to be a plain object like \`{ name, kind, command }\`, got ${describeValue(spec)}`, prefix === '' ? undefined : prefix);
+    throw new ValidationError(
+      `Expected ${prefix === '' ? 'the task spec' : `\`${prefix}\``} to be a plain object like \`{ name, kind, command }\`, got ${describeValue(spec)}`,
+      prefix === '' ? undefined : prefix,
+    );
   }
   for (const k in spec) {
     if (!SPEC_FIELD_SET.has(k)) unknownField(prefix, k, SPEC_FIELDS, 'the task spec');
@@ -90,7 +109,8 @@ export function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string):
     if (spec.run !== undefined) fail(join(prefix, 'run'), 'absent for kind `shell`, which runs `command` (only kind `function` takes `run`)', spec.run);
   } else if (kind === 'function') {
     if (typeof spec.run !== 'function') fail(join(prefix, 'run'), 'a function `(ctx: { signal, attempt }) => unknown` (kind `function` calls it)', spec.run);
-    if (spec.command !== undefined) fail(join(prefix, 'command'), 'absent for kind `function`, which calls `run` (only kind `shell` and registered kinds take `command`)', spec.command);
+    if (spec.command !== undefined)
+      fail(join(prefix, 'command'), 'absent for kind `function`, which calls `run` (only kind `shell` and registered kinds take `command`)', spec.command);
   } else if (spec.run !== undefined) {
     fail(join(prefix, 'run'), `absent for kind \`${kind}\`: only kind \`function\` takes \`run\` (a registered executor receives \`payload\`)`, spec.run);
   }
@@ -119,9 +139,13 @@ export function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string):
       }
       const v = env[name];
       if (name.length === 0 || name.includes('=') || name.includes('\0')) {
-        throw new ValidationError(`Expected \`${join(prefix, 'env')}\` to have variable names that are non-empty and contain no \`=\` or NUL, got ${describeValue(name)}`, `${join(prefix, 'env')}.${name}`);
+        throw new ValidationError(
+          `Expected \`${join(prefix, 'env')}\` to have variable names that are non-empty and contain no \`=\` or NUL, got ${describeValue(name)}`,
+          `${join(prefix, 'env')}.${name}`,
+        );
       }
-      if (typeof v !== 'string' || v.includes('\0')) fail(`${join(prefix, 'env')}.${name}`, 'a string without NUL characters (environment values are strings)', v);
+      if (typeof v !== 'string' || v.includes('\0'))
+        fail(`${join(prefix, 'env')}.${name}`, 'a string without NUL characters (environment values are strings)', v);
       copy[name] = v;
     }
     out.env = copy;
@@ -148,7 +172,8 @@ export function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string):
   if (spec.retries !== undefined) out.retries = checkInteger(join(prefix, 'retries'), spec.retries, 0, LIMITS.retries, 'an integer number of extra attempts');
   if (spec.retryDelayMs !== undefined) out.retryDelayMs = checkDelay(join(prefix, 'retryDelayMs'), spec.retryDelayMs, 'zero');
   if (spec.runAlways !== undefined) {
-    if (typeof spec.runAlways !== 'boolean') fail(join(prefix, 'runAlways'), 'a boolean (true: run once every dependency is final, whether it completed, failed or was cancelled)', spec.runAlways);
+    if (typeof spec.runAlways !== 'boolean')
+      fail(join(prefix, 'runAlways'), 'a boolean (true: run once every dependency is final, whether it completed, failed or was cancelled)', spec.runAlways);
     out.runAlways = spec.runAlways;
   }
 
@@ -186,12 +211,21 @@ function checkDemand(field: string, demand: unknown, pools: Readonly<Record<stri
     const capacity = Object.prototype.hasOwnProperty.call(pools, pool) ? pools[pool] : undefined;
     if (capacity === undefined) {
       const names = Object.keys(pools);
-      const allowed = names.length > 0 ? `one of the configured pools (${quoteList(names)})` : 'a configured pool, and none are (set them with the `resources` option or the `orchestrator.resources` setting)';
+      const allowed =
+        names.length > 0
+          ? `one of the configured pools (${quoteList(names)})`
+          : 'a configured pool, and none are (set them with the `resources` option or the `orchestrator.resources` setting)';
       throw new ValidationError(`Expected \`${at}\` to name ${allowed}, got unknown pool ${describeValue(pool)}`, at);
     }
-    if (typeof units !== 'number' || !Number.isInteger(units) || units <= 0) fail(at, `a positive integer number of units (pool \`${pool}\` holds ${capacity})`, units);
+    if (typeof units !== 'number' || !Number.isInteger(units) || units <= 0)
+      fail(at, `a positive integer number of units (pool \`${pool}\` holds ${capacity})`, units);
     if (units > capacity) {
-      fail(at, `at most ${capacity}, the capacity of pool \`${pool}\``, units, `: the task needs ${units} of \`${pool}\` but the pool holds ${capacity}, so it could never run`);
+      fail(
+        at,
+        `at most ${capacity}, the capacity of pool \`${pool}\``,
+        units,
+        `: the task needs ${units} of \`${pool}\` but the pool holds ${capacity}, so it could never run`,
+      );
     }
     copy[pool] = units;
   }

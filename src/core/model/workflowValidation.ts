@@ -25,7 +25,6 @@ export interface ValidWorkflow {
   readonly entries: readonly WorkflowEntry[];
 }
 
-
 /**
  * Validates a workflow as a whole: every spec, unique keys, dependencies that resolve to a key of
  * the workflow or an existing task id (a key wins when both match), and no cycle. Returns the
@@ -43,7 +42,11 @@ export function validateWorkflow(specs: unknown, ctx: SpecContext): ValidWorkflo
     if (!isPlainObject(s)) fail(`[${i}]`, 'a plain object like `{ key, name, kind, command }`', s);
     const key = s.key;
     if (typeof key !== 'string' || key.length === 0 || key.length > LIMITS.keyLength) {
-      fail(`[${i}].key`, `a non-empty string of at most ${LIMITS.keyLength} characters (every workflow task needs a unique key that others name in \`dependsOn\`)`, key);
+      fail(
+        `[${i}].key`,
+        `a non-empty string of at most ${LIMITS.keyLength} characters (every workflow task needs a unique key that others name in \`dependsOn\`)`,
+        key,
+      );
     }
     const prev = keyIndex.get(key);
     if (prev !== undefined) fail(`[${i}].key`, `unique in the workflow (\`[${prev}]\` already has it)`, key);
@@ -78,7 +81,11 @@ export function validateWorkflow(specs: unknown, ctx: SpecContext): ValidWorkflo
   if (order.length < n) {
     const adjacency = new Map<string, string[]>();
     for (let i = 0; i < n; i++) {
-      if (indegree[i] > 0) adjacency.set(valid[i].key as string, innerDeps[i].filter((j) => indegree[j] > 0).map((j) => valid[j].key as string));
+      if (indegree[i] > 0)
+        adjacency.set(
+          valid[i].key as string,
+          innerDeps[i].filter((j) => indegree[j] > 0).map((j) => valid[j].key as string),
+        );
     }
     const cycle = findCycle(adjacency) ?? [...adjacency.keys()];
     const first = keyIndex.get(cycle[0]) ?? 0;

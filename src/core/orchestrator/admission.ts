@@ -90,7 +90,10 @@ export class Admission {
     delete spec.key;
     const run = runtimeOf(record).run;
     if (record.kind === 'function' && !run) {
-      throw new ValidationError(`Task \`${record.name}\` (${record.id}) is a function task from before a restart: its code was not persisted, so it cannot be retried; schedule it again`, 'id');
+      throw new ValidationError(
+        `Task \`${record.name}\` (${record.id}) is a function task from before a restart: its code was not persisted, so it cannot be retried; schedule it again`,
+        'id',
+      );
     }
     if (run) spec.run = run;
     return spec;
@@ -102,7 +105,10 @@ export class Admission {
     for (let i = 0; i < deps.length; i++) {
       const dep = this.lifecycle.get(deps[i] as string);
       if (dep && (dep.status === 'failed' || dep.status === 'cancelled')) {
-        return new ValidationError(`Expected \`${field}[${i}]\` to name a task that can still complete, but \`${dep.name}\` (${dep.id}) is ${dep.status}`, `${field}[${i}]`);
+        return new ValidationError(
+          `Expected \`${field}[${i}]\` to name a task that can still complete, but \`${dep.name}\` (${dep.id}) is ${dep.status}`,
+          `${field}[${i}]`,
+        );
       }
     }
     return undefined;

@@ -43,7 +43,20 @@ export interface OrchestratorOptions {
 type Defaulted = 'concurrency' | 'resources' | 'executors' | 'agingMs';
 export type ValidOrchestratorOptions = Required<Pick<OrchestratorOptions, Defaulted>> & Omit<OrchestratorOptions, Defaulted>;
 
-const OPTION_FIELDS: readonly string[] = ['concurrency', 'resources', 'store', 'executors', 'archive', 'clock', 'agingMs', 'maxFinished', 'defaultTimeoutMs', 'defaultRetries', 'killGraceMs', 'startPaused'];
+const OPTION_FIELDS: readonly string[] = [
+  'concurrency',
+  'resources',
+  'store',
+  'executors',
+  'archive',
+  'clock',
+  'agingMs',
+  'maxFinished',
+  'defaultTimeoutMs',
+  'defaultRetries',
+  'killGraceMs',
+  'startPaused',
+];
 const OPTION_FIELD_SET: ReadonlySet<string> = new Set(OPTION_FIELDS);
 
 function checkFunctions(field: string, value: unknown, methods: readonly string[], shape: string): void {
@@ -82,14 +95,18 @@ export function validateOrchestratorOptions(options: unknown): ValidOrchestrator
   };
   if (o.agingMs !== undefined) {
     const a = o.agingMs;
-    if (typeof a !== 'number' || Number.isNaN(a) || a <= 0) fail('agingMs', 'a positive number of ms (waiting that long counts as one priority level), or Infinity to disable aging', a);
+    if (typeof a !== 'number' || Number.isNaN(a) || a <= 0)
+      fail('agingMs', 'a positive number of ms (waiting that long counts as one priority level), or Infinity to disable aging', a);
     out.agingMs = a;
   }
   if (o.executors !== undefined) {
     if (!isPlainObject(o.executors)) fail('executors', 'a plain object of kind names to executors, like `{ docker: { execute(ctx) {...} } }`', o.executors);
     for (const kind in o.executors) {
       if (!NAME_PATTERN.test(kind)) {
-        throw new ValidationError(`Expected \`executors\` to have kind names of a letter then up to 63 letters, digits, \`_\`, \`.\` or \`-\`, got ${describeValue(kind)}`, `executors.${kind}`);
+        throw new ValidationError(
+          `Expected \`executors\` to have kind names of a letter then up to 63 letters, digits, \`_\`, \`.\` or \`-\`, got ${describeValue(kind)}`,
+          `executors.${kind}`,
+        );
       }
       checkFunctions(`executors.${kind}`, o.executors[kind], ['execute'], 'an executor');
       out.executors[kind] = o.executors[kind] as ValidOrchestratorOptions['executors'][string];
@@ -113,7 +130,8 @@ export function validateOrchestratorOptions(options: unknown): ValidOrchestrator
   }
   if (o.maxFinished !== undefined) out.maxFinished = checkMaxFinished(o.maxFinished);
   if (o.defaultTimeoutMs !== undefined) out.defaultTimeoutMs = checkDelay('defaultTimeoutMs', o.defaultTimeoutMs, 'positive');
-  if (o.defaultRetries !== undefined) out.defaultRetries = checkInteger('defaultRetries', o.defaultRetries, 0, LIMITS.retries, 'an integer number of extra attempts');
+  if (o.defaultRetries !== undefined)
+    out.defaultRetries = checkInteger('defaultRetries', o.defaultRetries, 0, LIMITS.retries, 'an integer number of extra attempts');
   if (o.killGraceMs !== undefined) out.killGraceMs = checkDelay('killGraceMs', o.killGraceMs, 'zero');
   return out;
 }

@@ -257,7 +257,13 @@ export class OrchestratorImpl implements Orchestrator {
 
   getSystemStatus(): SystemStatus {
     const d = this.dispatcher;
-    return { counts: this.lifecycle.counts(), pools: d.pools.status(), concurrency: { limit: d.concurrency, running: d.running }, paused: d.paused, total: this.lifecycle.size };
+    return {
+      counts: this.lifecycle.counts(),
+      pools: d.pools.status(),
+      concurrency: { limit: d.concurrency, running: d.running },
+      paused: d.paused,
+      total: this.lifecycle.size,
+    };
   }
 
   // ------------------------------------------------------------------ control
@@ -359,7 +365,10 @@ export class OrchestratorImpl implements Orchestrator {
       try {
         this.queue.restore(snapshot.queue);
       } catch (err) {
-        this.alerts.warn({ code: 'CORRUPT_STATE', message: `The saved message queue could not be restored (${(err as Error).message}); its undelivered messages were dropped` });
+        this.alerts.warn({
+          code: 'CORRUPT_STATE',
+          message: `The saved message queue could not be restored (${(err as Error).message}); its undelivered messages were dropped`,
+        });
       }
     }
     this.finished.restore(snapshot.tasks);
@@ -371,7 +380,10 @@ export class OrchestratorImpl implements Orchestrator {
     });
     for (const decision of plan.decisions) this.outcomes.applyRecovery(decision);
     if (plan.resumed || plan.failed) {
-      this.alerts.warn({ code: 'RECOVERED', message: `Restored ${snapshot.tasks.length} tasks: ${plan.resumed} unfinished go on, ${plan.failed} could not resume` });
+      this.alerts.warn({
+        code: 'RECOVERED',
+        message: `Restored ${snapshot.tasks.length} tasks: ${plan.resumed} unfinished go on, ${plan.failed} could not resume`,
+      });
     }
     this.state.markDirty();
     d.dispatch();
@@ -440,7 +452,13 @@ export async function createOrchestrator(options?: OrchestratorOptions): Promise
  * first. A backup the store refuses or does not answer (bounded wait) holds writes, as an unreadable
  * state does: the originals then stay where they are.
  */
-async function setAsideInvalidTasks(snapshot: Snapshot, pools: Readonly<Record<string, number>>, store: Store, clock: Clock, orchestrator: OrchestratorImpl): Promise<Map<string, TaskError>> {
+async function setAsideInvalidTasks(
+  snapshot: Snapshot,
+  pools: Readonly<Record<string, number>>,
+  store: Store,
+  clock: Clock,
+  orchestrator: OrchestratorImpl,
+): Promise<Map<string, TaskError>> {
   const rejected = checkRestoredTasks(snapshot.tasks, { pools });
   if (rejected.size === 0) return rejected;
   const key = `${STATE_KEY}.backup.${clock.now()}`;
@@ -449,8 +467,14 @@ async function setAsideInvalidTasks(snapshot: Snapshot, pools: Readonly<Record<s
   if (notKept !== undefined) orchestrator.state.holdWrites(`saved tasks that are not valid could not be backed up (${notKept})`);
   const reasons = [...rejected.values()].slice(0, 10).map((e) => e.message);
   const more = rejected.size > reasons.length ? `; and ${rejected.size - reasons.length} more` : '';
-  const where = notKept === undefined ? `their saved records are kept under \`${key}\`` : `their saved records could not be backed up (${notKept}), so nothing is saved until a restart`;
-  orchestrator.warnings.push({ code: 'CORRUPT_STATE', message: `${rejected.size} saved tasks failed instead of running, ${where}: ${reasons.join('; ')}${more}` });
+  const where =
+    notKept === undefined
+      ? `their saved records are kept under \`${key}\``
+      : `their saved records could not be backed up (${notKept}), so nothing is saved until a restart`;
+  orchestrator.warnings.push({
+    code: 'CORRUPT_STATE',
+    message: `${rejected.size} saved tasks failed instead of running, ${where}: ${reasons.join('; ')}${more}`,
+  });
   return rejected;
 }
 

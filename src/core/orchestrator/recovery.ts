@@ -51,7 +51,6 @@ export interface RecoveryPlan {
   failed: number;
 }
 
-
 export function planRecovery(records: readonly TaskRecord[], context: RecoveryContext): RecoveryPlan {
   const decisions: RecoveryDecision[] = [];
   const status = new Map<string, TaskStatus>();
@@ -73,7 +72,12 @@ export function planRecovery(records: readonly TaskRecord[], context: RecoveryCo
       decisions.push({ id: r.id, action: 'fail', reason: 'interrupted', error: { message: 'interrupted', code: 'INTERRUPTED' } });
     } else {
       if (r.status === 'running') {
-        decisions.push({ id: r.id, action: 'retry', reason: `Interrupted by a restart during attempt ${r.attempts}; retrying`, error: { message: 'interrupted', code: 'INTERRUPTED' } });
+        decisions.push({
+          id: r.id,
+          action: 'retry',
+          reason: `Interrupted by a restart during attempt ${r.attempts}; retrying`,
+          error: { message: 'interrupted', code: 'INTERRUPTED' },
+        });
         status.set(r.id, 'scheduled');
       }
       resumed++;
@@ -97,7 +101,11 @@ export function planRecovery(records: readonly TaskRecord[], context: RecoveryCo
       const dead = always ? undefined : r.dependsOn.find((d) => status.get(d) === 'failed' || status.get(d) === 'cancelled');
       if (dead !== undefined) {
         const dep = byId.get(dead) as TaskRecord;
-        decisions.push({ id: r.id, action: 'cancel', reason: `Dependency \`${dep.name}\` (${dep.id}) ${status.get(dead) === 'failed' ? 'failed' : 'was cancelled'}` });
+        decisions.push({
+          id: r.id,
+          action: 'cancel',
+          reason: `Dependency \`${dep.name}\` (${dep.id}) ${status.get(dead) === 'failed' ? 'failed' : 'was cancelled'}`,
+        });
         cancel(r.id);
         continue;
       }

@@ -78,7 +78,14 @@ export class TaskEvents {
 }
 
 function payloadOf(record: TaskRecord, from: TaskStatus | undefined, to: TaskStatus, reason: string | undefined): TaskEventPayload {
-  const p: TaskEventPayload = { taskId: record.id, name: record.name, kind: record.kind, status: record.status, attempts: record.attempts, at: lastTransitionAt(record) };
+  const p: TaskEventPayload = {
+    taskId: record.id,
+    name: record.name,
+    kind: record.kind,
+    status: record.status,
+    attempts: record.attempts,
+    at: lastTransitionAt(record),
+  };
   if (from) p.from = from;
   if (reason) p.reason = reason;
   if (record.error && (record.status === 'failed' || to === 'scheduled')) p.error = { ...record.error };

@@ -40,7 +40,17 @@ export class TaskRun extends HeldRecord {
   run: TaskSpec['run'] = undefined;
 
   // The parameters spelt out: a rest-and-spread constructor allocates an array per record.
-  constructor(id: string, name: string, kind: string, priority: number, createdAt: number, spec: PersistedSpec, dependsOn: string[], workflowId: string | undefined, history?: HistoryEntry[]) {
+  constructor(
+    id: string,
+    name: string,
+    kind: string,
+    priority: number,
+    createdAt: number,
+    spec: PersistedSpec,
+    dependsOn: string[],
+    workflowId: string | undefined,
+    history?: HistoryEntry[],
+  ) {
     super(id, name, kind, priority, createdAt, spec, dependsOn, workflowId, history);
     this.enqueuedAt = createdAt;
     this.resources = this.spec.resources;

@@ -70,8 +70,12 @@ export class QueueOrdering {
   private baseTime: number | undefined;
   private nextSeq = 0;
 
-  constructor(readonly agingMs: number = DEFAULT_AGING_MS, baseTime?: number) {
-    if (!(agingMs > 0)) throw new ValidationError(`Expected \`agingMs\` to be a positive number of ms, or Infinity to disable aging, got ${describeValue(agingMs)}`, 'agingMs');
+  constructor(
+    readonly agingMs: number = DEFAULT_AGING_MS,
+    baseTime?: number,
+  ) {
+    if (!(agingMs > 0))
+      throw new ValidationError(`Expected \`agingMs\` to be a positive number of ms, or Infinity to disable aging, got ${describeValue(agingMs)}`, 'agingMs');
     this.baseTime = baseTime;
   }
 
@@ -252,7 +256,9 @@ export class PriorityQueue<T extends QueueEntry> {
 
   /** Entries in the order `pop` would return them. O(n log n); for display, not the hot path. */
   toSortedArray(): T[] {
-    return this.nodes().sort(compareNodes).map((n) => n.entry);
+    return this.nodes()
+      .sort(compareNodes)
+      .map((n) => n.entry);
   }
 
   private joinRun(run: Run<T>, node: Node<T>): void {

@@ -143,8 +143,20 @@ export class ResourcePools {
     if (demand === undefined) return undefined;
     for (const name in demand) {
       const p = this.pools.get(name);
-      if (p === undefined || p.retiring) return new ValidationError(`Pool \`${name}\` no longer exists; the configured pools are ${Object.keys(this.capacities()).map((n) => `\`${n}\``).join(', ') || 'none'}`, `resources.${name}`);
-      if (demand[name] > p.capacity) return new ValidationError(`The task needs ${demand[name]} of \`${name}\` but the pool now holds ${p.capacity}, so it could never run`, `resources.${name}`);
+      if (p === undefined || p.retiring)
+        return new ValidationError(
+          `Pool \`${name}\` no longer exists; the configured pools are ${
+            Object.keys(this.capacities())
+              .map((n) => `\`${n}\``)
+              .join(', ') || 'none'
+          }`,
+          `resources.${name}`,
+        );
+      if (demand[name] > p.capacity)
+        return new ValidationError(
+          `The task needs ${demand[name]} of \`${name}\` but the pool now holds ${p.capacity}, so it could never run`,
+          `resources.${name}`,
+        );
     }
     return undefined;
   }

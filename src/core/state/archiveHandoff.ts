@@ -78,7 +78,10 @@ export class ArchiveHandoff {
     if (!this.archive) {
       if (!this.warnedNoArchive) {
         this.warnedNoArchive = true;
-        this.onWarn({ code: 'ARCHIVE_FAILED', message: 'Finished tasks beyond the history budget are not kept after a restart: no history archive is configured' });
+        this.onWarn({
+          code: 'ARCHIVE_FAILED',
+          message: 'Finished tasks beyond the history budget are not kept after a restart: no history archive is configured',
+        });
       }
       return;
     }

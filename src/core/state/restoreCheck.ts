@@ -35,7 +35,10 @@ export function checkRestoredTasks(tasks: readonly TaskRecord[], ctx: RestoreChe
     }
   }
   for (const [id, cycle] of dependencyCycles(tasks, rejected)) {
-    rejected.set(id, { message: `The saved task waits for itself through a dependency cycle: ${cycle.map((c) => `\`${c}\``).join(' -> ')}`, code: 'VALIDATION' });
+    rejected.set(id, {
+      message: `The saved task waits for itself through a dependency cycle: ${cycle.map((c) => `\`${c}\``).join(' -> ')}`,
+      code: 'VALIDATION',
+    });
   }
   return rejected;
 }

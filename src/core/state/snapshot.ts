@@ -4,7 +4,20 @@
 import { describeValue, fieldError, ValidationError } from '../model/errors';
 import { ALL_STATUSES, type TaskRecord } from '../model/model';
 import { plainRecord } from '../lifecycle/taskRecord';
-import { arrayAt, finiteNumberAt, itemPath, nonEmptyStringAt, objectAt, oneOfAt, optionalBooleanAt, optionalFiniteNumberAt, optionalObjectAt, stringArrayAt, uniqueAt, versionAt } from '../model/snapshotChecks';
+import {
+  arrayAt,
+  finiteNumberAt,
+  itemPath,
+  nonEmptyStringAt,
+  objectAt,
+  oneOfAt,
+  optionalBooleanAt,
+  optionalFiniteNumberAt,
+  optionalObjectAt,
+  stringArrayAt,
+  uniqueAt,
+  versionAt,
+} from '../model/snapshotChecks';
 
 export const STATE_KEY = 'orchestrator.state';
 export const SNAPSHOT_VERSION = 1;
@@ -32,7 +45,10 @@ export function migrate(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null) return raw;
   const version = (raw as { version?: unknown }).version;
   if (version === SNAPSHOT_VERSION) return raw;
-  throw new ValidationError(`Expected snapshot \`version\` to be ${SNAPSHOT_VERSION} (or an older version this code migrates), got ${describeValue(version)}`, 'version');
+  throw new ValidationError(
+    `Expected snapshot \`version\` to be ${SNAPSHOT_VERSION} (or an older version this code migrates), got ${describeValue(version)}`,
+    'version',
+  );
 }
 
 /**
@@ -80,6 +96,9 @@ export function withTrimmedOutput(record: TaskRecord): TaskRecord {
   const output = copy.result?.output as string;
   let keep = Math.min(output.length, SNAPSHOT_OUTPUT_CHARS);
   while (keep > 0 && JSON.stringify(output.slice(output.length - keep)).length > SNAPSHOT_OUTPUT_CHARS) keep >>= 1;
-  copy.result = { ...copy.result, output: `[output trimmed in the saved state: ${output.length - keep} earlier characters not kept]\n${output.slice(output.length - keep)}` };
+  copy.result = {
+    ...copy.result,
+    output: `[output trimmed in the saved state: ${output.length - keep} earlier characters not kept]\n${output.slice(output.length - keep)}`,
+  };
   return copy;
 }

@@ -50,7 +50,10 @@ export async function loadSnapshot(store: Store, clock: Clock, timeoutMs = START
       const why = `the saved orchestrator state could not be read (${READ_ATTEMPTS} attempts; ${errorMessage(err)})`;
       return {
         holdWrites: why,
-        warning: { code: 'CORRUPT_STATE', message: `The saved orchestrator state could not be read (${errorMessage(err)}, ${READ_ATTEMPTS} attempts); it was left as it is, the orchestrator started empty, and changes are not saved until a restart reads it` },
+        warning: {
+          code: 'CORRUPT_STATE',
+          message: `The saved orchestrator state could not be read (${errorMessage(err)}, ${READ_ATTEMPTS} attempts); it was left as it is, the orchestrator started empty, and changes are not saved until a restart reads it`,
+        },
       };
     }
   }
@@ -73,7 +76,10 @@ export async function loadSnapshot(store: Store, clock: Clock, timeoutMs = START
     // The backup holds it: removing the original is tidiness, and the first write replaces it anyway.
     await writeWithTimeout(clock, store, STATE_KEY, undefined, timeoutMs).catch(() => undefined);
     return {
-      warning: { code: 'CORRUPT_STATE', message: `The saved orchestrator state is not valid (${errorMessage(err)}); it was kept under \`${backupKey}\` and the orchestrator started clean` },
+      warning: {
+        code: 'CORRUPT_STATE',
+        message: `The saved orchestrator state is not valid (${errorMessage(err)}); it was kept under \`${backupKey}\` and the orchestrator started clean`,
+      },
     };
   }
 }

@@ -136,7 +136,10 @@ export class StateCoordinator implements Disposable {
     if (stateId.startsWith(TASK_PREFIX)) {
       const id = stateId.slice(TASK_PREFIX.length);
       if (typeof state !== 'object' || state === null || typeof (state as { status?: unknown }).status !== 'string') {
-        throw new ValidationError(`Expected the state of \`${stateId}\` to be an object like \`{ status: 'cancelled', reason?: string }\`, got ${describeValue(state)}`, 'state');
+        throw new ValidationError(
+          `Expected the state of \`${stateId}\` to be an object like \`{ status: 'cancelled', reason?: string }\`, got ${describeValue(state)}`,
+          'state',
+        );
       }
       const { status, reason } = state as { status: string; reason?: unknown };
       if (!(ALL_STATUSES as readonly string[]).includes(status)) {

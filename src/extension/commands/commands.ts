@@ -107,7 +107,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     // The label VS Code shows is what the task is known by from now on (the tree, a retry, a reload).
     const label = taskLabel(task, catalog);
     const folder = typeof task.scope === 'object' && task.scope !== null && 'name' in task.scope ? task.scope.name : undefined;
-    const exact: VscodeTaskPayload = { label, ...(folder && payload.folder !== undefined ? { folder } : {}), ...(payload.type !== undefined ? { type: payload.type } : {}) };
+    const exact: VscodeTaskPayload = {
+      label,
+      ...(folder && payload.folder !== undefined ? { folder } : {}),
+      ...(payload.type !== undefined ? { type: payload.type } : {}),
+    };
     if (isCompound(catalog, task)) {
       // Each task it depends on becomes a task of ours; the last id is the compound's own task.
       const { name, priority, ...stepFields } = extra;
@@ -136,7 +140,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const scheduleFromArg = async (arg: unknown): Promise<string | string[]> => {
     if (typeof arg === 'string') return scheduleShell(arg);
     if (!isObjectLike(arg)) {
-      throw new ValidationError(`Expected a shell command or an object like { command }, { task }, { workflow } or a task spec, got ${describeValue(arg)}`, 'spec');
+      throw new ValidationError(
+        `Expected a shell command or an object like { command }, { task }, { workflow } or a task spec, got ${describeValue(arg)}`,
+        'spec',
+      );
     }
     const { command, task, workflow, folder, ...rest } = arg;
     if (typeof workflow === 'string') return runWorkflow(workflow, typeof folder === 'string' ? folder : undefined);
@@ -168,7 +175,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const askShell = async (): Promise<string | undefined> => {
     const command = await vscode.window.showInputBox({
       title: 'Schedule a shell command',
-      prompt: `Runs in ${defaultCwd() ?? 'the extension host\'s directory'}`,
+      prompt: `Runs in ${defaultCwd() ?? "the extension host's directory"}`,
       placeHolder: 'npm test',
       ignoreFocusOut: true,
       validateInput: (v) => (v.trim() ? undefined : 'Type a command'),
@@ -193,7 +200,12 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     qp.placeholder = 'A shell command, a VS Code task or a workflow';
     qp.matchOnDescription = true;
     qp.matchOnDetail = true;
-    const shellItem: ScheduleItem = { label: '$(terminal) Shell command…', description: 'type a command, then choose its priority', alwaysShow: true, run: askShell };
+    const shellItem: ScheduleItem = {
+      label: '$(terminal) Shell command…',
+      description: 'type a command, then choose its priority',
+      alwaysShow: true,
+      run: askShell,
+    };
     qp.items = [shellItem];
     qp.busy = true;
     qp.show();
@@ -204,7 +216,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
           { label: 'Workspace tasks', kind: vscode.QuickPickItemKind.Separator },
           {
             label: '$(shield) VS Code tasks and workflows need a trusted workspace',
-            detail: 'In Restricted Mode nothing from the workspace\'s files runs. Pick to manage trust.',
+            detail: "In Restricted Mode nothing from the workspace's files runs. Pick to manage trust.",
             run: async () => {
               trust.require(`${TASKS_WHAT} and ${WORKFLOWS_WHAT.toLowerCase()}`);
               return undefined;
@@ -213,10 +225,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         );
         return items;
       }
-      const [catalog, workflows] = await Promise.all([
-        loadCatalog().catch((): TaskCatalog => ({ tasks: [], folders: [] })),
-        loadWorkflowFiles(),
-      ]);
+      const [catalog, workflows] = await Promise.all([loadCatalog().catch((): TaskCatalog => ({ tasks: [], folders: [] })), loadWorkflowFiles()]);
       if (catalog.tasks.length) items.push({ label: 'VS Code tasks', kind: vscode.QuickPickItemKind.Separator });
       for (const t of catalog.tasks) {
         const folder = typeof t.scope === 'object' && t.scope !== null && 'name' in t.scope ? t.scope.name : undefined;
@@ -291,7 +300,12 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }
     const multi = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
     const picked = await vscode.window.showQuickPick(
-      choices.map((c) => ({ label: c.name, description: `${c.taskCount} task${c.taskCount === 1 ? '' : 's'}${multi ? ` · ${c.folder.name}` : ''}`, detail: c.description, choice: c })),
+      choices.map((c) => ({
+        label: c.name,
+        description: `${c.taskCount} task${c.taskCount === 1 ? '' : 's'}${multi ? ` · ${c.folder.name}` : ''}`,
+        detail: c.description,
+        choice: c,
+      })),
       { title: 'Run Workflow', placeHolder: `A workflow from ${WORKFLOW_FILE}` },
     );
     if (!picked) return undefined;
@@ -345,7 +359,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (record.workflowId !== undefined) trust.require(WORKFLOWS_WHAT);
       // A compound's own task stands for its steps: retrying it schedules the whole compound again.
       const compound = record.kind === VSCODE_TASK_KIND ? compoundPayload(record.spec.payload) : undefined;
-      if (compound) return scheduleVscodeTask({ label: compound.label, ...(compound.folder !== undefined ? { folder: compound.folder } : {}) }, { name: record.name });
+      if (compound)
+        return scheduleVscodeTask({ label: compound.label, ...(compound.folder !== undefined ? { folder: compound.folder } : {}) }, { name: record.name });
       return orchestrator.retryTask(record.id);
     }),
 
@@ -353,14 +368,20 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register(CommandIds.resume, () => setPaused(false)),
 
     register(CommandIds.clearFinished, async () => {
-      const finished = orchestrator.getTasks().filter((r) => isFinished(r.status)).map((r) => r.id);
+      const finished = orchestrator
+        .getTasks()
+        .filter((r) => isFinished(r.status))
+        .map((r) => r.id);
       const n = await orchestrator.clearFinished();
       await afterRemoval(finished);
       return n;
     }),
 
     register(CommandIds.clearHistory, async () => {
-      const finished = orchestrator.getTasks().filter((r) => isFinished(r.status)).map((r) => r.id);
+      const finished = orchestrator
+        .getTasks()
+        .filter((r) => isFinished(r.status))
+        .map((r) => r.id);
       const n = await orchestrator.clearFinished();
       await afterRemoval(finished);
       await deps.archive?.clear();

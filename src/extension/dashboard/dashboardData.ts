@@ -70,9 +70,7 @@ export function queueSection(stats: QueueStats): QueueSection {
  * Upper bounds in ms of the buckets the dashboard shows: 1-2.5-5 steps from 1 ms to an hour. The
  * monitor keeps ~200 log buckets 10% apart (precise percentiles); a chart needs a dozen readable ones.
  */
-export const DISPLAY_BOUNDS = [
-  1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000,
-];
+export const DISPLAY_BOUNDS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000];
 const MIN_SHOWN_BUCKETS = 8;
 
 /**
@@ -119,8 +117,14 @@ export function seriesSection(s: PerformanceMetrics['series']): SeriesSection {
   const bucketMs = num(s.bucketMs) > 0 ? s.bucketMs : 1000;
   const pools = Object.entries(s.utilization).sort(byName);
   const n = Math.min(
-    s.throughput.length, s.completed.length, s.failed.length, s.queueDepth.length, s.running.length,
-    s.meanDuration.length, s.messages.length, ...pools.map(([, column]) => column.length),
+    s.throughput.length,
+    s.completed.length,
+    s.failed.length,
+    s.queueDepth.length,
+    s.running.length,
+    s.meanDuration.length,
+    s.messages.length,
+    ...pools.map(([, column]) => column.length),
   );
   const from = Math.max(0, n - MAX_SERIES);
   const take = <T>(a: T[]): T[] => a.slice(a.length - n + from, a.length);

@@ -10,11 +10,7 @@ export function nonce(): string {
 
 /** The page's HTML. Exported for tests; `cspSource`, `scriptUri` and `styleUri` come from the webview. */
 export function dashboardHtml(args: { cspSource: string; scriptUri: string; styleUri: string; nonce: string }): string {
-  const csp = [
-    "default-src 'none'",
-    `style-src ${args.cspSource}`,
-    `script-src 'nonce-${args.nonce}'`,
-  ].join('; ');
+  const csp = ["default-src 'none'", `style-src ${args.cspSource}`, `script-src 'nonce-${args.nonce}'`].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

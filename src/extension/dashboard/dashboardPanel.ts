@@ -95,11 +95,7 @@ class DashboardPanel implements vscode.Disposable {
  * serializer is in place when VS Code restores panels (package.json activates the extension on
  * `onWebviewPanel:orchestrator.dashboard` for that).
  */
-export function registerDashboard(
-  context: vscode.ExtensionContext,
-  source: DashboardSource,
-  deps: DashboardDeps,
-): vscode.Disposable {
+export function registerDashboard(context: vscode.ExtensionContext, source: DashboardSource, deps: DashboardDeps): vscode.Disposable {
   let current: DashboardPanel | undefined;
   const adopt = (panel: vscode.WebviewPanel): DashboardPanel => {
     current?.dispose();
@@ -116,10 +112,12 @@ export function registerDashboard(
         current.panel.reveal();
         return;
       }
-      adopt(vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, {
-        enableScripts: true,
-        localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')],
-      }));
+      adopt(
+        vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, TITLE, vscode.ViewColumn.Active, {
+          enableScripts: true,
+          localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')],
+        }),
+      );
     }),
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Thenable<void> {
@@ -131,9 +129,7 @@ export function registerDashboard(
     }),
   ];
   if (context.extensionMode !== vscode.ExtensionMode.Production) {
-    disposables.push(
-      vscode.commands.registerCommand(DASHBOARD_TEST_STATE_COMMAND, (): FeedState | undefined => current?.feed.state()),
-    );
+    disposables.push(vscode.commands.registerCommand(DASHBOARD_TEST_STATE_COMMAND, (): FeedState | undefined => current?.feed.state()));
   }
   return vscode.Disposable.from(...disposables, { dispose: () => current?.dispose() });
 }

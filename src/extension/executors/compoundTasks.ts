@@ -63,11 +63,16 @@ function resolveRef(catalog: TaskCatalog, owner: vscode.Task, ref: unknown): vsc
   if (isObjectLike(ref) && typeof ref.type === 'string') {
     const wanted = ref as Record<string, unknown>;
     const match = catalog.tasks.find(
-      (t) => folderOf(t)?.name === folder && Object.entries(wanted).every(([k, v]) => JSON.stringify((t.definition as Record<string, unknown>)[k]) === JSON.stringify(v)),
+      (t) =>
+        folderOf(t)?.name === folder &&
+        Object.entries(wanted).every(([k, v]) => JSON.stringify((t.definition as Record<string, unknown>)[k]) === JSON.stringify(v)),
     );
     if (match) return match;
   }
-  throw new ValidationError(`Expected each \`dependsOn\` of VS Code task \`${vscodeLabel(owner, catalog)}\` to name a task, like "build" or { "type": "npm", "script": "build" }, got ${JSON.stringify(ref)}`, 'dependsOn');
+  throw new ValidationError(
+    `Expected each \`dependsOn\` of VS Code task \`${vscodeLabel(owner, catalog)}\` to name a task, like "build" or { "type": "npm", "script": "build" }, got ${JSON.stringify(ref)}`,
+    'dependsOn',
+  );
 }
 
 /** Whether the task has `dependsOn` in tasks.json, so scheduling it expands it. */

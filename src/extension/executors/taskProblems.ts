@@ -50,7 +50,16 @@ export function matcherSources(value: unknown): string[] {
   const list: unknown[] = Array.isArray(value) ? value : value === undefined ? [] : [value];
   const sources = new Set<string>();
   for (const m of list) {
-    const source = typeof m === 'string' ? namedSource(m) : isObjectLike(m) ? (typeof m.source === 'string' ? m.source : typeof m.base === 'string' ? namedSource(m.base) : undefined) : undefined;
+    const source =
+      typeof m === 'string'
+        ? namedSource(m)
+        : isObjectLike(m)
+          ? typeof m.source === 'string'
+            ? m.source
+            : typeof m.base === 'string'
+              ? namedSource(m.base)
+              : undefined
+          : undefined;
     if (source) sources.add(source);
   }
   return [...sources];
@@ -67,7 +76,10 @@ export function taskProblemSources(task: vscode.Task, entry: ConfiguredTask | un
 }
 
 /** Errors and warnings among the workspace's diagnostics whose source is one of `sources`. */
-export function countProblems(sources: readonly string[], all: readonly [vscode.Uri, readonly vscode.Diagnostic[]][] = vscode.languages.getDiagnostics()): ProblemCounts {
+export function countProblems(
+  sources: readonly string[],
+  all: readonly [vscode.Uri, readonly vscode.Diagnostic[]][] = vscode.languages.getDiagnostics(),
+): ProblemCounts {
   let errors = 0;
   let warnings = 0;
   for (const [, diagnostics] of all) {

@@ -43,7 +43,10 @@ export async function readFolderTasks(folder: vscode.WorkspaceFolder): Promise<F
   const data: unknown = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
   const [firstError] = errors;
   if (firstError) {
-    throw new ValidationError(`${vscode.workspace.asRelativePath(uri)}: Expected valid JSON with comments, got ${printParseErrorCode(firstError.error)} at offset ${firstError.offset}`, 'tasks.json');
+    throw new ValidationError(
+      `${vscode.workspace.asRelativePath(uri)}: Expected valid JSON with comments, got ${printParseErrorCode(firstError.error)} at offset ${firstError.offset}`,
+      'tasks.json',
+    );
   }
   const tasks = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).tasks : undefined;
   const entries: ConfiguredTask[] = [];
@@ -92,8 +95,11 @@ function configures(entry: ConfiguredTask, task: vscode.Task): boolean {
 export function configuredEntry(catalog: TaskCatalog, task: vscode.Task): ConfiguredTask | undefined {
   if (task.source !== 'Workspace') return undefined;
   const entries = entriesOf(catalog, task);
-  return entries.find((e) => e.label === task.name && (e.type ?? '$composite') === (task.definition.type === '$composite' ? (e.type ?? '$composite') : task.definition.type))
-    ?? entries.find((e) => e.label === undefined && configures(e, task));
+  return (
+    entries.find(
+      (e) => e.label === task.name && (e.type ?? '$composite') === (task.definition.type === '$composite' ? (e.type ?? '$composite') : task.definition.type),
+    ) ?? entries.find((e) => e.label === undefined && configures(e, task))
+  );
 }
 
 /**
@@ -122,13 +128,22 @@ function describeCandidate(catalog: TaskCatalog, task: vscode.Task): string {
  * one match is refused, naming the candidates: running a guess would run the wrong task.
  */
 export function resolveInCatalog(catalog: TaskCatalog, payload: VscodeTaskPayload): vscode.Task {
-  const inScope = catalog.tasks.filter((t) => (payload.folder === undefined || folderOf(t)?.name === payload.folder) && (payload.type === undefined || t.definition.type === payload.type));
+  const inScope = catalog.tasks.filter(
+    (t) => (payload.folder === undefined || folderOf(t)?.name === payload.folder) && (payload.type === undefined || t.definition.type === payload.type),
+  );
   let matches = inScope.filter((t) => vscodeLabel(t, catalog) === payload.label);
   if (!matches.length) matches = inScope.filter((t) => t.name === payload.label);
   const [first] = matches;
   if (!first) {
-    const known = inScope.slice(0, 20).map((t) => `\`${vscodeLabel(t, catalog)}\``).join(', ');
-    throw new ExecutionError(`No VS Code task labelled \`${payload.label}\`${known ? `; available: ${known}` : ' (the workspace has none)'}`, undefined, 'TASK_NOT_FOUND');
+    const known = inScope
+      .slice(0, 20)
+      .map((t) => `\`${vscodeLabel(t, catalog)}\``)
+      .join(', ');
+    throw new ExecutionError(
+      `No VS Code task labelled \`${payload.label}\`${known ? `; available: ${known}` : ' (the workspace has none)'}`,
+      undefined,
+      'TASK_NOT_FOUND',
+    );
   }
   if (matches.length === 1) return first;
   const candidates = matches.map((t) => describeCandidate(catalog, t)).join(', ');

@@ -6,9 +6,19 @@
 
 /** The variables that need an active editor (VS Code's `configurationResolver`'s file variables). */
 const EDITOR_VARIABLES = [
-  'file', 'fileBasename', 'fileBasenameNoExtension', 'fileDirname', 'fileDirnameBasename', 'fileExtname',
-  'fileWorkspaceFolder', 'fileWorkspaceFolderBasename', 'relativeFile', 'relativeFileDirname', 'lineNumber',
-  'columnNumber', 'selectedText',
+  'file',
+  'fileBasename',
+  'fileBasenameNoExtension',
+  'fileDirname',
+  'fileDirnameBasename',
+  'fileExtname',
+  'fileWorkspaceFolder',
+  'fileWorkspaceFolderBasename',
+  'relativeFile',
+  'relativeFileDirname',
+  'lineNumber',
+  'columnNumber',
+  'selectedText',
 ];
 const EDITOR_VARIABLE = new RegExp(`\\$\\{(${EDITOR_VARIABLES.join('|')})\\}`, 'g');
 

@@ -84,20 +84,38 @@ export class VscodeTaskExecutor implements Executor {
     const entry = configuredEntry(catalog, task);
     const needsEditor = editorVariablesIn(entry?.raw);
     if (needsEditor.length && !vscode.window.activeTextEditor) {
-      throw new ExecutionError(`VS Code task \`${label}\` uses ${needsEditor.map((v) => `\`${v}\``).join(', ')}, which need an open editor: open a file, then run it again`, undefined, 'TASK_NEEDS_EDITOR');
+      throw new ExecutionError(
+        `VS Code task \`${label}\` uses ${needsEditor.map((v) => `\`${v}\``).join(', ')}, which need an open editor: open a file, then run it again`,
+        undefined,
+        'TASK_NEEDS_EDITOR',
+      );
     }
     const toRun = payload.ownOnly ? withoutDependencies(task) : task;
     const started = processStarted(toRun);
     let result: TaskResult;
     try {
-      result = await runTask(toRun, ctx.signal, { id: ctx.task.id, runs: this.runs, label, onOutput: ctx.onOutput, problemSources: taskProblemSources(task, entry) });
+      result = await runTask(toRun, ctx.signal, {
+        id: ctx.task.id,
+        runs: this.runs,
+        label,
+        onOutput: ctx.onOutput,
+        problemSources: taskProblemSources(task, entry),
+      });
     } finally {
       started.dispose();
     }
     // VS Code resolves `${input:…}` and the other variables itself when the task starts (as Run Task
     // does). A dismissed prompt ends the task without starting its process: it did not run.
-    if (result.exitCode === undefined && !started.value && (toRun.execution instanceof vscode.ShellExecution || toRun.execution instanceof vscode.ProcessExecution)) {
-      throw new ExecutionError(`VS Code task \`${label}\` ended before its process started: an input prompt was dismissed, or VS Code could not start it`, undefined, 'TASK_NOT_STARTED');
+    if (
+      result.exitCode === undefined &&
+      !started.value &&
+      (toRun.execution instanceof vscode.ShellExecution || toRun.execution instanceof vscode.ProcessExecution)
+    ) {
+      throw new ExecutionError(
+        `VS Code task \`${label}\` ended before its process started: an input prompt was dismissed, or VS Code could not start it`,
+        undefined,
+        'TASK_NOT_STARTED',
+      );
     }
     return result;
   }
@@ -114,7 +132,11 @@ export class VscodeTaskExecutor implements Executor {
     const workflowId = ctx.task.workflowId;
     if (workflowId === undefined) {
       // Steps are found in the compound's own workflow run; a copy outside it (the core's retry) has none.
-      throw new ExecutionError(`This task stands for the tasks of a compound it was scheduled with; schedule the compound again to run them`, undefined, 'STEPS_UNAVAILABLE');
+      throw new ExecutionError(
+        `This task stands for the tasks of a compound it was scheduled with; schedule the compound again to run them`,
+        undefined,
+        'STEPS_UNAVAILABLE',
+      );
     }
     const wanted = new Set(keys);
     const steps: TaskRecord[] = [];
@@ -137,7 +159,11 @@ export class VscodeTaskExecutor implements Executor {
     }
     if (failed) {
       const code = failed.result?.exitCode;
-      throw new ExecutionError(`Task \`${failed.name}\` failed${code !== undefined ? ` with exit code ${code}` : ''}: ${failed.error?.message ?? 'failed'}`, code !== undefined ? { exitCode: code } : undefined, 'STEP_FAILED');
+      throw new ExecutionError(
+        `Task \`${failed.name}\` failed${code !== undefined ? ` with exit code ${code}` : ''}: ${failed.error?.message ?? 'failed'}`,
+        code !== undefined ? { exitCode: code } : undefined,
+        'STEP_FAILED',
+      );
     }
     if (cancelled) throw new CancelledError(`Task \`${cancelled.name}\` was cancelled: ${cancelled.history.at(-1)?.reason ?? 'cancelled'}`);
   }
@@ -240,7 +266,9 @@ export function runTask(task: vscode.Task, signal: AbortSignal, options: RunTask
         if (id !== undefined) runs?.setProblems(id, problems);
       }
       if (reader && !reader.matched) {
-        onOutput?.(`> Nothing could be read from the terminal "${label}": VS Code lets an extension read a task's terminal only through shell integration, which this terminal did not have (\`terminal.integrated.shellIntegration.enabled\` is off, or VS Code cannot integrate its shell). Its output is only in its terminal.\n`);
+        onOutput?.(
+          `> Nothing could be read from the terminal "${label}": VS Code lets an extension read a task's terminal only through shell integration, which this terminal did not have (\`terminal.integrated.shellIntegration.enabled\` is off, or VS Code cannot integrate its shell). Its output is only in its terminal.\n`,
+        );
       }
       settle(() => resolve(withProblems(result)));
     };
@@ -315,7 +343,16 @@ export function runTask(task: vscode.Task, signal: AbortSignal, options: RunTask
         if (settled) exec.terminate();
         else check();
       },
-      (err: unknown) => settle(() => reject(new ExecutionError(`Could not start VS Code task \`${label}\`: ${err instanceof Error ? err.message : String(err)}`, undefined, 'TASK_START_FAILED'))),
+      (err: unknown) =>
+        settle(() =>
+          reject(
+            new ExecutionError(
+              `Could not start VS Code task \`${label}\`: ${err instanceof Error ? err.message : String(err)}`,
+              undefined,
+              'TASK_START_FAILED',
+            ),
+          ),
+        ),
     );
   });
 }

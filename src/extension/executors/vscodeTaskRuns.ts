@@ -36,10 +36,18 @@ export class VscodeTaskRuns {
     const key = taskKey(task);
     const holder = this.active.get(key);
     if (holder !== undefined && holder !== id) {
-      throw new ExecutionError(`VS Code task \`${label}\` is already running (Orchestrator task \`${holder}\`); VS Code runs a task once at a time: cancel that one, or wait for it to end`, undefined, 'TASK_ALREADY_RUNNING');
+      throw new ExecutionError(
+        `VS Code task \`${label}\` is already running (Orchestrator task \`${holder}\`); VS Code runs a task once at a time: cancel that one, or wait for it to end`,
+        undefined,
+        'TASK_ALREADY_RUNNING',
+      );
     }
     if (vscode.tasks.taskExecutions.some((e) => taskKey(e.task) === key)) {
-      throw new ExecutionError(`VS Code task \`${label}\` is already running (started outside the Orchestrator); VS Code runs a task once at a time: terminate it, or wait for it to end`, undefined, 'TASK_ALREADY_RUNNING');
+      throw new ExecutionError(
+        `VS Code task \`${label}\` is already running (started outside the Orchestrator); VS Code runs a task once at a time: terminate it, or wait for it to end`,
+        undefined,
+        'TASK_ALREADY_RUNNING',
+      );
     }
     this.active.set(key, id);
     this.runs.delete(id);

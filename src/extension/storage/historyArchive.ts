@@ -14,7 +14,10 @@ export class FileHistoryArchive implements HistoryArchive {
   /** Our own appends end with a newline; only a file left by a crash may not, so check it once. */
   private tailChecked = false;
 
-  constructor(private readonly dir: string, private readonly maxBytes = 20 * 1024 * 1024) {}
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes = 20 * 1024 * 1024,
+  ) {}
 
   get file(): string {
     return path.join(this.dir, 'history.jsonl');
@@ -25,7 +28,10 @@ export class FileHistoryArchive implements HistoryArchive {
     const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
     return this.serial(async () => {
       await fs.mkdir(this.dir, { recursive: true });
-      const size = await fs.stat(this.file).then((s) => s.size, () => 0);
+      const size = await fs.stat(this.file).then(
+        (s) => s.size,
+        () => 0,
+      );
       let prefix = '';
       if (!this.tailChecked) {
         this.tailChecked = true;

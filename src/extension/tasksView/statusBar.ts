@@ -11,7 +11,10 @@ export class TaskStatusBar implements vscode.Disposable {
   private readonly subscription: Disposable;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly source: TaskSource & { readonly paused: boolean }, private readonly coalesceMs = 150) {
+  constructor(
+    private readonly source: TaskSource & { readonly paused: boolean },
+    private readonly coalesceMs = 150,
+  ) {
     this.item = vscode.window.createStatusBarItem('orchestrator.status', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'Orchestrator';
     this.item.command = CommandIds.showTasks;

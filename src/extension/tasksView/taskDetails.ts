@@ -17,7 +17,10 @@ export class TaskDetailsProvider implements vscode.TextDocumentContentProvider, 
   readonly onDidChange = this.changed.event;
   private readonly subscription: Disposable;
 
-  constructor(private readonly getTask: (id: string) => TaskRecord | undefined, onDidChangeTask: Event<TaskRecord>) {
+  constructor(
+    private readonly getTask: (id: string) => TaskRecord | undefined,
+    onDidChangeTask: Event<TaskRecord>,
+  ) {
     this.subscription = onDidChangeTask((record) => {
       // Only documents that are open get an event; a closed one is read afresh when opened.
       for (const doc of vscode.workspace.textDocuments) {

@@ -43,7 +43,10 @@ export class TaskOutput implements vscode.Disposable {
   private readonly maxFileBytes: number;
   private readonly maxChannels: number;
 
-  constructor(onDidOutput: Event<OutputChunk> | undefined, private readonly options: TaskOutputOptions = {}) {
+  constructor(
+    onDidOutput: Event<OutputChunk> | undefined,
+    private readonly options: TaskOutputOptions = {},
+  ) {
     this.flushMs = options.flushMs ?? 250;
     this.maxFileBytes = options.maxFileBytes ?? 1024 * 1024;
     this.maxChannels = options.maxChannels ?? 10;
@@ -131,18 +134,18 @@ export class TaskOutput implements vscode.Disposable {
   private open(record: TaskRecord): Promise<vscode.OutputChannel> {
     const id = record.id;
     this.opening.set(id, []);
-    const done = this.read(record).then(
-      (text) => {
+    const done = this.read(record)
+      .then((text) => {
         const late = (this.opening.get(id) ?? []).join('');
         const channel = vscode.window.createOutputChannel(`Orchestrator: ${record.name} (${id.slice(0, 8)})`);
         channel.append(text || late ? text + late : `(${record.name} has printed nothing yet)\n`);
         this.channels.set(id, channel);
         return channel;
-      },
-    ).finally(() => {
-      this.opening.delete(id);
-      this.openingDone.delete(id);
-    });
+      })
+      .finally(() => {
+        this.opening.delete(id);
+        this.openingDone.delete(id);
+      });
     this.openingDone.set(id, done);
     return done;
   }

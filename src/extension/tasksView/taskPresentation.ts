@@ -74,11 +74,16 @@ export function taskTarget(record: TaskRecord): string {
 
 export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string | undefined, now: number, live?: ProblemCounts): vscode.MarkdownString {
   const md = new vscode.MarkdownString('', true);
-  md.appendMarkdown(`$(${statusCodicon(record.status)}) **`).appendText(record.name).appendMarkdown(`** — ${STAGE_LABELS[record.status]}\n\n`);
+  md.appendMarkdown(`$(${statusCodicon(record.status)}) **`)
+    .appendText(record.name)
+    .appendMarkdown(`** — ${STAGE_LABELS[record.status]}\n\n`);
   if (record.spec.command !== undefined) {
     md.appendCodeblock(record.spec.command, 'shellscript');
   }
-  const rows: [string, string][] = [['Id', record.id], ['Kind', record.kind]];
+  const rows: [string, string][] = [
+    ['Id', record.id],
+    ['Kind', record.kind],
+  ];
   if (record.spec.command === undefined && record.kind !== 'function') rows.push(['Runs', taskTarget(record)]);
   if (record.spec.cwd) rows.push(['Working directory', record.spec.cwd]);
   rows.push(['Priority', String(record.priority)]);

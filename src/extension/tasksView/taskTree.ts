@@ -85,7 +85,10 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private readonly now: () => number;
   private readonly problemsOf: ((id: string) => ProblemCounts | undefined) | undefined;
 
-  constructor(private readonly source: TaskSource, options: TaskTreeOptions = {}) {
+  constructor(
+    private readonly source: TaskSource,
+    options: TaskTreeOptions = {},
+  ) {
     this.pageSize = options.pageSize ?? 200;
     this.coalesceMs = options.coalesceMs ?? 100;
     this.now = options.now ?? Date.now;

@@ -18,11 +18,33 @@ export type JsonSchema = { readonly [keyword: string]: unknown } | boolean;
 
 /** Keywords with meaning for validation here, and annotations the editor uses that validation ignores. */
 export const SUPPORTED_KEYWORDS: ReadonlySet<string> = new Set([
-  'type', 'enum', 'properties', 'required', 'additionalProperties', 'minProperties', 'items', 'minItems',
-  'uniqueItems', 'minimum', 'maximum', 'minLength', 'pattern', '$ref', 'oneOf', 'definitions',
+  'type',
+  'enum',
+  'properties',
+  'required',
+  'additionalProperties',
+  'minProperties',
+  'items',
+  'minItems',
+  'uniqueItems',
+  'minimum',
+  'maximum',
+  'minLength',
+  'pattern',
+  '$ref',
+  'oneOf',
+  'definitions',
   // Annotations, and VS Code's message extensions (also shown by the editor).
-  '$schema', '$id', 'title', 'description', 'markdownDescription', 'default', 'defaultSnippets', 'examples',
-  'errorMessage', 'patternErrorMessage',
+  '$schema',
+  '$id',
+  'title',
+  'description',
+  'markdownDescription',
+  'default',
+  'defaultSnippets',
+  'examples',
+  'errorMessage',
+  'patternErrorMessage',
 ]);
 
 const MAX_ISSUES = 20;
@@ -114,10 +136,16 @@ function check(value: unknown, schema: JsonSchema, path: string, root: JsonSchem
 
   if (typeof value === 'number') {
     if (typeof schema.minimum === 'number' && value < schema.minimum) {
-      issues.push({ path, message: `Expected ${shown(path)} to be ${ARTICLES[String(schema.type)] ?? 'a number'} >= ${schema.minimum}, got ${describeValue(value)}` });
+      issues.push({
+        path,
+        message: `Expected ${shown(path)} to be ${ARTICLES[String(schema.type)] ?? 'a number'} >= ${schema.minimum}, got ${describeValue(value)}`,
+      });
     }
     if (typeof schema.maximum === 'number' && value > schema.maximum) {
-      issues.push({ path, message: `Expected ${shown(path)} to be ${ARTICLES[String(schema.type)] ?? 'a number'} <= ${schema.maximum}, got ${describeValue(value)}` });
+      issues.push({
+        path,
+        message: `Expected ${shown(path)} to be ${ARTICLES[String(schema.type)] ?? 'a number'} <= ${schema.maximum}, got ${describeValue(value)}`,
+      });
     }
   }
 
@@ -149,14 +177,19 @@ function check(value: unknown, schema: JsonSchema, path: string, root: JsonSchem
       }
     }
     if (typeof schema.minProperties === 'number' && Object.keys(value).length < schema.minProperties) {
-      issues.push({ path, message: `Expected ${shown(path)} to have at least ${schema.minProperties} entr${schema.minProperties === 1 ? 'y' : 'ies'}, got none` });
+      issues.push({
+        path,
+        message: `Expected ${shown(path)} to have at least ${schema.minProperties} entr${schema.minProperties === 1 ? 'y' : 'ies'}, got none`,
+      });
     }
     for (const [key, child] of Object.entries(value)) {
       const childSchema = properties[key];
       if (isObjectLike(childSchema) || typeof childSchema === 'boolean') {
         check(child, childSchema, join(path, key), root, issues);
       } else if (schema.additionalProperties === false) {
-        const allowed = Object.keys(properties).map((k) => `\`${k}\``).join(', ');
+        const allowed = Object.keys(properties)
+          .map((k) => `\`${k}\``)
+          .join(', ');
         issues.push({ path: join(path, key), message: `Unexpected property ${shown(join(path, key))}; allowed: ${allowed}` });
       } else if (isObjectLike(schema.additionalProperties)) {
         check(child, schema.additionalProperties, join(path, key), root, issues);
@@ -169,7 +202,8 @@ function check(value: unknown, schema: JsonSchema, path: string, root: JsonSchem
       (branch) => (isObjectLike(branch) || typeof branch === 'boolean') && validateAgainstSchema(value, branch, root).length === 0,
     ).length;
     if (matching !== 1) {
-      const why = typeof schema.errorMessage === 'string' ? schema.errorMessage : `it must match exactly one of ${schema.oneOf.length} alternatives, matches ${matching}`;
+      const why =
+        typeof schema.errorMessage === 'string' ? schema.errorMessage : `it must match exactly one of ${schema.oneOf.length} alternatives, matches ${matching}`;
       issues.push({ path, message: `Invalid ${shown(path)}: ${why}` });
     }
   }

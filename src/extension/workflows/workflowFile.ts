@@ -17,8 +17,9 @@ export const workflowSchema: JsonSchema = schemaJson;
  * One task as the file declares it, after validation: the spec's own fields (TaskSpec says what each
  * means), a required `key`, an optional `name`, and `task` for a VS Code task by label.
  */
-export interface WorkflowTaskDecl
-  extends Partial<Pick<TaskSpec, 'command' | 'payload' | 'cwd' | 'env' | 'priority' | 'dependsOn' | 'resources' | 'timeoutMs' | 'retries' | 'retryDelayMs'>> {
+export interface WorkflowTaskDecl extends Partial<
+  Pick<TaskSpec, 'command' | 'payload' | 'cwd' | 'env' | 'priority' | 'dependsOn' | 'resources' | 'timeoutMs' | 'retries' | 'retryDelayMs'>
+> {
   key: string;
   name?: string;
   task?: string;
@@ -37,7 +38,10 @@ export interface WorkflowFile {
 
 /** Thrown for a file that does not validate; `issues` has every problem found, the message the first. */
 export class WorkflowFileError extends ValidationError {
-  constructor(readonly source: string, readonly issues: readonly SchemaIssue[]) {
+  constructor(
+    readonly source: string,
+    readonly issues: readonly SchemaIssue[],
+  ) {
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
     super(`${source}: ${issues[0]?.message ?? 'invalid'}${more}`, issues[0]?.path);
   }
@@ -74,7 +78,10 @@ export function parseWorkflowFile(text: string, source: string): WorkflowFile {
     workflow.tasks.forEach((task, i) => {
       const at = `workflows.${name}.tasks[${i}]`;
       if (keys.has(task.key)) {
-        issues.push({ path: `${at}.key`, message: `Expected \`${at}.key\` to be unique in workflow \`${name}\`, got ${describeValue(task.key)} also at \`tasks[${keys.get(task.key)}]\`` });
+        issues.push({
+          path: `${at}.key`,
+          message: `Expected \`${at}.key\` to be unique in workflow \`${name}\`, got ${describeValue(task.key)} also at \`tasks[${keys.get(task.key)}]\``,
+        });
       }
       keys.set(task.key, i);
     });
@@ -103,7 +110,9 @@ export interface SpecDefaults extends CoreSpecDefaults {
 export function workflowToSpecs(file: WorkflowFile, workflowName: string, defaults: SpecDefaults = {}): TaskSpec[] {
   const workflow = file.workflows[workflowName];
   if (!workflow) {
-    const known = Object.keys(file.workflows).map((k) => `\`${k}\``).join(', ');
+    const known = Object.keys(file.workflows)
+      .map((k) => `\`${k}\``)
+      .join(', ');
     throw new ValidationError(`Expected a workflow name, one of ${known}, got ${describeValue(workflowName)}`, 'workflow');
   }
   return workflow.tasks.map((decl) => declToSpec(decl, workflowName, defaults));

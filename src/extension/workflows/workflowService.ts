@@ -66,7 +66,11 @@ export function workflowChoices(result: LoadResult): WorkflowChoice[] {
  * (naming the field) if the file does not validate, whichever workflow was asked for: a file with an
  * error runs nothing.
  */
-export async function resolveWorkflow(name: string, folderName: string | undefined, defaults: Omit<SpecDefaults, 'folder'>): Promise<{ choice: WorkflowChoice; specs: TaskSpec[] }> {
+export async function resolveWorkflow(
+  name: string,
+  folderName: string | undefined,
+  defaults: Omit<SpecDefaults, 'folder'>,
+): Promise<{ choice: WorkflowChoice; specs: TaskSpec[] }> {
   const result = await loadWorkflowFiles();
   const inFolder = (uri: vscode.Uri) => folderName === undefined || vscode.workspace.getWorkspaceFolder(uri)?.name === folderName;
   const broken = result.errors.find((e) => inFolder(e.uri));
@@ -74,7 +78,9 @@ export async function resolveWorkflow(name: string, folderName: string | undefin
   const matches = workflowChoices(result).filter((c) => c.name === name && (folderName === undefined || c.folder.name === folderName));
   const [choice] = matches;
   if (!choice) {
-    const known = workflowChoices(result).map((c) => `\`${c.name}\``).join(', ');
+    const known = workflowChoices(result)
+      .map((c) => `\`${c.name}\``)
+      .join(', ');
     throw new ValidationError(
       known ? `Expected a workflow name, one of ${known}, got ${describeValue(name)}` : `No workflows: create ${WORKFLOW_FILE} in a workspace folder`,
       'workflow',
