@@ -318,6 +318,17 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     await output.forget(ids);
   };
 
+  /** Removes every finished task from the orchestrator, the tree and the output files. */
+  const clearFinished = async (): Promise<number> => {
+    const finished = orchestrator
+      .getTasks()
+      .filter((r) => isFinished(r.status))
+      .map((r) => r.id);
+    const n = await orchestrator.clearFinished();
+    await afterRemoval(finished);
+    return n;
+  };
+
   const setPaused = (paused: boolean): void => {
     if (paused) orchestrator.pause();
     else orchestrator.resume();
@@ -367,23 +378,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register(CommandIds.pause, () => setPaused(true)),
     register(CommandIds.resume, () => setPaused(false)),
 
-    register(CommandIds.clearFinished, async () => {
-      const finished = orchestrator
-        .getTasks()
-        .filter((r) => isFinished(r.status))
-        .map((r) => r.id);
-      const n = await orchestrator.clearFinished();
-      await afterRemoval(finished);
-      return n;
-    }),
+    register(CommandIds.clearFinished, clearFinished),
 
     register(CommandIds.clearHistory, async () => {
-      const finished = orchestrator
-        .getTasks()
-        .filter((r) => isFinished(r.status))
-        .map((r) => r.id);
-      const n = await orchestrator.clearFinished();
-      await afterRemoval(finished);
+      const n = await clearFinished();
       await deps.archive?.clear();
       await output.clear(new Set(orchestrator.getTasks().map((r) => r.id)));
       return n;
