@@ -65,7 +65,7 @@ export class DependencyGraph {
     if (this.waiting.has(id)) throw new Error(`Task \`${id}\` is already waiting for dependencies`);
     let pending = 0;
     for (let i = 0; i < deps.length; i++) {
-      const dep = deps[i];
+      const dep = deps[i]!;
       if (isDone(dep)) continue;
       pending++;
       const list = this.dependents.get(dep);
@@ -98,7 +98,7 @@ export class DependencyGraph {
     this.dependents.delete(id);
     let ready: string[] | undefined;
     for (let i = 0; i < list.length; i++) {
-      const w = list[i];
+      const w = list[i]!;
       const left = this.waiting.get(w);
       if (left === undefined) continue;
       if (this.release(w, left)) (ready ??= []).push(w);
@@ -120,11 +120,12 @@ export class DependencyGraph {
     let ready: string[] | undefined;
     const queue: string[] = [id];
     for (let head = 0; head < queue.length; head++) {
-      const list = this.dependents.get(queue[head]);
+      const at = queue[head]!;
+      const list = this.dependents.get(at);
       if (list === undefined) continue;
-      this.dependents.delete(queue[head]);
+      this.dependents.delete(at);
       for (let i = 0; i < list.length; i++) {
-        const w = list[i];
+        const w = list[i]!;
         if (always !== undefined && always.has(w)) {
           // Reached once per edge: each cancelled or failed dependency on the way is one done.
           const left = this.waiting.get(w);

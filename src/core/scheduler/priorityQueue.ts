@@ -170,9 +170,9 @@ export class PriorityQueue<T extends QueueEntry> {
       return node;
     }
     // Dead nodes at the end go first: only a live last node says where the run ends. The head is
-    // live, so this stops there.
-    while (nodes[nodes.length - 1].index !== IN_RUN) nodes.pop();
-    if (precedes(nodes[nodes.length - 1], node)) {
+    // live, so this stops there (and `nodes` is never empty here).
+    while (nodes[nodes.length - 1]!.index !== IN_RUN) nodes.pop();
+    if (precedes(nodes[nodes.length - 1]!, node)) {
       this.joinRun(run, node);
       return node;
     }
@@ -194,8 +194,9 @@ export class PriorityQueue<T extends QueueEntry> {
   private head(): Node<T> | undefined {
     const top = this.heap.length > 0 ? this.heap[0] : undefined;
     if (this.runHeap.length === 0) return top;
-    const best = this.runHeap[0];
-    const first = best.nodes[best.head];
+    // A run in the run heap is non-empty and its head is live.
+    const best = this.runHeap[0]!;
+    const first = best.nodes[best.head]!;
     return top === undefined || precedes(first, top) ? first : top;
   }
 
@@ -228,7 +229,7 @@ export class PriorityQueue<T extends QueueEntry> {
     for (const node of this.heap) node.index = REMOVED;
     for (const run of this.runHeap) {
       for (let i = run.head; i < run.nodes.length; i++) {
-        const node = run.nodes[i];
+        const node = run.nodes[i]!;
         if (node.index === IN_RUN) {
           node.index = REMOVED;
           node.run = undefined;
@@ -249,7 +250,10 @@ export class PriorityQueue<T extends QueueEntry> {
   nodes(): QueueNode<T>[] {
     const out: QueueNode<T>[] = this.heap.slice();
     for (const run of this.runHeap) {
-      for (let i = run.head; i < run.nodes.length; i++) if (run.nodes[i].index === IN_RUN) out.push(run.nodes[i]);
+      for (let i = run.head; i < run.nodes.length; i++) {
+        const node = run.nodes[i]!;
+        if (node.index === IN_RUN) out.push(node);
+      }
     }
     return out;
   }
@@ -287,7 +291,7 @@ export class PriorityQueue<T extends QueueEntry> {
     const nodes = run.nodes;
     const n = nodes.length;
     let h = run.head + 1;
-    while (h < n && nodes[h].index !== IN_RUN) h++;
+    while (h < n && nodes[h]!.index !== IN_RUN) h++;
     if (h === n) {
       nodes.length = 0;
       run.head = 0;
@@ -302,25 +306,28 @@ export class PriorityQueue<T extends QueueEntry> {
     // A later node of a sorted run never precedes the one before it: the run can only sink.
     this.siftRunDown(run.slot);
   }
+  // The remove and sift helpers below take a slot inside their heap (0 <= i < length) and read only
+  // its parent (< i) and children (< length), so each `heap[...]!` reads a filled slot, and `pop()!`
+  // a heap that holds slot i.
   private removeRunAt(i: number): void {
     const heap = this.runHeap;
-    const run = heap[i];
-    const last = heap.pop() as Run<T>;
+    const run = heap[i]!;
+    const last = heap.pop()!;
     run.slot = -1;
     if (i < heap.length) {
       heap[i] = last;
       last.slot = i;
-      if (i > 0 && runPrecedes(last, heap[(i - 1) >> 1])) this.siftRunUp(i);
+      if (i > 0 && runPrecedes(last, heap[(i - 1) >> 1]!)) this.siftRunUp(i);
       else this.siftRunDown(i);
     }
   }
 
   private siftRunUp(i: number): void {
     const heap = this.runHeap;
-    const run = heap[i];
+    const run = heap[i]!;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const parent = heap[p];
+      const parent = heap[p]!;
       if (!runPrecedes(run, parent)) break;
       heap[i] = parent;
       parent.slot = i;
@@ -333,13 +340,13 @@ export class PriorityQueue<T extends QueueEntry> {
   private siftRunDown(i: number): void {
     const heap = this.runHeap;
     const n = heap.length;
-    const run = heap[i];
+    const run = heap[i]!;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && runPrecedes(heap[r], heap[l]) ? r : l;
-      const child = heap[c];
+      const c = r < n && runPrecedes(heap[r]!, heap[l]!) ? r : l;
+      const child = heap[c]!;
       if (!runPrecedes(child, run)) break;
       heap[i] = child;
       child.slot = i;
@@ -351,13 +358,13 @@ export class PriorityQueue<T extends QueueEntry> {
 
   private removeAt(i: number): void {
     const heap = this.heap;
-    const e = heap[i];
-    const last = heap.pop() as Node<T>;
+    const e = heap[i]!;
+    const last = heap.pop()!;
     if (i < heap.length) {
       heap[i] = last;
       last.index = i;
       // The moved entry may belong above or below its new place, never both.
-      if (i > 0 && precedes(last, heap[(i - 1) >> 1])) this.siftUp(i);
+      if (i > 0 && precedes(last, heap[(i - 1) >> 1]!)) this.siftUp(i);
       else this.siftDown(i);
     }
     e.index = -1;
@@ -365,10 +372,10 @@ export class PriorityQueue<T extends QueueEntry> {
 
   private siftUp(i: number): void {
     const heap = this.heap;
-    const e = heap[i];
+    const e = heap[i]!;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const parent = heap[p];
+      const parent = heap[p]!;
       if (!precedes(e, parent)) break;
       heap[i] = parent;
       parent.index = i;
@@ -381,13 +388,13 @@ export class PriorityQueue<T extends QueueEntry> {
   private siftDown(i: number): void {
     const heap = this.heap;
     const n = heap.length;
-    const e = heap[i];
+    const e = heap[i]!;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && precedes(heap[r], heap[l]) ? r : l;
-      const child = heap[c];
+      const c = r < n && precedes(heap[r]!, heap[l]!) ? r : l;
+      const child = heap[c]!;
       if (!precedes(child, e)) break;
       heap[i] = child;
       child.index = i;
@@ -400,5 +407,5 @@ export class PriorityQueue<T extends QueueEntry> {
 
 /** Orders non-empty runs by their heads. */
 function runPrecedes<T extends QueueEntry>(a: Run<T>, b: Run<T>): boolean {
-  return precedes(a.nodes[a.head], b.nodes[b.head]);
+  return precedes(a.nodes[a.head]!, b.nodes[b.head]!);
 }

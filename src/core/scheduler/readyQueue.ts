@@ -44,7 +44,10 @@ export function demandSignature(demand: ResourceDemand | undefined): string {
   if (names === undefined) return `${only}:${demand[only]}`;
   names.sort();
   let s = '';
-  for (let i = 0; i < names.length; i++) s += `${i > 0 ? ',' : ''}${names[i]}:${demand[names[i]]}`;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    s += `${i > 0 ? ',' : ''}${name}:${demand[name]}`;
+  }
   return s;
 }
 
@@ -110,10 +113,12 @@ export class ReadyQueue<T extends ReadyEntry> {
   takeNext(pools: ResourcePools, canRunMore = true): T | undefined {
     if (!canRunMore || this.count === 0) return undefined;
     const groups = this.groups;
-    // Fast path: the best head overall fits (always so when nothing needs a pool).
-    let best = groups[0];
+    // Fast path: the best head overall fits (always so when nothing needs a pool). count > 0, and
+    // `groups` holds exactly the non-empty groups, so groups[0] exists.
+    let best = groups[0]!;
     for (let i = 1; i < groups.length; i++) {
-      if (precedes(groups[i].heap.peekNode() as QueueNode<T>, best.heap.peekNode() as QueueNode<T>)) best = groups[i];
+      const g = groups[i]!;
+      if (precedes(g.heap.peekNode() as QueueNode<T>, best.heap.peekNode() as QueueNode<T>)) best = g;
     }
     const head = best.heap.peek() as T;
     if (pools.allocate(head.resources)) return this.take(best);
@@ -123,7 +128,7 @@ export class ReadyQueue<T extends ReadyEntry> {
     const ordered = groups.slice().sort((a, b) => (precedes(a.heap.peekNode() as QueueNode<T>, b.heap.peekNode() as QueueNode<T>) ? -1 : 1));
     let reserved: Set<string> | undefined;
     for (let i = 0; i < ordered.length; i++) {
-      const g = ordered[i];
+      const g = ordered[i]!;
       const demand = (g.heap.peek() as T).resources;
       if (reserved !== undefined && touches(demand, reserved)) continue;
       if (g === best) {

@@ -13,6 +13,7 @@
 // released. Listing it again before then revives it with the new capacity.
 //
 // Invariant: for every pool, 0 <= inUse; a pool that is retiring has inUse > 0.
+// `demand[name]!` and `next[name]!` read a key that `for (const name in ...)` just gave for that object.
 import { ValidationError } from '../model/errors';
 import type { PoolStatus } from '../model/model';
 import { validateResourceCapacities } from '../model/resourceCapacities';
@@ -65,7 +66,7 @@ export class ResourcePools {
     if (demand === undefined) return true;
     for (const name in demand) {
       const p = this.pools.get(name);
-      if (p === undefined || p.retiring || p.capacity - p.inUse < demand[name]) return false;
+      if (p === undefined || p.retiring || p.capacity - p.inUse < demand[name]!) return false;
     }
     return true;
   }
@@ -74,7 +75,7 @@ export class ResourcePools {
   allocate(demand: ResourceDemand | undefined): boolean {
     if (demand === undefined) return true;
     if (!this.canAllocate(demand)) return false;
-    for (const name in demand) (this.pools.get(name) as Pool).inUse += demand[name];
+    for (const name in demand) (this.pools.get(name) as Pool).inUse += demand[name]!;
     return true;
   }
 
@@ -86,13 +87,13 @@ export class ResourcePools {
     if (demand === undefined) return;
     for (const name in demand) {
       const p = this.pools.get(name);
-      if (p === undefined || p.inUse < demand[name]) {
+      if (p === undefined || p.inUse < demand[name]!) {
         throw new Error(`Cannot release ${demand[name]} of pool \`${name}\`: only ${p?.inUse ?? 0} in use`);
       }
     }
     for (const name in demand) {
       const p = this.pools.get(name) as Pool;
-      p.inUse -= demand[name];
+      p.inUse -= demand[name]!;
       if (p.retiring && p.inUse === 0) this.pools.delete(name);
     }
   }
@@ -116,9 +117,9 @@ export class ResourcePools {
     }
     for (const name in next) {
       const p = this.pools.get(name);
-      if (p === undefined) this.pools.set(name, { capacity: next[name], inUse: 0, retiring: false });
+      if (p === undefined) this.pools.set(name, { capacity: next[name]!, inUse: 0, retiring: false });
       else {
-        p.capacity = next[name];
+        p.capacity = next[name]!;
         p.retiring = false;
       }
     }
@@ -130,7 +131,7 @@ export class ResourcePools {
     if (demand === undefined) return true;
     for (const name in demand) {
       const p = this.pools.get(name);
-      if (p === undefined || p.retiring || demand[name] > p.capacity) return false;
+      if (p === undefined || p.retiring || demand[name]! > p.capacity) return false;
     }
     return true;
   }
@@ -152,7 +153,7 @@ export class ResourcePools {
           }`,
           `resources.${name}`,
         );
-      if (demand[name] > p.capacity)
+      if (demand[name]! > p.capacity)
         return new ValidationError(
           `The task needs ${demand[name]} of \`${name}\` but the pool now holds ${p.capacity}, so it could never run`,
           `resources.${name}`,
