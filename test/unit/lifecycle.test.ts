@@ -1,15 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { ExecutionError, IllegalTransitionError, NotFoundError, TimeoutError, ValidationError } from '../../src/core/model/errors';
-import {
-  allowedEvents,
-  canTransition,
-  TaskLifecycleManager,
-  toTaskError,
-  transition,
-  type LifecycleEvent,
-  type LifecycleEventType,
-  type TransitionEvent,
-} from '../../src/core/lifecycle/lifecycle';
+import { TaskLifecycleManager } from '../../src/core/lifecycle/lifecycle';
+import type { TransitionEvent } from '../../src/core/lifecycle/lifecycleOptions';
+import { toTaskError } from '../../src/core/lifecycle/taskErrors';
+import { allowedEvents, canTransition, transition, type LifecycleEvent, type LifecycleEventType } from '../../src/core/lifecycle/transition';
 import { ALL_STATUSES, type TaskRecord, type TaskStatus } from '../../src/core/model/model';
 import { ManualClock } from '../support/manualClock';
 

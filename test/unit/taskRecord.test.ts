@@ -1,7 +1,8 @@
 // HeldRecord's compact history, as TaskLifecycleManager drives it: the regular four transitions kept
 // without entries, everything else written out, and both the same as the pure transition functions.
 import * as assert from 'node:assert/strict';
-import { applyPatch, TaskLifecycleManager, transition, type LifecycleEvent } from '../../src/core/lifecycle/lifecycle';
+import { TaskLifecycleManager } from '../../src/core/lifecycle/lifecycle';
+import { applyPatch, transition, type LifecycleEvent } from '../../src/core/lifecycle/transition';
 import type { HistoryEntry, TaskRecord, TaskStatus } from '../../src/core/model/model';
 import { HOME } from '../../src/core/lifecycle/recordTable';
 import { HeldRecord, lastTransitionAt, plainRecord } from '../../src/core/lifecycle/taskRecord';

@@ -14,7 +14,8 @@
 // frozen events drive the lifecycle, so starting and finishing an attempt allocates no closure.
 import { DependencyGraph } from '../scheduler/dependencyGraph';
 import type { Emitter } from '../util/events';
-import type { LifecycleEvent, TaskLifecycleManager } from '../lifecycle/lifecycle';
+import type { TaskLifecycleManager } from '../lifecycle/lifecycle';
+import type { LifecycleEvent } from '../lifecycle/transition';
 import { isFinished, type TaskRecord, type TaskResult } from '../model/model';
 import type { PerformanceMonitor } from '../metrics/performanceMonitor';
 import type { Clock } from '../ports';

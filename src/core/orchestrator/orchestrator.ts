@@ -17,7 +17,8 @@ import { Emitter, toDisposable, type Disposable, type Event } from '../util/even
 import { TaskEngine } from '../engine/engine';
 import { LocalExecution } from '../execution/localExecution';
 import { ProcessLedger, reapOrphans } from '../executors/processLedger';
-import { TaskLifecycleManager, type LifecycleEvent } from '../lifecycle/lifecycle';
+import { TaskLifecycleManager } from '../lifecycle/lifecycle';
+import type { LifecycleEvent } from '../lifecycle/transition';
 import { MessageQueue } from '../queue/messageQueue';
 import { BUILTIN_KINDS, isFinished, type SystemStatus, type TaskError, type TaskRecord, type TaskSpec, type TaskStatus } from '../model/model';
 import type { Orchestrator, OrchestratorOptions, OrchestratorWarning, OutputChunk } from './orchestratorTypes';

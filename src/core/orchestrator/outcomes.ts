@@ -7,7 +7,8 @@
 // timer is the one closure, and only on a retry).
 import { CancelledError, ExecutionError, TimeoutError } from '../model/errors';
 import { retryDelay } from '../util/backoff';
-import { toTaskError, type TaskLifecycleManager } from '../lifecycle/lifecycle';
+import type { TaskLifecycleManager } from '../lifecycle/lifecycle';
+import { toTaskError } from '../lifecycle/taskErrors';
 import type { TaskError, TaskRecord, TaskResult } from '../model/model';
 import type { PerformanceMonitor } from '../metrics/performanceMonitor';
 import type { Clock } from '../ports';

@@ -2,7 +2,7 @@
 // `task.retrying` for Running -> Scheduled). A topic nobody follows is only counted (no payload is
 // built); a subscription too full to take more is reported on a throttle, never once per event.
 import { BackpressureError } from '../model/errors';
-import { lastTransitionAt } from '../lifecycle/lifecycle';
+import { lastTransitionAt } from '../lifecycle/taskRecord';
 import type { TaskRecord, TaskStatus } from '../model/model';
 import type { Clock } from '../ports';
 import type { MessageQueue } from '../queue/messageQueue';

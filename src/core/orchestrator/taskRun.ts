@@ -1,7 +1,7 @@
 // The orchestrator's per-task record: a lifecycle record plus the runtime state the orchestrator keeps
 // per task. The ready queue keeps its own bookkeeping (see priorityQueue.ts) and the engine its own
 // attempt (see engine.ts); this object holds only a handle to the attempt.
-import { HeldRecord } from '../lifecycle/lifecycle';
+import { HeldRecord } from '../lifecycle/taskRecord';
 import { NotFoundError } from '../model/errors';
 import type { AttemptHandle } from '../engine/engine';
 import type { HistoryEntry, PersistedSpec, TaskRecord, TaskSpec } from '../model/model';
