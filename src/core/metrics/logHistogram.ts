@@ -14,7 +14,7 @@ const LOG_GROWTH = Math.log(HISTOGRAM_GROWTH);
  */
 const BOUNDS: readonly number[] = (() => {
   const b = [HISTOGRAM_MIN_MS];
-  while (b[b.length - 1] < HISTOGRAM_MAX_MS) b.push(HISTOGRAM_MIN_MS * HISTOGRAM_GROWTH ** b.length);
+  while (b[b.length - 1]! < HISTOGRAM_MAX_MS) b.push(HISTOGRAM_MIN_MS * HISTOGRAM_GROWTH ** b.length);
   b.push(Infinity);
   return b;
 })();
@@ -26,14 +26,15 @@ const BOUNDS: readonly number[] = (() => {
  */
 export const HISTOGRAM_RELATIVE_ERROR = Math.sqrt(HISTOGRAM_GROWTH) - 1;
 
+/** A bucket index, 0 <= i < BOUNDS.length; i is clamped below `last` before BOUNDS[i] is read. */
 function bucketOf(ms: number): number {
   if (ms <= HISTOGRAM_MIN_MS) return 0;
   const last = BOUNDS.length - 1;
   let i = Math.ceil(Math.log(ms / HISTOGRAM_MIN_MS) / LOG_GROWTH);
-  if (i >= last) return ms > BOUNDS[last - 1] ? last : last - 1;
+  if (i >= last) return ms > BOUNDS[last - 1]! ? last : last - 1;
   // Floating point can put a value on a bound one bucket off; nudge it into (bounds[i-1], bounds[i]].
-  if (BOUNDS[i] < ms) i++;
-  else if (i > 0 && BOUNDS[i - 1] >= ms) i--;
+  if (BOUNDS[i]! < ms) i++;
+  else if (i > 0 && BOUNDS[i - 1]! >= ms) i--;
   return i;
 }
 
@@ -62,7 +63,7 @@ export class LogHistogram {
     this.count++;
     if (ms < this.min) this.min = ms;
     if (ms > this.max) this.max = ms;
-    this.counts[bucketOf(ms)]++;
+    this.counts[bucketOf(ms)]!++;
   }
 
   /** The mean duration, 0 when empty. */
@@ -80,10 +81,10 @@ export class LogHistogram {
     let seen = 0;
     const h = this.counts;
     for (let i = 0; i < h.length; i++) {
-      seen += h[i];
+      seen += h[i]!;
       if (seen >= rank) {
-        const upper = BOUNDS[i];
-        const lower = i === 0 ? 0 : BOUNDS[i - 1];
+        const upper = BOUNDS[i]!;
+        const lower = i === 0 ? 0 : BOUNDS[i - 1]!;
         const estimate = i === 0 ? upper / 2 : upper === Infinity ? this.max : Math.sqrt(lower * upper);
         return Math.min(this.max, Math.max(this.min, estimate));
       }

@@ -144,17 +144,17 @@ export class PerformanceMonitor {
     const slot = this.slotNow(at);
     const ring = this.ring;
     if (status === 'completed') {
-      ring.completed[slot]++;
+      ring.completed[slot]!++;
       this.totalCompleted++;
     } else if (status === 'failed') {
-      ring.failed[slot]++;
+      ring.failed[slot]!++;
       this.totalFailed++;
     } else {
-      ring.cancelled[slot]++;
+      ring.cancelled[slot]!++;
       this.totalCancelled++;
     }
-    ring.durationSum[slot] += duration;
-    ring.durationCount[slot]++;
+    ring.durationSum[slot]! += duration;
+    ring.durationCount[slot]!++;
     this.histogram.record(duration);
     if (waitMs !== undefined) {
       this.waitTotal += waitMs;
@@ -182,7 +182,7 @@ export class PerformanceMonitor {
   recordMessageProcessing(messageId: string, duration: number): void {
     if (typeof messageId !== 'string') throw fieldError('messageId', 'a string', messageId);
     checkNonNegative(duration, 'duration');
-    this.ring.messages[this.slotNow()]++;
+    this.ring.messages[this.slotNow()]!++;
     this.totalMessages++;
   }
 
@@ -220,15 +220,15 @@ export class PerformanceMonitor {
     };
     for (let s = first; s <= nowSec; s++) {
       const i = ring.slotIndex(s);
-      const c = ring.completed[i];
-      const f = ring.failed[i];
-      series.throughput.push(c + f + ring.cancelled[i]);
+      const c = ring.completed[i]!;
+      const f = ring.failed[i]!;
+      series.throughput.push(c + f + ring.cancelled[i]!);
       series.completed.push(c);
       series.failed.push(f);
-      series.queueDepth.push(ring.depth[i]);
-      series.running.push(ring.runningAt[i]);
-      series.meanDuration.push(ring.durationCount[i] > 0 ? ring.durationSum[i] / ring.durationCount[i] : null);
-      series.messages.push(ring.messages[i]);
+      series.queueDepth.push(ring.depth[i]!);
+      series.running.push(ring.runningAt[i]!);
+      series.meanDuration.push(ring.durationCount[i]! > 0 ? ring.durationSum[i]! / ring.durationCount[i]! : null);
+      series.messages.push(ring.messages[i]!);
     }
 
     // Rates over the last minute (or the window, if shorter), or over the monitor's age while it is younger.
@@ -238,8 +238,8 @@ export class PerformanceMonitor {
     let messages = 0;
     for (let s = nowSec - rateSeconds + 1; s <= nowSec; s++) {
       const i = ring.slotIndex(s);
-      finished += ring.completed[i] + ring.failed[i] + ring.cancelled[i];
-      messages += ring.messages[i];
+      finished += ring.completed[i]! + ring.failed[i]! + ring.cancelled[i]!;
+      messages += ring.messages[i]!;
     }
 
     const resourceUtilization: Record<string, number> = {};

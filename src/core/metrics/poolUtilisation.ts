@@ -65,11 +65,11 @@ export class PoolUtilisation {
       const perSecond: number[] = [];
       for (let s = first; s <= nowSec; s++) {
         const covered = overlap(pool.firstAt, now, s * 1000, s * 1000 + 1000);
-        perSecond.push(covered > 0 ? pool.area[slotOf(s, this.window)] / covered : 0);
+        perSecond.push(covered > 0 ? pool.area[slotOf(s, this.window)]! / covered : 0);
       }
       series[name] = perSecond;
       let area = 0;
-      for (let s = rateFirst; s <= nowSec; s++) area += pool.area[slotOf(s, this.window)];
+      for (let s = rateFirst; s <= nowSec; s++) area += pool.area[slotOf(s, this.window)]!;
       const covered = now - Math.max(pool.firstAt, rateStart);
       // A pool recorded this very millisecond has no elapsed time yet: report its current ratio.
       mean[name] = covered > 0 ? area / covered : pool.ratio;
@@ -84,7 +84,7 @@ export class PoolUtilisation {
     if (pool.ratio > 0) {
       for (let s = startSec; s <= nowSec; s++) {
         const ms = overlap(pool.since, now, s * 1000, s * 1000 + 1000);
-        if (ms > 0) pool.area[slotOf(s, this.window)] += pool.ratio * ms;
+        if (ms > 0) pool.area[slotOf(s, this.window)]! += pool.ratio * ms;
       }
     }
     pool.since = now;

@@ -7,7 +7,7 @@
 //   reset (at most `window` of them), carrying the last queue depth and running count forward, so a
 //   slot is never read or written for a second it does not hold.
 
-/** The slot of second `sec` in a ring of `window` slots. */
+/** The slot of second `sec` in a ring of `window` slots: 0 <= slot < window, inside every array of the ring. */
 export function slotOf(sec: number, window: number): number {
   const i = sec % window;
   return i < 0 ? i + window : i;

@@ -52,7 +52,7 @@ export class Emitter<T> {
     const ls = this.listeners;
     for (let i = 0; i < ls.length; i++) {
       try {
-        ls[i](e);
+        ls[i]!(e);
       } catch (err) {
         try {
           this.onListenerError(err);

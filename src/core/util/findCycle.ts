@@ -20,16 +20,19 @@ export function findCycle(adjacency: ReadonlyMap<string, readonly string[]>): st
     path.push(root);
     edgeIndex.push(0);
     while (path.length > 0) {
+      // path and edgeIndex grow and shrink together, so `top` is inside both.
       const top = path.length - 1;
-      const node = path[top];
+      const node = path[top]!;
       const edges = adjacency.get(node) ?? [];
-      if (edgeIndex[top] >= edges.length) {
+      const at = edgeIndex[top]!;
+      if (at >= edges.length) {
         state.set(node, DONE);
         path.pop();
         edgeIndex.pop();
         continue;
       }
-      const next = edges[edgeIndex[top]++];
+      edgeIndex[top] = at + 1;
+      const next = edges[at]!;
       const s = state.get(next);
       if (s === undefined) {
         state.set(next, path.length);
