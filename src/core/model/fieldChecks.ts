@@ -22,19 +22,22 @@ export function join(prefix: string, name: string): string {
   return prefix === '' ? name : `${prefix}.${name}`;
 }
 
-/** Edit distance, for "did you mean" on misspelt field names. Inputs are short. */
+/**
+ * Edit distance, for "did you mean" on misspelt field names. Inputs are short. `prev` holds
+ * b.length + 1 entries and i, j stay inside a, b and prev, so every read is of a filled slot.
+ */
 function distance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
+    let diag = prev[0]!;
     prev[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const up = prev[j];
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      const up = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
       diag = up;
     }
   }
-  return prev[b.length];
+  return prev[b.length]!;
 }
 
 export function unknownField(prefix: string, name: string, allowed: readonly string[], what: string): never {

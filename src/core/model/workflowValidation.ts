@@ -58,17 +58,18 @@ export function validateWorkflow(specs: unknown, ctx: SpecContext): ValidWorkflo
   for (let i = 0; i < n; i++) valid[i] = validateSpecAt(specs[i], inner, `[${i}]`);
 
   // Kahn's algorithm over in-workflow edges, seeded in input order so independent tasks keep it.
+  // Every index below is a task position (0 <= i < n) and each array holds n entries: reads use `!`.
   const indegree = new Int32Array(n);
   const dependents: number[][] = Array.from({ length: n }, () => []);
   const innerDeps: number[][] = new Array<number[]>(n);
   for (let i = 0; i < n; i++) {
     const list: number[] = [];
-    for (const d of valid[i].dependsOn ?? []) {
+    for (const d of valid[i]!.dependsOn ?? []) {
       const j = keyIndex.get(d);
       if (j !== undefined) {
         list.push(j);
-        dependents[j].push(i);
-        indegree[i]++;
+        dependents[j]!.push(i);
+        indegree[i]!++;
       }
     }
     innerDeps[i] = list;
@@ -76,19 +77,20 @@ export function validateWorkflow(specs: unknown, ctx: SpecContext): ValidWorkflo
   const order: number[] = [];
   for (let i = 0; i < n; i++) if (indegree[i] === 0) order.push(i);
   for (let head = 0; head < order.length; head++) {
-    for (const k of dependents[order[head]]) if (--indegree[k] === 0) order.push(k);
+    for (const k of dependents[order[head]!]!) if (--indegree[k]! === 0) order.push(k);
   }
   if (order.length < n) {
     const adjacency = new Map<string, string[]>();
     for (let i = 0; i < n; i++) {
-      if (indegree[i] > 0)
+      if (indegree[i]! > 0)
         adjacency.set(
-          valid[i].key as string,
-          innerDeps[i].filter((j) => indegree[j] > 0).map((j) => valid[j].key as string),
+          valid[i]!.key as string,
+          innerDeps[i]!.filter((j) => indegree[j]! > 0).map((j) => valid[j]!.key as string),
         );
     }
     const cycle = findCycle(adjacency) ?? [...adjacency.keys()];
-    const first = keyIndex.get(cycle[0]) ?? 0;
+    // Not every task was ordered, so some indegree is > 0: adjacency, and so the cycle, is non-empty.
+    const first = keyIndex.get(cycle[0]!) ?? 0;
     // A long cycle is shown by its ends, so the message stays readable in a notification.
     const shown = cycle.length <= 21 ? cycle : [...cycle.slice(0, 10), `(${cycle.length - 20} more)`, ...cycle.slice(-10)];
     throw new ValidationError(
@@ -100,11 +102,11 @@ export function validateWorkflow(specs: unknown, ctx: SpecContext): ValidWorkflo
   const position = new Int32Array(n);
   order.forEach((i, p) => (position[i] = p));
   const entries: WorkflowEntry[] = order.map((i) => {
-    const spec = valid[i];
+    const spec = valid[i]!;
     const dependsOnKeys: string[] = [];
     const dependsOnIds: string[] = [];
     for (const d of spec.dependsOn ?? []) (keyIndex.has(d) ? dependsOnKeys : dependsOnIds).push(d);
-    return { index: i, key: spec.key as string, spec, dependsOnKeys, dependsOnIndexes: innerDeps[i].map((j) => position[j]), dependsOnIds };
+    return { index: i, key: spec.key as string, spec, dependsOnKeys, dependsOnIndexes: innerDeps[i]!.map((j) => position[j]!), dependsOnIds };
   });
   return { entries };
 }
