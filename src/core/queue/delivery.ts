@@ -45,7 +45,7 @@ export class Delivery implements CopyRunner {
     t.published++;
     const subs = this.router.matching(t, topic);
     for (let i = 0; i < subs.length; i++) {
-      const s = subs[i];
+      const s = subs[i]!;
       if (s.entries.size >= s.maxPending) {
         t.rejected++;
         const what = deadLetterFrom ? `the dead letter of \`${deadLetterFrom.id}\` (failed for \`${deadLetterFrom.sub.key}\`)` : `message \`${id}\``;

@@ -120,7 +120,7 @@ export class MessageQueue implements MessageQueueApi, Disposable {
     const t = this.router.topicState(topic);
     const subs = this.router.matching(t, topic);
     for (let i = 0; i < subs.length; i++) {
-      const s = subs[i];
+      const s = subs[i]!;
       if (s.entries.size >= s.maxPending) {
         t.rejected++;
         this.changed();

@@ -3,7 +3,10 @@
 import { RATE_WINDOW_S, type TopicState } from './subscription';
 import type { QueueStats, TopicStats } from './queueTypes';
 
-/** Counts one acknowledgement at `now` (ms) into the topic's ring of per-second counts. */
+/**
+ * Counts one acknowledgement at `now` (ms) into the topic's ring of per-second counts. Clock times
+ * are not negative, so the slot sec % RATE_WINDOW_S is inside both arrays of RATE_WINDOW_S.
+ */
 export function countAck(t: TopicState, now: number): void {
   const sec = Math.floor(now / 1000);
   if (!t.ackSecond || !t.ackCount) {
@@ -15,7 +18,7 @@ export function countAck(t: TopicState, now: number): void {
     t.ackSecond[i] = sec;
     t.ackCount[i] = 0;
   }
-  t.ackCount[i]++;
+  t.ackCount[i]!++;
 }
 
 export function emptyStats(): TopicStats {
@@ -35,7 +38,7 @@ export function buildQueueStats(topicStates: ReadonlyMap<string, TopicState>, su
   for (const [name, t] of topicStates) {
     let acks = 0;
     if (t.ackSecond && t.ackCount) {
-      for (let i = 0; i < RATE_WINDOW_S; i++) if (t.ackSecond[i] > sec - RATE_WINDOW_S) acks += t.ackCount[i];
+      for (let i = 0; i < RATE_WINDOW_S; i++) if (t.ackSecond[i]! > sec - RATE_WINDOW_S) acks += t.ackCount[i]!;
     }
     const s: TopicStats = {
       published: t.published,
