@@ -20,9 +20,10 @@ export class OutputTail {
     this.seen += chunk.length;
     this.chunks.push(chunk);
     this.size += chunk.length;
-    // Drop whole chunks from the front while the rest still covers the limit.
-    while (this.size - this.chunks[this.head].length >= this.limit) {
-      this.size -= this.chunks[this.head].length;
+    // Drop whole chunks from the front while the rest still covers the limit. With a positive limit
+    // the rest is never empty, so a chunk stays at `head`.
+    while (this.size - this.chunks[this.head]!.length >= this.limit) {
+      this.size -= this.chunks[this.head]!.length;
       this.head++;
     }
     if (this.head > 64 && this.head * 2 > this.chunks.length) {

@@ -41,7 +41,8 @@ export function parseStat(text: string): ProcessInfo | undefined {
   // After ") ": state(3) ppid(4) pgrp(5) session(6) ... starttime(22), numbered as in proc(5).
   const f = text.slice(close + 2).split(' ');
   if (f.length < 20) return undefined;
-  return { pid, state: f[0], ppid: Number(f[1]), pgid: Number(f[2]), startTime: f[19] };
+  // f[0] and f[19] exist: f holds at least 20 fields.
+  return { pid, state: f[0]!, ppid: Number(f[1]), pgid: Number(f[2]), startTime: f[19]! };
 }
 
 /**
@@ -106,7 +107,7 @@ async function readProcFile(path: string, first: number): Promise<Buffer> {
       const { bytesRead } = await handle.read(buf, 0, size, total);
       parts.push(buf.subarray(0, bytesRead));
       total += bytesRead;
-      if (bytesRead < size) return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
+      if (bytesRead < size) return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
     }
   } finally {
     await handle.close();
@@ -147,7 +148,7 @@ export async function scanProcesses(): Promise<ProcessInfo[]> {
   const out: ProcessInfo[] = [];
   for (const line of text.split('\n')) {
     const [pid, ppid, pgid, stat] = line.trim().split(/\s+/);
-    if (pid && stat && !isDead(stat[0])) out.push({ pid: Number(pid), ppid: Number(ppid), pgid: Number(pgid), state: stat[0] });
+    if (pid && stat && !isDead(stat[0]!)) out.push({ pid: Number(pid), ppid: Number(ppid), pgid: Number(pgid), state: stat[0]! });
   }
   return out;
 }
