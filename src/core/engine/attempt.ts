@@ -144,6 +144,6 @@ export class Attempt implements ExecutionContext {
     this.registry.remove(this, this.indexed);
     this.done(result, error, this.task);
     const ws = this.waiters;
-    if (ws) for (let i = 0; i < ws.length; i++) ws[i]();
+    if (ws) for (let i = 0; i < ws.length; i++) ws[i]!();
   }
 }

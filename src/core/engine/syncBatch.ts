@@ -29,7 +29,7 @@ function flushSoon(): void {
   soon = spare;
   for (let i = 0; i < batch.length; i++) {
     try {
-      batch[i].reportSoon();
+      batch[i]!.reportSoon();
     } catch (err) {
       // As a throw inside its own microtask would have been: reported, and the others still run.
       queueMicrotask(() => {

@@ -64,7 +64,7 @@ export class Admission {
     // are registered as waiting for it.
     this.dispatcher.batch(() => {
       for (let i = 0; i < workflow.entries.length; i++) {
-        const entry = workflow.entries[i];
+        const entry = workflow.entries[i]!;
         const dependsOn = [...entry.dependsOnIndexes.map((j) => byIndex[j] as string), ...entry.dependsOnIds];
         const record = this.admit(entry.spec, (specs[entry.index] as TaskSpec).run, dependsOn, workflowId);
         byIndex[i] = record.id;

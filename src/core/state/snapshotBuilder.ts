@@ -47,8 +47,8 @@ export class SnapshotBuilder {
     // An unfinished task's output tail is a failed attempt's (waiting to retry): bounded here, not
     // in memory, where the next attempt replaces it. Most have none, and cost one check.
     for (let i = 0; i < tasks.length; i++) {
-      const output = tasks[i].result?.output;
-      if (typeof output === 'string' && output.length > SNAPSHOT_OUTPUT_CHARS) tasks[i] = withTrimmedOutput(tasks[i]);
+      const output = tasks[i]!.result?.output;
+      if (typeof output === 'string' && output.length > SNAPSHOT_OUTPUT_CHARS) tasks[i] = withTrimmedOutput(tasks[i]!);
     }
     let budget = byteBudget;
     for (const r of finished) {
