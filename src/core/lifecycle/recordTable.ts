@@ -110,7 +110,10 @@ export class RecordTable<R extends Homed> {
    */
   *values(): IterableIterator<R> {
     const all = this.list();
-    for (let i = 0; i < all.length; i++) if (all[i][HOME] !== NOT_HELD) yield all[i];
+    for (let i = 0; i < all.length; i++) {
+      const record = all[i]!;
+      if (record[HOME] !== NOT_HELD) yield record;
+    }
   }
 
   /** The records held now, in order: a new array (no iterator per record, for whole-table walks). */

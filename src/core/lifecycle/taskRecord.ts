@@ -40,7 +40,7 @@ const SCHEDULED_REASON: unique symbol = Symbol('orchestrator.scheduledReason');
 /** The reason of the start of attempt n; shared strings for the usual few attempts. */
 const ATTEMPT_REASONS: readonly string[] = Array.from({ length: 16 }, (_, i) => `attempt ${i}`);
 export function attemptReason(n: number): string {
-  return n < ATTEMPT_REASONS.length ? ATTEMPT_REASONS[n] : `attempt ${n}`;
+  return n < ATTEMPT_REASONS.length ? ATTEMPT_REASONS[n]! : `attempt ${n}`;
 }
 
 export class HeldRecord implements TaskRecord, Homed {
@@ -133,7 +133,9 @@ export class HeldRecord implements TaskRecord, Homed {
   /** The time of the latest transition, without writing the history out. */
   get lastTransitionAt(): number {
     const h = this[HISTORY];
-    if (h !== undefined) return h[h.length - 1].at;
+    // Read for the event of a transition just applied (taskEvents), which appended to a written-out
+    // history: it holds that entry at least.
+    if (h !== undefined) return h[h.length - 1]!.at;
     return lastRegularAt(this);
   }
 
@@ -218,5 +220,5 @@ export function plainRecord(record: Readonly<TaskRecord>): TaskRecord {
 export function lastTransitionAt(record: Readonly<TaskRecord>): number {
   if (record instanceof HeldRecord) return record.lastTransitionAt;
   const h = record.history;
-  return h.length ? h[h.length - 1].at : record.createdAt;
+  return h.length ? h[h.length - 1]!.at : record.createdAt;
 }
