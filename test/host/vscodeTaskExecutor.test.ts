@@ -1,7 +1,8 @@
 // The `vscodeTask` executor on real VS Code tasks: the demo workspace's tasks.json, and tasks built here.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { findTask, parseVscodeTaskPayload, runTask } from '../../src/extension/executors/vscodeTaskExecutor';
+import { runTask } from '../../src/extension/executors/runTask';
+import { findTask, parseVscodeTaskPayload } from '../../src/extension/executors/vscodeTaskExecutor';
 import { getApi, reset, waitFor, waitForStatus, workspaceFolder } from './helpers';
 
 function shellTask(name: string, command: string): vscode.Task {
