@@ -89,7 +89,7 @@ describe('vscodeTask background tasks', function () {
     const api = await getApi();
     const first = await scheduleWatch(api, 'watch 1');
     const second = await api.scheduleTask({ name: 'watch 2', kind: 'vscodeTask', payload: { label: 'watch' } });
-    const refused = await waitForStatus(api, second, ['failed', 'completed', 'cancelled'], 10_000);
+    const refused = await waitForStatus(api, second, ['failed', 'completed', 'cancelled'], 30_000);
     assert.strictEqual(refused.status, 'failed');
     assert.strictEqual(refused.error?.code, 'TASK_ALREADY_RUNNING');
     assert.match(refused.error?.message ?? '', new RegExp(`VS Code task \`watch\` is already running \\(Orchestrator task \`${first.id}\`\\)`));
@@ -115,7 +115,7 @@ describe('vscodeTask background tasks', function () {
     await started;
     try {
       const id = await api.scheduleTask({ name: 'watch again', kind: 'vscodeTask', payload: { label: 'watch' } });
-      const refused = await waitForStatus(api, id, ['failed', 'completed', 'cancelled'], 10_000);
+      const refused = await waitForStatus(api, id, ['failed', 'completed', 'cancelled'], 30_000);
       assert.strictEqual(refused.error?.code, 'TASK_ALREADY_RUNNING');
       assert.match(refused.error?.message ?? '', /VS Code task `watch` is already running \(started outside the Orchestrator\)/);
     } finally {
