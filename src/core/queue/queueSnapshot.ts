@@ -5,6 +5,7 @@ import type { Delivery } from './delivery';
 import type { QueueSettings } from './queueOptions';
 import { createSubscription } from './subscription';
 import type { TopicRouter } from './topicRouter';
+import { addCounts, PERSISTED_COUNTS, pickCounts } from './topicCounters';
 
 /** A message held for a durable subscription, as persisted. */
 export interface QueueSnapshotMessage {
@@ -23,15 +24,8 @@ export interface QueueSnapshotSubscription {
   messages: QueueSnapshotMessage[];
 }
 
-export interface QueueSnapshotCounters {
-  published: number;
-  delivered: number;
-  acknowledged: number;
-  redelivered: number;
-  deadLettered: number;
-  /** Absent in snapshots written before the bound existed; read as 0. */
-  rejected: number;
-}
+/** A topic's cumulative counts. `rejected` is absent in snapshots written before the bound existed; read as 0. */
+export type QueueSnapshotCounters = Record<(typeof PERSISTED_COUNTS)[number], number>;
 
 /**
  * What survives a restart: the unacknowledged messages of durable (named) subscriptions and the
@@ -60,14 +54,7 @@ export function takeQueueSnapshot(router: TopicRouter, clock: Clock): QueueSnaps
   }
   const counters: Record<string, QueueSnapshotCounters> = {};
   for (const [name, t] of router.topics) {
-    counters[name] = {
-      published: t.published,
-      delivered: t.delivered,
-      acknowledged: t.acknowledged,
-      redelivered: t.redelivered,
-      deadLettered: t.deadLettered,
-      rejected: t.rejected,
-    };
+    counters[name] = pickCounts(t, PERSISTED_COUNTS);
   }
   return { version: 1, savedAt: clock.now(), subscriptions, counters };
 }
@@ -79,13 +66,7 @@ export function takeQueueSnapshot(router: TopicRouter, clock: Clock): QueueSnaps
  */
 export function restoreQueueSnapshot(snap: QueueSnapshot, router: TopicRouter, delivery: Delivery, settings: QueueSettings): void {
   for (const [name, c] of Object.entries(snap.counters)) {
-    const t = router.topicState(name);
-    t.published += c.published;
-    t.delivered += c.delivered;
-    t.acknowledged += c.acknowledged;
-    t.redelivered += c.redelivered;
-    t.deadLettered += c.deadLettered;
-    t.rejected += c.rejected;
+    addCounts(router.topicState(name), c, PERSISTED_COUNTS);
   }
   for (const s of snap.subscriptions) {
     let sub = router.durables.get(s.name);

@@ -2,6 +2,7 @@
 // into the rate window and turns the counters into the `QueueStats` the seed's API returns.
 import { RATE_WINDOW_S, type TopicState } from './subscription';
 import type { QueueStats, TopicStats } from './queueTypes';
+import { addCounts, pickCounts, STAT_COUNTS } from './topicCounters';
 
 /**
  * Counts one acknowledgement at `now` (ms) into the topic's ring of per-second counts. Clock times
@@ -40,27 +41,10 @@ export function buildQueueStats(topicStates: ReadonlyMap<string, TopicState>, su
     if (t.ackSecond && t.ackCount) {
       for (let i = 0; i < RATE_WINDOW_S; i++) if (t.ackSecond[i]! > sec - RATE_WINDOW_S) acks += t.ackCount[i]!;
     }
-    const s: TopicStats = {
-      published: t.published,
-      delivered: t.delivered,
-      acknowledged: t.acknowledged,
-      pending: t.pending,
-      inFlight: t.inFlight,
-      redelivered: t.redelivered,
-      deadLettered: t.deadLettered,
-      rejected: t.rejected,
-      processingRate: acks / windowS,
-    };
+    const s: TopicStats = { ...pickCounts(t, STAT_COUNTS), processingRate: acks / windowS };
     totalAcks += acks;
     topics[name] = s;
-    totals.published += s.published;
-    totals.delivered += s.delivered;
-    totals.acknowledged += s.acknowledged;
-    totals.pending += s.pending;
-    totals.inFlight += s.inFlight;
-    totals.redelivered += s.redelivered;
-    totals.deadLettered += s.deadLettered;
-    totals.rejected += s.rejected;
+    addCounts(totals, s, STAT_COUNTS);
   }
   totals.processingRate = totalAcks / windowS;
   return { topics, totals, subscribers };
