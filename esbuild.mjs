@@ -68,9 +68,9 @@ if (hostTests.length) {
 }
 
 function copySchema() {
-  if (existsSync('src/extension/workflows/workflowSchema.json')) {
+  if (existsSync('src/workspaceFiles/workflowSchema.json')) {
     mkdirSync('dist/schema', { recursive: true });
-    copyFileSync('src/extension/workflows/workflowSchema.json', 'dist/schema/orchestrator.schema.json');
+    copyFileSync('src/workspaceFiles/workflowSchema.json', 'dist/schema/orchestrator.schema.json');
   }
 }
 

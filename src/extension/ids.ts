@@ -1,6 +1,6 @@
 // Every command, view, setting and context-key id the extension uses, in one typed module.
 // test/unit/ids.test.ts checks it against package.json's `contributes` both ways, so the two cannot
-// drift. This file imports nothing, so plain Node tests can load it.
+// drift. It imports only the names the CLI shares (workspaceFiles/names.ts), so plain Node tests can load it.
 
 export const EXTENSION_ID = 'orchestrator-team.orchestrator';
 
@@ -42,14 +42,7 @@ export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];
 export const ItemOnlyCommands: readonly CommandId[] = [CommandIds.copyTaskId, CommandIds.removeTask, CommandIds.showMore];
 
 export const ConfigSection = 'orchestrator';
-export const ConfigKeys = {
-  concurrency: 'orchestrator.concurrency',
-  resources: 'orchestrator.resources',
-  maxFinished: 'orchestrator.history.maxFinished',
-  defaultTimeoutMs: 'orchestrator.defaults.timeoutMs',
-  defaultRetries: 'orchestrator.defaults.retries',
-} as const;
-export type ConfigKey = (typeof ConfigKeys)[keyof typeof ConfigKeys];
+export { ConfigKeys, type ConfigKey } from '../workspaceFiles/names';
 
 /** Context keys set with `setContext`, used in package.json `when` clauses. */
 export const ContextKeys = {
@@ -66,9 +59,5 @@ export const ViewItems = {
   vscodeTaskSuffix: '.vscodeTask',
 } as const;
 
-/** The workflow file, relative to a workspace folder; its schema is contributed by jsonValidation. */
-export const WORKFLOW_FILE = '.vscode/orchestrator.json';
+export { WORKFLOW_FILE, VSCODE_TASK_KIND } from '../workspaceFiles/names';
 export const SCHEMA_PATH = './dist/schema/orchestrator.schema.json';
-
-/** The executor kind this extension adds: a VS Code task (tasks.json or a provider's). */
-export const VSCODE_TASK_KIND = 'vscodeTask';

@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ValidationError } from '../../src/core/model/errors';
-import { unsupportedKeywords, validateAgainstSchema } from '../../src/extension/workflows/schemaValidator';
-import { parseWorkflowFile, workflowSchema, workflowToSpecs, WorkflowFileError } from '../../src/extension/workflows/workflowFile';
+import { unsupportedKeywords, validateAgainstSchema } from '../../src/workspaceFiles/schemaValidator';
+import { parseWorkflowFile, workflowSchema, workflowToSpecs, WorkflowFileError } from '../../src/workspaceFiles/workflowFile';
 
 const FILE = '.vscode/orchestrator.json';
 const valid = {

@@ -14,7 +14,7 @@ import type { TaskOutput } from '../tasksView/taskOutput';
 import { STAGE_LABELS, statusCodicon, taskDescription, taskTarget } from '../tasksView/taskPresentation';
 import { isTaskNode, isTreeNode, type TaskTreeProvider } from '../tasksView/taskTree';
 import { UntrustedWorkspaceError, type TrustGate } from '../trust';
-import { WorkflowFileError } from '../workflows/workflowFile';
+import { WorkflowFileError } from '../../workspaceFiles/workflowFile';
 
 export interface CommandDeps {
   orchestrator: HostOrchestrator;

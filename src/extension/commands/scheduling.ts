@@ -9,7 +9,7 @@ import { resolveTask } from '../executors/taskResolver';
 import { taskLabel } from '../executors/vscodeTaskExecutor';
 import { VSCODE_TASK_KIND, WORKFLOW_FILE } from '../ids';
 import { specDefaultsOf } from '../settings';
-import type { VscodeTaskPayload } from '../workflows/workflowFile';
+import type { VscodeTaskPayload } from '../../workspaceFiles/workflowFile';
 import { resolveWorkflow } from '../workflows/workflowService';
 import type { CommandDeps } from './helpers';
 

@@ -25,7 +25,7 @@ import { isFinished, type TaskSpec } from '../../core/model/model';
 import type { Orchestrator } from '../../core/orchestrator/orchestratorTypes';
 import { VSCODE_TASK_KIND } from '../ids';
 import { configuredEntry, folderOf, resolveInCatalog, vscodeLabel, type TaskCatalog } from './taskResolver';
-import type { VscodeTaskPayload } from '../workflows/workflowFile';
+import type { VscodeTaskPayload } from '../../workspaceFiles/workflowFile';
 import { isObjectLike } from '../../core/model/guards';
 
 /** What the workflow step or the palette adds to every task of the expansion. */

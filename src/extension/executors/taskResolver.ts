@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 // The ESM build: the package's `main` is a UMD file whose dynamic requires a bundle cannot follow.
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import { ExecutionError, ValidationError } from '../../core/model/errors';
-import type { VscodeTaskPayload } from '../workflows/workflowFile';
+import type { VscodeTaskPayload } from '../../workspaceFiles/workflowFile';
 import { isObjectLike } from '../../core/model/guards';
 
 /** One entry of a tasks.json `tasks` array, as far as labels and dependencies need it. */

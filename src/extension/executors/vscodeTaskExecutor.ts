@@ -12,7 +12,7 @@ import { configuredEntry, resolveTask, vscodeLabel, type TaskCatalog } from './t
 import { editorVariablesIn } from './taskVariables';
 import { taskProblemSources } from './taskProblems';
 import type { VscodeTaskRuns } from './vscodeTaskRuns';
-import type { VscodeTaskPayload } from '../workflows/workflowFile';
+import type { VscodeTaskPayload } from '../../workspaceFiles/workflowFile';
 import { isObjectLike } from '../../core/model/guards';
 
 /** Checks a payload that came from a persisted record, a workflow file or another extension. */

@@ -4,8 +4,8 @@
 // uses anything else. Messages follow p-queue's style and name the field, e.g.
 // "Expected `workflows.ci.tasks[1].priority` to be an integer, got `"high"` (string)".
 // This file imports nothing from 'vscode', so plain Node tests load it.
-import { describeValue } from '../../core/model/errors';
-import { isObjectLike } from '../../core/model/guards';
+import { describeValue } from '../core/model/errors';
+import { isObjectLike } from '../core/model/guards';
 
 export interface SchemaIssue {
   /** The offending field, e.g. `workflows.ci.tasks[1].priority`; '' for the document itself. */

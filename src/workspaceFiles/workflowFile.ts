@@ -4,12 +4,12 @@
 // TaskSpecs for `scheduleWorkflow`. All or nothing: any issue and nothing of the file runs.
 // Imports nothing from 'vscode', so plain Node tests load it.
 import * as path from 'node:path';
-import { ValidationError, describeValue } from '../../core/model/errors';
-import type { TaskSpec } from '../../core/model/model';
-import { applySpecDefaults, type SpecDefaults as CoreSpecDefaults } from '../../core/model/specDefaults';
+import { ValidationError, describeValue } from '../core/model/errors';
+import type { TaskSpec } from '../core/model/model';
+import { applySpecDefaults, type SpecDefaults as CoreSpecDefaults } from '../core/model/specDefaults';
 import { validateAgainstSchema, type JsonSchema, type SchemaIssue } from './schemaValidator';
 import schemaJson from './workflowSchema.json';
-import { VSCODE_TASK_KIND } from '../ids';
+import { VSCODE_TASK_KIND } from './names';
 
 export const workflowSchema: JsonSchema = schemaJson;
 

@@ -1,0 +1,60 @@
+// The `orchestrator.*` settings, read as `unknown` (settings.json is hand-edited) and checked; a
+// value that does not validate falls back to its default and is named in `problems`. The editor
+// reads them from its configuration, the CLI from the folder's settings.json: one check for both.
+import { ValidationError } from '../core/model/errors';
+import { LIMITS } from '../core/model/limits';
+import { validateResourceCapacities } from '../core/model/resourceCapacities';
+import type { SpecDefaults } from '../core/model/specDefaults';
+import { defaultConcurrency } from '../core/orchestrator/options';
+import { ConfigKeys, type ConfigKey } from './names';
+
+export interface Settings {
+  /** Resolved: 0 in the setting means the number of CPUs. */
+  concurrency: number;
+  resources: Record<string, number>;
+  maxFinished: number;
+  /** 0: no default timeout. */
+  defaultTimeoutMs: number;
+  defaultRetries: number;
+}
+
+export const DEFAULTS = { concurrency: 0, maxFinished: 1000, defaultTimeoutMs: 0, defaultRetries: 0 } as const;
+
+/** The settings' defaults for specs, as the core's applySpecDefaults takes them (0: none). */
+export function specDefaultsOf(settings: Settings): SpecDefaults {
+  return { timeoutMs: settings.defaultTimeoutMs, retries: settings.defaultRetries };
+}
+
+/** A setting's raw value by its full key (`orchestrator.concurrency`); undefined when unset. */
+export type SettingReader = (key: ConfigKey) => unknown;
+
+function integer(get: SettingReader, key: ConfigKey, fallback: number, min: number, max: number, problems: string[]): number {
+  const value = get(key);
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problems.push(`Expected \`${key}\` to be an integer from ${min} to ${max}, got ${JSON.stringify(value)}; using ${fallback}`);
+    return fallback;
+  }
+  return value;
+}
+
+/** Reads every setting through `get`; `problems` lists the values that were refused (and replaced by defaults). */
+export function readSettingsFrom(get: SettingReader, problems: string[] = []): Settings {
+  const concurrency = integer(get, ConfigKeys.concurrency, DEFAULTS.concurrency, 0, LIMITS.concurrency, problems);
+  let resources: Record<string, number> = {};
+  const rawResources = get(ConfigKeys.resources);
+  if (rawResources !== undefined && rawResources !== null) {
+    try {
+      resources = validateResourceCapacities(rawResources, ConfigKeys.resources);
+    } catch (err) {
+      problems.push(`${err instanceof ValidationError ? err.message : String(err)}; using no pools`);
+    }
+  }
+  return {
+    concurrency: concurrency === 0 ? defaultConcurrency() : concurrency,
+    resources,
+    maxFinished: integer(get, ConfigKeys.maxFinished, DEFAULTS.maxFinished, 10, LIMITS.maxFinished, problems),
+    defaultTimeoutMs: integer(get, ConfigKeys.defaultTimeoutMs, DEFAULTS.defaultTimeoutMs, 0, LIMITS.maxDelayMs, problems),
+    defaultRetries: integer(get, ConfigKeys.defaultRetries, DEFAULTS.defaultRetries, 0, LIMITS.retries, problems),
+  };
+}
