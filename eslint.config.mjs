@@ -3,7 +3,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
-/** Node's own modules by their bare names (`fs`, `path`...), refused in browser code. */
+/**
+ * Node's own modules by their bare names (`fs`, `path`...), refused in browser code. Used as `/name`:
+ * the leading slash anchors the gitignore-style pattern to the whole specifier, so a relative path
+ * through a folder of the same name (`../core/util/formatDuration`) is not taken for Node's `util`.
+ */
 const NODE_BUILTINS = builtinModules.filter((m) => !m.startsWith('_'));
 
 export default tseslint.config(
@@ -49,7 +53,7 @@ export default tseslint.config(
         {
           paths: [{ name: 'vscode', message: 'The webview runs in a browser frame: talk to the host through src/dashboardProtocol.' }],
           patterns: [
-            { group: ['node:*', ...NODE_BUILTINS], message: 'The webview and its protocol run in a browser frame: no Node modules.' },
+            { group: ['node:*', ...NODE_BUILTINS.map((m) => `/${m}`)], message: 'The webview and its protocol run in a browser frame: no Node modules.' },
             { group: ['**/extension/**'], message: 'The webview knows the host only through src/dashboardProtocol.' },
           ],
         },
