@@ -9,7 +9,7 @@ import type { ExecutionContext, Executor } from '../../core/ports';
 import { isCompound } from './compoundTasks';
 import { runTask } from './runTask';
 import { configuredEntry, resolveTask, vscodeLabel, type TaskCatalog } from './taskResolver';
-import { editorVariablesIn } from './taskVariables';
+import { editorVariablesIn } from '../../workspaceFiles/taskVariables';
 import { taskProblemSources } from './taskProblems';
 import type { VscodeTaskRuns } from './vscodeTaskRuns';
 import type { VscodeTaskPayload } from '../../workspaceFiles/workflowFile';
