@@ -112,7 +112,8 @@ export class FileStore implements Store {
    */
   static async open(file: string, options: FileStoreOptions = {}): Promise<FileStore> {
     const fs: FileStoreFs = { ...fsp, ...options.fs };
-    const lockPath = `${file}.lock`;
+    // Absolute, so that one file opened under two spellings is one lock to this process too.
+    const lockPath = path.resolve(`${file}.lock`);
     // The lock lives next to the file, so the directory is needed from the start.
     try {
       await fs.mkdir(path.dirname(file), { recursive: true });

@@ -253,6 +253,49 @@ describe('fileStore', () => {
       assert.equal(second.get('k'), 1);
     });
 
+    it('refuses the same file opened under another spelling of its path', async () => {
+      const file = path.join(scratch(), 'state.json');
+      await open(file);
+      const err = await rejection(FileStore.open(path.relative(process.cwd(), file)));
+      assert.ok(err instanceof StateFileError);
+      assert.equal(err.code, 'STATE_FILE_IN_USE');
+    });
+
+    it('lets exactly one of several opens racing for a stale lock take it over', async () => {
+      const dir = scratch();
+      const file = path.join(dir, 'state.json');
+      writeFileSync(`${file}.lock`, `${await deadPid()}\n`);
+      const outcomes = await Promise.allSettled([FileStore.open(file), FileStore.open(file), FileStore.open(file)]);
+      for (const o of outcomes) if (o.status === 'fulfilled') openStores.push(o.value);
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+      for (const o of outcomes) if (o.status === 'rejected') assert.equal((o.reason as StateFileError).code, 'STATE_FILE_IN_USE');
+      assert.equal(readFileSync(`${file}.lock`, 'utf8').trim(), String(process.pid));
+      assert.deepEqual(readdirSync(dir), ['state.json.lock']);
+    });
+
+    it('puts back a lock another open took over while this one was taking over the same stale lock', async () => {
+      const dir = scratch();
+      const file = path.join(dir, 'state.json');
+      writeFileSync(`${file}.lock`, `${await deadPid()}\n`);
+      let winner: FileStore | undefined;
+      // The slow open has judged the lock stale; the fast one takes it over before the slow one moves it.
+      const slow = FileStore.open(file, {
+        fs: {
+          rename: async (from, to) => {
+            if (winner === undefined && String(from).endsWith('.lock')) winner = await open(file);
+            await fsp.rename(from, to);
+          },
+        },
+      });
+      const err = await rejection(slow);
+      assert.ok(winner !== undefined);
+      assert.ok(err instanceof StateFileError);
+      assert.equal(err.code, 'STATE_FILE_IN_USE');
+      assert.equal(readFileSync(`${file}.lock`, 'utf8').trim(), String(process.pid));
+      assert.deepEqual(readdirSync(dir), ['state.json.lock']);
+      await winner.update('k', 1);
+    });
+
     it('close waits for the writes in flight', async () => {
       const file = path.join(scratch(), 'state.json');
       const store = await open(file);
