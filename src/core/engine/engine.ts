@@ -234,6 +234,11 @@ export class TaskEngine {
     return this.executors.has(kind);
   }
 
+  /** The executor of `kind`, for an executor that runs its work through another kind (the CLI's tasks.json steps through `shell`). */
+  executorOf(kind: string): Executor | undefined {
+    return this.executors.get(kind);
+  }
+
   kinds(): string[] {
     return [...this.executors.keys()];
   }

@@ -40,16 +40,22 @@ function distance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-export function unknownField(prefix: string, name: string, allowed: readonly string[], what: string): never {
+/** The candidate closest to `name` (edit distance under 3, case-insensitive), for "did you mean". */
+export function nearest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestD = 3;
-  for (const a of allowed) {
+  for (const a of candidates) {
     const d = distance(name, a);
     if (d < bestD) {
       best = a;
       bestD = d;
     }
   }
+  return best;
+}
+
+export function unknownField(prefix: string, name: string, allowed: readonly string[], what: string): never {
+  const best = nearest(name, allowed);
   const hint = best ? ` (did you mean \`${best}\`?)` : '';
   const field = join(prefix, name);
   throw new ValidationError(`Unknown field \`${field}\` in ${what}${hint}; allowed fields: ${quoteList(allowed, 99)}`, field);

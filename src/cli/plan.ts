@@ -1,0 +1,97 @@
+// What a run will do, before it does it: the workflows' specs narrowed by `--only`, and the plan
+// `--dry-run` prints (the dependency graph in layers, each task's pools). Pure: specs in, text out.
+import type { TaskSpec } from '../core/model/model';
+import { unknownName } from './options';
+
+/** One workflow's specs, keyed as in its file (every spec has a `key`). */
+export interface WorkflowSpecs {
+  workflow: string;
+  specs: TaskSpec[];
+}
+
+/**
+ * The specs named by `only` (keys, in any of the workflows) and every spec they depend on,
+ * transitively, in declared order. Throws a UsageError naming an unknown key and the nearest one.
+ */
+export function selectOnly(workflows: readonly WorkflowSpecs[], only: readonly string[]): WorkflowSpecs[] {
+  if (!only.length) return [...workflows];
+  const known = [...new Set(workflows.flatMap((w) => w.specs.map((s) => s.key as string)))];
+  for (const key of only) if (!known.includes(key)) throw unknownName('task key for --only', key, known);
+  return workflows
+    .map(({ workflow, specs }) => {
+      const byKey = new Map(specs.map((s) => [s.key as string, s]));
+      const keep = new Set<string>();
+      const visit = (key: string): void => {
+        if (keep.has(key)) return;
+        keep.add(key);
+        for (const dep of byKey.get(key)?.dependsOn ?? []) visit(dep);
+      };
+      for (const key of only) if (byKey.has(key)) visit(key);
+      return { workflow, specs: specs.filter((s) => keep.has(s.key as string)) };
+    })
+    .filter((w) => w.specs.length > 0);
+}
+
+/**
+ * The specs in layers: layer 0 depends on nothing, layer n on tasks of earlier layers only (its
+ * longest chain of dependencies has n links). Within a layer, declared order. The workflow file
+ * has been validated, so every dependency names a key of the same workflow; a cycle (which the
+ * orchestrator refuses when scheduling) leaves its tasks out and is reported by the caller's run.
+ */
+export function layers(specs: readonly TaskSpec[]): TaskSpec[][] {
+  const byKey = new Map(specs.map((s) => [s.key as string, s]));
+  const depth = new Map<string, number>();
+  const visiting = new Set<string>();
+  const depthOf = (key: string): number => {
+    const known = depth.get(key);
+    if (known !== undefined) return known;
+    if (visiting.has(key)) return -1;
+    visiting.add(key);
+    let d = 0;
+    for (const dep of byKey.get(key)?.dependsOn ?? []) {
+      const depDepth = depthOf(dep);
+      if (depDepth < 0) return -1;
+      d = Math.max(d, depDepth + 1);
+    }
+    visiting.delete(key);
+    depth.set(key, d);
+    return d;
+  };
+  const out: TaskSpec[][] = [];
+  for (const spec of specs) {
+    const d = depthOf(spec.key as string);
+    if (d < 0) continue;
+    (out[d] ??= []).push(spec);
+  }
+  return out;
+}
+
+function describeSpec(spec: TaskSpec): string {
+  const parts: string[] = [];
+  if (spec.command !== undefined) parts.push(`$ ${spec.command}`);
+  else if (spec.kind === 'vscodeTask') parts.push(`tasks.json: ${(spec.payload as { label?: string } | undefined)?.label ?? '?'}`);
+  else parts.push(`kind ${spec.kind}`);
+  const pools = Object.entries(spec.resources ?? {}).map(([pool, n]) => `${pool}×${n}`);
+  if (pools.length) parts.push(`pools ${pools.join(', ')}`);
+  if (spec.dependsOn?.length) parts.push(`after ${spec.dependsOn.join(', ')}`);
+  if (spec.priority) parts.push(`priority ${spec.priority}`);
+  if (spec.timeoutMs) parts.push(`timeout ${spec.timeoutMs} ms`);
+  if (spec.retries) parts.push(`retries ${spec.retries}`);
+  return parts.join(' · ');
+}
+
+/** The text `--dry-run` prints: per workflow its layers, then the limits the run would have. */
+export function formatPlan(workflows: readonly WorkflowSpecs[], limits: { concurrency: number; pools: Readonly<Record<string, number>> }): string {
+  const lines: string[] = [];
+  for (const { workflow, specs } of workflows) {
+    lines.push(`workflow ${workflow}: ${specs.length} task${specs.length === 1 ? '' : 's'}`);
+    layers(specs).forEach((layer, i) => {
+      lines.push(`  layer ${i + 1}${layer.length > 1 ? ` (${layer.length} may run at once)` : ''}`);
+      for (const spec of layer) lines.push(`    ${spec.key as string}  ${describeSpec(spec)}`);
+    });
+  }
+  const pools = Object.entries(limits.pools).map(([pool, n]) => `${pool}=${n}`);
+  lines.push(`concurrency ${limits.concurrency}; pools ${pools.length ? pools.join(', ') : 'none'}`);
+  lines.push('dry run: nothing ran');
+  return lines.join('\n');
+}

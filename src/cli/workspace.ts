@@ -1,0 +1,134 @@
+// The folder the CLI works on, read as the extension reads it: the workflow file through the same
+// parser, schema and checks (workspaceFiles/workflowFile.ts), the `orchestrator.*` settings from the
+// folder's .vscode/settings.json through the same checks (workspaceFiles/settingsValues.ts).
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
+import { SETTINGS_FILE, WORKFLOW_FILE, type ConfigKey } from '../workspaceFiles/names';
+import { readSettingsFrom, type Settings } from '../workspaceFiles/settingsValues';
+import { parseWorkflowFile, WorkflowFileError, type WorkflowFile } from '../workspaceFiles/workflowFile';
+import { UsageError } from './exitCodes';
+import { jsonSyntaxErrors, positionAt, positionOfPath } from './sourcePositions';
+
+/** One problem of a file, located: `file:line:column: message`. */
+export interface FileProblem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export function formatProblem(p: FileProblem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.message}`;
+}
+
+/** A workflow file that does not validate: every problem, located. Nothing of it runs. */
+export class InvalidFileError extends Error {
+  override readonly name = 'InvalidFileError';
+  constructor(readonly problems: readonly FileProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+  }
+}
+
+export interface Workspace {
+  /** The workspace folder: relative cwds resolve against it, tasks.json and settings.json are read from it. */
+  folder: string;
+  /** The workflow file, absolute. */
+  file: string;
+  /** How messages name the file: relative to the current directory when inside it. */
+  shownFile: string;
+  workflows: WorkflowFile;
+  settings: Settings;
+  /** Settings refused (each replaced by its default), one line each. */
+  settingProblems: string[];
+}
+
+/**
+ * The workflow file: `--file` if given (its folder is the parent of its `.vscode/` directory, else
+ * the current directory), else `.vscode/orchestrator.json` in the current directory or the nearest
+ * parent that has one, as git finds `.git`.
+ */
+export function locateWorkflowFile(cwd: string, file?: string): { folder: string; file: string } {
+  if (file !== undefined) {
+    const absolute = path.resolve(cwd, file);
+    if (!existsSync(absolute))
+      throw new UsageError(`No workflow file at ${file}: --file must name an existing ${path.basename(WORKFLOW_FILE)}-style JSON file`);
+    const dir = path.dirname(absolute);
+    return { folder: path.basename(dir) === '.vscode' ? path.dirname(dir) : cwd, file: absolute };
+  }
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, WORKFLOW_FILE);
+    if (existsSync(candidate)) return { folder: dir, file: candidate };
+    if (path.dirname(dir) === dir) break;
+  }
+  throw new UsageError(`No ${WORKFLOW_FILE} in ${cwd} or any folder above it: create one (the extension's schema describes it) or pass --file FILE`);
+}
+
+function shown(cwd: string, file: string): string {
+  const rel = path.relative(cwd, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+/** Reads, parses and validates the workflow file; throws InvalidFileError with every problem located. */
+export function readWorkflowFile(file: string, shownFile: string): WorkflowFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`Cannot read ${shownFile}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const syntax = jsonSyntaxErrors(text);
+  if (syntax.length) throw new InvalidFileError(syntax.map((e) => ({ file: shownFile, ...e.position, message: e.message })));
+  try {
+    return parseWorkflowFile(text, shownFile);
+  } catch (err) {
+    if (!(err instanceof WorkflowFileError)) throw err;
+    throw new InvalidFileError(err.issues.map((issue) => ({ file: shownFile, ...positionOfPath(text, issue.path), message: issue.message })));
+  }
+}
+
+/**
+ * The folder's `orchestrator.*` settings from its .vscode/settings.json (JSONC, as VS Code reads it).
+ * A missing file means defaults; an unreadable or unparsable one is a problem, and defaults apply.
+ */
+export function readFolderSettings(folder: string, problems: string[]): Settings {
+  const file = path.join(folder, SETTINGS_FILE);
+  let values: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    try {
+      const text = readFileSync(file, 'utf8');
+      const errors: ParseError[] = [];
+      const parsed: unknown = parseJsonc(text, errors, { allowTrailingComma: true });
+      const first = errors[0];
+      if (first) {
+        const at = positionAt(text, first.offset);
+        problems.push(`${file}:${at.line}:${at.column}: ${printParseErrorCode(first.error)}; using the default settings`);
+      } else if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+        values = parsed as Record<string, unknown>;
+      }
+    } catch (err) {
+      problems.push(`Cannot read ${file}: ${err instanceof Error ? err.message : String(err)}; using the default settings`);
+    }
+  }
+  return readSettingsFrom((key: ConfigKey) => settingValue(values, key), problems);
+}
+
+/** `orchestrator.defaults.timeoutMs` as VS Code finds it: a flat dotted key, or nested objects. */
+function settingValue(values: Record<string, unknown>, key: string): unknown {
+  if (key in values) return values[key];
+  let at: unknown = values;
+  for (const part of key.split('.')) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string, unknown>)[part];
+  }
+  return at;
+}
+
+export function loadWorkspace(cwd: string, file?: string): Workspace {
+  const located = locateWorkflowFile(cwd, file);
+  const shownFile = shown(cwd, located.file);
+  const workflows = readWorkflowFile(located.file, shownFile);
+  const settingProblems: string[] = [];
+  const settings = readFolderSettings(located.folder, settingProblems);
+  return { folder: located.folder, file: located.file, shownFile, workflows, settings, settingProblems };
+}
