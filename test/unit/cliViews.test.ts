@@ -119,6 +119,7 @@ describe('cli views', () => {
       clock.set(T0 + 2000);
       const frame = view.frame();
       for (const line of frame) assert.ok(chars(line) <= 40, `${chars(line)} > 40: ${line}`);
+      assert.equal(frame.at(-1), '●1 ○0 ✔0 ✖0 ⊘0 · 2.00 s', 'the summary in its short form');
       // The pools and the attempt gave way to the label; the time stays.
       assert.equal(frame[0], '● running   a-very-long-task-la…  2.00 s');
       await view.finish({ tasks: [r], counts: countStatuses([r]), elapsedMs: 2000, exitCode: 130, interrupted: true });

@@ -148,7 +148,8 @@ export class LiveView implements RunView {
     const labelWidth = Math.max(0, ...shown.map((r) => charLength(taskLabel(r))));
     const lines = shown.map((r) => this.row(r, now, width, labelWidth));
     if (hidden > 0) lines.push(this.colors.dim(cut(`… ${hidden} more`, width)));
-    lines.push(this.colors.bold(cut(summaryText(counts, elapsedMs), width)));
+    const full = summaryText(counts, elapsedMs);
+    lines.push(this.colors.bold(cut(charLength(full) <= width ? full : compactSummary(counts, elapsedMs), width)));
     return lines;
   }
 
@@ -236,6 +237,12 @@ function statusPaint(c: Colors, status: TaskStatus): (s: string) => string {
     case 'scheduled':
       return c.dim;
   }
+}
+
+/** The summary for a narrow terminal, by the rows' symbols: `●2 ○1 ✔4 ✖0 ⊘0 · 12.5 s`. */
+function compactSummary(counts: Readonly<Record<TaskStatus, number>>, elapsedMs: number): string {
+  const queued = counts.created + counts.scheduled;
+  return `${SYMBOL.running}${counts.running} ${SYMBOL.scheduled}${queued} ${SYMBOL.completed}${counts.completed} ${SYMBOL.failed}${counts.failed} ${SYMBOL.cancelled}${counts.cancelled} · ${durationText(elapsedMs)}`;
 }
 
 function identity(s: string): string {
