@@ -143,31 +143,52 @@ describe('cli views', () => {
       await view.finish({ tasks, counts: countStatuses(tasks), elapsedMs: 0, exitCode: 130, interrupted: true });
     });
 
-    it('redraws on a timer only while a task runs, and leaves no timer after finish', async () => {
+    it('redraws on a timer while a task runs, at most once a tick, and leaves no timer after finish', async () => {
       const clock = new ManualClock(T0);
       const stream = new Capture(true);
       const view = liveView(stream, clock);
       const [a, b] = [taskRecord('a', { key: 'a' }), taskRecord('b', { key: 'b' })];
       view.start({ tasks: [a, b], workflows: [], concurrency: 1, pools: {} });
       step(view, clock, a, { type: 'schedule' }, T0);
-      assert.equal(clock.timerCount, 0, 'nothing runs: no timer');
-      step(view, clock, a, { type: 'start' }, T0);
-      assert.equal(clock.timerCount, 1);
+      assert.equal(clock.timerCount, 1, 'a change right after a drawing waits for the tick');
+      clock.advanceSync(150);
+      assert.ok(stream.text.includes('○ queued    a'), 'the tick drew it');
+      assert.equal(clock.timerCount, 0, 'nothing runs and nothing is due: no timer');
+      clock.advanceSync(1000);
+      step(view, clock, a, { type: 'start' }, clock.now());
+      assert.ok(stream.text.includes('● running   a  0 ms'), 'a change a tick after the last drawing is drawn at once');
+      assert.equal(clock.timerCount, 1, 'a task runs: the timer is armed');
       clock.advanceSync(150);
       assert.ok(stream.text.includes('● running   a  150 ms'), 'the tick redrew the elapsed time');
       assert.equal(clock.timerCount, 1, 'and armed the next tick');
-      step(view, clock, a, { type: 'complete' }, T0 + 200);
+      step(view, clock, a, { type: 'complete' }, clock.now() + 50);
+      clock.advanceSync(150);
+      assert.ok(stream.text.includes('✔ done      a  200 ms'));
       assert.equal(clock.timerCount, 0, 'nothing runs any more: the timer is gone');
-      step(view, clock, b, { type: 'schedule' }, T0 + 200);
-      step(view, clock, b, { type: 'start' }, T0 + 200);
+      step(view, clock, b, { type: 'schedule' }, clock.now());
+      step(view, clock, b, { type: 'start' }, clock.now());
       assert.equal(clock.timerCount, 1);
-      await view.finish({ tasks: [a, b], counts: countStatuses([a, b]), elapsedMs: 200, exitCode: 130, interrupted: true });
+      await view.finish({ tasks: [a, b], counts: countStatuses([a, b]), elapsedMs: 1500, exitCode: 130, interrupted: true });
       assert.equal(clock.timerCount, 0, 'finish clears the timer');
       const before = stream.text;
       view.change(b, 'running');
       view.warn('late');
+      clock.advanceSync(1000);
       assert.equal(stream.text, before, 'nothing is drawn after finish');
-      assert.ok(before.endsWith('interrupted: running 1 · queued 0 · done 1 · failed 0 · cancelled 0 · 200 ms (exit 130)\n'));
+      assert.ok(before.endsWith('interrupted: running 1 · queued 0 · done 1 · failed 0 · cancelled 0 · 1.50 s (exit 130)\n'));
+    });
+
+    it('draws a burst of changes once', () => {
+      const clock = new ManualClock(T0);
+      const stream = new Capture(true);
+      const view = liveView(stream, clock);
+      const tasks = Array.from({ length: 100 }, (_, i) => taskRecord(`t${i}`, { key: `task${i}` }));
+      view.start({ tasks, workflows: [], concurrency: 2, pools: {} });
+      for (const r of tasks) step(view, clock, r, { type: 'schedule' }, T0);
+      clock.advanceSync(150);
+      const summaries = stream.text.split('running 0 · queued 100').length - 1;
+      assert.equal(summaries, 2, 'one drawing at the start, one for the hundred changes');
+      assert.equal(clock.timerCount, 0);
     });
   });
 

@@ -4,8 +4,9 @@
 // the region: clear the region, write the text, draw the region again below it.
 //
 // Invariants: the region never has more lines than the terminal has rows, nor a row wider than its
-// columns (log-update would wrap it and then erase the wrong number of lines); a timer runs only
-// while a task runs, and none is left after finish().
+// columns (log-update would wrap it and then erase the wrong number of lines); changes are drawn
+// at most once a tick, a timer runs only while a task runs or a drawing is due, and none is left
+// after finish().
 import { createLogUpdate } from 'log-update';
 import picocolors from 'picocolors';
 import { OutputTail } from '../../core/executors/outputTail';
@@ -78,6 +79,8 @@ export class LiveView implements RunView {
   private readonly outputs = new Map<string, OutputTail>();
   private startedAt: number;
   private timer: unknown;
+  /** When the region was last drawn (monotonic ms). */
+  private drawnAt = -Infinity;
   private finished = false;
 
   constructor(
@@ -95,14 +98,14 @@ export class LiveView implements RunView {
   start(run: RunStart): void {
     this.startedAt = this.clock.now();
     for (const r of run.tasks) this.records.set(r.id, r);
-    this.redraw();
+    this.draw();
   }
 
   change(record: TaskRecord, from: TaskStatus | undefined): void {
     if (this.finished) return;
     this.records.set(record.id, record);
     if (record.status === 'failed' && from !== 'failed') this.printAbove(this.failureBlock(record));
-    else this.redraw();
+    else this.requestDraw();
   }
 
   output(id: string, chunk: string): void {
@@ -202,11 +205,24 @@ export class LiveView implements RunView {
   private printAbove(text: string): void {
     this.log.clear();
     this.stream.write(text);
-    this.redraw();
+    this.draw();
   }
 
-  private redraw(): void {
+  /**
+   * Draws now, or at the next tick when the last drawing is younger than a tick: a burst of changes
+   * (a thousand tasks scheduled at once) costs one drawing, not one each: a drawing takes
+   * milliseconds (log-update wraps every line of the region), a change microseconds.
+   */
+  private requestDraw(): void {
+    const since = this.monotonic() - this.drawnAt;
+    if (since >= this.tickMs) this.draw();
+    else if (this.timer === undefined) this.timer = this.clock.setTimeout(this.tick, this.tickMs - since);
+  }
+
+  /** Draws the region; keeps the timer armed while a task runs, so elapsed times move. */
+  private draw(): void {
     this.log(this.frame().join('\n'));
+    this.drawnAt = this.monotonic();
     const running = [...this.records.values()].some((r) => r.status === 'running');
     if (running && this.timer === undefined) this.timer = this.clock.setTimeout(this.tick, this.tickMs);
     else if (!running) this.stopTimer();
@@ -214,8 +230,12 @@ export class LiveView implements RunView {
 
   private readonly tick = (): void => {
     this.timer = undefined;
-    if (!this.finished) this.redraw();
+    if (!this.finished) this.draw();
   };
+
+  private monotonic(): number {
+    return this.clock.monotonic?.() ?? this.clock.now();
+  }
 
   private stopTimer(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
