@@ -1,6 +1,7 @@
 // Builds every bundle of the project.
 //   dist/extension.js   the extension (CommonJS, 'vscode' external)
-//   dist/core.js        the core on its own (CommonJS, no 'vscode'), what other code and the CLI import
+//   dist/core.js        the core on its own (CommonJS, no 'vscode'), for other programs
+//   dist/cli.js         the `orchestrator` command (package.json bin): the core, headless
 //   dist/webview/       the dashboard's browser bundle
 //   out/test/host/      the suites that run inside a real extension host
 // --production minifies and keeps source maps out of the .vsix (see .vscodeignore); --watch rebuilds on change.
@@ -40,6 +41,15 @@ const builds = [
     external: ['vscode'],
   },
   { ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js', platform: 'node', format: 'cjs', target: 'node20' },
+  {
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  },
 ];
 if (existsSync('src/webview/dashboard.ts')) {
   builds.push({

@@ -258,7 +258,15 @@ describe('cli views', () => {
       for (const e of events) assert.equal(e.time, new Date(e.time).toISOString(), 'time is ISO 8601');
       const started = events[0];
       assert.ok(started?.type === 'run.started');
-      assert.deepEqual(started.tasks[3], { id: 't4', key: 'deploy', name: 'deploy', kind: 'shell', dependsOn: ['lint', 'test'], resources: {} });
+      assert.deepEqual(started.tasks[3], {
+        id: 't4',
+        key: 'deploy',
+        name: 'deploy',
+        kind: 'shell',
+        dependsOn: ['lint', 'test'],
+        resources: {},
+        status: 'created',
+      });
       assert.deepEqual(events.at(-1), {
         type: 'run.finished',
         time: new Date(T0 + 2650).toISOString(),

@@ -27,6 +27,8 @@ export interface RunEventTask {
   dependsOn: string[];
   /** Units of each pool it holds while running, e.g. `{ "cpu": 1 }`; `{}` for none. */
   resources: Record<string, number>;
+  /** Its status as the run starts: `created` for new work; a resumed run's tasks may have any. */
+  status: TaskStatus;
 }
 
 export interface RunStartedEvent extends EventBase {

@@ -69,6 +69,7 @@ export class JsonView implements RunView {
       kind: r.kind,
       dependsOn: r.dependsOn.map((id) => this.records.get(id)?.spec.key ?? id),
       resources: { ...(r.spec.resources ?? {}) },
+      status: r.status,
     };
   }
 

@@ -18,10 +18,27 @@ import { attemptText, countStatuses, durationText, failureText, poolsText, summa
 /** A writable terminal: process.stdout, or a fake with the same fields in tests. */
 export interface TerminalStream extends NodeJS.WritableStream {
   isTTY?: boolean;
-  /** Width in characters; 80 when unknown. */
+  /** Width in characters; 80 when unknown or 0 (a pseudo-terminal with no window size). */
   columns?: number;
-  /** Height in lines; 24 when unknown. */
+  /** Height in lines; 24 when unknown or 0. */
   rows?: number;
+}
+
+/**
+ * `stream` as log-update measures it: a size of 0 (a pseudo-terminal nobody sized, as under
+ * script(1) or some CI runners) counts as unknown, else log-update would cut every frame to nothing.
+ */
+function measured(stream: TerminalStream): NodeJS.WriteStream {
+  return {
+    isTTY: stream.isTTY,
+    get columns() {
+      return stream.columns || DEFAULT_COLUMNS;
+    },
+    get rows() {
+      return stream.rows || DEFAULT_ROWS;
+    },
+    write: (chunk: string) => stream.write(chunk),
+  } as unknown as NodeJS.WriteStream;
 }
 
 export interface LiveViewOptions {
@@ -87,7 +104,7 @@ export class LiveView implements RunView {
     private readonly stream: TerminalStream,
     options: LiveViewOptions = {},
   ) {
-    this.log = createLogUpdate(stream, { showCursor: options.showCursor ?? false });
+    this.log = createLogUpdate(measured(stream), { showCursor: options.showCursor ?? false });
     this.colors = picocolors.createColors(options.color ?? true);
     this.clock = options.clock ?? systemClock;
     this.tickMs = options.tickMs ?? DEFAULT_TICK_MS;
@@ -135,9 +152,9 @@ export class LiveView implements RunView {
 
   /** The region as it would be drawn now, one string per line (colours included when on). */
   frame(elapsedMs = this.clock.now() - this.startedAt, counts = countStatuses(this.records.values())): string[] {
-    const width = Math.max(20, this.stream.columns ?? DEFAULT_COLUMNS);
+    const width = Math.max(20, this.stream.columns || DEFAULT_COLUMNS);
     // One line for the summary, one for log-update's trailing newline: the rest is for task rows.
-    const capacity = Math.max(1, (this.stream.rows ?? DEFAULT_ROWS) - 2);
+    const capacity = Math.max(1, (this.stream.rows || DEFAULT_ROWS) - 2);
     const all = [...this.records.values()];
     let shown = all;
     let hidden = 0;

@@ -4,7 +4,7 @@
 // waits in a per-task buffer until its newline, or until the task finishes, so lines of tasks
 // running side by side never mix inside one line.
 import picocolors from 'picocolors';
-import type { TaskRecord, TaskStatus } from '../../core/model/model';
+import { isFinished, type TaskRecord, type TaskStatus } from '../../core/model/model';
 import { stripAnsi } from './stripAnsi';
 import { taskLabel, type RunStart, type RunSummary, type RunView } from './runView';
 import { attemptText, cancelReason, durationText, failureText, poolsText, summaryText, taskElapsedMs } from './taskText';
@@ -41,6 +41,8 @@ export class PlainView implements RunView {
     const pools = Object.entries(run.pools).map(([pool, capacity]) => `${pool}×${capacity}`);
     const limits = [`concurrency ${run.concurrency}`, ...(pools.length > 0 ? [`pools ${pools.join(' ')}`] : [])].join(', ');
     this.write(`run ${what}: ${run.tasks.length} task${run.tasks.length === 1 ? '' : 's'}, ${limits}\n`);
+    // A resumed run starts with tasks that finished before (or that recovery failed): said once each.
+    for (const r of run.tasks) if (isFinished(r.status)) this.change(r, undefined);
   }
 
   change(record: TaskRecord, from: TaskStatus | undefined): void {

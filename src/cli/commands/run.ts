@@ -1,0 +1,155 @@
+// `orchestrator run [workflow…]`: the named workflows of the folder's workflow file, on the core,
+// shown live (a TTY), as plain prefixed lines (CI) or as JSON events; `--dry-run` prints the plan.
+// Everything that can be refused is refused before anything runs (exit 2).
+import { ValidationError } from '../../core/model/errors';
+import { isFinished, type TaskSpec, type TaskStatus } from '../../core/model/model';
+import { BUILTIN_KINDS } from '../../core/model/model';
+import { validateWorkflow } from '../../core/model/workflowValidation';
+import { MemoryStore, type Store } from '../../core/ports';
+import { STATE_KEY } from '../../core/state/snapshot';
+import { specDefaultsOf } from '../../workspaceFiles/settingsValues';
+import { VSCODE_TASK_KIND } from '../../workspaceFiles/names';
+import { workflowToSpecs, type VscodeTaskPayload } from '../../workspaceFiles/workflowFile';
+import { defaultConcurrency } from '../../core/orchestrator/options';
+import { ExitCode, UsageError } from '../exitCodes';
+import { FileStore } from '../fileStore';
+import { parseConcurrency, parseReport, parseResources, unknownName } from '../options';
+import { formatPlan, selectOnly, type WorkflowSpecs } from '../plan';
+import { writeJunitReport, junitReport } from '../report/junit';
+import { runSession } from '../session';
+import { resolveTasksFileTask } from '../tasks/tasksFile';
+import { loadWorkspace, type Workspace } from '../workspace';
+import { chooseView, type Io } from './io';
+
+export interface RunFlags {
+  file?: string;
+  concurrency?: string;
+  resources?: string;
+  only?: string[];
+  dryRun?: boolean;
+  json?: boolean;
+  report?: string;
+  color?: boolean;
+  state?: string;
+  resume?: boolean;
+}
+
+/** The workflows to run: the named ones, or the only one; several and none named is a usage error listing them. */
+function pickWorkflows(workspace: Workspace, names: readonly string[]): string[] {
+  const known = Object.keys(workspace.workflows.workflows);
+  if (names.length === 0) {
+    if (known.length === 1) return known;
+    throw new UsageError(`${workspace.shownFile} has ${known.length} workflows; name one or more: ${known.join(', ')} (orchestrator list shows their tasks)`);
+  }
+  for (const name of names) if (!known.includes(name)) throw unknownName('workflow', name, known);
+  return [...new Set(names)];
+}
+
+/** Every check the orchestrator would make when scheduling, and every tasks.json step resolved, before anything runs. */
+function preflight(workspace: Workspace, workflows: readonly WorkflowSpecs[], pools: Record<string, number>): void {
+  const kinds = new Set<string>([...BUILTIN_KINDS, VSCODE_TASK_KIND]);
+  for (const { workflow, specs } of workflows) {
+    try {
+      validateWorkflow(specs, { kinds, pools, taskExists: () => false });
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      // The core names a spec by its index (`[2].resources.gpu`); the file's reader knows it by its key.
+      const index = /^\[(\d+)\]\.?/.exec(err.field ?? '');
+      const key = index ? specs[Number(index[1])]?.key : undefined;
+      const message = index && key !== undefined ? err.message.split(`\`${index[0]}`).join('`') : err.message;
+      throw new UsageError(`Workflow \`${workflow}\`${key !== undefined ? `, task \`${key}\`` : ''} of ${workspace.shownFile}: ${message}`);
+    }
+    for (const spec of specs) {
+      if (spec.kind !== VSCODE_TASK_KIND) continue;
+      try {
+        resolveTasksFileTask(workspace.folder, spec.payload as VscodeTaskPayload);
+      } catch (err) {
+        throw new UsageError(`Workflow \`${workflow}\`, task \`${spec.key as string}\`: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+}
+
+/** The saved records that had not finished, read without restoring anything: what a resume is about. */
+function unfinishedSaved(store: Store): { id: string; workflowId?: string }[] {
+  const saved = store.get<{ tasks?: unknown }>(STATE_KEY);
+  const tasks = saved && Array.isArray(saved.tasks) ? (saved.tasks as { id?: unknown; status?: unknown; workflowId?: unknown }[]) : [];
+  return tasks
+    .filter((t) => typeof t?.id === 'string' && typeof t.status === 'string' && !isFinished(t.status as TaskStatus))
+    .map((t) => ({ id: t.id as string, ...(typeof t.workflowId === 'string' ? { workflowId: t.workflowId } : {}) }));
+}
+
+export async function runCommand(names: readonly string[], flags: RunFlags, io: Io): Promise<number> {
+  const concurrencyFlag = flags.concurrency === undefined ? undefined : parseConcurrency(flags.concurrency);
+  const resourcesFlag = flags.resources === undefined ? undefined : parseResources(flags.resources);
+  const report = flags.report === undefined ? undefined : parseReport(flags.report);
+  if (flags.resume && flags.state === undefined) throw new UsageError('--resume needs --state FILE: the state file of the run to resume');
+  if (flags.resume && names.length) throw new UsageError('--resume finishes the saved run; it takes no workflow names');
+  if (flags.resume && flags.dryRun) throw new UsageError('--dry-run plans new work; it cannot be combined with --resume');
+
+  const workspace = loadWorkspace(io.cwd, flags.file);
+  for (const problem of workspace.settingProblems) io.stderr.write(`warning: ${problem}\n`);
+  const pools = resourcesFlag ?? workspace.settings.resources;
+  const rawConcurrency = concurrencyFlag ?? workspace.settings.concurrency;
+  const concurrency = rawConcurrency === 0 ? defaultConcurrency() : rawConcurrency;
+
+  let workflows: WorkflowSpecs[] = [];
+  if (!flags.resume) {
+    const picked = pickWorkflows(workspace, names);
+    const defaults = { ...specDefaultsOf(workspace.settings), folder: workspace.folder };
+    workflows = selectOnly(
+      picked.map((workflow) => ({ workflow, specs: workflowToSpecs(workspace.workflows, workflow, defaults) })),
+      flags.only ?? [],
+    );
+    preflight(workspace, workflows, pools);
+    if (flags.dryRun) {
+      io.stdout.write(`${formatPlan(workflows, { concurrency, pools })}\n`);
+      return ExitCode.ok;
+    }
+  }
+
+  const fileStore = flags.state === undefined ? undefined : await FileStore.open(flags.state);
+  try {
+    const store: Store = fileStore ?? new MemoryStore();
+    for (const warning of fileStore?.warnings ?? []) io.stderr.write(`warning: ${warning}\n`);
+    const saved = unfinishedSaved(store).length;
+    const resumed = flags.resume ? unfinishedSaved(store) : [];
+    if (flags.resume && saved === 0) throw new UsageError(`Nothing to resume: ${flags.state as string} holds no unfinished tasks`);
+    if (!flags.resume && saved > 0) {
+      throw new UsageError(
+        `${flags.state as string} holds ${saved} unfinished tasks of an earlier run: add --resume to finish them, or remove the file to start over`,
+      );
+    }
+    const view = chooseView(io, { json: flags.json === true, color: flags.color !== false });
+    const { exitCode, summary } = await runSession({
+      store,
+      concurrency,
+      resources: pools,
+      maxFinished: workspace.settings.maxFinished,
+      folder: workspace.folder,
+      view,
+      workflows: workflows.map((w) => w.workflow),
+      schedule: async (orchestrator) => {
+        if (flags.resume) {
+          // The saved run: the tasks unfinished when it stopped (recovery may have failed or cancelled
+          // some since) and the finished tasks of the same workflow runs, in creation order.
+          const ids = new Set(resumed.map((t) => t.id));
+          const runs = new Set(resumed.flatMap((t) => (t.workflowId === undefined ? [] : [t.workflowId])));
+          return orchestrator
+            .getTasks()
+            .filter((t) => ids.has(t.id) || (t.workflowId !== undefined && runs.has(t.workflowId)))
+            .map((t) => t.id);
+        }
+        const ids: string[] = [];
+        for (const { specs } of workflows) ids.push(...(await orchestrator.scheduleWorkflow(specs as TaskSpec[])));
+        return ids;
+      },
+    });
+    if (report) {
+      await writeJunitReport(report.file, junitReport(summary, { suiteName: workflows.map((w) => w.workflow).join(', ') || 'orchestrator' }));
+    }
+    return exitCode;
+  } finally {
+    await fileStore?.close();
+  }
+}

@@ -1,0 +1,143 @@
+// One run of the CLI on the core: an orchestrator on the given store, the run's tasks scheduled,
+// shown through a RunView until each has finished, then the exit code. The orchestrator is the same
+// as the extension's (createOrchestrator): the CLI only adds the tasks.json executor and the signals.
+//
+// Invariants: the view sees every transition of the run's tasks, in order, after `start`; the run
+// ends when every one of its tasks has finished; Ctrl-C cancels the run and stops every process tree
+// (exit 130), a second Ctrl-C kills them at once; nothing this run started outlives it.
+import { plainRecord } from '../core/lifecycle/taskRecord';
+import { isFinished, type TaskRecord, type TaskStatus } from '../core/model/model';
+import { createOrchestrator, type OrchestratorImpl } from '../core/orchestrator/orchestrator';
+import type { Store } from '../core/ports';
+import { VSCODE_TASK_KIND } from '../workspaceFiles/names';
+import { ExitCode } from './exitCodes';
+import { killEverythingStarted } from './killNow';
+import { TasksFileExecutor } from './tasks/tasksFileExecutor';
+import type { RunSummary, RunView } from './view/runView';
+
+export interface SessionOptions {
+  store: Store;
+  concurrency: number;
+  resources: Record<string, number>;
+  maxFinished?: number;
+  /** The workspace folder: where tasks.json is read for `task` steps. */
+  folder: string;
+  view: RunView;
+  /** Workflow names, for the view. */
+  workflows: readonly string[];
+  /**
+   * Puts this run's work on the orchestrator (still paused) and returns the ids of its tasks, in
+   * the order they should be shown.
+   */
+  schedule(orchestrator: OrchestratorImpl): Promise<string[]>;
+  /** Where SIGINT and SIGTERM come from; `process` unless a test gives its own. */
+  signals?: Pick<NodeJS.Process, 'on' | 'off'>;
+}
+
+export interface SessionResult {
+  exitCode: number;
+  summary: RunSummary;
+}
+
+function emptyCounts(): Record<TaskStatus, number> {
+  return { created: 0, scheduled: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+}
+
+export function exitCodeOf(tasks: readonly TaskRecord[], interruptedBy: NodeJS.Signals | undefined): number {
+  if (interruptedBy === 'SIGINT') return ExitCode.interrupted;
+  if (interruptedBy === 'SIGTERM') return 143;
+  return tasks.every((t) => t.status === 'completed') ? ExitCode.ok : ExitCode.failed;
+}
+
+export async function runSession(options: SessionOptions): Promise<SessionResult> {
+  const { view } = options;
+  const signals = options.signals ?? process;
+  const started = Date.now();
+  const orchestrator = await createOrchestrator({
+    store: options.store,
+    concurrency: options.concurrency,
+    resources: options.resources,
+    ...(options.maxFinished !== undefined ? { maxFinished: options.maxFinished } : {}),
+    startPaused: true,
+  });
+  try {
+    const shell = orchestrator.engine.executorOf('shell');
+    if (shell) orchestrator.registerExecutor(VSCODE_TASK_KIND, new TasksFileExecutor({ folder: options.folder, shell }));
+    for (const w of orchestrator.warnings) view.warn(w.message);
+    orchestrator.onDidWarn((w) => view.warn(w.message));
+
+    // Transitions that happen while scheduling are held until the view has started, then replayed,
+    // so the view sees each task's whole history in order.
+    const held: { record: TaskRecord; from: TaskStatus | undefined }[] = [];
+    const last = new Map<string, { status: TaskStatus; attempts: number }>();
+    const ids = new Set<string>();
+    let viewStarted = false;
+    let unfinished = 0;
+    let settle: () => void = () => undefined;
+    const allFinished = new Promise<void>((resolve) => (settle = resolve));
+    orchestrator.onDidChangeTask((record) => {
+      const before = last.get(record.id);
+      if (before && before.status === record.status && before.attempts === record.attempts) return;
+      last.set(record.id, { status: record.status, attempts: record.attempts });
+      const from = before?.status;
+      if (!viewStarted) held.push({ record: structuredClone(plainRecord(record)), from });
+      else if (ids.has(record.id)) {
+        view.change(record, from);
+        if ((from === undefined || !isFinished(from)) && isFinished(record.status) && --unfinished === 0) settle();
+      }
+    });
+    orchestrator.onDidOutput(({ id, chunk }) => {
+      if (ids.has(id)) view.output(id, chunk);
+    });
+
+    const order = await options.schedule(orchestrator);
+    for (const id of order) ids.add(id);
+    const records = order.map((id) => orchestrator.getTask(id)).filter((r): r is TaskRecord => r !== undefined);
+    for (const r of records) if (!last.has(r.id)) last.set(r.id, { status: r.status, attempts: r.attempts });
+    view.start({ tasks: records, workflows: options.workflows, concurrency: options.concurrency, pools: options.resources });
+    for (const h of held) if (ids.has(h.record.id)) view.change(h.record, h.from);
+    held.length = 0;
+    viewStarted = true;
+    // Paused until now: what has not finished yet finishes through the listener above.
+    unfinished = records.filter((r) => !isFinished(r.status)).length;
+    if (unfinished === 0) settle();
+
+    let interruptedBy: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (interruptedBy === undefined) {
+        interruptedBy = signal;
+        view.warn(
+          `${signal === 'SIGINT' ? 'Interrupted (Ctrl-C)' : 'Terminated'}: cancelling the run and stopping its processes; Ctrl-C again kills them at once`,
+        );
+        void orchestrator.cancelAll(signal === 'SIGINT' ? 'Interrupted (Ctrl-C)' : 'Terminated (SIGTERM)').catch(() => undefined);
+        return;
+      }
+      view.warn('Killing every process the run started');
+      void killEverythingStarted().finally(() => process.exit(exitCodeOf([], interruptedBy)));
+    };
+    signals.on('SIGINT', onSignal);
+    signals.on('SIGTERM', onSignal);
+    try {
+      orchestrator.resume();
+      await allFinished;
+    } finally {
+      signals.off('SIGINT', onSignal);
+      signals.off('SIGTERM', onSignal);
+    }
+
+    const tasks = order.map((id) => orchestrator.getTask(id)).filter((r): r is TaskRecord => r !== undefined);
+    const counts = emptyCounts();
+    for (const t of tasks) counts[t.status]++;
+    const summary: RunSummary = {
+      tasks,
+      counts,
+      elapsedMs: Date.now() - started,
+      exitCode: exitCodeOf(tasks, interruptedBy),
+      interrupted: interruptedBy !== undefined,
+    };
+    await view.finish(summary);
+    return { exitCode: summary.exitCode, summary };
+  } finally {
+    await orchestrator.dispose();
+  }
+}
