@@ -6,7 +6,14 @@ import type { TaskSpec } from '../../core/model/model';
 import { expandCompound, isCompound } from '../executors/compoundTasks';
 import { VSCODE_TASK_KIND, WORKFLOW_FILE } from '../ids';
 import { loadCatalog, resolveInCatalog } from '../executors/taskResolver';
-import { WorkflowFileError, parseWorkflowFile, workflowToSpecs, type SpecDefaults, type VscodeTaskPayload, type WorkflowFile } from '../../workspaceFiles/workflowFile';
+import {
+  WorkflowFileError,
+  parseWorkflowFile,
+  workflowToSpecs,
+  type SpecDefaults,
+  type VscodeTaskPayload,
+  type WorkflowFile,
+} from '../../workspaceFiles/workflowFile';
 
 export interface LoadedFile {
   folder: vscode.WorkspaceFolder;
