@@ -12,6 +12,7 @@ import { listCommand } from './commands/list';
 import { runCommand, type RunFlags } from './commands/run';
 import { validateCommand } from './commands/validate';
 import { ExitCode, UsageError } from './exitCodes';
+import { StateFileError } from './fileStore';
 import { formatProblem, InvalidFileError } from './workspace';
 
 /** The package's version, from the package.json next to dist/ (a clone, or an installed package). */
@@ -27,8 +28,8 @@ function version(): string {
   return '0.0.0';
 }
 
-const collect = (value: string, previous: string[]): string[] => [
-  ...previous,
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
   ...value
     .split(',')
     .map((v) => v.trim())
@@ -54,7 +55,7 @@ function program(io: Io, done: (code: number) => void): Command {
     .addOption(fileOption)
     .option('-c, --concurrency <n>', 'tasks running at once; 0: one per CPU (default: orchestrator.concurrency of .vscode/settings.json)')
     .option('-r, --resources <pools>', 'pool capacities, like cpu=2,gpu=1 (default: orchestrator.resources of .vscode/settings.json)')
-    .option('--only <keys>', 'only these task keys (comma-separated or repeated) and what they depend on', collect, [])
+    .option('--only <keys>', 'only these task keys (comma-separated or repeated) and what they depend on', collect)
     .option('--dry-run', 'print the plan: the dependency graph in layers and the pools; run nothing')
     .option('--json', 'write one JSON event per line (every transition) instead of the live view')
     .option('--report <format=file>', 'also write a report: junit=FILE (one testcase per task)')
@@ -117,6 +118,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       return fail(io, `the workflow file is not valid (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}); nothing ran`, ExitCode.usage);
     }
     if (err instanceof OrchestratorError && err.code === 'VALIDATION') return fail(io, err.message, ExitCode.usage);
+    // A state file in use by another run, or unreadable: nothing ran.
+    if (err instanceof StateFileError && err.code !== 'STATE_FILE_WRITE_FAILED') return fail(io, err.message, ExitCode.usage);
     const message = err instanceof Error ? (io.env.ORCHESTRATOR_DEBUG ? (err.stack ?? err.message) : err.message) : String(err);
     return fail(io, message, ExitCode.failed);
   }

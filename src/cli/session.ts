@@ -63,18 +63,22 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   try {
     const shell = orchestrator.engine.executorOf('shell');
     if (shell) orchestrator.registerExecutor(VSCODE_TASK_KIND, new TasksFileExecutor({ folder: options.folder, shell }));
-    for (const w of orchestrator.warnings) view.warn(w.message);
-    orchestrator.onDidWarn((w) => view.warn(w.message));
-
-    // Transitions that happen while scheduling are held until the view has started, then replayed,
-    // so the view sees each task's whole history in order.
-    const held: { record: TaskRecord; from: TaskStatus | undefined }[] = [];
+    // What happens before the view has started (restored tasks resuming, tasks starting while the
+    // workflow is scheduled, warnings) is held, then replayed after `start`, so the view sees each
+    // task's whole history in order.
+    const held: ({ record: TaskRecord; from: TaskStatus | undefined } | { warning: string })[] = [];
     const last = new Map<string, { status: TaskStatus; attempts: number }>();
     const ids = new Set<string>();
     let viewStarted = false;
     let unfinished = 0;
     let settle: () => void = () => undefined;
     const allFinished = new Promise<void>((resolve) => (settle = resolve));
+    const warn = (message: string): void => {
+      if (viewStarted) view.warn(message);
+      else held.push({ warning: message });
+    };
+    for (const w of orchestrator.warnings) warn(w.message);
+    orchestrator.onDidWarn((w) => warn(w.message));
     orchestrator.onDidChangeTask((record) => {
       const before = last.get(record.id);
       if (before && before.status === record.status && before.attempts === record.attempts) return;
@@ -90,35 +94,45 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       if (ids.has(id)) view.output(id, chunk);
     });
 
-    const order = await options.schedule(orchestrator);
-    for (const id of order) ids.add(id);
-    const records = order.map((id) => orchestrator.getTask(id)).filter((r): r is TaskRecord => r !== undefined);
-    for (const r of records) if (!last.has(r.id)) last.set(r.id, { status: r.status, attempts: r.attempts });
-    view.start({ tasks: records, workflows: options.workflows, concurrency: options.concurrency, pools: options.resources });
-    for (const h of held) if (ids.has(h.record.id)) view.change(h.record, h.from);
-    held.length = 0;
-    viewStarted = true;
-    // Paused until now: what has not finished yet finishes through the listener above.
-    unfinished = records.filter((r) => !isFinished(r.status)).length;
-    if (unfinished === 0) settle();
-
     let interruptedBy: NodeJS.Signals | undefined;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (interruptedBy === undefined) {
         interruptedBy = signal;
-        view.warn(
-          `${signal === 'SIGINT' ? 'Interrupted (Ctrl-C)' : 'Terminated'}: cancelling the run and stopping its processes; Ctrl-C again kills them at once`,
-        );
+        warn(`${signal === 'SIGINT' ? 'Interrupted (Ctrl-C)' : 'Terminated'}: cancelling the run and stopping its processes; Ctrl-C again kills them at once`);
         void orchestrator.cancelAll(signal === 'SIGINT' ? 'Interrupted (Ctrl-C)' : 'Terminated (SIGTERM)').catch(() => undefined);
         return;
       }
-      view.warn('Killing every process the run started');
+      warn('Killing every process the run started');
       void killEverythingStarted().finally(() => process.exit(exitCodeOf([], interruptedBy)));
     };
     signals.on('SIGINT', onSignal);
     signals.on('SIGTERM', onSignal);
+    let order: string[];
     try {
+      // Started paused so the tasks.json executor exists before restored tasks may run; from here
+      // on, tasks start as soon as they are scheduled.
       orchestrator.resume();
+      order = await options.schedule(orchestrator);
+      for (const id of order) ids.add(id);
+      const records = order.map((id) => orchestrator.getTask(id)).filter((r): r is TaskRecord => r !== undefined);
+      for (const r of records) if (!last.has(r.id)) last.set(r.id, { status: r.status, attempts: r.attempts });
+      // The view starts from each task as it was before the held changes it is about to replay.
+      const before = new Map<string, TaskStatus>();
+      for (const h of held) if ('record' in h && !before.has(h.record.id)) before.set(h.record.id, h.from ?? h.record.status);
+      const atStart = records.map((r) => {
+        const status = before.get(r.id);
+        return status === undefined ? r : { ...structuredClone(plainRecord(r)), status };
+      });
+      view.start({ tasks: atStart, workflows: options.workflows, concurrency: options.concurrency, pools: options.resources });
+      viewStarted = true;
+      for (const h of held) {
+        if ('warning' in h) view.warn(h.warning);
+        else if (ids.has(h.record.id)) view.change(h.record, h.from);
+      }
+      held.length = 0;
+      // Counted after the replay, in the same synchronous step: every later finish goes through the listener.
+      unfinished = records.filter((r) => !isFinished(r.status)).length;
+      if (unfinished === 0) settle();
       await allFinished;
     } finally {
       signals.off('SIGINT', onSignal);
