@@ -45,6 +45,36 @@ export default tseslint.config(
     },
   },
   {
+    // What the workspace's files say, read by both hosts: the core below it, never the editor or a host.
+    files: ['src/workspaceFiles/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/workspaceFiles is shared with the CLI: it reads files without vscode.' }],
+          patterns: [
+            { group: ['**/extension/**', '**/cli/**', '**/webview/**', '**/dashboardProtocol/**'], message: 'src/workspaceFiles imports only src/core.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The command-line runner: plain Node on the core and the workspace's files; never the editor.
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'The CLI is a plain Node program: no vscode.' }],
+          patterns: [
+            { group: ['**/extension/**', '**/webview/**'], message: 'The CLI shares code with the extension only through src/core and src/workspaceFiles.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Browser code (the dashboard page) and what it shares with the host: neither the editor nor Node.
     files: ['src/webview/**/*.ts', 'src/dashboardProtocol/**/*.ts'],
     rules: {

@@ -80,6 +80,10 @@ describe('orchestrator commands and refusals (the built CLI)', function () {
     );
   });
 
+  it('is a plain Node program: the bundle never requires vscode', () => {
+    assert.doesNotMatch(readFileSync(CLI, 'utf8'), /require\(["']vscode["']\)/);
+  });
+
   it('has --help for every command and --version', async () => {
     for (const command of [[], ['run'], ['validate'], ['list'], ['exec']]) {
       const help = await runCli([...command, '--help'], dir);
