@@ -6,12 +6,13 @@ import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaskEngine } from '../../src/core/engine/engine';
-import { CancelledError, ExecutionError, TimeoutError } from '../../src/core/model/errors';
+import { CancelledError, TimeoutError } from '../../src/core/model/errors';
 import { parseLedger, PROCESS_LEDGER_KEY, ProcessLedger } from '../../src/core/executors/processLedger';
 import { ProcessScanner, readProcess, scanProcesses, type ProcessInfo } from '../../src/core/executors/processTree';
 import { ShellExecutor } from '../../src/core/executors/shellExecutor';
 import { MemoryStore } from '../../src/core/ports';
 import type { PersistedSpec, TaskRecord, TaskResult } from '../../src/core/model/model';
+import { failure, gone } from '../support/processChecks';
 
 const posix = process.platform !== 'win32';
 const linux = process.platform === 'linux';
@@ -29,34 +30,6 @@ function shellTask(command: string, extra: Partial<PersistedSpec> = {}, id = `sh
     spec: { name: id, kind: 'shell', command, ...extra },
     dependsOn: [],
   };
-}
-
-function failure(p: Promise<unknown>): Promise<ExecutionError> {
-  return p.then(
-    () => assert.fail('expected a failure'),
-    (e: unknown) => {
-      assert.ok(e instanceof ExecutionError, `expected ExecutionError, got ${String(e)}`);
-      return e;
-    },
-  );
-}
-
-/** Gone: no /proc entry, or a zombie (dead, waiting for a reaper that may be a container's init). */
-function gone(pid: number): boolean {
-  if (!linux) {
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z';
-  } catch {
-    return true;
-  }
 }
 
 /** Pids of live processes whose environment holds `mark`: everything a task started inherits it. */

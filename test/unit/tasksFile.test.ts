@@ -8,11 +8,12 @@ import { basename, join, sep } from 'node:path';
 import { resolveTasksFileTask, type ResolvedTask } from '../../src/cli/tasks/tasksFile';
 import { TasksFileExecutor } from '../../src/cli/tasks/tasksFileExecutor';
 import { ShellExecutor } from '../../src/core/executors/shellExecutor';
-import { CancelledError, ExecutionError, ValidationError } from '../../src/core/model/errors';
+import { CancelledError, ValidationError } from '../../src/core/model/errors';
 import type { TaskRecord, TaskResult } from '../../src/core/model/model';
 import type { ExecutionContext } from '../../src/core/ports';
 import { VSCODE_TASK_KIND } from '../../src/workspaceFiles/names';
 import type { VscodeTaskPayload } from '../../src/workspaceFiles/workflowFile';
+import { failure, gone } from '../support/processChecks';
 
 const posix = process.platform !== 'win32';
 const platformKey = process.platform === 'darwin' ? 'osx' : 'linux';
@@ -66,31 +67,6 @@ function refusal(fn: () => unknown): ValidationError {
     return err;
   }
   return assert.fail('expected a ValidationError');
-}
-
-function failure(p: Promise<unknown>): Promise<ExecutionError> {
-  return p.then(
-    () => assert.fail('expected a failure'),
-    (e: unknown) => {
-      assert.ok(e instanceof ExecutionError, `expected ExecutionError, got ${String(e)}`);
-      return e;
-    },
-  );
-}
-
-/** Gone: no such process, or a zombie waiting for a reaper that may be a container's init. */
-function gone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z';
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }
 }
 
 function until(condition: () => boolean): Promise<void> {
