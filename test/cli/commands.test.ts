@@ -80,6 +80,15 @@ describe('orchestrator commands and refusals (the built CLI)', function () {
     );
   });
 
+  it('runs several workflows at once, each task known as workflow/key', async () => {
+    const result = await runCli(['run', 'build', 'nightly'], dir);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^\[build\/compile\] completed/m);
+    assert.match(result.stdout, /^\[build\/pack\] completed/m);
+    assert.match(result.stdout, /^\[nightly\/fetch\] completed/m);
+    assert.ok(result.stdout.indexOf('[build/compile] completed') < result.stdout.indexOf('[build/pack] started'));
+  });
+
   it('is a plain Node program: the bundle never requires vscode', () => {
     assert.doesNotMatch(readFileSync(CLI, 'utf8'), /require\(["']vscode["']\)/);
   });

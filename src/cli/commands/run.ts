@@ -79,6 +79,20 @@ function unfinishedSaved(store: Store): { id: string; workflowId?: string }[] {
     .map((t) => ({ id: t.id as string, ...(typeof t.workflowId === 'string' ? { workflowId: t.workflowId } : {}) }));
 }
 
+/**
+ * With several workflows in one run, each task is known as `workflow/key`, so two workflows' `build`
+ * stay apart in the view, the events and the report. Keys only need to be unique inside one
+ * scheduleWorkflow call, so the dependencies, renamed alike, mean what they meant.
+ */
+function qualified({ workflow, specs }: WorkflowSpecs): TaskSpec[] {
+  const name = (key: string): string => `${workflow}/${key}`;
+  return specs.map((spec) => ({
+    ...spec,
+    ...(spec.key !== undefined ? { key: name(spec.key) } : {}),
+    ...(spec.dependsOn ? { dependsOn: spec.dependsOn.map(name) } : {}),
+  }));
+}
+
 export async function runCommand(names: readonly string[], flags: RunFlags, io: Io): Promise<number> {
   const concurrencyFlag = flags.concurrency === undefined ? undefined : parseConcurrency(flags.concurrency);
   const resourcesFlag = flags.resources === undefined ? undefined : parseResources(flags.resources);
@@ -141,7 +155,7 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
             .map((t) => t.id);
         }
         const ids: string[] = [];
-        for (const { specs } of workflows) ids.push(...(await orchestrator.scheduleWorkflow(specs as TaskSpec[])));
+        for (const w of workflows) ids.push(...(await orchestrator.scheduleWorkflow(workflows.length > 1 ? qualified(w) : w.specs)));
         return ids;
       },
     });
