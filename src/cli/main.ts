@@ -42,8 +42,12 @@ function program(io: Io, done: (code: number) => void): Command {
     .version(version(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .enablePositionalOptions()
-    .showHelpAfterError('(add --help for the allowed commands and options)')
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // One line: what was wrong, and where the allowed commands and options are listed.
+      outputError: (s, write) => write(`orchestrator: ${s.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trimEnd()}; --help lists what is allowed\n`),
+    })
     .exitOverride();
 
   const fileOption = new Option('-f, --file <file>', 'the workflow file (default: .vscode/orchestrator.json here or in a folder above)');

@@ -27,16 +27,19 @@ describe('orchestrator commands and refusals (the built CLI)', function () {
   afterEach(() => removeWorkspace(dir));
 
   /** Exit 2, one line on stderr matching `pattern`, nothing ran. */
-  async function refused(args: string[], pattern: RegExp, cwd = dir): Promise<void> {
+  async function refused(args: string[], pattern: RegExp, cwd = dir, oneLine = true): Promise<void> {
     const result = await runCli(args, cwd);
     assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
     assert.match(result.stderr, pattern);
+    if (oneLine) assert.equal(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
     assert.ok(!existsSync(join(cwd, 'ran.marker')), 'nothing ran');
   }
 
   it('refuses an unknown workflow, suggesting the nearest', () =>
     refused(['run', 'biuld'], /^orchestrator: Unknown workflow `biuld` \(did you mean `build`\?\); known: `build`, `nightly`\n$/));
-  it('refuses an unknown option', () => refused(['run', 'build', '--frobnicate'], /unknown option '--frobnicate'/));
+  it('refuses an unknown option', () => refused(['run', 'build', '--frobnicate'], /unknown option '--frobnicate'; --help lists what is allowed/));
+  it('refuses a misspelt option, suggesting the nearest', () =>
+    refused(['run', 'build', '--onyl', 'compile'], /unknown option '--onyl' \(Did you mean --only\?\)/));
   it('refuses a --resources string that does not parse', () =>
     refused(['run', 'build', '--resources', 'cpu'], /Expected --resources to be a comma-separated list of name=capacity/));
   it('refuses a negative concurrency', () =>
@@ -62,7 +65,12 @@ describe('orchestrator commands and refusals (the built CLI)', function () {
   it('refuses an invalid file with every problem at file:line:column; validate exits 1', async () => {
     removeWorkspace(dir);
     dir = makeWorkspace('{\n  "workflows": {\n    "ci": { "tasks": [ { "key": "a", "command": "true", "retries": -1 } ] }\n  }\n}\n');
-    await refused(['run', 'ci'], /^\.vscode\/orchestrator\.json:3:\d+: Expected `workflows\.ci\.tasks\[0\]\.retries` to be an integer >= 0, got `-1`/m);
+    await refused(
+      ['run', 'ci'],
+      /^\.vscode\/orchestrator\.json:3:\d+: Expected `workflows\.ci\.tasks\[0\]\.retries` to be an integer >= 0, got `-1`/m,
+      dir,
+      false,
+    );
     const validate = await runCli(['validate'], dir);
     assert.equal(validate.code, 1);
     assert.match(validate.stderr, /^\.vscode\/orchestrator\.json:3:\d+: Expected/m);
