@@ -88,13 +88,15 @@ describe('vscodeTask background tasks', function () {
   it('refuses to start a VS Code task that is already running, naming the task that runs it', async () => {
     const api = await getApi();
     const first = await scheduleWatch(api, 'watch 1');
+    // Running is the record's status; the executor claims the VS Code task a moment later, once it
+    // has resolved it. Until then two records race for the claim, and either may win.
+    await waitFor(() => vscode.tasks.taskExecutions.some((e) => e.task.name === 'watch'), 'the first run to start');
     const second = await api.scheduleTask({ name: 'watch 2', kind: 'vscodeTask', payload: { label: 'watch' } });
     const refused = await waitForStatus(api, second, ['failed', 'completed', 'cancelled'], 30_000);
     assert.strictEqual(refused.status, 'failed');
     assert.strictEqual(refused.error?.code, 'TASK_ALREADY_RUNNING');
     assert.match(refused.error?.message ?? '', new RegExp(`VS Code task \`watch\` is already running \\(Orchestrator task \`${first.id}\`\\)`));
     assert.strictEqual(api.getTask(first.id)?.status, 'running', 'the first run goes on');
-    await waitFor(() => vscode.tasks.taskExecutions.some((e) => e.task.name === 'watch'), 'the first run to start');
     assert.strictEqual(vscode.tasks.taskExecutions.filter((e) => e.task.name === 'watch').length, 1);
   });
 
