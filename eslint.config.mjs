@@ -60,6 +60,19 @@ export default tseslint.config(
     },
   },
   {
+    // Execution backends (BullMQ on Redis): plain Node on the core, shared by the extension and the CLI.
+    files: ['src/backends/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'A backend runs in the CLI and in workers too: no vscode.' }],
+          patterns: [{ group: ['**/extension/**', '**/cli/**', '**/webview/**', '**/dashboardProtocol/**'], message: 'src/backends imports only src/core.' }],
+        },
+      ],
+    },
+  },
+  {
     // The command-line runner: plain Node on the core and the workspace's files; never the editor.
     files: ['src/cli/**/*.ts'],
     rules: {

@@ -76,6 +76,8 @@ export interface TaskResult {
   output?: string;
   /** Errors and warnings a problem matcher reported for the run (VS Code tasks), where known. */
   problems?: ProblemCounts;
+  /** The worker that ran the attempt, when it ran on another process or machine (a remote backend). */
+  worker?: string;
 }
 
 export interface ProblemCounts {

@@ -10,6 +10,7 @@ import { DEFAULT_AGING_MS } from '../model/orchestratorOptions';
 import { checkDelay, checkInteger, fail, NAME_PATTERN, quoteList, unknownField } from '../model/fieldChecks';
 import { validateResourceCapacities } from '../model/resourceCapacities';
 import type { Clock, Executor, HistoryArchive, Store } from '../ports';
+import type { RemoteExecution } from '../execution/routedExecution';
 
 export interface OrchestratorOptions {
   /** Tasks running at once; default: the number of CPUs. */
@@ -38,6 +39,11 @@ export interface OrchestratorOptions {
    * check something first (e.g. Workspace Trust) before restored work may go on.
    */
   startPaused?: boolean;
+  /**
+   * Where the attempts of some kinds run instead of this process: a remote backend (e.g. workers on
+   * BullMQ and Redis). The dispatcher still orders, gates and admits every task here.
+   */
+  remote?: RemoteExecution;
 }
 
 type Defaulted = 'concurrency' | 'resources' | 'executors' | 'agingMs';
@@ -56,6 +62,7 @@ const OPTION_FIELDS: readonly string[] = [
   'defaultRetries',
   'killGraceMs',
   'startPaused',
+  'remote',
 ];
 const OPTION_FIELD_SET: ReadonlySet<string> = new Set(OPTION_FIELDS);
 
@@ -127,6 +134,12 @@ export function validateOrchestratorOptions(options: unknown): ValidOrchestrator
   if (o.startPaused !== undefined) {
     if (typeof o.startPaused !== 'boolean') fail('startPaused', 'a boolean', o.startPaused);
     out.startPaused = o.startPaused;
+  }
+  if (o.remote !== undefined) {
+    checkFunctions('remote', o.remote, ['start', 'cancel', 'dispose'], 'a RemoteExecution');
+    if (!((o.remote as { kinds?: unknown }).kinds instanceof Set))
+      fail('remote.kinds', 'a Set of the kinds the remote backend runs', (o.remote as { kinds?: unknown }).kinds);
+    out.remote = o.remote as RemoteExecution;
   }
   if (o.maxFinished !== undefined) out.maxFinished = checkMaxFinished(o.maxFinished);
   if (o.defaultTimeoutMs !== undefined) out.defaultTimeoutMs = checkDelay('defaultTimeoutMs', o.defaultTimeoutMs, 'positive');

@@ -16,6 +16,7 @@ import { IllegalTransitionError, NotFoundError, OrchestratorError, ValidationErr
 import { Emitter, toDisposable, type Disposable, type Event } from '../util/events';
 import { TaskEngine } from '../engine/engine';
 import { LocalExecution } from '../execution/localExecution';
+import { RoutedExecution } from '../execution/routedExecution';
 import { ProcessLedger, reapOrphans } from '../executors/processLedger';
 import { TaskLifecycleManager } from '../lifecycle/lifecycle';
 import type { LifecycleEvent } from '../lifecycle/transition';
@@ -50,7 +51,7 @@ export class OrchestratorImpl implements Orchestrator {
   readonly warnings: OrchestratorWarning[] = this.alerts.list;
   readonly lifecycle: TaskLifecycleManager;
   /** Runs attempts: the dispatcher reaches the engine only through this port. */
-  readonly execution: LocalExecution;
+  readonly execution: LocalExecution | RoutedExecution;
   /** The local engine behind `execution`, for the seed's Orchestrator interface. */
   readonly engine: TaskEngine;
   readonly queue: MessageQueue;
@@ -92,7 +93,8 @@ export class OrchestratorImpl implements Orchestrator {
       processLedger: new ProcessLedger(store),
       lookup: (id) => this.lifecycle.get(id) as TaskRecord | undefined,
     });
-    this.execution = new LocalExecution(this.engine);
+    const local = new LocalExecution(this.engine);
+    this.execution = options.remote ? new RoutedExecution(local, options.remote) : local;
     this.queue = new MessageQueue({
       clock,
       onError: this.alerts.listenerFailed,
@@ -112,7 +114,7 @@ export class OrchestratorImpl implements Orchestrator {
       resources: options.resources,
       agingMs: options.agingMs,
       paused: options.startPaused === true,
-      kinds: [...BUILTIN_KINDS, ...Object.keys(options.executors)],
+      kinds: [...BUILTIN_KINDS, ...Object.keys(options.executors), ...(options.remote?.kinds ?? [])],
     });
     this.finished = new FinishedRecords(lc, this.state, options.maxFinished ?? DEFAULT_MAX_FINISHED);
     this.outcomes = new Outcomes(lc, clock, this.monitor, this.dispatcher, this.finished);

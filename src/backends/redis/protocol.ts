@@ -1,0 +1,134 @@
+// What the coordinator (the editor or `orchestrator run --backend redis`) and the workers
+// (`orchestrator worker`) say to each other through Redis, on BullMQ. One attempt of one task is one
+// BullMQ job; everything else here is names and shapes both sides must agree on. Bump
+// PROTOCOL_VERSION on any incompatible change: a worker refuses jobs of another version.
+//
+// Routing: one BullMQ queue per pool signature, the sorted set of pool names a task holds
+// (`<prefix>.run.any` for none, `<prefix>.run.cpu+gpu` for cpu and gpu). A worker listens only on
+// the queues whose pools it has, so a job needing a pool a worker lacks never reaches it; a job
+// needing more units than the worker has free right now is moved back (delayed briefly) for another
+// worker or a later moment. The coordinator still admits tasks against the fleet's pools, so a pool
+// of 1 is never held twice at once anywhere.
+import type { TaskRecord, TaskResult } from '../../core/model/model';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Key prefix of everything the orchestrator keeps in Redis; several fleets may share a Redis by prefix. */
+export const DEFAULT_PREFIX = 'orchestrator';
+
+/** The queue of a pool signature. Pool names match the core's NAME_PATTERN (no `+`, no `:`). */
+export function queueName(prefix: string, pools: Iterable<string>): string {
+  const names = [...new Set(pools)].sort();
+  return `${prefix}.run.${names.length ? names.join('+') : 'any'}`;
+}
+
+/** Every queue a worker with these pools listens on: each subset of its pool names (the empty one included). */
+export function queuesFor(prefix: string, pools: Iterable<string>): string[] {
+  const names = [...new Set(pools)].sort();
+  if (names.length > 8) throw new Error(`A worker serves at most 8 pools (one queue per subset), got ${names.length}`);
+  const out: string[] = [];
+  for (let mask = 0; mask < 1 << names.length; mask++)
+    out.push(
+      queueName(
+        prefix,
+        names.filter((_, i) => mask & (1 << i)),
+      ),
+    );
+  return out;
+}
+
+/** The BullMQ job id of an attempt: stable, so a restarted coordinator finds its running jobs again. */
+export function jobId(taskId: string, attempt: number): string {
+  return `${taskId}.${attempt}`;
+}
+
+/** BullMQ priority (1 first, up to 2^21) of a task priority (higher first, -1e6..1e6). */
+export function bullPriority(priority: number): number {
+  return Math.min(2 ** 21, Math.max(1, Math.round(1_000_001 - priority)));
+}
+
+/** A job's data. */
+export interface JobData {
+  v: typeof PROTOCOL_VERSION;
+  /** The record as the coordinator holds it (JSON: its persisted spec carries command, cwd, env…). */
+  task: TaskRecord;
+  attempt: number;
+  /** Per-attempt limit the worker enforces too; absent: none. */
+  timeoutMs?: number;
+  /** The coordinator that enqueued it (its name, for the worker's log). */
+  coordinator: string;
+}
+
+/** What a job returns on success. */
+export interface JobReturn {
+  result: TaskResult;
+  worker: string;
+}
+
+/**
+ * How a worker reports a failed attempt: BullMQ keeps only a string (`failedReason`), so the worker
+ * throws an Error whose message is this, as JSON.
+ */
+export interface JobFailure {
+  /** `execution` (the work failed), `timeout`, `cancelled`, `refused` (a kind or protocol the worker does not run). */
+  kind: 'execution' | 'timeout' | 'cancelled' | 'refused';
+  message: string;
+  /** The error's code where it had one (e.g. `TASK_ALREADY_RUNNING`, `INTERRUPTED`). */
+  code?: string;
+  result?: TaskResult;
+  worker: string;
+}
+
+export function encodeFailure(failure: JobFailure): string {
+  return JSON.stringify(failure);
+}
+
+/** The failure a `failedReason` carries; BullMQ's own reasons (a stalled job, a lost lock) become `execution` failures coded INTERRUPTED. */
+export function decodeFailure(reason: string | undefined): JobFailure {
+  if (reason) {
+    try {
+      const parsed = JSON.parse(reason) as Partial<JobFailure>;
+      if (parsed && typeof parsed.message === 'string' && typeof parsed.kind === 'string') return parsed as JobFailure;
+    } catch {
+      // Not ours: BullMQ's.
+    }
+  }
+  return { kind: 'execution', message: `The worker running it was lost (${reason ?? 'no reason given'})`, code: 'INTERRUPTED', worker: 'unknown' };
+}
+
+/** Pub/sub channel on which the coordinator asks workers to stop an attempt: a JSON CancelMessage. */
+export function cancelChannel(prefix: string): string {
+  return `${prefix}:cancel`;
+}
+
+export interface CancelMessage {
+  jobId: string;
+  reason: string;
+}
+
+/** Live output travels as job progress: `{ output: chunk }`, batched by the worker. */
+export interface OutputProgress {
+  output: string;
+}
+
+/** The hash of live workers' heartbeats: field = worker name, value = a JSON WorkerInfo. */
+export function workersKey(prefix: string): string {
+  return `${prefix}:workers`;
+}
+
+export interface WorkerInfo {
+  name: string;
+  pools: Record<string, number>;
+  kinds: string[];
+  concurrency: number;
+  /** Attempts running on it now. */
+  running: number;
+  startedAt: number;
+  /** Wall time of the last heartbeat; a worker silent for WORKER_STALE_MS counts as gone. */
+  heartbeatAt: number;
+  /** Draining after SIGTERM: it takes no new job. */
+  draining?: boolean;
+}
+
+export const HEARTBEAT_MS = 2_000;
+export const WORKER_STALE_MS = 3 * HEARTBEAT_MS;

@@ -1,0 +1,55 @@
+// Two execution ports behind one: the kinds a remote backend runs (workers on other machines) go to
+// it, every other kind to the local engine. The dispatcher still decides what runs next for both, so
+// priorities, pools and dependencies hold across the fleet exactly as in one process; only where an
+// attempt runs changes. Invariant: an attempt is cancelled through the port that started it, which
+// its task's kind names (a task's kind never changes).
+import type { Disposable } from '../util/events';
+import type { TaskRecord, TaskSpec } from '../model/model';
+import type { Executor } from '../ports';
+import type { ExecutionHandle, ExecutionPort, ExecutorRegistry, OutcomeCallback, OutputCallback } from './executionPort';
+import type { LocalExecution } from './localExecution';
+
+/** An execution port that runs its attempts elsewhere, for the kinds it names. */
+export interface RemoteExecution extends ExecutionPort {
+  /** The kinds sent to this port; fixed for its lifetime. */
+  readonly kinds: ReadonlySet<string>;
+}
+
+export class RoutedExecution implements ExecutionPort, ExecutorRegistry {
+  constructor(
+    readonly local: LocalExecution,
+    readonly remote: RemoteExecution,
+  ) {}
+
+  private portOf(task: TaskRecord): ExecutionPort {
+    return this.remote.kinds.has(task.kind) ? this.remote : this.local;
+  }
+
+  start(
+    task: TaskRecord,
+    attempt: number,
+    timeoutMs: number | undefined,
+    run: TaskSpec['run'],
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+  ): ExecutionHandle | undefined {
+    return this.portOf(task).start(task, attempt, timeoutMs, run, onOutput, done);
+  }
+
+  cancel(handle: ExecutionHandle, reason?: string): Promise<void> {
+    return this.portOf(handle.task).cancel(handle, reason);
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.remote.dispose(), this.local.dispose()]);
+  }
+
+  /** Registered kinds run locally, unless the remote port names them: its kinds always go to it. */
+  registerExecutor(kind: string, executor: Executor): Disposable {
+    return this.local.registerExecutor(kind, executor);
+  }
+
+  hasExecutor(kind: string): boolean {
+    return this.remote.kinds.has(kind) || this.local.hasExecutor(kind);
+  }
+}
