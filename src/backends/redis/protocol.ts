@@ -37,9 +37,12 @@ export function queuesFor(prefix: string, pools: Iterable<string>): string[] {
   return out;
 }
 
-/** The BullMQ job id of an attempt: stable, so a restarted coordinator finds its running jobs again. */
+/**
+ * The BullMQ job id of an attempt: stable, so a restarted coordinator finds its running jobs again.
+ * BullMQ refuses `:` in a custom id, so `%` and `:` of a task id are percent-encoded (one-to-one).
+ */
 export function jobId(taskId: string, attempt: number): string {
-  return `${taskId}.${attempt}`;
+  return `${taskId.replace(/%/g, '%25').replace(/:/g, '%3A')}.${attempt}`;
 }
 
 /** BullMQ priority (1 first, up to 2^21) of a task priority (higher first, -1e6..1e6). */

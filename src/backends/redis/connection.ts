@@ -1,0 +1,59 @@
+// How the coordinator and the workers reach Redis: ioredis options from a `redis://` or `rediss://`
+// (TLS) URL. Invariants: a password given apart (VS Code's SecretStorage, an environment variable)
+// wins over the URL's; `maxRetriesPerRequest: null`, so a command issued while Redis is down waits
+// for the reconnect instead of failing (BullMQ's Workers require it, and it is what keeps a job added
+// during an outage from being lost); reconnects back off from 100 ms, doubling, to at most 5 s, and
+// never give up.
+import type { RedisOptions } from 'ioredis';
+import { ValidationError, describeValue } from '../../core/model/errors';
+
+export const RECONNECT_FIRST_MS = 100;
+export const RECONNECT_MAX_MS = 5_000;
+
+/** Delay before reconnect number `times` (1 for the first). */
+export function reconnectDelay(times: number): number {
+  return Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** Math.max(0, Math.min(times - 1, 16)));
+}
+
+function refuse(url: unknown, why: string): ValidationError {
+  return new ValidationError(
+    `Expected \`redis.url\` to be a URL like \`redis://[user:password@]host[:port][/db]\` or \`rediss://…\` (TLS), got ${describeValue(url)}: ${why}`,
+    'redis.url',
+  );
+}
+
+/** ioredis options for `url`; throws ValidationError for anything but a redis:// or rediss:// URL with a host. */
+export function redisOptions(url: string, password?: string): RedisOptions {
+  if (typeof url !== 'string' || url === '') throw refuse(url, 'it is empty');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw refuse(url, 'it is not a URL');
+  }
+  const tls = parsed.protocol === 'rediss:';
+  if (!tls && parsed.protocol !== 'redis:') throw refuse(url, `the scheme \`${parsed.protocol}\` is neither \`redis:\` nor \`rediss:\``);
+  // IPv6 literals come bracketed from URL; ioredis wants them bare.
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === '') throw refuse(url, 'it names no host');
+  const port = parsed.port === '' ? 6379 : Number(parsed.port);
+  const path = parsed.pathname.replace(/^\//, '');
+  let db = 0;
+  if (path !== '') {
+    if (!/^\d+$/.test(path)) throw refuse(url, `the database \`${path}\` is not a non-negative integer`);
+    db = Number(path);
+  }
+  const options: RedisOptions = {
+    host,
+    port,
+    db,
+    maxRetriesPerRequest: null,
+    retryStrategy: reconnectDelay,
+  };
+  if (parsed.username !== '') options.username = decodeURIComponent(parsed.username);
+  const urlPassword = parsed.password === '' ? undefined : decodeURIComponent(parsed.password);
+  const chosen = password !== undefined && password !== '' ? password : urlPassword;
+  if (chosen !== undefined) options.password = chosen;
+  if (tls) options.tls = { servername: host };
+  return options;
+}
