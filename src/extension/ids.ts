@@ -31,6 +31,9 @@ export const CommandIds = {
   showMore: 'orchestrator.showMore',
   /** Opens the metrics dashboard (dashboardPanel.ts). */
   showDashboard: 'orchestrator.showDashboard',
+  /** Keeps the `redis` backend's password in SecretStorage (backend.ts), never in settings.json. */
+  setRedisPassword: 'orchestrator.setRedisPassword',
+  clearRedisPassword: 'orchestrator.clearRedisPassword',
 } as const;
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];
 

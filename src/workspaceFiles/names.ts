@@ -19,5 +19,7 @@ export const ConfigKeys = {
   maxFinished: 'orchestrator.history.maxFinished',
   defaultTimeoutMs: 'orchestrator.defaults.timeoutMs',
   defaultRetries: 'orchestrator.defaults.retries',
+  backend: 'orchestrator.backend',
+  redisUrl: 'orchestrator.redis.url',
 } as const;
 export type ConfigKey = (typeof ConfigKeys)[keyof typeof ConfigKeys];

@@ -16,9 +16,23 @@ export interface Settings {
   /** 0: no default timeout. */
   defaultTimeoutMs: number;
   defaultRetries: number;
+  /** Where shell tasks run: this process (`local`) or workers reached through Redis (`redis`). */
+  backend: Backend;
+  /** The Redis the `redis` backend uses; its password lives apart (the editor's SecretStorage). */
+  redisUrl: string;
 }
 
-export const DEFAULTS = { concurrency: 0, maxFinished: 1000, defaultTimeoutMs: 0, defaultRetries: 0 } as const;
+export const BACKENDS = ['local', 'redis'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+export const DEFAULTS = {
+  concurrency: 0,
+  maxFinished: 1000,
+  defaultTimeoutMs: 0,
+  defaultRetries: 0,
+  backend: 'local',
+  redisUrl: 'redis://127.0.0.1:6379',
+} as const;
 
 /** The settings' defaults for specs, as the core's applySpecDefaults takes them (0: none). */
 export function specDefaultsOf(settings: Settings): SpecDefaults {
@@ -36,6 +50,39 @@ function integer(get: SettingReader, key: ConfigKey, fallback: number, min: numb
     return fallback;
   }
   return value;
+}
+
+function backendOf(get: SettingReader, problems: string[]): Backend {
+  const value = get(ConfigKeys.backend);
+  if (value === undefined || value === null) return DEFAULTS.backend;
+  if (typeof value === 'string' && (BACKENDS as readonly string[]).includes(value)) return value as Backend;
+  problems.push(
+    `Expected \`${ConfigKeys.backend}\` to be one of ${BACKENDS.map((b) => `\`${b}\``).join(', ')}, got ${JSON.stringify(value)}; using ${DEFAULTS.backend}`,
+  );
+  return DEFAULTS.backend;
+}
+
+/**
+ * The URL's shape only (a string with the redis: or rediss: scheme and a host); the backend's own
+ * parser (backends/redis/connection.ts) reads the rest when it connects.
+ */
+function redisUrlOf(get: SettingReader, problems: string[]): string {
+  const value = get(ConfigKeys.redisUrl);
+  if (value === undefined || value === null) return DEFAULTS.redisUrl;
+  let ok = false;
+  if (typeof value === 'string') {
+    try {
+      const url = new URL(value);
+      ok = (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+    } catch {
+      ok = false;
+    }
+  }
+  if (ok) return value as string;
+  problems.push(
+    `Expected \`${ConfigKeys.redisUrl}\` to be a URL like \`redis://host:6379\` or \`rediss://host:6380\` (TLS), got ${JSON.stringify(value)}; using ${DEFAULTS.redisUrl}`,
+  );
+  return DEFAULTS.redisUrl;
 }
 
 /** Reads every setting through `get`; `problems` lists the values that were refused (and replaced by defaults). */
@@ -56,5 +103,7 @@ export function readSettingsFrom(get: SettingReader, problems: string[] = []): S
     maxFinished: integer(get, ConfigKeys.maxFinished, DEFAULTS.maxFinished, 10, LIMITS.maxFinished, problems),
     defaultTimeoutMs: integer(get, ConfigKeys.defaultTimeoutMs, DEFAULTS.defaultTimeoutMs, 0, LIMITS.maxDelayMs, problems),
     defaultRetries: integer(get, ConfigKeys.defaultRetries, DEFAULTS.defaultRetries, 0, LIMITS.retries, problems),
+    backend: backendOf(get, problems),
+    redisUrl: redisUrlOf(get, problems),
   };
 }
