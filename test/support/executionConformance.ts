@@ -88,6 +88,13 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   }
 }
 
+/** A result without `worker`, which a remote implementation adds (TaskResult.worker) and this suite does not judge. */
+function ranWhere(result: TaskResult | undefined): TaskResult | undefined {
+  if (result === undefined || !('worker' in result)) return result;
+  const { worker: _worker, ...rest } = result;
+  return rest;
+}
+
 /** Lets queued reactions run, then a little more: for "nothing else was reported" checks. */
 const drain = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
 
@@ -110,7 +117,7 @@ export function executionConformance(name: string, options: ConformanceOptions):
       await drain();
       assert.equal(a.calledInsideStart(), false);
       assert.equal(a.outcomes.length, 1);
-      assert.deepEqual(a.outcomes[0].result, { value: 42 });
+      assert.deepEqual(ranWhere(a.outcomes[0].result), { value: 42 });
       assert.equal(a.outcomes[0].error, undefined);
       assert.equal(a.outcomes[0].task, a.task);
     });
@@ -118,7 +125,7 @@ export function executionConformance(name: string, options: ConformanceOptions):
     it('result: work that resolves nothing reports `{}`', async () => {
       const a = startOne(port, 'nothing', 'conformance.nothing');
       await within(a.reported, 1000, 'the outcome');
-      assert.deepEqual(a.outcomes[0].result, {});
+      assert.deepEqual(ranWhere(a.outcomes[0].result), {});
       assert.equal(a.outcomes[0].error, undefined);
     });
 
@@ -129,8 +136,10 @@ export function executionConformance(name: string, options: ConformanceOptions):
       void a.reported.then(() => (reported = true));
       await within(a.reported, 1000, 'the outcome');
       assert.equal(a.outcomes[0].error, undefined);
-      assert.deepEqual(seen, ['one\n', 'two\n']);
-      assert.deepEqual(a.outcomes[0].result, { output: 'one\ntwo\n' });
+      // A remote implementation may batch chunks on the way: the text and its order are what count.
+      assert.ok(!seen.some((chunk) => chunk.startsWith('late:')), `output after the outcome: ${JSON.stringify(seen)}`);
+      assert.equal(seen.join(''), 'one\ntwo\n');
+      assert.deepEqual(ranWhere(a.outcomes[0].result), { output: 'one\ntwo\n' });
     });
 
     it('failure: a rejection and a non-zero exit report ExecutionError', async () => {

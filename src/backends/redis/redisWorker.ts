@@ -55,6 +55,8 @@ export interface RedisWorkerOptions {
   executors?: Record<string, Executor>;
   /** SIGTERM-to-SIGKILL grace of the shell executor. */
   killGraceMs?: number;
+  /** How long an aborted attempt whose work ignores its abort may hold its slot (the engine's bound). Default killGraceMs + 3 s. */
+  abortSettleMs?: number;
   /** How long BullMQ's lock on a running job lasts without renewal (a lost worker is noticed after it). Default 10 s. */
   lockDurationMs?: number;
   /** How often the stalled check runs. Default 5 s. */
@@ -112,7 +114,7 @@ export class RedisWorker {
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     const queues = queuesFor(prefix, Object.keys(pools));
     const name = options.name ?? `${hostname()}-${process.pid}`;
-    const engine = new TaskEngine({ executors: options.executors, killGraceMs: options.killGraceMs });
+    const engine = new TaskEngine({ executors: options.executors, killGraceMs: options.killGraceMs, abortSettleMs: options.abortSettleMs });
     const commands = new Redis(connection);
     const subscriber = new Redis(connection);
     const self = new RedisWorker(name, prefix, options, engine, commands, subscriber, concurrency, pools);

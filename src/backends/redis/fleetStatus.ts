@@ -1,0 +1,55 @@
+// The fleet as the dashboard shows it, read from Redis: the live workers (a heartbeat within
+// WORKER_STALE_MS; older entries are ignored, not deleted, since a worker may only be slow) and the
+// BullMQ counts of each queue a live worker serves or the coordinator uses. `waiting` includes
+// BullMQ's `prioritized` state, where every job with a priority waits.
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { WORKER_STALE_MS, queuesFor, workersKey, type WorkerInfo } from './protocol';
+
+export interface QueueCounts {
+  name: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+export interface FleetStatus {
+  connected: boolean;
+  workers: WorkerInfo[];
+  queues: QueueCounts[];
+}
+
+function parseWorker(text: string): WorkerInfo | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<WorkerInfo>;
+    if (typeof value.name === 'string' && typeof value.heartbeatAt === 'number' && typeof value.pools === 'object' && value.pools !== null)
+      return value as WorkerInfo;
+  } catch {
+    // Not a WorkerInfo: skipped.
+  }
+  return undefined;
+}
+
+export async function fleetStatus(commands: Redis, prefix: string, connected: boolean, ownQueues: string[], now = Date.now()): Promise<FleetStatus> {
+  if (!connected) return { connected, workers: [], queues: [] };
+  const entries = await commands.hgetall(workersKey(prefix));
+  const workers = Object.values(entries)
+    .map(parseWorker)
+    .filter((w): w is WorkerInfo => w !== undefined && now - w.heartbeatAt <= WORKER_STALE_MS)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const names = new Set(ownQueues);
+  for (const w of workers) for (const q of queuesFor(prefix, Object.keys(w.pools))) names.add(q);
+  const queues = await Promise.all(
+    [...names].sort().map(async (name) => {
+      const queue = new Queue(name, { connection: commands as unknown as ConnectionOptions, prefix });
+      try {
+        const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
+        return { name, waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+      } finally {
+        await queue.close();
+      }
+    }),
+  );
+  return { connected, workers, queues };
+}

@@ -1,0 +1,327 @@
+// The coordinator's side of the fleet: the core's execution port (a RemoteExecution) on BullMQ.
+// Each attempt becomes one job (protocol.ts) in the queue of its pool signature; the queue's
+// QueueEvents (one per queue, made on first use) drive the outcome. Invariants:
+//  - `done` is called once per `start`, never inside it (refusals go through a microtask);
+//  - the job's own events decide success or failure; a cancel or a timeout decided here wins, and is
+//    reported when the worker confirms or after `abortSettleMs` at the latest (RemoteAttempt);
+//  - nothing is lost while Redis is down: commands wait in ioredis's offline queue
+//    (`maxRetriesPerRequest: null`) and go out on reconnect; `start` never throws; an outage is
+//    warned once, and its end once;
+//  - a QueueEvents reads its stream from the id that was last before the queue's first job was added
+//    here, so no event of a job added here is missed.
+import { hostname } from 'node:os';
+import { Job, Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../core/execution/executionPort';
+import type { RemoteExecution } from '../../core/execution/routedExecution';
+import { CancelledError, ExecutionError, OrchestratorError, TimeoutError, errorMessage, fieldError } from '../../core/model/errors';
+import type { TaskRecord, TaskResult, TaskSpec } from '../../core/model/model';
+import { redisOptions } from './connection';
+import { errorOf } from './failures';
+import { fleetStatus, type FleetStatus } from './fleetStatus';
+import { RemoteAttempt } from './remoteAttempt';
+import {
+  DEFAULT_PREFIX,
+  PROTOCOL_VERSION,
+  bullPriority,
+  cancelChannel,
+  decodeFailure,
+  jobId,
+  queueName,
+  type CancelMessage,
+  type JobData,
+  type JobReturn,
+} from './protocol';
+
+export interface RedisExecutionOptions {
+  url: string;
+  password?: string;
+  prefix?: string;
+  /** Kinds sent to the fleet. Default ['shell']. */
+  kinds?: string[];
+  /** The coordinator's name in the jobs it adds. Default hostname:pid. */
+  name?: string;
+  /** Where an outage and its end are told. */
+  onWarn?: (message: string) => void;
+  /** How long a cancelled or timed-out attempt waits for its worker's confirmation before it is reported anyway. Default 2000 ms. */
+  abortSettleMs?: number;
+}
+
+/** Bounded history of finished jobs kept in Redis, per queue. */
+const KEEP_FINISHED = { count: 1000 };
+
+interface Lane {
+  queue: Queue<JobData, JobReturn>;
+  events: QueueEvents;
+  ready: Promise<void>;
+}
+
+export class RedisExecution implements RemoteExecution {
+  readonly kinds: ReadonlySet<string>;
+  readonly prefix: string;
+  readonly name: string;
+  private readonly attempts = new Map<string, RemoteAttempt>();
+  private readonly lanes = new Map<string, Lane>();
+  private readonly abortSettleMs: number;
+  private disposed = false;
+  private up = false;
+  private warnedDown = false;
+
+  private constructor(
+    private readonly options: RedisExecutionOptions,
+    private readonly connection: RedisOptions,
+    private readonly commands: Redis,
+  ) {
+    this.kinds = new Set(options.kinds ?? ['shell']);
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.name = options.name ?? `${hostname()}:${process.pid}`;
+    this.abortSettleMs = options.abortSettleMs ?? 2000;
+    if (!(this.abortSettleMs >= 0)) throw fieldError('abortSettleMs', 'a non-negative number', options.abortSettleMs);
+  }
+
+  /** Connects (waiting up to `readyWithinMs` for Redis; an unreachable one is warned and retried in the background). */
+  static async connect(options: RedisExecutionOptions, readyWithinMs = 5000): Promise<RedisExecution> {
+    const connection = redisOptions(options.url, options.password);
+    const commands = new Redis(connection);
+    const self = new RedisExecution(options, connection, commands);
+    commands.on('ready', () => self.onUp());
+    commands.on('error', (err: Error) => self.onDown(err));
+    commands.on('close', () => self.onDown(undefined));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, readyWithinMs);
+      commands.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return self;
+  }
+
+  private warn(message: string): void {
+    this.options.onWarn?.(message);
+  }
+
+  private where(): string {
+    return `Redis at ${this.connection.host ?? '?'}:${this.connection.port ?? '?'}`;
+  }
+
+  private onUp(): void {
+    this.up = true;
+    if (this.warnedDown) {
+      this.warnedDown = false;
+      this.warn(`${this.where()} is reachable again; queued work goes out now`);
+    }
+  }
+
+  private onDown(err: Error | undefined): void {
+    if (this.disposed) return;
+    this.up = false;
+    if (this.warnedDown) return;
+    this.warnedDown = true;
+    this.warn(`${this.where()} is unreachable${err ? ` (${errorMessage(err)})` : ''}: ready tasks wait, reconnecting with backoff`);
+  }
+
+  /** Whether the command connection is up now. */
+  get connected(): boolean {
+    return this.up && this.commands.status === 'ready';
+  }
+
+  private lane(name: string): Lane {
+    let lane = this.lanes.get(name);
+    if (lane) return lane;
+    const queue = new Queue<JobData, JobReturn>(name, { connection: this.commands as unknown as ConnectionOptions, prefix: this.prefix });
+    queue.on('error', () => undefined);
+    let events: QueueEvents | undefined;
+    const made: Lane = {
+      queue,
+      get events(): QueueEvents {
+        if (!events) throw new Error('QueueEvents not made yet');
+        return events;
+      },
+      ready: Promise.resolve(),
+    };
+    made.ready = (async () => {
+      const last = await this.commands.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
+      const lastEventId = last[0]?.[0] ?? '0-0';
+      events = new QueueEvents(name, { connection: this.connection as ConnectionOptions, prefix: this.prefix, lastEventId });
+      this.listen(name, events);
+      await events.waitUntilReady();
+    })();
+    lane = made;
+    this.lanes.set(name, lane);
+    return lane;
+  }
+
+  private listen(queue: string, events: QueueEvents): void {
+    events.on('error', () => undefined);
+    events.on('active', ({ jobId: id }) => {
+      const a = this.attempts.get(id);
+      if (a) this.onActive(a);
+    });
+    events.on('progress', ({ jobId: id, data }) => {
+      const a = this.attempts.get(id);
+      const output = typeof data === 'object' && data !== null ? (data as { output?: unknown }).output : undefined;
+      if (a && !a.reported && typeof output === 'string') a.onOutput?.(output);
+    });
+    events.on('completed', ({ jobId: id, returnvalue }) => {
+      const a = this.attempts.get(id);
+      if (a) void this.onCompleted(a, returnvalue as unknown);
+    });
+    events.on('failed', ({ jobId: id, failedReason }) => {
+      const a = this.attempts.get(id);
+      if (a) this.onFailed(a, failedReason);
+    });
+    events.on('duplicated', ({ jobId: id }) => {
+      const a = this.attempts.get(id);
+      if (a) void this.onDuplicated(queue, a);
+    });
+  }
+
+  private onActive(a: RemoteAttempt): void {
+    if (a.active || a.reported) return;
+    a.active = true;
+    const limit = a.timeoutMs;
+    // The worker enforces the limit from its own start; this is the backstop for a worker that cannot.
+    if (limit !== undefined && limit > 0 && limit !== Infinity && !a.decided) {
+      a.timer = setTimeout(() => {
+        a.decide(new TimeoutError(limit), this.abortSettleMs);
+        void this.publishCancel(a, `Timed out after ${limit} ms`);
+      }, limit);
+    }
+  }
+
+  private async onCompleted(a: RemoteAttempt, returnvalue: unknown): Promise<void> {
+    let value = typeof returnvalue === 'string' ? safeParse(returnvalue) : returnvalue;
+    if (!isJobReturn(value)) {
+      const job = await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId).catch(() => undefined);
+      value = job?.returnvalue;
+    }
+    if (a.decided) return a.report(undefined, a.decided);
+    const ret = isJobReturn(value) ? value : undefined;
+    const result: TaskResult = { ...(ret?.result ?? {}) };
+    if (ret) result.worker = ret.result.worker ?? ret.worker;
+    a.report(result, undefined);
+  }
+
+  private onFailed(a: RemoteAttempt, failedReason: string): void {
+    if (a.decided) return a.report(undefined, a.decided);
+    a.report(undefined, errorOf(decodeFailure(failedReason), a.timeoutMs));
+  }
+
+  /** A job of that id was already there: a leftover of an earlier run is replaced; a live one is followed. */
+  private async onDuplicated(queue: string, a: RemoteAttempt): Promise<void> {
+    const lane = this.lane(queue);
+    const state = await lane.queue.getJobState(a.jobId);
+    if (a.reported) return;
+    if (state === 'completed' || state === 'failed' || state === 'unknown') {
+      await lane.queue.remove(a.jobId);
+      await this.add(a);
+    }
+  }
+
+  start(
+    task: TaskRecord,
+    attempt: number,
+    timeoutMs: number | undefined,
+    _run: TaskSpec['run'],
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+  ): ExecutionHandle | undefined {
+    const refuse = (error: Error): undefined => void queueMicrotask(() => done(undefined, error, task));
+    if (this.disposed) return refuse(new OrchestratorError('DISPOSED', 'The Redis execution is disposed'));
+    if (!this.kinds.has(task.kind)) {
+      return refuse(new ExecutionError(`The fleet runs kinds ${[...this.kinds].join(', ')}, not \`${task.kind}\``, undefined, 'UNKNOWN_KIND'));
+    }
+    if (timeoutMs !== undefined && !(timeoutMs >= 0)) return refuse(fieldError('timeoutMs', 'a positive number', timeoutMs));
+    const id = jobId(task.id, attempt);
+    if (this.attempts.has(id))
+      return refuse(new ExecutionError(`Attempt ${attempt} of task \`${task.id}\` is already running`, undefined, 'TASK_ALREADY_RUNNING'));
+    const queue = queueName(this.prefix, Object.keys(task.spec.resources ?? {}));
+    const limit = timeoutMs === 0 || timeoutMs === Infinity ? undefined : timeoutMs;
+    const a = new RemoteAttempt(task, attempt, id, queue, limit, onOutput, done, (x) => this.attempts.delete(x.jobId));
+    this.attempts.set(id, a);
+    a.added = this.add(a).catch((err: unknown) => {
+      // Only a refusal by BullMQ itself gets here (Redis down only delays the add).
+      a.report(undefined, new ExecutionError(`Could not queue the job: ${errorMessage(err)}`, undefined, 'QUEUE_REFUSED'));
+    });
+    return a;
+  }
+
+  private async add(a: RemoteAttempt): Promise<void> {
+    const lane = this.lane(a.queue);
+    await lane.ready;
+    if (a.reported) return;
+    const data: JobData = { v: PROTOCOL_VERSION, task: { ...a.task, history: [] }, attempt: a.attempt, coordinator: this.name };
+    if (a.timeoutMs !== undefined) data.timeoutMs = a.timeoutMs;
+    await lane.queue.add(a.task.name, data, {
+      jobId: a.jobId,
+      priority: bullPriority(a.task.priority),
+      attempts: 1,
+      removeOnComplete: KEEP_FINISHED,
+      removeOnFail: KEEP_FINISHED,
+    });
+  }
+
+  private async publishCancel(a: RemoteAttempt, reason: string): Promise<void> {
+    const message: CancelMessage = { jobId: a.jobId, reason };
+    try {
+      await this.commands.publish(cancelChannel(this.prefix), JSON.stringify(message));
+    } catch {
+      // Redis gone: the abort bound reports the attempt; its job fails on its own.
+    }
+  }
+
+  cancel(handle: ExecutionHandle, reason?: string): Promise<void> {
+    const a = handle as RemoteAttempt;
+    if (a.reported) return a.settled;
+    const error = new CancelledError(reason ?? 'Cancelled');
+    a.decide(error, this.abortSettleMs);
+    if (a.decided === error) void this.stop(a, error.message);
+    return a.settled;
+  }
+
+  /** A job still waiting is removed (nothing ran); a running one is asked to stop. */
+  private async stop(a: RemoteAttempt, reason: string): Promise<void> {
+    await a.added;
+    if (a.reported) return;
+    if (!a.active) {
+      const removed = await this.lane(a.queue)
+        .queue.remove(a.jobId)
+        .catch(() => 0);
+      if (removed === 1) return a.report(undefined, a.decided);
+    }
+    await this.publishCancel(a, reason);
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.disposed) {
+      this.disposed = true;
+      await Promise.all([...this.attempts.values()].map((a) => this.cancel(a, 'The Redis execution was disposed')));
+      await Promise.all(
+        [...this.lanes.values()].map(async (lane) => {
+          await lane.ready.catch(() => undefined);
+          await lane.events.close().catch(() => undefined);
+          await lane.queue.close().catch(() => undefined);
+        }),
+      );
+      this.commands.disconnect();
+    }
+  }
+
+  /** The fleet as the dashboard shows it: live workers and the counts of every queue they or this coordinator use. */
+  fleet(): Promise<FleetStatus> {
+    return fleetStatus(this.commands, this.prefix, this.connected, [...this.lanes.keys()]);
+  }
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isJobReturn(value: unknown): value is JobReturn {
+  return typeof value === 'object' && value !== null && typeof (value as JobReturn).result === 'object' && (value as JobReturn).result !== null;
+}
