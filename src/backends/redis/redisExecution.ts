@@ -251,7 +251,7 @@ export class RedisExecution implements RemoteExecution {
     const lane = this.lane(a.queue);
     await lane.ready;
     if (a.reported) return;
-    const data: JobData = { v: PROTOCOL_VERSION, task: { ...a.task, history: [] }, attempt: a.attempt, coordinator: this.name };
+    const data: JobData = { v: PROTOCOL_VERSION, task: wireRecord(a.task), attempt: a.attempt, coordinator: this.name };
     if (a.timeoutMs !== undefined) data.timeoutMs = a.timeoutMs;
     await lane.queue.add(a.task.name, data, {
       jobId: a.jobId,
@@ -312,6 +312,28 @@ export class RedisExecution implements RemoteExecution {
   fleet(): Promise<FleetStatus> {
     return fleetStatus(this.commands, this.prefix, this.connected, [...this.lanes.keys()]);
   }
+}
+
+/**
+ * The record as a job carries it: its TaskRecord fields only (a record held by the core may carry
+ * bookkeeping of its own, not JSON), without its history, which a worker does not read.
+ */
+function wireRecord(t: TaskRecord): TaskRecord {
+  const out: TaskRecord = {
+    id: t.id,
+    name: t.name,
+    kind: t.kind,
+    status: t.status,
+    priority: t.priority,
+    attempts: t.attempts,
+    createdAt: t.createdAt,
+    history: [],
+    spec: t.spec,
+    dependsOn: t.dependsOn,
+  };
+  if (t.startedAt !== undefined) out.startedAt = t.startedAt;
+  if (t.workflowId !== undefined) out.workflowId = t.workflowId;
+  return out;
 }
 
 function safeParse(text: string): unknown {
