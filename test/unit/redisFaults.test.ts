@@ -1,0 +1,115 @@
+// Faults of the fleet, with real processes: a worker SIGKILLed mid-task, and Redis restarted mid-run.
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RedisExecution } from '../../src/backends/redis/redisExecution';
+import { RedisWorker, type RedisWorkerOptions } from '../../src/backends/redis/redisWorker';
+import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
+import { gone } from '../support/processChecks';
+import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Starts a worker in a child process and resolves once it says `ready`. */
+function childWorker(options: RedisWorkerOptions): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../support/redisWorkerProcess.ts'), JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`the worker process exited (${code}) before it was ready`)));
+  });
+}
+
+(redisAvailable() ? describe : describe.skip)('redis backend faults (skipped without /usr/bin/redis-server)', () => {
+  let redis: RedisServer;
+  let dir: string;
+  let remote: RedisExecution | undefined;
+  const cleanups: (() => Promise<void> | void)[] = [];
+
+  before(async () => {
+    redis = await startRedis({ appendonly: true });
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-faults-'));
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+    await remote?.dispose();
+    remote = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a worker SIGKILLed mid-task: the attempt fails INTERRUPTED and its retry completes on another worker', async () => {
+    const prefix = 'kill';
+    const pidFile = join(dir, 'pid');
+    const doomed = await childWorker({ url: redis.url, prefix, name: 'doomed', concurrency: 1, lockDurationMs: 1000, stalledIntervalMs: 500 });
+    cleanups.push(() => void (doomed.exitCode === null && doomed.kill('SIGKILL')));
+    remote = await RedisExecution.connect({ url: redis.url, prefix, name: 'coordinator' });
+    const o = await createOrchestrator({ remote, concurrency: 2 });
+    cleanups.push(() => o.dispose());
+    const id = await o.scheduleTask({
+      name: 'once-killed',
+      kind: 'shell',
+      retries: 1,
+      retryDelayMs: 10,
+      command: `if [ -e ${pidFile} ]; then echo second; else echo $$ > ${pidFile}; exec sleep 30; fi`,
+    });
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 15_000, 'the first attempt starting');
+    const orphan = Number(readFileSync(pidFile, 'utf8'));
+    cleanups.push(() => void (gone(orphan) || process.kill(orphan, 'SIGKILL')));
+    doomed.kill('SIGKILL');
+    const rescuer = await RedisWorker.start({ url: redis.url, prefix, name: 'rescuer', concurrency: 1, lockDurationMs: 1000, stalledIntervalMs: 500 });
+    cleanups.push(() => rescuer.close());
+    await o.whenIdle();
+    const r = o.getTask(id);
+    assert.equal(r?.status, 'completed', JSON.stringify(r?.error));
+    assert.equal(r?.attempts, 2);
+    assert.equal(r?.result?.worker, 'rescuer');
+    assert.match(r?.result?.output ?? '', /second/);
+    assert.ok(
+      r?.history.some((h) => /lost|stalled|INTERRUPTED/i.test(h.reason ?? '')),
+      `the first attempt's failure is in the history: ${JSON.stringify(r?.history)}`,
+    );
+  });
+
+  it('Redis restarted mid-run (appendonly): a job acknowledged before is not lost; the outage is warned once and its end once', async () => {
+    const prefix = 'restart';
+    const warnings: string[] = [];
+    remote = await RedisExecution.connect({ url: redis.url, prefix, name: 'coordinator', onWarn: (m) => warnings.push(m) });
+    const o = await createOrchestrator({ remote, concurrency: 2 });
+    cleanups.push(() => o.dispose());
+    const before = await o.scheduleTask({ name: 'before', kind: 'shell', command: 'echo before' });
+    const counts = async () => (await remote!.fleet()).queues.find((q) => q.name === `${prefix}.run.any`)?.waiting ?? 0;
+    for (let i = 0; i < 100 && (await counts()) < 1; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await counts(), 1, 'the job is in Redis (acknowledged) before the restart');
+    const restarted = redis.restart();
+    const during = await o.scheduleTask({ name: 'during', kind: 'shell', command: 'echo during' });
+    await restarted;
+    const worker = await RedisWorker.start({ url: redis.url, prefix, name: 'after-restart', concurrency: 2 });
+    cleanups.push(() => worker.close());
+    await o.whenIdle();
+    for (const id of [before, during]) {
+      const r = o.getTask(id);
+      assert.equal(r?.status, 'completed', `${r?.name}: ${JSON.stringify(r?.error)}`);
+      assert.equal(r?.result?.worker, 'after-restart');
+    }
+    assert.equal(warnings.filter((w) => /unreachable/.test(w)).length, 1, warnings.join('\n'));
+    assert.equal(warnings.filter((w) => /reachable again/.test(w)).length, 1, warnings.join('\n'));
+  });
+});
