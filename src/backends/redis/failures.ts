@@ -1,7 +1,8 @@
 // The two directions of a failed attempt across the wire: the worker turns the core's error into a
 // JobFailure (protocol.ts) and the coordinator turns that back into the core's error, so an
 // attempt that ran elsewhere fails exactly as a local one would: ExecutionError (with its result and
-// code), TimeoutError, or CancelledError. A `refused` job is an ExecutionError coded REFUSED.
+// code), TimeoutError, or CancelledError. A `refused` job is an ExecutionError coded REFUSED (the
+// worker's own code, KIND, PROTOCOL or POOLS, says why in the JobFailure).
 import { CancelledError, ExecutionError, TimeoutError, errorMessage } from '../../core/model/errors';
 import type { TaskResult } from '../../core/model/model';
 import type { JobFailure } from './protocol';
@@ -30,7 +31,7 @@ export function errorOf(failure: JobFailure, timeoutMs: number | undefined): Err
     case 'cancelled':
       return new CancelledError(failure.message);
     case 'refused':
-      return new ExecutionError(`Worker \`${failure.worker}\` refused the job: ${failure.message}`, undefined, failure.code ?? 'REFUSED');
+      return new ExecutionError(`Worker \`${failure.worker}\` refused the job: ${failure.message}`, undefined, 'REFUSED');
     default: {
       const result: TaskResult | undefined = failure.result ? { ...failure.result, worker: failure.result.worker ?? failure.worker } : undefined;
       return new ExecutionError(failure.message, result, failure.code);
