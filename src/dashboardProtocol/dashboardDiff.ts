@@ -147,5 +147,7 @@ export function applyPatch(prev: DashboardSnapshot, patch: DashboardPatch): Dash
     series,
     queue: patch.queue ?? prev.queue,
     failures: patch.failures ?? prev.failures,
+    // Null is a value here (the local backend), so only an absent section keeps the previous one.
+    fleet: patch.fleet !== undefined ? patch.fleet : prev.fleet,
   };
 }

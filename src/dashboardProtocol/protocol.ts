@@ -36,6 +36,8 @@ const MAX_KEYS = 256;
 const MAX_FAILURES = 50;
 const MAX_TEXT = 2000;
 const MAX_ID = 200;
+const MAX_WORKERS = 200;
+const MAX_QUEUES = 256;
 
 // ---------------------------------------------------------------------------------------------
 // The data
@@ -103,6 +105,39 @@ export interface FailureInfo {
   attempts: number;
 }
 
+/** A worker of the fleet, as its last heartbeat described it. */
+export interface WorkerRow {
+  name: string;
+  /** Its pools and their units. */
+  pools: Record<string, number>;
+  /** Attempts running on it, out of `concurrency`. */
+  running: number;
+  concurrency: number;
+  /** How old its last heartbeat was when the host read the fleet, ms. */
+  heartbeatAgeMs: number;
+  /** Draining (after SIGTERM): it takes no new job. */
+  draining: boolean;
+}
+
+/** A BullMQ queue's job counts. */
+export interface FleetQueueRow {
+  name: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+/** The workers and queues of the `redis` backend. */
+export interface FleetSection {
+  /** The Redis, without its password. */
+  url: string;
+  connected: boolean;
+  /** Sorted by name. */
+  workers: WorkerRow[];
+  queues: FleetQueueRow[];
+}
+
 export interface DashboardSnapshot {
   status: StatusSection;
   headline: HeadlineSection;
@@ -112,10 +147,12 @@ export interface DashboardSnapshot {
   queue: QueueSection;
   /** Newest first. */
   failures: FailureInfo[];
+  /** Null when tasks run in this process (the `local` backend): the page shows no Workers section. */
+  fleet: FleetSection | null;
 }
 
 export type SectionName = keyof DashboardSnapshot;
-export const SECTION_NAMES: readonly SectionName[] = ['status', 'headline', 'pools', 'histogram', 'series', 'queue', 'failures'];
+export const SECTION_NAMES: readonly SectionName[] = ['status', 'headline', 'pools', 'histogram', 'series', 'queue', 'failures', 'fleet'];
 
 /**
  * The series as a change against the previous one: the receiver drops the buckets that fell out of
@@ -137,6 +174,7 @@ export interface DashboardPatch {
   series?: SeriesPatch;
   queue?: QueueSection;
   failures?: FailureInfo[];
+  fleet?: FleetSection | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,6 +327,36 @@ function isFailures(v: unknown): v is FailureInfo[] {
   return Array.isArray(v) && v.length <= MAX_FAILURES && v.every(isFailure);
 }
 
+function isWorkerRow(v: unknown): v is WorkerRow {
+  return (
+    isObjectLike(v) &&
+    isText(v.name, MAX_ID) &&
+    isRecordOf(v.pools, isInt) &&
+    hasNums(v, ['running', 'concurrency'], isInt) &&
+    isCount(v.heartbeatAgeMs) &&
+    typeof v.draining === 'boolean'
+  );
+}
+
+function isFleetQueueRow(v: unknown): v is FleetQueueRow {
+  return isObjectLike(v) && isText(v.name, MAX_ID) && hasNums(v, ['waiting', 'active', 'delayed', 'failed'], isInt);
+}
+
+function isFleet(v: unknown): v is FleetSection | null {
+  if (v === null) return true;
+  return (
+    isObjectLike(v) &&
+    isText(v.url) &&
+    typeof v.connected === 'boolean' &&
+    Array.isArray(v.workers) &&
+    v.workers.length <= MAX_WORKERS &&
+    v.workers.every(isWorkerRow) &&
+    Array.isArray(v.queues) &&
+    v.queues.length <= MAX_QUEUES &&
+    v.queues.every(isFleetQueueRow)
+  );
+}
+
 const SECTION_GUARDS: { [K in SectionName]: (v: unknown) => v is DashboardSnapshot[K] } = {
   status: isStatus,
   headline: isHeadline,
@@ -297,6 +365,7 @@ const SECTION_GUARDS: { [K in SectionName]: (v: unknown) => v is DashboardSnapsh
   series: isSeries,
   queue: isQueue,
   failures: isFailures,
+  fleet: isFleet,
 };
 
 export function isSnapshot(v: unknown): v is DashboardSnapshot {
@@ -308,7 +377,8 @@ export function isSnapshot(v: unknown): v is DashboardSnapshot {
     SECTION_GUARDS.histogram(v.histogram) &&
     SECTION_GUARDS.series(v.series) &&
     SECTION_GUARDS.queue(v.queue) &&
-    SECTION_GUARDS.failures(v.failures)
+    SECTION_GUARDS.failures(v.failures) &&
+    SECTION_GUARDS.fleet(v.fleet)
   );
 }
 

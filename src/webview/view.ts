@@ -18,6 +18,7 @@ import { ManagedChart, histogramOptions, queueOptions, throughputOptions, utiliz
 import { formatAgo, formatClock, formatCount, formatPercent, formatRate } from './format';
 import { formatDuration } from '../dashboardProtocol/format';
 import type { Palette } from './theme';
+import { WorkersView } from './workersView';
 
 type Child = Node | string | undefined;
 
@@ -125,6 +126,7 @@ export class DashboardView {
   private readonly topicsAside: HTMLElement;
   private readonly failureList: HTMLElement;
   private readonly failuresEmpty: HTMLElement;
+  private readonly workers = new WorkersView();
   private readonly charts: ManagedChart[] = [];
   private readonly throughputChart: ManagedChart;
   private readonly queueChart: ManagedChart;
@@ -199,6 +201,7 @@ export class DashboardView {
       kpis,
       el('div', { class: 'grid charts' }, throughput.node, queue.node, durations.node, pools.node),
       el('div', { class: 'grid tables' }, topics.node, failures.node),
+      this.workers.node,
     );
     root.removeAttribute('aria-busy');
 
@@ -227,6 +230,7 @@ export class DashboardView {
     if (changed.has('series')) this.renderSeries(s.series);
     if (changed.has('pools') || changed.has('series')) this.renderPools(s);
     if (changed.has('queue')) this.renderQueue(s);
+    if (changed.has('fleet')) this.workers.render(s.fleet);
     if (changed.has('failures')) this.renderFailures(s.failures, at);
     // The "… ago" times move on even when the list does not change; updated in place, so keyboard
     // focus on a failure survives the update.

@@ -2,7 +2,7 @@
 import type { PerformanceMetrics } from '../../src/core/metrics/metricsTypes';
 import type { SystemStatus, TaskRecord } from '../../src/core/model/model';
 import type { QueueStats, TopicStats } from '../../src/core/queue/queueTypes';
-import type { DashboardSnapshot, SeriesSection } from '../../src/dashboardProtocol/protocol';
+import type { DashboardSnapshot, FleetSection, SeriesSection } from '../../src/dashboardProtocol/protocol';
 
 export function series(start: number, values: number[], pools: string[] = ['gpu']): SeriesSection {
   const utilization: Record<string, number[]> = {};
@@ -50,6 +50,7 @@ export function snapshot(overrides: Partial<DashboardSnapshot> = {}): DashboardS
       subscribers: 2,
     },
     failures: [{ id: 't1', name: 'build', reason: 'exit code 1', code: 'EXIT_CODE', at: 1_000_500, attempts: 2 }],
+    fleet: null,
     ...overrides,
   };
 }
@@ -129,6 +130,23 @@ export function record(id: string, status: TaskRecord['status'], overrides: Part
     spec: { name: `task ${id}`, kind: 'shell', command: 'false' },
     dependsOn: [],
     ...(status === 'failed' ? { finishedAt: 2000, error: { message: 'exit code 2', code: 'EXIT_CODE' } } : {}),
+    ...overrides,
+  };
+}
+
+/** The fleet section of the `redis` backend: two workers, two queues. */
+export function fleet(overrides: Partial<FleetSection> = {}): FleetSection {
+  return {
+    url: 'redis://127.0.0.1:6379',
+    connected: true,
+    workers: [
+      { name: 'build-1', pools: { cpu: 8 }, running: 2, concurrency: 4, heartbeatAgeMs: 1200, draining: false },
+      { name: 'gpu-1', pools: { cpu: 4, gpu: 1 }, running: 0, concurrency: 2, heartbeatAgeMs: 300, draining: true },
+    ],
+    queues: [
+      { name: 'orchestrator.run.any', waiting: 3, active: 2, delayed: 0, failed: 1 },
+      { name: 'orchestrator.run.gpu', waiting: 0, active: 0, delayed: 1, failed: 0 },
+    ],
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { applyPatch, applySeriesPatch, diffSeries, diffSnapshot, jsonEqual } from '../../src/dashboardProtocol/dashboardDiff';
 import { isSnapshot } from '../../src/dashboardProtocol/protocol';
-import { series, snapshot } from '../support/dashboardFixtures';
+import { fleet, series, snapshot } from '../support/dashboardFixtures';
 
 describe('dashboardDiff', () => {
   it('finds nothing to send between equal snapshots', () => {
@@ -15,6 +15,23 @@ describe('dashboardDiff', () => {
     const patch = diffSnapshot(snapshot(), next);
     assert.deepEqual(Object.keys(patch ?? {}).sort(), ['queue', 'status']);
     assert.deepEqual(applyPatch(snapshot(), patch ?? {}), next);
+  });
+
+  it('sends the fleet when a worker or a queue changed, and switches between null and a fleet', () => {
+    const a = snapshot({ fleet: fleet() });
+    assert.equal(diffSnapshot(a, snapshot({ fleet: fleet() })), undefined);
+    const busier = fleet();
+    busier.workers[0]!.running = 3;
+    busier.queues[0]!.waiting = 2;
+    const patch = diffSnapshot(a, snapshot({ fleet: busier }));
+    assert.deepEqual(Object.keys(patch ?? {}), ['fleet']);
+    assert.deepEqual(applyPatch(a, patch ?? {}), snapshot({ fleet: busier }));
+    // To the local backend and back: null is sent as a value, not mistaken for "unchanged".
+    const toLocal = diffSnapshot(a, snapshot());
+    assert.deepEqual(toLocal, { fleet: null });
+    assert.deepEqual(applyPatch(a, toLocal ?? {}), snapshot());
+    assert.deepEqual(applyPatch(snapshot(), { fleet: fleet() }), a);
+    assert.deepEqual(applyPatch(a, {}), a, 'an absent fleet keeps the previous one');
   });
 
   it('sends a rolled window as the kept count and the new buckets only', () => {
@@ -72,6 +89,7 @@ describe('dashboardDiff', () => {
       if (rnd(2)) b.status.counts.completed += rnd(3);
       if (rnd(3) === 0) b.headline.p95TaskDuration = rnd(1000);
       if (rnd(4) === 0) b.failures = rnd(2) ? [] : [{ id: `t${i}`, name: 'n', reason: 'r', at: i, attempts: 1 }];
+      if (rnd(4) === 0) b.fleet = rnd(3) === 0 ? null : fleet({ queues: [{ name: 'q', waiting: rnd(5), active: rnd(3), delayed: 0, failed: rnd(2) }] });
       const shift = rnd(3);
       const len = b.series.throughput.length;
       const values = [...b.series.throughput.slice(shift), ...Array.from({ length: shift }, () => rnd(9))];

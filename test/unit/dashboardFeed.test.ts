@@ -4,8 +4,9 @@ import type { PerformanceMetrics } from '../../src/core/metrics/metricsTypes';
 import type { TaskRecord } from '../../src/core/model/model';
 import { applyPatch } from '../../src/dashboardProtocol/dashboardDiff';
 import { PROTOCOL_VERSION, isSnapshot, parseHostMessage, type DashboardSnapshot, type HostMessage } from '../../src/dashboardProtocol/protocol';
-import { FailureLog, buildSnapshot, histogramSection, seriesSection, type DashboardSource } from '../../src/extension/dashboard/dashboardData';
-import { DashboardFeed, type FeedTimers } from '../../src/extension/dashboard/dashboardFeed';
+import { FailureLog, buildSnapshot, fleetSection, histogramSection, seriesSection, type DashboardSource } from '../../src/extension/dashboard/dashboardData';
+import { DashboardFeed, type FeedTimers, type FleetSource } from '../../src/extension/dashboard/dashboardFeed';
+import type { FleetStatus } from '../../src/backends/redis/fleetStatus';
 import { metrics, queueStats, record, status } from '../support/dashboardFixtures';
 
 /** Timers that run only when the test advances the clock. */
@@ -58,12 +59,12 @@ class FakeSource implements DashboardSource {
   }
 }
 
-function setup() {
+function setup(fleet?: FleetSource) {
   const timers = new FakeTimers();
   const source = new FakeSource();
   const posted: HostMessage[] = [];
   const revealed: string[] = [];
-  const feed = new DashboardFeed({ source, timers, post: (m) => posted.push(m), revealTask: (id) => revealed.push(id) });
+  const feed = new DashboardFeed({ source, timers, post: (m) => posted.push(m), revealTask: (id) => revealed.push(id), ...(fleet ? { fleet } : {}) });
   /** What a webview would hold after applying everything posted. */
   const held = (): DashboardSnapshot | undefined => {
     let s: DashboardSnapshot | undefined;
@@ -241,7 +242,119 @@ describe('dashboardFeed', () => {
   });
 });
 
+/** A fleet read the test answers by hand: `reads` counts the calls, `answer` settles the oldest open one. */
+class FakeFleet implements FleetSource {
+  readonly url = 'redis://127.0.0.1:6379';
+  reads = 0;
+  private open: ((status: FleetStatus) => void)[] = [];
+  read = (): Promise<FleetStatus> => {
+    this.reads++;
+    return new Promise((resolve) => this.open.push(resolve));
+  };
+  get inFlight(): number {
+    return this.open.length;
+  }
+  async answer(status: FleetStatus): Promise<void> {
+    this.open.shift()?.(status);
+    // The feed's reaction runs on promise jobs: let them run.
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  }
+}
+
+const worker = (name: string, heartbeatAt: number, running = 1) => ({
+  name,
+  pools: { cpu: 4 },
+  kinds: ['shell'],
+  concurrency: 2,
+  running,
+  startedAt: 0,
+  heartbeatAt,
+});
+
+describe('dashboardFeed: the fleet of the redis backend', () => {
+  it('sends null for the fleet with the local backend, and never reads one', () => {
+    const { feed, posted } = setup();
+    feed.setVisible(true);
+    feed.receive(READY);
+    assert.equal(posted[0]?.type === 'snapshot' && posted[0].data.fleet, null);
+    assert.equal(feed.state().fleetReads, 0);
+  });
+
+  it('reads the fleet at most once a second, one read at a time, only while visible', async () => {
+    const fleet = new FakeFleet();
+    const { feed, timers, held } = setup(fleet);
+    timers.advance(5000);
+    assert.equal(fleet.reads, 0, 'nothing before the page is ready');
+    feed.setVisible(true);
+    feed.receive(READY);
+    assert.equal(fleet.reads, 1);
+    assert.deepEqual(held()?.fleet, { url: fleet.url, connected: false, workers: [], queues: [] }, 'the first snapshot does not wait for Redis');
+    // A slow read: no second one while it is open, however long it takes.
+    timers.advance(3000);
+    assert.equal(fleet.reads, 1);
+    await fleet.answer({
+      connected: true,
+      workers: [worker('w1', timers.now() - 1500)],
+      queues: [{ name: 'q', waiting: 2, active: 1, delayed: 0, failed: 0 }],
+    });
+    timers.advance(250);
+    assert.equal(held()?.fleet?.workers[0]?.heartbeatAgeMs, 1500);
+    assert.equal(held()?.fleet?.queues[0]?.waiting, 2);
+    // Answered late: the next read starts at once (at 8000); answered fast (at 8250): the one after
+    // starts a second after that one began, at 9000.
+    assert.equal(fleet.reads, 2);
+    await fleet.answer({ connected: true, workers: [], queues: [] });
+    timers.advance(749);
+    assert.equal(fleet.reads, 2);
+    timers.advance(1);
+    assert.equal(fleet.reads, 3);
+    await fleet.answer({ connected: true, workers: [], queues: [] });
+    timers.advance(10_000);
+    assert.ok(fleet.reads <= 3 + 10, `read ${fleet.reads} times in 10 s`);
+    // Hidden: the poll stops, and a read still open when it hides schedules none.
+    feed.setVisible(false);
+    const before = fleet.reads;
+    await fleet.answer({ connected: true, workers: [], queues: [] });
+    timers.advance(10_000);
+    assert.equal(fleet.reads, before);
+    assert.equal(timers.pending, 0, 'no timer left running');
+  });
+
+  it('shows a read that fails as not connected', async () => {
+    const fleet: FleetSource = { url: 'redis://cache:6379', read: () => Promise.reject(new Error('ECONNREFUSED')) };
+    const { feed, timers, held } = setup(fleet);
+    feed.setVisible(true);
+    feed.receive(READY);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    timers.advance(250);
+    assert.deepEqual(held()?.fleet, { url: 'redis://cache:6379', connected: false, workers: [], queues: [] });
+  });
+});
+
 describe('dashboardData', () => {
+  it('turns the fleet into rows: workers by name, heartbeats as ages, whole bounded counts', () => {
+    const status: FleetStatus = {
+      connected: true,
+      workers: [
+        { ...worker('zeta', 9_000), draining: true },
+        { ...worker('alpha', 10_500, Number.NaN), pools: { gpu: 1, cpu: 8 } },
+      ],
+      queues: [{ name: 'orchestrator.run.any', waiting: 3.4, active: -1, delayed: 0, failed: 2 }],
+    };
+    const section = fleetSection(status, 'redis://h:6379', 10_000);
+    assert.deepEqual(section, {
+      url: 'redis://h:6379',
+      connected: true,
+      workers: [
+        // A heartbeat "from the future" (clocks a little apart) is 0 ms old, never negative.
+        { name: 'alpha', pools: { cpu: 8, gpu: 1 }, running: 0, concurrency: 2, heartbeatAgeMs: 0, draining: false },
+        { name: 'zeta', pools: { cpu: 4 }, running: 1, concurrency: 2, heartbeatAgeMs: 1000, draining: true },
+      ],
+      queues: [{ name: 'orchestrator.run.any', waiting: 3, active: 0, delayed: 0, failed: 2 }],
+    });
+    assert.ok(isSnapshot(JSON.parse(JSON.stringify(buildSnapshot(new FakeSource(), new FailureLog(), section)))));
+  });
+
   it("merges the monitor's fine histogram into readable buckets around the data", () => {
     // Monitor-like buckets: 0.1 ms, each 10% above the last, then Infinity.
     const bounds: number[] = [];

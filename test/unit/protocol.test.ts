@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { DASHBOARD_VIEW_TYPE, PROTOCOL_VERSION, isSnapshot, parseHostMessage, parseViewState, parseWebviewMessage } from '../../src/dashboardProtocol/protocol';
-import { series, snapshot } from '../support/dashboardFixtures';
+import { fleet, series, snapshot } from '../support/dashboardFixtures';
 
 /** A deep copy with one change, made through JSON as postMessage would carry it. */
 function tweak<T>(value: T, change: (copy: Record<string, unknown>) => void): unknown {
@@ -118,6 +118,39 @@ describe('protocol', () => {
         assert.equal(isSnapshot(bad), false, name);
         assert.equal(parseHostMessage({ type: 'snapshot', seq: 1, at: 0, data: bad }), undefined, name);
       }
+    });
+
+    it('accepts the fleet of the redis backend, and null for the local one', () => {
+      assert.equal(isSnapshot(snapshot({ fleet: null })), true);
+      assert.equal(isSnapshot(snapshot({ fleet: fleet() })), true);
+      assert.equal(isSnapshot(snapshot({ fleet: fleet({ connected: false, workers: [], queues: [] }) })), true);
+      assert.equal(parseHostMessage({ type: 'patch', seq: 2, base: 1, at: 0, data: { fleet: fleet() } })?.type, 'patch');
+      const toLocal = parseHostMessage({ type: 'patch', seq: 2, base: 1, at: 0, data: { fleet: null } });
+      assert.equal(toLocal?.type === 'patch' && toLocal.data.fleet, null);
+    });
+
+    it('rejects a fleet with a malformed worker or queue row', () => {
+      type Fleet = { workers: Record<string, unknown>[]; queues: Record<string, unknown>[] } & Record<string, unknown>;
+      const cases: [string, (f: Fleet) => void][] = [
+        ['fleet missing (undefined is not null)', (f) => Object.keys(f).forEach((k) => delete f[k])],
+        ['connected not a boolean', (f) => (f.connected = 'yes')],
+        ['a worker without a name', (f) => delete f.workers[0]!.name],
+        ['a worker name as markup in an object', (f) => (f.workers[0]!.name = { html: '<b>' })],
+        ['a negative load', (f) => (f.workers[0]!.running = -1)],
+        ['a fractional concurrency', (f) => (f.workers[0]!.concurrency = 1.5)],
+        ['a pool of units as a string', (f) => (f.workers[0]!.pools = { cpu: '8' })],
+        ['a heartbeat age as null (NaN through JSON)', (f) => (f.workers[0]!.heartbeatAgeMs = null)],
+        ['draining missing', (f) => delete f.workers[1]!.draining],
+        ['a queue count missing', (f) => delete f.queues[0]!.delayed],
+        ['a queue count negative', (f) => (f.queues[1]!.failed = -2)],
+        ['too many workers', (f) => (f.workers = Array.from({ length: 201 }, () => ({ ...f.workers[0] })))],
+      ];
+      for (const [name, change] of cases) {
+        const bad = tweak(snapshot({ fleet: fleet() }), (c) => change(c.fleet as Fleet));
+        assert.equal(isSnapshot(bad), false, name);
+        assert.equal(parseHostMessage({ type: 'patch', seq: 2, base: 1, at: 0, data: { fleet: (bad as Record<string, unknown>).fleet } }), undefined, name);
+      }
+      assert.equal(isSnapshot(tweak(snapshot(), (c) => delete c.fleet)), false, 'a snapshot without the fleet section');
     });
 
     it('rejects a patch with an unknown section or a malformed series patch', () => {

@@ -6,10 +6,12 @@ import type { Event } from '../../core/util/events';
 import type { PerformanceMetrics } from '../../core/metrics/metricsTypes';
 import type { SystemStatus, TaskRecord } from '../../core/model/model';
 import type { QueueStats, TopicStats } from '../../core/queue/queueTypes';
+import type { FleetStatus } from '../../backends/redis/fleetStatus';
 import {
   STAGES,
   type DashboardSnapshot,
   type FailureInfo,
+  type FleetSection,
   type HistogramSection,
   type PoolInfo,
   type QueueSection,
@@ -202,7 +204,45 @@ export class FailureLog {
   }
 }
 
-export function buildSnapshot(source: DashboardSource, failures: FailureLog): DashboardSnapshot {
+const MAX_WORKERS = 200;
+const MAX_QUEUES = 256;
+const MAX_NAME = 200;
+
+/**
+ * The fleet as the dashboard shows it, from what the backend read at `now` (the host's clock):
+ * heartbeats become ages, so the page needs no clock of its own; counts are whole and bounded.
+ */
+export function fleetSection(status: FleetStatus, url: string, now: number): FleetSection {
+  const workers = [...status.workers]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .slice(0, MAX_WORKERS)
+    .map((w) => {
+      const pools: Record<string, number> = {};
+      for (const [name, units] of Object.entries(w.pools ?? {})
+        .sort(byName)
+        .slice(0, MAX_TOPICS))
+        pools[name.slice(0, MAX_NAME)] = count(units);
+      return {
+        name: String(w.name).slice(0, MAX_NAME),
+        pools,
+        running: count(w.running),
+        concurrency: count(w.concurrency),
+        heartbeatAgeMs: Math.max(0, num(now - w.heartbeatAt)),
+        draining: w.draining === true,
+      };
+    });
+  const queues = status.queues.slice(0, MAX_QUEUES).map((q) => ({
+    name: String(q.name).slice(0, MAX_NAME),
+    waiting: count(q.waiting),
+    active: count(q.active),
+    delayed: count(q.delayed),
+    failed: count(q.failed),
+  }));
+  return { url: url.slice(0, 2000), connected: Boolean(status.connected), workers, queues };
+}
+
+/** `fleet`: the redis backend's latest figures, or null with the local backend. */
+export function buildSnapshot(source: DashboardSource, failures: FailureLog, fleet: FleetSection | null = null): DashboardSnapshot {
   const status = source.getSystemStatus();
   const m = source.monitor.getPerformanceMetrics();
   const counts = Object.fromEntries(STAGES.map((s) => [s, count(status.counts[s])])) as DashboardSnapshot['status']['counts'];
@@ -235,5 +275,6 @@ export function buildSnapshot(source: DashboardSource, failures: FailureLog): Da
     series: seriesSection(m.series),
     queue: queueSection(source.queue.getQueueStats()),
     failures: failures.read((id) => source.getTask(id)),
+    fleet,
   };
 }

@@ -6,11 +6,21 @@
 // - at most one message per `minIntervalMs`, however many tasks change; a slower tick keeps the time
 //   series moving when nothing changes;
 // - after the first snapshot, only the sections that changed are posted, each patch naming the seq
-//   it applies on; the webview asks for a `resync` when one does not fit.
+//   it applies on; the webview asks for a `resync` when one does not fit;
+// - with the redis backend, the fleet is read at most once per `fleetPollMs`, one read at a time,
+//   and only while the page is visible and ready (a read is a few Redis round trips).
 import type { Disposable } from '../../core/util/events';
 import { diffSnapshot } from '../../dashboardProtocol/dashboardDiff';
-import { PROTOCOL_VERSION, parseWebviewMessage, type DashboardSnapshot, type HostMessage } from '../../dashboardProtocol/protocol';
-import { FailureLog, buildSnapshot, type DashboardSource } from './dashboardData';
+import { PROTOCOL_VERSION, parseWebviewMessage, type DashboardSnapshot, type FleetSection, type HostMessage } from '../../dashboardProtocol/protocol';
+import type { FleetStatus } from '../../backends/redis/fleetStatus';
+import { FailureLog, buildSnapshot, fleetSection, type DashboardSource } from './dashboardData';
+
+/** The redis backend's fleet, as the dashboard reads it. */
+export interface FleetSource {
+  read(): Promise<FleetStatus>;
+  /** The Redis, without its password. */
+  url: string;
+}
 
 export interface FeedTimers {
   now(): number;
@@ -36,6 +46,10 @@ export interface FeedOptions {
   minIntervalMs?: number;
   /** Refresh while nothing changes, so the time series roll. Default 1000 ms (the monitor's bucket). */
   tickMs?: number;
+  /** The redis backend's fleet; absent with the local backend (the page then shows no Workers section). */
+  fleet?: FleetSource;
+  /** Shortest gap between the starts of two fleet reads. Default 1000 ms. */
+  fleetPollMs?: number;
   timers?: FeedTimers;
 }
 
@@ -54,6 +68,8 @@ export interface FeedState {
   builds: number;
   /** The last snapshot the webview holds (after the last post), if any. */
   last: DashboardSnapshot | undefined;
+  /** Fleet reads begun since the panel opened. */
+  fleetReads: number;
 }
 
 const LOG_LIMIT = 50;
@@ -74,6 +90,10 @@ export class DashboardFeed implements Disposable {
   private pending: unknown;
   private ticker: unknown;
   private disposed = false;
+  private fleet: FleetSection | null;
+  private fleetTimer: unknown;
+  private fleetReading = false;
+  private fleetReads = 0;
   private readonly log = {
     posted: [] as string[],
     received: [] as string[],
@@ -87,6 +107,7 @@ export class DashboardFeed implements Disposable {
     this.timers = options.timers ?? realTimers;
     this.minIntervalMs = options.minIntervalMs ?? 250;
     this.tickMs = options.tickMs ?? 1000;
+    this.fleet = options.fleet ? { url: options.fleet.url, connected: false, workers: [], queues: [] } : null;
     this.subscription = options.source.onDidChangeTask((record) => {
       if (!this.live) return;
       this.failures.observe(record);
@@ -163,6 +184,7 @@ export class DashboardFeed implements Disposable {
       rejected: this.log.rejected,
       builds: this.log.builds,
       last: this.last,
+      fleetReads: this.fleetReads,
     };
   }
 
@@ -189,7 +211,7 @@ export class DashboardFeed implements Disposable {
       this.pending = undefined;
     }
     this.log.builds++;
-    const next = buildSnapshot(this.options.source, this.failures);
+    const next = buildSnapshot(this.options.source, this.failures, this.fleet);
     const at = this.timers.now();
     if (this.last === undefined) {
       this.send({ type: 'snapshot', seq: this.seq + 1, at, data: next });
@@ -213,13 +235,51 @@ export class DashboardFeed implements Disposable {
     this.failures.reset(this.options.source.getTasks());
     this.flush();
     if (this.ticker === undefined) this.ticker = this.timers.setInterval(() => this.schedule(), this.tickMs);
+    this.readFleet();
+  }
+
+  /** One fleet read; the next begins `fleetPollMs` after this one began, or when it ends if it took longer. */
+  private readFleet(): void {
+    const source = this.options.fleet;
+    if (!source || !this.live || this.fleetReading || this.fleetTimer !== undefined) return;
+    this.fleetReading = true;
+    this.fleetReads++;
+    const began = this.timers.now();
+    const down = (): FleetSection => ({ url: source.url, connected: false, workers: [], queues: [] });
+    let reading: Promise<FleetStatus>;
+    try {
+      reading = source.read();
+    } catch (err) {
+      reading = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    void reading
+      .then(
+        (status) => fleetSection(status, source.url, this.timers.now()),
+        () => down(),
+      )
+      .then((section) => {
+        this.fleetReading = false;
+        if (!this.live) return;
+        this.fleet = section;
+        this.schedule();
+        const pollMs = this.options.fleetPollMs ?? 1000;
+        this.fleetTimer = this.timers.setTimeout(
+          () => {
+            this.fleetTimer = undefined;
+            this.readFleet();
+          },
+          Math.max(0, began + pollMs - this.timers.now()),
+        );
+      });
   }
 
   private stop(): void {
     if (this.pending !== undefined) this.timers.clearTimeout(this.pending);
     if (this.ticker !== undefined) this.timers.clearInterval(this.ticker);
+    if (this.fleetTimer !== undefined) this.timers.clearTimeout(this.fleetTimer);
     this.pending = undefined;
     this.ticker = undefined;
+    this.fleetTimer = undefined;
   }
 }
 

@@ -9,7 +9,7 @@ import { DASHBOARD_VIEW_TYPE, parseViewState } from '../../dashboardProtocol/pro
 import type { DashboardSource } from './dashboardData';
 import { dashboardHtml, nonce } from './dashboardHtml';
 import { CommandIds } from '../ids';
-import { DashboardFeed, type FeedState } from './dashboardFeed';
+import { DashboardFeed, type FeedState, type FleetSource } from './dashboardFeed';
 
 /**
  * Test accessor, registered only outside production mode: returns the open panel's FeedState (the
@@ -21,6 +21,8 @@ export const DASHBOARD_TEST_STATE_COMMAND = 'orchestrator.dashboard.testState';
 export interface DashboardDeps {
   /** Shows the task in the Tasks tree; provided by the extension, which owns the tree. */
   revealTask(id: string): Thenable<void> | void;
+  /** The redis backend's fleet, for the Workers section; absent with the local backend. */
+  fleet?: FleetSource;
 }
 
 const TITLE = 'Orchestrator Dashboard';
@@ -50,6 +52,7 @@ class DashboardPanel implements vscode.Disposable {
         void webview.postMessage(message);
       },
       revealTask: (id) => void this.reveal(source, deps, id),
+      ...(deps.fleet ? { fleet: deps.fleet } : {}),
     });
     this.disposables.push(
       this.feed,
