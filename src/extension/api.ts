@@ -16,6 +16,7 @@ import { applySpecDefaults } from '../core/model/specDefaults';
 import type { TaskStatusBar } from './tasksView/statusBar';
 import type { TaskOutput } from './tasksView/taskOutput';
 import type { TaskTreeProvider, TreeNode } from './tasksView/taskTree';
+import type { RedisBackend } from './backend/redisBackend';
 import { isObjectLike } from '../core/model/guards';
 
 export interface OrchestratorApiV1 {
@@ -54,6 +55,8 @@ export interface TestingHooks {
    */
   readonly spareMemento: vscode.Memento;
   settings(): Settings;
+  /** The redis backend, when `orchestrator.backend` was `redis` at activation. */
+  readonly backend?: RedisBackend;
 }
 
 const RESERVED_KINDS = new Set<string>([...BUILTIN_KINDS, VSCODE_TASK_KIND]);

@@ -21,6 +21,7 @@ import { TrustGate } from './trust';
 import { VscodeTaskExecutor } from './executors/vscodeTaskExecutor';
 import { VscodeTaskRuns } from './executors/vscodeTaskRuns';
 import { followCompounds } from './executors/compoundTasks';
+import { backendSettingsChanged, createBackend, registerBackendCommands } from './backend/backendUi';
 
 export type { OrchestratorApiV1 } from './api';
 
@@ -57,8 +58,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   // trusted). In Restricted Mode it is held: the orchestrator starts paused and says why, and
   // granting trust (or Resume, the user's explicit choice) lets it go on.
   const holdForTrust = !trust.trusted && hasUnfinishedSavedTasks(context.workspaceState.get<unknown>(STATE_KEY));
+  // `redis`: shell tasks run on workers; the backend connects in the background (backend/redisBackend.ts).
+  // One it can never reach (a bad URL) keeps the orchestrator paused: tasks wait, none runs here.
+  const backend = createBackend(context, settings);
   const created = await createOrchestrator({
-    startPaused: holdForTrust,
+    startPaused: holdForTrust || backend?.blocked !== undefined,
     concurrency: settings.concurrency,
     resources: settings.resources,
     maxFinished: settings.maxFinished,
@@ -66,6 +70,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     store: context.workspaceState,
     archive,
     executors: trust.trusted ? { [VSCODE_TASK_KIND]: vscodeTasks } : {},
+    ...(backend ? { remote: backend.remote } : {}),
   });
   const orchestrator: HostOrchestrator = created;
   active = orchestrator;
@@ -110,6 +115,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     details,
     vscode.workspace.registerTextDocumentContentProvider(DETAILS_SCHEME, details),
     ...registerCommands({ orchestrator, tree, output, statusBar, trust, settings: () => settings, archive, runs: vscodeRuns }),
+    ...registerBackendCommands(context, () => settings),
     onDidChangeSettings((next, changed, problems) => {
       warnSettings(problems);
       settings = next;
@@ -118,12 +124,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
       if (changed.includes(ConfigKeys.resources)) orchestrator.setResources(next.resources);
       if (changed.includes(ConfigKeys.maxFinished)) orchestrator.setMaxFinished(next.maxFinished);
       // Default timeout and retries are read per scheduled spec, so they need nothing here.
+      backendSettingsChanged(changed);
       statusBar.update();
     }),
   );
 
   context.subscriptions.push(
     registerDashboard(context, orchestrator, {
+      ...(backend ? { fleet: { read: () => backend.fleet(), url: backend.url } } : {}),
       // A click on a failure in the dashboard: the task's row, selected, in the Tasks view.
       revealTask: async (id) => {
         await vscode.commands.executeCommand(`${ViewIds.tasks}.focus`);
@@ -139,7 +147,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   const testing =
     context.extensionMode === vscode.ExtensionMode.Production
       ? undefined
-      : { orchestrator, tree, treeView, statusBar, output, spareMemento: context.globalState, settings: () => settings };
+      : { orchestrator, tree, treeView, statusBar, output, spareMemento: context.globalState, settings: () => settings, ...(backend ? { backend } : {}) };
   return createApi({ orchestrator, settings: () => settings, requireTrust: (what) => trust.require(what), ...(testing ? { testing } : {}) });
 }
 

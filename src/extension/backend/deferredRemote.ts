@@ -1,0 +1,115 @@
+// The remote execution port the orchestrator is built with when the backend is `redis`, before the
+// backend has connected (and after, as a pass-through). The orchestrator takes its remote port once,
+// at creation, while reaching Redis may take a while or fail: this port exists from the start and
+// forwards to the real one once it is attached. Invariants:
+//  - an attempt started before `attach` is held, not lost, and forwarded in start order on attach;
+//    cancelled while held, it reports CancelledError without ever reaching the backend;
+//  - every `start` gets exactly one `done`, never synchronously inside `start` (the port contract);
+//  - `kinds` is fixed at construction and the attached port must run the same kinds.
+import { CancelledError, ExecutionError, OrchestratorError } from '../../core/model/errors';
+import type { TaskRecord, TaskSpec } from '../../core/model/model';
+import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../core/execution/executionPort';
+import type { RemoteExecution } from '../../core/execution/routedExecution';
+
+interface HeldAttempt extends ExecutionHandle {
+  readonly attempt: number;
+  readonly timeoutMs: number | undefined;
+  readonly run: TaskSpec['run'];
+  readonly onOutput: OutputCallback | undefined;
+  readonly done: OutcomeCallback;
+  /** The backend's handle once forwarded; undefined while held (or when the backend refused it). */
+  forwarded?: ExecutionHandle;
+}
+
+export class DeferredRemote implements RemoteExecution {
+  readonly kinds: ReadonlySet<string>;
+  private target: RemoteExecution | undefined;
+  /** Attempts started before attach, in start order. */
+  private held: HeldAttempt[] = [];
+  /** Every handle this port made itself (held, then perhaps forwarded), as opposed to the backend's own. */
+  private readonly ours = new WeakSet<ExecutionHandle>();
+  private disposed = false;
+
+  constructor(kinds: Iterable<string>) {
+    this.kinds = new Set(kinds);
+  }
+
+  /** Whether the real port is attached. */
+  get attached(): boolean {
+    return this.target !== undefined;
+  }
+
+  /** Attempts waiting for the backend. */
+  get waiting(): number {
+    return this.held.length;
+  }
+
+  /**
+   * Hands every held attempt (and every later one) to `target`. Throws if it runs other kinds. A
+   * backend that arrives after dispose has nothing to serve: it is disposed in turn.
+   */
+  attach(target: RemoteExecution): void {
+    if (this.disposed) {
+      void target.dispose();
+      return;
+    }
+    if (this.target) throw new OrchestratorError('VALIDATION', 'A backend is attached already');
+    const missing = [...this.kinds].filter((k) => !target.kinds.has(k));
+    if (missing.length)
+      throw new OrchestratorError('VALIDATION', `Expected the backend to run the kinds ${[...this.kinds].join(', ')}; it lacks ${missing.join(', ')}`);
+    this.target = target;
+    const held = this.held;
+    this.held = [];
+    for (const h of held) h.forwarded = target.start(h.task, h.attempt, h.timeoutMs, h.run, h.onOutput, h.done);
+  }
+
+  start(
+    task: TaskRecord,
+    attempt: number,
+    timeoutMs: number | undefined,
+    run: TaskSpec['run'],
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+  ): ExecutionHandle | undefined {
+    if (this.disposed) {
+      queueMicrotask(() => done(undefined, new OrchestratorError('DISPOSED', 'The execution port was disposed'), task));
+      return undefined;
+    }
+    if (this.target) return this.target.start(task, attempt, timeoutMs, run, onOutput, done);
+    if (!this.kinds.has(task.kind)) {
+      queueMicrotask(() => done(undefined, new ExecutionError(`No worker runs tasks of kind \`${task.kind}\``), task));
+      return undefined;
+    }
+    const held: HeldAttempt = { task, attempt, timeoutMs, run, onOutput, done };
+    this.held.push(held);
+    this.ours.add(held);
+    return held;
+  }
+
+  async cancel(handle: ExecutionHandle, reason?: string): Promise<void> {
+    const index = this.held.indexOf(handle as HeldAttempt);
+    if (index >= 0) {
+      const [held] = this.held.splice(index, 1);
+      await Promise.resolve();
+      held!.done(undefined, new CancelledError(reason), held!.task);
+      return;
+    }
+    if (this.ours.has(handle)) {
+      // Forwarded: the backend's handle. Not forwarded: the backend refused it and has reported already.
+      const forwarded = (handle as HeldAttempt).forwarded;
+      if (forwarded) await this.target?.cancel(forwarded, reason);
+      return;
+    }
+    await this.target?.cancel(handle, reason);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const held = this.held;
+    this.held = [];
+    await Promise.resolve();
+    for (const h of held) h.done(undefined, new CancelledError('The orchestrator is shutting down'), h.task);
+    await this.target?.dispose();
+  }
+}

@@ -1,0 +1,109 @@
+// The `redis` backend as the extension sets it up, without 'vscode' (tested in plain Node). The
+// orchestrator takes its remote port once, at creation; reaching Redis may take seconds (an
+// unreachable Redis is retried in the background by the backend itself). So the orchestrator is
+// built at once with a DeferredRemote for the backend's kinds, activation never waits for the
+// network, and the RedisExecution is attached when `connect` resolves: attempts started meanwhile
+// are held and handed on, none is run here and none is lost. A URL the backend cannot use is
+// reported once and the port is never attached: the caller starts the orchestrator paused, so
+// tasks wait visibly until the setting is fixed (the backend applies after a reload).
+import { errorMessage } from '../../core/model/errors';
+import type { RemoteExecution } from '../../core/execution/routedExecution';
+import type { FleetStatus } from '../../backends/redis/fleetStatus';
+import { redisOptions } from '../../backends/redis/connection';
+import { DeferredRemote } from './deferredRemote';
+
+/** The kinds workers run; local ones (VS Code tasks, other extensions' kinds) stay in this process. */
+export const REMOTE_KINDS: readonly string[] = ['shell'];
+
+/** The SecretStorage key of the Redis password: never in settings.json. */
+export const REDIS_PASSWORD_SECRET = 'orchestrator.redis.password';
+
+/** How long `connect` waits for Redis before resolving anyway (the backend keeps reconnecting). */
+export const CONNECT_WAIT_MS = 3000;
+
+/** What the extension needs of a RedisExecution (redisExecution.ts): the port and the fleet. */
+export interface FleetBackend extends RemoteExecution {
+  fleet(): Promise<FleetStatus>;
+}
+
+export interface ConnectOptions {
+  url: string;
+  password?: string;
+  kinds: string[];
+  onWarn: (message: string) => void;
+}
+
+export interface RedisBackendDeps {
+  url: string;
+  /** Reads the password (SecretStorage); undefined when none is stored. */
+  password: () => PromiseLike<string | undefined>;
+  connect: (options: ConnectOptions) => Promise<FleetBackend>;
+  /** Tells the user something about the backend (a warning). */
+  warn: (message: string) => void;
+}
+
+/** `redis://user:secret@host:6379/0` without its password, for messages and the dashboard. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+const NOT_CONNECTED: FleetStatus = { connected: false, workers: [], queues: [] };
+
+export class RedisBackend {
+  readonly remote: DeferredRemote;
+  /** Why the backend can never attach in this session (a URL it cannot use); undefined otherwise. */
+  readonly blocked: string | undefined;
+  /** Settles once the backend is attached, or connecting has failed for good. */
+  readonly settled: Promise<void>;
+  private backend: FleetBackend | undefined;
+
+  constructor(private readonly deps: RedisBackendDeps) {
+    this.remote = new DeferredRemote(REMOTE_KINDS);
+    let blocked: string | undefined;
+    try {
+      redisOptions(deps.url);
+    } catch (err) {
+      blocked = `the redis backend cannot use \`orchestrator.redis.url\`: ${errorMessage(err)}. Tasks that run on workers wait (the orchestrator is paused) until the setting is fixed and the window reloaded.`;
+    }
+    this.blocked = blocked;
+    if (blocked) {
+      deps.warn(blocked);
+      this.settled = Promise.resolve();
+    } else {
+      this.settled = this.connect();
+    }
+  }
+
+  /** The URL, without a password, for messages and the dashboard. */
+  get url(): string {
+    return redactUrl(this.deps.url);
+  }
+
+  private async connect(): Promise<void> {
+    try {
+      const password = await this.deps.password();
+      const backend = await this.deps.connect({
+        url: this.deps.url,
+        ...(password ? { password } : {}),
+        kinds: [...REMOTE_KINDS],
+        onWarn: (message) => this.deps.warn(message),
+      });
+      this.backend = backend;
+      // After the orchestrator is gone, attach disposes the backend in turn.
+      this.remote.attach(backend);
+    } catch (err) {
+      this.deps.warn(`could not start the redis backend (${this.url}): ${errorMessage(err)}. Tasks that run on workers wait until the window is reloaded.`);
+    }
+  }
+
+  /** The fleet for the dashboard: not connected until the backend is attached. */
+  async fleet(): Promise<FleetStatus> {
+    return this.backend && this.remote.attached ? this.backend.fleet() : NOT_CONNECTED;
+  }
+}

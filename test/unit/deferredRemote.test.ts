@@ -1,0 +1,130 @@
+// The extension's stand-in remote port (src/extension/backend/deferredRemote.ts): the conformance
+// suite with the backend attached at once and attached late, then what it adds: held attempts.
+import * as assert from 'node:assert/strict';
+import { TaskEngine } from '../../src/core/engine/engine';
+import { LocalExecution } from '../../src/core/execution/localExecution';
+import type { ExecutionHandle } from '../../src/core/execution/executionPort';
+import type { RemoteExecution } from '../../src/core/execution/routedExecution';
+import { CancelledError, OrchestratorError } from '../../src/core/model/errors';
+import type { TaskRecord, TaskResult } from '../../src/core/model/model';
+import type { Executor } from '../../src/core/ports';
+import { DeferredRemote } from '../../src/extension/backend/deferredRemote';
+import { executionConformance } from '../support/executionConformance';
+
+/** A LocalExecution dressed as a remote port for `kinds`. */
+function remoteOf(executors: Record<string, Executor>, abortSettleMs = 50): RemoteExecution {
+  const local = new LocalExecution(new TaskEngine({ executors, abortSettleMs }));
+  return {
+    kinds: new Set(Object.keys(executors)),
+    start: (...args) => local.start(...args),
+    cancel: (handle, reason) => local.cancel(handle, reason),
+    dispose: () => local.dispose(),
+  };
+}
+
+executionConformance('DeferredRemote, attached at once', {
+  makePort: (executors, abortSettleMs) => {
+    const port = new DeferredRemote(Object.keys(executors));
+    port.attach(remoteOf(executors, abortSettleMs));
+    return port;
+  },
+});
+
+executionConformance('DeferredRemote, attached after the attempts started', {
+  makePort: (executors, abortSettleMs) => {
+    const port = new DeferredRemote(Object.keys(executors));
+    setTimeout(() => port.attach(remoteOf(executors, abortSettleMs)), 10);
+    return port;
+  },
+});
+
+function record(id: string, kind = 'k'): TaskRecord {
+  return { id, name: id, kind, status: 'running', priority: 0, attempts: 1, createdAt: 0, history: [], spec: { name: id, kind }, dependsOn: [] };
+}
+
+interface Outcome {
+  result: TaskResult | undefined;
+  error: unknown;
+}
+
+/** A backend that records what reaches it and finishes each attempt when told to. */
+function recordingBackend(kinds: string[] = ['k']) {
+  const started: string[] = [];
+  const cancelled: string[] = [];
+  const finish = new Map<string, () => void>();
+  const backend: RemoteExecution = {
+    kinds: new Set(kinds),
+    start: (task, _attempt, _timeoutMs, _run, _onOutput, done) => {
+      started.push(task.id);
+      finish.set(task.id, () => done({ value: task.id }, undefined, task));
+      return { task };
+    },
+    cancel: async (handle) => {
+      cancelled.push(handle.task.id);
+    },
+    dispose: async () => undefined,
+  };
+  return { backend, started, cancelled, finish };
+}
+
+function start(port: DeferredRemote, id: string): { handle: ExecutionHandle | undefined; outcomes: Outcome[] } {
+  const outcomes: Outcome[] = [];
+  const handle = port.start(record(id), 1, undefined, undefined, undefined, (result, error) => outcomes.push({ result, error }));
+  return { handle, outcomes };
+}
+
+describe('DeferredRemote', () => {
+  it('holds attempts until a backend is attached, then hands them on in start order', async () => {
+    const port = new DeferredRemote(['k']);
+    const a = start(port, 'a');
+    const b = start(port, 'b');
+    assert.ok(a.handle && b.handle);
+    assert.equal(port.waiting, 2);
+    await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual([a.outcomes, b.outcomes], [[], []], 'nothing is reported while held');
+    const { backend, started, finish } = recordingBackend();
+    port.attach(backend);
+    assert.deepEqual(started, ['a', 'b']);
+    assert.equal(port.waiting, 0);
+    finish.get('a')!();
+    assert.deepEqual(a.outcomes, [{ result: { value: 'a' }, error: undefined }]);
+    // Started after attach: straight to the backend.
+    start(port, 'c');
+    assert.deepEqual(started, ['a', 'b', 'c']);
+  });
+
+  it('cancels a held attempt without it ever reaching the backend', async () => {
+    const port = new DeferredRemote(['k']);
+    const a = start(port, 'a');
+    const b = start(port, 'b');
+    await port.cancel(a.handle!, 'not wanted');
+    assert.equal(a.outcomes.length, 1);
+    assert.ok(a.outcomes[0]!.error instanceof CancelledError);
+    assert.equal((a.outcomes[0]!.error as Error).message, 'not wanted');
+    const { backend, started, cancelled } = recordingBackend();
+    port.attach(backend);
+    assert.deepEqual(started, ['b']);
+    // Cancelling a forwarded attempt reaches the backend with its own handle.
+    await port.cancel(b.handle!);
+    assert.deepEqual(cancelled, ['b']);
+  });
+
+  it('reports held attempts cancelled on dispose, and refuses starts after it', async () => {
+    const port = new DeferredRemote(['k']);
+    const a = start(port, 'a');
+    await port.dispose();
+    assert.ok(a.outcomes[0]!.error instanceof CancelledError);
+    const late = start(port, 'late');
+    assert.equal(late.handle, undefined);
+    assert.equal(late.outcomes.length, 0, 'never reported inside start');
+    await Promise.resolve();
+    assert.ok(late.outcomes[0]!.error instanceof OrchestratorError);
+    assert.equal((late.outcomes[0]!.error as OrchestratorError).code, 'DISPOSED');
+  });
+
+  it('refuses a backend that does not run every kind it stands for', () => {
+    const port = new DeferredRemote(['shell', 'k']);
+    assert.throws(() => port.attach(recordingBackend(['k']).backend), /Expected the backend to run the kinds shell, k; it lacks shell/);
+    assert.equal(port.attached, false);
+  });
+});
