@@ -95,6 +95,8 @@ export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string |
   if (record.spec.timeoutMs) rows.push(['Timeout', formatDuration(record.spec.timeoutMs)]);
   const d = durationText(taskDuration(record, now));
   if (d) rows.push([record.finishedAt !== undefined ? 'Duration' : record.status === 'running' ? 'Elapsed' : 'Waiting', d]);
+  // Set by a remote backend: the worker (another process or machine) that ran the last attempt.
+  if (record.result?.worker) rows.push(['Worker', record.result.worker]);
   if (record.result?.exitCode !== undefined) rows.push(['Exit code', String(record.result.exitCode)]);
   if (record.result?.signal) rows.push(['Signal', record.result.signal]);
   const problems = record.result?.problems ?? live;
