@@ -7,6 +7,8 @@
 //  - nothing is lost while Redis is down: commands wait in ioredis's offline queue
 //    (`maxRetriesPerRequest: null`) and go out on reconnect; `start` never throws; an outage is
 //    warned once, and its end once;
+//  - a job whose worker stops heartbeating (WORKER_STALE_MS) while running it fails INTERRUPTED
+//    here, even when no other worker is left to run BullMQ's stalled check;
 //  - a QueueEvents reads its stream from the id that was last before the queue's first job was added
 //    here, so no event of a job added here is missed.
 import { hostname } from 'node:os';
@@ -22,15 +24,19 @@ import { fleetStatus, type FleetStatus } from './fleetStatus';
 import { RemoteAttempt } from './remoteAttempt';
 import {
   DEFAULT_PREFIX,
+  HEARTBEAT_MS,
   PROTOCOL_VERSION,
+  WORKER_STALE_MS,
   bullPriority,
   cancelChannel,
   decodeFailure,
+  workersKey,
   jobId,
   queueName,
   type CancelMessage,
   type JobData,
   type JobReturn,
+  type WorkerInfo,
 } from './protocol';
 
 export interface RedisExecutionOptions {
@@ -66,6 +72,7 @@ export class RedisExecution implements RemoteExecution {
   private disposed = false;
   private up = false;
   private warnedDown = false;
+  private watchdog: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly options: RedisExecutionOptions,
@@ -87,6 +94,8 @@ export class RedisExecution implements RemoteExecution {
     commands.on('ready', () => self.onUp());
     commands.on('error', (err: Error) => self.onDown(err));
     commands.on('close', () => self.onDown(undefined));
+    self.watchdog = setInterval(() => void self.checkWorkers(), HEARTBEAT_MS);
+    self.watchdog.unref();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, readyWithinMs);
       commands.once('ready', () => {
@@ -180,6 +189,7 @@ export class RedisExecution implements RemoteExecution {
   private onActive(a: RemoteAttempt): void {
     if (a.active || a.reported) return;
     a.active = true;
+    a.activeAt = Date.now();
     const limit = a.timeoutMs;
     // The worker enforces the limit from its own start; this is the backstop for a worker that cannot.
     if (limit !== undefined && limit > 0 && limit !== Infinity && !a.decided) {
@@ -187,6 +197,30 @@ export class RedisExecution implements RemoteExecution {
         a.decide(new TimeoutError(limit), this.abortSettleMs);
         void this.publishCancel(a, `Timed out after ${limit} ms`);
       }, limit);
+    }
+  }
+
+  /**
+   * Fails INTERRUPTED each attempt running longer than WORKER_STALE_MS on a worker whose heartbeat
+   * is older than that. Only long runs cost a look-up, so short jobs pay nothing.
+   */
+  private async checkWorkers(now = Date.now()): Promise<void> {
+    const suspects = [...this.attempts.values()].filter((a) => a.active && !a.reported && !a.decided && now - a.activeAt > WORKER_STALE_MS);
+    if (suspects.length === 0 || !this.connected) return;
+    try {
+      const beats = await this.commands.hgetall(workersKey(this.prefix));
+      for (const a of suspects) {
+        const job = await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId);
+        const worker = job?.processedBy;
+        if (worker === undefined || a.reported) continue;
+        const beat = beats[worker];
+        const at = beat === undefined ? 0 : ((safeParse(beat) as Partial<WorkerInfo> | undefined)?.heartbeatAt ?? 0);
+        if (Date.now() - at > WORKER_STALE_MS) {
+          a.report(undefined, new ExecutionError(`Worker \`${worker}\` stopped heartbeating while running it`, undefined, 'INTERRUPTED'));
+        }
+      }
+    } catch {
+      // Redis went away mid-check: the next tick tries again.
     }
   }
 
@@ -293,9 +327,57 @@ export class RedisExecution implements RemoteExecution {
     await this.publishCancel(a, reason);
   }
 
+  /**
+   * Follows attempt `attempt` of `task`, started by an earlier coordinator (before a window reload),
+   * instead of starting it again: its outcome is reported through `done` as for `start`, at once if
+   * the job has already finished; a job Redis no longer holds fails INTERRUPTED. undefined (and
+   * `done` told why) as `start` would.
+   */
+  reattach(task: TaskRecord, attempt: number, onOutput: OutputCallback | undefined, done: OutcomeCallback): ExecutionHandle | undefined {
+    const refuse = (error: Error): undefined => void queueMicrotask(() => done(undefined, error, task));
+    if (this.disposed) return refuse(new OrchestratorError('DISPOSED', 'The Redis execution is disposed'));
+    const id = jobId(task.id, attempt);
+    if (this.attempts.has(id))
+      return refuse(new ExecutionError(`Attempt ${attempt} of task \`${task.id}\` is already followed`, undefined, 'TASK_ALREADY_RUNNING'));
+    const queue = queueName(this.prefix, Object.keys(task.spec.resources ?? {}));
+    const a = new RemoteAttempt(task, attempt, id, queue, undefined, onOutput, done, (x) => this.attempts.delete(x.jobId));
+    this.attempts.set(id, a);
+    a.added = this.follow(a).catch((err: unknown) =>
+      a.report(undefined, new ExecutionError(`Could not follow the job: ${errorMessage(err)}`, undefined, 'INTERRUPTED')),
+    );
+    return a;
+  }
+
+  /** Reads the job's state after its lane listens, so an outcome is either in the state or in a later event. */
+  private async follow(a: RemoteAttempt): Promise<void> {
+    const lane = this.lane(a.queue);
+    await lane.ready;
+    const job = await Job.fromId<JobData, JobReturn>(lane.queue, a.jobId);
+    if (a.reported) return;
+    if (!job) return a.report(undefined, new ExecutionError('Redis holds no job for this attempt any more', undefined, 'INTERRUPTED'));
+    const state = await job.getState();
+    if (state === 'completed') return this.onCompleted(a, job.returnvalue);
+    if (state === 'failed') return this.onFailed(a, job.failedReason);
+    if (state === 'active') this.onActive(a);
+  }
+
+  /**
+   * Lets go of every attempt without stopping it (the host is going away, e.g. a window reload): the
+   * jobs go on on their workers for a later coordinator to re-attach; no `done` is called. Then as dispose.
+   */
+  async detach(): Promise<void> {
+    for (const a of this.attempts.values()) {
+      clearTimeout(a.timer);
+      clearTimeout(a.settleTimer);
+    }
+    this.attempts.clear();
+    await this.dispose();
+  }
+
   async dispose(): Promise<void> {
     if (!this.disposed) {
       this.disposed = true;
+      clearInterval(this.watchdog);
       await Promise.all([...this.attempts.values()].map((a) => this.cancel(a, 'The Redis execution was disposed')));
       await Promise.all(
         [...this.lanes.values()].map(async (lane) => {

@@ -11,6 +11,8 @@ export class RemoteAttempt implements ExecutionHandle {
   added: Promise<void> = Promise.resolve();
   /** Seen active on a worker. */
   active = false;
+  /** Wall time it was seen active, for the lost-worker watchdog. */
+  activeAt = 0;
   /** The outcome decided by the coordinator (a cancel or a timeout), reported when the worker confirms or after the bound. */
   decided: Error | undefined;
   reported = false;

@@ -1,0 +1,127 @@
+// The coordinator going away and coming back, and a worker lost with nobody left to notice it.
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RedisExecution } from '../../src/backends/redis/redisExecution';
+import { RedisWorker } from '../../src/backends/redis/redisWorker';
+import { ExecutionError } from '../../src/core/model/errors';
+import type { TaskRecord, TaskResult } from '../../src/core/model/model';
+import { gone } from '../support/processChecks';
+import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+
+function record(id: string, command: string): TaskRecord {
+  return {
+    id,
+    name: id,
+    kind: 'shell',
+    status: 'running',
+    priority: 0,
+    attempts: 1,
+    createdAt: 0,
+    history: [],
+    spec: { name: id, kind: 'shell', command },
+    dependsOn: [],
+  };
+}
+
+interface Outcome {
+  result: TaskResult | undefined;
+  error: unknown;
+}
+
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+(redisAvailable() ? describe : describe.skip)('redisExecution re-attach and lost workers (skipped without /usr/bin/redis-server)', () => {
+  let redis: RedisServer;
+  let dir: string;
+  let n = 0;
+  const closers: (() => Promise<void> | void)[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-reattach-'));
+  });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function coordinator(prefix: string) {
+    const port = await RedisExecution.connect({ url: redis.url, prefix, name: 'coordinator' });
+    closers.push(() => port.dispose());
+    return port;
+  }
+
+  it('a restarted coordinator re-attaches to a job still running instead of running it again', async () => {
+    const prefix = `r${++n}`;
+    const w = await RedisWorker.start({ url: redis.url, prefix, name: 'w1', concurrency: 2 });
+    closers.push(() => w.close());
+    const trace = join(dir, 'runs');
+    const task = record('build', `echo run >> ${trace}; sleep 0.4; echo built`);
+    const first = await coordinator(prefix);
+    const early: Outcome[] = [];
+    first.start(task, 1, undefined, undefined, undefined, (result, error) => early.push({ result, error }));
+    await until(() => w.runningCount === 1, 5000, 'the job running');
+    await first.detach();
+    const second = await coordinator(prefix);
+    const output: string[] = [];
+    const outcome = await new Promise<Outcome>((resolve) =>
+      second.reattach(
+        task,
+        1,
+        (c) => output.push(c),
+        (result, error) => resolve({ result, error }),
+      ),
+    );
+    assert.equal(outcome.error, undefined);
+    assert.equal(outcome.result?.worker, 'w1');
+    assert.match(outcome.result?.output ?? '', /built/);
+    assert.match(output.join(''), /built/);
+    assert.deepEqual(early, [], 'the detached coordinator reported nothing');
+    assert.equal(readFileSync(trace, 'utf8'), 'run\n', 'the job ran once');
+    // Re-attaching after the end reports the outcome Redis kept; an attempt Redis never saw is INTERRUPTED.
+    const third = await coordinator(prefix);
+    const again = await new Promise<Outcome>((resolve) => third.reattach(task, 1, undefined, (result, error) => resolve({ result, error })));
+    assert.equal(again.result?.worker, 'w1');
+    const never = await new Promise<Outcome>((resolve) => third.reattach(task, 7, undefined, (result, error) => resolve({ result, error })));
+    assert.ok(never.error instanceof ExecutionError);
+    assert.equal(never.error.errorCode, 'INTERRUPTED');
+  });
+
+  it('a worker lost with no other worker left: the attempt fails INTERRUPTED once its heartbeat is stale', async () => {
+    const prefix = `r${++n}`;
+    const pidFile = join(dir, 'pid');
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, '../support/redisWorkerProcess.ts'), JSON.stringify({ url: redis.url, prefix, name: 'alone', concurrency: 1 })],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    closers.push(() => void (child.exitCode === null && child.kill('SIGKILL')));
+    await new Promise<void>((resolve) => child.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+    const port = await coordinator(prefix);
+    const outcome = new Promise<Outcome>((resolve) =>
+      port.start(record('hang', `echo $$ > ${pidFile}; exec sleep 30`), 1, undefined, undefined, undefined, (result, error) => resolve({ result, error })),
+    );
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 10_000, 'the job starting');
+    const orphan = Number(readFileSync(pidFile, 'utf8'));
+    closers.push(() => void (gone(orphan) || process.kill(orphan, 'SIGKILL')));
+    child.kill('SIGKILL');
+    const { error } = await outcome;
+    assert.ok(error instanceof ExecutionError, String(error));
+    assert.equal(error.errorCode, 'INTERRUPTED');
+    assert.match(error.message, /alone/);
+  });
+});
