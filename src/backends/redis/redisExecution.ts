@@ -314,16 +314,17 @@ export class RedisExecution implements RemoteExecution {
     return a.settled;
   }
 
-  /** A job still waiting is removed (nothing ran); a running one is asked to stop. */
+  /**
+   * A job not locked by a worker (waiting, or moved back by one) is removed: nothing runs it any
+   * more. A locked one is running: its worker is asked to stop it.
+   */
   private async stop(a: RemoteAttempt, reason: string): Promise<void> {
     await a.added;
     if (a.reported) return;
-    if (!a.active) {
-      const removed = await this.lane(a.queue)
-        .queue.remove(a.jobId)
-        .catch(() => 0);
-      if (removed === 1) return a.report(undefined, a.decided);
-    }
+    const removed = await this.lane(a.queue)
+      .queue.remove(a.jobId)
+      .catch(() => 0);
+    if (removed === 1) return a.report(undefined, a.decided);
     await this.publishCancel(a, reason);
   }
 

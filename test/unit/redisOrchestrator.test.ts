@@ -1,0 +1,137 @@
+// The Redis backend under the real orchestrator: a coordinator (createOrchestrator({ remote })) and
+// in-process workers on a redis-server of the test's own. Work is shell commands whose traces (files
+// in a scratch directory) show where and when they ran.
+import * as assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RedisExecution } from '../../src/backends/redis/redisExecution';
+import { RedisWorker, type RedisWorkerOptions } from '../../src/backends/redis/redisWorker';
+import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
+import type { TaskSpec } from '../../src/core/model/model';
+import { gone } from '../support/processChecks';
+import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+
+/** Resolves once `check` holds, polling every 20 ms; rejects after `ms`. */
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+(redisAvailable() ? describe : describe.skip)('redis backend under the orchestrator (skipped without /usr/bin/redis-server)', () => {
+  let redis: RedisServer;
+  let dir: string;
+  let workers: RedisWorker[] = [];
+  let remote: RedisExecution | undefined;
+  let n = 0;
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-backend-'));
+  });
+  afterEach(async () => {
+    await remote?.dispose();
+    remote = undefined;
+    await Promise.all(workers.map((w) => w.close()));
+    workers = [];
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A fleet of its own prefix per test, so queues and heartbeats of another test never mix in. */
+  async function fleet(workerOptions: Omit<RedisWorkerOptions, 'url' | 'prefix'>[], resources: Record<string, number> = {}) {
+    const prefix = `t${++n}`;
+    for (const o of workerOptions) workers.push(await RedisWorker.start({ url: redis.url, prefix, killGraceMs: 200, ...o }));
+    remote = await RedisExecution.connect({ url: redis.url, prefix, name: 'coordinator' });
+    return createOrchestrator({ remote, concurrency: 8, resources });
+  }
+
+  const sh = (key: string, command: string, extra: Partial<TaskSpec> = {}): TaskSpec => ({ key, name: key, kind: 'shell', command, ...extra });
+
+  it('runs a workflow with dependencies on a worker; each record names the worker', async () => {
+    const o = await fleet([{ name: 'w1', concurrency: 4 }]);
+    const trace = join(dir, 'trace');
+    const step = (key: string, deps: string[] = []) => sh(key, `echo ${key} >> ${trace}`, { dependsOn: deps });
+    const ids = await o.scheduleWorkflow([step('build'), step('lint', ['build']), step('test', ['build']), step('package', ['lint', 'test'])]);
+    await o.whenIdle();
+    for (const id of ids) {
+      const r = o.getTask(id);
+      assert.equal(r?.status, 'completed', `${r?.name}: ${JSON.stringify(r?.error)}`);
+      assert.equal(r?.result?.worker, 'w1');
+    }
+    const order = readFileSync(trace, 'utf8').trim().split('\n');
+    assert.equal(order[0], 'build');
+    assert.equal(order[3], 'package');
+    assert.deepEqual([...order].sort(), ['build', 'lint', 'package', 'test']);
+    await o.dispose();
+  });
+
+  it('routes by pool: a gpu task never runs on a worker without gpu', async () => {
+    const o = await fleet(
+      [
+        { name: 'plain', concurrency: 4 },
+        { name: 'gpu', concurrency: 4, resources: { gpu: 1 } },
+      ],
+      { gpu: 1 },
+    );
+    const specs = [0, 1, 2, 3].map((i) => sh(`g${i}`, 'true', { resources: { gpu: 1 } }));
+    const ids = await o.scheduleWorkflow([...specs, ...[0, 1, 2, 3].map((i) => sh(`p${i}`, 'true'))]);
+    await o.whenIdle();
+    const ran = ids.map((id) => o.getTask(id));
+    for (const r of ran) assert.equal(r?.status, 'completed', `${r?.name}: ${JSON.stringify(r?.error)}`);
+    assert.deepEqual(
+      ran.filter((r) => r?.spec.resources?.gpu).map((r) => r?.result?.worker),
+      ['gpu', 'gpu', 'gpu', 'gpu'],
+    );
+    await o.dispose();
+  });
+
+  it('a worker with cpu=1 never runs two cpu=1 jobs at once, even when the coordinator admits more', async () => {
+    // The coordinator believes in 4 cpu units; the only worker has 1: the worker moves the extra jobs back.
+    const o = await fleet([{ name: 'single', concurrency: 4, resources: { cpu: 1 } }], { cpu: 4 });
+    const lock = join(dir, 'lock');
+    const job = (i: number) => sh(`c${i}`, `mkdir ${lock} || exit 9; sleep 0.2; rmdir ${lock}`, { resources: { cpu: 1 } });
+    const ids = await o.scheduleWorkflow([0, 1, 2, 3].map(job));
+    await o.whenIdle();
+    for (const id of ids) assert.equal(o.getTask(id)?.status, 'completed', JSON.stringify(o.getTask(id)?.error));
+    await o.dispose();
+  });
+
+  it('cancel kills the remote process tree', async () => {
+    const o = await fleet([{ name: 'w1', concurrency: 2 }]);
+    const pidFile = join(dir, 'pid');
+    const [id] = await o.scheduleWorkflow([sh('sleeper', `sleep 30 & echo $! > ${pidFile}; wait`)]);
+    assert.ok(id);
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 10_000, 'the sleep starting');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    assert.equal(gone(pid), false);
+    const began = Date.now();
+    await o.cancelTask(id, 'stop it');
+    await until(() => gone(pid), 3000, 'the remote sleep being killed');
+    assert.ok(Date.now() - began < 3000);
+    assert.equal(o.getTask(id)?.status, 'cancelled');
+    await o.dispose();
+  });
+
+  it('fleet(): lists live workers with their pools and the counts of their queues', async () => {
+    await fleet([{ name: 'w1', concurrency: 2, resources: { gpu: 1 } }]);
+    const status = await remote!.fleet();
+    assert.equal(status.connected, true);
+    assert.deepEqual(
+      status.workers.map((w) => [w.name, w.pools, w.concurrency]),
+      [['w1', { gpu: 1 }, 2]],
+    );
+    assert.deepEqual(
+      status.queues.map((q) => q.name),
+      [`t${n}.run.any`, `t${n}.run.gpu`],
+    );
+    assert.deepEqual(status.queues[0], { name: `t${n}.run.any`, waiting: 0, active: 0, delayed: 0, failed: 0 });
+  });
+});
