@@ -73,6 +73,20 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
     await o.dispose();
   });
 
+  it('a worker takes waiting jobs highest priority first', async () => {
+    const o = await fleet([]);
+    const trace = join(dir, 'trace');
+    const ids = await o.scheduleWorkflow([0, 10, 5, -3].map((priority) => sh(`p${priority}`, `echo ${priority} >> ${trace}`, { priority })));
+    const waiting = async () => (await remote!.fleet()).queues.find((q) => q.name === `t${n}.run.any`)?.waiting ?? 0;
+    for (let i = 0; i < 100 && (await waiting()) < 4; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await waiting(), 4, 'all four are queued before a worker exists');
+    workers.push(await RedisWorker.start({ url: redis.url, prefix: `t${n}`, name: 'late', concurrency: 1 }));
+    await o.whenIdle();
+    for (const id of ids) assert.equal(o.getTask(id)?.status, 'completed');
+    assert.deepEqual(readFileSync(trace, 'utf8').trim().split('\n'), ['10', '5', '0', '-3']);
+    await o.dispose();
+  });
+
   it('routes by pool: a gpu task never runs on a worker without gpu', async () => {
     const o = await fleet(
       [
