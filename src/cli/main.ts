@@ -11,6 +11,7 @@ import { processIo, type Io } from './commands/io';
 import { listCommand } from './commands/list';
 import { runCommand, type RunFlags } from './commands/run';
 import { validateCommand } from './commands/validate';
+import { workerCommand, type WorkerFlags } from './commands/worker';
 import { ExitCode, UsageError } from './exitCodes';
 import { StateFileError } from './fileStore';
 import { formatProblem, InvalidFileError } from './workspace';
@@ -46,7 +47,13 @@ function program(io: Io, done: (code: number) => void): Command {
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
       // One line: what was wrong, and where the allowed commands and options are listed.
-      outputError: (s, write) => write(`orchestrator: ${s.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trimEnd()}; --help lists what is allowed\n`),
+      outputError: (s, write) =>
+        write(
+          `orchestrator: ${s
+            .replace(/^error: /, '')
+            .replace(/\s*\n\s*/g, ' ')
+            .trimEnd()}; --help lists what is allowed\n`,
+        ),
     })
     .exitOverride();
 
@@ -66,6 +73,12 @@ function program(io: Io, done: (code: number) => void): Command {
     .option('--no-color', 'no colours (also: the NO_COLOR environment variable)')
     .option('--state <file>', "keep the run's state in FILE, so that --resume can finish it after a crash")
     .option('--resume', 'finish the unfinished tasks saved in --state FILE')
+    .option('--backend <local|redis>', 'where shell tasks run: here (local, the default) or on `orchestrator worker`s through Redis')
+    .option(
+      '--redis <url>',
+      'the Redis of --backend redis: redis://host:6379, rediss:// for TLS (also ORCHESTRATOR_REDIS_URL; a password in ORCHESTRATOR_REDIS_PASSWORD)',
+    )
+    .option('--prefix <name>', 'the Redis key prefix shared with the workers (default: orchestrator)')
     .action(async (names: string[], flags: RunFlags) => done(await runCommand(names, flags, io)));
 
   root
@@ -91,6 +104,17 @@ function program(io: Io, done: (code: number) => void): Command {
     .option('--name <name>', "the task's name in messages")
     .passThroughOptions()
     .action(async (argv: string[], flags: ExecFlags) => done(await execCommand(argv, flags, io)));
+
+  root
+    .command('worker')
+    .description('run tasks for coordinators (the editor, orchestrator run --backend redis) through Redis')
+    .option('--redis <url>', 'redis://host:6379, rediss:// for TLS (also ORCHESTRATOR_REDIS_URL; a password in ORCHESTRATOR_REDIS_PASSWORD)')
+    .option('-c, --concurrency <n>', 'attempts at once; 0: one per CPU (default)')
+    .option('-r, --resources <pools>', 'the pools this machine has, like cpu=8,gpu=1: jobs needing others never come here')
+    .option('--kinds <kinds>', 'the task kinds it agrees to run (comma-separated or repeated; default: shell)', collect)
+    .option('--name <name>', 'its name in records and the dashboard (default: host-pid)')
+    .option('--prefix <name>', 'the Redis key prefix shared with the coordinators (default: orchestrator)')
+    .action(async (flags: WorkerFlags) => done(await workerCommand(flags, io)));
 
   return root;
 }

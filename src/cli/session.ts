@@ -9,6 +9,7 @@ import { plainRecord } from '../core/lifecycle/taskRecord';
 import { isFinished, type TaskRecord, type TaskStatus } from '../core/model/model';
 import { createOrchestrator, type OrchestratorImpl } from '../core/orchestrator/orchestrator';
 import type { Store } from '../core/ports';
+import type { RemoteExecution } from '../core/execution/routedExecution';
 import { VSCODE_TASK_KIND } from '../workspaceFiles/names';
 import { ExitCode } from './exitCodes';
 import { killEverythingStarted } from './killNow';
@@ -30,6 +31,11 @@ export interface SessionOptions {
    * the order they should be shown.
    */
   schedule(orchestrator: OrchestratorImpl): Promise<string[]>;
+  /**
+   * A remote backend for the kinds it runs (the Redis workers of `--backend redis`), connected once
+   * the session can show its warnings. Absent: everything runs in this process.
+   */
+  remote?: (warn: (message: string) => void) => Promise<RemoteExecution>;
   /** Where SIGINT and SIGTERM come from; `process` unless a test gives its own. */
   signals?: Pick<NodeJS.Process, 'on' | 'off'>;
 }
@@ -53,13 +59,25 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const { view } = options;
   const signals = options.signals ?? process;
   const started = Date.now();
-  const orchestrator = await createOrchestrator({
-    store: options.store,
-    concurrency: options.concurrency,
-    resources: options.resources,
-    ...(options.maxFinished !== undefined ? { maxFinished: options.maxFinished } : {}),
-    startPaused: true,
-  });
+  // Warnings before the view has started wait in `early`; the session's own `warn` takes over below.
+  const early: string[] = [];
+  let warnTo: (message: string) => void = (message) => void early.push(message);
+  const remote = options.remote ? await options.remote((message) => warnTo(message)) : undefined;
+  let orchestrator: OrchestratorImpl;
+  try {
+    orchestrator = await createOrchestrator({
+      ...(remote ? { remote } : {}),
+      store: options.store,
+      concurrency: options.concurrency,
+      resources: options.resources,
+      ...(options.maxFinished !== undefined ? { maxFinished: options.maxFinished } : {}),
+      startPaused: true,
+    });
+  } catch (err) {
+    // Once created, the orchestrator disposes the remote port with itself.
+    await remote?.dispose();
+    throw err;
+  }
   try {
     const shell = orchestrator.engine.executorOf('shell');
     if (shell) orchestrator.registerExecutor(VSCODE_TASK_KIND, new TasksFileExecutor({ folder: options.folder, shell }));
@@ -77,6 +95,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       if (viewStarted) view.warn(message);
       else held.push({ warning: message });
     };
+    for (const message of early) warn(message);
+    warnTo = warn;
     for (const w of orchestrator.warnings) warn(w.message);
     orchestrator.onDidWarn((w) => warn(w.message));
     orchestrator.onDidChangeTask((record) => {

@@ -20,6 +20,9 @@ import { runSession } from '../session';
 import { resolveTasksFileTask } from '../tasks/tasksFile';
 import { loadWorkspace, type Workspace } from '../workspace';
 import { chooseView, type Io } from './io';
+import { checkName, redisUrlOf } from './worker';
+import { DEFAULT_PREFIX } from '../../backends/redis/protocol';
+import { RedisExecution } from '../../backends/redis/redisExecution';
 
 export interface RunFlags {
   file?: string;
@@ -32,6 +35,9 @@ export interface RunFlags {
   color?: boolean;
   state?: string;
   resume?: boolean;
+  backend?: string;
+  redis?: string;
+  prefix?: string;
 }
 
 /** The workflows to run: the named ones, or the only one; several and none named is a usage error listing them. */
@@ -100,6 +106,11 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
   if (flags.resume && flags.state === undefined) throw new UsageError('--resume needs --state FILE: the state file of the run to resume');
   if (flags.resume && names.length) throw new UsageError('--resume finishes the saved run; it takes no workflow names');
   if (flags.resume && flags.dryRun) throw new UsageError('--dry-run plans new work; it cannot be combined with --resume');
+  const backend = flags.backend ?? 'local';
+  if (backend !== 'local' && backend !== 'redis') throw new UsageError(`Expected --backend to be local or redis, got ${JSON.stringify(backend)}`);
+  if (backend === 'local' && flags.redis !== undefined) throw new UsageError('--redis names the Redis of --backend redis; add --backend redis');
+  const redisUrl = backend === 'redis' ? redisUrlOf(flags.redis, io.env) : undefined;
+  const prefix = checkName('--prefix', flags.prefix ?? DEFAULT_PREFIX);
 
   const workspace = loadWorkspace(io.cwd, flags.file);
   for (const problem of workspace.settingProblems) io.stderr.write(`warning: ${problem}\n`);
@@ -136,6 +147,17 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
     }
     const view = chooseView(io, { json: flags.json === true, color: flags.color !== false });
     const { exitCode, summary } = await runSession({
+      ...(redisUrl === undefined
+        ? {}
+        : {
+            remote: (warn: (message: string) => void) =>
+              RedisExecution.connect({
+                url: redisUrl,
+                ...(io.env.ORCHESTRATOR_REDIS_PASSWORD ? { password: io.env.ORCHESTRATOR_REDIS_PASSWORD } : {}),
+                prefix,
+                onWarn: warn,
+              }),
+          }),
       store,
       concurrency,
       resources: pools,

@@ -66,6 +66,8 @@ export interface TaskTransitionEvent extends EventBase {
   error?: { message: string; code?: string };
   /** On completed, failed and cancelled after a start: ms from its first start to its end, retries included. */
   durationMs?: number;
+  /** The worker that ran the attempt, when a remote backend ran it (`--backend redis`). */
+  worker?: string;
 }
 
 export interface TaskOutputEvent extends EventBase {

@@ -92,6 +92,7 @@ export class JsonView implements RunView {
     const ended = r.status === 'completed' || r.status === 'failed' || (r.status === 'scheduled' && from === 'running');
     if (ended && r.result?.exitCode !== undefined) event.exitCode = r.result.exitCode;
     if (ended && r.result?.signal !== undefined) event.signal = r.result.signal;
+    if (ended && r.result?.worker !== undefined) event.worker = r.result.worker;
     if ((r.status === 'failed' || r.status === 'scheduled') && r.error !== undefined) {
       event.error = r.error.code === undefined ? { message: r.error.message } : { message: r.error.message, code: r.error.code };
     }

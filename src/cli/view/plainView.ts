@@ -17,6 +17,11 @@ export interface PlainViewOptions {
   color?: boolean;
 }
 
+/** ` on <worker>` for an attempt a remote worker ran, else nothing. */
+function onWorker(record: TaskRecord): string {
+  return record.result?.worker === undefined ? '' : ` on ${record.result.worker}`;
+}
+
 /** A buffered unfinished line longer than this is written as it is: a tool printing no newline for 1 MB. */
 const MAX_PARTIAL_LINE = 64 * 1024;
 
@@ -60,11 +65,11 @@ export class PlainView implements RunView {
         if (from === 'running') text = c.yellow(`retrying (attempt ${record.attempts + 1}/${(record.spec.retries ?? 0) + 1}) after: ${failureText(record)}`);
         break;
       case 'completed':
-        text = c.green(`completed in ${durationText(taskElapsedMs(record, record.finishedAt ?? 0) ?? 0)}`);
+        text = c.green(`completed in ${durationText(taskElapsedMs(record, record.finishedAt ?? 0) ?? 0)}${onWorker(record)}`);
         break;
       case 'failed': {
         const elapsed = taskElapsedMs(record, record.finishedAt ?? 0);
-        text = c.red(`failed${elapsed === undefined ? '' : ` in ${durationText(elapsed)}`}: ${failureText(record)}`);
+        text = c.red(`failed${elapsed === undefined ? '' : ` in ${durationText(elapsed)}`}${onWorker(record)}: ${failureText(record)}`);
         break;
       }
       case 'cancelled':
