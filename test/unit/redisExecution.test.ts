@@ -7,7 +7,9 @@ import { redisAvailable, startRedis, type RedisServer } from '../support/redisSe
 
 const kinds = Object.keys(conformanceExecutors);
 
-(redisAvailable() ? describe : describe.skip)('redisExecution (skipped without /usr/bin/redis-server)', () => {
+(redisAvailable() ? describe : describe.skip)('redisExecution (skipped without /usr/bin/redis-server)', function () {
+  // Real processes and a real Redis: a lost worker is noticed after its heartbeat goes stale (6 s).
+  this.timeout(30_000);
   let redis: RedisServer;
   let worker: RedisWorker;
   const prefix = 'conformance';

@@ -33,7 +33,9 @@ function childWorker(options: RedisWorkerOptions): Promise<ChildProcess> {
   });
 }
 
-(redisAvailable() ? describe : describe.skip)('redis backend faults (skipped without /usr/bin/redis-server)', () => {
+(redisAvailable() ? describe : describe.skip)('redis backend faults (skipped without /usr/bin/redis-server)', function () {
+  // Real processes and a real Redis: a lost worker is noticed after its heartbeat goes stale (6 s).
+  this.timeout(30_000);
   let redis: RedisServer;
   let dir: string;
   let remote: RedisExecution | undefined;

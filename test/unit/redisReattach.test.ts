@@ -39,7 +39,9 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
   }
 }
 
-(redisAvailable() ? describe : describe.skip)('redisExecution re-attach and lost workers (skipped without /usr/bin/redis-server)', () => {
+(redisAvailable() ? describe : describe.skip)('redisExecution re-attach and lost workers (skipped without /usr/bin/redis-server)', function () {
+  // Real processes and a real Redis: a lost worker is noticed after its heartbeat goes stale (6 s).
+  this.timeout(30_000);
   let redis: RedisServer;
   let dir: string;
   let n = 0;

@@ -19,7 +19,9 @@ function run(port: RedisExecution, task: TaskRecord, timeoutMs?: number) {
   });
 }
 
-(redisAvailable() ? describe : describe.skip)('redisWorker (skipped without /usr/bin/redis-server)', () => {
+(redisAvailable() ? describe : describe.skip)('redisWorker (skipped without /usr/bin/redis-server)', function () {
+  // Real processes and a real Redis: a lost worker is noticed after its heartbeat goes stale (6 s).
+  this.timeout(30_000);
   let redis: RedisServer;
   let n = 0;
   let prefix = '';
