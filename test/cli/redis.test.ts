@@ -2,8 +2,9 @@
 // port, a scratch dir), two `orchestrator worker` processes and `orchestrator run --backend redis`
 // as the coordinator. Every process started here carries a marker and is checked gone.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import { assertBuilt, events, killMarked, makeWorkspace, processesWith, removeWorkspace, runCli, startCli, until, type Running } from './support/cli';
 
@@ -145,6 +146,19 @@ describe('orchestrator run --backend redis, with two workers (the built CLI)', f
     const result = await cli.done;
     assert.equal(result.code, 0, result.stderr + result.stdout);
     assert.deepEqual(readFileSync(join(dir, 'done.log'), 'utf8').split('\n').filter(Boolean), ['a', 'b', 'c']);
+  });
+
+  it("runs the demo's ci workflow across two workers, its tasks.json step included", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'orchestrator-demo-redis-'));
+    cpSync(resolve(__dirname, '../../demo-workspace'), dir, { recursive: true, filter: (src) => !/node_modules|[/\\]dist$/.test(src) });
+    const a = startWorker('w1', ['--resources', 'cpu=2']);
+    const b = startWorker('w2', ['--resources', 'cpu=2,network=1']);
+    await until(() => a.stdout().includes('worker w1:') && b.stdout().includes('worker w2:'), 'both workers to listen');
+    const result = await runCli(['run', 'ci', '--backend', 'redis', '--redis', redis.url, '--json'], dir);
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    const completed = events(result.stdout).filter((e) => e.type === 'task.completed');
+    assert.deepEqual(completed.map((e) => e.key).sort(), ['build', 'install', 'lint', 'package', 'test']);
+    for (const e of completed) assert.match(String(e.worker), /^w[12]$/, `${String(e.key)} ran on a worker`);
   });
 
   it('refuses a bad backend invocation before anything runs', async () => {

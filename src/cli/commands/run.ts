@@ -17,7 +17,7 @@ import { parseConcurrency, parseReport, parseResources, unknownName } from '../o
 import { formatPlan, selectOnly, type WorkflowSpecs } from '../plan';
 import { writeJunitReport, junitReport } from '../report/junit';
 import { runSession } from '../session';
-import { resolveTasksFileTask } from '../tasks/tasksFile';
+import { resolveTasksFileTask, type ResolvedTask } from '../tasks/tasksFile';
 import { loadWorkspace, type Workspace } from '../workspace';
 import { chooseView, type Io } from './io';
 import { checkName, redisUrlOf } from './worker';
@@ -51,8 +51,12 @@ function pickWorkflows(workspace: Workspace, names: readonly string[]): string[]
   return [...new Set(names)];
 }
 
-/** Every check the orchestrator would make when scheduling, and every tasks.json step resolved, before anything runs. */
-function preflight(workspace: Workspace, workflows: readonly WorkflowSpecs[], pools: Record<string, number>): void {
+/**
+ * Every check the orchestrator would make when scheduling, and every tasks.json step resolved,
+ * before anything runs. Returns each step's resolved task, by spec.
+ */
+function preflight(workspace: Workspace, workflows: readonly WorkflowSpecs[], pools: Record<string, number>): Map<TaskSpec, ResolvedTask> {
+  const resolved = new Map<TaskSpec, ResolvedTask>();
   const kinds = new Set<string>([...BUILTIN_KINDS, VSCODE_TASK_KIND]);
   for (const { workflow, specs } of workflows) {
     try {
@@ -68,12 +72,13 @@ function preflight(workspace: Workspace, workflows: readonly WorkflowSpecs[], po
     for (const spec of specs) {
       if (spec.kind !== VSCODE_TASK_KIND) continue;
       try {
-        resolveTasksFileTask(workspace.folder, spec.payload as VscodeTaskPayload);
+        resolved.set(spec, resolveTasksFileTask(workspace.folder, spec.payload as VscodeTaskPayload));
       } catch (err) {
         throw new UsageError(`Workflow \`${workflow}\`, task \`${spec.key as string}\`: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
   }
+  return resolved;
 }
 
 /** The saved records that had not finished, read without restoring anything: what a resume is about. */
@@ -83,6 +88,14 @@ function unfinishedSaved(store: Store): { id: string; workflowId?: string }[] {
   return tasks
     .filter((t) => typeof t?.id === 'string' && typeof t.status === 'string' && !isFinished(t.status as TaskStatus))
     .map((t) => ({ id: t.id as string, ...(typeof t.workflowId === 'string' ? { workflowId: t.workflowId } : {}) }));
+}
+
+/** `spec` as a shell task when it is a tasks.json step of one command, else `spec`. */
+function asShellStep(spec: TaskSpec, step: ResolvedTask | undefined): TaskSpec {
+  if (!step || step.command === undefined || step.dependsOn.length > 0) return spec;
+  const { payload: _payload, ...rest } = spec;
+  void _payload;
+  return { ...rest, kind: 'shell', command: step.command, cwd: step.cwd, ...(Object.keys(step.env).length ? { env: { ...step.env } } : {}) };
 }
 
 /**
@@ -126,7 +139,10 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
       picked.map((workflow) => ({ workflow, specs: workflowToSpecs(workspace.workflows, workflow, defaults) })),
       flags.only ?? [],
     );
-    preflight(workspace, workflows, pools);
+    const steps = preflight(workspace, workflows, pools);
+    // With workers, a tasks.json step that is one command runs on them as a shell task; a compound
+    // (several steps, their order) stays here, where the tasks-file executor runs it.
+    if (redisUrl !== undefined) workflows = workflows.map((w) => ({ ...w, specs: w.specs.map((spec) => asShellStep(spec, steps.get(spec))) }));
     if (flags.dryRun) {
       io.stdout.write(`${formatPlan(workflows, { concurrency, pools })}\n`);
       return ExitCode.ok;
