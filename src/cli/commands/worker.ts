@@ -72,7 +72,7 @@ export async function workerCommand(flags: WorkerFlags, io: Io): Promise<number>
         return;
       }
       stopping = true;
-      log(`${signal}: draining (no new jobs; running ones finish or are handed back); ${signal === 'SIGINT' ? 'Ctrl-C again stops at once' : ''}`.trimEnd());
+      log(`${signal}: draining (no new jobs; running ones finish or are handed back)${signal === 'SIGINT' ? '; Ctrl-C again stops at once' : ''}`);
       void worker
         .drain()
         .then(() => worker.close())
