@@ -17,6 +17,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Stops it without removing its directory and starts it again on the same port and directory. */
   restart(): Promise<void>;
+  /** Stops it, keeping its directory, until `up()`: an outage. */
+  down(): Promise<void>;
+  /** Starts it again after `down()`, on the same port and directory. */
+  up(): Promise<void>;
 }
 
 /** Whether redis-server can run here. */
@@ -118,6 +122,12 @@ export async function startRedis(options: { appendonly?: boolean } = {}): Promis
     },
     async restart() {
       if (child) await stopChild(child);
+      await launch();
+    },
+    async down() {
+      if (child) await stopChild(child);
+    },
+    async up() {
       await launch();
     },
   };

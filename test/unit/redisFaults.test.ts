@@ -116,4 +116,51 @@ function childWorker(options: RedisWorkerOptions): Promise<ChildProcess> {
     assert.equal(warnings.filter((w) => /unreachable/.test(w)).length, 1, warnings.join('\n'));
     assert.equal(warnings.filter((w) => /reachable again/.test(w)).length, 1, warnings.join('\n'));
   });
+  it('Redis down: a task started meanwhile waits, goes out on reconnect and runs; dispose during an outage still ends', async () => {
+    const prefix = 'outage';
+    const warnings: string[] = [];
+    remote = await RedisExecution.connect({ url: redis.url, prefix, name: 'coordinator', onWarn: (m) => warnings.push(m), abortSettleMs: 100 });
+    const o = await createOrchestrator({ remote, concurrency: 2 });
+    cleanups.push(() => o.dispose());
+    await redis.down();
+    await until(() => warnings.some((w) => /unreachable/.test(w)), 5000, 'the outage being warned');
+    const id = await o.scheduleTask({ name: 'while-down', kind: 'shell', command: 'echo ok' });
+    assert.equal(remote.connected, false);
+    assert.deepEqual(await remote.fleet(), { connected: false, workers: [], queues: [] });
+    await redis.up();
+    const worker = await RedisWorker.start({ url: redis.url, prefix, name: 'after-outage', concurrency: 1 });
+    cleanups.push(() => worker.close());
+    await o.whenIdle();
+    assert.equal(o.getTask(id)?.status, 'completed', JSON.stringify(o.getTask(id)?.error));
+    assert.equal(o.getTask(id)?.result?.worker, 'after-outage');
+    // A coordinator that starts an attempt while Redis is down still disposes within its bound.
+    const lonely = await RedisExecution.connect({ url: redis.url, prefix: 'outage2', name: 'lonely', abortSettleMs: 100 });
+    await redis.down();
+    const outcome = new Promise<unknown>((resolve) =>
+      lonely.start(
+        {
+          id: 'x',
+          name: 'x',
+          kind: 'shell',
+          status: 'running',
+          priority: 0,
+          attempts: 1,
+          createdAt: 0,
+          history: [],
+          spec: { name: 'x', kind: 'shell', command: 'true' },
+          dependsOn: [],
+        },
+        1,
+        undefined,
+        undefined,
+        undefined,
+        (_r, error) => resolve(error),
+      ),
+    );
+    const began = Date.now();
+    await lonely.dispose();
+    assert.ok(Date.now() - began < 2000, `dispose took ${Date.now() - began} ms`);
+    assert.ok((await outcome) instanceof Error);
+    await redis.up();
+  });
 });

@@ -58,8 +58,24 @@ const KEEP_FINISHED = { count: 1000 };
 
 interface Lane {
   queue: Queue<JobData, JobReturn>;
-  events: QueueEvents;
+  /** Made once the stream's last id is known (see `ready`). */
+  events: QueueEvents | undefined;
   ready: Promise<void>;
+}
+
+/** How long dispose waits for one BullMQ object to close before it lets go of it (Redis may be down). */
+const CLOSE_BOUND_MS = 1000;
+
+/** Resolves when `p` settles or after `ms`, whichever is first. */
+function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 export class RedisExecution implements RemoteExecution {
@@ -140,22 +156,18 @@ export class RedisExecution implements RemoteExecution {
     if (lane) return lane;
     const queue = new Queue<JobData, JobReturn>(name, { connection: this.commands as unknown as ConnectionOptions, prefix: this.prefix });
     queue.on('error', () => undefined);
-    let events: QueueEvents | undefined;
-    const made: Lane = {
-      queue,
-      get events(): QueueEvents {
-        if (!events) throw new Error('QueueEvents not made yet');
-        return events;
-      },
-      ready: Promise.resolve(),
-    };
+    const made: Lane = { queue, events: undefined, ready: Promise.resolve() };
     made.ready = (async () => {
       const last = await this.commands.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
+      if (this.disposed) throw new OrchestratorError('DISPOSED', 'The Redis execution is disposed');
       const lastEventId = last[0]?.[0] ?? '0-0';
-      events = new QueueEvents(name, { connection: this.connection as ConnectionOptions, prefix: this.prefix, lastEventId });
+      const events = new QueueEvents(name, { connection: this.connection as ConnectionOptions, prefix: this.prefix, lastEventId });
+      made.events = events;
       this.listen(name, events);
       await events.waitUntilReady();
     })();
+    // Awaited by each add; this keeps a lane dropped by dispose from an unhandled rejection.
+    made.ready.catch(() => undefined);
     lane = made;
     this.lanes.set(name, lane);
     return lane;
@@ -375,20 +387,23 @@ export class RedisExecution implements RemoteExecution {
     await this.dispose();
   }
 
-  async dispose(): Promise<void> {
-    if (!this.disposed) {
+  private disposing: Promise<void> | undefined;
+
+  /** See the port's contract; with Redis down, each BullMQ object gets CLOSE_BOUND_MS to close before it is let go. */
+  dispose(): Promise<void> {
+    this.disposing ??= (async () => {
       this.disposed = true;
       clearInterval(this.watchdog);
       await Promise.all([...this.attempts.values()].map((a) => this.cancel(a, 'The Redis execution was disposed')));
       await Promise.all(
         [...this.lanes.values()].map(async (lane) => {
-          await lane.ready.catch(() => undefined);
-          await lane.events.close().catch(() => undefined);
-          await lane.queue.close().catch(() => undefined);
+          if (lane.events) await bounded(lane.events.close(), CLOSE_BOUND_MS);
+          await bounded(lane.queue.close(), CLOSE_BOUND_MS);
         }),
       );
       this.commands.disconnect();
-    }
+    })();
+    return this.disposing;
   }
 
   /** The fleet as the dashboard shows it: live workers and the counts of every queue they or this coordinator use. */
