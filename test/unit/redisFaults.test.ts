@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { RedisExecution } from '../../src/backends/redis/redisExecution';
 import { RedisWorker, type RedisWorkerOptions } from '../../src/backends/redis/redisWorker';
 import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
+import { ExecutionError } from '../../src/core/model/errors';
 import { gone } from '../support/processChecks';
 import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
 
@@ -162,5 +163,51 @@ function childWorker(options: RedisWorkerOptions): Promise<ChildProcess> {
     assert.ok(Date.now() - began < 2000, `dispose took ${Date.now() - began} ms`);
     assert.ok((await outcome) instanceof Error);
     await redis.up();
+  });
+  it('Redis away longer than a job lock: the worker stops the attempt (no second run behind the retry) and it fails INTERRUPTED', async () => {
+    const prefix = 'lock';
+    const pidFile = join(dir, 'pid');
+    const worker = await RedisWorker.start({
+      url: redis.url,
+      prefix,
+      name: 'holder',
+      concurrency: 1,
+      lockDurationMs: 600,
+      stalledIntervalMs: 300,
+      killGraceMs: 200,
+    });
+    cleanups.push(() => worker.close());
+    remote = await RedisExecution.connect({ url: redis.url, prefix, name: 'coordinator', abortSettleMs: 30_000 });
+    const outcome = new Promise<unknown>((resolve) =>
+      remote!.start(
+        {
+          id: 'held',
+          name: 'held',
+          kind: 'shell',
+          status: 'running',
+          priority: 0,
+          attempts: 1,
+          createdAt: 0,
+          history: [],
+          spec: { name: 'held', kind: 'shell', command: `echo $$ > ${pidFile}; exec sleep 30` },
+          dependsOn: [],
+        },
+        1,
+        undefined,
+        undefined,
+        undefined,
+        (_r, error) => resolve(error),
+      ),
+    );
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 10_000, 'the job starting');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    cleanups.push(() => void (gone(pid) || process.kill(pid, 'SIGKILL')));
+    await redis.down();
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await redis.up();
+    await until(() => gone(pid), 10_000, 'the attempt being stopped on the worker');
+    const error = await outcome;
+    assert.ok(error instanceof ExecutionError, String(error));
+    assert.equal(error.errorCode, 'INTERRUPTED');
   });
 });

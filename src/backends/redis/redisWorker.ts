@@ -11,6 +11,8 @@
 //  - a cancel on `cancelChannel` for a job it runs aborts that attempt (the process tree is killed)
 //    and the job fails `cancelled`; a cancel that arrives just before the job does is remembered;
 //  - it heartbeats its WorkerInfo every HEARTBEAT_MS and removes it on close;
+//  - a job whose lock it could not renew (Redis away too long) is stopped and fails INTERRUPTED:
+//    BullMQ's stalled check gives it to the coordinator's retry policy, so it must not run on here;
 //  - drain(): takes no new job, lets the running ones finish within a grace, then stops them so their
 //    jobs fail INTERRUPTED and the coordinator retries them elsewhere.
 import { hostname, availableParallelism } from 'node:os';
@@ -137,6 +139,7 @@ export class RedisWorker {
         removeOnFail: { count: 1000 },
       });
       worker.on('error', (err) => self.log(`queue ${queue}: ${errorMessage(err)}`));
+      worker.on('lockRenewalFailed', (ids: string[]) => self.onLockLost(ids));
       self.workers.push(worker);
     }
     await Promise.all(self.workers.map((w) => w.waitUntilReady()));
@@ -192,6 +195,21 @@ export class RedisWorker {
     this.earlyCancels.set(parsed.jobId, { reason, at: now });
   }
 
+  /**
+   * Jobs whose lock could not be renewed (Redis was away longer than the lock): BullMQ hands them to
+   * its stalled check, which fails them for the coordinator to retry, so running them on here would
+   * run them twice. They are stopped and end INTERRUPTED.
+   */
+  private onLockLost(ids: string[]): void {
+    for (const id of ids) {
+      const run = this.running.get(id);
+      if (!run?.handle || run.interrupted) continue;
+      run.interrupted = true;
+      this.log(`lost the lock of ${id}: stopping it`);
+      void this.engine.cancelAttempt(run.handle, 'The worker lost its lock on the job');
+    }
+  }
+
   private refuse(message: string, code: string): Error {
     return new Error(encodeFailure({ kind: 'refused', message, code, worker: this.name }));
   }
@@ -236,7 +254,12 @@ export class RedisWorker {
     } catch (error) {
       await output.flush();
       const failure: JobFailure = run.interrupted
-        ? { kind: 'execution', message: `Worker \`${this.name}\` stopped it while draining`, code: 'INTERRUPTED', worker: this.name }
+        ? {
+            kind: 'execution',
+            message: `Worker \`${this.name}\` stopped it (draining, or its lock on the job was lost)`,
+            code: 'INTERRUPTED',
+            worker: this.name,
+          }
         : failureOf(error, this.name);
       throw new Error(encodeFailure(failure), { cause: error });
     } finally {
