@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { RECONNECT_MAX_MS, reconnectDelay, redisOptions } from '../../src/backends/redis/connection';
 import { ValidationError } from '../../src/core/model/errors';
+import { RedisExecution } from '../../src/backends/redis/redisExecution';
+import { RedisWorker } from '../../src/backends/redis/redisWorker';
 
 describe('redis connection', () => {
   it('reads host, port, db, user and password from a redis:// URL', () => {
@@ -44,5 +46,15 @@ describe('redis connection', () => {
     const o = redisOptions('redis://h');
     assert.equal(typeof o.retryStrategy, 'function');
     assert.equal(o.retryStrategy?.(50), RECONNECT_MAX_MS);
+  });
+
+  it('RedisExecution.connect and RedisWorker.start refuse bad options before opening a connection', async () => {
+    // Nothing listens on port 1: a connection attempt would hang the test in reconnects, not refuse.
+    const url = 'redis://127.0.0.1:1';
+    await assert.rejects(RedisExecution.connect({ url, abortSettleMs: -1 }), /Expected `abortSettleMs` to be a non-negative number, got `-1`/);
+    await assert.rejects(RedisExecution.connect({ url, kinds: [''] }), /Expected `kinds` to be an array of non-empty strings/);
+    await assert.rejects(RedisExecution.connect({ url: 'http://x' }), ValidationError);
+    await assert.rejects(RedisWorker.start({ url, concurrency: 0 }), /Expected `concurrency` to be an integer >= 1, got `0`/);
+    await assert.rejects(RedisWorker.start({ url, resources: { gpu: 1.5 } }), /Expected `resources.gpu` to be an integer >= 1/);
   });
 });

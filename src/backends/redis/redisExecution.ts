@@ -99,12 +99,15 @@ export class RedisExecution implements RemoteExecution {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.abortSettleMs = options.abortSettleMs ?? 2000;
-    if (!(this.abortSettleMs >= 0)) throw fieldError('abortSettleMs', 'a non-negative number', options.abortSettleMs);
   }
 
   /** Connects (waiting up to `readyWithinMs` for Redis; an unreachable one is warned and retried in the background). */
   static async connect(options: RedisExecutionOptions, readyWithinMs = 5000): Promise<RedisExecution> {
+    // Every refusal comes before a connection is opened: a refused call leaves nothing behind.
     const connection = redisOptions(options.url, options.password);
+    if (options.abortSettleMs !== undefined && !(options.abortSettleMs >= 0)) throw fieldError('abortSettleMs', 'a non-negative number', options.abortSettleMs);
+    if (options.kinds !== undefined && !(Array.isArray(options.kinds) && options.kinds.every((k) => typeof k === 'string' && k !== '')))
+      throw fieldError('kinds', 'an array of non-empty strings', options.kinds);
     const commands = new Redis(connection);
     const self = new RedisExecution(options, connection, commands);
     commands.on('ready', () => self.onUp());
