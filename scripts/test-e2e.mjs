@@ -5,11 +5,17 @@
 //   export const timeoutMs = 90_000;                          // optional, the whole scenario
 //   export const options = { trust: 'untrusted', settings: {...}, extension: 'payload' };  // optional, see openWorkbench
 //   export async function run(wb) { ... }                      // wb: test/e2e/workbench.mjs's Workbench
+//   export async function setup({ outputDir }) {               // optional: runs before the server starts
+//     return { options: { settings: {...} }, cleanup: async () => {} };  // options merged over `options`
+//   }
 // Each scenario gets a fresh code-server (own user-data-dir), a fresh browser profile and a scratch copy of
 // demo-workspace; screenshots and logs go to .test-output/e2e/<name>/ (a failure adds failure.png).
+// setup() is for what the workbench needs before it starts (a Redis and its workers, say); it counts against
+// the scenario's timeout, stops what it started itself if it throws, and its cleanup runs after the
+// workbench is closed, on success and on failure.
 // Scenarios run one after another. Filter with `npm run test:e2e -- stages` (substring of the file name).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, extensionHostErrors } from './codeServer.mjs';
@@ -28,6 +34,8 @@ async function runScenario(file) {
   let title = name;
   let wb;
   let opening;
+  let preparing;
+  let prepared;
   let failed = true;
   try {
     const mod = await import(pathToFileURL(join(E2E_DIR, file)).href);
@@ -36,7 +44,12 @@ async function runScenario(file) {
     const { openWorkbench } = await import('../test/e2e/workbench.mjs');
     await withTimeout(
       (async () => {
-        opening = openWorkbench({ ...mod.options, outputDir });
+        mkdirSync(outputDir, { recursive: true });
+        preparing = typeof mod.setup === 'function' ? Promise.resolve(mod.setup({ outputDir })) : undefined;
+        prepared = await preparing;
+        const extra = prepared?.options ?? {};
+        const settings = { ...mod.options?.settings, ...extra.settings };
+        opening = openWorkbench({ ...mod.options, ...extra, settings, outputDir });
         wb = await opening;
         await mod.run(wb);
       })(),
@@ -48,6 +61,9 @@ async function runScenario(file) {
     // A scenario that timed out while the workbench was still opening: close it once it is open.
     wb ??= opening && (await withTimeout(opening, 60_000, 'opening the workbench').catch(() => undefined));
     await wb?.close({ failed }).catch((e) => console.error(`    (closing: ${e.message})`));
+    // Likewise a setup still running when the scenario timed out: its cleanup runs once it is done.
+    prepared ??= preparing && (await withTimeout(preparing, 60_000, 'the scenario setup').catch(() => undefined));
+    await (async () => prepared?.cleanup?.())().catch((e) => console.error(`    (cleaning up: ${e.message})`));
     const s = ((Date.now() - started) / 1000).toFixed(1);
     console.log(failed ? `  ✖ ${title} (${s} s; see ${outputDir})` : `  ✔ ${title} (${s} s)`);
     if (failed) for (const l of extensionHostErrors(outputDir)) console.log(`    [exthost] ${l}`);
