@@ -12,7 +12,7 @@
 //  - a QueueEvents reads its stream from the id that was last before the queue's first job was added
 //    here, so no event of a job added here is missed.
 import { hostname } from 'node:os';
-import { Job, Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
+import { Job, type QueueEvents } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../core/execution/executionPort';
 import type { RemoteExecution } from '../../core/execution/routedExecution';
@@ -21,6 +21,8 @@ import type { TaskRecord, TaskResult, TaskSpec } from '../../core/model/model';
 import { redisOptions } from './connection';
 import { errorOf } from './failures';
 import { fleetStatus, type FleetStatus } from './fleetStatus';
+import { isJobReturn, safeParse, wireRecord } from './jobWire';
+import { CLOSE_BOUND_MS, bounded, openLane, type Lane } from './queueLane';
 import { RemoteAttempt } from './remoteAttempt';
 import {
   DEFAULT_PREFIX,
@@ -55,28 +57,6 @@ export interface RedisExecutionOptions {
 
 /** Bounded history of finished jobs kept in Redis, per queue. */
 const KEEP_FINISHED = { count: 1000 };
-
-interface Lane {
-  queue: Queue<JobData, JobReturn>;
-  /** Made once the stream's last id is known (see `ready`). */
-  events: QueueEvents | undefined;
-  ready: Promise<void>;
-}
-
-/** How long dispose waits for one BullMQ object to close before it lets go of it (Redis may be down). */
-const CLOSE_BOUND_MS = 1000;
-
-/** Resolves when `p` settles or after `ms`, whichever is first. */
-function bounded(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.then(
-      () => undefined,
-      () => undefined,
-    ),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-  ]).finally(() => clearTimeout(timer));
-}
 
 export class RedisExecution implements RemoteExecution {
   readonly kinds: ReadonlySet<string>;
@@ -156,23 +136,17 @@ export class RedisExecution implements RemoteExecution {
 
   private lane(name: string): Lane {
     let lane = this.lanes.get(name);
-    if (lane) return lane;
-    const queue = new Queue<JobData, JobReturn>(name, { connection: this.commands as unknown as ConnectionOptions, prefix: this.prefix });
-    queue.on('error', () => undefined);
-    const made: Lane = { queue, events: undefined, ready: Promise.resolve() };
-    made.ready = (async () => {
-      const last = await this.commands.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
-      if (this.disposed) throw new OrchestratorError('DISPOSED', 'The Redis execution is disposed');
-      const lastEventId = last[0]?.[0] ?? '0-0';
-      const events = new QueueEvents(name, { connection: this.connection as ConnectionOptions, prefix: this.prefix, lastEventId });
-      made.events = events;
-      this.listen(name, events);
-      await events.waitUntilReady();
-    })();
-    // Awaited by each add; this keeps a lane dropped by dispose from an unhandled rejection.
-    made.ready.catch(() => undefined);
-    lane = made;
-    this.lanes.set(name, lane);
+    if (!lane) {
+      lane = openLane(
+        name,
+        this.prefix,
+        this.commands,
+        this.connection,
+        (events) => this.listen(name, events),
+        () => this.disposed,
+      );
+      this.lanes.set(name, lane);
+    }
     return lane;
   }
 
@@ -413,38 +387,4 @@ export class RedisExecution implements RemoteExecution {
   fleet(): Promise<FleetStatus> {
     return fleetStatus(this.commands, this.prefix, this.connected, [...this.lanes.keys()]);
   }
-}
-
-/**
- * The record as a job carries it: its TaskRecord fields only (a record held by the core may carry
- * bookkeeping of its own, not JSON), without its history, which a worker does not read.
- */
-function wireRecord(t: TaskRecord): TaskRecord {
-  const out: TaskRecord = {
-    id: t.id,
-    name: t.name,
-    kind: t.kind,
-    status: t.status,
-    priority: t.priority,
-    attempts: t.attempts,
-    createdAt: t.createdAt,
-    history: [],
-    spec: t.spec,
-    dependsOn: t.dependsOn,
-  };
-  if (t.startedAt !== undefined) out.startedAt = t.startedAt;
-  if (t.workflowId !== undefined) out.workflowId = t.workflowId;
-  return out;
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function isJobReturn(value: unknown): value is JobReturn {
-  return typeof value === 'object' && value !== null && typeof (value as JobReturn).result === 'object' && (value as JobReturn).result !== null;
 }

@@ -1,0 +1,55 @@
+// One lane per queue the coordinator uses: its BullMQ Queue (on the coordinator's shared command
+// connection) and its QueueEvents (a blocking connection of its own). Invariant: the QueueEvents
+// reads the stream from the id that was last when the lane was opened, and `ready` resolves only
+// once it listens, so an event of a job added after `ready` is never missed.
+import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
+import type { Redis, RedisOptions } from 'ioredis';
+import type { JobData, JobReturn } from './protocol';
+
+export interface Lane {
+  queue: Queue<JobData, JobReturn>;
+  /** Made once the stream's last id is known (see `ready`). */
+  events: QueueEvents | undefined;
+  ready: Promise<void>;
+}
+
+/** How long dispose waits for one BullMQ object to close before it lets go of it (Redis may be down). */
+export const CLOSE_BOUND_MS = 1000;
+
+/** Resolves when `p` settles or after `ms`, whichever is first. */
+export function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Opens the lane of `name`; `listen` is given its QueueEvents before it reads; `disposed` stops a lane opened too late. */
+export function openLane(
+  name: string,
+  prefix: string,
+  commands: Redis,
+  connection: RedisOptions,
+  listen: (events: QueueEvents) => void,
+  disposed: () => boolean,
+): Lane {
+  const queue = new Queue<JobData, JobReturn>(name, { connection: commands as unknown as ConnectionOptions, prefix });
+  queue.on('error', () => undefined);
+  const lane: Lane = { queue, events: undefined, ready: Promise.resolve() };
+  lane.ready = (async () => {
+    const last = await commands.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
+    if (disposed()) throw new Error('The Redis execution is disposed');
+    const lastEventId = last[0]?.[0] ?? '0-0';
+    const events = new QueueEvents(name, { connection: connection as ConnectionOptions, prefix, lastEventId });
+    lane.events = events;
+    listen(events);
+    await events.waitUntilReady();
+  })();
+  // Awaited by each add; this keeps a lane dropped by dispose from an unhandled rejection.
+  lane.ready.catch(() => undefined);
+  return lane;
+}
