@@ -13,6 +13,14 @@ import type { LocalExecution } from './localExecution';
 export interface RemoteExecution extends ExecutionPort {
   /** The kinds sent to this port; fixed for its lifetime. */
   readonly kinds: ReadonlySet<string>;
+  /**
+   * False while the port cannot reach where its attempts run (its server is down, not yet
+   * connected). The orchestrator then starts nothing new: ready tasks wait in Scheduled, in order,
+   * and go once it is back. Absent: always available.
+   */
+  readonly available?: boolean;
+  /** Fires with the new `available` on each change. Required with `available`. */
+  onDidChangeAvailability?(listener: (available: boolean) => void): Disposable;
 }
 
 export class RoutedExecution implements ExecutionPort, ExecutorRegistry {

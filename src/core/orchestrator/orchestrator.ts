@@ -16,7 +16,7 @@ import { IllegalTransitionError, NotFoundError, OrchestratorError, ValidationErr
 import { Emitter, toDisposable, type Disposable, type Event } from '../util/events';
 import { TaskEngine } from '../engine/engine';
 import { LocalExecution } from '../execution/localExecution';
-import { RoutedExecution } from '../execution/routedExecution';
+import { RoutedExecution, type RemoteExecution } from '../execution/routedExecution';
 import { ProcessLedger, reapOrphans } from '../executors/processLedger';
 import { TaskLifecycleManager } from '../lifecycle/lifecycle';
 import type { LifecycleEvent } from '../lifecycle/transition';
@@ -63,6 +63,8 @@ export class OrchestratorImpl implements Orchestrator {
   private readonly outcomes: Outcomes;
   private readonly finished: FinishedRecords;
   private readonly events: TaskEvents;
+  /** Subscriptions to what the orchestrator was given (the remote backend's availability). */
+  private readonly disposables: Disposable[] = [];
   private readonly idle: IdleWaiters;
   private disposed = false;
 
@@ -123,6 +125,25 @@ export class OrchestratorImpl implements Orchestrator {
     this.events = new TaskEvents(this.queue, clock, this.alerts.warn, this.alerts.listenerFailed);
     this.idle = new IdleWaiters(lc, clock);
     this.queue.onDidChange(() => this.state.markDirty());
+    if (options.remote) this.followAvailability(options.remote);
+  }
+
+  /** While the remote backend is unavailable, dispatch is held: ready tasks wait in Scheduled. */
+  private followAvailability(remote: RemoteExecution): void {
+    let held = false;
+    const apply = (available: boolean): void => {
+      if (available === !held) return;
+      held = !available;
+      if (held) {
+        this.dispatcher.holds++;
+      } else {
+        this.dispatcher.holds--;
+        this.dispatcher.dispatch();
+      }
+    };
+    const subscription = remote.onDidChangeAvailability?.(apply);
+    if (subscription) this.disposables.push(subscription);
+    apply(remote.available !== false);
   }
 
   // ------------------------------------------------------------------ scheduling
@@ -343,6 +364,7 @@ export class OrchestratorImpl implements Orchestrator {
     if (this.disposed) return;
     this.disposed = true;
     this.dispatcher.closed = true;
+    for (const d of this.disposables.splice(0)) d.dispose();
     for (const r of this.lifecycle.values()) this.outcomes.cancelRetry(r);
     // Running attempts are stopped; their records stay Running in the final snapshot, so the next
     // start applies the recovery policy to them, as after a crash.

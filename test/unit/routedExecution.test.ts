@@ -1,0 +1,91 @@
+import * as assert from 'node:assert/strict';
+import type { ExecutionHandle, OutcomeCallback } from '../../src/core/execution/executionPort';
+import type { RemoteExecution } from '../../src/core/execution/routedExecution';
+import type { TaskRecord } from '../../src/core/model/model';
+import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
+import { Emitter } from '../../src/core/util/events';
+import { CancelledError } from '../../src/core/model/errors';
+
+/** A remote port in memory: it runs `remote` tasks by resolving them, names its worker, and can be "down". */
+class FakeRemote implements RemoteExecution {
+  readonly kinds = new Set(['remote']);
+  readonly started: string[] = [];
+  available = true;
+  private readonly changes = new Emitter<boolean>();
+  private readonly running = new Map<ExecutionHandle, OutcomeCallback>();
+
+  onDidChangeAvailability(listener: (available: boolean) => void) {
+    return this.changes.event(listener);
+  }
+  setAvailable(available: boolean): void {
+    this.available = available;
+    this.changes.fire(available);
+  }
+  start(task: TaskRecord, _attempt: number, _timeoutMs: number | undefined, _run: unknown, _onOutput: unknown, done: OutcomeCallback): ExecutionHandle {
+    this.started.push(task.name);
+    const handle = { task };
+    this.running.set(handle, done);
+    setImmediate(() => {
+      if (this.running.delete(handle)) done({ worker: 'fake-worker' }, undefined, task);
+    });
+    return handle;
+  }
+  async cancel(handle: ExecutionHandle): Promise<void> {
+    const done = this.running.get(handle);
+    if (done && this.running.delete(handle)) done(undefined, new CancelledError('cancelled'), handle.task);
+  }
+  async dispose(): Promise<void> {
+    for (const handle of [...this.running.keys()]) await this.cancel(handle);
+  }
+}
+
+describe('remote execution (createOrchestrator({ remote }))', () => {
+  it('sends the remote kinds to the remote port and every other kind to the local engine', async () => {
+    const remote = new FakeRemote();
+    const o = await createOrchestrator({ remote });
+    try {
+      const [r, l] = await o.scheduleWorkflow([
+        { key: 'r', name: 'on a worker', kind: 'remote' },
+        { key: 'l', name: 'here', kind: 'function', run: async () => 'local', dependsOn: ['r'] },
+      ]);
+      await o.whenIdle();
+      assert.deepEqual(remote.started, ['on a worker']);
+      assert.equal(o.getTask(r as string)?.result?.worker, 'fake-worker');
+      assert.equal(o.getTask(l as string)?.status, 'completed');
+      assert.equal(o.getTask(l as string)?.result?.value, 'local');
+    } finally {
+      await o.dispose();
+    }
+  });
+
+  it('holds ready tasks in Scheduled while the remote is unavailable, in order, and runs them when it is back', async () => {
+    const remote = new FakeRemote();
+    remote.available = false;
+    const o = await createOrchestrator({ remote, concurrency: 1 });
+    try {
+      const low = await o.scheduleTask({ name: 'low', kind: 'remote', priority: 1 });
+      const high = await o.scheduleTask({ name: 'high', kind: 'remote', priority: 9 });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(o.getTask(low)?.status, 'scheduled');
+      assert.equal(o.getTask(high)?.status, 'scheduled');
+      assert.deepEqual(remote.started, []);
+      remote.setAvailable(true);
+      await o.whenIdle();
+      assert.deepEqual(remote.started, ['high', 'low']);
+      remote.setAvailable(false);
+      const later = await o.scheduleTask({ name: 'later', kind: 'remote' });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(o.getTask(later)?.status, 'scheduled');
+      remote.setAvailable(true);
+      await o.whenIdle();
+      assert.equal(o.getTask(later)?.status, 'completed');
+    } finally {
+      await o.dispose();
+    }
+  });
+
+  it('refuses a remote without kinds, naming the field', async () => {
+    const bad = { start: () => undefined, cancel: async () => undefined, dispose: async () => undefined };
+    await assert.rejects(createOrchestrator({ remote: bad as unknown as RemoteExecution }), (err: Error) => /remote\.kinds/.test(err.message));
+  });
+});
