@@ -103,6 +103,24 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
     assert.equal(never.error.errorCode, 'INTERRUPTED');
   });
 
+  it('a new run reusing a finished task id runs again (the finished job of the earlier run is replaced)', async () => {
+    const prefix = `r${++n}`;
+    const w = await RedisWorker.start({ url: redis.url, prefix, name: 'w1', concurrency: 2 });
+    closers.push(() => w.close());
+    const trace = join(dir, 'runs');
+    // Core ids restart with each session (`1`, `2`…): the same id comes back in the next run.
+    const task = record('1', `echo run >> ${trace}`);
+    for (const session of ['first', 'second']) {
+      const port = await coordinator(prefix);
+      const outcome = await new Promise<Outcome>((resolve) =>
+        port.start(task, 1, undefined, undefined, undefined, (result, error) => resolve({ result, error })),
+      );
+      assert.equal(outcome.error, undefined, `${session}: ${String(outcome.error)}`);
+      assert.equal(outcome.result?.worker, 'w1');
+    }
+    assert.equal(readFileSync(trace, 'utf8'), 'run\nrun\n');
+  });
+
   it('a worker lost with no other worker left: the attempt fails INTERRUPTED once its heartbeat is stale', async () => {
     const prefix = `r${++n}`;
     const pidFile = join(dir, 'pid');
