@@ -121,6 +121,33 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
     assert.equal(readFileSync(trace, 'utf8'), 'run\nrun\n');
   });
 
+  it('a new run whose task id is held by a job of an earlier run still running waits for it, then runs its own', async () => {
+    const prefix = `r${++n}`;
+    const w = await RedisWorker.start({ url: redis.url, prefix, name: 'w1', concurrency: 2 });
+    closers.push(() => w.close());
+    const trace = join(dir, 'runs');
+    const old = await coordinator(prefix);
+    old.start({ ...record('1', `sleep 0.4; echo old >> ${trace}`), createdAt: 1 }, 1, undefined, undefined, undefined, () => undefined);
+    await until(() => w.runningCount === 1, 5000, 'the job of the earlier run running');
+    await old.detach();
+    const port = await coordinator(prefix);
+    const output: string[] = [];
+    const outcome = await new Promise<Outcome>((resolve) =>
+      port.start(
+        { ...record('1', `echo new >> ${trace}; echo mine`), createdAt: 2 },
+        1,
+        undefined,
+        undefined,
+        (c) => output.push(c),
+        (result, error) => resolve({ result, error }),
+      ),
+    );
+    assert.equal(outcome.error, undefined, String(outcome.error));
+    assert.match(outcome.result?.output ?? '', /mine/);
+    assert.equal(readFileSync(trace, 'utf8'), 'old\nnew\n');
+    assert.doesNotMatch(output.join(''), /old/);
+  });
+
   it('a worker lost with no other worker left: the attempt fails INTERRUPTED once its heartbeat is stale', async () => {
     const prefix = `r${++n}`;
     const pidFile = join(dir, 'pid');

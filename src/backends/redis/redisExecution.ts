@@ -159,7 +159,7 @@ export class RedisExecution implements RemoteExecution {
     events.on('progress', ({ jobId: id, data }) => {
       const a = this.attempts.get(id);
       const output = typeof data === 'object' && data !== null ? (data as { output?: unknown }).output : undefined;
-      if (a && !a.reported && typeof output === 'string') a.onOutput?.(output);
+      if (a && !a.reported && !a.foreign && typeof output === 'string') a.onOutput?.(output);
     });
     events.on('completed', ({ jobId: id, returnvalue }) => {
       const a = this.attempts.get(id);
@@ -171,12 +171,12 @@ export class RedisExecution implements RemoteExecution {
     });
     events.on('duplicated', ({ jobId: id }) => {
       const a = this.attempts.get(id);
-      if (a) void this.onDuplicated(queue, a);
+      if (a) this.onDuplicated(queue, a).catch(() => undefined);
     });
   }
 
   private onActive(a: RemoteAttempt): void {
-    if (a.active || a.reported) return;
+    if (a.active || a.reported || a.foreign) return;
     a.active = true;
     a.activeAt = Date.now();
     const limit = a.timeoutMs;
@@ -214,6 +214,7 @@ export class RedisExecution implements RemoteExecution {
   }
 
   private async onCompleted(a: RemoteAttempt, returnvalue: unknown): Promise<void> {
+    if (a.foreign) return this.replace(a);
     let value = typeof returnvalue === 'string' ? safeParse(returnvalue) : returnvalue;
     if (!isJobReturn(value)) {
       const job = await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId).catch(() => undefined);
@@ -227,19 +228,43 @@ export class RedisExecution implements RemoteExecution {
   }
 
   private onFailed(a: RemoteAttempt, failedReason: string): void {
+    if (a.foreign) return void this.replace(a).catch(() => undefined);
     if (a.decided) return a.report(undefined, a.decided);
     a.report(undefined, errorOf(decodeFailure(failedReason), a.timeoutMs));
   }
 
-  /** A job of that id was already there: a leftover of an earlier run is replaced; a live one is followed. */
+  /**
+   * A job of that id was already there. Ours (the same record: id and createdAt), still live: it is
+   * followed. Another run's (core ids restart with each session), finished or waiting: it is replaced.
+   * Another run's still running: it cannot be removed, so this attempt waits for its end (`foreign`)
+   * and is added then; that job's own outcome is never reported as this attempt's.
+   */
   private async onDuplicated(queue: string, a: RemoteAttempt): Promise<void> {
     const lane = this.lane(queue);
-    const state = await lane.queue.getJobState(a.jobId);
+    const job = await Job.fromId<JobData, JobReturn>(lane.queue, a.jobId);
+    const state = job ? await job.getState() : 'unknown';
     if (a.reported) return;
-    if (state === 'completed' || state === 'failed' || state === 'unknown') {
-      await lane.queue.remove(a.jobId);
-      await this.add(a);
+    const task = (job?.data as Partial<JobData> | undefined)?.task;
+    const ours = task?.id === a.task.id && task?.createdAt === a.task.createdAt;
+    if (state === 'completed' || state === 'failed' || state === 'unknown') return this.replace(a);
+    if (ours) return;
+    if (state === 'active') {
+      a.foreign = true;
+      return;
     }
+    return this.replace(a);
+  }
+
+  /** Removes whatever job holds this attempt's id and adds the attempt's own. */
+  private async replace(a: RemoteAttempt): Promise<void> {
+    a.foreign = false;
+    const removed = await this.lane(a.queue).queue.remove(a.jobId);
+    // Locked meanwhile (another run's job became active): wait for its end as above.
+    if (removed !== 1) {
+      a.foreign = true;
+      return;
+    }
+    await this.add(a);
   }
 
   start(
@@ -310,6 +335,8 @@ export class RedisExecution implements RemoteExecution {
   private async stop(a: RemoteAttempt, reason: string): Promise<void> {
     await a.added;
     if (a.reported) return;
+    // The job of that id is another run's: nothing of this attempt runs anywhere yet.
+    if (a.foreign) return a.report(undefined, a.decided);
     const removed = await this.lane(a.queue)
       .queue.remove(a.jobId)
       .catch(() => 0);

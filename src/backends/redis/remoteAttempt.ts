@@ -11,6 +11,8 @@ export class RemoteAttempt implements ExecutionHandle {
   added: Promise<void> = Promise.resolve();
   /** Seen active on a worker. */
   active = false;
+  /** Its job id is held by another run's job still running: the events of that id are not this attempt's until it ends. */
+  foreign = false;
   /** Wall time it was seen active, for the lost-worker watchdog. */
   activeAt = 0;
   /** The outcome decided by the coordinator (a cancel or a timeout), reported when the worker confirms or after the bound. */
