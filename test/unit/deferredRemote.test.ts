@@ -93,6 +93,32 @@ describe('DeferredRemote', () => {
     assert.deepEqual(started, ['a', 'b', 'c']);
   });
 
+  it('is unavailable until a backend is attached, then follows the backend', () => {
+    const port = new DeferredRemote(['k']);
+    const seen: boolean[] = [];
+    port.onDidChangeAvailability((available) => seen.push(available));
+    assert.equal(port.available, false);
+    const { backend } = recordingBackend();
+    let fire: (available: boolean) => void = () => undefined;
+    let up = true;
+    const followed: RemoteExecution = {
+      ...backend,
+      get available() {
+        return up;
+      },
+      onDidChangeAvailability: (listener) => {
+        fire = listener;
+        return { dispose: () => (fire = () => undefined) };
+      },
+    };
+    port.attach(followed);
+    assert.equal(port.available, true);
+    up = false;
+    fire(false);
+    assert.equal(port.available, false);
+    assert.deepEqual(seen, [true, false]);
+  });
+
   it('cancels a held attempt without it ever reaching the backend', async () => {
     const port = new DeferredRemote(['k']);
     const a = start(port, 'a');

@@ -127,6 +127,10 @@ function childWorker(options: RedisWorkerOptions): Promise<ChildProcess> {
     await until(() => warnings.some((w) => /unreachable/.test(w)), 5000, 'the outage being warned');
     const id = await o.scheduleTask({ name: 'while-down', kind: 'shell', command: 'echo ok' });
     assert.equal(remote.connected, false);
+    assert.equal(remote.available, false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The orchestrator holds dispatch while the backend is unavailable: the ready task waits in Scheduled.
+    assert.equal(o.getTask(id)?.status, 'scheduled');
     assert.deepEqual(await remote.fleet(), { connected: false, workers: [], queues: [] });
     await redis.up();
     const worker = await RedisWorker.start({ url: redis.url, prefix, name: 'after-outage', concurrency: 1 });

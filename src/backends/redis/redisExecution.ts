@@ -12,6 +12,7 @@
 //  - a QueueEvents reads its stream from the id that was last before the queue's first job was added
 //    here, so no event of a job added here is missed.
 import { hostname } from 'node:os';
+import { Emitter, type Disposable } from '../../core/util/events';
 import { Job, type QueueEvents } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../core/execution/executionPort';
@@ -67,6 +68,9 @@ export class RedisExecution implements RemoteExecution {
   private readonly abortSettleMs: number;
   private disposed = false;
   private up = false;
+  /** What `available` last said to its listeners: changes only, in order. */
+  private lastAvailable = false;
+  private readonly availability = new Emitter<boolean>();
   private warnedDown = false;
   private watchdog: NodeJS.Timeout | undefined;
 
@@ -113,8 +117,25 @@ export class RedisExecution implements RemoteExecution {
     return `Redis at ${this.connection.host ?? '?'}:${this.connection.port ?? '?'}`;
   }
 
+  /** True while Redis answers: the orchestrator starts nothing new while it is false (ready tasks wait in Scheduled). */
+  get available(): boolean {
+    return this.connected;
+  }
+
+  onDidChangeAvailability(listener: (available: boolean) => void): Disposable {
+    return this.availability.event(listener);
+  }
+
+  private availabilityChanged(): void {
+    const now = this.up;
+    if (now === this.lastAvailable) return;
+    this.lastAvailable = now;
+    this.availability.fire(now);
+  }
+
   private onUp(): void {
     this.up = true;
+    this.availabilityChanged();
     if (this.warnedDown) {
       this.warnedDown = false;
       this.warn(`${this.where()} is reachable again; queued work goes out now`);
@@ -124,6 +145,7 @@ export class RedisExecution implements RemoteExecution {
   private onDown(err: Error | undefined): void {
     if (this.disposed) return;
     this.up = false;
+    this.availabilityChanged();
     if (this.warnedDown) return;
     this.warnedDown = true;
     this.warn(`${this.where()} is unreachable${err ? ` (${errorMessage(err)})` : ''}: ready tasks wait, reconnecting with backoff`);

@@ -5,11 +5,14 @@
 //  - an attempt started before `attach` is held, not lost, and forwarded in start order on attach;
 //    cancelled while held, it reports CancelledError without ever reaching the backend;
 //  - every `start` gets exactly one `done`, never synchronously inside `start` (the port contract);
-//  - `kinds` is fixed at construction and the attached port must run the same kinds.
+//  - `kinds` is fixed at construction and the attached port must run the same kinds;
+//  - it is unavailable until attached and then while the backend says so, so the orchestrator holds
+//    dispatch meanwhile and ready tasks wait in Scheduled.
 import { CancelledError, ExecutionError, OrchestratorError } from '../../core/model/errors';
 import type { TaskRecord, TaskSpec } from '../../core/model/model';
 import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../core/execution/executionPort';
 import type { RemoteExecution } from '../../core/execution/routedExecution';
+import { Emitter, type Disposable } from '../../core/util/events';
 
 interface HeldAttempt extends ExecutionHandle {
   readonly attempt: number;
@@ -29,6 +32,8 @@ export class DeferredRemote implements RemoteExecution {
   /** Every handle this port made itself (held, then perhaps forwarded), as opposed to the backend's own. */
   private readonly ours = new WeakSet<ExecutionHandle>();
   private disposed = false;
+  private readonly availability = new Emitter<boolean>();
+  private followed: Disposable | undefined;
 
   constructor(kinds: Iterable<string>) {
     this.kinds = new Set(kinds);
@@ -37,6 +42,15 @@ export class DeferredRemote implements RemoteExecution {
   /** Whether the real port is attached. */
   get attached(): boolean {
     return this.target !== undefined;
+  }
+
+  /** Available once a backend is attached and while it says so: until then ready tasks wait in Scheduled. */
+  get available(): boolean {
+    return this.target !== undefined && this.target.available !== false;
+  }
+
+  onDidChangeAvailability(listener: (available: boolean) => void): Disposable {
+    return this.availability.event(listener);
   }
 
   /** Attempts waiting for the backend. */
@@ -58,6 +72,9 @@ export class DeferredRemote implements RemoteExecution {
     if (missing.length)
       throw new OrchestratorError('VALIDATION', `Expected the backend to run the kinds ${[...this.kinds].join(', ')}; it lacks ${missing.join(', ')}`);
     this.target = target;
+    const followed = target.onDidChangeAvailability?.((available) => this.availability.fire(available));
+    if (followed) this.followed = followed;
+    this.availability.fire(this.available);
     const held = this.held;
     this.held = [];
     for (const h of held) h.forwarded = target.start(h.task, h.attempt, h.timeoutMs, h.run, h.onOutput, h.done);
@@ -106,6 +123,7 @@ export class DeferredRemote implements RemoteExecution {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.followed?.dispose();
     const held = this.held;
     this.held = [];
     await Promise.resolve();
