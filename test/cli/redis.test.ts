@@ -129,6 +129,39 @@ describe('orchestrator run --backend redis, with two workers (the built CLI)', f
     assert.equal(list.find((e) => e.type === 'task.completed')?.worker, 'w2');
   });
 
+  it('re-attaches on --resume to a job still running on a worker after the coordinator was SIGKILLed, running it once', async () => {
+    const log = (line: string): string => node(`require('fs').appendFileSync('runs.log', '${line}\\n')`);
+    dir = makeWorkspace({
+      reload: {
+        tasks: [
+          { key: 'long', command: `${log('start')}; sleep 2; ${log('end')}`, retries: 2 },
+          { key: 'next', command: log('next'), dependsOn: ['long'] },
+        ],
+      },
+    });
+    await startWorkers();
+    const cli = startCli(['run', 'reload', '--backend', 'redis', '--redis', redis.url, '--state', 'state.json'], dir);
+    const saved = (): boolean => {
+      try {
+        const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as {
+          'orchestrator.state'?: { tasks: { status: string; spec: { key?: string } }[] };
+        };
+        return state['orchestrator.state']?.tasks.some((t) => t.spec.key === 'long' && t.status === 'running') === true;
+      } catch {
+        return false;
+      }
+    };
+    await until(() => existsSync(join(dir, 'runs.log')) && saved(), 'long to run on a worker and be saved Running');
+    cli.child.kill('SIGKILL');
+    await cli.done;
+    const resumed = await runCli(['run', '--resume', '--state', 'state.json', '--backend', 'redis', '--redis', redis.url, '--json'], dir);
+    assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
+    assert.deepEqual(readFileSync(join(dir, 'runs.log'), 'utf8').split('\n').filter(Boolean), ['start', 'end', 'next'], 'long ran once');
+    const long = events(resumed.stdout).find((e) => e.key === 'long' && e.type === 'task.completed');
+    assert.equal(long?.attempt, 1);
+    assert.match(String(long?.worker), /^w[12]$/);
+  });
+
   it('loses nothing acknowledged when Redis restarts mid-run', async () => {
     dir = makeWorkspace({
       restart: {

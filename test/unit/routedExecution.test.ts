@@ -4,6 +4,7 @@ import type { RemoteExecution } from '../../src/core/execution/routedExecution';
 import type { TaskRecord } from '../../src/core/model/model';
 import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import { Emitter } from '../../src/core/util/events';
+import { MemoryStore } from '../../src/core/ports';
 import { CancelledError } from '../../src/core/model/errors';
 
 /** A remote port in memory: it runs `remote` tasks by resolving them, names its worker, and can be "down". */
@@ -81,6 +82,55 @@ describe('remote execution (createOrchestrator({ remote }))', () => {
       assert.equal(o.getTask(later)?.status, 'completed');
     } finally {
       await o.dispose();
+    }
+  });
+
+  it('follows a remote attempt again after a restart instead of running it twice', async () => {
+    /** Where the "workers" keep running attempts: shared by both coordinators, as Redis is. */
+    const jobs = new Map<string, { runs: number; finish?: () => void }>();
+    const remoteWith = (): RemoteExecution & { detached: boolean } => {
+      const port = {
+        kinds: new Set(['remote']),
+        detached: false,
+        start(task: TaskRecord, attempt: number, _t: unknown, _r: unknown, _o: unknown, done: OutcomeCallback) {
+          const key = `${task.id}.${attempt}`;
+          const job = { runs: (jobs.get(key)?.runs ?? 0) + 1, finish: () => done({ worker: 'w1' }, undefined, task) };
+          jobs.set(key, job);
+          return { task };
+        },
+        reattach(task: TaskRecord, attempt: number, _o: unknown, done: OutcomeCallback) {
+          const job = jobs.get(`${task.id}.${attempt}`);
+          if (job) job.finish = () => done({ worker: 'w1' }, undefined, task);
+          return { task };
+        },
+        async detach() {
+          port.detached = true;
+        },
+        async cancel() {},
+        async dispose() {},
+      };
+      return port;
+    };
+    const store = new MemoryStore();
+    const first = remoteWith();
+    const a = await createOrchestrator({ remote: first, store });
+    const id = await a.scheduleTask({ name: 'long', kind: 'remote' });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(a.getTask(id)?.status, 'running');
+    await a.dispose();
+    assert.equal(first.detached, true, 'the remote attempt was let go, not stopped');
+
+    const b = await createOrchestrator({ remote: remoteWith(), store });
+    try {
+      assert.equal(b.getTask(id)?.status, 'running', 'still running where it runs');
+      jobs.get(`${id}.1`)?.finish?.();
+      await b.whenIdle();
+      assert.equal(b.getTask(id)?.status, 'completed');
+      assert.equal(b.getTask(id)?.attempts, 1);
+      assert.equal(jobs.get(`${id}.1`)?.runs, 1, 'the work ran once');
+      assert.equal(jobs.size, 1);
+    } finally {
+      await b.dispose();
     }
   });
 

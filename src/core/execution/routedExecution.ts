@@ -21,6 +21,14 @@ export interface RemoteExecution extends ExecutionPort {
   readonly available?: boolean;
   /** Fires with the new `available` on each change. Required with `available`. */
   onDidChangeAvailability?(listener: (available: boolean) => void): Disposable;
+  /**
+   * Follows attempt `attempt` of `task`, started before this process (a reload, a crashed CLI), and
+   * still running where the port runs it: reported through `done` as a `start` would be. Absent: a
+   * restart fails or retries such a task by the recovery policy.
+   */
+  reattach?(task: TaskRecord, attempt: number, onOutput: OutputCallback | undefined, done: OutcomeCallback): ExecutionHandle | undefined;
+  /** Lets every attempt go on without this process, for a later one to reattach; then as dispose. */
+  detach?(): Promise<void>;
 }
 
 export class RoutedExecution implements ExecutionPort, ExecutorRegistry {
@@ -48,8 +56,22 @@ export class RoutedExecution implements ExecutionPort, ExecutorRegistry {
     return this.portOf(handle.task).cancel(handle, reason);
   }
 
+  /**
+   * Local attempts are stopped; remote ones are let go on their workers when the remote can be
+   * re-attached (the records stay Running, and the next start follows them again), else stopped.
+   */
   async dispose(): Promise<void> {
-    await Promise.all([this.remote.dispose(), this.local.dispose()]);
+    const remote = this.remote;
+    await Promise.all([remote.detach && remote.reattach ? remote.detach() : remote.dispose(), this.local.dispose()]);
+  }
+
+  /** Whether a Running record restored from a snapshot can be followed again instead of recovered. */
+  canReattach(task: TaskRecord): boolean {
+    return this.remote.kinds.has(task.kind) && this.remote.reattach !== undefined;
+  }
+
+  reattach(task: TaskRecord, attempt: number, onOutput: OutputCallback | undefined, done: OutcomeCallback): ExecutionHandle | undefined {
+    return (this.remote.reattach as NonNullable<RemoteExecution['reattach']>).call(this.remote, task, attempt, onOutput, done);
   }
 
   /** Registered kinds run locally, unless the remote port names them: its kinds always go to it. */

@@ -22,8 +22,11 @@ import type { Clock } from '../ports';
 import { ReadyQueue } from '../scheduler/readyQueue';
 import { ResourcePools, type ResourceDemand } from '../scheduler/resourcePools';
 import type { ExecutionPort } from '../execution/executionPort';
+import type { RemoteExecution } from '../execution/routedExecution';
 import type { OutputChunk } from './orchestratorTypes';
 import { runtimeOf, type TaskRun } from './taskRun';
+
+type RemoteReattach = NonNullable<RemoteExecution['reattach']>;
 
 /** What the dispatcher hands on: the outcomes module implements it. */
 export interface DispatchOutcomes {
@@ -239,6 +242,26 @@ export class Dispatcher {
     // A cancel asked for while the task turned Running (by an onDidChangeTask listener) found no
     // attempt to stop yet: it stops this one now, its signal aborted.
     if (rt.cancelReason !== undefined && handle !== undefined) void this.execution.cancel(handle, rt.cancelReason);
+  }
+
+  /**
+   * A restored Running task whose attempt still runs on the remote backend: it takes its slot and
+   * units again (over the limits if they shrank meanwhile: the work is running) and its outcome comes
+   * to attemptDone as a started attempt's would.
+   */
+  reattach(record: Readonly<TaskRecord>): void {
+    const rt = runtimeOf(record);
+    const execution = this.execution as ExecutionPort & { reattach?: RemoteReattach };
+    if (execution.reattach === undefined) return;
+    this.running++;
+    if (rt.resources && this.pools.allocate(rt.resources)) {
+      rt.heldUnits = rt.resources;
+      this.recordPools(rt.resources);
+    }
+    const id = rt.id;
+    const output = this.output;
+    const onOutput = output.hasListeners ? (chunk: string) => output.fire({ id, chunk }) : undefined;
+    rt.attemptHandle = execution.reattach(rt, rt.attempts, onOutput, this.attemptDone);
   }
 
   /** Every attempt's outcome comes here: one function for all, the task being an argument. */

@@ -401,6 +401,7 @@ export class OrchestratorImpl implements Orchestrator {
       rejected,
       checkFits: (demand) => d.pools.checkFits(demand)?.message,
       runs: (kind) => d.kinds.has(kind),
+      ...(this.execution instanceof RoutedExecution ? { reattaches: (r: TaskRecord) => (this.execution as RoutedExecution).canReattach(r) } : {}),
       paused: d.paused,
     });
     for (const decision of plan.decisions) this.outcomes.applyRecovery(decision);

@@ -159,6 +159,9 @@ export class Outcomes implements DispatchOutcomes {
       case 'queue':
         if (record.status === 'scheduled') this.dispatcher.enqueue(record);
         return;
+      case 'reattach':
+        if (record.status === 'running') this.dispatcher.reattach(record);
+        return;
     }
   }
 }

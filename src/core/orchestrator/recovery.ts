@@ -6,6 +6,8 @@
 //  1. First each unfinished record in snapshot order, on its own:
 //     - rejected by the restore check (a spec new tasks could not have, a dependency cycle): `fail`;
 //     - a function task: `fail` NOT_RESUMABLE (its code was never persisted);
+//     - Running when the session ended, on a remote backend that can follow it again: `reattach`
+//       (it stays Running, its outcome reported when the remote attempt ends);
 //     - Running when the session ended: `retry` (Running -> Scheduled) while it has retries left,
 //       else `fail` INTERRUPTED;
 //     - Created or Scheduled: goes on to step 2.
@@ -20,7 +22,7 @@
 // A fail leaves dependents alone in step 1 (nothing is waiting yet); step 2 cancels them.
 import { isFinished, type TaskError, type TaskRecord, type TaskStatus } from '../model/model';
 
-export type RecoveryAction = 'retry' | 'fail' | 'cancel' | 'queue' | 'wait';
+export type RecoveryAction = 'retry' | 'fail' | 'cancel' | 'queue' | 'wait' | 'reattach';
 
 export interface RecoveryDecision {
   id: string;
@@ -38,6 +40,8 @@ export interface RecoveryContext {
   checkFits(demand: Readonly<Record<string, number>> | undefined): string | undefined;
   /** Whether an executor for `kind` is registered (a task of another kind waits for one). */
   runs(kind: string): boolean;
+  /** A Running record whose attempt still runs elsewhere and can be followed again (a remote backend). */
+  reattaches?(record: TaskRecord): boolean;
   /** The restored pause: a Created task then stays Created. */
   paused: boolean;
 }
@@ -66,6 +70,10 @@ export function planRecovery(records: readonly TaskRecord[], context: RecoveryCo
     const invalid = context.rejected?.get(r.id);
     if (invalid !== undefined) {
       decisions.push(fail(r.id, invalid.message, invalid.code ?? 'VALIDATION'));
+    } else if (r.status === 'running' && context.reattaches?.(r) === true) {
+      decisions.push({ id: r.id, action: 'reattach', reason: `Following attempt ${r.attempts} again where it runs` });
+      resumed++;
+      continue;
     } else if (r.kind === 'function') {
       decisions.push(fail(r.id, "Not resumable: a function task's code is not persisted, so it cannot run after a restart", 'NOT_RESUMABLE'));
     } else if (r.status === 'running' && r.attempts > (r.spec.retries ?? 0)) {
