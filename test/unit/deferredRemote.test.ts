@@ -119,6 +119,32 @@ describe('DeferredRemote', () => {
     assert.deepEqual(seen, [true, false]);
   });
 
+  it('holds a re-attachment until the backend is attached, then follows it there; detach lets it go on', async () => {
+    const port = new DeferredRemote(['k']);
+    const outcomes: Outcome[] = [];
+    const followed: string[] = [];
+    let detached = false;
+    const handle = port.reattach(record('r'), 2, undefined, (result, error) => outcomes.push({ result, error }));
+    assert.ok(handle);
+    const { backend } = recordingBackend();
+    port.attach({
+      ...backend,
+      reattach: (task, attempt, _onOutput, done) => {
+        followed.push(`${task.id}.${attempt}`);
+        queueMicrotask(() => done({ worker: 'w' }, undefined, task));
+        return { task };
+      },
+      detach: async () => {
+        detached = true;
+      },
+    });
+    assert.deepEqual(followed, ['r.2']);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(outcomes, [{ result: { worker: 'w' }, error: undefined }]);
+    await port.detach();
+    assert.equal(detached, true);
+  });
+
   it('cancels a held attempt without it ever reaching the backend', async () => {
     const port = new DeferredRemote(['k']);
     const a = start(port, 'a');

@@ -22,6 +22,8 @@ interface HeldAttempt extends ExecutionHandle {
   readonly done: OutcomeCallback;
   /** The backend's handle once forwarded; undefined while held (or when the backend refused it). */
   forwarded?: ExecutionHandle;
+  /** An attempt of an earlier session to follow again (reattach), not to start. */
+  readonly reattach?: true;
 }
 
 export class DeferredRemote implements RemoteExecution {
@@ -77,7 +79,51 @@ export class DeferredRemote implements RemoteExecution {
     this.availability.fire(this.available);
     const held = this.held;
     this.held = [];
-    for (const h of held) h.forwarded = target.start(h.task, h.attempt, h.timeoutMs, h.run, h.onOutput, h.done);
+    for (const h of held)
+      h.forwarded = h.reattach
+        ? this.forwardReattach(target, h.task, h.attempt, h.onOutput, h.done)
+        : target.start(h.task, h.attempt, h.timeoutMs, h.run, h.onOutput, h.done);
+  }
+
+  private forwardReattach(
+    target: RemoteExecution,
+    task: TaskRecord,
+    attempt: number,
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+  ): ExecutionHandle | undefined {
+    if (target.reattach) return target.reattach(task, attempt, onOutput, done);
+    queueMicrotask(() => done(undefined, new ExecutionError('interrupted: the backend cannot follow an earlier attempt', undefined, 'INTERRUPTED'), task));
+    return undefined;
+  }
+
+  /** Follows an attempt of an earlier session: held like a start until the backend is attached. */
+  reattach(task: TaskRecord, attempt: number, onOutput: OutputCallback | undefined, done: OutcomeCallback): ExecutionHandle | undefined {
+    if (this.disposed) {
+      queueMicrotask(() => done(undefined, new OrchestratorError('DISPOSED', 'The execution port was disposed'), task));
+      return undefined;
+    }
+    if (this.target) return this.forwardReattach(this.target, task, attempt, onOutput, done);
+    const held: HeldAttempt = { task, attempt, timeoutMs: undefined, run: undefined, onOutput, done, reattach: true };
+    this.held.push(held);
+    this.ours.add(held);
+    return held;
+  }
+
+  /**
+   * Lets the backend's attempts go on for a later session to reattach (a window reload). Attempts
+   * held for a start are cancelled (they never began); held re-attachments are simply let go.
+   */
+  async detach(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.followed?.dispose();
+    const held = this.held;
+    this.held = [];
+    await Promise.resolve();
+    for (const h of held) if (!h.reattach) h.done(undefined, new CancelledError('The orchestrator is shutting down'), h.task);
+    const target = this.target;
+    if (target) await (target.detach ? target.detach() : target.dispose());
   }
 
   start(
