@@ -42,7 +42,8 @@ export async function fleetStatus(commands: Redis, prefix: string, connected: bo
   for (const w of workers) for (const q of queuesFor(prefix, Object.keys(w.pools))) names.add(q);
   const queues = await Promise.all(
     [...names].sort().map(async (name) => {
-      const queue = new Queue(name, { connection: commands as unknown as ConnectionOptions, prefix });
+      // Read-only: without skipMetasUpdate a Queue rewrites the stream length the lane set (queueLane.ts).
+      const queue = new Queue(name, { connection: commands as unknown as ConnectionOptions, prefix, skipMetasUpdate: true });
       try {
         const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
         return { name, waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };

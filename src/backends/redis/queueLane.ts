@@ -1,7 +1,10 @@
 // One lane per queue the coordinator uses: its BullMQ Queue (on the coordinator's shared command
 // connection) and its QueueEvents (a blocking connection of its own). Invariant: the QueueEvents
 // reads the stream from the id that was last when the lane was opened, and `ready` resolves only
-// once it listens, so an event of a job added after `ready` is never missed.
+// once it listens, so an event of a job added after `ready` is never missed. The stream keeps about
+// EVENTS_MAX_LEN entries (BullMQ trims it on each write), so an event is lost to trimming only when
+// the coordinator falls more than that many events behind: about EVENTS_MAX_LEN / 5 jobs, at about
+// 5 events a job (added, waiting, active, completed, removed) without output.
 import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { JobData, JobReturn } from './protocol';
@@ -12,6 +15,12 @@ export interface Lane {
   events: QueueEvents | undefined;
   ready: Promise<void>;
 }
+
+/**
+ * Entries kept in a queue's events stream. BullMQ's default, 10,000, is 2,000 jobs' worth: a
+ * 10,000-task burst left the coordinator that far behind and the trimmed outcomes never came.
+ */
+export const EVENTS_MAX_LEN = 100_000;
 
 /** How long dispose waits for one BullMQ object to close before it lets go of it (Redis may be down). */
 export const CLOSE_BOUND_MS = 1000;
@@ -37,7 +46,11 @@ export function openLane(
   listen: (events: QueueEvents) => void,
   disposed: () => boolean,
 ): Lane {
-  const queue = new Queue<JobData, JobReturn>(name, { connection: commands as unknown as ConnectionOptions, prefix });
+  const queue = new Queue<JobData, JobReturn>(name, {
+    connection: commands as unknown as ConnectionOptions,
+    prefix,
+    streams: { events: { maxLen: EVENTS_MAX_LEN } },
+  });
   queue.on('error', () => undefined);
   const lane: Lane = { queue, events: undefined, ready: Promise.resolve() };
   lane.ready = (async () => {
