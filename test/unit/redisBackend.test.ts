@@ -3,23 +3,11 @@
 // and a URL it cannot use blocks it with one warning.
 import * as assert from 'node:assert/strict';
 import type { FleetStatus } from '../../src/backends/redis/fleetStatus';
+import { runningRecord } from '../support/runningRecord';
 import type { TaskRecord } from '../../src/core/model/model';
 import { REMOTE_KINDS, RedisBackend, redactUrl, type ConnectOptions, type FleetBackend } from '../../src/extension/backend/redisBackend';
 
-function record(id: string): TaskRecord {
-  return {
-    id,
-    name: id,
-    kind: 'shell',
-    status: 'running',
-    priority: 0,
-    attempts: 1,
-    createdAt: 0,
-    history: [],
-    spec: { name: id, kind: 'shell' },
-    dependsOn: [],
-  };
-}
+const record = (id: string): TaskRecord => runningRecord(id);
 
 const FLEET: FleetStatus = { connected: true, workers: [], queues: [{ name: 'orchestrator.run.any', waiting: 1, active: 0, delayed: 0, failed: 0 }] };
 

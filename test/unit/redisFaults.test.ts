@@ -10,6 +10,7 @@ import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import { ExecutionError } from '../../src/core/model/errors';
 import { gone } from '../support/processChecks';
 import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { runningRecord } from '../support/runningRecord';
 
 async function until(check: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -142,25 +143,7 @@ function childWorker(options: RedisWorkerOptions): Promise<ChildProcess> {
     const lonely = await RedisExecution.connect({ url: redis.url, prefix: 'outage2', name: 'lonely', abortSettleMs: 100 });
     await redis.down();
     const outcome = new Promise<unknown>((resolve) =>
-      lonely.start(
-        {
-          id: 'x',
-          name: 'x',
-          kind: 'shell',
-          status: 'running',
-          priority: 0,
-          attempts: 1,
-          createdAt: 0,
-          history: [],
-          spec: { name: 'x', kind: 'shell', command: 'true' },
-          dependsOn: [],
-        },
-        1,
-        undefined,
-        undefined,
-        undefined,
-        (_r, error) => resolve(error),
-      ),
+      lonely.start(runningRecord('x', { command: 'true' }), 1, undefined, undefined, undefined, (_r, error) => resolve(error)),
     );
     const began = Date.now();
     await lonely.dispose();
@@ -183,24 +166,8 @@ function childWorker(options: RedisWorkerOptions): Promise<ChildProcess> {
     cleanups.push(() => worker.close());
     remote = await RedisExecution.connect({ url: redis.url, prefix, name: 'coordinator', abortSettleMs: 30_000 });
     const outcome = new Promise<unknown>((resolve) =>
-      remote!.start(
-        {
-          id: 'held',
-          name: 'held',
-          kind: 'shell',
-          status: 'running',
-          priority: 0,
-          attempts: 1,
-          createdAt: 0,
-          history: [],
-          spec: { name: 'held', kind: 'shell', command: `echo $$ > ${pidFile}; exec sleep 30` },
-          dependsOn: [],
-        },
-        1,
-        undefined,
-        undefined,
-        undefined,
-        (_r, error) => resolve(error),
+      remote!.start(runningRecord('held', { command: `echo $$ > ${pidFile}; exec sleep 30` }), 1, undefined, undefined, undefined, (_r, error) =>
+        resolve(error),
       ),
     );
     await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 10_000, 'the job starting');

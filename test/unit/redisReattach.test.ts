@@ -7,24 +7,12 @@ import { join } from 'node:path';
 import { RedisExecution } from '../../src/backends/redis/redisExecution';
 import { RedisWorker } from '../../src/backends/redis/redisWorker';
 import { ExecutionError } from '../../src/core/model/errors';
+import { runningRecord } from '../support/runningRecord';
 import type { TaskRecord, TaskResult } from '../../src/core/model/model';
 import { gone } from '../support/processChecks';
 import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
 
-function record(id: string, command: string): TaskRecord {
-  return {
-    id,
-    name: id,
-    kind: 'shell',
-    status: 'running',
-    priority: 0,
-    attempts: 1,
-    createdAt: 0,
-    history: [],
-    spec: { name: id, kind: 'shell', command },
-    dependsOn: [],
-  };
-}
+const record = (id: string, command: string): TaskRecord => runningRecord(id, { command });
 
 interface Outcome {
   result: TaskResult | undefined;

@@ -13,23 +13,13 @@ import { ShellExecutor } from '../../src/core/executors/shellExecutor';
 import { MemoryStore } from '../../src/core/ports';
 import type { PersistedSpec, TaskRecord, TaskResult } from '../../src/core/model/model';
 import { failure, gone } from '../support/processChecks';
+import { runningRecord } from '../support/runningRecord';
 
 const posix = process.platform !== 'win32';
 const linux = process.platform === 'linux';
 
 function shellTask(command: string, extra: Partial<PersistedSpec> = {}, id = `sh-${randomBytes(3).toString('hex')}`): TaskRecord {
-  return {
-    id,
-    name: id,
-    kind: 'shell',
-    status: 'running',
-    priority: 0,
-    attempts: 1,
-    createdAt: 0,
-    history: [],
-    spec: { name: id, kind: 'shell', command, ...extra },
-    dependsOn: [],
-  };
+  return runningRecord(id, { command, ...extra }, 'shell');
 }
 
 /** Pids of live processes whose environment holds `mark`: everything a task started inherits it. */
