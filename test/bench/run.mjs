@@ -2,7 +2,8 @@
 // workloads, in one Node process, printing ours, peer, ratio, target and whether it is met.
 //
 //   node --expose-gc test/bench/run.mjs [--json] [--reps N] [--only <workload id>] [--clock cpu|wall]
-//   workload ids: full, bare, backlog, latency, queue, persistence, memory, dag, shell, reference
+//   workload ids: full, bare, backlog, latency, queue, persistence, memory, dag, shell, reference, redis
+//   (redis: test/bench/redis.mjs, wall time always; skipped when /usr/bin/redis-server is absent)
 //
 // The core is benched as users run it: src/core is bundled with esbuild the way `npm run build` makes
 // dist/core.js (CommonJS, node20, not minified), here into out/bench/core.js so the suite never races
@@ -20,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { redisWorkload } from './redis.mjs';
 import PQueue from 'p-queue';
 import fastq from 'fastq';
 import pLimit from 'p-limit';
@@ -692,6 +694,7 @@ const suites = [
   ['dag', dag],
   ['shell', shell],
   ['reference', reference],
+  ['redis', () => redisWorkload({ root, reps: REPS, row, log, check, median, percentile })],
 ];
 for (const [id, fn] of suites) {
   if (ONLY && !id.split(' ').some((s) => s.includes(ONLY))) continue;
