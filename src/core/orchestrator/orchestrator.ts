@@ -16,7 +16,8 @@ import { IllegalTransitionError, NotFoundError, OrchestratorError, ValidationErr
 import { Emitter, toDisposable, type Disposable, type Event } from '../util/events';
 import { TaskEngine } from '../engine/engine';
 import { LocalExecution } from '../execution/localExecution';
-import { RoutedExecution, type RemoteExecution } from '../execution/routedExecution';
+import { RoutedExecution } from '../execution/routedExecution';
+import { holdWhileUnavailable } from './remoteAvailability';
 import { ProcessLedger, reapOrphans } from '../executors/processLedger';
 import { TaskLifecycleManager } from '../lifecycle/lifecycle';
 import type { LifecycleEvent } from '../lifecycle/transition';
@@ -125,25 +126,8 @@ export class OrchestratorImpl implements Orchestrator {
     this.events = new TaskEvents(this.queue, clock, this.alerts.warn, this.alerts.listenerFailed);
     this.idle = new IdleWaiters(lc, clock);
     this.queue.onDidChange(() => this.state.markDirty());
-    if (options.remote) this.followAvailability(options.remote);
-  }
-
-  /** While the remote backend is unavailable, dispatch is held: ready tasks wait in Scheduled. */
-  private followAvailability(remote: RemoteExecution): void {
-    let held = false;
-    const apply = (available: boolean): void => {
-      if (available === !held) return;
-      held = !available;
-      if (held) {
-        this.dispatcher.holds++;
-      } else {
-        this.dispatcher.holds--;
-        this.dispatcher.dispatch();
-      }
-    };
-    const subscription = remote.onDidChangeAvailability?.(apply);
-    if (subscription) this.disposables.push(subscription);
-    apply(remote.available !== false);
+    const availability = options.remote && holdWhileUnavailable(options.remote, this.dispatcher);
+    if (availability) this.disposables.push(availability);
   }
 
   // ------------------------------------------------------------------ scheduling
