@@ -66,11 +66,16 @@ export function layers(specs: readonly TaskSpec[]): TaskSpec[][] {
   return out;
 }
 
-function describeSpec(spec: TaskSpec): string {
+/** What a tasks.json step resolved to: its command line, or the steps of a compound, by label. */
+export type StepText = (spec: TaskSpec) => string | undefined;
+
+function describeSpec(spec: TaskSpec, stepText: StepText | undefined): string {
   const parts: string[] = [];
   if (spec.command !== undefined) parts.push(`$ ${spec.command}`);
-  else if (spec.kind === 'vscodeTask') parts.push(`tasks.json: ${(spec.payload as { label?: string } | undefined)?.label ?? '?'}`);
-  else parts.push(`kind ${spec.kind}`);
+  else if (spec.kind === 'vscodeTask') {
+    const resolved = stepText?.(spec);
+    parts.push(`tasks.json: ${(spec.payload as { label?: string } | undefined)?.label ?? '?'}${resolved === undefined ? '' : ` → ${resolved}`}`);
+  } else parts.push(`kind ${spec.kind}`);
   const pools = Object.entries(spec.resources ?? {}).map(([pool, n]) => `${pool}×${n}`);
   if (pools.length) parts.push(`pools ${pools.join(', ')}`);
   if (spec.dependsOn?.length) parts.push(`after ${spec.dependsOn.join(', ')}`);
@@ -81,13 +86,17 @@ function describeSpec(spec: TaskSpec): string {
 }
 
 /** The text `--dry-run` prints: per workflow its layers, then the limits the run would have. */
-export function formatPlan(workflows: readonly WorkflowSpecs[], limits: { concurrency: number; pools: Readonly<Record<string, number>> }): string {
+export function formatPlan(
+  workflows: readonly WorkflowSpecs[],
+  limits: { concurrency: number; pools: Readonly<Record<string, number>> },
+  stepText?: StepText,
+): string {
   const lines: string[] = [];
   for (const { workflow, specs } of workflows) {
     lines.push(`workflow ${workflow}: ${specs.length} task${specs.length === 1 ? '' : 's'}`);
     layers(specs).forEach((layer, i) => {
       lines.push(`  layer ${i + 1}${layer.length > 1 ? ` (${layer.length} may run at once)` : ''}`);
-      for (const spec of layer) lines.push(`    ${spec.key as string}  ${describeSpec(spec)}`);
+      for (const spec of layer) lines.push(`    ${spec.key as string}  ${describeSpec(spec, stepText)}`);
     });
   }
   const pools = Object.entries(limits.pools).map(([pool, n]) => `${pool}=${n}`);

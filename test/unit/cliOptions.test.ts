@@ -86,6 +86,13 @@ describe('CLI plan', () => {
     refuses(() => selectOnly([{ workflow: 'ci', specs }], ['lnt']), /Unknown task key for --only `lnt` \(did you mean `lint`\?\)/);
   });
 
+  it('prints what a tasks.json step resolved to', () => {
+    const step: TaskSpec = { name: 'test', kind: 'vscodeTask', key: 'test', payload: { label: 'test' } };
+    const text = formatPlan([{ workflow: 'ci', specs: [step] }], { concurrency: 1, pools: {} }, () => '$ node --test test/');
+    assert.match(text, / {4}test {2}tasks\.json: test → \$ node --test test\//);
+    assert.match(formatPlan([{ workflow: 'ci', specs: [step] }], { concurrency: 1, pools: {} }), / {4}test {2}tasks\.json: test\n/);
+  });
+
   it('prints layers, pools and that nothing ran', () => {
     const text = formatPlan([{ workflow: 'ci', specs }], { concurrency: 4, pools: { cpu: 2 } });
     assert.match(text, /workflow ci: 5 tasks/);

@@ -144,7 +144,14 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
     // (several steps, their order) stays here, where the tasks-file executor runs it.
     if (redisUrl !== undefined) workflows = workflows.map((w) => ({ ...w, specs: w.specs.map((spec) => asShellStep(spec, steps.get(spec))) }));
     if (flags.dryRun) {
-      io.stdout.write(`${formatPlan(workflows, { concurrency, pools })}\n`);
+      const stepText = (spec: TaskSpec): string | undefined => {
+        const step = steps.get(spec);
+        if (!step) return undefined;
+        const own = step.command === undefined ? undefined : `$ ${step.command}`;
+        const before = step.dependsOn.map((d) => d.label).join(step.dependsOrder === 'sequence' ? ' then ' : ' and ');
+        return [before && `${before}${own ? ', then' : ''}`, own].filter(Boolean).join(' ');
+      };
+      io.stdout.write(`${formatPlan(workflows, { concurrency, pools }, stepText)}\n`);
       return ExitCode.ok;
     }
   }
