@@ -79,3 +79,18 @@ export function unknownName(what: string, name: string, known: readonly string[]
   const allowed = known.length ? `; known: ${quoteList(known, 20)}` : '';
   return new UsageError(`Unknown ${what} \`${name}\`${hint}${allowed}`);
 }
+
+/** The Redis URL: --redis, else ORCHESTRATOR_REDIS_URL. A password is best given in ORCHESTRATOR_REDIS_PASSWORD (a URL shows in `ps`). */
+export function redisUrlOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const url = flag ?? env.ORCHESTRATOR_REDIS_URL;
+  if (url === undefined || url === '')
+    throw new UsageError('Expected --redis URL (or ORCHESTRATOR_REDIS_URL), like redis://127.0.0.1:6379 or rediss://host:6380 for TLS');
+  if (!/^rediss?:\/\//.test(url)) throw new UsageError(`Expected --redis to be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`);
+  return url;
+}
+
+export function checkName(option: string, value: string): string {
+  if (!NAME_PATTERN.test(value))
+    throw new UsageError(`Expected ${option} to be a letter then up to 63 letters, digits, _ . or -, got ${JSON.stringify(value)}`);
+  return value;
+}

@@ -3,12 +3,12 @@
 // folder's .vscode/settings.json through the same checks (workspaceFiles/settingsValues.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import { SETTINGS_FILE, WORKFLOW_FILE, type ConfigKey } from '../workspaceFiles/names';
-import { readSettingsFrom, type Settings } from '../workspaceFiles/settingsValues';
+import { readSettingsFrom, settingAt, type Settings } from '../workspaceFiles/settingsValues';
 import { parseWorkflowFile, WorkflowFileError, type WorkflowFile } from '../workspaceFiles/workflowFile';
 import { UsageError } from './exitCodes';
-import { jsonSyntaxErrors, positionAt, positionOfPath } from './sourcePositions';
+import { readJsonc } from './jsoncFile';
+import { jsonSyntaxErrors, positionOfPath } from './sourcePositions';
 
 /** One problem of a file, located: `file:line:column: message`. */
 export interface FileProblem {
@@ -92,36 +92,13 @@ export function readWorkflowFile(file: string, shownFile: string): WorkflowFile 
  * A missing file means defaults; an unreadable or unparsable one is a problem, and defaults apply.
  */
 export function readFolderSettings(folder: string, problems: string[]): Settings {
-  const file = path.join(folder, SETTINGS_FILE);
-  let values: Record<string, unknown> = {};
-  if (existsSync(file)) {
-    try {
-      const text = readFileSync(file, 'utf8');
-      const errors: ParseError[] = [];
-      const parsed: unknown = parseJsonc(text, errors, { allowTrailingComma: true });
-      const first = errors[0];
-      if (first) {
-        const at = positionAt(text, first.offset);
-        problems.push(`${file}:${at.line}:${at.column}: ${printParseErrorCode(first.error)}; using the default settings`);
-      } else if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-        values = parsed as Record<string, unknown>;
-      }
-    } catch (err) {
-      problems.push(`Cannot read ${file}: ${err instanceof Error ? err.message : String(err)}; using the default settings`);
-    }
+  let values: unknown;
+  try {
+    values = readJsonc(path.join(folder, SETTINGS_FILE));
+  } catch (err) {
+    problems.push(`${err instanceof Error ? err.message : String(err)}; using the default settings`);
   }
-  return readSettingsFrom((key: ConfigKey) => settingValue(values, key), problems);
-}
-
-/** `orchestrator.defaults.timeoutMs` as VS Code finds it: a flat dotted key, or nested objects. */
-function settingValue(values: Record<string, unknown>, key: string): unknown {
-  if (key in values) return values[key];
-  let at: unknown = values;
-  for (const part of key.split('.')) {
-    if (typeof at !== 'object' || at === null) return undefined;
-    at = (at as Record<string, unknown>)[part];
-  }
-  return at;
+  return readSettingsFrom((key: ConfigKey) => settingAt(values, key.split('.')), problems);
 }
 
 export function loadWorkspace(cwd: string, file?: string): Workspace {

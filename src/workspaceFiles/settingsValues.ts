@@ -2,6 +2,7 @@
 // value that does not validate falls back to its default and is named in `problems`. The editor
 // reads them from its configuration, the CLI from the folder's settings.json: one check for both.
 import { ValidationError } from '../core/model/errors';
+import { isObjectLike } from '../core/model/guards';
 import { LIMITS } from '../core/model/limits';
 import { validateResourceCapacities } from '../core/model/resourceCapacities';
 import type { SpecDefaults } from '../core/model/specDefaults';
@@ -106,4 +107,19 @@ export function readSettingsFrom(get: SettingReader, problems: string[] = []): S
     backend: backendOf(get, problems),
     redisUrl: redisUrlOf(get, problems),
   };
+}
+
+/**
+ * A setting as VS Code finds it in settings.json: under its dotted key as written (`"a.b.c": 1`), or
+ * under nested objects (`"a": { "b.c": 1 }`, `"a": { "b": { "c": 1 } }`), the longest key first.
+ */
+export function settingAt(values: unknown, parts: readonly string[]): unknown {
+  if (!isObjectLike(values)) return undefined;
+  for (let n = parts.length; n >= 1; n--) {
+    const key = parts.slice(0, n).join('.');
+    if (!Object.hasOwn(values, key)) continue;
+    const found = n === parts.length ? values[key] : settingAt(values[key], parts.slice(n));
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

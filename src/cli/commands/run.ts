@@ -13,14 +13,13 @@ import { workflowToSpecs, type VscodeTaskPayload } from '../../workspaceFiles/wo
 import { defaultConcurrency } from '../../core/orchestrator/options';
 import { ExitCode, UsageError } from '../exitCodes';
 import { FileStore } from '../fileStore';
-import { parseConcurrency, parseReport, parseResources, unknownName } from '../options';
+import { checkName, parseConcurrency, parseReport, parseResources, redisUrlOf, unknownName } from '../options';
 import { formatPlan, selectOnly, type WorkflowSpecs } from '../plan';
 import { writeJunitReport, junitReport } from '../report/junit';
 import { runSession } from '../session';
 import { resolveTasksFileTask, type ResolvedTask } from '../tasks/tasksFile';
 import { loadWorkspace, type Workspace } from '../workspace';
 import { chooseView, type Io } from './io';
-import { checkName, redisUrlOf } from './worker';
 import { DEFAULT_PREFIX } from '../../backends/redis/protocol';
 import { RedisExecution } from '../../backends/redis/redisExecution';
 
@@ -160,8 +159,8 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
   try {
     const store: Store = fileStore ?? new MemoryStore();
     for (const warning of fileStore?.warnings ?? []) io.stderr.write(`warning: ${warning}\n`);
-    const saved = unfinishedSaved(store).length;
-    const resumed = flags.resume ? unfinishedSaved(store) : [];
+    const resumed = unfinishedSaved(store);
+    const saved = resumed.length;
     if (flags.resume && saved === 0) throw new UsageError(`Nothing to resume: ${flags.state as string} holds no unfinished tasks`);
     if (!flags.resume && saved > 0) {
       throw new UsageError(

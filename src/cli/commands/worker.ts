@@ -6,12 +6,11 @@
 import { hostname } from 'node:os';
 import { defaultConcurrency } from '../../core/orchestrator/options';
 import { LIMITS } from '../../core/model/limits';
-import { NAME_PATTERN } from '../../core/model/fieldChecks';
 import { DEFAULT_PREFIX } from '../../backends/redis/protocol';
 import { RedisWorker } from '../../backends/redis/redisWorker';
-import { ExitCode, UsageError } from '../exitCodes';
+import { ExitCode } from '../exitCodes';
 import { killEverythingStarted } from '../killNow';
-import { parseConcurrency, parseResources } from '../options';
+import { checkName, parseConcurrency, parseResources, redisUrlOf } from '../options';
 import type { Io } from './io';
 
 export interface WorkerFlags {
@@ -21,21 +20,6 @@ export interface WorkerFlags {
   kinds?: string[];
   name?: string;
   prefix?: string;
-}
-
-/** The Redis URL: --redis, else ORCHESTRATOR_REDIS_URL. A password is best given in ORCHESTRATOR_REDIS_PASSWORD (a URL shows in `ps`). */
-export function redisUrlOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  const url = flag ?? env.ORCHESTRATOR_REDIS_URL;
-  if (url === undefined || url === '')
-    throw new UsageError('Expected --redis URL (or ORCHESTRATOR_REDIS_URL), like redis://127.0.0.1:6379 or rediss://host:6380 for TLS');
-  if (!/^rediss?:\/\//.test(url)) throw new UsageError(`Expected --redis to be a redis:// or rediss:// URL, got ${JSON.stringify(url)}`);
-  return url;
-}
-
-export function checkName(option: string, value: string): string {
-  if (!NAME_PATTERN.test(value))
-    throw new UsageError(`Expected ${option} to be a letter then up to 63 letters, digits, _ . or -, got ${JSON.stringify(value)}`);
-  return value;
 }
 
 export async function workerCommand(flags: WorkerFlags, io: Io): Promise<number> {

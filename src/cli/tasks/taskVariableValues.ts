@@ -10,7 +10,8 @@ import { ConfigKeys, SETTINGS_FILE } from '../../workspaceFiles/names';
 import { DEFAULTS } from '../../workspaceFiles/settingsValues';
 import { needsEditor } from '../../workspaceFiles/taskVariables';
 import { isObjectLike } from '../../core/model/guards';
-import { readJsonc } from './jsoncFile';
+import { readJsonc } from '../jsoncFile';
+import { settingAt } from '../../workspaceFiles/settingsValues';
 
 /** What the variables of one folder's tasks resolve against; the settings are read on first use. */
 export class VariableScope {
@@ -95,19 +96,4 @@ const ORCHESTRATOR_DEFAULTS = new Map<string, unknown>([
 function readSettings(file: string): Record<string, unknown> {
   const data = readJsonc(file);
   return isObjectLike(data) ? data : {};
-}
-
-/**
- * A setting as VS Code finds it in settings.json: under its dotted key as written (`"a.b.c": 1`), or
- * under nested objects (`"a": { "b.c": 1 }`, `"a": { "b": { "c": 1 } }`), the longest key first.
- */
-export function settingAt(values: unknown, parts: readonly string[]): unknown {
-  if (!isObjectLike(values)) return undefined;
-  for (let n = parts.length; n >= 1; n--) {
-    const key = parts.slice(0, n).join('.');
-    if (!Object.hasOwn(values, key)) continue;
-    const found = n === parts.length ? values[key] : settingAt(values[key], parts.slice(n));
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }

@@ -22,7 +22,7 @@ import { nearest, quoteList } from '../../core/model/fieldChecks';
 import { isObjectLike } from '../../core/model/guards';
 import { TASKS_FILE } from '../../workspaceFiles/names';
 import type { VscodeTaskPayload } from '../../workspaceFiles/workflowFile';
-import { readJsonc } from './jsoncFile';
+import { readJsonc } from '../jsoncFile';
 import { processCommandLine, quoteArg, shellCommandLine, singleQuote, type QuotingStyle, type TaskArg } from './taskCommandLine';
 import { VariableScope } from './taskVariableValues';
 

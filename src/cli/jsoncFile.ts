@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 // The ESM build: the package's `main` is a UMD file whose dynamic requires a bundle cannot follow.
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
-import { ValidationError } from '../../core/model/errors';
+import { ValidationError } from '../core/model/errors';
+import { positionAt } from './sourcePositions';
 
 /** The parsed file, or undefined when it does not exist. Throws ValidationError for a syntax error or an unreadable file. */
 export function readJsonc(file: string): unknown {
@@ -18,15 +19,8 @@ export function readJsonc(file: string): unknown {
   const data: unknown = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
   const [first] = errors;
   if (first) {
-    const { line, column } = lineColumn(text, first.offset);
+    const { line, column } = positionAt(text, first.offset);
     throw new ValidationError(`${file}:${line}:${column}: Expected valid JSON with comments, got ${printParseErrorCode(first.error)}`, file);
   }
   return data;
-}
-
-/** 1-based line and column of an offset. */
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const lineStart = before.lastIndexOf('\n') + 1;
-  return { line: before.split('\n').length, column: offset - lineStart + 1 };
 }
