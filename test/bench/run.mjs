@@ -2,7 +2,7 @@
 // workloads, in one Node process, printing ours, peer, ratio, target and whether it is met.
 //
 //   node --expose-gc test/bench/run.mjs [--json] [--reps N] [--only <workload id>] [--clock cpu|wall]
-//   workload ids: full, bare, backlog, latency, queue, persistence, memory, dag, shell, reference, redis
+//   workload ids: full, bare, backlog, latency, queue, persistence, memory, dag, shell, reference, redis, services
 //   (redis: test/bench/redis.mjs, wall time always; skipped when /usr/bin/redis-server is absent)
 //
 // The core is benched as users run it: src/core is bundled with esbuild the way `npm run build` makes
@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { redisWorkload } from './redis.mjs';
+import { servicesWorkload } from './services.mjs';
 import PQueue from 'p-queue';
 import fastq from 'fastq';
 import pLimit from 'p-limit';
@@ -695,6 +696,7 @@ const suites = [
   ['shell', shell],
   ['reference', reference],
   ['redis', () => redisWorkload({ root, reps: REPS, row, log, check, median, percentile })],
+  ['services', () => servicesWorkload({ core, row, log, check, percentile })],
 ];
 for (const [id, fn] of suites) {
   if (ONLY && !id.split(' ').some((s) => s.includes(ONLY))) continue;
