@@ -33,6 +33,7 @@ export const SUPPORTED_KEYWORDS: ReadonlySet<string> = new Set([
   'pattern',
   '$ref',
   'oneOf',
+  'anyOf',
   'definitions',
   // Annotations, and VS Code's message extensions (also shown by the editor).
   '$schema',
@@ -71,7 +72,8 @@ function matchesType(value: unknown, type: string): boolean {
   return actual === type || (type === 'number' && actual === 'integer');
 }
 
-function join(path: string, key: string | number): string {
+/** The issue path of `key` under `path`, as issues name fields: `a.b[0]`, a key that is not an identifier quoted (`workflows."my ci"`). */
+export function joinPath(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
   const safe = /^[A-Za-z_$][\w$-]*$/.test(key) ? key : JSON.stringify(key);
   return path ? `${path}.${safe}` : safe;
@@ -81,10 +83,13 @@ function shown(path: string): string {
   return path ? `\`${path}\`` : 'the document';
 }
 
-/** Validates `value` against `schema` (whose `#/definitions/...` refs resolve against `root`). */
-export function validateAgainstSchema(value: unknown, schema: JsonSchema, root: JsonSchema = schema): SchemaIssue[] {
+/**
+ * Validates `value` against `schema` (whose `#/definitions/...` refs resolve against `root`); `at` is
+ * the path of `value` in its document, which every issue's path and message then starts with.
+ */
+export function validateAgainstSchema(value: unknown, schema: JsonSchema, root: JsonSchema = schema, at = ''): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
-  check(value, schema, '', root, issues);
+  check(value, schema, at, root, issues);
   return issues.slice(0, MAX_ISSUES);
 }
 
@@ -163,7 +168,7 @@ function check(value: unknown, schema: JsonSchema, path: string, root: JsonSchem
     }
     if (schema.items !== undefined && (isObjectLike(schema.items) || typeof schema.items === 'boolean')) {
       const items = schema.items;
-      value.forEach((item, i) => check(item, items, join(path, i), root, issues));
+      value.forEach((item, i) => check(item, items, joinPath(path, i), root, issues));
     }
   }
 
@@ -172,7 +177,7 @@ function check(value: unknown, schema: JsonSchema, path: string, root: JsonSchem
     if (Array.isArray(schema.required)) {
       for (const key of schema.required) {
         if (typeof key === 'string' && !(key in value)) {
-          issues.push({ path: join(path, key), message: `Expected ${shown(path)} to have the property \`${key}\`` });
+          issues.push({ path: joinPath(path, key), message: `Expected ${shown(path)} to have the property \`${key}\`` });
         }
       }
     }
@@ -185,14 +190,14 @@ function check(value: unknown, schema: JsonSchema, path: string, root: JsonSchem
     for (const [key, child] of Object.entries(value)) {
       const childSchema = properties[key];
       if (isObjectLike(childSchema) || typeof childSchema === 'boolean') {
-        check(child, childSchema, join(path, key), root, issues);
+        check(child, childSchema, joinPath(path, key), root, issues);
       } else if (schema.additionalProperties === false) {
         const allowed = Object.keys(properties)
           .map((k) => `\`${k}\``)
           .join(', ');
-        issues.push({ path: join(path, key), message: `Unexpected property ${shown(join(path, key))}; allowed: ${allowed}` });
+        issues.push({ path: joinPath(path, key), message: `Unexpected property ${shown(joinPath(path, key))}; allowed: ${allowed}` });
       } else if (isObjectLike(schema.additionalProperties)) {
-        check(child, schema.additionalProperties, join(path, key), root, issues);
+        check(child, schema.additionalProperties, joinPath(path, key), root, issues);
       }
     }
   }
@@ -204,6 +209,16 @@ function check(value: unknown, schema: JsonSchema, path: string, root: JsonSchem
     if (matching !== 1) {
       const why =
         typeof schema.errorMessage === 'string' ? schema.errorMessage : `it must match exactly one of ${schema.oneOf.length} alternatives, matches ${matching}`;
+      issues.push({ path, message: `Invalid ${shown(path)}: ${why}` });
+    }
+  }
+
+  if (Array.isArray(schema.anyOf)) {
+    const matches = schema.anyOf.some(
+      (branch) => (isObjectLike(branch) || typeof branch === 'boolean') && validateAgainstSchema(value, branch, root).length === 0,
+    );
+    if (!matches) {
+      const why = typeof schema.errorMessage === 'string' ? schema.errorMessage : `it must match at least one of ${schema.anyOf.length} alternatives`;
       issues.push({ path, message: `Invalid ${shown(path)}: ${why}` });
     }
   }
@@ -222,7 +237,7 @@ export function unsupportedKeywords(schema: JsonSchema): string[] {
         visit(child, false);
       } else if (key === 'items' || key === 'additionalProperties') {
         visit(child, true);
-      } else if (key === 'oneOf' && Array.isArray(child)) {
+      } else if ((key === 'oneOf' || key === 'anyOf') && Array.isArray(child)) {
         child.forEach((c) => visit(c, true));
       }
     }

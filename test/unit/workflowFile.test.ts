@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ValidationError } from '../../src/core/model/errors';
 import { unsupportedKeywords, validateAgainstSchema } from '../../src/workspaceFiles/schemaValidator';
-import { parseWorkflowFile, workflowSchema, workflowToSpecs, WorkflowFileError } from '../../src/workspaceFiles/workflowFile';
+import { parseWorkflowFile, workflowError, workflowSchema, workflowToSpecs, WorkflowFileError } from '../../src/workspaceFiles/workflowFile';
 
 const FILE = '.vscode/orchestrator.json';
 const valid = {
@@ -21,14 +21,18 @@ const valid = {
   },
 };
 
+/** The refusal of the file, or else of its first unusable workflow. */
 function errorOf(data: unknown): WorkflowFileError {
+  let file;
   try {
-    parseWorkflowFile(JSON.stringify(data), FILE);
+    file = parseWorkflowFile(JSON.stringify(data), FILE);
   } catch (err) {
     assert.ok(err instanceof WorkflowFileError, `expected WorkflowFileError, got ${String(err)}`);
     return err;
   }
-  assert.fail('expected the file to be refused');
+  const [broken] = file.problems?.keys() ?? [];
+  const err = broken === undefined ? undefined : workflowError(file, broken, FILE);
+  return err ?? assert.fail('expected the file or a workflow to be refused');
 }
 
 describe('workflowFile', () => {
