@@ -1,13 +1,14 @@
 // Background VS Code tasks (isBackground, a problem matcher with begins/ends patterns) and what the
 // Orchestrator keeps of every VS Code task: its problems, its terminal and its output. The demo
-// workspace's `watch` task prints one error and one warning in its matcher's format, then waits.
+// workspace's `watch` task prints one error and one warning in its matcher's format, then waits;
+// `watch cycles` prints tsc --watch's lines, a build per change of `watch-errors.txt`.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { TaskRecord } from '../../src/core/model/model';
 import { CommandIds } from '../../src/extension/ids';
 import { countProblems, matcherSources } from '../../src/extension/executors/taskProblems';
 import { terminalText } from '../../src/extension/executors/taskTerminalOutput';
-import { getApi, reset, waitFor, waitForStatus } from './helpers';
+import { getApi, reset, waitFor, waitForStatus, workspaceFolder } from './helpers';
 
 type Api = Awaited<ReturnType<typeof getApi>>;
 
@@ -24,6 +25,33 @@ function tooltipText(item: vscode.TreeItem | undefined): string {
   const t = item?.tooltip;
   // MarkdownString.appendText writes spaces as &nbsp;.
   return (typeof t === 'string' ? t : (t?.value ?? '')).replace(/&nbsp;/g, ' ');
+}
+
+/** A file of the scratch workspace. */
+function fileUri(name: string): vscode.Uri {
+  return vscode.Uri.joinPath(workspaceFolder().uri, name);
+}
+
+async function writeText(name: string, text: string): Promise<void> {
+  await vscode.workspace.fs.writeFile(fileUri(name), new TextEncoder().encode(text));
+}
+
+async function removeFile(name: string): Promise<void> {
+  await Promise.resolve(vscode.workspace.fs.delete(fileUri(name))).catch(() => undefined);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function iconOf(item: vscode.TreeItem | undefined): { id?: string; color?: string } {
+  const icon = item?.iconPath;
+  return icon instanceof vscode.ThemeIcon ? { id: icon.id, color: icon.color?.id } : {};
 }
 
 async function scheduleWatch(api: Api, name = 'watch'): Promise<TaskRecord> {
@@ -60,20 +88,71 @@ describe('vscodeTask background tasks', function () {
     assert.strictEqual(terminalText('\x1b]633;C\x07\x1b[31mred\x1b[0m\r\nnext\r\n'), 'red\nnext\n');
   });
 
-  it("keeps a running background task's errors and warnings in its row's description and tooltip", async () => {
+  it("becomes Ready with its cycle's errors: the row shows Ready · 1 error, the tooltip the warnings", async () => {
     const api = await getApi();
     const watch = await scheduleWatch(api);
+    const ready = await waitFor(() => api.getTask(watch.id)?.ready, 'the watch task to be Ready', 20_000);
+    assert.deepStrictEqual(ready.problems, { errors: 1, warnings: 1 });
     const item = await waitFor(
       async () => {
         const row = await rowOf(api, watch.id);
-        return typeof row?.description === 'string' && row.description.includes('1 error, 1 warning') ? row : undefined;
+        return typeof row?.description === 'string' && row.description.includes('Ready') ? row : undefined;
       },
-      'the row to show 1 error, 1 warning',
-      20_000,
+      'the row to show Ready',
+      5_000,
     );
-    assert.match(tooltipText(item), /\*\*Problems:\*\* 1 error, 1 warning/);
-    // Background: still running, its problems reported while it watches.
+    assert.match(String(item.description), / · Ready · 1 error$/);
+    assert.deepStrictEqual(iconOf(item), { id: 'broadcast', color: 'list.warningForeground' });
+    const tooltip = tooltipText(item);
+    assert.match(tooltip, /\*\*Problems:\*\* 1 error, 1 warning/);
+    assert.match(tooltip, /\*\*Ready since:\*\* /);
+    // Background: still running, Ready while it watches.
     assert.strictEqual(api.getTask(watch.id)?.status, 'running');
+  });
+
+  it('releases a dependent once a background task is Ready, reports each later cycle, and stops it on cancel', async () => {
+    const api = await getApi();
+    await removeFile('watch-errors.txt');
+    await removeFile('.watch-cycles.pid');
+    try {
+      const [watchId, afterId] = await api.scheduleWorkflow([
+        { key: 'watch', name: 'watch cycles', kind: 'vscodeTask', payload: { label: 'watch cycles' } },
+        { key: 'after', name: 'after the build', kind: 'shell', command: 'node -e "console.log(42)"', dependsOn: ['watch'] },
+      ]);
+      assert.ok(watchId && afterId);
+      const after = await waitForStatus(api, afterId, ['completed', 'failed', 'cancelled'], 30_000);
+      assert.strictEqual(after.status, 'completed', after.error?.message);
+      const watch = api.getTask(watchId);
+      assert.strictEqual(watch?.status, 'running', 'the watcher goes on');
+      assert.ok(watch.ready, 'the watcher is Ready');
+      assert.deepStrictEqual(watch.ready.problems, { errors: 0, warnings: 0 });
+      assert.ok((after.startedAt ?? 0) >= watch.ready.at, 'the dependent started once the watcher was Ready');
+      const row = await rowOf(api, watchId);
+      assert.match(String(row?.description), / · Ready · 0 errors$/);
+      assert.deepStrictEqual(iconOf(row), { id: 'broadcast', color: 'testing.iconPassed' });
+
+      // The next build finds an error: the same record reports Ready again with that cycle's counts.
+      await writeText('watch-errors.txt', 'src/index.js:1:1: error: demo error of the second build\n');
+      const second = await waitFor(
+        () => {
+          const r = api.getTask(watchId)?.ready;
+          return r?.problems?.errors === 1 ? r : undefined;
+        },
+        'the second cycle to report 1 error',
+        20_000,
+      );
+      assert.deepStrictEqual(second.problems, { errors: 1, warnings: 0 });
+      assert.match(String((await rowOf(api, watchId))?.description), / · Ready · 1 error$/);
+      assert.match(await api.testing.output.read(api.getTask(watchId) as TaskRecord), /> VS Code task "watch cycles" is ready: 1 error, 0 warnings/);
+
+      const pid = Number(new TextDecoder().decode(await vscode.workspace.fs.readFile(fileUri('.watch-cycles.pid'))));
+      assert.ok(alive(pid), 'the watcher process runs');
+      await api.cancelTask(watchId);
+      await waitForStatus(api, watchId, 'cancelled', 10_000);
+      await waitFor(() => !alive(pid), `the watcher process ${pid} to be gone`, 15_000);
+    } finally {
+      await removeFile('watch-errors.txt');
+    }
   });
 
   it('records the errors and warnings of a task whose process ends in result.problems', async () => {

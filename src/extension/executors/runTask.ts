@@ -2,9 +2,12 @@
 // the problems its matchers reported (counted from diagnostics by source), the output read from its
 // terminal through shell integration. Cancel (the signal) terminates the execution, also one whose
 // process has not started yet. A task VS Code is already running is refused, not started twice.
+// A background task never ends by itself: it is ready each time its matchers' background patterns say
+// a cycle ended in its output (backgroundCycles.ts) and its problems have settled.
 import * as vscode from 'vscode';
 import { CancelledError, ExecutionError } from '../../core/model/errors';
 import type { ProblemCounts, TaskResult } from '../../core/model/model';
+import { BackgroundCycles, type BackgroundPattern } from './backgroundCycles';
 import { countProblems, taskProblemSources, watchProblems } from './taskProblems';
 import { vscodeLabel } from './taskResolver';
 import { TerminalOutputReader } from './taskTerminalOutput';
@@ -21,6 +24,17 @@ export interface RunTaskOptions {
   onOutput?: (chunk: string) => void;
   /** Diagnostic sources of its problem matchers (taskProblemSources); default: the task's own. */
   problemSources?: readonly string[];
+  /**
+   * Set for a background task (`isBackground`): its matchers' background patterns (backgroundPatterns),
+   * empty when they have none. Without it the task is only done when its process ends.
+   */
+  background?: readonly BackgroundPattern[];
+  /**
+   * A background task is ready: a cycle ended (or, without patterns or a readable terminal, its process
+   * started) and its diagnostics settled. Called again on each later cycle, with that cycle's counts;
+   * undefined counts when its matchers have no diagnostic source to count by.
+   */
+  onReady?: (problems: ProblemCounts | undefined) => void;
 }
 
 /**
@@ -30,6 +44,12 @@ export interface RunTaskOptions {
  */
 const DIAGNOSTICS_QUIET_MS = 500;
 const SETTLE_MAX_MS = 2000;
+/**
+ * How long after its process starts a background task's terminal may take to be found through shell
+ * integration. Measured in 1.139: its shell execution is reported within ~100 ms of the process; if it
+ * has not been by then, the terminal cannot be read and the cycles cannot be followed.
+ */
+const TERMINAL_FOUND_MS = 5000;
 
 /**
  * Runs a task and settles when its process (or, for a custom execution, the task) ends. While it runs,
@@ -55,7 +75,18 @@ export function runTask(task: vscode.Task, signal: AbortSignal, options: RunTask
         if (id !== undefined) runs?.setProblems(id, counts);
       })
     : undefined;
-  const reader = onOutput ? new TerminalOutputReader(onOutput) : undefined;
+  const { background, onReady } = options;
+  // Set once a cycle's readiness is pending, bumped by a new cycle: only the latest cycle reports.
+  let readyGeneration = 0;
+  let readyOnce = false;
+  let cycles: BackgroundCycles | undefined;
+  const reader =
+    onOutput || (background?.length && onReady)
+      ? new TerminalOutputReader((chunk) => {
+          onOutput?.(chunk);
+          cycles?.write(chunk);
+        })
+      : undefined;
 
   return new Promise<TaskResult>((resolve, reject) => {
     let execution: vscode.TaskExecution | undefined;
@@ -67,6 +98,43 @@ export function runTask(task: vscode.Task, signal: AbortSignal, options: RunTask
     const endedProcesses = new Map<vscode.TaskExecution, number | undefined>();
     const endedTasks = new Set<vscode.TaskExecution>();
     const subscriptions: vscode.Disposable[] = [];
+
+    /** Reports ready once the diagnostics of the cycle that just ended have settled. */
+    const becomeReady = (): void => {
+      if (!onReady || settled || ending) return;
+      const generation = ++readyGeneration;
+      void (sources.length ? diagnosticsQuiet() : Promise.resolve()).then(() => {
+        if (generation !== readyGeneration || settled || ending) return;
+        let counts: ProblemCounts | undefined;
+        if (sources.length) {
+          counts = problems = countProblems(sources);
+          if (id !== undefined) runs?.setProblems(id, counts);
+        }
+        onReady(counts);
+      });
+    };
+    if (background?.length && onReady) {
+      cycles = new BackgroundCycles(background, (event) => {
+        if (event === 'end') becomeReady();
+        // A new cycle makes a pending report of the previous one stale.
+        else readyGeneration++;
+      });
+    }
+    /**
+     * A background task whose cycles cannot be followed (its matchers have no background patterns, or
+     * its terminal cannot be read) is ready once, when its process has started and its problems settled.
+     */
+    const onProcessStarted = (): void => {
+      if (!background || !onReady || readyOnce) return;
+      readyOnce = true;
+      if (!cycles) return becomeReady();
+      const timer = setTimeout(() => {
+        if (reader?.matched) return;
+        onOutput?.(`> The terminal of "${label}" cannot be read, so the end of its build cycles cannot be seen: it counts as ready now that it has started\n`);
+        becomeReady();
+      }, TERMINAL_FOUND_MS);
+      subscriptions.push({ dispose: () => clearTimeout(timer) });
+    };
 
     const settle = (fn: () => void, keepClaim = false): void => {
       if (settled) return;
@@ -100,6 +168,7 @@ export function runTask(task: vscode.Task, signal: AbortSignal, options: RunTask
         const pid = startedProcesses.get(execution) as number;
         if (id !== undefined) runs?.setProcess(id, pid);
         reader?.setProcessId(pid);
+        onProcessStarted();
       }
       if (endedProcesses.has(execution)) {
         const exitCode = endedProcesses.get(execution);

@@ -28,21 +28,25 @@ const BUILT_IN_SOURCES: Readonly<Record<string, string>> = {
   go: 'go',
 };
 
-/** The source of a matcher named `$name`: an extension's contribution, else a built-in one. */
-function namedSource(reference: string): string | undefined {
-  const name = reference.startsWith('$') ? reference.slice(1) : reference;
+/** The problem matcher an extension contributes (its package.json `problemMatchers`) by name, without the `$`. */
+export function contributedMatcher(name: string): Record<string, unknown> | undefined {
   for (const ext of vscode.extensions.all) {
     const contributes: unknown = (ext.packageJSON as { contributes?: unknown } | undefined)?.contributes;
     const matchers = isObjectLike(contributes) ? contributes.problemMatchers : undefined;
     if (!Array.isArray(matchers)) continue;
-    for (const m of matchers as unknown[]) {
-      if (!isObjectLike(m) || m.name !== name) continue;
-      if (typeof m.source === 'string') return m.source;
-      if (typeof m.base === 'string') return namedSource(m.base);
-      return undefined;
-    }
+    for (const m of matchers as unknown[]) if (isObjectLike(m) && m.name === name) return m;
   }
-  return BUILT_IN_SOURCES[name];
+  return undefined;
+}
+
+/** The source of a matcher named `$name`: an extension's contribution, else a built-in one. */
+function namedSource(reference: string): string | undefined {
+  const name = reference.startsWith('$') ? reference.slice(1) : reference;
+  const m = contributedMatcher(name);
+  if (!m) return BUILT_IN_SOURCES[name];
+  if (typeof m.source === 'string') return m.source;
+  if (typeof m.base === 'string') return namedSource(m.base);
+  return undefined;
 }
 
 /** Sources of a tasks.json `problemMatcher` value: a name, an inline matcher, or a list of both. */

@@ -3,14 +3,15 @@
 // Mode, a compound not expanded, an editor variable without an editor), and runs it with runTask.ts.
 import * as vscode from 'vscode';
 import { CancelledError, ExecutionError, fieldError } from '../../core/model/errors';
-import type { TaskRecord, TaskResult } from '../../core/model/model';
+import type { ProblemCounts, TaskRecord, TaskResult } from '../../core/model/model';
 import type { Orchestrator } from '../../core/orchestrator/orchestratorTypes';
 import type { ExecutionContext, Executor } from '../../core/ports';
 import { isCompound } from './compoundTasks';
 import { runTask } from './runTask';
-import { configuredEntry, resolveTask, vscodeLabel, type TaskCatalog } from './taskResolver';
+import { configuredEntry, resolveTask, vscodeLabel, type ConfiguredTask, type TaskCatalog } from './taskResolver';
 import { editorVariablesIn } from '../../workspaceFiles/taskVariables';
-import { taskProblemSources } from './taskProblems';
+import { contributedMatcher, formatProblems, taskProblemSources } from './taskProblems';
+import { backgroundPatterns, type BackgroundPattern } from './backgroundCycles';
 import type { VscodeTaskRuns } from './vscodeTaskRuns';
 import type { VscodeTaskPayload } from '../../workspaceFiles/workflowFile';
 import { isObjectLike } from '../../core/model/guards';
@@ -91,6 +92,9 @@ export class VscodeTaskExecutor implements Executor {
       );
     }
     const toRun = payload.ownOnly ? withoutDependencies(task) : task;
+    const background = backgroundOf(task, entry);
+    // A `readyWhen` of the spec decides when the task is ready; the core probes it.
+    const reportReady = ctx.task.spec.readyWhen === undefined ? ctx.reportReady?.bind(ctx) : undefined;
     const started = processStarted(toRun);
     let result: TaskResult;
     try {
@@ -100,6 +104,15 @@ export class VscodeTaskExecutor implements Executor {
         label,
         onOutput: ctx.onOutput,
         problemSources: taskProblemSources(task, entry),
+        ...(background && reportReady
+          ? {
+              background,
+              onReady: (problems: ProblemCounts | undefined) => {
+                ctx.onOutput?.(`> VS Code task "${label}" is ready${problems ? `: ${formatProblems(problems)}` : ''}\n`);
+                reportReady(problems ? { problems } : {});
+              },
+            }
+          : {}),
       });
     } finally {
       started.dispose();
@@ -167,6 +180,17 @@ export class VscodeTaskExecutor implements Executor {
     }
     if (cancelled) throw new CancelledError(`Task \`${cancelled.name}\` was cancelled: ${cancelled.history.at(-1)?.reason ?? 'cancelled'}`);
   }
+}
+
+/**
+ * A background task's (`isBackground` in its tasks.json entry, or set by its provider) background
+ * patterns: empty when its matchers have none; undefined for a task that is not a background task.
+ */
+function backgroundOf(task: vscode.Task, entry: ConfiguredTask | undefined): BackgroundPattern[] | undefined {
+  const isBackground = entry ? entry.raw.isBackground === true : task.isBackground;
+  if (!isBackground) return undefined;
+  // A task from fetchTasks() lists no matchers for a tasks.json entry: its entry says which.
+  return backgroundPatterns(entry ? entry.raw.problemMatcher : task.problemMatchers, contributedMatcher);
 }
 
 /** Whether a process of this task has started since the call (VS Code runs one execution of a task at a time). */
