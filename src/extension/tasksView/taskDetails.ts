@@ -32,13 +32,21 @@ export class TaskDetailsProvider implements vscode.TextDocumentContentProvider, 
   provideTextDocumentContent(uri: vscode.Uri): string {
     const id = idOf(uri);
     const record = id === undefined ? undefined : this.getTask(id);
-    return record ? JSON.stringify(record, null, 2) + '\n' : `// No task with id ${JSON.stringify(id)}: it was removed.\n`;
+    return record ? JSON.stringify(record, readable, 2) + '\n' : `// No task with id ${JSON.stringify(id)}: it was removed.\n`;
   }
 
   dispose(): void {
     this.subscription.dispose();
     this.changed.dispose();
   }
+}
+
+/** `ready.at` is epoch milliseconds: its `since` beside it says when, in the reader's terms. */
+function readable(this: unknown, key: string, value: unknown): unknown {
+  if (key === 'ready' && typeof value === 'object' && value !== null && typeof (value as { at?: unknown }).at === 'number') {
+    return { since: new Date((value as { at: number }).at).toISOString(), ...value };
+  }
+  return value;
 }
 
 function idOf(uri: vscode.Uri): string | undefined {

@@ -29,6 +29,27 @@ export function statusCodicon(status: TaskStatus): string {
   return ICONS[status][0];
 }
 
+/** Ready is a sub-state of Running (a service, or a background VS Code task between its cycles). */
+const READY_ICON = 'broadcast';
+
+function readyOf(record: TaskRecord): NonNullable<TaskRecord['ready']> | undefined {
+  return record.status === 'running' ? record.ready : undefined;
+}
+
+/** A record's icon: its status's, or Ready's, in the warning colour while its last cycle had errors. */
+export function recordIcon(record: TaskRecord): vscode.ThemeIcon {
+  const ready = readyOf(record);
+  if (!ready) return statusIcon(record.status);
+  const color = (ready.problems?.errors ?? 0) > 0 ? 'list.warningForeground' : 'testing.iconPassed';
+  return new vscode.ThemeIcon(READY_ICON, new vscode.ThemeColor(color));
+}
+
+/** "Ready", or "Ready · 1 error" / "Ready · 3 errors" once the problems of its last cycle are known. */
+export function readyText(ready: NonNullable<TaskRecord['ready']>): string {
+  const p = ready.problems;
+  return p ? `Ready · ${p.errors} error${p.errors === 1 ? '' : 's'}` : 'Ready';
+}
+
 /** A task's duration for the tree and details; none ('') when the clock gives no sensible figure. */
 function durationText(ms: number): string {
   return Number.isFinite(ms) && ms >= 0 ? formatDuration(ms) : '';
@@ -55,7 +76,11 @@ export function taskDescription(record: TaskRecord, now: number, live?: ProblemC
   const retries = record.spec.retries ?? 0;
   if (record.attempts > 1 || retries > 0) parts.push(`attempt ${Math.max(record.attempts, 1)}/${retries + 1}`);
   if (record.status === 'failed' && record.result?.exitCode !== undefined) parts.push(`exit ${record.result.exitCode}`);
-  const problems = record.result?.problems ?? live;
+  if (record.restarts) parts.push(`restarted ${record.restarts}×`);
+  const ready = readyOf(record);
+  if (ready) parts.push(readyText(ready));
+  // A Ready task's counts are its last cycle's, in the Ready part; the tooltip has its warnings.
+  const problems = record.result?.problems ?? (ready?.problems ? undefined : live);
   if (problems) parts.push(formatProblems(problems));
   return parts.join(' · ');
 }
@@ -74,9 +99,10 @@ export function taskTarget(record: TaskRecord): string {
 
 export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string | undefined, now: number, live?: ProblemCounts): vscode.MarkdownString {
   const md = new vscode.MarkdownString('', true);
-  md.appendMarkdown(`$(${statusCodicon(record.status)}) **`)
+  const ready = readyOf(record);
+  md.appendMarkdown(`$(${ready ? READY_ICON : statusCodicon(record.status)}) **`)
     .appendText(record.name)
-    .appendMarkdown(`** — ${STAGE_LABELS[record.status]}\n\n`);
+    .appendMarkdown(`** — ${STAGE_LABELS[record.status]}${ready ? ', Ready' : ''}\n\n`);
   if (record.spec.command !== undefined) {
     md.appendCodeblock(record.spec.command, 'shellscript');
   }
@@ -99,7 +125,9 @@ export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string |
   if (record.result?.worker) rows.push(['Worker', record.result.worker]);
   if (record.result?.exitCode !== undefined) rows.push(['Exit code', String(record.result.exitCode)]);
   if (record.result?.signal) rows.push(['Signal', record.result.signal]);
-  const problems = record.result?.problems ?? live;
+  if (ready) rows.push(['Ready since', time(ready.at)]);
+  if (record.restarts) rows.push(['Restarts', String(record.restarts)]);
+  const problems = record.result?.problems ?? ready?.problems ?? live;
   if (problems) rows.push(['Problems', formatProblems(problems)]);
   if (record.error) rows.push(['Error', record.error.code ? `${record.error.message} (${record.error.code})` : record.error.message]);
   if (record.workflowId) rows.push(['Workflow run', record.workflowId]);

@@ -13,7 +13,7 @@ import * as vscode from 'vscode';
 import type { Disposable, Event } from '../../core/util/events';
 import { ALL_STATUSES, type ProblemCounts, type SystemStatus, type TaskRecord, type TaskStatus } from '../../core/model/model';
 import { CommandIds, VSCODE_TASK_KIND, ViewItems } from '../ids';
-import { STAGE_LABELS, lastChangeAt, statusIcon, taskDescription, taskTooltip } from './taskPresentation';
+import { STAGE_LABELS, lastChangeAt, recordIcon, statusIcon, taskDescription, taskTooltip } from './taskPresentation';
 
 export interface StageNode {
   readonly type: 'stage';
@@ -128,7 +128,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const item = new vscode.TreeItem(record?.name ?? node.id, vscode.TreeItemCollapsibleState.None);
     item.id = `task:${node.status}:${node.id}`;
     item.contextValue = `${ViewItems.taskPrefix}${node.status}${record?.kind === VSCODE_TASK_KIND ? ViewItems.vscodeTaskSuffix : ''}`;
-    item.iconPath = statusIcon(node.status);
+    item.iconPath = record ? recordIcon(record) : statusIcon(node.status);
     if (record) item.description = taskDescription(record, this.now(), this.problemsOf?.(record.id));
     return item;
   }
