@@ -143,7 +143,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     if (err instanceof UsageError) return fail(io, err.message, ExitCode.usage);
     if (err instanceof InvalidFileError) {
       for (const problem of err.problems) io.stderr.write(`${formatProblem(problem)}\n`);
-      return fail(io, `the workflow file is not valid (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}); nothing ran`, ExitCode.usage);
+      return fail(io, `${err.subject} is not valid (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}); nothing ran`, ExitCode.usage);
     }
     if (err instanceof OrchestratorError && err.code === 'VALIDATION') return fail(io, err.message, ExitCode.usage);
     // A state file in use by another run, or unreadable: nothing ran.

@@ -1,35 +1,21 @@
 // What a run will do, before it does it: the workflows' specs narrowed by `--only`, and the plan
 // `--dry-run` prints (the dependency graph in layers, each task's pools). Pure: specs in, text out.
+import { ValidationError } from '../core/model/errors';
 import type { TaskSpec } from '../core/model/model';
-import { unknownName } from './options';
-
-/** One workflow's specs, keyed as in its file (every spec has a `key`). */
-export interface WorkflowSpecs {
-  workflow: string;
-  specs: TaskSpec[];
-}
+import { selectOnly as selectTasks, type WorkflowSpecs } from '../workspaceFiles/workflowSelection';
+import { UsageError } from './exitCodes';
 
 /**
- * The specs named by `only` (keys, in any of the workflows) and every spec they depend on,
- * transitively, in declared order. Throws a UsageError naming an unknown key and the nearest one.
+ * The specs named by `--only` and every spec they depend on (workspaceFiles/workflowSelection.ts);
+ * an unknown key is a UsageError naming the nearest one.
  */
 export function selectOnly(workflows: readonly WorkflowSpecs[], only: readonly string[]): WorkflowSpecs[] {
-  if (!only.length) return [...workflows];
-  const known = [...new Set(workflows.flatMap((w) => w.specs.map((s) => s.key as string)))];
-  for (const key of only) if (!known.includes(key)) throw unknownName('task key for --only', key, known);
-  return workflows
-    .map(({ workflow, specs }) => {
-      const byKey = new Map(specs.map((s) => [s.key as string, s]));
-      const keep = new Set<string>();
-      const visit = (key: string): void => {
-        if (keep.has(key)) return;
-        keep.add(key);
-        for (const dep of byKey.get(key)?.dependsOn ?? []) visit(dep);
-      };
-      for (const key of only) if (byKey.has(key)) visit(key);
-      return { workflow, specs: specs.filter((s) => keep.has(s.key as string)) };
-    })
-    .filter((w) => w.specs.length > 0);
+  try {
+    return selectTasks(workflows, only, 'task key for --only');
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import { SETTINGS_FILE, WORKFLOW_FILE, type ConfigKey } from '../workspaceFiles/
 import { readSettingsFrom, settingAt, type Settings } from '../workspaceFiles/settingsValues';
 import { parseWorkflowFile, WorkflowFileError, type WorkflowFile } from '../workspaceFiles/workflowFile';
 import { UsageError } from './exitCodes';
+import type { SchemaIssue } from '../workspaceFiles/schemaValidator';
 import { readJsonc } from './jsoncFile';
 import { jsonSyntaxErrors, positionOfPath } from './sourcePositions';
 
@@ -22,10 +23,16 @@ export function formatProblem(p: FileProblem): string {
   return `${p.file}:${p.line}:${p.column}: ${p.message}`;
 }
 
-/** A workflow file that does not validate: every problem, located. Nothing of it runs. */
+/**
+ * A workflow file that does not validate, or one of its workflows (`subject`, e.g. workflow `ci`):
+ * every problem, located. Nothing of it runs.
+ */
 export class InvalidFileError extends Error {
   override readonly name = 'InvalidFileError';
-  constructor(readonly problems: readonly FileProblem[]) {
+  constructor(
+    readonly problems: readonly FileProblem[],
+    readonly subject = 'the workflow file',
+  ) {
     super(problems.map(formatProblem).join('\n'));
   }
 }
@@ -37,7 +44,10 @@ export interface Workspace {
   file: string;
   /** How messages name the file: relative to the current directory when inside it. */
   shownFile: string;
+  /** The file's usable workflows (and the names of the others, in `problems`). */
   workflows: WorkflowFile;
+  /** The problems of each unusable workflow, located; the other workflows run. */
+  workflowProblems: ReadonlyMap<string, readonly FileProblem[]>;
   settings: Settings;
   /** Settings refused (each replaced by its default), one line each. */
   settingProblems: string[];
@@ -69,8 +79,12 @@ function shown(cwd: string, file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
-/** Reads, parses and validates the workflow file; throws InvalidFileError with every problem located. */
-export function readWorkflowFile(file: string, shownFile: string): WorkflowFile {
+/**
+ * Reads, parses and validates the workflow file; throws InvalidFileError with every problem located
+ * when the file itself is invalid. A workflow's own problems leave the others usable: they are
+ * returned located, by workflow.
+ */
+export function readWorkflowFile(file: string, shownFile: string): { workflows: WorkflowFile; workflowProblems: ReadonlyMap<string, readonly FileProblem[]> } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -79,12 +93,23 @@ export function readWorkflowFile(file: string, shownFile: string): WorkflowFile 
   }
   const syntax = jsonSyntaxErrors(text);
   if (syntax.length) throw new InvalidFileError(syntax.map((e) => ({ file: shownFile, ...e.position, message: e.message })));
+  const located = (issues: readonly SchemaIssue[]): FileProblem[] =>
+    issues.map((issue) => ({ file: shownFile, ...positionOfPath(text, issue.path), message: issue.message }));
+  let workflows: WorkflowFile;
   try {
-    return parseWorkflowFile(text, shownFile);
+    workflows = parseWorkflowFile(text, shownFile);
   } catch (err) {
     if (!(err instanceof WorkflowFileError)) throw err;
-    throw new InvalidFileError(err.issues.map((issue) => ({ file: shownFile, ...positionOfPath(text, issue.path), message: issue.message })));
+    throw new InvalidFileError(located(err.issues));
   }
+  const workflowProblems = new Map([...(workflows.problems ?? [])].map(([name, issues]) => [name, located(issues)] as const));
+  return { workflows, workflowProblems };
+}
+
+/** Refuses the unusable workflow `name` with its problems, located. */
+export function invalidWorkflowError(workspace: Workspace, name: string): InvalidFileError | undefined {
+  const problems = workspace.workflowProblems.get(name);
+  return problems?.length ? new InvalidFileError(problems, `workflow \`${name}\``) : undefined;
 }
 
 /**
@@ -104,8 +129,8 @@ export function readFolderSettings(folder: string, problems: string[]): Settings
 export function loadWorkspace(cwd: string, file?: string): Workspace {
   const located = locateWorkflowFile(cwd, file);
   const shownFile = shown(cwd, located.file);
-  const workflows = readWorkflowFile(located.file, shownFile);
+  const { workflows, workflowProblems } = readWorkflowFile(located.file, shownFile);
   const settingProblems: string[] = [];
   const settings = readFolderSettings(located.folder, settingProblems);
-  return { folder: located.folder, file: located.file, shownFile, workflows, settings, settingProblems };
+  return { folder: located.folder, file: located.file, shownFile, workflows, workflowProblems, settings, settingProblems };
 }

@@ -6,7 +6,7 @@ import { UsageError } from '../../src/cli/exitCodes';
 import { parseConcurrency, parseCount, parseReport, parseResources, unknownName } from '../../src/cli/options';
 import { formatPlan, layers, selectOnly } from '../../src/cli/plan';
 import { jsonSyntaxErrors, pathSegments, positionOfPath } from '../../src/cli/sourcePositions';
-import { InvalidFileError, loadWorkspace, locateWorkflowFile, readFolderSettings } from '../../src/cli/workspace';
+import { formatProblem, InvalidFileError, loadWorkspace, locateWorkflowFile, readFolderSettings } from '../../src/cli/workspace';
 import type { TaskSpec } from '../../src/core/model/model';
 
 function refuses(fn: () => unknown, pattern: RegExp): void {
@@ -141,20 +141,25 @@ describe('CLI workspace', () => {
     refuses(() => locateWorkflowFile(dir, 'nope.json'), /No workflow file at nope\.json/);
   });
 
-  it('reports every problem of an invalid file with file:line:column', () => {
+  it('reports every problem of an invalid file, or of one workflow, with file:line:column', () => {
     writeFileSync(
       join(dir, '.vscode', 'orchestrator.json'),
-      '{\n  "workflows": {\n    "ci": {\n      "tasks": [\n        { "key": "a", "command": "true", "retries": -1 },\n        { "key": "b", "dependsOn": ["c"] }\n      ]\n    }\n  }\n}\n',
+      '{\n  "workflows": {\n    "ci": {\n      "tasks": [\n        { "key": "a", "command": "true", "retries": -1 },\n        { "key": "b", "dependsOn": ["c"] }\n      ]\n    },\n    "ok": { "tasks": [{ "key": "a", "command": "true" }] }\n  }\n}\n',
     );
+    const workspace = loadWorkspace(dir);
+    assert.deepEqual(Object.keys(workspace.workflows.workflows), ['ok']);
+    const lines = (workspace.workflowProblems.get('ci') ?? []).map(formatProblem);
+    assert.ok(
+      lines.some((l) => /^\.vscode\/orchestrator\.json:5:\d+: Expected `workflows\.ci\.tasks\[0\]\.retries` to be an integer >= 0/.test(l)),
+      lines.join('\n'),
+    );
+    writeFileSync(join(dir, '.vscode', 'orchestrator.json'), '{\n  "workflows": {},\n  "extra": 1\n}\n');
     assert.throws(
       () => loadWorkspace(dir),
       (err: unknown) => {
         assert.ok(err instanceof InvalidFileError);
-        const lines = err.message.split('\n');
-        assert.ok(
-          lines.some((l) => /^\.vscode\/orchestrator\.json:5:\d+: Expected `workflows\.ci\.tasks\[0\]\.retries` to be an integer >= 0/.test(l)),
-          err.message,
-        );
+        assert.match(err.message, /^\.vscode\/orchestrator\.json:2:\d+: Expected `workflows` to have at least 1 entry/m);
+        assert.match(err.message, /^\.vscode\/orchestrator\.json:3:\d+: Unexpected property `extra`/m);
         return true;
       },
     );

@@ -9,16 +9,17 @@ import { MemoryStore, type Store } from '../../core/ports';
 import { STATE_KEY } from '../../core/state/snapshot';
 import { specDefaultsOf } from '../../workspaceFiles/settingsValues';
 import { VSCODE_TASK_KIND } from '../../workspaceFiles/names';
-import { workflowToSpecs, type VscodeTaskPayload } from '../../workspaceFiles/workflowFile';
+import { workflowOptions, workflowToSpecs, type VscodeTaskPayload } from '../../workspaceFiles/workflowFile';
+import type { WorkflowSpecs } from '../../workspaceFiles/workflowSelection';
 import { defaultConcurrency } from '../../core/orchestrator/options';
 import { ExitCode, UsageError } from '../exitCodes';
 import { FileStore } from '../fileStore';
 import { checkName, parseConcurrency, parseReport, parseResources, redisUrlOf, unknownName } from '../options';
-import { formatPlan, selectOnly, type WorkflowSpecs } from '../plan';
+import { formatPlan, selectOnly } from '../plan';
 import { writeJunitReport, junitReport } from '../report/junit';
 import { runSession } from '../session';
 import { resolveTasksFileTask, type ResolvedTask } from '../tasks/tasksFile';
-import { loadWorkspace, type Workspace } from '../workspace';
+import { invalidWorkflowError, loadWorkspace, type Workspace } from '../workspace';
 import { chooseView, type Io } from './io';
 import { DEFAULT_PREFIX } from '../../backends/redis/protocol';
 import { RedisExecution } from '../../backends/redis/redisExecution';
@@ -39,15 +40,26 @@ export interface RunFlags {
   prefix?: string;
 }
 
-/** The workflows to run: the named ones, or the only one; several and none named is a usage error listing them. */
+/**
+ * The workflows to run: the named ones, or the only one; several and none named is a usage error
+ * listing them. A named workflow with problems is refused with them (InvalidFileError, exit 2);
+ * the file's other workflows are not affected.
+ */
 function pickWorkflows(workspace: Workspace, names: readonly string[]): string[] {
-  const known = Object.keys(workspace.workflows.workflows);
-  if (names.length === 0) {
-    if (known.length === 1) return known;
-    throw new UsageError(`${workspace.shownFile} has ${known.length} workflows; name one or more: ${known.join(', ')} (orchestrator list shows their tasks)`);
+  const usable = Object.keys(workspace.workflows.workflows);
+  const declared = [...usable, ...workspace.workflowProblems.keys()];
+  const picked = names.length === 0 && declared.length === 1 ? declared : [...new Set(names)];
+  if (picked.length === 0) {
+    throw new UsageError(
+      `${workspace.shownFile} has ${declared.length} workflows; name one or more: ${declared.join(', ')} (orchestrator list shows their tasks)`,
+    );
   }
-  for (const name of names) if (!known.includes(name)) throw unknownName('workflow', name, known);
-  return [...new Set(names)];
+  for (const name of picked) {
+    const invalid = invalidWorkflowError(workspace, name);
+    if (invalid) throw invalid;
+    if (!usable.includes(name)) throw unknownName('workflow', name, declared);
+  }
+  return picked;
 }
 
 /**
@@ -199,7 +211,10 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
             .map((t) => t.id);
         }
         const ids: string[] = [];
-        for (const w of workflows) ids.push(...(await orchestrator.scheduleWorkflow(workflows.length > 1 ? qualified(w) : w.specs)));
+        for (const w of workflows) {
+          const specs = workflows.length > 1 ? qualified(w) : w.specs;
+          ids.push(...(await orchestrator.scheduleWorkflow(specs, workflowOptions(workspace.workflows, w.workflow))));
+        }
         return ids;
       },
     });
