@@ -16,6 +16,7 @@ import { applySpecDefaults } from '../core/model/specDefaults';
 import type { TaskStatusBar } from './tasksView/statusBar';
 import type { TaskOutput } from './tasksView/taskOutput';
 import type { TaskTreeProvider, TreeNode } from './tasksView/taskTree';
+import type { TriggerService } from './triggers/triggerService';
 import type { RedisBackend } from './backend/redisBackend';
 import { isObjectLike } from '../core/model/guards';
 
@@ -49,6 +50,8 @@ export interface TestingHooks {
   readonly treeView: vscode.TreeView<TreeNode>;
   readonly statusBar: TaskStatusBar;
   readonly output: TaskOutput;
+  /** The workflow files' triggers (Watching). */
+  readonly triggers: TriggerService;
   /**
    * A Memento the extension does not use (globalState), for the Store conformance suite: running it
    * on workspaceState would overwrite the live orchestrator's snapshot.

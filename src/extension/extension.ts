@@ -22,6 +22,9 @@ import { VscodeTaskExecutor } from './executors/vscodeTaskExecutor';
 import { VscodeTaskRuns } from './executors/vscodeTaskRuns';
 import { followCompounds } from './executors/compoundTasks';
 import { backendSettingsChanged, createBackend, registerBackendCommands } from './backend/backendUi';
+import { runWorkflow } from './commands/scheduling';
+import { registerTriggerCommands } from './triggers/triggerCommands';
+import { TriggerService } from './triggers/triggerService';
 
 export type { OrchestratorApiV1 } from './api';
 
@@ -99,7 +102,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   }
 
   const output = new TaskOutput(orchestrator.onDidOutput, { dir: path.join(storageDir, 'output') });
-  const tree = new TaskTreeProvider(orchestrator, { problemsOf: (id) => vscodeRuns.get(id)?.problems });
+  // The workflow files' triggers run their workflow as Run Workflow… does; none is watched in Restricted Mode.
+  const triggers = new TriggerService({
+    trusted: () => trust.trusted,
+    run: (name, folder, task) => runWorkflow({ orchestrator, trust, settings: () => settings }, name, folder, task),
+    tasks: orchestrator,
+    warn: (message) => void vscode.window.showWarningMessage(`Orchestrator: ${message}`),
+  });
+  const tree = new TaskTreeProvider(orchestrator, { problemsOf: (id) => vscodeRuns.get(id)?.problems, triggers });
   const treeView = vscode.window.createTreeView<TreeNode>(ViewIds.tasks, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   tree.setVisible(treeView.visible);
   const statusBar = new TaskStatusBar(orchestrator);
@@ -107,6 +117,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   void vscode.commands.executeCommand('setContext', ContextKeys.paused, orchestrator.paused);
 
   context.subscriptions.push(
+    triggers,
+    ...registerTriggerCommands(triggers),
     output,
     tree,
     treeView,
@@ -147,7 +159,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   const testing =
     context.extensionMode === vscode.ExtensionMode.Production
       ? undefined
-      : { orchestrator, tree, treeView, statusBar, output, spareMemento: context.globalState, settings: () => settings, ...(backend ? { backend } : {}) };
+      : {
+          orchestrator,
+          tree,
+          treeView,
+          statusBar,
+          output,
+          triggers,
+          spareMemento: context.globalState,
+          settings: () => settings,
+          ...(backend ? { backend } : {}),
+        };
   return createApi({ orchestrator, settings: () => settings, requireTrust: (what) => trust.require(what), ...(testing ? { testing } : {}) });
 }
 

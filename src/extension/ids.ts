@@ -34,6 +34,9 @@ export const CommandIds = {
   /** Keeps the `redis` backend's password in SecretStorage (backend.ts), never in settings.json. */
   setRedisPassword: 'orchestrator.setRedisPassword',
   clearRedisPassword: 'orchestrator.clearRedisPassword',
+  /** A trigger of the workflow file (a Watching row, an id, or picked) stops or starts firing. */
+  pauseTrigger: 'orchestrator.pauseTrigger',
+  resumeTrigger: 'orchestrator.resumeTrigger',
 } as const;
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];
 
@@ -60,6 +63,10 @@ export const ViewItems = {
   /** `task.<status>`, e.g. `task.running`; a VS Code task's row adds `.vscodeTask` (Show Problems). */
   taskPrefix: 'task.',
   vscodeTaskSuffix: '.vscodeTask',
+  /** The Watching node and its trigger rows (Pause Trigger on active ones, Resume Trigger on paused ones). */
+  watching: 'watching',
+  triggerActive: 'trigger.active',
+  triggerPaused: 'trigger.paused',
 } as const;
 
 export { WORKFLOW_FILE, VSCODE_TASK_KIND } from '../workspaceFiles/names';

@@ -11,6 +11,7 @@ import { VSCODE_TASK_KIND, WORKFLOW_FILE } from '../ids';
 import { specDefaultsOf } from '../settings';
 import type { VscodeTaskPayload } from '../../workspaceFiles/workflowFile';
 import { resolveWorkflow } from '../workflows/workflowService';
+import { selectOnly } from '../../workspaceFiles/workflowSelection';
 import type { CommandDeps } from './helpers';
 
 /** What the trust gate names when it refuses: the workspace's workflows, or its VS Code tasks. */
@@ -67,9 +68,18 @@ export async function scheduleVscodeTask(deps: CommandDeps, payload: VscodeTaskP
   return orchestrator.scheduleTask(withDefaults(deps, spec as unknown as TaskSpec));
 }
 
-/** Schedules the workflow `name` of the workspace's workflow files (of `folder`, if given). */
-export async function runWorkflow(deps: CommandDeps, name: string, folder?: string): Promise<string[]> {
+/**
+ * Schedules the workflow `name` of the workspace's workflow files (of `folder`, if given); with
+ * `only`, just that task and what it depends on (a task-level trigger, as the CLI's `--only`).
+ */
+export async function runWorkflow(
+  deps: Pick<CommandDeps, 'orchestrator' | 'trust' | 'settings'>,
+  name: string,
+  folder?: string,
+  only?: string,
+): Promise<string[]> {
   deps.trust.require(WORKFLOWS_WHAT);
-  const { specs } = await resolveWorkflow(name, folder, specDefaultsOf(deps.settings()));
-  return deps.orchestrator.scheduleWorkflow(specs);
+  const { specs, options } = await resolveWorkflow(name, folder, specDefaultsOf(deps.settings()));
+  const chosen = only === undefined ? specs : (selectOnly([{ workflow: name, specs }], [only])[0]?.specs ?? []);
+  return deps.orchestrator.scheduleWorkflow(chosen, options);
 }

@@ -13,6 +13,7 @@ import * as vscode from 'vscode';
 import type { Disposable, Event } from '../../core/util/events';
 import { ALL_STATUSES, type ProblemCounts, type SystemStatus, type TaskRecord, type TaskStatus } from '../../core/model/model';
 import { CommandIds, VSCODE_TASK_KIND, ViewItems } from '../ids';
+import { WatchingSection, isWatchingTreeNode, type TriggerNode, type TriggerSource, type WatchingTreeNode } from './watchingNode';
 import { STAGE_LABELS, lastChangeAt, recordIcon, statusIcon, taskDescription, taskTooltip } from './taskPresentation';
 
 export interface StageNode {
@@ -28,7 +29,8 @@ export interface MoreNode {
   readonly type: 'more';
   readonly status: TaskStatus;
 }
-export type TreeNode = StageNode | TaskNode | MoreNode;
+/** Above the stages, while the workflow files declare triggers: the Watching node and its rows (watchingNode.ts). */
+export type TreeNode = StageNode | TaskNode | MoreNode | WatchingTreeNode;
 
 /** What the tree reads from the orchestrator. */
 export interface TaskSource {
@@ -43,11 +45,14 @@ export interface TaskTreeOptions {
   now?: () => number;
   /** Live problem counts of a task still running (a background VS Code task's), by task id. */
   problemsOf?: (id: string) => ProblemCounts | undefined;
+  /** The workflow files' triggers, listed under a Watching node. */
+  triggers?: TriggerSource;
 }
 
 /** A row of this tree, as VS Code passes it to a context-menu command. */
 export function isTreeNode(value: unknown): value is TreeNode {
   if (typeof value !== 'object' || value === null) return false;
+  if (isWatchingTreeNode(value)) return true;
   const { type, status } = value as { type?: unknown; status?: unknown };
   return (type === 'stage' || type === 'task' || type === 'more') && typeof status === 'string' && (ALL_STATUSES as readonly string[]).includes(status);
 }
@@ -84,6 +89,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private readonly coalesceMs: number;
   private readonly now: () => number;
   private readonly problemsOf: ((id: string) => ProblemCounts | undefined) | undefined;
+  private readonly watching: WatchingSection | undefined;
 
   constructor(
     private readonly source: TaskSource,
@@ -93,6 +99,8 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     this.coalesceMs = options.coalesceMs ?? 100;
     this.now = options.now ?? Date.now;
     this.problemsOf = options.problemsOf;
+    // Trigger changes are rare (a burst's start, a run's end): each refreshes its own row at once.
+    this.watching = options.triggers && new WatchingSection(options.triggers, (nodes) => this.changed.fire(nodes), this.now);
     for (const status of ALL_STATUSES) {
       this.byStatus.set(status, new Map());
       this.stageNodes.set(status, { type: 'stage', status });
@@ -105,6 +113,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   // --- TreeDataProvider ---------------------------------------------------------------------
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
+    if (isWatchingTreeNode(node)) return this.watching?.treeItem(node) ?? new vscode.TreeItem('Watching');
     if (node.type === 'stage') {
       const count = this.byStatus.get(node.status)?.size ?? 0;
       const item = new vscode.TreeItem(STAGE_LABELS[node.status], vscode.TreeItemCollapsibleState.Expanded);
@@ -143,7 +152,8 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   getChildren(node?: TreeNode): TreeNode[] {
-    if (!node) return ALL_STATUSES.map((s) => this.stage(s));
+    if (!node) return [...(this.watching?.roots() ?? []), ...ALL_STATUSES.map((s) => this.stage(s))];
+    if (isWatchingTreeNode(node)) return this.watching?.children(node) ?? [];
     if (node.type !== 'stage') return [];
     const rows = this.rows(node.status);
     const limit = this.limit(node.status);
@@ -153,6 +163,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   getParent(node: TreeNode): TreeNode | undefined {
+    if (isWatchingTreeNode(node)) return this.watching?.parent(node);
     return node.type === 'stage' ? undefined : this.stage(node.status);
   }
 
@@ -171,6 +182,11 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   record(id: string): TaskRecord | undefined {
     const status = this.statusOf.get(id);
     return status === undefined ? undefined : this.byStatus.get(status)?.get(id);
+  }
+
+  /** The Watching row of a trigger (by its key), for reveal and tests. */
+  triggerNode(key: string): TriggerNode | undefined {
+    return this.watching?.node(key);
   }
 
   count(status: TaskStatus): number {
@@ -248,6 +264,7 @@ export class TaskTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.ticker !== undefined) clearInterval(this.ticker);
     this.subscription.dispose();
+    this.watching?.dispose();
     this.changed.dispose();
     this.flushed.dispose();
   }
