@@ -6,7 +6,7 @@
 // The entry point and the facade.
 export { createOrchestrator } from './orchestrator/orchestrator';
 export type { OrchestratorImpl } from './orchestrator/orchestrator';
-export type { Orchestrator, TaskChange, OutputChunk } from './orchestrator/orchestratorTypes';
+export type { Orchestrator, TaskChange, OutputChunk, WorkflowRunOptions } from './orchestrator/orchestratorTypes';
 export type { OrchestratorOptions } from './orchestrator/options';
 export type { OrchestratorWarning } from './model/warnings';
 

@@ -109,6 +109,7 @@ export class TaskLifecycleManager {
       copyDeps(init.dependsOn ?? spec.dependsOn),
       init.workflowId,
     );
+    if (init.failFast === true) record.failFast = true;
     this.records.add(record, ownId);
     this.countsByStatus.add('created', 1);
     if (this.observer !== undefined) this.observe(record, undefined, 'created', undefined);

@@ -24,6 +24,8 @@ export interface CreateInit {
   /** Resolved dependency ids (inside a workflow, keys resolved to ids). Default: the spec's dependsOn. */
   dependsOn?: readonly string[];
   workflowId?: string;
+  /** The workflow run's failFast policy, kept on the record (TaskRecord.failFast). */
+  failFast?: boolean;
 }
 
 export interface TaskLifecycleManagerOptions {

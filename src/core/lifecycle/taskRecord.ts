@@ -58,6 +58,7 @@ export class HeldRecord implements TaskRecord, Homed {
   spec: PersistedSpec;
   dependsOn: string[];
   workflowId: string | undefined;
+  failFast: true | undefined;
   [HOME]: number;
   [HISTORY]: HistoryEntry[] | undefined;
   [SCHEDULED_AT]: number | undefined;
@@ -89,6 +90,7 @@ export class HeldRecord implements TaskRecord, Homed {
     this.spec = spec;
     this.dependsOn = dependsOn;
     this.workflowId = workflowId;
+    this.failFast = undefined;
     this[HOME] = NOT_HELD;
     this[HISTORY] = history;
     // undefined, not 0: a field that starts as a number is stored as a separate boxed double per
@@ -157,6 +159,7 @@ export class HeldRecord implements TaskRecord, Homed {
       spec: this.spec,
       dependsOn: this.dependsOn,
       workflowId: this.workflowId,
+      failFast: this.failFast,
     };
   }
 }
@@ -200,6 +203,7 @@ export function heldCopy<R extends HeldRecord>(r: TaskRecord, cls: RecordClass<R
   out.attempts = r.attempts;
   out.startedAt = r.startedAt;
   out.finishedAt = r.finishedAt;
+  if (r.failFast === true) out.failFast = true;
   out.result = r.result;
   out.error =
     r.error && typeof r.error.message === 'string' && r.error.message.length > MAX_MESSAGE_LENGTH

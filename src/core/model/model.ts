@@ -58,6 +58,8 @@ export interface TaskSpec {
    * dependency does not cancel it; its own dependents wait for its outcome as usual. Default false.
    */
   runAlways?: boolean;
+  /** Its failure does not cancel its dependents: they run as if it had completed. */
+  continueOnError?: boolean;
   /** Name of the spec inside a workflow. */
   key?: string;
 }
@@ -109,6 +111,11 @@ export interface TaskRecord {
   dependsOn: string[];
   /** The workflow run this task belongs to, if any. */
   workflowId?: string;
+  /**
+   * Its workflow run was scheduled with `failFast: true` (set on each of the run's records, so a
+   * restored run keeps it): a failure in the run cancels the run's tasks that have not started.
+   */
+  failFast?: boolean;
 }
 
 export type PersistedSpec = Omit<TaskSpec, 'run'>;

@@ -41,6 +41,7 @@ const SPEC_FIELDS: readonly string[] = [
   'retries',
   'retryDelayMs',
   'runAlways',
+  'continueOnError',
   'key',
 ];
 const SPEC_FIELD_SET: ReadonlySet<string> = new Set(SPEC_FIELDS);
@@ -175,6 +176,11 @@ export function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string):
     if (typeof spec.runAlways !== 'boolean')
       fail(join(prefix, 'runAlways'), 'a boolean (true: run once every dependency is final, whether it completed, failed or was cancelled)', spec.runAlways);
     out.runAlways = spec.runAlways;
+  }
+  if (spec.continueOnError !== undefined) {
+    if (typeof spec.continueOnError !== 'boolean')
+      fail(join(prefix, 'continueOnError'), 'a boolean (true: its failure does not cancel its dependents; they run)', spec.continueOnError);
+    out.continueOnError = spec.continueOnError;
   }
 
   return out as ValidSpec;

@@ -13,6 +13,7 @@ import { validateSpec, type SpecContext, type ValidSpec } from '../model/specVal
 import { validateWorkflow } from '../model/workflowValidation';
 import type { Dispatcher } from './dispatcher';
 import { runtimeOf } from './taskRun';
+import { checkWorkflowRunOptions, toleratedFailure, type WorkflowRuns } from './failurePolicies';
 
 /** For a spec without dependsOn: the lifecycle copies a non-empty list, so nothing writes to this. */
 const NO_DEPS: readonly string[] = Object.freeze([]);
@@ -25,6 +26,7 @@ export class Admission {
     private readonly clock: Clock,
     private readonly dispatcher: Dispatcher,
     private readonly defaults: Readonly<SpecDefaults>,
+    private readonly runs: WorkflowRuns,
   ) {
     this.specContext = {
       kinds: dispatcher.kinds,
@@ -49,8 +51,10 @@ export class Admission {
   /**
    * Creates a graph of specs named by `key`, all or nothing: every spec is validated and the graph
    * checked (unknown keys, cycles) before the first task is created. Returns ids in the given order.
+   * `options` (unknown until checked) set the run's failure policy, kept on each of its records.
    */
-  admitWorkflow(specs: TaskSpec[]): string[] {
+  admitWorkflow(specs: TaskSpec[], options?: unknown): string[] {
+    const { failFast } = checkWorkflowRunOptions(options);
     const workflow = validateWorkflow(specs, this.specContext);
     for (const entry of workflow.entries) {
       const refusal = entry.spec.runAlways === true ? undefined : this.dependencyRefusal(entry.dependsOnIds, `[${entry.index}].dependsOn`);
@@ -66,7 +70,7 @@ export class Admission {
       for (let i = 0; i < workflow.entries.length; i++) {
         const entry = workflow.entries[i]!;
         const dependsOn = [...entry.dependsOnIndexes.map((j) => byIndex[j] as string), ...entry.dependsOnIds];
-        const record = this.admit(entry.spec, (specs[entry.index] as TaskSpec).run, dependsOn, workflowId);
+        const record = this.admit(entry.spec, (specs[entry.index] as TaskSpec).run, dependsOn, workflowId, failFast);
         byIndex[i] = record.id;
         ids[entry.index] = record.id;
       }
@@ -104,7 +108,7 @@ export class Admission {
     if (!deps) return undefined;
     for (let i = 0; i < deps.length; i++) {
       const dep = this.lifecycle.get(deps[i] as string);
-      if (dep && (dep.status === 'failed' || dep.status === 'cancelled')) {
+      if (dep && (dep.status === 'failed' || dep.status === 'cancelled') && !toleratedFailure(dep)) {
         return new ValidationError(
           `Expected \`${field}[${i}]\` to name a task that can still complete, but \`${dep.name}\` (${dep.id}) is ${dep.status}`,
           `${field}[${i}]`,
@@ -115,8 +119,10 @@ export class Admission {
   }
 
   /** Creates the record and gates it. The spec is valid (`run` checked with it) and its dependencies exist. */
-  private admit(spec: ValidSpec, run: TaskSpec['run'], dependsOn: readonly string[], workflowId: string | undefined): Readonly<TaskRecord> {
-    const record = this.lifecycle.create(applySpecDefaults(spec, this.defaults), { dependsOn, workflowId, ownedSpec: true });
+  private admit(spec: ValidSpec, run: TaskSpec['run'], dependsOn: readonly string[], workflowId: string | undefined, failFast = false): Readonly<TaskRecord> {
+    const record = this.lifecycle.create(applySpecDefaults(spec, this.defaults), { dependsOn, workflowId, ownedSpec: true, failFast });
+    // Tracked before it is gated: a member that fails at once must already find its run.
+    if (failFast) this.runs.add(record);
     runtimeOf(record).run = run;
     // Scheduled at its creation time: one clock read less per task.
     this.dispatcher.gate(record, record.createdAt);

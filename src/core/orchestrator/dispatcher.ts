@@ -25,6 +25,7 @@ import type { ExecutionPort } from '../execution/executionPort';
 import type { RemoteExecution } from '../execution/routedExecution';
 import type { OutputChunk } from './orchestratorTypes';
 import { runtimeOf, type TaskRun } from './taskRun';
+import { toleratedFailure } from './failurePolicies';
 
 type RemoteReattach = NonNullable<RemoteExecution['reattach']>;
 
@@ -116,7 +117,7 @@ export class Dispatcher {
   // per gate. A dependency no longer held (removed, evicted) finished long ago: nothing to wait for.
   private readonly dependencyCompleted = (id: string): boolean => {
     const dep = this.lifecycle.get(id);
-    return dep === undefined || dep.status === 'completed';
+    return dep === undefined || dep.status === 'completed' || toleratedFailure(dep);
   };
   private readonly dependencyFinal = (id: string): boolean => {
     const dep = this.lifecycle.get(id);

@@ -23,7 +23,7 @@ import { TaskLifecycleManager } from '../lifecycle/lifecycle';
 import type { LifecycleEvent } from '../lifecycle/transition';
 import { MessageQueue } from '../queue/messageQueue';
 import { BUILTIN_KINDS, isFinished, type SystemStatus, type TaskError, type TaskRecord, type TaskSpec, type TaskStatus } from '../model/model';
-import type { Orchestrator, OrchestratorOptions, OrchestratorWarning, OutputChunk } from './orchestratorTypes';
+import type { Orchestrator, OrchestratorOptions, OrchestratorWarning, OutputChunk, WorkflowRunOptions } from './orchestratorTypes';
 import { PerformanceMonitor } from '../metrics/performanceMonitor';
 import { MemoryStore, systemClock, type Clock, type Executor, type Store } from '../ports';
 import { runtimeOf, TaskRun } from './taskRun';
@@ -122,7 +122,8 @@ export class OrchestratorImpl implements Orchestrator {
     this.finished = new FinishedRecords(lc, this.state, options.maxFinished ?? DEFAULT_MAX_FINISHED);
     this.outcomes = new Outcomes(lc, clock, this.monitor, this.dispatcher, this.finished);
     this.dispatcher.bind(this.outcomes);
-    this.admission = new Admission(lc, clock, this.dispatcher, { timeoutMs: options.defaultTimeoutMs, retries: options.defaultRetries ?? 0 });
+    const defaults = { timeoutMs: options.defaultTimeoutMs, retries: options.defaultRetries ?? 0 };
+    this.admission = new Admission(lc, clock, this.dispatcher, defaults, this.outcomes.runs);
     this.events = new TaskEvents(this.queue, clock, this.alerts.warn, this.alerts.listenerFailed);
     this.idle = new IdleWaiters(lc, clock);
     this.queue.onDidChange(() => this.state.markDirty());
@@ -147,9 +148,9 @@ export class OrchestratorImpl implements Orchestrator {
    * Schedules a graph of specs named by `key`, all or nothing: every spec is validated and the graph
    * checked (unknown keys, cycles) before the first task is created. Returns ids in the given order.
    */
-  async scheduleWorkflow(specs: TaskSpec[]): Promise<string[]> {
+  async scheduleWorkflow(specs: TaskSpec[], options?: WorkflowRunOptions): Promise<string[]> {
     this.assertOpen();
-    return this.admission.admitWorkflow(specs);
+    return this.admission.admitWorkflow(specs, options);
   }
 
   // ------------------------------------------------------------------ events
@@ -370,6 +371,7 @@ export class OrchestratorImpl implements Orchestrator {
     const d = this.dispatcher;
     if (snapshot.paused) d.paused = true;
     this.lifecycle.restore(snapshot.tasks);
+    for (const r of snapshot.tasks) if (r.failFast === true) this.outcomes.runs.add(r);
     if (snapshot.queue !== undefined) {
       try {
         this.queue.restore(snapshot.queue);

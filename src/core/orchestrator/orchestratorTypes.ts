@@ -9,9 +9,11 @@ import type { MessageQueue } from '../queue/messageQueue';
 import type { PerformanceMonitor } from '../metrics/performanceMonitor';
 import type { StateCoordinator } from '../state/stateCoordinator';
 import type { OrchestratorWarning } from '../model/warnings';
+import type { WorkflowRunOptions } from './failurePolicies';
 
 export type { OrchestratorOptions } from './options';
 export type { OrchestratorWarning } from '../model/warnings';
+export type { WorkflowRunOptions } from './failurePolicies';
 
 /** A change to a task: the record after it, and where it came from. */
 export interface TaskChange {
@@ -21,7 +23,8 @@ export interface TaskChange {
 
 export interface Orchestrator {
   scheduleTask(spec: TaskSpec): Promise<string>;
-  scheduleWorkflow(specs: TaskSpec[]): Promise<string[]>;
+  /** All or nothing; `options.failFast`: a failure cancels the run's tasks that have not started (default false). */
+  scheduleWorkflow(specs: TaskSpec[], options?: WorkflowRunOptions): Promise<string[]>;
   cancelTask(id: string, reason?: string): Promise<void>;
   /** Cancels every unfinished task. */
   cancelAll(reason?: string): Promise<number>;

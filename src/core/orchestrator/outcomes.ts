@@ -2,6 +2,8 @@
 // policy (a failed attempt with retries left goes back to Scheduled after a backoff), the reasons
 // written on transitions, and the cascades: a completed task releases its dependents; a failed or
 // cancelled one cancels those that needed it (runAlways ones go on once all they wait for is final).
+// The failure policies (failurePolicies.ts): a continueOnError failure releases its dependents as a
+// completion does; a failure in a failFast workflow run then cancels the run's tasks not yet started.
 //
 // Hot path: a completion reuses one event object; finishing allocates no closure (a retry's backoff
 // timer is the one closure, and only on a retry).
@@ -9,12 +11,13 @@ import { CancelledError, ExecutionError, TimeoutError } from '../model/errors';
 import { retryDelay } from '../util/backoff';
 import type { TaskLifecycleManager } from '../lifecycle/lifecycle';
 import { toTaskError } from '../lifecycle/taskErrors';
-import type { TaskError, TaskRecord, TaskResult } from '../model/model';
+import { isFinished, type TaskError, type TaskRecord, type TaskResult } from '../model/model';
 import type { PerformanceMonitor } from '../metrics/performanceMonitor';
 import type { Clock } from '../ports';
 import type { Dispatcher, DispatchOutcomes } from './dispatcher';
 import type { FinishedRecords } from './eviction';
 import type { RecoveryDecision } from './recovery';
+import { continueReason, stopReason, WorkflowRuns } from './failurePolicies';
 import { runtimeOf, type TaskRun } from './taskRun';
 
 const DEFAULT_RETRY_DELAY_MS = 1000;
@@ -29,6 +32,9 @@ export class Outcomes implements DispatchOutcomes {
     private readonly dispatcher: Dispatcher,
     private readonly finished: FinishedRecords,
   ) {}
+
+  /** The failFast workflow runs with members not yet final: admission and restore add them. */
+  readonly runs = new WorkflowRuns((id) => this.lifecycle.get(id));
 
   settle(rt: TaskRun, result: TaskResult | undefined, err: unknown): void {
     const record = rt;
@@ -74,7 +80,8 @@ export class Outcomes implements DispatchOutcomes {
         // keepAlive: the backoff is all that remains of this task's work until it fires.
         rt.retryTimer = this.clock.setTimeout(() => this.retryDue(rt), delay, true);
       } else {
-        this.lifecycle.apply(id, { type: 'fail', error, result: failed });
+        const reason = record.spec.continueOnError === true ? continueReason(error.message) : undefined;
+        this.lifecycle.apply(id, { type: 'fail', error, result: failed, reason });
         this.afterFinish(record, 'failed');
       }
     }
@@ -100,7 +107,8 @@ export class Outcomes implements DispatchOutcomes {
     const id = record.id;
     this.cancelRetry(record);
     const dispatcher = this.dispatcher;
-    if (status === 'completed') {
+    // A cancel is never tolerated: only a failure of a continueOnError task releases its dependents.
+    if (status === 'completed' || (status === 'failed' && record.spec.continueOnError === true)) {
       const readyIds = dispatcher.deps.onCompleted(id);
       for (let i = 0; i < readyIds.length; i++) {
         const r = this.lifecycle.get(readyIds[i] as string);
@@ -117,6 +125,11 @@ export class Outcomes implements DispatchOutcomes {
         const r = this.lifecycle.get(ready[i] as string);
         if (r && r.status === 'created') dispatcher.gate(r);
       }
+    }
+    // After its own cascade: the failure's dependents keep the reason naming it.
+    if (record.failFast === true) {
+      const stop = this.runs.finished(record);
+      for (let i = 0; i < stop.length; i++) this.cancelWaiting(stop[i] as string, stopReason(record));
     }
     this.finished.note(record as TaskRecord);
   }
@@ -144,7 +157,8 @@ export class Outcomes implements DispatchOutcomes {
   /** Applies one decision of a recovery plan (recovery.ts) to a restored record. */
   applyRecovery({ id, action, reason, error }: RecoveryDecision): void {
     const record = this.lifecycle.get(id);
-    if (!record) return;
+    // A failFast run stopped by an earlier decision's failure may have cancelled it already.
+    if (!record || isFinished(record.status)) return;
     switch (action) {
       case 'fail':
         return this.abandon(record, reason as string, error as TaskError);

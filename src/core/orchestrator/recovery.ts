@@ -13,7 +13,8 @@
 //     - Created or Scheduled: goes on to step 2.
 //  2. Then every record still unfinished, in snapshot order, dependencies seen as step 1 and the
 //     earlier decisions of step 2 left them:
-//     - Created: `cancel` when a dependency failed or was cancelled (not for runAlways), else `wait`
+//     - Created: `cancel` when a dependency failed (not continueOnError) or was cancelled (not for
+//       runAlways), else `wait`
 //       (gated on its dependencies, its kind's executor and the pause; with nothing to wait for it
 //       is scheduled at once, and cancelled then if its demand no longer fits the pools);
 //     - Scheduled: `cancel` when its demand no longer fits the pools, else `queue`.
@@ -95,6 +96,8 @@ export function planRecovery(records: readonly TaskRecord[], context: RecoveryCo
     failed++;
   }
 
+  // A failed continueOnError dependency counts as completed (failurePolicies.ts).
+  const tolerated = (id: string): boolean => byId.get(id)?.spec.continueOnError === true;
   // Tasks waiting (decided `wait`, not runAlways) on each task, for the cascade of a later cancel.
   const waiters = new Map<string, string[]>();
   const cancel = (id: string): void => {
@@ -106,7 +109,7 @@ export function planRecovery(records: readonly TaskRecord[], context: RecoveryCo
     const s = status.get(r.id);
     if (s === 'created') {
       const always = r.spec.runAlways === true;
-      const dead = always ? undefined : r.dependsOn.find((d) => status.get(d) === 'failed' || status.get(d) === 'cancelled');
+      const dead = always ? undefined : r.dependsOn.find((d) => (status.get(d) === 'failed' && !tolerated(d)) || status.get(d) === 'cancelled');
       if (dead !== undefined) {
         const dep = byId.get(dead) as TaskRecord;
         decisions.push({
@@ -121,7 +124,7 @@ export function planRecovery(records: readonly TaskRecord[], context: RecoveryCo
       let waiting = false;
       for (const d of r.dependsOn) {
         const ds = status.get(d);
-        if (ds === undefined || ds === 'completed' || (always && isFinished(ds))) continue;
+        if (ds === undefined || ds === 'completed' || (always && isFinished(ds)) || (ds === 'failed' && tolerated(d))) continue;
         waiting = true;
         if (always) continue;
         const list = waiters.get(d);

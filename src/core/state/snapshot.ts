@@ -84,6 +84,7 @@ function checkTaskRecord(t: unknown, at: string, ids: Set<string>): void {
   });
   objectAt(r.spec, `${at}.spec`);
   stringArrayAt(r.dependsOn, `${at}.dependsOn`, 'an array of task ids');
+  optionalBooleanAt(r.failFast, `${at}.failFast`);
 }
 
 /**
