@@ -110,6 +110,37 @@ describe('workflows (.vscode/orchestrator.json)', () => {
     });
   }
 
+  it('runs a good workflow of a file whose other workflow is broken, and refuses the broken one with its problems', async () => {
+    const api = await getApi();
+    await writeWorkflowFile({
+      workflows: {
+        good: { tasks: [{ key: 'a', command: 'true' }] },
+        broken: { tasks: [{ key: 'a', command: 'true', readyWhen: { port: 70000 } }] },
+      },
+    });
+    const before = api.testing.orchestrator.getTasks().length;
+    const err = await rejection(vscode.commands.executeCommand(CommandIds.runWorkflow, 'broken'));
+    assert.match(err.message, /workflow `broken`: Expected `workflows\.broken\.tasks\[0\]\.readyWhen\.port` to be an integer <= 65535, got `70000`/);
+    assert.strictEqual((err as Error & { field?: string }).field, 'workflows.broken.tasks[0].readyWhen.port');
+    assert.strictEqual(api.testing.orchestrator.getTasks().length, before, 'nothing was scheduled');
+    const ids = await vscode.commands.executeCommand<string[]>(CommandIds.runWorkflow, 'good');
+    await waitForStatus(api, ids[0], ['completed']);
+  });
+
+  it("passes the workflow's failFast (default true) to the run", async () => {
+    const api = await getApi();
+    const tasks = [
+      { key: 'boom', command: 'exit 3' },
+      { key: 'slow', command: 'sleep 0.6' },
+      { key: 'after', command: 'true', dependsOn: ['slow'] },
+    ];
+    await writeWorkflowFile({ workflows: { fast: { tasks }, slow: { failFast: false, tasks } } });
+    const fast = await vscode.commands.executeCommand<string[]>(CommandIds.runWorkflow, 'fast');
+    assert.strictEqual((await waitForStatus(api, fast[2], ['completed', 'failed', 'cancelled'], 20_000)).status, 'cancelled');
+    const slow = await vscode.commands.executeCommand<string[]>(CommandIds.runWorkflow, 'slow');
+    assert.strictEqual((await waitForStatus(api, slow[2], ['completed', 'failed', 'cancelled'], 20_000)).status, 'completed');
+  });
+
   it('refuses invalid JSON, and every workflow of a broken file', async () => {
     await writeWorkflowFile('{ "workflows": { "w": ');
     const err = await rejection(vscode.commands.executeCommand(CommandIds.runWorkflow, 'w'));

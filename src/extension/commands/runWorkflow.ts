@@ -24,21 +24,30 @@ async function pickWorkflow(deps: CommandDeps): Promise<string[] | undefined> {
   const [firstError] = result.errors;
   if (firstError) throw firstError.error;
   const choices = workflowChoices(result);
-  if (!choices.length) {
+  if (!choices.length && !result.broken.length) {
     const choice = await vscode.window.showInformationMessage(`No workflows: declare them in ${WORKFLOW_FILE}.`, 'Create File');
     if (choice) await openWorkflowFile();
     return undefined;
   }
   const multi = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
-  const picked = await vscode.window.showQuickPick(
-    choices.map((c) => ({
-      label: c.name,
-      description: `${c.taskCount} task${c.taskCount === 1 ? '' : 's'}${multi ? ` · ${c.folder.name}` : ''}`,
-      detail: c.description,
-      choice: c,
-    })),
-    { title: 'Run Workflow', placeHolder: `A workflow from ${WORKFLOW_FILE}` },
-  );
-  if (!picked) return undefined;
-  return runWorkflow(deps, picked.choice.name, multi ? picked.choice.folder.name : undefined);
+  type Item = vscode.QuickPickItem & { run: () => Promise<string[] | undefined> };
+  const items: Item[] = choices.map((c) => ({
+    label: c.name,
+    description: `${c.taskCount} task${c.taskCount === 1 ? '' : 's'}${multi ? ` · ${c.folder.name}` : ''}`,
+    detail: c.description,
+    run: () => runWorkflow(deps, c.name, multi ? c.folder.name : undefined),
+  }));
+  // A workflow with problems is listed so it is not silently missing, but picking it only shows them.
+  if (result.broken.length) items.push({ label: 'Cannot run', kind: vscode.QuickPickItemKind.Separator, run: () => Promise.resolve(undefined) });
+  for (const b of result.broken) {
+    const count = b.error.issues.length;
+    items.push({
+      label: `$(error) ${b.name}`,
+      description: `${count} problem${count === 1 ? '' : 's'}${multi ? ` · ${b.folder.name}` : ''}`,
+      detail: b.error.issues[0]?.message,
+      run: () => Promise.reject(b.error),
+    });
+  }
+  const picked = await vscode.window.showQuickPick(items, { title: 'Run Workflow', placeHolder: `A workflow from ${WORKFLOW_FILE}` });
+  return picked?.run();
 }

@@ -86,13 +86,22 @@ async function loadItems(deps: CommandDeps): Promise<ScheduleItem[]> {
     });
   }
   const choices = workflowChoices(workflows);
-  if (choices.length || workflows.errors.length) items.push({ label: `Workflows (${WORKFLOW_FILE})`, kind: vscode.QuickPickItemKind.Separator });
+  if (choices.length || workflows.errors.length || workflows.broken.length)
+    items.push({ label: `Workflows (${WORKFLOW_FILE})`, kind: vscode.QuickPickItemKind.Separator });
   for (const c of choices) {
     items.push({
       label: `$(run-all) ${c.name}`,
       description: `workflow · ${c.taskCount} task${c.taskCount === 1 ? '' : 's'}`,
       detail: c.description,
       run: () => runWorkflow(deps, c.name, (vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? c.folder.name : undefined),
+    });
+  }
+  for (const b of workflows.broken) {
+    items.push({
+      label: `$(error) ${b.name}`,
+      description: `workflow · cannot run: ${b.error.issues.length} problem${b.error.issues.length === 1 ? '' : 's'}`,
+      detail: b.error.issues[0]?.message,
+      run: () => Promise.reject(b.error),
     });
   }
   for (const e of workflows.errors) {

@@ -1,5 +1,7 @@
 // Finds and reads the workflow file of each workspace folder. An open editor's text wins over the
 // file on disk, so what runs is what the user sees (and what the editor validates with the schema).
+// A file that does not validate offers none of its workflows; a workflow with a problem is refused
+// alone (with its problems), and the file's other workflows are offered.
 import * as vscode from 'vscode';
 import { ValidationError, describeValue } from '../../core/model/errors';
 import type { TaskSpec } from '../../core/model/model';
@@ -9,6 +11,8 @@ import { loadCatalog, resolveInCatalog } from '../executors/taskResolver';
 import {
   WorkflowFileError,
   parseWorkflowFile,
+  workflowError,
+  workflowOptions,
   workflowToSpecs,
   type SpecDefaults,
   type VscodeTaskPayload,
@@ -29,10 +33,21 @@ export interface WorkflowChoice {
   uri: vscode.Uri;
 }
 
+/** A workflow its file declares but that cannot run: `error` names its first problem and counts the rest. */
+export interface BrokenWorkflow {
+  name: string;
+  folder: vscode.WorkspaceFolder;
+  uri: vscode.Uri;
+  error: WorkflowFileError;
+}
+
 export interface LoadResult {
+  /** Files that validate as files; each holds its usable workflows and the problems of the others. */
   files: LoadedFile[];
   /** Files that exist and do not validate: none of their workflows is offered. */
   errors: { uri: vscode.Uri; error: WorkflowFileError }[];
+  /** Workflows of the `files` that have problems: not offered to run; refused, with them, if asked for. */
+  broken: BrokenWorkflow[];
 }
 
 async function readText(uri: vscode.Uri): Promise<string | undefined> {
@@ -47,16 +62,24 @@ async function readText(uri: vscode.Uri): Promise<string | undefined> {
 }
 
 export async function loadWorkflowFiles(): Promise<LoadResult> {
-  const result: LoadResult = { files: [], errors: [] };
+  const result: LoadResult = { files: [], errors: [], broken: [] };
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
     const uri = vscode.Uri.joinPath(folder.uri, WORKFLOW_FILE);
     const text = await readText(uri);
     if (text === undefined) continue;
+    const source = vscode.workspace.asRelativePath(uri, true);
+    let file: WorkflowFile;
     try {
-      result.files.push({ folder, uri, file: parseWorkflowFile(text, vscode.workspace.asRelativePath(uri, true)) });
+      file = parseWorkflowFile(text, source);
     } catch (err) {
       if (err instanceof WorkflowFileError) result.errors.push({ uri, error: err });
       else throw err;
+      continue;
+    }
+    result.files.push({ folder, uri, file });
+    for (const name of file.problems?.keys() ?? []) {
+      const error = workflowError(file, name, `${source}, workflow \`${name}\``);
+      if (error) result.broken.push({ name, folder, uri, error });
     }
   }
   return result;
@@ -69,19 +92,22 @@ export function workflowChoices(result: LoadResult): WorkflowChoice[] {
 }
 
 /**
- * The specs of a named workflow, ready for `scheduleWorkflow`. Throws the file's validation error
- * (naming the field) if the file does not validate, whichever workflow was asked for: a file with an
- * error runs nothing.
+ * The specs of a named workflow and the options of its run, ready for `scheduleWorkflow(specs,
+ * options)`. Throws the file's validation error (naming the field) if the file does not validate,
+ * whichever workflow was asked for: a file with an error runs nothing. Throws the workflow's own
+ * problems if it has some; the file's other workflows still resolve.
  */
 export async function resolveWorkflow(
   name: string,
   folderName: string | undefined,
   defaults: Omit<SpecDefaults, 'folder'>,
-): Promise<{ choice: WorkflowChoice; specs: TaskSpec[] }> {
+): Promise<{ choice: WorkflowChoice; specs: TaskSpec[]; options: { failFast: boolean } }> {
   const result = await loadWorkflowFiles();
   const inFolder = (uri: vscode.Uri) => folderName === undefined || vscode.workspace.getWorkspaceFolder(uri)?.name === folderName;
-  const broken = result.errors.find((e) => inFolder(e.uri));
-  if (broken) throw broken.error;
+  const brokenFile = result.errors.find((e) => inFolder(e.uri));
+  if (brokenFile) throw brokenFile.error;
+  const brokenWorkflow = result.broken.find((b) => b.name === name && (folderName === undefined || b.folder.name === folderName));
+  if (brokenWorkflow) throw brokenWorkflow.error;
   const matches = workflowChoices(result).filter((c) => c.name === name && (folderName === undefined || c.folder.name === folderName));
   const [choice] = matches;
   if (!choice) {
@@ -98,7 +124,7 @@ export async function resolveWorkflow(
   }
   const file = result.files.find((f) => f.uri.toString() === choice.uri.toString()) as LoadedFile;
   const specs = workflowToSpecs(file.file, name, { ...defaults, folder: choice.folder.uri.fsPath });
-  return { choice, specs: await expandCompoundSteps(specs, choice.folder.name) };
+  return { choice, specs: await expandCompoundSteps(specs, choice.folder.name), options: workflowOptions(file.file, name) };
 }
 
 /**
