@@ -7,6 +7,7 @@ import type { Event } from '../core/util/events';
 import { plainRecord } from '../core/lifecycle/taskRecord';
 import { BUILTIN_KINDS, type TaskRecord, type TaskResult, type TaskSpec } from '../core/model/model';
 import type { ExecutionContext, Executor } from '../core/ports';
+import type { WorkflowRunOptions } from '../core/orchestrator/failurePolicies';
 import type { Message, MessageHandler, PublishInput, SubscribeOptions } from '../core/queue/queueTypes';
 import { NAME_PATTERN } from '../core/model/fieldChecks';
 import type { HostOrchestrator } from './hostOrchestrator';
@@ -24,8 +25,11 @@ export interface OrchestratorApiV1 {
   readonly version: 1;
   /** Schedules one task; resolves with its id. Rejects with a ValidationError, creating nothing. */
   scheduleTask(spec: TaskSpec): Promise<string>;
-  /** Schedules tasks whose `dependsOn` may name each other's `key`; all or nothing. */
-  scheduleWorkflow(specs: TaskSpec[]): Promise<string[]>;
+  /**
+   * Schedules tasks whose `dependsOn` may name each other's `key`; all or nothing. `options.failFast`:
+   * a failure (after retries, not `continueOnError`) cancels the run's tasks not yet started. Default false.
+   */
+  scheduleWorkflow(specs: TaskSpec[], options?: WorkflowRunOptions): Promise<string[]>;
   cancelTask(id: string, reason?: string): Promise<void>;
   /** A copy of the task's record, or undefined. */
   getTask(id: string): TaskRecord | undefined;
@@ -119,9 +123,13 @@ export function createApi(deps: ApiDeps): OrchestratorApiV1 {
   const api: OrchestratorApiV1 = {
     version: 1,
     scheduleTask: async (spec: unknown) => orchestrator.scheduleTask(withDefaults(spec, 'spec')),
-    scheduleWorkflow: async (specs: unknown) => {
+    scheduleWorkflow: async (specs: unknown, options?: unknown) => {
       if (!Array.isArray(specs)) throw fieldError('specs', 'an array of task specs', specs);
-      return orchestrator.scheduleWorkflow(specs.map((s, i) => withDefaults(s, `[${i}]`)));
+      // The core checks `options` (a ValidationError naming the field) before creating anything.
+      return orchestrator.scheduleWorkflow(
+        specs.map((s, i) => withDefaults(s, `[${i}]`)),
+        options as WorkflowRunOptions | undefined,
+      );
     },
     cancelTask: async (id: unknown, reason?: unknown) => {
       if (reason !== undefined && typeof reason !== 'string') throw fieldError('reason', 'a string', reason);
