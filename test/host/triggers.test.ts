@@ -20,6 +20,7 @@ describe('triggers (on save)', () => {
   const scratch = (): vscode.Uri => vscode.Uri.joinPath(workspaceFolder().uri, SCRATCH);
   const watched = (): vscode.Uri => vscode.Uri.joinPath(scratch(), 'watched.txt');
   const other = (): vscode.Uri => vscode.Uri.joinPath(scratch(), 'other.md');
+  const config = (): vscode.Uri => vscode.Uri.joinPath(scratch(), 'task.cfg');
 
   let api: Awaited<ReturnType<typeof getApi>>;
 
@@ -29,6 +30,7 @@ describe('triggers (on save)', () => {
     original = await readWorkflowFile();
     await vscode.workspace.fs.writeFile(watched(), new TextEncoder().encode('0\n'));
     await vscode.workspace.fs.writeFile(other(), new TextEncoder().encode('0\n'));
+    await vscode.workspace.fs.writeFile(config(), new TextEncoder().encode('0\n'));
     await writeWorkflowFile({
       version: 1,
       workflows: {
@@ -38,9 +40,20 @@ describe('triggers (on save)', () => {
           onRunning: 'queue',
           tasks: [{ key: KEY, command: 'echo triggered' }],
         },
+        onchange: {
+          on: { change: [`${SCRATCH}/changes/**`], debounceMs: 100 },
+          tasks: [{ key: 'trigger-change-mark', command: 'echo changed' }],
+        },
+        taskwatch: {
+          tasks: [
+            { key: 'tw-dep', command: 'echo dep' },
+            { key: 'tw-target', command: 'echo target', dependsOn: ['tw-dep'], on: { save: [`${SCRATCH}/*.cfg`], debounceMs: 100 } },
+            { key: 'tw-unrelated', command: 'echo unrelated' },
+          ],
+        },
       },
     });
-    await waitFor(() => trigger(), 'the trigger `onsave` to be loaded from the workflow file');
+    await waitFor(() => trigger() && api.testing.triggers.find('taskwatch/tw-target').length, 'the triggers to be loaded from the workflow file');
   });
 
   after(async () => {
@@ -100,9 +113,9 @@ describe('triggers (on save)', () => {
     assert.ok(root, 'the tree has roots');
     assert.strictEqual(labelOf(await tree.getTreeItem(root)), 'Watching');
     const rows = (await tree.getChildren(root)) ?? [];
-    assert.strictEqual(rows.length, 1);
-    const item = await tree.getTreeItem(rows[0]!);
-    assert.strictEqual(labelOf(item), 'onsave');
+    const items = await Promise.all(rows.map((r) => tree.getTreeItem(r)));
+    assert.deepStrictEqual(items.map(labelOf), ['onsave', 'onchange', 'taskwatch/tw-target']);
+    const item = items[0]!;
     assert.strictEqual(item.contextValue, 'trigger.active');
     assert.strictEqual((item.iconPath as vscode.ThemeIcon).id, 'eye');
     assert.match(String(item.description), /^on save trigger-scratch\/\*\*\/\*\.txt/);
@@ -159,10 +172,30 @@ describe('triggers (on save)', () => {
     assert.strictEqual(runs() - before, 1);
   });
 
+  it('runs a task-level trigger as its task and what it depends on, nothing else of the workflow', async () => {
+    const count = (key: string) => api.testing.orchestrator.getTasks().filter((r) => r.spec.key === key).length;
+    const target = () => api.testing.triggers.find('taskwatch/tw-target')[0];
+    await save(config());
+    assert.ok(target()?.state.pendingSince !== undefined, 'the save started the debounce');
+    await waitFor(() => count('tw-target') === 1, 'the triggered task to be scheduled');
+    await waitFor(() => idle(target()?.state) && target()?.state.lastRun?.outcome === 'completed', 'the triggered run to complete');
+    assert.strictEqual(count('tw-dep'), 1);
+    assert.strictEqual(count('tw-unrelated'), 0);
+  });
+
+  it('runs a change trigger when a matching file is created on disk', async () => {
+    const count = () => api.testing.orchestrator.getTasks().filter((r) => r.spec.key === 'trigger-change-mark').length;
+    const changeTrigger = () => api.testing.triggers.find('onchange')[0];
+    await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(scratch(), 'changes', 'a.txt'), new TextEncoder().encode('new\n'));
+    await waitFor(() => count() === 1, 'the file watcher to run the workflow');
+    await waitFor(() => idle(changeTrigger()?.state) && changeTrigger()?.state.lastRun?.outcome === 'completed', 'the run to complete');
+    assert.strictEqual(count(), 1);
+  });
+
   it('refuses an id that names no trigger, naming the known ones', async () => {
     await assert.rejects(
       Promise.resolve(vscode.commands.executeCommand(CommandIds.pauseTrigger, 'nope')),
-      /Expected a trigger id, one of `onsave`, got `"nope"` \(string\)/,
+      /Expected a trigger id, one of `onsave`, `onchange`, `taskwatch\/tw-target`, got `"nope"` \(string\)/,
     );
   });
 });
