@@ -111,7 +111,9 @@ export class OrchestratorImpl implements Orchestrator {
       // Pulled once per second and on reads, not pushed on each of a task's four transitions.
       queueDepthSource: { waiting: () => lc.countOf('created') + lc.countOf('scheduled'), running: () => lc.countOf('running') },
     });
-    this.state = new StateCoordinator({ store, clock, archive: options.archive, onWarn: this.alerts.warn });
+    // A store of its own (none given, no archive) is never read again: nothing is saved to it.
+    const saves = options.store !== undefined || options.archive !== undefined;
+    this.state = new StateCoordinator({ store, saves, clock, archive: options.archive, onWarn: this.alerts.warn });
     this.dispatcher = new Dispatcher(lc, clock, this.execution, this.monitor, this.outputEmitter, {
       concurrency: options.concurrency,
       resources: options.resources,

@@ -34,6 +34,8 @@ export interface StateSource extends SnapshotSource {
 
 export interface StateCoordinatorOptions {
   store: Store;
+  /** False: nothing can ever read `store` (see StateWriterOptions.saves). Default true. */
+  saves?: boolean;
   clock: Clock;
   archive?: HistoryArchive;
   /** Upper bound on store writes per second. Default 4. */
@@ -89,6 +91,7 @@ export class StateCoordinator implements Disposable {
     this.builder = new SnapshotBuilder(this.byteBudget, options.clock, this.handoff);
     this.writer = new StateWriter({
       store: options.store,
+      saves: options.saves,
       clock: options.clock,
       minIntervalMs: () => this.minIntervalMs,
       writeTimeoutMs: options.writeTimeoutMs ?? 10_000,

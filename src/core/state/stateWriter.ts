@@ -4,6 +4,10 @@
 //   tasks change; a failed write is reported and retried with backoff (doubling, up to 64 times
 //   the interval). Spacing is measured on the monotonic clock: a wall clock stepping back must not
 //   stop writes. The engine never waits for the store;
+// - writing takes at most WRITE_SHARE of the thread: the spacing is also at least the time the last
+//   write took on this thread (building the snapshot, handing it to the store) times
+//   (1 - WRITE_SHARE) / WRITE_SHARE, so a large backlog is saved less often instead of starving the
+//   work it describes;
 // - `writeCurrent()` resolves only once the store has the state, else rejects with StoreWriteError;
 // - `close()` writes what changed and flushes the archive within `disposeTimeoutMs` in all, and
 //   reports what it could not write; after it nothing more is written;
@@ -22,6 +26,11 @@ const WRITTEN: WriteOutcome = Object.freeze({ written: true });
 
 export interface StateWriterOptions {
   store: Store;
+  /**
+   * False when nothing can ever read the store (an orchestrator given none made its own in memory):
+   * then no snapshot is built or written. Default true.
+   */
+  saves?: boolean;
   clock: Clock;
   /** The shortest spacing of two writes before backoff (the coordinator's setting), read when a write is scheduled. */
   minIntervalMs: () => number;
@@ -40,6 +49,9 @@ export interface StateWriterOptions {
   stats: { writes: number; failedWrites: number };
 }
 
+/** The largest share of the thread's time that writing the state may take (see the file comment). */
+export const WRITE_SHARE = 0.1;
+
 export class StateWriter {
   private dirty = false;
   private timer: unknown = undefined;
@@ -47,6 +59,8 @@ export class StateWriter {
   /** On the monotonic clock. */
   private lastWriteAt = -Infinity;
   private failures = 0;
+  /** Time the last write took on this thread, on the monotonic clock. */
+  private lastCostMs = 0;
   /** Why writes are held (see hold); undefined while they are not. */
   private heldReason: string | undefined;
   /** close() was called: nothing more may be written but close's own last write. */
@@ -76,9 +90,11 @@ export class StateWriter {
 
   /** Something changed: a write is scheduled unless one is already. O(1), no allocation but the timer. */
   markDirty(): void {
+    if (this.o.saves === false) return;
     this.dirty = true;
     if (this.closingFlag || this.heldReason !== undefined || this.timer !== undefined || this.writing) return;
-    const interval = this.o.minIntervalMs() * 2 ** Math.min(this.failures, 6);
+    const spacing = Math.max(this.o.minIntervalMs(), (this.lastCostMs * (1 - WRITE_SHARE)) / WRITE_SHARE);
+    const interval = spacing * 2 ** Math.min(this.failures, 6);
     // Never longer than the interval itself: a clock without `monotonic` (whose now() stands in)
     // may still step back, and a step back must delay a write by one interval at most.
     const wait = Math.min(interval, Math.max(0, this.lastWriteAt + interval - this.monotonic()));
@@ -142,16 +158,19 @@ export class StateWriter {
    */
   private writeNow(timeoutMs = this.o.writeTimeoutMs): Promise<WriteOutcome> {
     if (this.writing) return this.writing;
-    if (!this.dirty) return Promise.resolve(WRITTEN);
+    if (!this.dirty || this.o.saves === false) return Promise.resolve(WRITTEN);
     // Closed with changes unwritten: close's last write failed or never answered, and nothing may
     // be written after it. A writeCurrent() still waiting must hear that, not "written".
     if (this.closed) return Promise.resolve({ written: false, error: new Error('the orchestrator was disposed before its state could be written') });
     if (this.heldReason !== undefined) return Promise.resolve({ written: false, error: new Error(this.heldReason) });
     this.dirty = false;
-    this.lastWriteAt = this.monotonic();
+    const startedAt = this.monotonic();
+    this.lastWriteAt = startedAt;
     const snapshot = this.o.build();
     const { stats, handoff } = this.o;
-    const attempt = writeWithTimeout(this.o.clock, this.o.store, STATE_KEY, snapshot, timeoutMs)
+    const written = writeWithTimeout(this.o.clock, this.o.store, STATE_KEY, snapshot, timeoutMs);
+    this.lastCostMs = this.monotonic() - startedAt;
+    const attempt = written
       .then(
         (): WriteOutcome => {
           this.failures = 0;
