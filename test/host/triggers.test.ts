@@ -192,6 +192,17 @@ describe('triggers (on save)', () => {
     assert.strictEqual(count(), 1);
   });
 
+  it('keeps a paused trigger paused when the workflow file changes it', async () => {
+    await vscode.commands.executeCommand(CommandIds.pauseTrigger, 'onsave');
+    const text = await readWorkflowFile();
+    await writeWorkflowFile(text.replace('"debounceMs": 400', '"debounceMs": 450'));
+    await waitFor(() => trigger()?.def.debounceMs === 450, 'the edited trigger to be loaded');
+    assert.strictEqual(trigger()?.state.paused, true);
+    await writeWorkflowFile(text);
+    await waitFor(() => trigger()?.def.debounceMs === 400, 'the trigger to be loaded as before');
+    assert.strictEqual(trigger()?.state.paused, true);
+  });
+
   it('refuses an id that names no trigger, naming the known ones', async () => {
     await assert.rejects(
       Promise.resolve(vscode.commands.executeCommand(CommandIds.pauseTrigger, 'nope')),

@@ -1,6 +1,7 @@
 // The "Watching" node of the Tasks view: one row per trigger of the workflow files, with what it
 // watches, whether it is paused, and its last run. Shown only while there is at least one trigger.
-// A trigger's change refreshes its row alone; only a change of the list refreshes the root.
+// A trigger's change refreshes its row alone; only a change of the list refreshes the root. Rows
+// that say "last run … ago" are refreshed every AGO_REFRESH_MS so the figure does not go stale.
 import * as vscode from 'vscode';
 import type { TriggerState } from '../../core/triggers/triggerRunner';
 import type { Disposable, Event } from '../../core/util/events';
@@ -17,6 +18,8 @@ export interface TriggerNode {
   readonly key: string;
 }
 export type WatchingTreeNode = WatchingNode | TriggerNode;
+
+const AGO_REFRESH_MS = 30_000;
 
 /** A trigger as the view shows it. */
 export interface WatchedTrigger {
@@ -48,6 +51,7 @@ export class WatchingSection implements Disposable {
   private readonly root: WatchingNode = { type: 'watching' };
   private readonly nodes = new Map<string, TriggerNode>();
   private readonly subscription: Disposable;
+  private readonly ticker: ReturnType<typeof setInterval>;
 
   /** `refresh(undefined)`: the root's children changed; otherwise the nodes to refresh. */
   constructor(
@@ -62,6 +66,12 @@ export class WatchingSection implements Disposable {
         refresh(undefined);
       } else if (source.get(key)) refresh([this.node(key)]);
     });
+    this.ticker = setInterval(() => {
+      const stale = source.list().filter((t) => t.state.lastRun && !t.state.running);
+      if (stale.length) refresh(stale.map((t) => this.node(t.key)));
+    }, AGO_REFRESH_MS);
+    // Never what keeps the extension host alive.
+    this.ticker.unref?.();
   }
 
   /** The Watching node, while there is a trigger to list. */
@@ -113,6 +123,7 @@ export class WatchingSection implements Disposable {
   }
 
   dispose(): void {
+    clearInterval(this.ticker);
     this.subscription.dispose();
   }
 }
