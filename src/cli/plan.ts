@@ -2,6 +2,7 @@
 // `--dry-run` prints (the dependency graph in layers, each task's pools). Pure: specs in, text out.
 import { ValidationError } from '../core/model/errors';
 import type { TaskSpec } from '../core/model/model';
+import { describeReadyWhen } from '../core/model/serviceFields';
 import { selectOnly as selectTasks, type WorkflowSpecs } from '../workspaceFiles/workflowSelection';
 import { UsageError } from './exitCodes';
 
@@ -68,6 +69,15 @@ function describeSpec(spec: TaskSpec, stepText: StepText | undefined): string {
   if (spec.priority) parts.push(`priority ${spec.priority}`);
   if (spec.timeoutMs) parts.push(`timeout ${spec.timeoutMs} ms`);
   if (spec.retries) parts.push(`retries ${spec.retries}`);
+  if (spec.readyWhen) {
+    const how = [`ready: ${describeReadyWhen(spec.readyWhen)}`];
+    if (spec.stopWhen === 'dependentsDone') how.push('stops when its dependents are done');
+    if (spec.restart === 'on-failure') how.push('restarts on failure');
+    if (spec.shared) how.push('shared');
+    parts.push(`service (${how.join('; ')})`);
+  }
+  if (spec.continueOnError) parts.push('continues on error');
+  if (spec.runAlways) parts.push('runs always');
   return parts.join(' · ');
 }
 

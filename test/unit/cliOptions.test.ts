@@ -93,6 +93,21 @@ describe('CLI plan', () => {
     assert.match(formatPlan([{ workflow: 'ci', specs: [step] }], { concurrency: 1, pools: {} }), / {4}test {2}tasks\.json: test\n/);
   });
 
+  it('prints a service, how it becomes ready and stops, and the failure policies', () => {
+    const dev = [
+      spec('server', [], { readyWhen: { port: 3000 }, stopWhen: 'dependentsDone', restart: 'on-failure', shared: true }),
+      spec('smoke', ['server'], { continueOnError: true }),
+      spec('clean', ['smoke'], { runAlways: true }),
+    ];
+    const text = formatPlan([{ workflow: 'dev', specs: dev }], { concurrency: 1, pools: {} });
+    assert.match(
+      text,
+      / {4}server {2}\$ echo server · service \(ready: port 127\.0\.0\.1:3000; stops when its dependents are done; restarts on failure; shared\)\n/,
+    );
+    assert.match(text, / {4}smoke {2}\$ echo smoke · after server · continues on error\n/);
+    assert.match(text, / {4}clean {2}\$ echo clean · after smoke · runs always\n/);
+  });
+
   it('prints layers, pools and that nothing ran', () => {
     const text = formatPlan([{ workflow: 'ci', specs }], { concurrency: 4, pools: { cpu: 2 } });
     assert.match(text, /workflow ci: 5 tasks/);
