@@ -37,6 +37,7 @@ export type {
   PersistedSpec,
   PoolStatus,
   ProblemCounts,
+  ReadyWhen,
   SystemStatus,
   TaskError,
   TaskRecord,
@@ -64,6 +65,7 @@ export {
   IllegalTransitionError,
   NotFoundError,
   OrchestratorError,
+  ServiceError,
   StoreWriteError,
   TimeoutError,
   ValidationError,
@@ -72,7 +74,7 @@ export type { ErrorCode } from './model/errors';
 
 // Ports: what the core asks of its host, and the in-memory defaults.
 export { MemoryStore, systemClock } from './ports';
-export type { Clock, ExecutionContext, Executor, HistoryArchive, Store } from './ports';
+export type { Clock, ExecutionContext, Executor, HistoryArchive, ReadyInfo, Store } from './ports';
 
 // Events, shaped like VS Code's so the extension hands them on unchanged.
 export { Emitter, toDisposable } from './util/events';

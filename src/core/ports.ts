@@ -1,5 +1,5 @@
 // The side effects the core needs, as ports the hosts (extension, CLI, tests) provide adapters for.
-import type { TaskRecord, TaskResult, TaskSpec } from './model/model';
+import type { ProblemCounts, TaskRecord, TaskResult, TaskSpec } from './model/model';
 
 /** The subset of vscode.Memento the core needs. */
 export interface Store {
@@ -66,6 +66,17 @@ export interface ExecutionContext {
   onOutput?: (chunk: string) => void;
   /** The spec's `run`, for the built-in `function` executor. Lives only in memory, never in the record. */
   run?: TaskSpec['run'];
+  /**
+   * The work is ready (a background task's problem matcher ended a cycle): may be called again on each
+   * later cycle with fresh counts. Absent where the port cannot carry it. Ignored once the attempt
+   * has been stopped or has settled.
+   */
+  reportReady?(info?: ReadyInfo): void;
+}
+
+/** What an executor may say when its work is ready. */
+export interface ReadyInfo {
+  problems?: ProblemCounts;
 }
 
 /**

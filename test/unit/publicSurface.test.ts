@@ -19,6 +19,7 @@ const RUNTIME_NAMES = [
   'PerformanceMonitor',
   'ReadyQueue',
   'ResourcePools',
+  'ServiceError',
   'StateCoordinator',
   'StoreWriteError',
   'TaskEngine',

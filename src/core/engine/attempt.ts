@@ -3,7 +3,7 @@
 // AttemptCallback, then wakes those waiting on it.
 import { ExecutionError, type OrchestratorError } from '../model/errors';
 import type { TaskRecord, TaskResult, TaskSpec } from '../model/model';
-import type { Clock, ExecutionContext } from '../ports';
+import type { Clock, ExecutionContext, ReadyInfo } from '../ports';
 import { toExecutionError } from '../executors/functionExecutor';
 import type { AttemptRegistry } from './attemptRegistry';
 import { keepsMeaning, toSafeResult, withSafeResult } from './executorContract';
@@ -15,6 +15,12 @@ import { parkForReport } from './syncBatch';
  * measures this; the figures are in docs/performance.md).
  */
 export type AttemptCallback = (result: TaskResult | undefined, error: unknown, task: TaskRecord) => void;
+
+/**
+ * Where an attempt's reportReady goes: one function for every attempt (the task is its argument), so
+ * an attempt that never reports ready costs nothing for it.
+ */
+export type ReadyCallback = (task: TaskRecord, info: ReadyInfo | undefined) => void;
 
 /**
  * One running attempt, and what its executor receives (the ExecutionContext). Plain fields and
@@ -47,7 +53,14 @@ export class Attempt implements ExecutionContext {
     readonly onOutput: ((chunk: string) => void) | undefined,
     readonly run: TaskSpec['run'],
     private readonly done: AttemptCallback,
+    private readonly onReady: ReadyCallback | undefined,
   ) {}
+
+  /** See ExecutionContext.reportReady: dropped once the attempt is being stopped or has settled. */
+  reportReady(info?: ReadyInfo): void {
+    if (this.settled || this.abortReason !== undefined || this.onReady === undefined) return;
+    this.onReady(this.task, info);
+  }
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {

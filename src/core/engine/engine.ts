@@ -25,7 +25,7 @@ import { systemClock, type Clock, type Executor } from '../ports';
 import { FunctionExecutor } from '../executors/functionExecutor';
 import type { ProcessLedger } from '../executors/processLedger';
 import { DEFAULT_KILL_GRACE_MS, ShellExecutor } from '../executors/shellExecutor';
-import { Attempt, type AttemptCallback } from './attempt';
+import { Attempt, type AttemptCallback, type ReadyCallback } from './attempt';
 import { AttemptRegistry } from './attemptRegistry';
 import { adopt, checkExecutor, settlesOnAbort } from './executorContract';
 
@@ -45,6 +45,8 @@ export interface TaskEngineOptions {
   processLedger?: ProcessLedger;
   /** The orchestrator's records, for getTaskStatus and getTaskHistory. */
   lookup?: (id: string) => TaskRecord | undefined;
+  /** Where every attempt's ExecutionContext.reportReady goes (the orchestrator's services). Absent: dropped. */
+  onReady?: ReadyCallback;
 }
 
 export interface ExecuteOptions {
@@ -68,6 +70,7 @@ export class TaskEngine {
   private readonly clock: Clock;
   private readonly abortSettleMs: number;
   private readonly lookup: ((id: string) => TaskRecord | undefined) | undefined;
+  private readonly onReady: ReadyCallback | undefined;
   private disposed = false;
 
   constructor(options: TaskEngineOptions = {}) {
@@ -76,6 +79,7 @@ export class TaskEngine {
     if (!(killGraceMs >= 0)) throw fieldError('killGraceMs', 'a non-negative number', killGraceMs);
     this.abortSettleMs = options.abortSettleMs ?? killGraceMs + 3000;
     this.lookup = options.lookup;
+    this.onReady = options.onReady;
     const builtIn: Record<BuiltinKind, Executor> = {
       shell: new ShellExecutor({ killGraceMs, ledger: options.processLedger }),
       function: new FunctionExecutor(),
@@ -150,7 +154,7 @@ export class TaskEngine {
     if (timeoutMs !== undefined && !(timeoutMs >= 0)) {
       return fail(fieldError('timeoutMs', 'a positive number', timeoutMs));
     }
-    const attempt = new Attempt(this.attempts, indexed, this.clock, settlesOnAbort(executor), task, attemptNo, onOutput, run, done);
+    const attempt = new Attempt(this.attempts, indexed, this.clock, settlesOnAbort(executor), task, attemptNo, onOutput, run, done, this.onReady);
     attempt.join();
     // No timer at all without a finite limit: an attempt without a timeout arms nothing.
     if (timeoutMs !== undefined && timeoutMs > 0 && timeoutMs !== Infinity) {

@@ -165,11 +165,33 @@ export class TaskLifecycleManager {
       if (event.result !== undefined) record.result = event.result;
       if (record.error !== undefined) record.error = undefined;
     }
+    // Ready is a sub-state of Running: leaving Running (done, failed, restarting) ends it.
+    if (record.ready !== undefined) record.ready = undefined;
     this.countsByStatus.add(from, -1);
     this.countsByStatus.add(to, 1);
     if (this.observer !== undefined) this.observe(record, from, to, reason);
     if (this.transitions.hasListeners) this.transitions.fire({ record, from, to, reason });
     return record;
+  }
+
+  /**
+   * A Running task is Ready (again, on a later watch cycle): `ready` is set, the status stays
+   * `running` and no history entry is written. Not a transition: no observer or listener is called;
+   * the caller (the orchestrator's services) tells its own listeners. False, changing nothing, for a
+   * record that is not Running.
+   */
+  markReady(held: Readonly<TaskRecord>, ready: NonNullable<TaskRecord['ready']>): boolean {
+    const record = held as HeldRecord;
+    if (record.status !== 'running') return false;
+    record.ready = ready;
+    return true;
+  }
+
+  /** A service is about to start again (`restart: 'on-failure'`): counted before the retry transition that says so. */
+  countRestart(held: Readonly<TaskRecord>): number {
+    const record = held as HeldRecord;
+    record.restarts = (record.restarts ?? 0) + 1;
+    return record.restarts;
   }
 
   get(id: string): Readonly<TaskRecord> | undefined {

@@ -59,6 +59,8 @@ export class HeldRecord implements TaskRecord, Homed {
   dependsOn: string[];
   workflowId: string | undefined;
   failFast: true | undefined;
+  ready: TaskRecord['ready'];
+  restarts: number | undefined;
   [HOME]: number;
   [HISTORY]: HistoryEntry[] | undefined;
   [SCHEDULED_AT]: number | undefined;
@@ -91,6 +93,8 @@ export class HeldRecord implements TaskRecord, Homed {
     this.dependsOn = dependsOn;
     this.workflowId = workflowId;
     this.failFast = undefined;
+    this.ready = undefined;
+    this.restarts = undefined;
     this[HOME] = NOT_HELD;
     this[HISTORY] = history;
     // undefined, not 0: a field that starts as a number is stored as a separate boxed double per
@@ -160,6 +164,8 @@ export class HeldRecord implements TaskRecord, Homed {
       dependsOn: this.dependsOn,
       workflowId: this.workflowId,
       failFast: this.failFast,
+      ready: this.ready,
+      restarts: this.restarts,
     };
   }
 }
@@ -209,6 +215,9 @@ export function heldCopy<R extends HeldRecord>(r: TaskRecord, cls: RecordClass<R
     r.error && typeof r.error.message === 'string' && r.error.message.length > MAX_MESSAGE_LENGTH
       ? { ...r.error, message: boundText(r.error.message) }
       : r.error;
+  // Ready is a sub-state of Running: a record in any other status is never Ready.
+  if (r.status === 'running' && r.ready !== undefined) out.ready = r.ready;
+  if (r.restarts !== undefined) out.restarts = r.restarts;
   return out;
 }
 

@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'NOT_RESUMABLE'
   | 'DISPOSED'
   | 'STORE_WRITE_FAILED'
-  | 'QUEUE_FULL';
+  | 'QUEUE_FULL'
+  | 'CRASH_LOOP';
 
 export class OrchestratorError extends Error {
   constructor(
@@ -48,6 +49,16 @@ export class IllegalTransitionError extends OrchestratorError {
 export class TimeoutError extends OrchestratorError {
   constructor(readonly timeoutMs: number) {
     super('TIMEOUT', `Timed out after ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * A service that failed as a service: not Ready within its readyTimeoutMs (`TIMEOUT`), or restarted
+ * too often too fast (`CRASH_LOOP`). The message names the service and ends with its output tail.
+ */
+export class ServiceError extends OrchestratorError {
+  constructor(code: 'TIMEOUT' | 'CRASH_LOOP', message: string) {
+    super(code, message);
   }
 }
 

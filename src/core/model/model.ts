@@ -29,6 +29,14 @@ export interface TaskRunContext {
 export const BUILTIN_KINDS = ['shell', 'function'] as const;
 export type BuiltinKind = (typeof BUILTIN_KINDS)[number];
 
+/** When a service counts as ready: a line of its output matches, a TCP connect succeeds, or an HTTP GET answers 2xx. */
+export type ReadyWhen = { output: string } | { port: number; host?: string } | { http: string };
+
+/** What `stopWhen` may say: the one list. */
+export const STOP_WHEN_VALUES = ['dependentsDone'] as const;
+/** What `restart` may say: the one list. */
+export const RESTART_VALUES = ['on-failure'] as const;
+
 export interface TaskSpec {
   name: string;
   /** A BUILTIN_KINDS entry, or the kind of a registered executor. */
@@ -58,6 +66,19 @@ export interface TaskSpec {
    * dependency does not cancel it; its own dependents wait for its outcome as usual. Default false.
    */
   runAlways?: boolean;
+  /** Makes the task a service: it goes Running, then Ready; its dependents start when it is Ready, not when it exits. */
+  readyWhen?: ReadyWhen;
+  /** How long a service may take to become Ready; then it fails (TIMEOUT), process tree stopped. Default 60000. */
+  readyTimeoutMs?: number;
+  /** 'dependentsDone': stop the service (process tree) once every task depending on it is final; it then ends Completed. */
+  stopWhen?: (typeof STOP_WHEN_VALUES)[number];
+  /**
+   * 'on-failure': a service that exits (non-zero, or a signal) starts again after a backoff; a crash loop
+   * (RESTART_LIMIT restarts within RESTART_WINDOW_MS) fails it with the last output tail in the error.
+   */
+  restart?: (typeof RESTART_VALUES)[number];
+  /** Two workflow runs scheduling a shared service with the same key and cwd share one running instance. */
+  shared?: boolean;
   /** Its failure does not cancel its dependents: they run as if it had completed. */
   continueOnError?: boolean;
   /** Name of the spec inside a workflow. */
@@ -116,6 +137,10 @@ export interface TaskRecord {
    * restored run keeps it): a failure in the run cancels the run's tasks that have not started.
    */
   failFast?: boolean;
+  /** Set while Running once the task is Ready (a service, or a background VS Code task); cleared when it restarts. */
+  ready?: { at: number; problems?: ProblemCounts };
+  /** Times a `restart: 'on-failure'` service was started again. */
+  restarts?: number;
 }
 
 export type PersistedSpec = Omit<TaskSpec, 'run'>;

@@ -9,12 +9,14 @@ export interface SpecDefaults {
 }
 
 /**
- * `spec` with an unset `timeoutMs` or `retries` filled from `defaults` (a default of 0 or absent
+ * `spec` with an unset `timeoutMs` (not for a `readyWhen` service) or `retries` filled from `defaults` (a default of 0 or absent
  * fills nothing). A field the spec sets, 0 included, is kept. Returns `spec` itself when there is
  * nothing to fill, else a shallow copy: the caller's object is never changed.
  */
-export function applySpecDefaults<T extends { timeoutMs?: unknown; retries?: unknown }>(spec: T, defaults: SpecDefaults): T {
-  const timeoutMs = spec.timeoutMs === undefined && defaults.timeoutMs !== undefined && defaults.timeoutMs > 0 ? defaults.timeoutMs : undefined;
+export function applySpecDefaults<T extends { timeoutMs?: unknown; retries?: unknown; readyWhen?: unknown }>(spec: T, defaults: SpecDefaults): T {
+  // A service (readyWhen) runs until it is stopped: a default per-attempt timeout would kill it. Its own timeoutMs still applies.
+  const timeoutMs =
+    spec.timeoutMs === undefined && spec.readyWhen === undefined && defaults.timeoutMs !== undefined && defaults.timeoutMs > 0 ? defaults.timeoutMs : undefined;
   const retries = spec.retries === undefined && defaults.retries !== undefined && defaults.retries > 0 ? defaults.retries : undefined;
   if (timeoutMs === undefined && retries === undefined) return spec;
   const out = { ...spec };

@@ -9,6 +9,7 @@ import type { PersistedSpec } from './model';
 import { LIMITS } from './limits';
 import { checkJson } from './jsonValue';
 import { checkDelay, checkInteger, checkString, fail, join, quoteList, unknownField } from './fieldChecks';
+import { checkServiceFields } from './serviceFields';
 
 export interface SpecContext {
   /** BUILTIN_KINDS plus the registered executors' kinds. */
@@ -42,6 +43,11 @@ const SPEC_FIELDS: readonly string[] = [
   'retryDelayMs',
   'runAlways',
   'continueOnError',
+  'readyWhen',
+  'readyTimeoutMs',
+  'stopWhen',
+  'restart',
+  'shared',
   'key',
 ];
 const SPEC_FIELD_SET: ReadonlySet<string> = new Set(SPEC_FIELDS);
@@ -182,6 +188,7 @@ export function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string):
       fail(join(prefix, 'continueOnError'), 'a boolean (true: its failure does not cancel its dependents; they run)', spec.continueOnError);
     out.continueOnError = spec.continueOnError;
   }
+  checkServiceFields(spec, prefix, out);
 
   return out as ValidSpec;
 }

@@ -13,6 +13,7 @@ import { validateSpec, type SpecContext, type ValidSpec } from '../model/specVal
 import { validateWorkflow } from '../model/workflowValidation';
 import type { Dispatcher } from './dispatcher';
 import { runtimeOf } from './taskRun';
+import type { Services } from '../services/services';
 import { checkWorkflowRunOptions, toleratedFailure, type WorkflowRuns } from './failurePolicies';
 
 /** For a spec without dependsOn: the lifecycle copies a non-empty list, so nothing writes to this. */
@@ -27,6 +28,7 @@ export class Admission {
     private readonly dispatcher: Dispatcher,
     private readonly defaults: Readonly<SpecDefaults>,
     private readonly runs: WorkflowRuns,
+    private readonly services?: Services,
   ) {
     this.specContext = {
       kinds: dispatcher.kinds,
@@ -69,6 +71,12 @@ export class Admission {
     this.dispatcher.batch(() => {
       for (let i = 0; i < workflow.entries.length; i++) {
         const entry = workflow.entries[i]!;
+        // A shared service an earlier run still has: this run's dependents depend on that instance.
+        const shared = entry.spec.shared === true ? this.services?.sharedInstance(entry.spec.key, entry.spec.cwd) : undefined;
+        if (shared !== undefined) {
+          byIndex[i] = ids[entry.index] = shared;
+          continue;
+        }
         const dependsOn = [...entry.dependsOnIndexes.map((j) => byIndex[j] as string), ...entry.dependsOnIds];
         const record = this.admit(entry.spec, (specs[entry.index] as TaskSpec).run, dependsOn, workflowId, failFast);
         byIndex[i] = record.id;

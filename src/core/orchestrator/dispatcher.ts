@@ -25,6 +25,7 @@ import type { ExecutionPort } from '../execution/executionPort';
 import type { RemoteExecution } from '../execution/routedExecution';
 import type { OutputChunk } from './orchestratorTypes';
 import { runtimeOf, type TaskRun } from './taskRun';
+import type { Services } from '../services/services';
 import { toleratedFailure } from './failurePolicies';
 
 type RemoteReattach = NonNullable<RemoteExecution['reattach']>;
@@ -72,6 +73,7 @@ export class Dispatcher {
   private dispatching = false;
   private dispatchAgain = false;
   private outcomes: DispatchOutcomes | undefined = undefined;
+  private services: Services | undefined = undefined;
 
   constructor(
     private readonly lifecycle: TaskLifecycleManager,
@@ -88,9 +90,10 @@ export class Dispatcher {
     this.ready = new ReadyQueue<TaskRun>({ agingMs: options.agingMs, baseTime: clock.now() });
   }
 
-  /** Where outcomes go. Called once, before anything is dispatched. */
-  bind(outcomes: DispatchOutcomes): void {
+  /** Where outcomes go, and who watches services' attempts. Called once, before anything is dispatched. */
+  bind(outcomes: DispatchOutcomes, services?: Services): void {
     this.outcomes = outcomes;
+    this.services = services;
   }
 
   /** A Created task: wait for dependencies, for the executor of its kind, or (paused) for resume; else schedule it. */
@@ -117,12 +120,23 @@ export class Dispatcher {
   // per gate. A dependency no longer held (removed, evicted) finished long ago: nothing to wait for.
   private readonly dependencyCompleted = (id: string): boolean => {
     const dep = this.lifecycle.get(id);
-    return dep === undefined || dep.status === 'completed' || toleratedFailure(dep);
+    // A Ready service (still running) counts as completed for its dependents (services.ts).
+    return dep === undefined || dep.status === 'completed' || dep.ready !== undefined || toleratedFailure(dep);
   };
   private readonly dependencyFinal = (id: string): boolean => {
     const dep = this.lifecycle.get(id);
     return dep === undefined || isFinished(dep.status);
   };
+
+  /** `id` is Ready (a service, services.ts): the tasks waiting for it go on as after a completion. */
+  dependencyReady(id: string): void {
+    const released = this.deps.onReady(id);
+    for (let i = 0; i < released.length; i++) {
+      const r = this.lifecycle.get(released[i] as string);
+      if (r && r.status === 'created') this.gate(r);
+    }
+    this.dispatch();
+  }
 
   /** A Scheduled task becomes ready: into the ready queue, unless its demand can never be met. */
   enqueue(record: Readonly<TaskRecord>, at = this.clock.now()): void {
@@ -237,7 +251,8 @@ export class Dispatcher {
     this.lifecycle.applyTo(rt, START);
     if (rt.resources) this.recordPools(rt.resources);
     const output = this.output;
-    const onOutput = output.hasListeners ? (chunk: string) => output.fire({ id, chunk }) : undefined;
+    let onOutput = output.hasListeners ? (chunk: string) => output.fire({ id, chunk }) : undefined;
+    if (rt.isService && this.services !== undefined) onOutput = this.services.attemptStarting(rt, onOutput);
     const handle = this.execution.start(rt, rt.attempts, rt.timeoutMs, rt.run, onOutput, this.attemptDone);
     rt.attemptHandle = handle;
     // A cancel asked for while the task turned Running (by an onDidChangeTask listener) found no

@@ -41,6 +41,7 @@ import { planRecovery } from './recovery';
 import { IdleWaiters } from './idle';
 import { Warnings } from './warnings';
 import { TaskEvents } from './taskEvents';
+import { Services } from '../services/services';
 
 export { DEFAULT_MAX_FINISHED };
 export type { OutputChunk };
@@ -64,6 +65,7 @@ export class OrchestratorImpl implements Orchestrator {
   private readonly outcomes: Outcomes;
   private readonly finished: FinishedRecords;
   private readonly events: TaskEvents;
+  private readonly services: Services;
   /** Subscriptions to what the orchestrator was given (the remote backend's availability). */
   private readonly disposables: Disposable[] = [];
   private readonly idle: IdleWaiters;
@@ -95,6 +97,7 @@ export class OrchestratorImpl implements Orchestrator {
       killGraceMs: options.killGraceMs,
       processLedger: new ProcessLedger(store),
       lookup: (id) => this.lifecycle.get(id) as TaskRecord | undefined,
+      onReady: (task, info) => this.services.ready(task, info),
     });
     const local = new LocalExecution(this.engine);
     this.execution = options.remote ? new RoutedExecution(local, options.remote) : local;
@@ -122,10 +125,12 @@ export class OrchestratorImpl implements Orchestrator {
       kinds: [...BUILTIN_KINDS, ...Object.keys(options.executors), ...(options.remote?.kinds ?? [])],
     });
     this.finished = new FinishedRecords(lc, this.state, options.maxFinished ?? DEFAULT_MAX_FINISHED);
-    this.outcomes = new Outcomes(lc, clock, this.monitor, this.dispatcher, this.finished);
-    this.dispatcher.bind(this.outcomes);
+    // Ready is no transition: it comes to onTransition as Running -> Running (task.ready).
+    this.services = new Services(lc, clock, this.dispatcher, this.execution, (r) => this.onTransition(r, 'running', 'running', undefined));
+    this.outcomes = new Outcomes(lc, clock, this.monitor, this.dispatcher, this.finished, this.services);
+    this.dispatcher.bind(this.outcomes, this.services);
     const defaults = { timeoutMs: options.defaultTimeoutMs, retries: options.defaultRetries ?? 0 };
-    this.admission = new Admission(lc, clock, this.dispatcher, defaults, this.outcomes.runs);
+    this.admission = new Admission(lc, clock, this.dispatcher, defaults, this.outcomes.runs, this.services);
     this.events = new TaskEvents(this.queue, clock, this.alerts.warn, this.alerts.listenerFailed);
     this.idle = new IdleWaiters(lc, clock);
     this.queue.onDidChange(() => this.state.markDirty());
@@ -160,6 +165,7 @@ export class OrchestratorImpl implements Orchestrator {
   private onTransition(record: TaskRecord, from: TaskStatus | undefined, to: TaskStatus, reason: string | undefined): void {
     // Marks the state dirty: the snapshot then also carries the topic counts the publish changes.
     this.state.taskChanged(record);
+    this.services.transitioned(record, from, to);
     this.events.publish(record, from, to, reason);
     if (this.changeEmitter.hasListeners) this.changeEmitter.fire(record);
     if (this.statusEmitter.hasListeners) this.statusEmitter.fire();

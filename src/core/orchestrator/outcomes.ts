@@ -19,6 +19,7 @@ import type { FinishedRecords } from './eviction';
 import type { RecoveryDecision } from './recovery';
 import { continueReason, stopReason, WorkflowRuns } from './failurePolicies';
 import { runtimeOf, type TaskRun } from './taskRun';
+import type { Services, ServiceVerdict } from '../services/services';
 
 const DEFAULT_RETRY_DELAY_MS = 1000;
 
@@ -31,12 +32,14 @@ export class Outcomes implements DispatchOutcomes {
     private readonly monitor: PerformanceMonitor,
     private readonly dispatcher: Dispatcher,
     private readonly finished: FinishedRecords,
+    private readonly services?: Services,
   ) {}
 
   /** The failFast workflow runs with members not yet final: admission and restore add them. */
   readonly runs = new WorkflowRuns((id) => this.lifecycle.get(id));
 
   settle(rt: TaskRun, result: TaskResult | undefined, err: unknown): void {
+    if (rt.service !== undefined) this.services?.attemptEnded(rt);
     const record = rt;
     const id = record.id;
     // Unchanged since the attempt started: the next start sets them again.
@@ -51,6 +54,12 @@ export class Outcomes implements DispatchOutcomes {
     if (record.status !== 'running' || (closed && rt.cancelReason === undefined)) return;
     const now = this.clock.now();
     const duration = now - startedAt;
+    // A service's outcome may be its own (services.ts): stopped by its dependents, a restart, a crash loop, not ready in time.
+    const verdict = rt.service === undefined ? undefined : this.services?.verdict(rt, result, err, closed);
+    if (verdict !== undefined) {
+      if (verdict.type !== 'error') return this.serviceOutcome(rt, verdict, err, duration, waitMs, now);
+      err = verdict.error;
+    }
     if (err === undefined) {
       this.monitor.recordExecution(duration, 'completed', waitMs, now);
       // One event object for every completion: applyTo reads it before anything can re-enter here.
@@ -85,6 +94,23 @@ export class Outcomes implements DispatchOutcomes {
         this.afterFinish(record, 'failed');
       }
     }
+  }
+
+  private serviceOutcome(rt: TaskRun, verdict: Exclude<ServiceVerdict, { type: 'error' }>, err: unknown, duration: number, waitMs: number, now: number): void {
+    const failed = err instanceof ExecutionError ? err.result : undefined;
+    if (verdict.type === 'complete') {
+      this.monitor.recordExecution(duration, 'completed', waitMs, now);
+      this.lifecycle.applyTo(rt, { type: 'complete', result: verdict.result, reason: verdict.reason }, now);
+      return this.afterFinish(rt, 'completed');
+    }
+    this.monitor.recordExecution(duration, 'failed', waitMs, now);
+    if (verdict.type === 'fail') {
+      this.lifecycle.applyTo(rt, { type: 'fail', error: toTaskError(verdict.error), result: failed }, now);
+      return this.afterFinish(rt, 'failed');
+    }
+    this.lifecycle.applyTo(rt, { type: 'retry', reason: verdict.reason, error: toTaskError(err), result: failed }, now);
+    // keepAlive: the backoff is all that remains of this service's work until it fires.
+    rt.retryTimer = this.clock.setTimeout(() => this.retryDue(rt), verdict.delayMs, true);
   }
 
   private retryDue(rt: TaskRun): void {

@@ -1,17 +1,28 @@
 // Lifecycle events on the message queue: every transition is published on `task.<status>` (or
-// `task.retrying` for Running -> Scheduled). A topic nobody follows is only counted (no payload is
+// `task.retrying` for Running -> Scheduled, `task.ready` for a Running task that became Ready, which
+// comes here as Running -> Running: services.ts). A topic nobody follows is only counted (no payload is
 // built); a subscription too full to take more is reported on a throttle, never once per event.
 import { BackpressureError } from '../model/errors';
 import { lastTransitionAt } from '../lifecycle/taskRecord';
-import type { TaskRecord, TaskStatus } from '../model/model';
+import type { ProblemCounts, TaskRecord, TaskStatus } from '../model/model';
 import type { Clock } from '../ports';
 import type { MessageQueue } from '../queue/messageQueue';
 import type { OrchestratorWarning } from './orchestratorTypes';
 
 /** Topic of each lifecycle event: the status reached, or `task.retrying` for running -> scheduled. */
-const TASK_TOPICS = ['task.created', 'task.scheduled', 'task.started', 'task.completed', 'task.failed', 'task.cancelled', 'task.retrying'] as const;
+const TASK_TOPICS = [
+  'task.created',
+  'task.scheduled',
+  'task.started',
+  'task.completed',
+  'task.failed',
+  'task.cancelled',
+  'task.retrying',
+  'task.ready',
+] as const;
 const TOPIC_INDEX: Readonly<Record<TaskStatus, number>> = { created: 0, scheduled: 1, running: 2, completed: 3, failed: 4, cancelled: 5 };
 const RETRYING = 6;
+const READY = 7;
 /** A subscription too full to take lifecycle events is reported at most this often. */
 const QUEUE_FULL_WARNING_INTERVAL_MS = 60_000;
 
@@ -27,6 +38,8 @@ export interface TaskEventPayload {
   reason?: string;
   error?: { message: string; code?: string };
   exitCode?: number;
+  /** On `task.ready`: the problem counts of the cycle that made it Ready, where known. */
+  problems?: ProblemCounts;
 }
 
 export class TaskEvents {
@@ -45,7 +58,7 @@ export class TaskEvents {
   }
 
   publish(record: TaskRecord, from: TaskStatus | undefined, to: TaskStatus, reason: string | undefined): void {
-    const index = from === 'running' && to === 'scheduled' ? RETRYING : TOPIC_INDEX[to];
+    const index = from !== 'running' ? TOPIC_INDEX[to] : to === 'scheduled' ? RETRYING : to === 'running' ? READY : TOPIC_INDEX[to];
     // A topic nobody follows (or a disposed queue) is only counted; the payload is built for subscribers.
     if ((this.topicCounters[index] as () => boolean)()) return;
     const topic = TASK_TOPICS[index] as string;
@@ -90,5 +103,10 @@ function payloadOf(record: TaskRecord, from: TaskStatus | undefined, to: TaskSta
   if (reason) p.reason = reason;
   if (record.error && (record.status === 'failed' || to === 'scheduled')) p.error = { ...record.error };
   if (record.result?.exitCode !== undefined) p.exitCode = record.result.exitCode;
+  if (from === 'running' && to === 'running') {
+    // Ready is no transition: its time is the record's, not the history's.
+    if (record.ready !== undefined) p.at = record.ready.at;
+    if (record.ready?.problems !== undefined) p.problems = { ...record.ready.problems };
+  }
   return p;
 }

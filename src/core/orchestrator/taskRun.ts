@@ -7,6 +7,7 @@ import type { AttemptHandle } from '../engine/engine';
 import type { HistoryEntry, PersistedSpec, TaskRecord, TaskSpec } from '../model/model';
 import type { QueueNode } from '../scheduler/priorityQueue';
 import type { ResourceDemand } from '../scheduler/resourcePools';
+import type { ServiceRun } from '../services/services';
 
 /**
  * The orchestrator's records: a lifecycle record (see taskRecord.ts) plus what the orchestrator keeps
@@ -38,6 +39,10 @@ export class TaskRun extends HeldRecord {
    * too (for retryTask); restored records have none.
    */
   run: TaskSpec['run'] = undefined;
+  /** A service's probe, timers, tail and restarts (services.ts); made on its first start or Ready. */
+  service: ServiceRun | undefined = undefined;
+  /** The spec makes it a service whose attempts services.ts watches (readyWhen, restart, stopWhen). */
+  readonly isService: boolean;
 
   // The parameters spelt out: a rest-and-spread constructor allocates an array per record.
   constructor(
@@ -55,6 +60,7 @@ export class TaskRun extends HeldRecord {
     this.enqueuedAt = createdAt;
     this.resources = this.spec.resources;
     this.timeoutMs = this.spec.timeoutMs;
+    this.isService = spec.readyWhen !== undefined || spec.restart !== undefined || spec.stopWhen !== undefined;
   }
 }
 

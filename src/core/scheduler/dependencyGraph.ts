@@ -107,6 +107,30 @@ export class DependencyGraph {
   }
 
   /**
+   * `id` is Ready (a service, still running): its waiters are released as by a completion, except
+   * runAlways waiters, which wait for it to be final and stay listed under it. A dependent added
+   * later is not registered for it at all: the caller's `isDone` counts a Ready task done.
+   */
+  onReady(id: string): readonly string[] {
+    if (this.dependents.size === 0) return NONE;
+    const list = this.dependents.get(id);
+    if (list === undefined) return NONE;
+    const always = this.always;
+    let kept: string[] | undefined;
+    let ready: string[] | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const w = list[i]!;
+      const left = this.waiting.get(w);
+      if (left === undefined) continue;
+      if (always !== undefined && always.has(w)) (kept ??= []).push(w);
+      else if (this.release(w, left)) (ready ??= []).push(w);
+    }
+    if (kept === undefined) this.dependents.delete(id);
+    else this.dependents.set(id, kept);
+    return ready ?? NONE;
+  }
+
+  /**
    * `id` failed or was cancelled: every task that waited for it, directly or through others, is to be
    * cancelled and forgotten, except runAlways waiters, which count it as done (and may become ready)
    * and shield their own waiters. Iterative, so long chains cannot overflow the stack.

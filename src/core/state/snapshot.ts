@@ -6,6 +6,7 @@ import { ALL_STATUSES, type TaskRecord } from '../model/model';
 import { plainRecord } from '../lifecycle/taskRecord';
 import {
   arrayAt,
+  countAt,
   finiteNumberAt,
   itemPath,
   nonEmptyStringAt,
@@ -85,6 +86,13 @@ function checkTaskRecord(t: unknown, at: string, ids: Set<string>): void {
   objectAt(r.spec, `${at}.spec`);
   stringArrayAt(r.dependsOn, `${at}.dependsOn`, 'an array of task ids');
   optionalBooleanAt(r.failFast, `${at}.failFast`);
+  const ready = optionalObjectAt(r.ready, `${at}.ready`, 'an object `{ at, problems? }`');
+  if (ready !== undefined) {
+    finiteNumberAt(ready.at, `${at}.ready.at`);
+    const problems = optionalObjectAt(ready.problems, `${at}.ready.problems`, 'an object `{ errors, warnings }`');
+    if (problems !== undefined) for (const f of ['errors', 'warnings'] as const) countAt(problems[f], `${at}.ready.problems.${f}`);
+  }
+  if (r.restarts !== undefined) countAt(r.restarts, `${at}.restarts`);
 }
 
 /**
