@@ -7,7 +7,7 @@
 // Imports nothing from 'vscode', so plain Node tests load it.
 import * as path from 'node:path';
 import { ValidationError, describeValue } from '../core/model/errors';
-import type { TaskSpec } from '../core/model/model';
+import type { PersistedSpec, TaskSpec } from '../core/model/model';
 import { checkServiceFields } from '../core/model/serviceFields';
 import { applySpecDefaults, type SpecDefaults as CoreSpecDefaults } from '../core/model/specDefaults';
 import { findCycle } from '../core/util/findCycle';
@@ -136,7 +136,8 @@ export function parseWorkflowFile(text: string, source: string): WorkflowFile {
     // The schema has established this shape when it found nothing; what follows checks what JSON Schema cannot express.
     if (!issues.length) issues.push(...workflowIssues(name, at, value as WorkflowDecl));
     if (issues.length) problems.set(name, issues);
-    else file.workflows[name] = value as WorkflowDecl;
+    // Defined, not assigned: a workflow named `__proto__` stays a workflow, not the record's prototype.
+    else Object.defineProperty(file.workflows, name, { value, enumerable: true, writable: true, configurable: true });
   }
   if (problems.size) file.problems = problems;
   return file;
@@ -173,7 +174,8 @@ function workflowIssues(name: string, at: string, workflow: WorkflowDecl): Schem
     // The core's own check of the service fields (a readyWhen regex that compiles, an http(s) URL, no
     // runAlways service), so the file refuses exactly what scheduling would.
     try {
-      checkServiceFields(task as unknown as Record<string, unknown>, taskAt, {} as Parameters<typeof checkServiceFields>[2]);
+      const checked: PersistedSpec = { name: task.key, kind: 'shell' };
+      checkServiceFields(task as unknown as Record<string, unknown>, taskAt, checked);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       issues.push({ path: err.field ?? taskAt, message: err.message });
@@ -190,10 +192,13 @@ function workflowIssues(name: string, at: string, workflow: WorkflowDecl): Schem
       message: `Expected the name of workflow ${describeValue(name)} to have no \`/\`: it has a trigger, and trigger ids are \`workflow/task\``,
     });
   }
-  if (depsKnown) {
+  // Only over unique keys that all resolve: otherwise the graph is not the one the user meant.
+  if (depsKnown && keys.size === workflow.tasks.length) {
     const cycle = findCycle(new Map(workflow.tasks.map((t) => [t.key, t.dependsOn ?? []])));
     if (cycle) {
-      const shown = `\`${cycle.join(' -> ')}\``;
+      // A long cycle is shown by its ends, so the message stays readable in a notification.
+      const ends = cycle.length <= 21 ? cycle : [...cycle.slice(0, 10), `(${cycle.length - 20} more)`, ...cycle.slice(-10)];
+      const shown = `\`${ends.join(' -> ')}\``;
       const from = keys.get(cycle[0] as string) ?? 0;
       const edge = (workflow.tasks[from]?.dependsOn ?? []).indexOf(cycle[1] as string);
       issues.push({

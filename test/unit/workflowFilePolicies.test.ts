@@ -262,6 +262,23 @@ describe('workflowFile: services, failure policies, triggers', () => {
       assert.throws(() => parseWorkflowFile('{ "workflow": {} }', FILE), /`workflows`/);
     });
 
+    it('keeps a workflow named __proto__ as a workflow', () => {
+      const odd = parseWorkflowFile('{ "workflows": { "__proto__": { "tasks": [{ "key": "a", "command": "x" }] } } }', FILE);
+      assert.deepEqual(Object.keys(odd.workflows), ['__proto__']);
+      assert.equal(workflowToSpecs(odd, '__proto__')[0].key, 'a');
+    });
+
+    it('shows a long cycle by its ends, and looks for none among duplicate keys', () => {
+      const chain = Array.from({ length: 30 }, (_, i) => ({ key: `t${i}`, command: 'x', dependsOn: [`t${(i + 1) % 30}`] }));
+      assert.match(oneProblem(chain), /got `t0 -> t1 -> .* -> t9 -> \(11 more\) -> t21 -> .* -> t29 -> t0`/);
+      const dup = [
+        { key: 'a', command: 'x' },
+        { key: 'a', command: 'x', dependsOn: ['b'] },
+        { key: 'b', command: 'x', dependsOn: ['a'] },
+      ];
+      assert.match(oneProblem(dup), /`workflows\.w\.tasks\[1\]\.key` to be unique/);
+    });
+
     it('keeps workflow names that are not identifiers apart', () => {
       const odd = parse({ 'my ci': { tasks: [{ key: 'a' }] }, my: { tasks: [{ key: 'a', command: 'x' }] } });
       assert.deepEqual(Object.keys(odd.workflows), ['my']);
