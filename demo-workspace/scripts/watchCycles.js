@@ -16,4 +16,7 @@ function build(begin) {
   }, 300);
 }
 build('Starting compilation in watch mode');
-fs.watchFile(ERRORS, { interval: 100 }, () => build('File change detected. Starting incremental compilation'));
+// A missing file is reported once with zeroed stats: only a real change starts a build.
+fs.watchFile(ERRORS, { interval: 100 }, (curr, prev) => {
+  if (curr.mtimeMs !== prev.mtimeMs) build('File change detected. Starting incremental compilation');
+});

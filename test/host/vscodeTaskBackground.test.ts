@@ -271,6 +271,29 @@ describe('vscodeTask background tasks', function () {
     }
   });
 
+  it('makes a background task whose matcher has no background patterns Ready once started, then as its problems change', async () => {
+    const api = await getApi();
+    await removeFile('watch-errors.txt');
+    try {
+      const id = await api.scheduleTask({ name: 'watch plain', kind: 'vscodeTask', payload: { label: 'watch plain' } });
+      const first = await waitFor(() => api.getTask(id)?.ready, 'the task to be Ready', 20_000);
+      assert.deepStrictEqual(first.problems, { errors: 0, warnings: 0 });
+      await writeText('watch-errors.txt', 'src/index.js:2:1: error: demo error without background patterns\n');
+      const next = await waitFor(
+        () => {
+          const r = api.getTask(id)?.ready;
+          return r?.problems?.errors === 1 ? r : undefined;
+        },
+        'Ready with the new error',
+        20_000,
+      );
+      assert.ok(next.at >= first.at);
+      assert.strictEqual(api.getTask(id)?.status, 'running');
+    } finally {
+      await removeFile('watch-errors.txt');
+    }
+  });
+
   it('Show Problems opens the Problems view and is offered on VS Code task rows only', async () => {
     const api = await getApi();
     const watch = await scheduleWatch(api);

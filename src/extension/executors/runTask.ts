@@ -46,8 +46,9 @@ const DIAGNOSTICS_QUIET_MS = 500;
 const SETTLE_MAX_MS = 2000;
 /**
  * How long after its process starts a background task's terminal may take to be found through shell
- * integration. Measured in 1.139: its shell execution is reported within ~100 ms of the process; if it
- * has not been by then, the terminal cannot be read and the cycles cannot be followed.
+ * integration. Measured in 1.139 (code-server, a shell and a process task): its shell execution starts
+ * in the same millisecond as onDidStartTaskProcess; one not found by then will not be, and the task's
+ * cycles cannot be followed. The margin is for a slow or loaded machine.
  */
 const TERMINAL_FOUND_MS = 5000;
 
@@ -69,10 +70,13 @@ export function runTask(task: vscode.Task, signal: AbortSignal, options: RunTask
   }
   const sources = options.problemSources ?? taskProblemSources(task, undefined);
   let problems: ProblemCounts | undefined;
+  /** Set while a background task's readiness follows its diagnostics (no cycles to follow). */
+  let onProblemsChanged: (() => void) | undefined;
   const problemWatch = sources.length
     ? watchProblems(sources, (counts) => {
         problems = counts;
         if (id !== undefined) runs?.setProblems(id, counts);
+        onProblemsChanged?.();
       })
     : undefined;
   const { background, onReady } = options;
@@ -122,16 +126,23 @@ export function runTask(task: vscode.Task, signal: AbortSignal, options: RunTask
     }
     /**
      * A background task whose cycles cannot be followed (its matchers have no background patterns, or
-     * its terminal cannot be read) is ready once, when its process has started and its problems settled.
+     * its terminal cannot be read) is ready once its process has started and its problems have settled,
+     * and again, with fresh counts, each time they change and settle: its builds show only there.
      */
+    const followDiagnostics = (): void => {
+      onProblemsChanged = becomeReady;
+      becomeReady();
+    };
     const onProcessStarted = (): void => {
       if (!background || !onReady || readyOnce) return;
       readyOnce = true;
-      if (!cycles) return becomeReady();
+      if (!cycles) return followDiagnostics();
       const timer = setTimeout(() => {
         if (reader?.matched) return;
-        onOutput?.(`> The terminal of "${label}" cannot be read, so the end of its build cycles cannot be seen: it counts as ready now that it has started\n`);
-        becomeReady();
+        onOutput?.(
+          `> The terminal of "${label}" cannot be read (no shell integration), so the end of its build cycles cannot be seen: it counts as ready now that it has started, with the problems it reports\n`,
+        );
+        followDiagnostics();
       }, TERMINAL_FOUND_MS);
       subscriptions.push({ dispose: () => clearTimeout(timer) });
     };
