@@ -7,10 +7,13 @@
 // 5 events a job (added, waiting, active, completed, removed) without output.
 import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
+import { AddBatcher } from './addBatcher';
 import type { JobData, JobReturn } from './protocol';
 
 export interface Lane {
   queue: Queue<JobData, JobReturn>;
+  /** Adds the queue's jobs, in bulk per turn of the event loop. */
+  adds: AddBatcher;
   /** Made once the stream's last id is known (see `ready`). */
   events: QueueEvents | undefined;
   ready: Promise<void>;
@@ -52,7 +55,7 @@ export function openLane(
     streams: { events: { maxLen: EVENTS_MAX_LEN } },
   });
   queue.on('error', () => undefined);
-  const lane: Lane = { queue, events: undefined, ready: Promise.resolve() };
+  const lane: Lane = { queue, adds: new AddBatcher(queue), events: undefined, ready: Promise.resolve() };
   lane.ready = (async () => {
     const last = await commands.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
     if (disposed()) throw new Error('The Redis execution is disposed');

@@ -323,7 +323,7 @@ export class RedisExecution implements RemoteExecution {
     if (a.reported) return;
     const data: JobData = { v: PROTOCOL_VERSION, task: wireRecord(a.task), attempt: a.attempt, coordinator: this.name };
     if (a.timeoutMs !== undefined) data.timeoutMs = a.timeoutMs;
-    await lane.queue.add(a.task.name, data, {
+    await lane.adds.add(a.task.name, data, {
       jobId: a.jobId,
       priority: bullPriority(a.task.priority),
       attempts: 1,
