@@ -17,7 +17,7 @@
 import { fieldError } from '../model/errors';
 import { unknownField } from '../model/fieldChecks';
 import { isPlainObject } from '../model/guards';
-import type { TaskRecord } from '../model/model';
+import { isFinished, type TaskRecord } from '../model/model';
 
 /** The options of a workflow run (scheduleWorkflow's second argument). */
 export interface WorkflowRunOptions {
@@ -70,7 +70,7 @@ export class WorkflowRuns {
   /** A member of a failFast run, created or restored; a final one is not tracked. */
   add(record: Readonly<TaskRecord>): void {
     const run = record.workflowId;
-    if (record.failFast !== true || run === undefined || record.status === 'completed' || record.status === 'failed' || record.status === 'cancelled') return;
+    if (record.failFast !== true || run === undefined || isFinished(record.status)) return;
     const members = this.open.get(run);
     if (members === undefined) this.open.set(run, new Set([record.id]));
     else members.add(record.id);
