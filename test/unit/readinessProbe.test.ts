@@ -3,7 +3,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { ValidationError } from '../../src/core/model/errors';
 import { systemClock, type Clock } from '../../src/core/ports';
-import { PARTIAL_LINE_LIMIT, startReadinessProbe, type ReadinessProbe, type ReadyWhen } from '../../src/core/services/readinessProbe';
+import type { ReadyWhen } from '../../src/core/model/model';
+import { PARTIAL_LINE_LIMIT, startReadinessProbe, type ReadinessProbe } from '../../src/core/services/readinessProbe';
 import { ManualClock, settle } from '../support/manualClock';
 
 /** The system clock, counting the timers the probe sets and how many are still pending. */

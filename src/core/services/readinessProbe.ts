@@ -15,11 +15,9 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import { fieldError } from '../model/errors';
+import type { ReadyWhen } from '../model/model';
 import type { Clock } from '../ports';
 import { stripAnsi } from '../util/stripAnsi';
-
-/** When a service counts as ready: a line of its output matches, a TCP connect succeeds, or an HTTP GET answers 2xx. */
-export type ReadyWhen = { output: string } | { port: number; host?: string } | { http: string };
 
 export interface ReadinessProbe {
   /** Output of the service, in chunks as they come (lines may be split across chunks). Ignored unless the probe watches output. */
