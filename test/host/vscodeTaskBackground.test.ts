@@ -8,6 +8,7 @@ import type { TaskRecord } from '../../src/core/model/model';
 import { CommandIds } from '../../src/extension/ids';
 import { countProblems, matcherSources } from '../../src/extension/executors/taskProblems';
 import { terminalText } from '../../src/extension/executors/taskTerminalOutput';
+import { detailsUri } from '../../src/extension/tasksView/taskDetails';
 import { getApi, reset, waitFor, waitForStatus, workspaceFolder } from './helpers';
 
 type Api = Awaited<ReturnType<typeof getApi>>;
@@ -106,6 +107,9 @@ describe('vscodeTask background tasks', function () {
     const tooltip = tooltipText(item);
     assert.match(tooltip, /\*\*Problems:\*\* 1 error, 1 warning/);
     assert.match(tooltip, /\*\*Ready since:\*\* /);
+    // Show Details: the record's JSON says since when in words beside the epoch milliseconds.
+    const details = await vscode.workspace.openTextDocument(detailsUri(api.getTask(watch.id) as TaskRecord));
+    assert.match(details.getText(), /"ready": \{\n\s+"since": "\d{4}-\d\d-\d\dT[\d:.]+Z",\n\s+"at": \d+,\n\s+"problems": \{\n\s+"errors": 1,/);
     // Background: still running, Ready while it watches.
     assert.strictEqual(api.getTask(watch.id)?.status, 'running');
   });
