@@ -6,7 +6,8 @@ import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { TaskRecord } from '../../src/core/model/model';
 import { CommandIds } from '../../src/extension/ids';
-import { countProblems, matcherSources } from '../../src/extension/executors/taskProblems';
+import { backgroundPatterns } from '../../src/extension/executors/backgroundCycles';
+import { contributedMatcher, countProblems, matcherSources } from '../../src/extension/executors/taskProblems';
 import { terminalText } from '../../src/extension/executors/taskTerminalOutput';
 import { detailsUri } from '../../src/extension/tasksView/taskDetails';
 import { getApi, reset, waitFor, waitForStatus, workspaceFolder } from './helpers';
@@ -75,6 +76,16 @@ describe('vscodeTask background tasks', function () {
     assert.deepStrictEqual(matcherSources({ base: '$msCompile' }), ['cpp']);
     // No source: nothing can be counted for it.
     assert.deepStrictEqual(matcherSources([{ owner: 'x', pattern: {} }, '$no-such-matcher', 3]), []);
+  });
+
+  it("finds $tsc-watch's background patterns in the built-in TypeScript extension's contribution", () => {
+    const [tscWatch, ...rest] = backgroundPatterns('$tsc-watch', contributedMatcher);
+    assert.strictEqual(rest.length, 0);
+    assert.ok(tscWatch?.begins?.test('[10:00:00 AM] File change detected. Starting incremental compilation...'));
+    assert.ok(tscWatch.ends.test('[10:00:01 AM] Found 2 errors. Watching for file changes.'));
+    assert.strictEqual(tscWatch.activeOnStart, true);
+    // `$tsc` has no background patterns: a task using it becomes Ready by its diagnostics.
+    assert.deepStrictEqual(backgroundPatterns('$tsc', contributedMatcher), []);
   });
 
   it('counts errors and warnings of the given sources only', () => {
