@@ -29,6 +29,9 @@
 //    every run checks its counts (all completed, every start seen once, each worker used); a run
 //    that stalls (a lost outcome) fails loudly after RUN_BOUND_MS instead of hanging.
 //  - Both sides keep 100,000 entries in the queue's events stream (EVENTS_MAX_LEN below).
+//  - A third run per repetition (1 worker) is plain BullMQ with our jobs' options and data (a
+//    priority, finished jobs kept, the record as data): what remains between it and ours is our
+//    layer's own cost; between it and bare plain, the cost of those BullMQ features.
 //  - BENCH_TRACE=1 also prints each side's CPU per process (coordinator, redis-server, workers) for
 //    one run of each: which process is the bottleneck.
 import { execFileSync, fork } from 'node:child_process';
@@ -217,8 +220,22 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
       return { ms, latencies };
     };
 
-    /** Plain BullMQ: the same work, a Queue and a QueueEvents in this process, the same workers. */
-    const plain = async (workers, trickle) => {
+    // The options and data our jobs carry (redisExecution.ts): a priority (BullMQ's prioritized set),
+    // the last 1,000 finished jobs kept for a reloaded coordinator to re-attach to, and the record.
+    const likeOurs = {
+      opts: { priority: 1_000_001, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+      data: {
+        v: 1,
+        task: { id: 't-0000000001', name: 'noop', kind: 'noop', status: 'running', priority: 0, attempts: 1, createdAt: Date.now(), history: [] },
+        attempt: 1,
+        coordinator: 'bench',
+      },
+    };
+    /**
+     * Plain BullMQ: the same work, a Queue and a QueueEvents in this process, the same workers. `like`:
+     * with our jobs' options and data, so the difference left is our layer's own.
+     */
+    const plain = async (workers, trickle, like = false) => {
       const prefix = `bp${++runs}`;
       trace('plain start', workers, trickle);
       const stopWorkers = await startWorkers('plain', workers, prefix);
@@ -254,7 +271,12 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
         } else {
           for (let i = 0; i < TASKS; i += BATCH) {
             const jobs = [];
-            for (let k = i; k < Math.min(TASKS, i + BATCH); k++) jobs.push({ name: 'noop', data: {}, opts: { jobId: `j${k}`, removeOnComplete: true } });
+            for (let k = i; k < Math.min(TASKS, i + BATCH); k++)
+              jobs.push(
+                like
+                  ? { name: 'noop', data: likeOurs.data, opts: { jobId: `j${k}`, ...likeOurs.opts } }
+                  : { name: 'noop', data: {}, opts: { jobId: `j${k}`, removeOnComplete: true } },
+              );
             await queue.addBulk(jobs);
           }
         }
@@ -310,10 +332,11 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
         }
       };
       await pair('W1', 1, false);
+      f.likeW1 = rate((await plain(1, false, true)).ms);
       await pair('W4', 4, false);
       await pair('', 1, true);
       log(
-        `    rep ${r + 1}: 1 worker ${f.oursW1.toFixed(0)} vs ${f.plainW1.toFixed(0)}, 4 workers ${f.oursW4.toFixed(0)} vs ${f.plainW4.toFixed(0)} tasks/s; ` +
+        `    rep ${r + 1}: 1 worker ${f.oursW1.toFixed(0)} vs ${f.plainW1.toFixed(0)} (like ours ${f.likeW1.toFixed(0)}), 4 workers ${f.oursW4.toFixed(0)} vs ${f.plainW4.toFixed(0)} tasks/s; ` +
           `p50 ${f.oursP50.toFixed(2)} vs ${f.plainP50.toFixed(2)} ms, p99 ${f.oursP99.toFixed(2)} vs ${f.plainP99.toFixed(2)} ms`,
       );
       figures.push(f);
@@ -322,6 +345,9 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
     const target = { text: '>= 0.8 x plain BullMQ', test: (_o, ratio) => ratio >= 0.8 };
     const peerName = 'plain BullMQ';
     row(`10. redis: 10k no-op, 1 worker x c=${PER_WORKER} (wall)`, m('oursW1'), m('plainW1'), 'tasks/s', { peerName, target });
+    row(`10. redis: 10k no-op, 1 worker, plain with our options (wall)`, m('oursW1'), m('likeW1'), 'tasks/s', {
+      peerName: 'plain BullMQ + priority, kept results',
+    });
     row(`10. redis: 10k no-op, 4 workers x c=${PER_WORKER} (wall)`, m('oursW4'), m('plainW4'), 'tasks/s', { peerName, target });
     row('10. redis: ready -> started, trickle, p50', m('oursP50'), m('plainP50'), 'ms', { peerName, better: 'lower' });
     row('10. redis: ready -> started, trickle, p99', m('oursP99'), m('plainP99'), 'ms', { peerName, better: 'lower' });
