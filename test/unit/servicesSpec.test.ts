@@ -168,6 +168,49 @@ describe('services: persistence', () => {
     }
   });
 
+  it('after a restart, a restored stopWhen service still stops when its dependents end, and is still shared', async () => {
+    const clock = new ManualClock(1000);
+    const store = new MemoryStore();
+    const attempts = new Map<string, { ctx: ExecutionContext; exit: () => void }>();
+    const svc = {
+      execute: (c: ExecutionContext) =>
+        new Promise<object>((resolve, reject) => {
+          attempts.set(c.task.name, { ctx: c, exit: () => resolve({}) });
+          c.signal.addEventListener('abort', () => reject(c.signal.reason));
+        }),
+    };
+    const service: TaskSpec = { key: 'db', name: 'db', kind: 'svc', stopWhen: 'dependentsDone', shared: true, retries: 1 };
+    const first = await createOrchestrator({ store, clock, executors: { svc } });
+    const [db, , d2] = await first.scheduleWorkflow([
+      service,
+      { key: 'd1', name: 'd1', kind: 'svc', dependsOn: ['db'] },
+      { key: 'd2', name: 'd2', kind: 'svc', dependsOn: ['db'], retries: 1 },
+    ]);
+    await settle();
+    attempts.get('db')?.ctx.reportReady?.();
+    await settle();
+    attempts.get('d1')?.exit();
+    await settle();
+    await first.dispose();
+
+    const second = await createOrchestrator({ store, clock, executors: { svc } });
+    try {
+      await clock.advance(0);
+      assert.equal(second.getTask(db)?.status, 'running', 'retried after the restart');
+      assert.equal(second.getTask(d2)?.status, 'running');
+      const [again] = await second.scheduleWorkflow([service]);
+      assert.equal(again, db, 'the restored instance is shared');
+      attempts.get('db')?.ctx.reportReady?.();
+      await settle();
+      attempts.get('d2')?.exit();
+      await settle();
+      assert.equal(second.getTask(db)?.status, 'completed');
+      assert.equal(second.getTask(db)?.history.at(-1)?.reason, 'Stopped: every dependent finished');
+    } finally {
+      await second.dispose();
+    }
+  });
+
   it('refuses a saved Ready that is not `{ at, problems? }`', () => {
     const snapshot = (ready: unknown): unknown => ({
       version: 1,

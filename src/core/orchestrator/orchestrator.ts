@@ -125,7 +125,6 @@ export class OrchestratorImpl implements Orchestrator {
       kinds: [...BUILTIN_KINDS, ...Object.keys(options.executors), ...(options.remote?.kinds ?? [])],
     });
     this.finished = new FinishedRecords(lc, this.state, options.maxFinished ?? DEFAULT_MAX_FINISHED);
-    // Ready is no transition: it comes to onTransition as Running -> Running (task.ready).
     this.services = new Services(lc, clock, this.dispatcher, this.execution, (r) => this.onTransition(r, 'running', 'running', undefined));
     this.outcomes = new Outcomes(lc, clock, this.monitor, this.dispatcher, this.finished, this.services);
     this.dispatcher.bind(this.outcomes, this.services);
@@ -379,6 +378,7 @@ export class OrchestratorImpl implements Orchestrator {
     const d = this.dispatcher;
     if (snapshot.paused) d.paused = true;
     this.lifecycle.restore(snapshot.tasks);
+    this.services.restored(snapshot.tasks);
     for (const r of snapshot.tasks) if (r.failFast === true) this.outcomes.runs.add(r);
     if (snapshot.queue !== undefined) {
       try {

@@ -219,6 +219,23 @@ export class Services {
     }
   }
 
+  /**
+   * Restored records (no transition announces them): the unfinished stopWhen services and shared
+   * instances, and the dependents of those services, are counted as their creation would have.
+   */
+  restored(records: readonly TaskRecord[]): void {
+    for (const r of records) if (!isFinished(r.status)) this.transitioned(r, undefined, 'created');
+    if (this.stopWatch.size === 0) return;
+    for (const r of records) {
+      if (!isFinished(r.status)) continue;
+      // A dependent that finished before the restart still counts as one the service had.
+      for (const dep of r.dependsOn) {
+        const w = this.stopWatch.get(dep);
+        if (w !== undefined) w.total++;
+      }
+    }
+  }
+
   /** The unfinished shared task a new workflow run's shared spec with this key and cwd maps to. */
   sharedInstance(key: string | undefined, cwd: string | undefined): string | undefined {
     if (key === undefined || this.sharedIds.size === 0) return undefined;
