@@ -1,9 +1,22 @@
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import { gone } from '../support/processChecks';
+
+/** A port nothing listens on now: the OS picks one, which is closed again at once. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 // Real shell services: readiness from a line of output, and stopWhen stopping the whole process tree.
 (process.platform === 'win32' ? describe.skip : describe)('services: real shell processes', () => {
@@ -57,6 +70,31 @@ import { gone } from '../support/processChecks';
       pids.every((pid) => gone(pid)),
       'the service child is gone',
     );
+  });
+
+  it('becomes Ready when its HTTP endpoint answers 2xx, serves its dependent, and is stopped after it', async () => {
+    o = await createOrchestrator({ killGraceMs: 500 });
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/health`;
+    const server = `require('http').createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1')`;
+    let answered: string | undefined;
+    const [service, smoke] = await o.scheduleWorkflow([
+      {
+        key: 'web',
+        name: 'web',
+        kind: 'shell',
+        command: `'${process.execPath}' -e "${server}"`,
+        readyWhen: { http: url },
+        readyTimeoutMs: 10_000,
+        stopWhen: 'dependentsDone',
+      },
+      { key: 'smoke', name: 'smoke', kind: 'function', dependsOn: ['web'], run: async () => void (answered = await (await fetch(url)).text()) },
+    ]);
+    await o.whenIdle();
+    assert.equal(answered, 'ok');
+    assert.equal(o.getTask(smoke)?.status, 'completed');
+    assert.equal(o.getTask(service)?.status, 'completed');
+    await assert.rejects(fetch(url), 'the server is stopped');
   });
 
   it('fails a service that exits before its ready line and cancels its dependents', async () => {
