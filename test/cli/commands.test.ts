@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { assertBuilt, CLI, makeWorkspace, removeWorkspace, runCli } from './support/cli';
 
@@ -146,6 +147,28 @@ describe('the demo workspace through the built CLI', function () {
     // The tasks.json `test` task ran headless: node --test's own report is in its lines.
     assert.match(result.stdout, /^\[test\] .*pass/m);
     assert.ok(!result.stdout.includes('\u001b'));
+  });
+
+  it('runs the dev workflow: the server goes Ready, both checks pass against it, then it is stopped', async () => {
+    const result = await runCli(['run', 'dev'], copy);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const lines = result.stdout.split('\n');
+    const at = (re: RegExp): number => lines.findIndex((l) => re.test(l));
+    // The checks start once /health answers, i.e. after the server listens, not after it exits.
+    assert.ok(at(/^\[server\] listening on http:\/\/127\.0\.0\.1:43117$/) >= 0, result.stdout);
+    assert.ok(at(/^\[smoke\] started/) > at(/^\[server\] listening/), result.stdout);
+    assert.match(result.stdout, /^\[smoke\] 5 checks passed/m);
+    assert.match(result.stdout, /^\[api\] 2 checks passed/m);
+    // Stopped (SIGTERM) once both dependents are done, and counted Completed.
+    assert.ok(at(/^\[server\] SIGTERM: stopping$/) > Math.max(at(/^\[smoke\] completed/), at(/^\[api\] completed/)), result.stdout);
+    assert.match(result.stdout, /^\[server\] completed/m);
+    assert.match(result.stdout, /done 3 · failed 0/);
+    const refused = await new Promise<boolean>((done) => {
+      const socket = connect(43117, '127.0.0.1');
+      socket.on('connect', () => (socket.destroy(), done(false)));
+      socket.on('error', () => done(true));
+    });
+    assert.ok(refused, 'nothing listens on 43117 any more');
   });
 
   it('draws the live view on a terminal (a pseudo-terminal from script(1)) and exits 0', () => {
