@@ -18,8 +18,13 @@
 //   final (it completes, "Stopped: every dependent finished"). A user's cancel wins over both.
 // - A restart never consumes `retries`: it goes Running -> Scheduled (`task.retrying`) with
 //   `restarts` counted, until the breaker fails it (CRASH_LOOP) with the last output tail.
-// - Tasks that are not services pay one property read per attempt start and settle, and on each
-//   transition two map-size checks; nothing here scans all tasks.
+// - Ready reaches the orchestrator's onTransition as Running -> Running (no lifecycle transition,
+//   no history entry): the state is saved, `task.ready` published, onDidChangeTask fired.
+// - `stopWatch` holds exactly the unfinished stopWhen services, each with how many tasks depend on
+//   it (`total`) and how many of those are not final (`pending`); `sharedIds` exactly the
+//   unfinished shared tasks. Both are kept from transitions (and rebuilt by `restored`).
+// - Tasks that are not services pay one property read per attempt start and settle, two spec
+//   reads on creation and two map-size checks per transition; only `restored` walks all records.
 import { CancelledError, ExecutionError, ServiceError, TimeoutError } from '../model/errors';
 import { isFinished, type ProblemCounts, type TaskRecord, type TaskResult, type TaskStatus } from '../model/model';
 import { describeReadyWhen } from '../model/serviceFields';
