@@ -7,13 +7,14 @@ const { greet } = require('../src/greet');
 const port = Number(process.env.DEV_PORT || 43117);
 const host = '127.0.0.1';
 
+let requests = 0;
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, `http://${host}:${port}`);
   const send = (status, type, body) => {
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
-  console.log(`${req.method} ${url.pathname}${url.search}`);
+  requests++;
   if (url.pathname === '/health') return send(200, 'text/plain', 'ok\n');
   if (url.pathname === '/') return send(200, 'text/html', `<h1>${greet('world')}</h1>\n`);
   if (url.pathname === '/api/greet') {
@@ -33,7 +34,7 @@ server.on('error', (e) => {
 });
 
 function stop(signal) {
-  console.log(`${signal}: stopping`);
+  console.log(`${signal}: stopping after ${requests} requests`);
   server.close(() => process.exit(0));
   // Keep-alive connections would hold close() open: end them.
   server.closeAllConnections?.();

@@ -149,7 +149,7 @@ describe('the demo workspace through the built CLI', function () {
     assert.ok(!result.stdout.includes('\u001b'));
   });
 
-  it('runs the dev workflow: the server goes Ready, both checks pass against it, then it is stopped', async () => {
+  it('runs the dev workflow: the server goes Ready, the smoke test and the load check pass against it, then it is stopped', async () => {
     const result = await runCli(['run', 'dev'], copy);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const lines = result.stdout.split('\n');
@@ -158,9 +158,9 @@ describe('the demo workspace through the built CLI', function () {
     assert.ok(at(/^\[server\] listening on http:\/\/127\.0\.0\.1:43117$/) >= 0, result.stdout);
     assert.ok(at(/^\[smoke\] started/) > at(/^\[server\] listening/), result.stdout);
     assert.match(result.stdout, /^\[smoke\] 5 checks passed/m);
-    assert.match(result.stdout, /^\[api\] 2 checks passed/m);
+    assert.match(result.stdout, /^\[load\] \d+ requests in 3 s \(\d+\/s\), 0 wrong$/m);
     // Stopped (SIGTERM) once both dependents are done, and counted Completed.
-    assert.ok(at(/^\[server\] SIGTERM: stopping$/) > Math.max(at(/^\[smoke\] completed/), at(/^\[api\] completed/)), result.stdout);
+    assert.ok(at(/^\[server\] SIGTERM: stopping after \d+ requests$/) > Math.max(at(/^\[smoke\] completed/), at(/^\[load\] completed/)), result.stdout);
     assert.match(result.stdout, /^\[server\] completed/m);
     assert.match(result.stdout, /done 3 · failed 0/);
     const refused = await new Promise<boolean>((done) => {
