@@ -25,11 +25,11 @@ import { MessageQueue } from '../queue/messageQueue';
 import { BUILTIN_KINDS, isFinished, type SystemStatus, type TaskError, type TaskRecord, type TaskSpec, type TaskStatus } from '../model/model';
 import type { Orchestrator, OrchestratorOptions, OrchestratorWarning, OutputChunk, WorkflowRunOptions } from './orchestratorTypes';
 import { PerformanceMonitor } from '../metrics/performanceMonitor';
-import { MemoryStore, systemClock, type Clock, type Executor, type Store } from '../ports';
+import { MemoryStore, systemClock, type Executor, type Store } from '../ports';
 import { runtimeOf, TaskRun } from './taskRun';
-import { checkRestoredTasks } from '../state/restoreCheck';
-import { SNAPSHOT_VERSION, STATE_KEY, type Snapshot } from '../state/snapshot';
-import { keepAside, loadSnapshot } from '../state/snapshotLoad';
+import { setAsideInvalidTasks } from '../state/restoreCheck';
+import type { Snapshot } from '../state/snapshot';
+import { loadSnapshot } from '../state/snapshotLoad';
 import { StateCoordinator } from '../state/stateCoordinator';
 import { checkConcurrency, checkMaxFinished, validateOrchestratorOptions } from './options';
 import { validateResourceCapacities } from '../model/resourceCapacities';
@@ -458,44 +458,14 @@ export async function createOrchestrator(options?: OrchestratorOptions): Promise
   );
   if (loaded.warning) warnings.push(loaded.warning);
   if (loaded.holdWrites !== undefined) orchestrator.state.holdWrites(loaded.holdWrites);
-  const rejected = loaded.snapshot ? await setAsideInvalidTasks(loaded.snapshot, valid.resources, store, clock, orchestrator) : undefined;
+  const aside = loaded.snapshot ? await setAsideInvalidTasks(loaded.snapshot, valid.resources, store, clock) : undefined;
+  if (aside?.holdWrites !== undefined) orchestrator.state.holdWrites(aside.holdWrites);
+  if (aside?.warning) warnings.push(aside.warning);
   // Trees a killed host left running are stopped before their tasks can run again.
   const reaped = await reapOrphans(store, { killGraceMs: valid.killGraceMs });
   if (reaped) warnings.push(reaped);
-  if (loaded.snapshot) orchestrator.restore(loaded.snapshot, rejected);
+  if (loaded.snapshot) orchestrator.restore(loaded.snapshot, aside?.rejected);
   return orchestrator;
-}
-
-/**
- * The saved tasks that must not run (checkRestoredTasks), after their saved records are kept under a
- * backup key: failing them changes the records the next write saves, so the originals go aside
- * first. A backup the store refuses or does not answer (bounded wait) holds writes, as an unreadable
- * state does: the originals then stay where they are.
- */
-async function setAsideInvalidTasks(
-  snapshot: Snapshot,
-  pools: Readonly<Record<string, number>>,
-  store: Store,
-  clock: Clock,
-  orchestrator: OrchestratorImpl,
-): Promise<Map<string, TaskError>> {
-  const rejected = checkRestoredTasks(snapshot.tasks, { pools });
-  if (rejected.size === 0) return rejected;
-  const key = `${STATE_KEY}.backup.${clock.now()}`;
-  const tasks = snapshot.tasks.filter((t) => rejected.has(t.id));
-  const notKept = await keepAside(store, clock, key, { version: SNAPSHOT_VERSION, savedAt: clock.now(), tasks });
-  if (notKept !== undefined) orchestrator.state.holdWrites(`saved tasks that are not valid could not be backed up (${notKept})`);
-  const reasons = [...rejected.values()].slice(0, 10).map((e) => e.message);
-  const more = rejected.size > reasons.length ? `; and ${rejected.size - reasons.length} more` : '';
-  const where =
-    notKept === undefined
-      ? `their saved records are kept under \`${key}\``
-      : `their saved records could not be backed up (${notKept}), so nothing is saved until a restart`;
-  orchestrator.warnings.push({
-    code: 'CORRUPT_STATE',
-    message: `${rejected.size} saved tasks failed instead of running, ${where}: ${reasons.join('; ')}${more}`,
-  });
-  return rejected;
 }
 
 export type { LifecycleEvent };

@@ -8,6 +8,10 @@ import { findCycle } from '../util/findCycle';
 import { ValidationError } from '../model/errors';
 import { isFinished, type TaskError, type TaskRecord } from '../model/model';
 import { validateSpec } from '../model/specValidation';
+import type { OrchestratorWarning } from '../model/warnings';
+import type { Clock, Store } from '../ports';
+import { SNAPSHOT_VERSION, STATE_KEY, type Snapshot } from './snapshot';
+import { keepAside } from './snapshotLoad';
 
 export interface RestoreCheckContext {
   /** Pool capacities as configured now. */
@@ -62,4 +66,38 @@ function dependencyCycles(tasks: readonly TaskRecord[], skip: ReadonlyMap<string
     }
   }
   return found;
+}
+
+/** What setting invalid saved tasks aside came to. */
+export interface SetAside {
+  /** The saved tasks that must not run, by id, with why. */
+  rejected: Map<string, TaskError>;
+  /** Why writes must be held (their backup failed), if they must. */
+  holdWrites?: string;
+  warning?: OrchestratorWarning;
+}
+
+/**
+ * The saved tasks that must not run (checkRestoredTasks), after their saved records are kept under a
+ * backup key: failing them changes the records the next write saves, so the originals go aside
+ * first. A backup the store refuses or does not answer (bounded wait) holds writes, as an unreadable
+ * state does: the originals then stay where they are.
+ */
+export async function setAsideInvalidTasks(snapshot: Snapshot, pools: Readonly<Record<string, number>>, store: Store, clock: Clock): Promise<SetAside> {
+  const rejected = checkRestoredTasks(snapshot.tasks, { pools });
+  if (rejected.size === 0) return { rejected };
+  const key = `${STATE_KEY}.backup.${clock.now()}`;
+  const tasks = snapshot.tasks.filter((t) => rejected.has(t.id));
+  const notKept = await keepAside(store, clock, key, { version: SNAPSHOT_VERSION, savedAt: clock.now(), tasks });
+  const reasons = [...rejected.values()].slice(0, 10).map((e) => e.message);
+  const more = rejected.size > reasons.length ? `; and ${rejected.size - reasons.length} more` : '';
+  const where =
+    notKept === undefined
+      ? `their saved records are kept under \`${key}\``
+      : `their saved records could not be backed up (${notKept}), so nothing is saved until a restart`;
+  return {
+    rejected,
+    holdWrites: notKept === undefined ? undefined : `saved tasks that are not valid could not be backed up (${notKept})`,
+    warning: { code: 'CORRUPT_STATE', message: `${rejected.size} saved tasks failed instead of running, ${where}: ${reasons.join('; ')}${more}` },
+  };
 }
