@@ -1,9 +1,11 @@
 // Proves the host suite runs inside a real extension host: the real 'vscode' module, our extension
-// loaded from this repo and activated, its commands registered and its tree returning the six stages.
+// loaded from this repo and activated, its commands registered and its tree returning the six stages
+// (after the Watching node of the demo's trigger).
 import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, CommandIds, ViewIds } from '../../src/extension/ids';
+import { labelOf, waitFor } from './helpers';
 
 interface TestingApi {
   testing?: { tree: vscode.TreeDataProvider<unknown> };
@@ -51,14 +53,22 @@ describe('extension host smoke', () => {
     await vscode.commands.executeCommand(`${ViewIds.tasks}.focus`);
   });
 
-  it('shows the six lifecycle stages at the root of the Tasks tree', async () => {
+  it('shows the Watching node (the demo has a trigger) and the six lifecycle stages at the root of the Tasks tree', async () => {
     const ext = await activated();
     const tree = ext.exports?.testing?.tree;
     assert.ok(tree, 'the extension exposes its tree when run by extension tests (api.testing.tree)');
-    const roots = (await tree.getChildren()) ?? [];
+    // The demo's `watch` workflow has an `"on": { "save": [...] }` trigger: Watching comes first, once
+    // the workflow file has been read (after activation).
+    const roots = await waitFor(async () => {
+      const r = (await tree.getChildren()) ?? [];
+      return r.length === 7 && r;
+    }, 'the Watching node and the six stages');
     const items = await Promise.all(roots.map((r) => tree.getTreeItem(r)));
-    const labels = items.map((i) => (typeof i.label === 'string' ? i.label : i.label?.label));
-    assert.deepStrictEqual(labels, ['Created', 'Scheduled', 'Running', 'Completed', 'Failed', 'Cancelled']);
+    const labels = items.map(labelOf);
+    assert.deepStrictEqual(labels, ['Watching', 'Created', 'Scheduled', 'Running', 'Completed', 'Failed', 'Cancelled']);
     for (const i of items) assert.match(String(i.description ?? ''), /\d+/, `${String(i.label)} shows a count`);
+    const triggers = await Promise.all(((await tree.getChildren(roots[0])) ?? []).map((r) => tree.getTreeItem(r)));
+    assert.deepStrictEqual(triggers.map(labelOf), ['watch']);
+    assert.match(String(triggers[0].description ?? ''), /on save src\/\*\*\/\*\.js/);
   });
 });
