@@ -149,5 +149,6 @@ export function applyPatch(prev: DashboardSnapshot, patch: DashboardPatch): Dash
     failures: patch.failures ?? prev.failures,
     // Null is a value here (the local backend), so only an absent section keeps the previous one.
     fleet: patch.fleet !== undefined ? patch.fleet : prev.fleet,
+    services: patch.services ?? prev.services,
   };
 }

@@ -38,6 +38,9 @@ const MAX_TEXT = 2000;
 const MAX_ID = 200;
 const MAX_WORKERS = 200;
 const MAX_QUEUES = 256;
+/** The most service rows a message may carry (the host sends Ready ones first). */
+export const MAX_SERVICES = 50;
+const MAX_WAITS_FOR = 500;
 
 // ---------------------------------------------------------------------------------------------
 // The data
@@ -138,6 +141,25 @@ export interface FleetSection {
   queues: FleetQueueRow[];
 }
 
+/**
+ * An unfinished service: a task with `readyWhen` (or `stopWhen`/`restart`), or one whose executor
+ * reported it Ready (a background VS Code task). Ready is a sub-state of Running.
+ */
+export interface ServiceRow {
+  id: string;
+  name: string;
+  /** 'starting': not Ready yet (waiting for its dependencies, or for `waitsFor`); 'ready': Running and Ready. */
+  state: 'starting' | 'ready';
+  /** Epoch ms (the host's clock) it became Ready; present exactly when `state` is 'ready'. */
+  readySince?: number;
+  /** Times it was started again after exiting (`restart: 'on-failure'`). */
+  restarts: number;
+  /** What the problem matcher reported with its last Ready, where known. */
+  problems?: { errors: number; warnings: number };
+  /** What it waits for to be Ready: `output /listening/`, `port 127.0.0.1:3000`, a URL; absent when its executor says. */
+  waitsFor?: string;
+}
+
 export interface DashboardSnapshot {
   status: StatusSection;
   headline: HeadlineSection;
@@ -149,10 +171,12 @@ export interface DashboardSnapshot {
   failures: FailureInfo[];
   /** Null when tasks run in this process (the `local` backend): the page shows no Workers section. */
   fleet: FleetSection | null;
+  /** Ready first, then by name; at most MAX_SERVICES. Empty: the page shows no Services section. */
+  services: ServiceRow[];
 }
 
 export type SectionName = keyof DashboardSnapshot;
-export const SECTION_NAMES: readonly SectionName[] = ['status', 'headline', 'pools', 'histogram', 'series', 'queue', 'failures', 'fleet'];
+export const SECTION_NAMES: readonly SectionName[] = ['status', 'headline', 'pools', 'histogram', 'series', 'queue', 'failures', 'fleet', 'services'];
 
 /**
  * The series as a change against the previous one: the receiver drops the buckets that fell out of
@@ -175,6 +199,7 @@ export interface DashboardPatch {
   queue?: QueueSection;
   failures?: FailureInfo[];
   fleet?: FleetSection | null;
+  services?: ServiceRow[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,6 +382,21 @@ function isFleet(v: unknown): v is FleetSection | null {
   );
 }
 
+function isServiceRow(v: unknown): v is ServiceRow {
+  if (!isObjectLike(v) || !isText(v.id, MAX_ID) || v.id.length === 0 || !isText(v.name) || !isInt(v.restarts)) return false;
+  // Ready has a since; starting has none.
+  const since = v.state === 'ready' ? isNum(v.readySince) : v.state === 'starting' && v.readySince === undefined;
+  return (
+    since &&
+    (v.problems === undefined || (isObjectLike(v.problems) && hasNums(v.problems, ['errors', 'warnings'], isInt))) &&
+    (v.waitsFor === undefined || isText(v.waitsFor, MAX_WAITS_FOR))
+  );
+}
+
+function isServices(v: unknown): v is ServiceRow[] {
+  return Array.isArray(v) && v.length <= MAX_SERVICES && v.every(isServiceRow);
+}
+
 const SECTION_GUARDS: { [K in SectionName]: (v: unknown) => v is DashboardSnapshot[K] } = {
   status: isStatus,
   headline: isHeadline,
@@ -366,6 +406,7 @@ const SECTION_GUARDS: { [K in SectionName]: (v: unknown) => v is DashboardSnapsh
   queue: isQueue,
   failures: isFailures,
   fleet: isFleet,
+  services: isServices,
 };
 
 export function isSnapshot(v: unknown): v is DashboardSnapshot {
@@ -378,7 +419,8 @@ export function isSnapshot(v: unknown): v is DashboardSnapshot {
     SECTION_GUARDS.series(v.series) &&
     SECTION_GUARDS.queue(v.queue) &&
     SECTION_GUARDS.failures(v.failures) &&
-    SECTION_GUARDS.fleet(v.fleet)
+    SECTION_GUARDS.fleet(v.fleet) &&
+    SECTION_GUARDS.services(v.services)
   );
 }
 

@@ -2,7 +2,7 @@
 import type { PerformanceMetrics } from '../../src/core/metrics/metricsTypes';
 import type { SystemStatus, TaskRecord } from '../../src/core/model/model';
 import type { QueueStats, TopicStats } from '../../src/core/queue/queueTypes';
-import type { DashboardSnapshot, FleetSection, SeriesSection } from '../../src/dashboardProtocol/protocol';
+import type { DashboardSnapshot, FleetSection, SeriesSection, ServiceRow } from '../../src/dashboardProtocol/protocol';
 
 export function series(start: number, values: number[], pools: string[] = ['gpu']): SeriesSection {
   const utilization: Record<string, number[]> = {};
@@ -51,6 +51,7 @@ export function snapshot(overrides: Partial<DashboardSnapshot> = {}): DashboardS
     },
     failures: [{ id: 't1', name: 'build', reason: 'exit code 1', code: 'EXIT_CODE', at: 1_000_500, attempts: 2 }],
     fleet: null,
+    services: [],
     ...overrides,
   };
 }
@@ -149,4 +150,20 @@ export function fleet(overrides: Partial<FleetSection> = {}): FleetSection {
     ],
     ...overrides,
   };
+}
+
+/** The services section: one Ready with its problem counts and a restart, one still starting. */
+export function services(): ServiceRow[] {
+  return [
+    {
+      id: 's1',
+      name: 'api server',
+      state: 'ready',
+      readySince: 1_000_000,
+      restarts: 2,
+      problems: { errors: 1, warnings: 0 },
+      waitsFor: 'http://127.0.0.1:43117/health',
+    },
+    { id: 's2', name: 'db', state: 'starting', restarts: 0, waitsFor: 'port 127.0.0.1:5432' },
+  ];
 }

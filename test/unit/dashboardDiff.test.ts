@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { applyPatch, applySeriesPatch, diffSeries, diffSnapshot, jsonEqual } from '../../src/dashboardProtocol/dashboardDiff';
 import { isSnapshot } from '../../src/dashboardProtocol/protocol';
-import { fleet, series, snapshot } from '../support/dashboardFixtures';
+import { fleet, series, services, snapshot } from '../support/dashboardFixtures';
 
 describe('dashboardDiff', () => {
   it('finds nothing to send between equal snapshots', () => {
@@ -32,6 +32,18 @@ describe('dashboardDiff', () => {
     assert.deepEqual(applyPatch(a, toLocal ?? {}), snapshot());
     assert.deepEqual(applyPatch(snapshot(), { fleet: fleet() }), a);
     assert.deepEqual(applyPatch(a, {}), a, 'an absent fleet keeps the previous one');
+  });
+
+  it('sends the services whole when one changed, and keeps them when absent', () => {
+    const a = snapshot({ services: services() });
+    assert.equal(diffSnapshot(a, snapshot({ services: services() })), undefined);
+    const next = services();
+    next[1] = { ...next[1]!, state: 'ready', readySince: 1_000_900 };
+    const patch = diffSnapshot(a, snapshot({ services: next }));
+    assert.deepEqual(Object.keys(patch ?? {}), ['services']);
+    assert.deepEqual(applyPatch(a, patch ?? {}), snapshot({ services: next }));
+    assert.deepEqual(applyPatch(a, {}), a, 'an absent section keeps the previous services');
+    assert.deepEqual(diffSnapshot(a, snapshot()), { services: [] }, 'the last service gone: an empty list is sent');
   });
 
   it('sends a rolled window as the kept count and the new buckets only', () => {

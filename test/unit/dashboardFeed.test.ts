@@ -4,7 +4,16 @@ import type { PerformanceMetrics } from '../../src/core/metrics/metricsTypes';
 import type { TaskRecord } from '../../src/core/model/model';
 import { applyPatch } from '../../src/dashboardProtocol/dashboardDiff';
 import { PROTOCOL_VERSION, isSnapshot, parseHostMessage, type DashboardSnapshot, type HostMessage } from '../../src/dashboardProtocol/protocol';
-import { FailureLog, buildSnapshot, fleetSection, histogramSection, seriesSection, type DashboardSource } from '../../src/extension/dashboard/dashboardData';
+import {
+  FailureLog,
+  ServiceLog,
+  buildSnapshot,
+  fleetSection,
+  histogramSection,
+  serviceRow,
+  seriesSection,
+  type DashboardSource,
+} from '../../src/extension/dashboard/dashboardData';
 import { DashboardFeed, type FeedTimers, type FleetSource } from '../../src/extension/dashboard/dashboardFeed';
 import type { FleetStatus } from '../../src/backends/redis/fleetStatus';
 import { metrics, queueStats, record, status } from '../support/dashboardFixtures';
@@ -230,6 +239,31 @@ describe('dashboardFeed', () => {
     );
   });
 
+  it('lists the unfinished services, Ready first then by name, and drops those that finished', () => {
+    const { feed, source, timers, held } = setup();
+    const http = { name: 'web', kind: 'shell', command: 'node server.js', readyWhen: { http: 'http://127.0.0.1:43117/health' } };
+    source.tasks.set('web', record('web', 'running', { name: 'web', spec: http }));
+    source.tasks.set('plain', record('plain', 'running'));
+    source.tasks.set('done', record('done', 'completed', { spec: { ...http, name: 'done' } }));
+    feed.setVisible(true);
+    feed.receive(READY);
+    assert.deepEqual(held()?.services, [{ id: 'web', name: 'web', state: 'starting', restarts: 0, waitsFor: 'http://127.0.0.1:43117/health' }]);
+
+    // A background VS Code task is a service once its executor reports it Ready.
+    source.change(record('watch', 'running', { name: 'tsc watch', kind: 'vscodeTask', ready: { at: 4000, problems: { errors: 3, warnings: 1 } } }));
+    source.change(record('web', 'running', { name: 'web', spec: http, ready: { at: 4500 }, restarts: 2 }));
+    timers.advance(300);
+    assert.deepEqual(held()?.services, [
+      { id: 'watch', name: 'tsc watch', state: 'ready', readySince: 4000, restarts: 0, problems: { errors: 3, warnings: 1 } },
+      { id: 'web', name: 'web', state: 'ready', readySince: 4500, restarts: 2, waitsFor: 'http://127.0.0.1:43117/health' },
+    ]);
+
+    source.change(record('web', 'cancelled', { name: 'web', spec: http }));
+    source.tasks.delete('watch');
+    timers.advance(1000);
+    assert.deepEqual(held()?.services, [], 'a finished service and a removed one leave the list');
+  });
+
   it('stops everything on dispose', () => {
     const { feed, posted, source, timers } = setup();
     feed.setVisible(true);
@@ -401,6 +435,37 @@ describe('dashboardData', () => {
     assert.deepEqual(s.throughput, [2, 3]);
     assert.deepEqual(s.meanDuration, [null, null]);
     assert.deepEqual(s.utilization.gpu, [0.5, 1]);
+  });
+
+  it('describes what a service waits for, and which tasks are services at all', () => {
+    const spec = (extra: object) => ({ name: 's', kind: 'shell', command: 'x', ...extra });
+    const row = (r: TaskRecord) => serviceRow(r);
+    assert.equal(row(record('a', 'running', { spec: spec({ readyWhen: { output: 'listening on \\d+' } }) }))?.waitsFor, 'output /listening on \\d+/');
+    assert.equal(row(record('a', 'running', { spec: spec({ readyWhen: { port: 3000 } }) }))?.waitsFor, 'port 127.0.0.1:3000');
+    assert.equal(row(record('a', 'scheduled', { spec: spec({ readyWhen: { port: 5432, host: 'db' } }) }))?.waitsFor, 'port db:5432');
+    assert.equal(row(record('a', 'running', { spec: spec({ restart: 'on-failure' }) }))?.state, 'starting', 'restart makes a service');
+    assert.equal(row(record('a', 'created', { spec: spec({ stopWhen: 'dependentsDone' }) }))?.waitsFor, undefined);
+    assert.equal(row(record('a', 'running')), undefined, 'a plain task is no service');
+    assert.equal(row(record('a', 'failed', { spec: spec({ readyWhen: { port: 1 } }) })), undefined, 'a finished one is not listed');
+    const long = row(record('a', 'running', { name: 'n'.repeat(900), spec: spec({ readyWhen: { http: `http://h/${'p'.repeat(3000)}` } }) }));
+    assert.ok(long && long.name.length <= 500 && (long.waitsFor ?? '').length <= 500);
+  });
+
+  it('sends at most 50 services, Ready ones first', () => {
+    const source = new FakeSource();
+    const log = new ServiceLog();
+    const svc = { name: 's', kind: 'shell', command: 'x', readyWhen: { port: 3000 } };
+    for (let i = 0; i < 60; i++) source.tasks.set(`s${i}`, record(`s${i}`, 'running', { name: `svc ${String(i).padStart(2, '0')}`, spec: svc }));
+    source.tasks.set('z', record('z', 'running', { name: 'zz ready', spec: svc, ready: { at: 1 } }));
+    log.reset(source.getTasks());
+    const snap = buildSnapshot(source, new FailureLog(), null, log);
+    assert.ok(isSnapshot(JSON.parse(JSON.stringify(snap))));
+    assert.equal(snap.services.length, 50);
+    assert.deepEqual(
+      snap.services.slice(0, 3).map((s) => s.name),
+      ['zz ready', 'svc 00', 'svc 01'],
+    );
+    assert.deepEqual(buildSnapshot(source, new FailureLog()).services, [], 'no log: no services');
   });
 
   it('builds a snapshot the protocol accepts, from odd figures too', () => {

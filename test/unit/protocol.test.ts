@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { DASHBOARD_VIEW_TYPE, PROTOCOL_VERSION, isSnapshot, parseHostMessage, parseViewState, parseWebviewMessage } from '../../src/dashboardProtocol/protocol';
-import { fleet, series, snapshot } from '../support/dashboardFixtures';
+import { fleet, series, services, snapshot } from '../support/dashboardFixtures';
 
 /** A deep copy with one change, made through JSON as postMessage would carry it. */
 function tweak<T>(value: T, change: (copy: Record<string, unknown>) => void): unknown {
@@ -151,6 +151,44 @@ describe('protocol', () => {
         assert.equal(parseHostMessage({ type: 'patch', seq: 2, base: 1, at: 0, data: { fleet: (bad as Record<string, unknown>).fleet } }), undefined, name);
       }
       assert.equal(isSnapshot(tweak(snapshot(), (c) => delete c.fleet)), false, 'a snapshot without the fleet section');
+    });
+
+    it('accepts the services section, empty or with Ready and starting rows, whole or in a patch', () => {
+      assert.equal(isSnapshot(snapshot({ services: [] })), true);
+      assert.equal(isSnapshot(JSON.parse(JSON.stringify(snapshot({ services: services() })))), true);
+      const bare = { id: 's3', name: 'watch', state: 'ready', readySince: 5, restarts: 0 };
+      assert.equal(isSnapshot(snapshot({ services: [bare as never] })), true, 'a background task: no waitsFor, no problems');
+      const p = parseHostMessage({ type: 'patch', seq: 2, base: 1, at: 0, data: { services: services() } });
+      assert.equal(p?.type === 'patch' && p.data.services?.length, 2);
+    });
+
+    it('rejects a services section with a malformed row, or more than 50 rows', () => {
+      type Row = Record<string, unknown>;
+      const cases: [string, (rows: Row[], c: Record<string, unknown>) => void][] = [
+        ['services missing', (_rows, c) => delete c.services],
+        ['services not an array', (_rows, c) => (c.services = { s1: {} })],
+        ['a row without an id', (rows) => delete rows[0]!.id],
+        ['an empty id', (rows) => (rows[0]!.id = '')],
+        ['a name as markup in an object', (rows) => (rows[0]!.name = { html: '<b>' })],
+        ['an unknown state', (rows) => (rows[0]!.state = 'healthy')],
+        ['ready without readySince', (rows) => delete rows[0]!.readySince],
+        ['readySince as null (NaN through JSON)', (rows) => (rows[0]!.readySince = null)],
+        ['starting with a readySince', (rows) => (rows[1]!.readySince = 5)],
+        ['restarts negative', (rows) => (rows[0]!.restarts = -1)],
+        ['restarts fractional', (rows) => (rows[0]!.restarts = 1.5)],
+        ['problems without warnings', (rows) => (rows[0]!.problems = { errors: 1 })],
+        ['problems as a string', (rows) => (rows[0]!.problems = '1 error')],
+        ['waitsFor as a number', (rows) => (rows[1]!.waitsFor = 5432)],
+        ['waitsFor longer than 500', (rows) => (rows[1]!.waitsFor = 'x'.repeat(501))],
+        ['51 rows', (rows, c) => (c.services = Array.from({ length: 51 }, (_, i) => ({ ...rows[1], id: `s${i}` })))],
+      ];
+      for (const [name, change] of cases) {
+        const bad = tweak(snapshot({ services: services() }), (c) => change(c.services as Row[], c));
+        assert.equal(isSnapshot(bad), false, name);
+        assert.equal(parseHostMessage({ type: 'snapshot', seq: 1, at: 0, data: bad }), undefined, name);
+        const section = (bad as Record<string, unknown>).services;
+        if (section !== undefined) assert.equal(parseHostMessage({ type: 'patch', seq: 2, base: 1, at: 0, data: { services: section } }), undefined, name);
+      }
     });
 
     it('rejects a patch with an unknown section or a malformed series patch', () => {

@@ -5,6 +5,7 @@
 import type { Event } from '../../core/util/events';
 import type { PerformanceMetrics } from '../../core/metrics/metricsTypes';
 import type { SystemStatus, TaskRecord } from '../../core/model/model';
+import { describeReadyWhen } from '../../core/model/serviceFields';
 import type { QueueStats, TopicStats } from '../../core/queue/queueTypes';
 import type { FleetStatus } from '../../backends/redis/fleetStatus';
 import {
@@ -16,7 +17,9 @@ import {
   type PoolInfo,
   type QueueSection,
   type SeriesSection,
+  type ServiceRow,
   type TopicRow,
+  MAX_SERVICES,
 } from '../../dashboardProtocol/protocol';
 
 /**
@@ -241,8 +244,72 @@ export function fleetSection(status: FleetStatus, url: string, now: number): Fle
   return { url: url.slice(0, 2000), connected: Boolean(status.connected), workers, queues };
 }
 
-/** `fleet`: the redis backend's latest figures, or null with the local backend. */
-export function buildSnapshot(source: DashboardSource, failures: FailureLog, fleet: FleetSection | null = null): DashboardSnapshot {
+const MAX_WAITS_FOR = 500;
+
+/**
+ * The record as a row of the Services section, or undefined when it is no unfinished service. A
+ * service: `readyWhen`, `stopWhen` or `restart` in its spec, or a record its executor marked Ready
+ * (a background VS Code task, which has none of them).
+ */
+export function serviceRow(record: TaskRecord): ServiceRow | undefined {
+  const spec = record.spec;
+  const unfinished = record.status === 'created' || record.status === 'scheduled' || record.status === 'running';
+  if (!unfinished || (spec.readyWhen === undefined && spec.stopWhen === undefined && spec.restart === undefined && record.ready === undefined))
+    return undefined;
+  const ready = record.status === 'running' ? record.ready : undefined;
+  const row: ServiceRow = {
+    id: record.id.slice(0, MAX_NAME),
+    name: record.name.slice(0, 500),
+    state: ready ? 'ready' : 'starting',
+    restarts: count(record.restarts),
+  };
+  if (ready) {
+    row.readySince = num(ready.at);
+    if (ready.problems) row.problems = { errors: count(ready.problems.errors), warnings: count(ready.problems.warnings) };
+  }
+  const r = spec.readyWhen;
+  // A URL says it all; the other kinds as messages name them.
+  if (r) row.waitsFor = ('http' in r ? r.http : describeReadyWhen(r)).slice(0, MAX_WAITS_FOR);
+  return row;
+}
+
+function byReadyThenName(a: ServiceRow, b: ServiceRow): number {
+  if (a.state !== b.state) return a.state === 'ready' ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * The ids of the unfinished services, kept up to date from task changes (as FailureLog) so a refresh
+ * never walks every record; each read looks its few ids up again, so what finished or was removed
+ * leaves, and the rows carry the records' current Ready and restarts.
+ */
+export class ServiceLog {
+  private readonly ids = new Set<string>();
+
+  reset(records: readonly TaskRecord[]): void {
+    this.ids.clear();
+    for (const r of records) this.observe(r);
+  }
+
+  observe(record: TaskRecord): void {
+    if (serviceRow(record)) this.ids.add(record.id);
+    else this.ids.delete(record.id);
+  }
+
+  read(lookup: (id: string) => TaskRecord | undefined): ServiceRow[] {
+    const rows: ServiceRow[] = [];
+    for (const id of [...this.ids]) {
+      const record = lookup(id);
+      const row = record && serviceRow(record);
+      if (row) rows.push(row);
+      else this.ids.delete(id);
+    }
+    return rows.sort(byReadyThenName).slice(0, MAX_SERVICES);
+  }
+}
+
+/** `fleet`: the redis backend's latest figures, or null with the local backend. `services`: absent, none are sent. */
+export function buildSnapshot(source: DashboardSource, failures: FailureLog, fleet: FleetSection | null = null, services?: ServiceLog): DashboardSnapshot {
   const status = source.getSystemStatus();
   const m = source.monitor.getPerformanceMetrics();
   const counts = Object.fromEntries(STAGES.map((s) => [s, count(status.counts[s])])) as DashboardSnapshot['status']['counts'];
@@ -276,5 +343,6 @@ export function buildSnapshot(source: DashboardSource, failures: FailureLog, fle
     queue: queueSection(source.queue.getQueueStats()),
     failures: failures.read((id) => source.getTask(id)),
     fleet,
+    services: services ? services.read((id) => source.getTask(id)) : [],
   };
 }

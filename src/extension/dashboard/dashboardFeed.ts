@@ -13,7 +13,7 @@ import type { Disposable } from '../../core/util/events';
 import { diffSnapshot } from '../../dashboardProtocol/dashboardDiff';
 import { PROTOCOL_VERSION, parseWebviewMessage, type DashboardSnapshot, type FleetSection, type HostMessage } from '../../dashboardProtocol/protocol';
 import type { FleetStatus } from '../../backends/redis/fleetStatus';
-import { FailureLog, buildSnapshot, fleetSection, type DashboardSource } from './dashboardData';
+import { FailureLog, ServiceLog, buildSnapshot, fleetSection, type DashboardSource } from './dashboardData';
 
 /** The redis backend's fleet, as the dashboard reads it. */
 export interface FleetSource {
@@ -79,6 +79,7 @@ export class DashboardFeed implements Disposable {
   private readonly minIntervalMs: number;
   private readonly tickMs: number;
   private readonly failures = new FailureLog();
+  private readonly services = new ServiceLog();
   private readonly subscription: Disposable;
   private visible = false;
   private ready = false;
@@ -111,6 +112,7 @@ export class DashboardFeed implements Disposable {
     this.subscription = options.source.onDidChangeTask((record) => {
       if (!this.live) return;
       this.failures.observe(record);
+      this.services.observe(record);
       this.schedule();
     });
   }
@@ -211,7 +213,7 @@ export class DashboardFeed implements Disposable {
       this.pending = undefined;
     }
     this.log.builds++;
-    const next = buildSnapshot(this.options.source, this.failures, this.fleet);
+    const next = buildSnapshot(this.options.source, this.failures, this.fleet, this.services);
     const at = this.timers.now();
     if (this.last === undefined) {
       this.send({ type: 'snapshot', seq: this.seq + 1, at, data: next });
@@ -232,7 +234,9 @@ export class DashboardFeed implements Disposable {
 
   /** Begins feeding a page that is ready and visible: a full snapshot now, then patches. */
   private start(): void {
-    this.failures.reset(this.options.source.getTasks());
+    const tasks = this.options.source.getTasks();
+    this.failures.reset(tasks);
+    this.services.reset(tasks);
     this.flush();
     if (this.ticker === undefined) this.ticker = this.timers.setInterval(() => this.schedule(), this.tickMs);
     this.readFleet();
