@@ -19,6 +19,7 @@ import { formatAgo, formatClock, formatCount, formatPercent, formatRate } from '
 import { formatDuration } from '../dashboardProtocol/format';
 import type { Palette } from './theme';
 import { WorkersView } from './workersView';
+import { ServicesView, readyCount, runningText } from './servicesView';
 
 type Child = Node | string | undefined;
 
@@ -127,6 +128,7 @@ export class DashboardView {
   private readonly failureList: HTMLElement;
   private readonly failuresEmpty: HTMLElement;
   private readonly workers = new WorkersView();
+  private readonly services: ServicesView;
   private readonly charts: ManagedChart[] = [];
   private readonly throughputChart: ManagedChart;
   private readonly queueChart: ManagedChart;
@@ -140,6 +142,7 @@ export class DashboardView {
     palette: Palette,
     private readonly onReveal: (taskId: string) => void,
   ) {
+    this.services = new ServicesView(onReveal);
     this.pausePill = el('span', { class: 'pill', 'data-metric': 'paused', 'data-value': 'false' }, 'Running');
     this.slots = el('span', { class: 'muted', 'data-metric': 'concurrency' });
     this.updated = el('span', { class: 'muted updated', 'aria-live': 'off' });
@@ -199,6 +202,7 @@ export class DashboardView {
       header,
       stages,
       kpis,
+      this.services.node,
       el('div', { class: 'grid charts' }, throughput.node, queue.node, durations.node, pools.node),
       el('div', { class: 'grid tables' }, topics.node, failures.node),
       this.workers.node,
@@ -226,6 +230,10 @@ export class DashboardView {
     this.updated.textContent = `Updated ${formatClock(at)}`;
     if (changed.has('status')) this.renderStatus(s);
     if (changed.has('headline')) this.renderHeadline(s);
+    if (changed.has('headline') || changed.has('services')) this.renderRunning(s);
+    if (changed.has('services')) this.services.render(s.services, at);
+    // "Ready for …" moves on with the host's clock, as the failures' "… ago" below.
+    else this.services.renderTimes(at);
     if (changed.has('histogram')) this.renderHistogram(s);
     if (changed.has('series')) this.renderSeries(s.series);
     if (changed.has('pools') || changed.has('series')) this.renderPools(s);
@@ -262,7 +270,7 @@ export class DashboardView {
     setFigure(this.kpi.p95TaskDuration, h.p95TaskDuration, formatDuration(h.p95TaskDuration));
     setFigure(this.kpi.averageTaskDuration, h.averageTaskDuration, formatDuration(h.averageTaskDuration));
     setFigure(this.kpi.averageWaitTime, h.averageWaitTime, formatDuration(h.averageWaitTime));
-    setFigure(this.kpi.queueDepth, h.queueDepth, formatCount(h.queueDepth), `${formatCount(h.running)} running`);
+    setFigure(this.kpi.queueDepth, h.queueDepth, formatCount(h.queueDepth));
     setFigure(
       this.kpi.successRate,
       h.successRate,
@@ -277,6 +285,18 @@ export class DashboardView {
     );
     this.kpi.successRate.value.classList.toggle('bad', h.totals.failed > 0 && h.successRate < 0.9);
     this.durationAside.textContent = `p50 ${formatDuration(h.p50TaskDuration)} · p95 ${formatDuration(h.p95TaskDuration)}`;
+  }
+
+  /** The queue depth card's "3 running (1 ready)": the headline's running, the services' Ready. */
+  private renderRunning(s: DashboardSnapshot): void {
+    const sub = this.kpi.queueDepth.sub;
+    const ready = readyCount(s.services);
+    const text = runningText(s.headline.running, ready);
+    if (sub && sub.textContent !== text) sub.textContent = text;
+    if (sub) {
+      sub.dataset.metric = 'services.readyRunning';
+      sub.dataset.value = String(ready);
+    }
   }
 
   private renderHistogram(s: DashboardSnapshot): void {

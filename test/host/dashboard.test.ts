@@ -118,6 +118,36 @@ describe('dashboard panel', function () {
     assert.ok((s.postedCounts.patch ?? 0) > 0);
   });
 
+  it('lists a Ready service in the Services section, with since when and what it waited for', async () => {
+    const o = await orchestrator();
+    await vscode.commands.executeCommand(CommandIds.showDashboard);
+    await settled();
+    const id = await o.scheduleTask({
+      name: 'dashboard service',
+      kind: 'shell',
+      command: `node -e "console.log('ready'); setInterval(() => {}, 1000)"`,
+      readyWhen: { output: 'ready' },
+    });
+    try {
+      // settled(): the page rendered the message carrying the row (it says `applied` only after a render).
+      const s = await until('the dashboard to show the service Ready', async () => {
+        const st = await settled();
+        return st.last?.services.find((r) => r.id === id && r.state === 'ready') ? st : undefined;
+      });
+      const row = s.last!.services.find((r) => r.id === id)!;
+      const record = o.getTask(id);
+      assert.ok(record?.ready, 'the record is Ready');
+      assert.deepStrictEqual(row, { id, name: 'dashboard service', state: 'ready', readySince: record.ready.at, restarts: 0, waitsFor: 'output /ready/' });
+      assert.strictEqual(s.receivedCounts.rejected, undefined, 'the page accepted the services section');
+    } finally {
+      await o.cancelTask(id);
+    }
+    await until('the cancelled service to leave the section', async () => {
+      const st = await settled();
+      return st.last && !st.last.services.some((r) => r.id === id) ? true : undefined;
+    });
+  });
+
   it('is one panel: the command again reveals it instead of opening another', async () => {
     const before = (await feedState())?.receivedCounts.ready;
     await vscode.commands.executeCommand(CommandIds.showDashboard);
