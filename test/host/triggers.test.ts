@@ -172,6 +172,25 @@ describe('triggers (on save)', () => {
     assert.strictEqual(runs() - before, 1);
   });
 
+  it("refreshes the Watching node's paused count when a trigger is paused and resumed", async () => {
+    const tree = api.testing.tree;
+    const root = ((await tree.getChildren()) ?? [])[0];
+    assert.ok(root, 'the tree has roots');
+    const refreshed: unknown[] = [];
+    const sub = tree.onDidChangeTreeData!((e) => refreshed.push(...(e === undefined ? [root] : Array.isArray(e) ? e : [e])));
+    try {
+      await vscode.commands.executeCommand(CommandIds.pauseTrigger, 'onsave');
+      await waitFor(() => refreshed.includes(root), 'the Watching node to be refreshed on pause');
+      assert.strictEqual((await tree.getTreeItem(root)).description, '3 · 1 paused');
+      refreshed.length = 0;
+      await vscode.commands.executeCommand(CommandIds.resumeTrigger, 'onsave');
+      await waitFor(() => refreshed.includes(root), 'the Watching node to be refreshed on resume');
+      assert.strictEqual((await tree.getTreeItem(root)).description, '3');
+    } finally {
+      sub.dispose();
+    }
+  });
+
   it('runs a task-level trigger as its task and what it depends on, nothing else of the workflow', async () => {
     const count = (key: string) => api.testing.orchestrator.getTasks().filter((r) => r.spec.key === key).length;
     const target = () => api.testing.triggers.find('taskwatch/tw-target')[0];

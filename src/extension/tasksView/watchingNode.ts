@@ -1,7 +1,8 @@
 // The "Watching" node of the Tasks view: one row per trigger of the workflow files, with what it
 // watches, whether it is paused, and its last run. Shown only while there is at least one trigger.
-// A trigger's change refreshes its row alone; only a change of the list refreshes the root. Rows
-// that say "last run … ago" are refreshed every AGO_REFRESH_MS so the figure does not go stale.
+// A trigger's change refreshes its row alone, and the Watching node too when the paused count it
+// shows changed; a change of the list refreshes the root. Rows that say "last run … ago" are
+// refreshed every AGO_REFRESH_MS so the figure does not go stale.
 import * as vscode from 'vscode';
 import type { TriggerState } from '../../core/triggers/triggerRunner';
 import type { Disposable, Event } from '../../core/util/events';
@@ -52,6 +53,8 @@ export class WatchingSection implements Disposable {
   private readonly nodes = new Map<string, TriggerNode>();
   private readonly subscription: Disposable;
   private readonly ticker: ReturnType<typeof setInterval>;
+  /** How many triggers the Watching node's description last counted paused. */
+  private paused = 0;
 
   /** `refresh(undefined)`: the root's children changed; otherwise the nodes to refresh. */
   constructor(
@@ -60,11 +63,15 @@ export class WatchingSection implements Disposable {
     private readonly now: () => number = Date.now,
     private readonly multiRoot: () => boolean = () => (vscode.workspace.workspaceFolders?.length ?? 0) > 1,
   ) {
+    this.paused = this.pausedCount();
     this.subscription = source.onDidChange((key) => {
+      const paused = this.pausedCount();
+      const countChanged = paused !== this.paused;
+      this.paused = paused;
       if (key === undefined) {
         for (const k of [...this.nodes.keys()]) if (!source.get(k)) this.nodes.delete(k);
         refresh(undefined);
-      } else if (source.get(key)) refresh([this.node(key)]);
+      } else if (source.get(key)) refresh(countChanged ? [this.root, this.node(key)] : [this.node(key)]);
     });
     this.ticker = setInterval(() => {
       const stale = source.list().filter((t) => t.state.lastRun && !t.state.running);
@@ -72,6 +79,10 @@ export class WatchingSection implements Disposable {
     }, AGO_REFRESH_MS);
     // Never what keeps the extension host alive.
     this.ticker.unref?.();
+  }
+
+  private pausedCount(): number {
+    return this.source.list().filter((t) => t.state.paused).length;
   }
 
   /** The Watching node, while there is a trigger to list. */
