@@ -8,19 +8,24 @@
 //    no-op `function` task that depends on it. The service has `stopWhen: 'dependentsDone'`; a run
 //    also cancels it itself if it still runs, and waits for the orchestrator to be idle, so no
 //    service outlives its run and runs never overlap.
-//  - The signal's time is taken in the service just before it prints its ready line (and written
-//    before it prints), or in its listen callback (the port is open then), as performance.timeOrigin + now(), and written to a file;
-//    the dependent's start is its record's startedAt (the orchestrator's clock, Date.now()). Both are
-//    wall-clock times on this one machine; startedAt has a resolution of 1 ms.
+//  - The signal's time is taken in the service just before it prints its ready line, or just before
+//    it calls listen(), and written to a file before the signal is given; the dependent's
+//    start is its record's startedAt. Both are Date.now() on this one machine, so one clock, 1 ms
+//    resolution. (performance.timeOrigin + now() in the child reads several ms off the parent's
+//    Date.now(): each process fixes its time origin on its own.)
 //  - Wall time, whatever --clock says: the delay is the path's own latency (a pipe read and a regex,
 //    or a connect poll every 25 ms, then a dispatch), not CPU work.
+//  - Peer: the same service spawned directly (no shell, no orchestrator), its ready line read from
+//    its stdout, or its port tried every 25 ms as the probe does: the floor this machine puts under
+//    the figure (pipe wake-up, process scheduling, the poll interval). Its runs interleave with ours.
 //  - RUNS runs per case, sequential; p50 and p99 over all of them. Every run checks that the
 //    dependent completed, started no earlier than the signal, and while the service still ran.
 //  - Before the core honours `readyWhen` (the dependent would wait for the service to exit, which
 //    never comes), the section says so in one line and is skipped: the first run is bounded by
 //    WIRING_PROBE_MS.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,11 +34,13 @@ const SIGNAL_AFTER_MS = 30;
 const WIRING_PROBE_MS = 5000;
 const RUN_BOUND_MS = 10000;
 const GOAL_MS = 50;
+/** The probe's default interval for a port: the bare peer polls as often. */
+const PORT_POLL_MS = 25;
 
 // The service: signals after a pause (prints "ready", or listens on the port), records when, then idles.
 const SERVICE = `
 const [mode, file, port] = process.argv.slice(2);
-const stamp = () => performance.timeOrigin + performance.now();
+const stamp = () => Date.now();
 setTimeout(() => {
   if (mode === 'output') {
     // Written before the line is printed, so it is on disk whenever the dependent starts; the stamp
@@ -41,8 +48,12 @@ setTimeout(() => {
     require('node:fs').writeFileSync(file, String(stamp()));
     console.log('ready');
   } else {
+    // The port may be open (and the dependent started) before listen's callback gets a turn: the
+    // stamp is taken before listen(), so the figure counts the bind against us.
+    require('node:fs').writeFileSync(file, String(stamp()));
     const server = require('node:net').createServer((s) => s.destroy());
-    server.listen(Number(port), '127.0.0.1', () => require('node:fs').writeFileSync(file, String(stamp())));
+    server.on('error', (e) => (console.error(e.message), process.exit(3)));
+    server.listen(Number(port), '127.0.0.1');
   }
 }, ${SIGNAL_AFTER_MS});
 setInterval(() => {}, 1e6);
@@ -76,9 +87,16 @@ export async function servicesWorkload({ core, row, log, check, percentile }) {
   try {
     for (const mode of ['output', 'port']) {
       const delays = [];
+      const probeMs = [];
+      const dispatchMs = [];
+      const bare = [];
       for (let i = 0; i < RUNS; i++) {
         try {
-          delays.push(await oneRun(orch, { mode, dir, script, i, bound: i === 0 ? WIRING_PROBE_MS : RUN_BOUND_MS, check }));
+          const d = await oneRun(orch, { mode, dir, script, i, bound: i === 0 ? WIRING_PROBE_MS : RUN_BOUND_MS, check });
+          delays.push(d.total);
+          probeMs.push(d.probe);
+          dispatchMs.push(d.dispatch);
+          bare.push(await bareRun(mode, dir, script, i, check));
         } catch (e) {
           if (!(e instanceof NotWired)) throw e;
           log(`  services: skipped, services not wired yet (${e.message})`);
@@ -87,11 +105,17 @@ export async function servicesWorkload({ core, row, log, check, percentile }) {
         if (i % 50 === 49) await orch.clearFinished();
       }
       const what = mode === 'output' ? 'an output line' : 'a port opening';
-      row(`11. service ready (${what}) -> dependent started, p50`, percentile(delays, 50), undefined, 'ms', { better: 'lower' });
-      row(`11. service ready (${what}) -> dependent started, p99`, percentile(delays, 99), undefined, 'ms', {
+      const peerName = mode === 'output' ? 'bare pipe read' : 'bare connect poll';
+      row(`11. service ready (${what}) -> dependent started, p50`, percentile(delays, 50), percentile(bare, 50), 'ms', { peerName, better: 'lower' });
+      row(`11. service ready (${what}) -> dependent started, p99`, percentile(delays, 99), percentile(bare, 99), 'ms', {
+        peerName,
         better: 'lower',
         target: { text: `< ${GOAL_MS} ms`, test: (o) => o < GOAL_MS },
       });
+      // Where the time goes: signal -> the record's ready.at (the probe), ready.at -> startedAt (the dispatch).
+      log(
+        `    of which signal -> Ready p50 ${percentile(probeMs, 50)} / p99 ${percentile(probeMs, 99)} ms, Ready -> started p50 ${percentile(dispatchMs, 50)} / p99 ${percentile(dispatchMs, 99)} ms`,
+      );
     }
   } finally {
     await orch.cancelAll('benchmark over');
@@ -100,13 +124,54 @@ export async function servicesWorkload({ core, row, log, check, percentile }) {
   }
 }
 
-/** One workflow run: the service and its dependent; returns the dependent's start minus the signal, in ms. */
+/**
+ * The floor under the same signal, without the orchestrator: the same service spawned directly, its
+ * stdout read until the ready line, or its port tried every PORT_POLL_MS as the probe does; returns
+ * when that was seen minus the signal, in ms.
+ */
+function bareRun(mode, dir, script, i, check) {
+  const file = join(dir, `bare-${mode}-${i}`);
+  return (mode === 'port' ? freePort() : Promise.resolve(0)).then(
+    (port) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [script, mode, file, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let seen;
+        let poll;
+        const saw = () => {
+          seen ??= Date.now();
+          clearTimeout(poll);
+          child.kill();
+        };
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (d) => {
+          out += d;
+          if (mode === 'output' && /^ready$/m.test(out)) saw();
+        });
+        if (mode === 'port') {
+          const attempt = () => {
+            const socket = connect({ port, host: '127.0.0.1' });
+            socket.once('connect', () => (socket.destroy(), saw()));
+            socket.once('error', () => (socket.destroy(), seen === undefined && (poll = setTimeout(attempt, PORT_POLL_MS))));
+          };
+          attempt();
+        }
+        child.once('error', reject);
+        child.once('close', () => {
+          check(seen !== undefined, `services: the bare ${mode} run never saw its signal`);
+          resolve(seen - Number(readFileSync(file, 'utf8')));
+        });
+      }),
+  );
+}
+
+/** One workflow run: the service and its dependent; returns the dependent's start minus the signal, and its two parts, in ms. */
 async function oneRun(orch, { mode, dir, script, i, bound, check }) {
   const file = join(dir, `signal-${mode}-${i}`);
   const port = mode === 'port' ? await freePort() : 0;
   const readyWhen = mode === 'output' ? { output: '^ready$' } : { port };
   const svcKey = `svc-${mode}-${i}`;
   let depId;
+  let readyAt;
   let svcId;
   const depDone = new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -121,6 +186,7 @@ async function oneRun(orch, { mode, dir, script, i, bound, check }) {
       );
     }, bound);
     const sub = orch.onDidChangeTask((r) => {
+      if (r.id === svcId && r.ready !== undefined) readyAt ??= r.ready.at;
       if (r.id === depId && (r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled')) {
         clearTimeout(timer);
         sub.dispose();
@@ -155,8 +221,8 @@ async function oneRun(orch, { mode, dir, script, i, bound, check }) {
   check(dep.status === 'completed', `services: dependent ended ${dep.status}`);
   const signal = Number(readFileSync(file, 'utf8'));
   const svc = orch.getTask(svcId);
-  // startedAt is whole ms: a start in the signal's own millisecond may read up to 1 ms before it.
-  check(dep.startedAt >= Math.floor(signal), `services: dependent started ${signal - dep.startedAt} ms before the signal`);
+  check(dep.startedAt >= signal, `services: dependent started ${signal - dep.startedAt} ms before the signal`);
   check(svc.finishedAt === undefined || svc.finishedAt >= dep.startedAt, 'services: the service ended before its dependent started');
-  return dep.startedAt - signal;
+  check(readyAt !== undefined && readyAt <= dep.startedAt, 'services: the dependent started before its service was Ready');
+  return { total: dep.startedAt - signal, probe: readyAt - signal, dispatch: dep.startedAt - readyAt };
 }
