@@ -25,6 +25,8 @@ const WORKFLOW = {
   workflows: {
     dashboard: {
       description: 'tasks of different lengths, one failure',
+      // The failure stops nothing else: the nine steps all complete (a workflow file's default stops the run).
+      failFast: false,
       tasks: [
         ...Array.from({ length: OK_TASKS }, (_, i) => ({
           key: `step${i}`,

@@ -42,9 +42,23 @@ export async function run(wb) {
     ),
   );
   await wb.runCommand('Orchestrator: Run Workflow…');
-  // The error is a notification with an Open File button (no modal "command failed" dialog).
-  await wb.page.locator('.notification-toast', { hasText: 'priority' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+  // A problem inside one workflow makes that workflow alone unusable: it is listed under "Cannot run",
+  // and picking it shows the error, a notification with an Open File button (no modal dialog).
+  await pick(wb, 'A workflow from .vscode/orchestrator.json', 'ci');
+  const toast = wb.page.locator('.notification-toast', { hasText: 'priority' }).first();
+  await toast.waitFor({ state: 'visible', timeout: 20_000 });
   assert.equal(await wb.page.locator('.monaco-dialog-box').count(), 0, 'no modal dialog');
+  // The toast slides and fades in: the picture is taken once it has stopped moving.
+  let last = '';
+  await wb.waitFor(
+    async () => {
+      const box = JSON.stringify(await toast.boundingBox());
+      const settled = box === last && (await toast.evaluate((e) => e.ownerDocument.defaultView.getComputedStyle(e).opacity === '1'));
+      last = box;
+      return settled;
+    },
+    { interval: 200, message: 'the toast to settle' },
+  );
   await keepScreenshot(wb, 'workflow-error');
   const messages = await wb.waitFor(
     async () => {
