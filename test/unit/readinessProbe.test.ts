@@ -269,7 +269,7 @@ describe('readinessProbe', () => {
       const served: number[] = [];
       let open = 0;
       const server = track(
-        http.createServer((req, res) => {
+        http.createServer((_req, res) => {
           const status = served.length < 2 ? 503 : 200;
           served.push(status);
           res.writeHead(status, { 'content-type': 'text/plain' });
