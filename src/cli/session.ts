@@ -85,7 +85,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     // workflow is scheduled, warnings) is held, then replayed after `start`, so the view sees each
     // task's whole history in order.
     const held: ({ record: TaskRecord; from: TaskStatus | undefined } | { warning: string })[] = [];
-    const last = new Map<string, { status: TaskStatus; attempts: number }>();
+    const last = new Map<string, { status: TaskStatus; attempts: number; readyAt?: number }>();
     const ids = new Set<string>();
     let viewStarted = false;
     let unfinished = 0;
@@ -101,8 +101,15 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     orchestrator.onDidWarn((w) => warn(w.message));
     orchestrator.onDidChangeTask((record) => {
       const before = last.get(record.id);
-      if (before && before.status === record.status && before.attempts === record.attempts) return;
-      last.set(record.id, { status: record.status, attempts: record.attempts });
+      const readyAt = record.ready?.at;
+      if (before && before.status === record.status && before.attempts === record.attempts) {
+        // Ready is no transition: the status stays Running and only `ready` changes.
+        if (readyAt === undefined || readyAt === before.readyAt) return;
+        before.readyAt = readyAt;
+        if (viewStarted && ids.has(record.id)) view.ready(record);
+        return;
+      }
+      last.set(record.id, { status: record.status, attempts: record.attempts, readyAt });
       const from = before?.status;
       if (!viewStarted) held.push({ record: structuredClone(plainRecord(record)), from });
       else if (ids.has(record.id)) {

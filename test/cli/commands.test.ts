@@ -157,6 +157,9 @@ describe('the demo workspace through the built CLI', function () {
     // The checks start once /health answers, i.e. after the server listens, not after it exits.
     assert.ok(at(/^\[server\] listening on http:\/\/127\.0\.0\.1:43117$/) >= 0, result.stdout);
     assert.ok(at(/^\[smoke\] started/) > at(/^\[server\] listening/), result.stdout);
+    // Its readiness is said on a line of its own, before the first dependent starts.
+    assert.ok(at(/^\[server\] ready$/) > at(/^\[server\] listening/), result.stdout);
+    assert.ok(at(/^\[smoke\] started/) > at(/^\[server\] ready$/), result.stdout);
     assert.match(result.stdout, /^\[smoke\] 5 checks passed/m);
     assert.match(result.stdout, /^\[load\] \d+ requests in 3 s \(\d+\/s\), 0 wrong$/m);
     // Stopped (SIGTERM) once both dependents are done, and counted Completed.
@@ -169,6 +172,18 @@ describe('the demo workspace through the built CLI', function () {
       socket.on('error', () => done(true));
     });
     assert.ok(refused, 'nothing listens on 43117 any more');
+  });
+
+  it('tells a service readiness in --json as task.ready, after its start and before its dependent starts', async () => {
+    const result = await runCli(['run', 'dev', '--only', 'smoke', '--json'], copy);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; key?: string | null });
+    const index = (type: string, key: string): number => events.findIndex((e) => e.type === type && e.key === key);
+    assert.ok(index('task.ready', 'server') > index('task.running', 'server'), result.stdout);
+    assert.ok(index('task.running', 'smoke') > index('task.ready', 'server'), result.stdout);
   });
 
   it('draws the live view on a terminal (a pseudo-terminal from script(1)) and exits 0', () => {

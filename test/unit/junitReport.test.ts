@@ -92,7 +92,7 @@ function only(parent: XmlElement, name: string): XmlElement {
 
 async function scenarioSummary(): Promise<RunSummary> {
   const clock = new ManualClock(T0);
-  const ignore = { start() {}, change() {}, output() {}, warn() {}, finish: async () => {} };
+  const ignore = { start() {}, change() {}, ready() {}, output() {}, warn() {}, finish: async () => {} };
   return (await runScenario(ignore, clock)).summary;
 }
 
@@ -153,7 +153,7 @@ describe('junitReport', () => {
 
   it('escapes markup and quotes, drops characters XML forbids and strips terminal escapes', () => {
     const clock = new ManualClock(T0);
-    const ignore = { start() {}, change() {}, output() {}, warn() {}, finish: async () => {} };
+    const ignore = { start() {}, change() {}, ready() {}, output() {}, warn() {}, finish: async () => {} };
     const r = taskRecord('x', { key: `a<b>&"c'` });
     step(ignore, clock, r, { type: 'schedule' }, T0);
     step(ignore, clock, r, { type: 'start' }, T0 + 1);

@@ -34,6 +34,8 @@ class ExecView implements RunView {
       this.io.stderr.write(`orchestrator: ${record.status}: ${record.error?.message ?? 'no reason given'}\n`);
     }
   }
+  /** exec runs one plain command: it has no readiness to tell. */
+  ready(): void {}
   output(_id: string, chunk: string): void {
     this.io.stdout.write(chunk);
   }

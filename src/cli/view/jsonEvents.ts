@@ -3,6 +3,7 @@
 //
 //   run.started                     once, first
 //   task.created … task.cancelled   one per transition of a task, in the order they happened
+//   task.ready                      a running task became Ready (a service), or Ready again
 //   task.output                     a piece of a running task's output, as it came
 //   warning                         a warning from the orchestrator or the CLI
 //   run.finished                    once, last
@@ -70,6 +71,16 @@ export interface TaskTransitionEvent extends EventBase {
   worker?: string;
 }
 
+/** A running task became Ready: its dependents may start. Again on each later cycle of a background task. */
+export interface TaskReadyEvent extends EventBase {
+  type: 'task.ready';
+  id: string;
+  key: string | null;
+  name: string;
+  /** Errors and warnings its problem matcher reported for the cycle, where known. */
+  problems?: { errors: number; warnings: number };
+}
+
 export interface TaskOutputEvent extends EventBase {
   type: 'task.output';
   id: string;
@@ -96,4 +107,4 @@ export interface RunFinishedEvent extends EventBase {
   counts: Record<TaskStatus, number>;
 }
 
-export type RunEvent = RunStartedEvent | TaskTransitionEvent | TaskOutputEvent | WarningEvent | RunFinishedEvent;
+export type RunEvent = RunStartedEvent | TaskTransitionEvent | TaskReadyEvent | TaskOutputEvent | WarningEvent | RunFinishedEvent;

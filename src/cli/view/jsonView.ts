@@ -40,6 +40,19 @@ export class JsonView implements RunView {
     this.emit(this.transition(record, from));
   }
 
+  ready(record: TaskRecord): void {
+    this.records.set(record.id, record);
+    const problems = record.ready?.problems;
+    this.emit({
+      type: 'task.ready',
+      time: this.now(),
+      id: record.id,
+      key: record.spec.key ?? null,
+      name: record.name,
+      ...(problems ? { problems: { ...problems } } : {}),
+    });
+  }
+
   output(id: string, chunk: string): void {
     this.emit({ type: 'task.output', time: this.now(), id, key: this.records.get(id)?.spec.key ?? null, chunk });
   }

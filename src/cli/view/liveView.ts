@@ -78,6 +78,8 @@ const WORD: Readonly<Record<TaskStatus, string>> = {
   failed: 'failed',
   cancelled: 'cancelled',
 };
+/** A Running task that is Ready (a service its dependents may use). */
+const READY_WORD = 'ready';
 const WORD_WIDTH = Math.max(...Object.values(WORD).map((w) => w.length));
 
 type Colors = ReturnType<typeof picocolors.createColors>;
@@ -116,6 +118,12 @@ export class LiveView implements RunView {
     this.startedAt = this.clock.now();
     for (const r of run.tasks) this.records.set(r.id, r);
     this.draw();
+  }
+
+  ready(record: TaskRecord): void {
+    if (this.finished) return;
+    this.records.set(record.id, record);
+    this.requestDraw();
   }
 
   change(record: TaskRecord, from: TaskStatus | undefined): void {
@@ -176,7 +184,8 @@ export class LiveView implements RunView {
   private row(record: TaskRecord, now: number, width: number, labelWidth: number): string {
     const c = this.colors;
     const paintStatus = statusPaint(c, record.status);
-    const head = `${SYMBOL[record.status]} ${WORD[record.status].padEnd(WORD_WIDTH)} `;
+    const word = record.status === 'running' && record.ready !== undefined ? READY_WORD : WORD[record.status];
+    const head = `${SYMBOL[record.status]} ${word.padEnd(WORD_WIDTH)} `;
     const elapsed = taskElapsedMs(record, now);
     const details = [elapsed === undefined ? undefined : durationText(elapsed), attemptText(record), poolsText(record)].filter((d) => d !== undefined);
     // On a narrow terminal the label keeps a few characters; the details give way from the right

@@ -7,7 +7,7 @@ import picocolors from 'picocolors';
 import { isFinished, type TaskRecord, type TaskStatus } from '../../core/model/model';
 import { stripAnsi } from './stripAnsi';
 import { taskLabel, type RunStart, type RunSummary, type RunView } from './runView';
-import { attemptText, cancelReason, durationText, failureText, poolsText, summaryText, taskElapsedMs } from './taskText';
+import { attemptText, cancelReason, durationText, failureText, poolsText, readyText, summaryText, taskElapsedMs } from './taskText';
 
 export interface PlainViewOptions {
   /**
@@ -81,6 +81,11 @@ export class PlainView implements RunView {
     if (text === undefined) return;
     // What the task printed comes before what is said about how it ended.
     this.write(this.flushPartial(record.id) + `${this.prefix(record)} ${text}\n`);
+  }
+
+  ready(record: TaskRecord): void {
+    this.records.set(record.id, record);
+    this.write(this.flushPartial(record.id) + `${this.prefix(record)} ${this.colors.green(readyText(record))}\n`);
   }
 
   output(id: string, chunk: string): void {

@@ -31,6 +31,8 @@ export interface RunView {
   start(run: RunStart): void;
   /** A task changed: a new status, or a new attempt (retry). `from` is the status before. */
   change(record: TaskRecord, from: TaskStatus | undefined): void;
+  /** A running task became Ready (a service, a background task), or Ready again with new problem counts. */
+  ready(record: TaskRecord): void;
   /** A piece of a running task's live output (stdout and stderr interleaved as they came). */
   output(id: string, chunk: string): void;
   /** A warning from the orchestrator or the CLI, one line. */

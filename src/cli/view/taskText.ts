@@ -75,3 +75,11 @@ export function countStatuses(records: Iterable<TaskRecord>): Record<TaskStatus,
   for (const r of records) counts.add(r.status, 1);
   return counts.toRecord();
 }
+
+/** `ready`, with the cycle's problems where known: `ready · 1 error, 0 warnings`. */
+export function readyText(record: TaskRecord): string {
+  const p = record.ready?.problems;
+  if (p === undefined) return 'ready';
+  const n = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+  return `ready · ${n(p.errors, 'error')}, ${n(p.warnings, 'warning')}`;
+}
