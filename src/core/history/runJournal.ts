@@ -1,0 +1,549 @@
+// The run history on disk: an append-only journal of finished task records in segment files, with an
+// index in memory built on the first call that needs it.
+//
+// Files (all in `dir`): `seg-<n>.log`, numbered in append order. Each holds framed entries
+// (recordFrame.ts): `{ t: 'rec', r: TaskRecord }` appends a finished record, `{ t: 'del', ids }`
+// forgets tasks appended before it. Replaying the segments in order gives the history; a task
+// appended again (retried after it finished) replaces its older record.
+//
+// Durability: an append resolves once its bytes are written and fdatasync'ed, so a record the
+// journal accepted survives a crash or a power loss, and the snapshot may then drop it. A crash
+// mid-append leaves a torn last entry: it is skipped on read and cut off before the next append.
+// Any other entry that does not check (length, CRC-32, JSON) is skipped and reported on onWarn, as
+// is a segment that cannot be read at all; nothing in a segment makes the journal throw.
+//
+// Segments rotate once the active one passes `segmentBytes`. Compaction rewrites a sealed segment
+// whose entries are partly dead (replaced, removed, older than `retentionDays`, beyond `maxRuns`)
+// into `<name>.tmp`, fsyncs it and renames it over the original, so a crash leaves either version
+// whole. Segments are compacted oldest first: a tombstone is only dropped with the records it hides.
+//
+// One operation at a time (a promise chain): an append never interleaves with a rotation or a
+// compaction. One process writes a journal directory; the CLI uses its own.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { errorMessage, fieldError } from '../model/errors';
+import { isFinished, type TaskRecord } from '../model/model';
+import type { HistoryArchive } from '../ports';
+import { Emitter } from '../util/events';
+import { checkPageSize, compareSummaries, compileQuery, decodeCursor, encodeCursor, summarize, type TaskSummary } from './historyQuery';
+import type { HistoryPage, HistoryQuery, HistoryRun, RunHistory } from './historyTypes';
+import { decodeFrame, encodeFrame, scanFrames } from './recordFrame';
+
+export interface JournalWarning {
+  code: 'CORRUPT_HISTORY' | 'HISTORY_FAILED';
+  message: string;
+}
+
+export interface RunJournalOptions {
+  /** The journal's own directory (created on the first write). */
+  dir: string;
+  /** Where an older `history.jsonl` (FileHistoryArchive) may be: migrated once, then deleted. */
+  legacyDir?: string;
+  /** The active segment is sealed once it passes this many bytes. Default 8 MiB. */
+  segmentBytes?: number;
+  /** Finished records older than this many days are dropped. Default 30. */
+  retentionDays?: number;
+  /** At most this many runs are kept, newest first. Default: no limit but retentionDays. */
+  maxRuns?: number;
+  now?: () => number;
+  onWarn?: (w: JournalWarning) => void;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const SEGMENT = /^seg-(\d{6,})\.log$/;
+/** A sealed segment is rewritten once at least this share of its bytes is dead. */
+const COMPACT_DEAD_SHARE = 0.5;
+
+type Entry = { t: 'rec'; r: TaskRecord } | { t: 'del'; ids: string[] };
+
+/** A live record: its summary and where its entry is. */
+interface Located extends TaskSummary {
+  seg: number;
+  offset: number;
+  length: number;
+}
+
+interface SegmentInfo {
+  n: number;
+  bytes: number;
+  /** Bytes of entries that are no longer live (replaced, removed, expired), tombstones included. */
+  deadBytes: number;
+}
+
+export class RunJournal implements RunHistory, HistoryArchive {
+  private readonly segmentBytes: number;
+  private readonly retentionMs: number;
+  private readonly maxRuns: number | undefined;
+  private readonly now: () => number;
+  private readonly warn: (w: JournalWarning) => void;
+  private readonly didAppend = new Emitter<void>();
+  readonly onDidAppend = this.didAppend.event;
+
+  private chain: Promise<unknown> = Promise.resolve();
+  private opened: Promise<void> | undefined;
+  private seq = 0;
+  private readonly byId = new Map<string, Located>();
+  private readonly byRun = new Map<string, Set<Located>>();
+  /** Live summaries in compareSummaries order (older first); removed ones are dropped lazily (see `sortedDirty`). */
+  private sorted: Located[] = [];
+  private sortedDirty = false;
+  private segments: SegmentInfo[] = [];
+
+  /** Counters for tests, the bench and the dashboard. */
+  readonly stats = { corruptEntries: 0, tornBytes: 0, unreadableSegments: 0, migrated: 0, compactions: 0 };
+
+  constructor(private readonly o: RunJournalOptions) {
+    const { segmentBytes = 8 * 1024 * 1024, retentionDays = 30, maxRuns } = o;
+    if (!(Number.isFinite(segmentBytes) && segmentBytes >= 1024)) throw fieldError('segmentBytes', 'a number of at least 1024', segmentBytes);
+    if (!(Number.isFinite(retentionDays) && retentionDays > 0)) throw fieldError('retentionDays', 'a positive number of days', retentionDays);
+    if (maxRuns !== undefined && !(Number.isInteger(maxRuns) && maxRuns > 0)) throw fieldError('maxRuns', 'a positive integer', maxRuns);
+    this.segmentBytes = segmentBytes;
+    this.retentionMs = retentionDays * DAY_MS;
+    this.maxRuns = maxRuns;
+    this.now = o.now ?? Date.now;
+    this.warn = o.onWarn ?? (() => undefined);
+  }
+
+  get dir(): string {
+    return this.o.dir;
+  }
+
+  // ------------------------------------------------------------------ RunHistory
+
+  append(records: readonly TaskRecord[]): Promise<void> {
+    // Only finished records are history; an unfinished one handed here is not kept.
+    const finished = records.filter((r) => isFinished(r.status));
+    return this.serial(async () => {
+      if (finished.length === 0) return;
+      await this.open();
+      await this.writeEntries(finished.map((r): Entry => ({ t: 'rec', r })));
+      this.didAppend.fire();
+    });
+  }
+
+  remove(taskIds: readonly string[]): Promise<void> {
+    if (!Array.isArray(taskIds) || taskIds.some((id) => typeof id !== 'string')) return Promise.reject(fieldError('taskIds', 'an array of task ids', taskIds));
+    return this.serial(async () => {
+      await this.open();
+      const ids = taskIds.filter((id) => this.byId.has(id));
+      if (ids.length === 0) return;
+      await this.writeEntries([{ t: 'del', ids }]);
+      this.didAppend.fire();
+    });
+  }
+
+  search(query: HistoryQuery, cursor?: string, pageSize?: number): Promise<HistoryPage> {
+    let matches: ReturnType<typeof compileQuery>;
+    let size: number;
+    let after: { finishedAt: number; seq: number } | undefined;
+    try {
+      matches = compileQuery(query);
+      size = checkPageSize(pageSize);
+      after = cursor === undefined ? undefined : decodeCursor(cursor);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.serial(async () => {
+      await this.open();
+      const sorted = this.liveSorted();
+      const cutoff = this.now() - this.retentionMs;
+      const live = (s: TaskSummary) => s.finishedAt >= cutoff && matches(s);
+      const picked: Located[][] = [];
+      const seen = new Set<string>();
+      let last: Located | undefined;
+      let more = false;
+      for (let i = after === undefined ? sorted.length - 1 : lowerBound(sorted, after) - 1; i >= 0; i--) {
+        const s = sorted[i] as Located;
+        if (!live(s)) continue;
+        const key = runKey(s);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const tasks = s.workflowId === undefined ? [s] : [...(this.byRun.get(key) ?? [])].filter(live);
+        // A run is shown where its newest matching task is: one with a newer match was on an earlier page.
+        if (tasks.some((t) => compareSummaries(t, s) > 0)) continue;
+        // One run past the page says whether there is a next page, so the last page never comes back empty.
+        if (picked.length === size) {
+          more = true;
+          break;
+        }
+        picked.push(tasks);
+        last = s;
+      }
+      const runs: HistoryRun[] = [];
+      for (const tasks of picked) runs.push(await this.loadRun(tasks));
+      return more && last ? { runs, next: encodeCursor(last) } : { runs };
+    });
+  }
+
+  output(taskId: string): Promise<string | undefined> {
+    return this.serial(async () => {
+      await this.open();
+      const at = this.byId.get(taskId);
+      if (!at) return undefined;
+      const output = (await this.readRecord(at))?.result?.output;
+      return typeof output === 'string' ? output : undefined;
+    });
+  }
+
+  /** The record the journal holds for a task, or undefined. */
+  get(taskId: string): Promise<TaskRecord | undefined> {
+    return this.serial(async () => {
+      await this.open();
+      const at = this.byId.get(taskId);
+      return at ? this.readRecord(at) : undefined;
+    });
+  }
+
+  /** Live records, for the size of a page or a test. */
+  count(): Promise<number> {
+    return this.serial(async () => {
+      await this.open();
+      return this.byId.size;
+    });
+  }
+
+  /** Rewrites sealed segments whose entries are half dead or more (see the file comment). */
+  compact(): Promise<void> {
+    return this.serial(async () => {
+      await this.open();
+      await this.compactNow(true);
+    });
+  }
+
+  /** Resolves once every operation asked for so far has finished. */
+  close(): Promise<void> {
+    return this.serial(async () => undefined);
+  }
+
+  dispose(): void {
+    void this.close();
+    this.didAppend.dispose();
+  }
+
+  // ------------------------------------------------------------------ opening
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Reads every segment once and builds the index; migrates an older history.jsonl. */
+  private open(): Promise<void> {
+    this.opened ??= this.load().catch((err: unknown) => {
+      this.opened = undefined;
+      throw err;
+    });
+    return this.opened;
+  }
+
+  private async load(): Promise<void> {
+    const names = await fs.readdir(this.o.dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [] as string[];
+      throw err;
+    });
+    const numbers = names
+      .map((n) => SEGMENT.exec(n)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+    for (const n of numbers) await this.loadSegment(n, n === numbers[numbers.length - 1]);
+    if (this.o.legacyDir !== undefined) await this.migrateLegacy(this.o.legacyDir);
+  }
+
+  private async loadSegment(n: number, isLast: boolean): Promise<void> {
+    const file = this.segmentPath(n);
+    let buf: Buffer;
+    try {
+      buf = await fs.readFile(file);
+    } catch (err) {
+      this.stats.unreadableSegments++;
+      this.warn({ code: 'CORRUPT_HISTORY', message: `The history segment \`${file}\` could not be read and was skipped: ${errorMessage(err)}` });
+      // Not appended to or compacted: it is left as it is for someone to look at.
+      return;
+    }
+    const scan = scanFrames(buf);
+    const info: SegmentInfo = { n, bytes: buf.length, deadBytes: buf.length - scan.goodEnd };
+    this.segments.push(info);
+    if (scan.corrupt > 0) {
+      this.stats.corruptEntries += scan.corrupt;
+      this.warn({ code: 'CORRUPT_HISTORY', message: `The history segment \`${file}\` has ${scan.corrupt} damaged entries; they were skipped` });
+    }
+    if (scan.tornBytes > 0) {
+      this.stats.tornBytes += scan.tornBytes;
+      // The tail of the last segment is where a crash cuts an append: cut it off so the next append
+      // starts on a line of its own. Elsewhere it is damage, reported, and compaction drops it.
+      if (isLast) {
+        await fs.truncate(file, scan.goodEnd);
+        info.bytes = scan.goodEnd;
+        info.deadBytes = 0;
+      } else {
+        this.warn({
+          code: 'CORRUPT_HISTORY',
+          message: `The history segment \`${file}\` ends in ${scan.tornBytes} bytes that are not a whole entry; they were skipped`,
+        });
+      }
+    }
+    for (const f of scan.frames) {
+      const entry = asEntry(f.value);
+      if (entry === undefined) {
+        info.deadBytes += f.length;
+        continue;
+      }
+      this.apply(entry, info, f.offset, f.length);
+    }
+  }
+
+  private async migrateLegacy(legacyDir: string): Promise<void> {
+    const files = ['history.1.jsonl', 'history.jsonl'].map((n) => path.join(legacyDir, n));
+    const records: TaskRecord[] = [];
+    let found = false;
+    for (const file of files) {
+      const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+      if (text === undefined) continue;
+      found = true;
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        try {
+          const r = JSON.parse(line) as unknown;
+          if (isRecordLike(r) && isFinished(r.status)) records.push(r);
+        } catch {
+          // A line cut by a crash: FileHistoryArchive's own format skipped it the same way.
+        }
+      }
+    }
+    if (!found) return;
+    // Appended (and synced) before the old files go: a crash between leaves both, and the next
+    // migration's copies replace these by id.
+    if (records.length) await this.writeEntries(records.map((r): Entry => ({ t: 'rec', r })));
+    this.stats.migrated += records.length;
+    for (const file of files) await fs.rm(file, { force: true });
+  }
+
+  // ------------------------------------------------------------------ the index
+
+  private apply(entry: Entry, seg: SegmentInfo, offset: number, length: number): void {
+    if (entry.t === 'del') {
+      // A tombstone is dead weight from the start: it only hides older entries.
+      seg.deadBytes += length;
+      for (const id of entry.ids) this.forget(id);
+      return;
+    }
+    this.forget(entry.r.id);
+    const located: Located = { ...summarize(entry.r, this.seq++), seg: seg.n, offset, length };
+    this.byId.set(located.id, located);
+    if (located.workflowId !== undefined) {
+      let run = this.byRun.get(located.workflowId);
+      if (!run) this.byRun.set(located.workflowId, (run = new Set()));
+      run.add(located);
+    }
+    const last = this.sorted[this.sorted.length - 1];
+    if (last === undefined || compareSummaries(last, located) <= 0) this.sorted.push(located);
+    else this.sorted.splice(lowerBound(this.sorted, located), 0, located);
+  }
+
+  /** Drops a task from the index, counting its entry as dead in its segment. */
+  private forget(id: string): void {
+    const old = this.byId.get(id);
+    if (!old) return;
+    this.byId.delete(id);
+    if (old.workflowId !== undefined) {
+      const run = this.byRun.get(old.workflowId);
+      run?.delete(old);
+      if (run?.size === 0) this.byRun.delete(old.workflowId);
+    }
+    const seg = this.segments.find((s) => s.n === old.seg);
+    if (seg) seg.deadBytes += old.length;
+    this.sortedDirty = true;
+  }
+
+  private liveSorted(): Located[] {
+    if (this.sortedDirty) {
+      this.sorted = this.sorted.filter((s) => this.byId.get(s.id) === s);
+      this.sortedDirty = false;
+    }
+    return this.sorted;
+  }
+
+  private async loadRun(tasks: Located[]): Promise<HistoryRun> {
+    const records: TaskRecord[] = [];
+    for (const t of tasks.sort((a, b) => a.startedAt - b.startedAt || a.seq - b.seq)) {
+      const r = await this.readRecord(t);
+      if (r) records.push(r);
+    }
+    const first = tasks[0] as Located;
+    const run: HistoryRun = {
+      startedAt: Math.min(...tasks.map((t) => t.startedAt)),
+      finishedAt: Math.max(...tasks.map((t) => t.finishedAt)),
+      tasks: records,
+    };
+    if (first.workflowId !== undefined) run.workflowId = first.workflowId;
+    return run;
+  }
+
+  private async readRecord(at: Located): Promise<TaskRecord | undefined> {
+    const buf = Buffer.alloc(at.length);
+    let handle: fs.FileHandle | undefined;
+    try {
+      handle = await fs.open(this.segmentPath(at.seg), 'r');
+      await handle.read(buf, 0, at.length, at.offset);
+    } catch (err) {
+      this.warn({ code: 'HISTORY_FAILED', message: `The history record of \`${at.id}\` could not be read: ${errorMessage(err)}` });
+      return undefined;
+    } finally {
+      await handle?.close();
+    }
+    const entry = asEntry(decodeFrame(buf));
+    if (entry?.t !== 'rec' || entry.r.id !== at.id) {
+      this.stats.corruptEntries++;
+      this.warn({ code: 'CORRUPT_HISTORY', message: `The history record of \`${at.id}\` in \`${this.segmentPath(at.seg)}\` no longer checks; it was skipped` });
+      return undefined;
+    }
+    return entry.r;
+  }
+
+  // ------------------------------------------------------------------ writing
+
+  private segmentPath(n: number): string {
+    return path.join(this.o.dir, `seg-${String(n).padStart(6, '0')}.log`);
+  }
+
+  /** Appends entries to the active segment and syncs them; rotates (and compacts) once it is full. Only once loaded (or by load). */
+  private async writeEntries(entries: readonly Entry[]): Promise<void> {
+    let active = this.segments[this.segments.length - 1];
+    if (!active || active.bytes >= this.segmentBytes) active = await this.rotate();
+    const frames = entries.map((e) => encodeFrame(e));
+    const buf = Buffer.concat(frames);
+    // Opened per batch: batches come at most a few a second, and no handle outlives an append.
+    const handle = await fs.open(this.segmentPath(active.n), 'a');
+    try {
+      await handle.write(buf);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    let offset = active.bytes;
+    for (let i = 0; i < entries.length; i++) {
+      const length = (frames[i] as Buffer).length;
+      this.apply(entries[i] as Entry, active, offset, length);
+      offset += length;
+    }
+    active.bytes = offset;
+  }
+
+  /** Seals the active segment and starts the next; compacts the sealed ones that are half dead. */
+  private async rotate(): Promise<SegmentInfo> {
+    await fs.mkdir(this.o.dir, { recursive: true });
+    const last = this.segments[this.segments.length - 1];
+    const next: SegmentInfo = { n: last ? last.n + 1 : 1, bytes: 0, deadBytes: 0 };
+    // Compaction first, with `next` not yet listed: every listed segment is sealed.
+    if (last) await this.compactNow(false);
+    this.segments.push(next);
+    return next;
+  }
+
+  /** Marks expired and surplus runs dead, then rewrites the sealed segments that are mostly dead. */
+  private async compactNow(sealActive: boolean): Promise<void> {
+    this.expire();
+    if (sealActive && this.segments.length && (this.segments[this.segments.length - 1] as SegmentInfo).bytes > 0) {
+      const last = this.segments[this.segments.length - 1] as SegmentInfo;
+      this.segments.push({ n: last.n + 1, bytes: 0, deadBytes: 0 });
+    }
+    const sealed = this.segments.slice(0, -1);
+    for (const seg of sealed) {
+      if (seg.deadBytes === 0 || seg.deadBytes < seg.bytes * COMPACT_DEAD_SHARE) continue;
+      await this.rewrite(seg);
+    }
+  }
+
+  /** Drops from the index what retention no longer keeps: records older than retentionDays, runs beyond maxRuns. */
+  private expire(): void {
+    const cutoff = this.now() - this.retentionMs;
+    const sorted = this.liveSorted();
+    const gone: string[] = [];
+    const runs = new Set<string>();
+    for (let i = sorted.length - 1; i >= 0; i--) {
+      const s = sorted[i] as Located;
+      const key = runKey(s);
+      const kept = s.finishedAt >= cutoff && (this.maxRuns === undefined || runs.has(key) || runs.size < this.maxRuns);
+      if (kept) runs.add(key);
+      else gone.push(s.id);
+    }
+    for (const id of gone) this.forget(id);
+  }
+
+  /** Rewrites a sealed segment with only its live records: `.tmp`, fsync, rename over (atomic). */
+  private async rewrite(seg: SegmentInfo): Promise<void> {
+    const file = this.segmentPath(seg.n);
+    const keep = [...this.byId.values()].filter((s) => s.seg === seg.n).sort((a, b) => a.offset - b.offset);
+    try {
+      if (keep.length === 0) {
+        await fs.rm(file, { force: true });
+        this.segments = this.segments.filter((s) => s !== seg);
+        this.stats.compactions++;
+        return;
+      }
+      const old = await fs.readFile(file);
+      const parts: Buffer[] = [];
+      const offsets: number[] = [];
+      let offset = 0;
+      for (const s of keep) {
+        offsets.push(offset);
+        parts.push(old.subarray(s.offset, s.offset + s.length));
+        offset += s.length;
+      }
+      const tmp = `${file}.tmp`;
+      const handle = await fs.open(tmp, 'w');
+      try {
+        await handle.write(Buffer.concat(parts));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(tmp, file);
+      keep.forEach((s, i) => (s.offset = offsets[i] as number));
+      seg.bytes = offset;
+      seg.deadBytes = 0;
+      this.stats.compactions++;
+    } catch (err) {
+      // The old segment is still whole: nothing is lost, the next compaction tries again.
+      this.warn({ code: 'HISTORY_FAILED', message: `Compacting the history segment \`${file}\` failed: ${errorMessage(err)}` });
+    }
+  }
+}
+
+function runKey(s: TaskSummary): string {
+  return s.workflowId ?? `task:${s.id}`;
+}
+
+/** The first index whose summary is not before `key`. */
+function lowerBound(sorted: readonly Located[], key: { finishedAt: number; seq: number }): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareSummaries(sorted[mid] as Located, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function isRecordLike(v: unknown): v is TaskRecord {
+  const r = v as Partial<TaskRecord> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.id === 'string' &&
+    typeof r.name === 'string' &&
+    typeof r.status === 'string' &&
+    typeof r.createdAt === 'number'
+  );
+}
+
+function asEntry(v: unknown): Entry | undefined {
+  const e = v as { t?: unknown; r?: unknown; ids?: unknown } | null;
+  if (typeof e !== 'object' || e === null) return undefined;
+  if (e.t === 'rec' && isRecordLike(e.r)) return e as Entry;
+  if (e.t === 'del' && Array.isArray(e.ids) && e.ids.every((id) => typeof id === 'string')) return e as Entry;
+  return undefined;
+}
