@@ -1,0 +1,199 @@
+// The input files of cached tasks, expanded from globs and hashed, with a stat index so that an
+// unchanged file is not read again: git's index, for the same reason (reading 10,000 files costs
+// far more than stat-ing them).
+//
+// Invariants:
+//  - An index entry holds a file's (size, mtimeMs, ctimeMs, ino) when its content was hashed, and
+//    when (hashedAt, this process's clock taken before the stat). A file is trusted without reading
+//    only when all four still match AND it was last modified more than racyWindowMs before hashedAt.
+//    A file modified within one mtime tick of being hashed could change again in the same tick
+//    without its stat changing ("racy git"): such an entry is re-hashed until it is old enough. The
+//    default window (2 s) covers the coarsest common granularity (FAT's 2 s, HFS+'s 1 s).
+//  - The stat is taken before the read, so a change during the read leaves a stat that no longer
+//    matches, and the file is read again next time.
+//  - The index lives in memory and in `indexFile` (written atomically by save(); a missing or
+//    unreadable index file is an empty index, never an error: it only saves work). Entries not seen
+//    for RETENTION_MS are dropped on save. Two processes saving at once: the last rename wins, and
+//    the other's entries are merely re-hashed later.
+//  - The folder holding `indexFile` (the cache) is never an input; globs are expanded by
+//    cacheGlobs.ts (relative only, no `..`, symlinks never followed).
+//  - A file that cannot be stat-ed or read makes `unreadable` name it and why; the caller then runs
+//    the task uncached. Nothing is thrown for it.
+import { lstat, mkdir, open, readFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { errorMessage } from '../model/errors';
+import { isPlainObject } from '../model/guards';
+import { writeFileAtomic } from './atomicFile';
+import { expandCacheGlobs } from './cacheGlobs';
+import { sha256OfFile, type HashFs } from './fileHash';
+
+export const INDEX_FORMAT = 'orchestrator-input-index/1';
+export const DEFAULT_RACY_WINDOW_MS = 2000;
+/** Entries of files not seen by any hashFiles for this long are dropped on save. */
+export const RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+const SEEN_REFRESH_MS = 24 * 60 * 60 * 1000;
+/** Stats and reads in flight at once: enough to keep the thread pool busy without a flood of handles. */
+const PARALLEL = 64;
+
+/** The file operations the index uses: node:fs/promises by default, a counting wrapper in tests. */
+export interface InputIndexFs extends HashFs {
+  lstat(path: string): Promise<Stats>;
+}
+
+export interface InputIndexOptions {
+  fs?: InputIndexFs;
+  /** Wall clock (ms), compared with files' mtimes. */
+  now?: () => number;
+  racyWindowMs?: number;
+}
+
+export interface HashedInputs {
+  /** [path relative to the root with `/` separators, sha256 hex], sorted by path. */
+  files: [path: string, sha256: string][];
+  /** `<path>: <reason>` for the first input that could not be read (and how many more), when any. */
+  unreadable?: string;
+}
+
+interface IndexEntry {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  sha256: string;
+  hashedAt: number;
+  seenAt: number;
+}
+
+type StoredEntry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, sha256: string, hashedAt: number, seenAt: number];
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function parseEntry(value: unknown): IndexEntry | undefined {
+  if (!Array.isArray(value) || value.length !== 7) return undefined;
+  const [size, mtimeMs, ctimeMs, ino, sha256, hashedAt, seenAt] = value as unknown[];
+  const nums = [size, mtimeMs, ctimeMs, ino, hashedAt, seenAt];
+  if (!nums.every((n) => typeof n === 'number' && Number.isFinite(n))) return undefined;
+  if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) return undefined;
+  return { size, mtimeMs, ctimeMs, ino, sha256, hashedAt, seenAt } as IndexEntry;
+}
+
+const nodeFs: InputIndexFs = { lstat: (p) => lstat(p), readFile: (p) => readFile(p), open: (p, flags) => open(p, flags) };
+
+/** Runs `fn` over `items` with at most `limit` in flight; resolves when all are done. */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export class InputIndex {
+  private readonly fs: InputIndexFs;
+  private readonly now: () => number;
+  private readonly racyWindowMs: number;
+  /** By absolute path. */
+  private readonly entries = new Map<string, IndexEntry>();
+  private loaded: Promise<void> | undefined;
+  private dirty = false;
+
+  constructor(
+    private readonly indexFile: string,
+    options: InputIndexOptions = {},
+  ) {
+    this.fs = options.fs ?? nodeFs;
+    this.now = options.now ?? Date.now;
+    this.racyWindowMs = options.racyWindowMs ?? DEFAULT_RACY_WINDOW_MS;
+  }
+
+  /**
+   * The files under `root` (absolute) matched by `globs`, each with its content's sha256. Throws a
+   * ValidationError for a refused glob (not a string, absolute, with `..`), before touching anything.
+   */
+  async hashFiles(root: string, globs: readonly string[]): Promise<HashedInputs> {
+    const paths = await expandCacheGlobs(root, globs, [dirname(this.indexFile)]);
+    await this.load();
+    const hashes = new Map<string, string>();
+    const problems: string[] = [];
+    await forEachLimited(paths, PARALLEL, async (rel) => {
+      try {
+        const sha = await this.hashOne(join(root, rel));
+        if (sha !== undefined) hashes.set(rel, sha);
+      } catch (err) {
+        problems.push(`${rel}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+      }
+    });
+    // `paths` is sorted; the map's order is completion order, so the list is rebuilt from `paths`.
+    const files = paths.filter((p) => hashes.has(p)).map((p): [string, string] => [p, hashes.get(p) as string]);
+    if (problems.length === 0) return { files };
+    problems.sort();
+    return { files, unreadable: problems.length === 1 ? problems[0] : `${problems[0]} (and ${problems.length - 1} more)` };
+  }
+
+  /** Writes the index to its file (atomically) if anything changed since the last save. */
+  async save(): Promise<void> {
+    await this.load();
+    if (!this.dirty) return;
+    this.dirty = false;
+    const oldest = this.now() - RETENTION_MS;
+    const out: Record<string, StoredEntry> = {};
+    for (const [path, e] of this.entries) {
+      if (e.seenAt < oldest) this.entries.delete(path);
+      else out[path] = [e.size, e.mtimeMs, e.ctimeMs, e.ino, e.sha256, e.hashedAt, e.seenAt];
+    }
+    try {
+      await mkdir(dirname(this.indexFile), { recursive: true });
+      await writeFileAtomic(this.indexFile, JSON.stringify({ format: INDEX_FORMAT, entries: out }));
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    }
+  }
+
+  /** The sha256 of the regular file at `path`, from the index when its stat vouches for it; undefined for a non-file. */
+  private async hashOne(path: string): Promise<string | undefined> {
+    const at = this.now();
+    const st = await this.fs.lstat(path);
+    // Between the glob and the stat a file can become a link or a folder: like the glob, skip it.
+    if (!st.isFile()) return undefined;
+    const known = this.entries.get(path);
+    if (
+      known &&
+      known.size === st.size &&
+      known.mtimeMs === st.mtimeMs &&
+      known.ctimeMs === st.ctimeMs &&
+      known.ino === st.ino &&
+      Math.max(known.mtimeMs, known.ctimeMs) < known.hashedAt - this.racyWindowMs
+    ) {
+      // seenAt only feeds retention: refreshed daily, so a warm run leaves the index clean.
+      if (at - known.seenAt > SEEN_REFRESH_MS) {
+        known.seenAt = at;
+        this.dirty = true;
+      }
+      return known.sha256;
+    }
+    const sha256 = await sha256OfFile(this.fs, path, st.size);
+    this.entries.set(path, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256, hashedAt: at, seenAt: at });
+    this.dirty = true;
+    return sha256;
+  }
+
+  private load(): Promise<void> {
+    this.loaded ??= (async () => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(await readFile(this.indexFile, 'utf8'));
+      } catch {
+        return; // missing or unreadable: an empty index, every file is hashed
+      }
+      if (!isPlainObject(parsed) || parsed.format !== INDEX_FORMAT || !isPlainObject(parsed.entries)) return;
+      for (const [path, stored] of Object.entries(parsed.entries)) {
+        const e = parseEntry(stored);
+        // An entry hashed in this process wins over the file's older one.
+        if (e && !this.entries.has(path)) this.entries.set(path, e);
+      }
+    })();
+    return this.loaded;
+  }
+}
