@@ -110,6 +110,7 @@ export class TaskLifecycleManager {
       init.workflowId,
     );
     if (init.failFast === true) record.failFast = true;
+    if (init.noCache === true) record.noCache = true;
     this.records.add(record, ownId);
     this.countsByStatus.add('created', 1);
     if (this.observer !== undefined) this.observe(record, undefined, 'created', undefined);

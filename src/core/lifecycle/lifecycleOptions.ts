@@ -26,6 +26,8 @@ export interface CreateInit {
   workflowId?: string;
   /** The workflow run's failFast policy, kept on the record (TaskRecord.failFast). */
   failFast?: boolean;
+  /** Run without reading the cache, kept on the record (TaskRecord.noCache). */
+  noCache?: boolean;
 }
 
 export interface TaskLifecycleManagerOptions {

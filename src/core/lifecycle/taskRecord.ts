@@ -61,6 +61,7 @@ export class HeldRecord implements TaskRecord, Homed {
   failFast: true | undefined;
   ready: TaskRecord['ready'];
   restarts: number | undefined;
+  noCache: true | undefined;
   [HOME]: number;
   [HISTORY]: HistoryEntry[] | undefined;
   [SCHEDULED_AT]: number | undefined;
@@ -95,6 +96,7 @@ export class HeldRecord implements TaskRecord, Homed {
     this.failFast = undefined;
     this.ready = undefined;
     this.restarts = undefined;
+    this.noCache = undefined;
     this[HOME] = NOT_HELD;
     this[HISTORY] = history;
     // undefined, not 0: a field that starts as a number is stored as a separate boxed double per
@@ -166,6 +168,7 @@ export class HeldRecord implements TaskRecord, Homed {
       failFast: this.failFast,
       ready: this.ready,
       restarts: this.restarts,
+      noCache: this.noCache,
     };
   }
 }
@@ -210,6 +213,7 @@ export function heldCopy<R extends HeldRecord>(r: TaskRecord, cls: RecordClass<R
   out.startedAt = r.startedAt;
   out.finishedAt = r.finishedAt;
   if (r.failFast === true) out.failFast = true;
+  if (r.noCache === true) out.noCache = true;
   out.result = r.result;
   out.error =
     r.error && typeof r.error.message === 'string' && r.error.message.length > MAX_MESSAGE_LENGTH

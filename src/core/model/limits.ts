@@ -9,6 +9,8 @@ export const LIMITS = {
   commandBytes: 32 * 1024,
   cwdLength: 4096,
   envEntries: 1000,
+  /** Globs in one of a cache spec's lists (inputs, outputs) and names in its env list. */
+  cacheEntries: 1000,
   /** A task payload, as JSON. */
   payloadBytes: 1024 * 1024,
   /** How deep a task payload may nest: deeper input is refused, not walked. */

@@ -37,6 +37,21 @@ export const STOP_WHEN_VALUES = ['dependentsDone'] as const;
 /** What `restart` may say: the one list. */
 export const RESTART_VALUES = ['on-failure'] as const;
 
+/**
+ * What a cached task hashes and keeps: the key covers its kind, command (or payload), cwd, the named
+ * environment values, the content of every input file and its dependencies' keys. Globs are relative
+ * to the task's cwd (or the workspace folder) and never absolute or with `..`: a cache never reads
+ * or writes outside it.
+ */
+export interface CacheSpec {
+  /** At least one glob of the files whose content is part of the key. */
+  inputs: string[];
+  /** Globs of the files stored on success and restored on a hit. */
+  outputs?: string[];
+  /** Names of environment variables whose values are part of the key. */
+  env?: string[];
+}
+
 export interface TaskSpec {
   name: string;
   /** A BUILTIN_KINDS entry, or the kind of a registered executor. */
@@ -83,6 +98,8 @@ export interface TaskSpec {
   continueOnError?: boolean;
   /** Name of the spec inside a workflow. */
   key?: string;
+  /** Restore the task from the cache when its inputs are unchanged (see CacheSpec). */
+  cache?: CacheSpec;
 }
 
 export interface HistoryEntry {
@@ -101,6 +118,12 @@ export interface TaskResult {
   problems?: ProblemCounts;
   /** The worker that ran the attempt, when it ran on another process or machine (a remote backend). */
   worker?: string;
+  /** Set when the result was restored from the cache instead of running: its key and the run time it saved. */
+  cached?: { key: string; savedMs: number };
+  /** The cache key the attempt ran or was restored under (hits and misses), for dependents' keys and history. */
+  cacheKey?: string;
+  /** The same key once completed and once failed: the task is flaky. */
+  flaky?: boolean;
 }
 
 export interface ProblemCounts {
@@ -141,6 +164,8 @@ export interface TaskRecord {
   ready?: { at: number; problems?: ProblemCounts };
   /** Times a `restart: 'on-failure'` service was started again. */
   restarts?: number;
+  /** Run without reading the cache (retryTask's or scheduleWorkflow's `noCache`): a restart keeps it. */
+  noCache?: true;
 }
 
 export type PersistedSpec = Omit<TaskSpec, 'run'>;

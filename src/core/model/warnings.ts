@@ -3,6 +3,16 @@
 // orchestrator fans them out on `onDidWarn`.
 
 export interface OrchestratorWarning {
-  code: 'CORRUPT_STATE' | 'STORE_WRITE_FAILED' | 'ARCHIVE_FAILED' | 'RECOVERED' | 'LISTENER_FAILED' | 'QUEUE_FULL';
+  code:
+    | 'CORRUPT_STATE'
+    | 'STORE_WRITE_FAILED'
+    | 'ARCHIVE_FAILED'
+    | 'RECOVERED'
+    | 'LISTENER_FAILED'
+    | 'QUEUE_FULL'
+    /** A cached task's input could not be read: it ran without the cache. */
+    | 'CACHE_INPUT_UNREADABLE'
+    /** The cache could not be read or written (a corrupt entry, a full disk): the task ran or completed without it. */
+    | 'CACHE_FAILED';
   message: string;
 }

@@ -86,6 +86,7 @@ function checkTaskRecord(t: unknown, at: string, ids: Set<string>): void {
   objectAt(r.spec, `${at}.spec`);
   stringArrayAt(r.dependsOn, `${at}.dependsOn`, 'an array of task ids');
   optionalBooleanAt(r.failFast, `${at}.failFast`);
+  optionalBooleanAt(r.noCache, `${at}.noCache`);
   const ready = optionalObjectAt(r.ready, `${at}.ready`, 'an object `{ at, problems? }`');
   if (ready !== undefined) {
     finiteNumberAt(ready.at, `${at}.ready.at`);
