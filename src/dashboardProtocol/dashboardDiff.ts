@@ -150,5 +150,7 @@ export function applyPatch(prev: DashboardSnapshot, patch: DashboardPatch): Dash
     // Null is a value here (the local backend), so only an absent section keeps the previous one.
     fleet: patch.fleet !== undefined ? patch.fleet : prev.fleet,
     services: patch.services ?? prev.services,
+    timeline: patch.timeline ?? prev.timeline,
+    cache: patch.cache ?? prev.cache,
   };
 }

@@ -41,6 +41,12 @@ const MAX_QUEUES = 256;
 /** The most service rows a message may carry (the host sends Ready ones first). */
 export const MAX_SERVICES = 50;
 const MAX_WAITS_FOR = 500;
+/** The most bars a timeline may carry (the host keeps the first by ready time and counts the rest). */
+export const MAX_TIMELINE_BARS = 200;
+/** The most runs the timeline's picker offers. */
+export const MAX_TIMELINE_RUNS = 10;
+/** The most waiting/running segments of one bar (a task retried many times keeps its latest). */
+export const MAX_BAR_SEGMENTS = 20;
 
 // ---------------------------------------------------------------------------------------------
 // The data
@@ -160,6 +166,73 @@ export interface ServiceRow {
   waitsFor?: string;
 }
 
+/** A stretch of a bar, in ms after its run's start: waiting (Scheduled, ready) or running (an attempt). */
+export interface TimelineSegment {
+  kind: 'wait' | 'run';
+  from: number;
+  /** Absent while it lasts; only a bar's last segment may be open (the page draws it to the message's `at`). */
+  to?: number;
+}
+
+/** One task of a run on the timeline. Times are ms after the run's start. */
+export interface TimelineBar {
+  id: string;
+  name: string;
+  status: Stage;
+  /** When it became ready (its first Scheduled); absent when it never did (cancelled while it waited for its dependencies). */
+  ready?: number;
+  /** When it finished; absent while unfinished. */
+  end?: number;
+  /** In time order, not overlapping. */
+  segments: TimelineSegment[];
+  /** Restored from the cache instead of running, and the time that saved. */
+  cached?: { savedMs: number };
+  /** On the critical path: the chain of dependencies that determined when the run ended. */
+  critical: boolean;
+}
+
+/** A workflow run the timeline's picker offers. */
+export interface TimelineRunOption {
+  id: string;
+  name: string;
+  /** Epoch ms its first task was created. */
+  startedAt: number;
+  tasks: number;
+  finished: boolean;
+}
+
+/** Cache hits (tasks restored), misses (tasks that ran with a cache key) and the time the hits saved. */
+export interface CacheFigures {
+  hits: number;
+  misses: number;
+  savedMs: number;
+}
+
+/** The run the timeline shows. */
+export interface TimelineRun {
+  id: string;
+  name: string;
+  /** Epoch ms (the host's clock) its first task was created: every time of its bars counts from here. */
+  startedAt: number;
+  finished: boolean;
+  /** Ready time order; at most MAX_TIMELINE_BARS. */
+  bars: TimelineBar[];
+  /** Tasks of the run left out beyond MAX_TIMELINE_BARS. */
+  omitted: number;
+  /** From the critical path's first ready to its last finish (or to now, for an unfinished run), ms. */
+  criticalMs: number;
+  cache: CacheFigures;
+}
+
+export interface TimelineSection {
+  /** Newest first; at most MAX_TIMELINE_RUNS. */
+  runs: TimelineRunOption[];
+  /** The run shown: the one the page selected while it is among `runs`, else the newest; null when there is none. */
+  run: TimelineRun | null;
+  /** The page's selection, echoed; absent: the newest run is followed. */
+  selected?: string;
+}
+
 export interface DashboardSnapshot {
   status: StatusSection;
   headline: HeadlineSection;
@@ -173,10 +246,26 @@ export interface DashboardSnapshot {
   fleet: FleetSection | null;
   /** Ready first, then by name; at most MAX_SERVICES. Empty: the page shows no Services section. */
   services: ServiceRow[];
+  /** A Gantt chart of a workflow run. */
+  timeline: TimelineSection;
+  /** The session's cache figures: every task the orchestrator holds, and those the dashboard saw finish. */
+  cache: CacheFigures;
 }
 
 export type SectionName = keyof DashboardSnapshot;
-export const SECTION_NAMES: readonly SectionName[] = ['status', 'headline', 'pools', 'histogram', 'series', 'queue', 'failures', 'fleet', 'services'];
+export const SECTION_NAMES: readonly SectionName[] = [
+  'status',
+  'headline',
+  'pools',
+  'histogram',
+  'series',
+  'queue',
+  'failures',
+  'fleet',
+  'services',
+  'timeline',
+  'cache',
+];
 
 /**
  * The series as a change against the previous one: the receiver drops the buckets that fell out of
@@ -200,6 +289,8 @@ export interface DashboardPatch {
   failures?: FailureInfo[];
   fleet?: FleetSection | null;
   services?: ServiceRow[];
+  timeline?: TimelineSection;
+  cache?: CacheFigures;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,6 +310,8 @@ export type WebviewMessage =
   | { type: 'resync'; reason: string }
   /** The user clicked a task (a failure); the host reveals it in the Tasks tree. */
   | { type: 'revealTask'; taskId: string }
+  /** The user picked a run in the timeline's picker; an empty `runId` follows the newest run again. */
+  | { type: 'selectRun'; runId: string }
   /** A message from the host did not validate and was dropped: a bug on one side, reported so it shows. */
   | { type: 'rejected'; what: string };
 
@@ -397,6 +490,61 @@ function isServices(v: unknown): v is ServiceRow[] {
   return Array.isArray(v) && v.length <= MAX_SERVICES && v.every(isServiceRow);
 }
 
+function isSegment(v: unknown): v is TimelineSegment {
+  return isObjectLike(v) && (v.kind === 'wait' || v.kind === 'run') && isCount(v.from) && (v.to === undefined || (isCount(v.to) && v.to >= v.from));
+}
+
+function isBar(v: unknown): v is TimelineBar {
+  if (!isObjectLike(v) || !isText(v.id, MAX_ID) || v.id.length === 0 || !isText(v.name) || !(STAGES as readonly unknown[]).includes(v.status)) return false;
+  if ((v.ready !== undefined && !isCount(v.ready)) || (v.end !== undefined && !isCount(v.end)) || typeof v.critical !== 'boolean') return false;
+  if (v.cached !== undefined && !(isObjectLike(v.cached) && isCount(v.cached.savedMs))) return false;
+  const segments = v.segments;
+  if (!Array.isArray(segments) || segments.length > MAX_BAR_SEGMENTS || !segments.every(isSegment)) return false;
+  // In time order, and only the last one open.
+  return segments.every((s, i) => {
+    const next = segments[i + 1];
+    return next === undefined || (s.to !== undefined && s.to <= next.from);
+  });
+}
+
+function isCacheFigures(v: unknown): v is CacheFigures {
+  return isObjectLike(v) && hasNums(v, ['hits', 'misses'], isInt) && isCount(v.savedMs);
+}
+
+function isRunOption(v: unknown): v is TimelineRunOption {
+  return (
+    isObjectLike(v) && isText(v.id, MAX_ID) && v.id.length > 0 && isText(v.name) && isNum(v.startedAt) && isInt(v.tasks) && typeof v.finished === 'boolean'
+  );
+}
+
+function isTimelineRun(v: unknown): v is TimelineRun {
+  return (
+    isObjectLike(v) &&
+    isText(v.id, MAX_ID) &&
+    v.id.length > 0 &&
+    isText(v.name) &&
+    isNum(v.startedAt) &&
+    typeof v.finished === 'boolean' &&
+    Array.isArray(v.bars) &&
+    v.bars.length <= MAX_TIMELINE_BARS &&
+    v.bars.every(isBar) &&
+    isInt(v.omitted) &&
+    isCount(v.criticalMs) &&
+    isCacheFigures(v.cache)
+  );
+}
+
+function isTimeline(v: unknown): v is TimelineSection {
+  return (
+    isObjectLike(v) &&
+    Array.isArray(v.runs) &&
+    v.runs.length <= MAX_TIMELINE_RUNS &&
+    v.runs.every(isRunOption) &&
+    (v.run === null || isTimelineRun(v.run)) &&
+    (v.selected === undefined || (isText(v.selected, MAX_ID) && v.selected.length > 0))
+  );
+}
+
 const SECTION_GUARDS: { [K in SectionName]: (v: unknown) => v is DashboardSnapshot[K] } = {
   status: isStatus,
   headline: isHeadline,
@@ -407,6 +555,8 @@ const SECTION_GUARDS: { [K in SectionName]: (v: unknown) => v is DashboardSnapsh
   failures: isFailures,
   fleet: isFleet,
   services: isServices,
+  timeline: isTimeline,
+  cache: isCacheFigures,
 };
 
 export function isSnapshot(v: unknown): v is DashboardSnapshot {
@@ -420,7 +570,9 @@ export function isSnapshot(v: unknown): v is DashboardSnapshot {
     SECTION_GUARDS.queue(v.queue) &&
     SECTION_GUARDS.failures(v.failures) &&
     SECTION_GUARDS.fleet(v.fleet) &&
-    SECTION_GUARDS.services(v.services)
+    SECTION_GUARDS.services(v.services) &&
+    SECTION_GUARDS.timeline(v.timeline) &&
+    SECTION_GUARDS.cache(v.cache)
   );
 }
 
@@ -460,6 +612,8 @@ export function parseWebviewMessage(v: unknown): WebviewMessage | undefined {
       return isText(v.reason, 500) ? { type: 'resync', reason: v.reason } : undefined;
     case 'revealTask':
       return isText(v.taskId, MAX_ID) && v.taskId.length > 0 ? { type: 'revealTask', taskId: v.taskId } : undefined;
+    case 'selectRun':
+      return isText(v.runId, MAX_ID) ? { type: 'selectRun', runId: v.runId } : undefined;
     case 'rejected':
       return isText(v.what, 500) ? { type: 'rejected', what: v.what } : undefined;
     default:

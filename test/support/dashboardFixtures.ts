@@ -2,7 +2,7 @@
 import type { PerformanceMetrics } from '../../src/core/metrics/metricsTypes';
 import type { SystemStatus, TaskRecord } from '../../src/core/model/model';
 import type { QueueStats, TopicStats } from '../../src/core/queue/queueTypes';
-import type { DashboardSnapshot, FleetSection, SeriesSection, ServiceRow } from '../../src/dashboardProtocol/protocol';
+import type { DashboardSnapshot, FleetSection, SeriesSection, ServiceRow, TimelineSection } from '../../src/dashboardProtocol/protocol';
 
 export function series(start: number, values: number[], pools: string[] = ['gpu']): SeriesSection {
   const utilization: Record<string, number[]> = {};
@@ -52,6 +52,8 @@ export function snapshot(overrides: Partial<DashboardSnapshot> = {}): DashboardS
     failures: [{ id: 't1', name: 'build', reason: 'exit code 1', code: 'EXIT_CODE', at: 1_000_500, attempts: 2 }],
     fleet: null,
     services: [],
+    timeline: { runs: [], run: null },
+    cache: { hits: 0, misses: 0, savedMs: 0 },
     ...overrides,
   };
 }
@@ -166,4 +168,48 @@ export function services(): ServiceRow[] {
     },
     { id: 's2', name: 'db', state: 'starting', restarts: 0, waitsFor: 'port 127.0.0.1:5432' },
   ];
+}
+
+/** A timeline of a finished run: a cached task, a failed one on the critical path, one never ready. */
+export function timeline(): TimelineSection {
+  return {
+    runs: [
+      { id: 'wf2', name: 'ci', startedAt: 1_000_000, tasks: 3, finished: true },
+      { id: 'wf1', name: 'ci', startedAt: 900_000, tasks: 3, finished: true },
+    ],
+    run: {
+      id: 'wf2',
+      name: 'ci',
+      startedAt: 1_000_000,
+      finished: true,
+      bars: [
+        {
+          id: 'b',
+          name: 'ci: build',
+          status: 'completed',
+          ready: 0,
+          end: 40,
+          segments: [
+            { kind: 'wait', from: 0, to: 10 },
+            { kind: 'run', from: 10, to: 40 },
+          ],
+          cached: { savedMs: 4000 },
+          critical: true,
+        },
+        {
+          id: 't',
+          name: 'ci: test',
+          status: 'failed',
+          ready: 40,
+          end: 900,
+          segments: [{ kind: 'run', from: 40, to: 900 }],
+          critical: true,
+        },
+        { id: 'p', name: 'ci: package', status: 'cancelled', end: 900, segments: [], critical: false },
+      ],
+      omitted: 0,
+      criticalMs: 900,
+      cache: { hits: 1, misses: 1, savedMs: 4000 },
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { applyPatch, applySeriesPatch, diffSeries, diffSnapshot, jsonEqual } from '../../src/dashboardProtocol/dashboardDiff';
 import { isSnapshot } from '../../src/dashboardProtocol/protocol';
-import { fleet, series, services, snapshot } from '../support/dashboardFixtures';
+import { fleet, series, services, snapshot, timeline } from '../support/dashboardFixtures';
 
 describe('dashboardDiff', () => {
   it('finds nothing to send between equal snapshots', () => {
@@ -44,6 +44,17 @@ describe('dashboardDiff', () => {
     assert.deepEqual(applyPatch(a, patch ?? {}), snapshot({ services: next }));
     assert.deepEqual(applyPatch(a, {}), a, 'an absent section keeps the previous services');
     assert.deepEqual(diffSnapshot(a, snapshot()), { services: [] }, 'the last service gone: an empty list is sent');
+  });
+
+  it('sends the timeline and the cache figures whole when they changed, and keeps them when absent', () => {
+    const a = snapshot({ timeline: timeline(), cache: { hits: 1, misses: 1, savedMs: 4000 } });
+    assert.equal(diffSnapshot(a, snapshot({ timeline: timeline(), cache: { hits: 1, misses: 1, savedMs: 4000 } })), undefined);
+    const next = timeline();
+    next.selected = 'wf1';
+    const patch = diffSnapshot(a, snapshot({ timeline: next, cache: { hits: 2, misses: 1, savedMs: 5000 } }));
+    assert.deepEqual(Object.keys(patch ?? {}).sort(), ['cache', 'timeline']);
+    assert.deepEqual(applyPatch(a, patch ?? {}), snapshot({ timeline: next, cache: { hits: 2, misses: 1, savedMs: 5000 } }));
+    assert.deepEqual(applyPatch(a, {}), a, 'absent sections keep the previous timeline and figures');
   });
 
   it('sends a rolled window as the kept count and the new buckets only', () => {

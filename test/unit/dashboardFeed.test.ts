@@ -476,4 +476,44 @@ describe('dashboardData', () => {
     assert.equal(snap.headline.p95TaskDuration, 0);
     assert.equal(snap.pools.gpu.utilization, 0.5);
   });
+  it("feeds the newest run's timeline and the cache figures, and follows the run the page picks", () => {
+    const { feed, source, timers, held } = setup();
+    const task = (id: string, workflowId: string, createdAt: number, extra: Partial<TaskRecord> = {}): TaskRecord =>
+      record(id, 'completed', {
+        name: `ci: ${id}`,
+        spec: { name: `ci: ${id}`, kind: 'shell', command: 'true', key: id },
+        workflowId,
+        createdAt,
+        finishedAt: createdAt + 500,
+        history: [
+          { status: 'created', at: createdAt },
+          { status: 'scheduled', at: createdAt },
+          { status: 'running', at: createdAt + 100 },
+          { status: 'completed', at: createdAt + 500 },
+        ],
+        ...extra,
+      });
+    source.tasks.set('a1', task('a1', 'wf-old', 1000, { result: { cacheKey: 'k' } }));
+    feed.setVisible(true);
+    feed.receive(READY);
+    assert.equal(held()?.timeline.run?.id, 'wf-old');
+    assert.deepEqual(held()?.cache, { hits: 0, misses: 1, savedMs: 0 });
+    source.change(task('b1', 'wf-new', 5000, { result: { cacheKey: 'k', cached: { key: 'k', savedMs: 3000 } } }));
+    timers.advance(300);
+    assert.deepEqual(
+      held()?.timeline.runs.map((r) => r.id),
+      ['wf-new', 'wf-old'],
+    );
+    assert.equal(held()?.timeline.run?.id, 'wf-new', 'the newest run is shown by default');
+    assert.deepEqual(held()?.timeline.run?.bars[0]?.cached, { savedMs: 3000 });
+    assert.deepEqual(held()?.cache, { hits: 1, misses: 1, savedMs: 3000 });
+    feed.receive({ type: 'selectRun', runId: 'wf-old' });
+    timers.advance(300);
+    assert.equal(held()?.timeline.run?.id, 'wf-old');
+    assert.equal(held()?.timeline.selected, 'wf-old');
+    feed.receive({ type: 'selectRun', runId: '' });
+    timers.advance(300);
+    assert.equal(held()?.timeline.run?.id, 'wf-new', 'an empty pick follows the newest again');
+    feed.dispose();
+  });
 });

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { DASHBOARD_VIEW_TYPE, PROTOCOL_VERSION, isSnapshot, parseHostMessage, parseViewState, parseWebviewMessage } from '../../src/dashboardProtocol/protocol';
-import { fleet, series, services, snapshot } from '../support/dashboardFixtures';
+import { fleet, series, services, snapshot, timeline } from '../support/dashboardFixtures';
 
 /** A deep copy with one change, made through JSON as postMessage would carry it. */
 function tweak<T>(value: T, change: (copy: Record<string, unknown>) => void): unknown {
@@ -17,6 +17,8 @@ describe('protocol', () => {
       assert.deepEqual(parseWebviewMessage({ type: 'resync', reason: 'gap' }), { type: 'resync', reason: 'gap' });
       assert.deepEqual(parseWebviewMessage({ type: 'revealTask', taskId: 't1' }), { type: 'revealTask', taskId: 't1' });
       assert.deepEqual(parseWebviewMessage({ type: 'rejected', what: 'invalid patch' }), { type: 'rejected', what: 'invalid patch' });
+      assert.deepEqual(parseWebviewMessage({ type: 'selectRun', runId: 'wf-1' }), { type: 'selectRun', runId: 'wf-1' });
+      assert.deepEqual(parseWebviewMessage({ type: 'selectRun', runId: '' }), { type: 'selectRun', runId: '' }, 'empty: follow the newest run');
     });
 
     it('rejects what is not an object or has an unknown type', () => {
@@ -42,6 +44,9 @@ describe('protocol', () => {
         { type: 'revealTask', taskId: 'x'.repeat(201) },
         { type: 'rejected' },
         { type: 'rejected', what: ['x'] },
+        { type: 'selectRun' },
+        { type: 'selectRun', runId: 3 },
+        { type: 'selectRun', runId: 'x'.repeat(201) },
       ];
       for (const m of bad) assert.equal(parseWebviewMessage(m), undefined, JSON.stringify(m));
     });
@@ -188,6 +193,73 @@ describe('protocol', () => {
         assert.equal(parseHostMessage({ type: 'snapshot', seq: 1, at: 0, data: bad }), undefined, name);
         const section = (bad as Record<string, unknown>).services;
         if (section !== undefined) assert.equal(parseHostMessage({ type: 'patch', seq: 2, base: 1, at: 0, data: { services: section } }), undefined, name);
+      }
+    });
+
+    it('accepts the timeline and cache sections, empty or full, whole or in a patch', () => {
+      assert.equal(isSnapshot(snapshot()), true, 'no run yet');
+      assert.equal(isSnapshot(JSON.parse(JSON.stringify(snapshot({ timeline: timeline(), cache: { hits: 3, misses: 2, savedMs: 41_000 } })))), true);
+      const open = timeline();
+      open.selected = 'wf2';
+      open.run!.finished = false;
+      open.run!.bars[1] = { ...open.run!.bars[1]!, status: 'running', end: undefined, segments: [{ kind: 'run', from: 40 }] };
+      assert.equal(isSnapshot(JSON.parse(JSON.stringify(snapshot({ timeline: open })))), true, 'a running bar: its last segment open');
+      const p = parseHostMessage({ type: 'patch', seq: 2, base: 1, at: 0, data: { timeline: timeline(), cache: { hits: 1, misses: 0, savedMs: 5 } } });
+      assert.equal(p?.type === 'patch' && p.data.timeline?.run?.bars.length, 3);
+    });
+
+    it('rejects a malformed timeline or cache section, or one over its bounds', () => {
+      type Bar = Record<string, unknown>;
+      const bars = (c: Record<string, unknown>): Bar[] => ((c.timeline as Record<string, unknown>).run as Record<string, unknown>).bars as Bar[];
+      const run = (c: Record<string, unknown>): Record<string, unknown> => (c.timeline as Record<string, unknown>).run as Record<string, unknown>;
+      const cases: [string, (c: Record<string, unknown>) => void][] = [
+        ['timeline missing', (c) => delete c.timeline],
+        ['cache missing', (c) => delete c.cache],
+        ['cache with a negative hit count', (c) => (c.cache = { hits: -1, misses: 0, savedMs: 0 })],
+        ['cache savedMs as null (NaN through JSON)', (c) => (c.cache = { hits: 1, misses: 0, savedMs: null })],
+        ['runs not an array', (c) => ((c.timeline as Bar).runs = {})],
+        [
+          '11 runs',
+          (c) => ((c.timeline as Bar).runs = Array.from({ length: 11 }, (_, i) => ({ id: `wf${i}`, name: 'ci', startedAt: 0, tasks: 1, finished: true }))),
+        ],
+        ['a run option without an id', (c) => delete ((c.timeline as Bar).runs as Bar[])[0]!.id],
+        ['an empty selection', (c) => ((c.timeline as Bar).selected = '')],
+        ['run missing (null is the empty value)', (c) => delete (c.timeline as Bar).run],
+        ['201 bars', (c) => (run(c).bars = Array.from({ length: 201 }, (_, i) => ({ ...bars(c)[0], id: `b${i}` })))],
+        ['omitted fractional', (c) => (run(c).omitted = 0.5)],
+        ['a bar with an unknown status', (c) => (bars(c)[0]!.status = 'skipped')],
+        ['a bar with an empty id', (c) => (bars(c)[0]!.id = '')],
+        ['a bar with a negative ready', (c) => (bars(c)[0]!.ready = -5)],
+        ['a bar with critical missing', (c) => delete bars(c)[0]!.critical],
+        ['a cached mark without savedMs', (c) => (bars(c)[0]!.cached = {})],
+        ['a segment of an unknown kind', (c) => (bars(c)[0]!.segments = [{ kind: 'sleep', from: 0, to: 1 }])],
+        ['a segment ending before it starts', (c) => (bars(c)[0]!.segments = [{ kind: 'run', from: 5, to: 1 }])],
+        [
+          'an open segment before the last',
+          (c) =>
+            (bars(c)[0]!.segments = [
+              { kind: 'wait', from: 0 },
+              { kind: 'run', from: 5, to: 6 },
+            ]),
+        ],
+        [
+          'overlapping segments',
+          (c) =>
+            (bars(c)[0]!.segments = [
+              { kind: 'wait', from: 0, to: 10 },
+              { kind: 'run', from: 5, to: 20 },
+            ]),
+        ],
+        ['21 segments', (c) => (bars(c)[0]!.segments = Array.from({ length: 21 }, (_, i) => ({ kind: 'run', from: i, to: i })))],
+      ];
+      for (const [name, change] of cases) {
+        const bad = tweak(snapshot({ timeline: timeline() }), change);
+        assert.equal(isSnapshot(bad), false, name);
+        assert.equal(parseHostMessage({ type: 'snapshot', seq: 1, at: 0, data: bad }), undefined, name);
+        const b = bad as Record<string, unknown>;
+        if (b.timeline !== undefined && b.cache !== undefined) {
+          assert.equal(parseHostMessage({ type: 'patch', seq: 2, base: 1, at: 0, data: { timeline: b.timeline, cache: b.cache } }), undefined, name);
+        }
       }
     });
 

@@ -21,6 +21,7 @@ import {
   type TopicRow,
   MAX_SERVICES,
 } from '../../dashboardProtocol/protocol';
+import type { CacheTally, RunLog } from './timeline';
 
 /**
  * What the dashboard reads from the orchestrator: the `Orchestrator` contract plus its `monitor`
@@ -308,8 +309,25 @@ export class ServiceLog {
   }
 }
 
-/** `fleet`: the redis backend's latest figures, or null with the local backend. `services`: absent, none are sent. */
-export function buildSnapshot(source: DashboardSource, failures: FailureLog, fleet: FleetSection | null = null, services?: ServiceLog): DashboardSnapshot {
+/** The timeline's inputs: the runs seen, the session's cache outcomes, the page's pick and the host's clock. */
+export interface TimelineInputs {
+  runs: RunLog;
+  cache: CacheTally;
+  selectedRun?: string;
+  now: number;
+}
+
+/**
+ * `fleet`: the redis backend's latest figures, or null with the local backend. `services`: absent,
+ * none are sent. `timeline`: absent, no run is shown and the cache figures are zero.
+ */
+export function buildSnapshot(
+  source: DashboardSource,
+  failures: FailureLog,
+  fleet: FleetSection | null = null,
+  services?: ServiceLog,
+  timeline?: TimelineInputs,
+): DashboardSnapshot {
   const status = source.getSystemStatus();
   const m = source.monitor.getPerformanceMetrics();
   const counts = Object.fromEntries(STAGES.map((s) => [s, count(status.counts[s])])) as DashboardSnapshot['status']['counts'];
@@ -344,5 +362,7 @@ export function buildSnapshot(source: DashboardSource, failures: FailureLog, fle
     failures: failures.read((id) => source.getTask(id)),
     fleet,
     services: services ? services.read((id) => source.getTask(id)) : [],
+    timeline: timeline ? timeline.runs.read((id) => source.getTask(id), timeline.now, timeline.selectedRun) : { runs: [], run: null },
+    cache: timeline ? { ...timeline.cache.read() } : { hits: 0, misses: 0, savedMs: 0 },
   };
 }

@@ -14,6 +14,7 @@ import { diffSnapshot } from '../../dashboardProtocol/dashboardDiff';
 import { PROTOCOL_VERSION, parseWebviewMessage, type DashboardSnapshot, type FleetSection, type HostMessage } from '../../dashboardProtocol/protocol';
 import type { FleetStatus } from '../../backends/redis/fleetStatus';
 import { FailureLog, ServiceLog, buildSnapshot, fleetSection, type DashboardSource } from './dashboardData';
+import { CacheTally, RunLog } from './timeline';
 
 /** The redis backend's fleet, as the dashboard reads it. */
 export interface FleetSource {
@@ -80,6 +81,10 @@ export class DashboardFeed implements Disposable {
   private readonly tickMs: number;
   private readonly failures = new FailureLog();
   private readonly services = new ServiceLog();
+  private readonly runs = new RunLog();
+  private readonly cache = new CacheTally();
+  /** The run the page picked in the timeline; undefined follows the newest. Kept across page reloads while the panel lives. */
+  private selectedRun: string | undefined;
   private readonly subscription: Disposable;
   private visible = false;
   private ready = false;
@@ -113,6 +118,8 @@ export class DashboardFeed implements Disposable {
       if (!this.live) return;
       this.failures.observe(record);
       this.services.observe(record);
+      this.runs.observe(record);
+      this.cache.observe(record);
       this.schedule();
     });
   }
@@ -165,6 +172,10 @@ export class DashboardFeed implements Disposable {
       case 'revealTask':
         this.options.revealTask(message.taskId);
         return;
+      case 'selectRun':
+        this.selectedRun = message.runId || undefined;
+        this.schedule();
+        return;
       case 'rejected':
         // The page dropped something we sent: our builder and its validator disagree. Said once, in
         // the extension host log; the count is in state() for tests.
@@ -213,8 +224,13 @@ export class DashboardFeed implements Disposable {
       this.pending = undefined;
     }
     this.log.builds++;
-    const next = buildSnapshot(this.options.source, this.failures, this.fleet, this.services);
     const at = this.timers.now();
+    const next = buildSnapshot(this.options.source, this.failures, this.fleet, this.services, {
+      runs: this.runs,
+      cache: this.cache,
+      selectedRun: this.selectedRun,
+      now: at,
+    });
     if (this.last === undefined) {
       this.send({ type: 'snapshot', seq: this.seq + 1, at, data: next });
     } else {
@@ -237,6 +253,8 @@ export class DashboardFeed implements Disposable {
     const tasks = this.options.source.getTasks();
     this.failures.reset(tasks);
     this.services.reset(tasks);
+    this.runs.reset(tasks);
+    this.cache.reset(tasks);
     this.flush();
     if (this.ticker === undefined) this.ticker = this.timers.setInterval(() => this.schedule(), this.tickMs);
     this.readFleet();
