@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { ValidationError, describeValue } from '../core/model/errors';
 import type { PersistedSpec, TaskSpec } from '../core/model/model';
 import { checkServiceFields } from '../core/model/serviceFields';
+import { checkCacheSpec } from '../core/model/cacheFields';
 import { applySpecDefaults, type SpecDefaults as CoreSpecDefaults } from '../core/model/specDefaults';
 import { findCycle } from '../core/util/findCycle';
 import { joinPath, validateAgainstSchema, type JsonSchema, type SchemaIssue } from './schemaValidator';
@@ -46,7 +47,8 @@ type DeclaredSpecFields =
   | 'restart'
   | 'shared'
   | 'continueOnError'
-  | 'runAlways';
+  | 'runAlways'
+  | 'cache';
 
 /**
  * One task as the file declares it, after validation: the spec's own fields (TaskSpec says what each
@@ -171,11 +173,20 @@ function workflowIssues(name: string, at: string, workflow: WorkflowDecl): Schem
         issues.push({ path: depAt, message: `Expected \`${depAt}\` to be a key of workflow \`${name}\` (${known}), got ${describeValue(dep)}` });
       }
     });
-    // The core's own check of the service fields (a readyWhen regex that compiles, an http(s) URL, no
-    // runAlways service), so the file refuses exactly what scheduling would.
+    // The core's own checks of the service fields (a readyWhen regex that compiles, an http(s) URL, no
+    // runAlways service) and of `cache` (no cached service), so the file refuses exactly what scheduling would.
     try {
       const checked: PersistedSpec = { name: task.key, kind: 'shell' };
       checkServiceFields(task as unknown as Record<string, unknown>, taskAt, checked);
+      if (task.cache !== undefined) {
+        checkCacheSpec(`${taskAt}.cache`, task.cache);
+        if (task.readyWhen !== undefined) {
+          throw new ValidationError(
+            `Expected \`${taskAt}.cache\` to be absent when \`readyWhen\` is set: a service runs until it is stopped, so it has no result to restore`,
+            `${taskAt}.cache`,
+          );
+        }
+      }
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       issues.push({ path: err.field ?? taskAt, message: err.message });
@@ -302,5 +313,6 @@ function declToSpec(decl: WorkflowTaskDecl, workflowName: string, defaults: Spec
   if (decl.dependsOn?.length) spec.dependsOn = [...decl.dependsOn];
   if (decl.resources) spec.resources = { ...decl.resources };
   if (decl.readyWhen) spec.readyWhen = { ...decl.readyWhen };
+  if (decl.cache) spec.cache = structuredClone(decl.cache);
   return applySpecDefaults(spec, defaults);
 }

@@ -142,6 +142,22 @@ describe('workflowFile', () => {
     assert.throws(() => workflowToSpecs(parseWorkflowFile(JSON.stringify(valid), FILE), 'nope'), /one of `ci`/);
   });
 
+  it("maps a task's cache, and refuses a glob outside its folder, an empty inputs list or a cached service", () => {
+    const cache = { inputs: ['src/**', '!src/**/*.test.ts'], outputs: ['dist/**'], env: ['NODE_ENV'] };
+    const file = { workflows: { w: { tasks: [{ key: 'b', command: 'make', cache }] } } };
+    const [spec] = workflowToSpecs(parseWorkflowFile(JSON.stringify(file), FILE), 'w', { folder: '/ws' });
+    assert.deepEqual(spec?.cache, cache);
+    const task = (c: unknown, extra = {}) => ({ workflows: { w: { tasks: [{ key: 'b', command: 'make', cache: c, ...extra }] } } });
+    assert.match(errorOf(task({ inputs: ['../x'] })).message, /`workflows\.w\.tasks\[0\]\.cache\.inputs\[0\]`.*without `\.\.` segments/);
+    assert.match(errorOf(task({ inputs: ['src/**'], outputs: ['/tmp/out'] })).message, /`workflows\.w\.tasks\[0\]\.cache\.outputs\[0\]`/);
+    assert.match(errorOf(task({ inputs: [] })).message, /`workflows\.w\.tasks\[0\]\.cache\.inputs` to have at least 1 item/);
+    assert.match(errorOf(task({ input: ['src/**'] })).message, /cache/);
+    assert.match(
+      errorOf(task({ inputs: ['src/**'] }, { readyWhen: { port: 3000 } })).message,
+      /`workflows\.w\.tasks\[0\]\.cache` to be absent when `readyWhen` is set/,
+    );
+  });
+
   it('validates plain values with the generic keywords', () => {
     assert.deepEqual(validateAgainstSchema(3, { type: 'integer', minimum: 1 }), []);
     assert.equal(validateAgainstSchema(1.5, { type: 'integer' }).length, 1);

@@ -10,6 +10,7 @@ import { LIMITS } from './limits';
 import { checkJson } from './jsonValue';
 import { checkDelay, checkInteger, checkString, fail, join, quoteList, unknownField } from './fieldChecks';
 import { checkServiceFields } from './serviceFields';
+import { checkCacheSpec } from './cacheFields';
 
 export interface SpecContext {
   /** BUILTIN_KINDS plus the registered executors' kinds. */
@@ -49,6 +50,7 @@ const SPEC_FIELDS: readonly string[] = [
   'restart',
   'shared',
   'key',
+  'cache',
 ];
 const SPEC_FIELD_SET: ReadonlySet<string> = new Set(SPEC_FIELDS);
 
@@ -189,6 +191,12 @@ export function validateSpecAt(spec: unknown, ctx: SpecContext, prefix: string):
     out.continueOnError = spec.continueOnError;
   }
   checkServiceFields(spec, prefix, out);
+  if (spec.cache !== undefined) {
+    if (kind === 'function') fail(join(prefix, 'cache'), 'absent for kind `function`: its code is not data, so no key can tell two versions apart', spec.cache);
+    if (out.readyWhen !== undefined)
+      fail(join(prefix, 'cache'), 'absent when `readyWhen` is set: a service runs until it is stopped, so it has no result to restore', spec.cache);
+    out.cache = checkCacheSpec(join(prefix, 'cache'), spec.cache);
+  }
 
   return out as ValidSpec;
 }
