@@ -9,7 +9,7 @@ import type { OrchestratorWarning } from '../core/orchestrator/orchestratorTypes
 import { createApi, type OrchestratorApiV1 } from './api';
 import { registerDashboard } from './dashboard/dashboardPanel';
 import { registerCommands } from './commands/commands';
-import { FileHistoryArchive } from './storage/historyArchive';
+import { RunJournal } from '../core/history/runJournal';
 import type { HostOrchestrator } from './hostOrchestrator';
 import { ConfigKeys, ContextKeys, VSCODE_TASK_KIND, ViewIds } from './ids';
 import { onDidChangeSettings, readSettings, type Settings } from './settings';
@@ -46,7 +46,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   // Long history and task output live in files (CONVENTIONS 12); without a workspace, in the
   // extension's global storage.
   const storageDir = (context.storageUri ?? context.globalStorageUri).fsPath;
-  const archive = new FileHistoryArchive(storageDir);
+  // Finished records (and their output tails) go to the run journal, which the History view reads:
+  // `history` below, also `deps.archive` in the commands. An older history.jsonl there is migrated once.
+  const history = new RunJournal({
+    dir: path.join(storageDir, 'journal'),
+    legacyDir: storageDir,
+    onWarn: (w) => void vscode.window.showWarningMessage(`Orchestrator: ${w.message}`),
+  });
+  const archive = history;
 
   // In Restricted Mode the `vscodeTask` kind has no executor: such tasks (restored ones included)
   // wait in Created, and run once trust is granted and the executor is registered.
@@ -83,7 +90,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   };
   // Warnings of the restore happened before anyone could listen; the core keeps them.
   created.warnings.forEach(showWarning);
-  context.subscriptions.push({ dispose: () => void orchestrator.dispose() }, orchestrator.onDidWarn(showWarning), followCompounds(orchestrator));
+  context.subscriptions.push({ dispose: () => void orchestrator.dispose() }, history, orchestrator.onDidWarn(showWarning), followCompounds(orchestrator));
   if (!trust.trusted) {
     context.subscriptions.push(
       vscode.workspace.onDidGrantWorkspaceTrust(() => {

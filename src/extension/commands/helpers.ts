@@ -7,7 +7,7 @@ import type { TaskRecord } from '../../core/model/model';
 import type { HostOrchestrator } from '../hostOrchestrator';
 import { WORKFLOW_FILE } from '../ids';
 import type { Settings } from '../settings';
-import type { FileHistoryArchive } from '../storage/historyArchive';
+import type { RunJournal } from '../../core/history/runJournal';
 import type { VscodeTaskRuns } from '../executors/vscodeTaskRuns';
 import type { TaskStatusBar } from '../tasksView/statusBar';
 import type { TaskOutput } from '../tasksView/taskOutput';
@@ -23,7 +23,8 @@ export interface CommandDeps {
   statusBar: TaskStatusBar;
   trust: TrustGate;
   settings: () => Settings;
-  archive: FileHistoryArchive | undefined;
+  /** The run journal: finished records beyond the Tasks view, searchable (a RunHistory). */
+  archive: RunJournal | undefined;
   /** The VS Code tasks our records run: their terminals (Show Output). */
   runs?: VscodeTaskRuns;
 }
