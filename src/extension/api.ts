@@ -17,6 +17,8 @@ import { applySpecDefaults } from '../core/model/specDefaults';
 import type { TaskStatusBar } from './tasksView/statusBar';
 import type { TaskOutput } from './tasksView/taskOutput';
 import type { TaskTreeProvider, TreeNode } from './tasksView/taskTree';
+import type { HistoryNode, HistoryTreeProvider } from './historyView/historyTree';
+import type { RunHistory } from '../core/history/historyTypes';
 import type { TriggerService } from './triggers/triggerService';
 import type { RedisBackend } from './backend/redisBackend';
 import { isObjectLike } from '../core/model/guards';
@@ -52,6 +54,10 @@ export interface TestingHooks {
   readonly orchestrator: HostOrchestrator;
   readonly tree: TaskTreeProvider;
   readonly treeView: vscode.TreeView<TreeNode>;
+  /** The run history the History view reads, and the view (absent only while the journal is not wired). */
+  readonly history?: RunHistory;
+  readonly historyTree?: HistoryTreeProvider;
+  readonly historyView?: vscode.TreeView<HistoryNode>;
   readonly statusBar: TaskStatusBar;
   readonly output: TaskOutput;
   /** The workflow files' triggers (Watching). */

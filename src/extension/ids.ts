@@ -7,6 +7,8 @@ export const EXTENSION_ID = 'orchestrator-team.orchestrator';
 export const ViewIds = {
   container: 'orchestrator',
   tasks: 'orchestrator.tasks',
+  /** Finished runs from the run history, by day and workflow run (historyView/). */
+  history: 'orchestrator.history',
 } as const;
 
 export const CommandIds = {
@@ -37,6 +39,15 @@ export const CommandIds = {
   /** A trigger of the workflow file (a Watching row, an id, or picked) stops or starts firing. */
   pauseTrigger: 'orchestrator.pauseTrigger',
   resumeTrigger: 'orchestrator.resumeTrigger',
+  /** The History view (historyView/): filter, paging, rerun, remove and output of finished runs. */
+  searchHistory: 'orchestrator.searchHistory',
+  clearHistoryFilter: 'orchestrator.clearHistoryFilter',
+  loadMoreHistory: 'orchestrator.loadMoreHistory',
+  rerunFromHistory: 'orchestrator.rerunFromHistory',
+  rerunFailedFromHistory: 'orchestrator.rerunFailedFromHistory',
+  retryFromHistory: 'orchestrator.retryFromHistory',
+  removeFromHistory: 'orchestrator.removeFromHistory',
+  showHistoryOutput: 'orchestrator.showHistoryOutput',
 } as const;
 export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];
 
@@ -45,7 +56,17 @@ export type CommandId = (typeof CommandIds)[keyof typeof CommandIds];
  * hides them there with `"when": "false"`. Cancel, Retry and Show Output stay: without an argument
  * they offer a quick pick.
  */
-export const ItemOnlyCommands: readonly CommandId[] = [CommandIds.copyTaskId, CommandIds.removeTask, CommandIds.showMore];
+export const ItemOnlyCommands: readonly CommandId[] = [
+  CommandIds.copyTaskId,
+  CommandIds.removeTask,
+  CommandIds.showMore,
+  CommandIds.loadMoreHistory,
+  CommandIds.rerunFromHistory,
+  CommandIds.rerunFailedFromHistory,
+  CommandIds.retryFromHistory,
+  CommandIds.removeFromHistory,
+  CommandIds.showHistoryOutput,
+];
 
 export const ConfigSection = 'orchestrator';
 export { ConfigKeys, type ConfigKey } from '../workspaceFiles/names';
@@ -54,6 +75,8 @@ export { ConfigKeys, type ConfigKey } from '../workspaceFiles/names';
 export const ContextKeys = {
   paused: 'orchestrator.paused',
   trusted: 'orchestrator.trusted',
+  /** The History view has a filter: its title shows Clear Filter. */
+  historyFiltered: 'orchestrator.historyFiltered',
 } as const;
 
 /** The `viewItem` values of tree items; package.json menus match them with `=~` on the status suffix. */
@@ -67,6 +90,12 @@ export const ViewItems = {
   watching: 'watching',
   triggerActive: 'trigger.active',
   triggerPaused: 'trigger.paused',
+  /** History view rows: a day, a workflow run (`.failed` when Rerun Failed applies), a task (`history.task.<status>`), Load more. */
+  historyDay: 'history.day',
+  historyRun: 'history.run',
+  historyRunFailed: 'history.run.failed',
+  historyTaskPrefix: 'history.task.',
+  historyMore: 'history.more',
 } as const;
 
 export { WORKFLOW_FILE, VSCODE_TASK_KIND } from '../workspaceFiles/names';
