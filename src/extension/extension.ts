@@ -18,6 +18,7 @@ import { DETAILS_SCHEME, TaskDetailsProvider } from './tasksView/taskDetails';
 import { TaskOutput } from './tasksView/taskOutput';
 import { TaskTreeProvider, type TreeNode } from './tasksView/taskTree';
 import { TrustGate } from './trust';
+import { createHistoryView } from './historyView/historyView';
 import { VscodeTaskExecutor } from './executors/vscodeTaskExecutor';
 import { VscodeTaskRuns } from './executors/vscodeTaskRuns';
 import { followCompounds } from './executors/compoundTasks';
@@ -119,6 +120,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   const tree = new TaskTreeProvider(orchestrator, { problemsOf: (id) => vscodeRuns.get(id)?.problems, triggers });
   const treeView = vscode.window.createTreeView<TreeNode>(ViewIds.tasks, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   tree.setVisible(treeView.visible);
+  // The History view reads the run journal; in Restricted Mode it lists and removes, and refuses reruns.
+  const historyView = createHistoryView({ history, orchestrator, trust });
   const statusBar = new TaskStatusBar(orchestrator);
   const details = new TaskDetailsProvider((id) => orchestrator.getTask(id), orchestrator.onDidChangeTask);
   void vscode.commands.executeCommand('setContext', ContextKeys.paused, orchestrator.paused);
@@ -130,6 +133,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     tree,
     treeView,
     treeView.onDidChangeVisibility((e) => tree.setVisible(e.visible)),
+    ...historyView.disposables,
     statusBar,
     details,
     vscode.workspace.registerTextDocumentContentProvider(DETAILS_SCHEME, details),
@@ -170,6 +174,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
           orchestrator,
           tree,
           treeView,
+          history,
+          historyTree: historyView.tree,
+          historyView: historyView.view,
           statusBar,
           output,
           triggers,
