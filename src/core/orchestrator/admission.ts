@@ -43,11 +43,11 @@ export class Admission {
   }
 
   /** Validates and creates one task; throws (changing nothing) when it is refused. Returns its id. */
-  admitTask(spec: TaskSpec): string {
+  admitTask(spec: TaskSpec, noCache = false): string {
     const valid = validateSpec(spec, this.specContext);
     const refusal = valid.runAlways === true ? undefined : this.dependencyRefusal(valid.dependsOn, 'dependsOn');
     if (refusal) throw refusal;
-    return this.admit(valid, spec.run, valid.dependsOn ?? NO_DEPS, undefined).id;
+    return this.admit(valid, spec.run, valid.dependsOn ?? NO_DEPS, undefined, false, noCache).id;
   }
 
   /**
@@ -56,7 +56,7 @@ export class Admission {
    * `options` (unknown until checked) set the run's failure policy, kept on each of its records.
    */
   admitWorkflow(specs: TaskSpec[], options?: unknown): string[] {
-    const { failFast } = checkWorkflowRunOptions(options);
+    const { failFast, noCache } = checkWorkflowRunOptions(options);
     const workflow = validateWorkflow(specs, this.specContext);
     for (const entry of workflow.entries) {
       const refusal = entry.spec.runAlways === true ? undefined : this.dependencyRefusal(entry.dependsOnIds, `[${entry.index}].dependsOn`);
@@ -78,7 +78,7 @@ export class Admission {
           continue;
         }
         const dependsOn = [...entry.dependsOnIndexes.map((j) => byIndex[j] as string), ...entry.dependsOnIds];
-        const record = this.admit(entry.spec, (specs[entry.index] as TaskSpec).run, dependsOn, workflowId, failFast);
+        const record = this.admit(entry.spec, (specs[entry.index] as TaskSpec).run, dependsOn, workflowId, failFast, noCache);
         byIndex[i] = record.id;
         ids[entry.index] = record.id;
       }
@@ -127,8 +127,15 @@ export class Admission {
   }
 
   /** Creates the record and gates it. The spec is valid (`run` checked with it) and its dependencies exist. */
-  private admit(spec: ValidSpec, run: TaskSpec['run'], dependsOn: readonly string[], workflowId: string | undefined, failFast = false): Readonly<TaskRecord> {
-    const record = this.lifecycle.create(applySpecDefaults(spec, this.defaults), { dependsOn, workflowId, ownedSpec: true, failFast });
+  private admit(
+    spec: ValidSpec,
+    run: TaskSpec['run'],
+    dependsOn: readonly string[],
+    workflowId: string | undefined,
+    failFast = false,
+    noCache = false,
+  ): Readonly<TaskRecord> {
+    const record = this.lifecycle.create(applySpecDefaults(spec, this.defaults), { dependsOn, workflowId, ownedSpec: true, failFast, noCache });
     // Tracked before it is gated: a member that fails at once must already find its run.
     if (failFast) this.runs.add(record);
     runtimeOf(record).run = run;

@@ -23,20 +23,43 @@ import { isFinished, type TaskRecord } from '../model/model';
 export interface WorkflowRunOptions {
   /** A failure of one task (after its retries, not continueOnError) cancels the run's tasks that have not started. Default false. */
   failFast?: boolean;
+  /** Run the workflow's tasks without reading the cache (their results are still stored). Default false. */
+  noCache?: boolean;
 }
 
-const RUN_OPTION_FIELDS: readonly string[] = ['failFast'];
+const RUN_OPTION_FIELDS: readonly string[] = ['failFast', 'noCache'];
 
 /** The options checked, defaults filled; a ValidationError naming the field otherwise (nothing is scheduled then). */
 export function checkWorkflowRunOptions(options: unknown): Required<WorkflowRunOptions> {
-  if (options === undefined) return { failFast: false };
+  if (options === undefined) return { failFast: false, noCache: false };
   if (!isPlainObject(options)) throw fieldError('options', 'a plain object like `{ failFast: true }`', options);
   for (const k in options) if (!RUN_OPTION_FIELDS.includes(k)) unknownField('options', k, RUN_OPTION_FIELDS, 'the workflow run options');
   const failFast = options.failFast;
   if (failFast !== undefined && typeof failFast !== 'boolean') {
     throw fieldError('options.failFast', "a boolean (true: a task's failure cancels the run's tasks that have not started)", failFast);
   }
-  return { failFast: failFast === true };
+  const noCache = options.noCache;
+  if (noCache !== undefined && typeof noCache !== 'boolean') {
+    throw fieldError('options.noCache', 'a boolean (true: run every task of the workflow without reading the cache)', noCache);
+  }
+  return { failFast: failFast === true, noCache: noCache === true };
+}
+
+/** The options of retryTask (its second argument). */
+export interface RetryOptions {
+  /** Run the new task without reading the cache (its result is still stored); a completed task may then be run again too. Default false. */
+  noCache?: boolean;
+}
+
+/** retryTask's options checked, defaults filled; a ValidationError naming the field otherwise (nothing is scheduled then). */
+export function checkRetryOptions(options: unknown): Required<RetryOptions> {
+  if (options === undefined) return { noCache: false };
+  if (!isPlainObject(options)) throw fieldError('options', 'a plain object like `{ noCache: true }`', options);
+  for (const k in options) if (k !== 'noCache') unknownField('options', k, ['noCache'], 'the retry options');
+  if (options.noCache !== undefined && typeof options.noCache !== 'boolean') {
+    throw fieldError('options.noCache', 'a boolean (true: run the task again without reading the cache)', options.noCache);
+  }
+  return { noCache: options.noCache === true };
 }
 
 /** A Failed task whose failure its dependents tolerate: to them it counts as completed. */

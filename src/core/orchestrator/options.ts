@@ -44,7 +44,22 @@ export interface OrchestratorOptions {
    * BullMQ and Redis). The dispatcher still orders, gates and admits every task here.
    */
   remote?: RemoteExecution;
+  /**
+   * The task cache (tasks with `cache` are restored when their key was stored): where it lives, its
+   * size cap (LRU eviction beyond it; default 512 MB), whether it is used (default true), and the
+   * workspace folder (`root`: the cwd of tasks without one; default the process's cwd).
+   */
+  cache?: CacheOptions;
 }
+
+export interface CacheOptions {
+  dir: string;
+  maxBytes?: number;
+  enabled?: boolean;
+  root?: string;
+}
+
+const CACHE_OPTION_FIELDS: readonly string[] = ['dir', 'maxBytes', 'enabled', 'root'];
 
 type Defaulted = 'concurrency' | 'resources' | 'executors' | 'agingMs';
 export type ValidOrchestratorOptions = Required<Pick<OrchestratorOptions, Defaulted>> & Omit<OrchestratorOptions, Defaulted>;
@@ -63,6 +78,7 @@ const OPTION_FIELDS: readonly string[] = [
   'killGraceMs',
   'startPaused',
   'remote',
+  'cache',
 ];
 const OPTION_FIELD_SET: ReadonlySet<string> = new Set(OPTION_FIELDS);
 
@@ -141,10 +157,37 @@ export function validateOrchestratorOptions(options: unknown): ValidOrchestrator
       fail('remote.kinds', 'a Set of the kinds the remote backend runs', (o.remote as { kinds?: unknown }).kinds);
     out.remote = o.remote as RemoteExecution;
   }
+  if (o.cache !== undefined) out.cache = checkCacheOptions(o.cache);
   if (o.maxFinished !== undefined) out.maxFinished = checkMaxFinished(o.maxFinished);
   if (o.defaultTimeoutMs !== undefined) out.defaultTimeoutMs = checkDelay('defaultTimeoutMs', o.defaultTimeoutMs, 'positive');
   if (o.defaultRetries !== undefined)
     out.defaultRetries = checkInteger('defaultRetries', o.defaultRetries, 0, LIMITS.retries, 'an integer number of extra attempts');
   if (o.killGraceMs !== undefined) out.killGraceMs = checkDelay('killGraceMs', o.killGraceMs, 'zero');
+  return out;
+}
+
+/** `cache`: a checked copy, or a ValidationError naming the field. */
+function checkCacheOptions(value: unknown): CacheOptions {
+  if (!isPlainObject(value)) fail('cache', 'a plain object like `{ dir: "/work/.orchestrator/cache", maxBytes?, enabled?, root? }`', value);
+  for (const k in value) if (!CACHE_OPTION_FIELDS.includes(k)) unknownField('cache', k, CACHE_OPTION_FIELDS, 'the cache options');
+  const dir = value.dir;
+  if (typeof dir !== 'string' || dir.length === 0 || dir.includes('\0'))
+    fail('cache.dir', 'a non-empty directory path (where the cache keeps its entries)', dir);
+  const out: CacheOptions = { dir };
+  if (value.maxBytes !== undefined) {
+    const max = value.maxBytes;
+    if (typeof max !== 'number' || !Number.isSafeInteger(max) || max <= 0)
+      fail('cache.maxBytes', 'a positive integer number of bytes (beyond it the least recently used entries go)', max);
+    out.maxBytes = max;
+  }
+  if (value.enabled !== undefined) {
+    if (typeof value.enabled !== 'boolean') fail('cache.enabled', 'a boolean (false: every task runs and nothing is stored)', value.enabled);
+    out.enabled = value.enabled;
+  }
+  if (value.root !== undefined) {
+    if (typeof value.root !== 'string' || value.root.length === 0 || value.root.includes('\0'))
+      fail('cache.root', 'a non-empty directory path (the workspace folder)', value.root);
+    out.root = value.root;
+  }
   return out;
 }

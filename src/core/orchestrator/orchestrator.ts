@@ -18,12 +18,15 @@ import { TaskEngine } from '../engine/engine';
 import { LocalExecution } from '../execution/localExecution';
 import { RoutedExecution } from '../execution/routedExecution';
 import { holdWhileUnavailable } from './remoteAvailability';
+import type { CachingExecution } from '../cache/cachingExecution';
+import { innerExecution, withCache } from '../cache/cacheWiring';
 import { ProcessLedger, reapOrphans } from '../executors/processLedger';
 import { TaskLifecycleManager } from '../lifecycle/lifecycle';
 import type { LifecycleEvent } from '../lifecycle/transition';
 import { MessageQueue } from '../queue/messageQueue';
 import { BUILTIN_KINDS, isFinished, type SystemStatus, type TaskError, type TaskRecord, type TaskSpec, type TaskStatus } from '../model/model';
-import type { Orchestrator, OrchestratorOptions, OrchestratorWarning, OutputChunk, WorkflowRunOptions } from './orchestratorTypes';
+import type { Orchestrator, OrchestratorOptions, OrchestratorWarning, OutputChunk, RetryOptions, WorkflowRunOptions } from './orchestratorTypes';
+import { checkRetryOptions } from './failurePolicies';
 import { PerformanceMonitor } from '../metrics/performanceMonitor';
 import { MemoryStore, systemClock, type Executor, type Store } from '../ports';
 import { runtimeOf, TaskRun } from './taskRun';
@@ -52,8 +55,8 @@ export class OrchestratorImpl implements Orchestrator {
   /** Warnings from start-up (a corrupt snapshot, recovery) and later, the last 100. */
   readonly warnings: OrchestratorWarning[] = this.alerts.list;
   readonly lifecycle: TaskLifecycleManager;
-  /** Runs attempts: the dispatcher reaches the engine only through this port. */
-  readonly execution: LocalExecution | RoutedExecution;
+  /** Runs attempts: the dispatcher reaches the engine only through this port (behind the cache, when configured). */
+  readonly execution: LocalExecution | RoutedExecution | CachingExecution;
   /** The local engine behind `execution`, for the seed's Orchestrator interface. */
   readonly engine: TaskEngine;
   readonly queue: MessageQueue;
@@ -100,7 +103,8 @@ export class OrchestratorImpl implements Orchestrator {
       onReady: (task, info) => this.services.ready(task, info),
     });
     const local = new LocalExecution(this.engine);
-    this.execution = options.remote ? new RoutedExecution(local, options.remote) : local;
+    const routed = options.remote ? new RoutedExecution(local, options.remote) : local;
+    this.execution = withCache(routed, options.cache, (id) => this.lifecycle.get(id) as TaskRecord | undefined, this.alerts.warn);
     this.queue = new MessageQueue({
       clock,
       onError: this.alerts.listenerFailed,
@@ -221,15 +225,16 @@ export class OrchestratorImpl implements Orchestrator {
     return ids.length;
   }
 
-  async retryTask(id: string): Promise<string> {
+  async retryTask(id: string, options?: RetryOptions): Promise<string> {
     this.assertOpen();
     checkId(id);
+    const { noCache } = checkRetryOptions(options);
     const record = this.lifecycle.get(id);
     if (!record) throw new NotFoundError('task', id);
-    if (record.status !== 'failed' && record.status !== 'cancelled') {
-      throw new IllegalTransitionError(id, record.status, 'retried', 'only a failed or cancelled task can be retried');
+    if (record.status !== 'failed' && record.status !== 'cancelled' && !(noCache && record.status === 'completed')) {
+      throw new IllegalTransitionError(id, record.status, 'retried', 'only a failed or cancelled task can be retried (or a completed one with `noCache`)');
     }
-    return this.scheduleTask(this.admission.respec(record));
+    return this.admission.admitTask(this.admission.respec(record), noCache);
   }
 
   async removeTask(id: string): Promise<void> {
@@ -376,6 +381,7 @@ export class OrchestratorImpl implements Orchestrator {
   /** Applies the recovery policy (recovery.ts) to a validated snapshot. Called once, before anything is scheduled. */
   restore(snapshot: Snapshot, rejected?: ReadonlyMap<string, TaskError>): void {
     const d = this.dispatcher;
+    const routed = innerExecution(this.execution);
     if (snapshot.paused) d.paused = true;
     this.lifecycle.restore(snapshot.tasks);
     this.services.restored(snapshot.tasks);
@@ -395,7 +401,7 @@ export class OrchestratorImpl implements Orchestrator {
       rejected,
       checkFits: (demand) => d.pools.checkFits(demand)?.message,
       runs: (kind) => d.kinds.has(kind),
-      ...(this.execution instanceof RoutedExecution ? { reattaches: (r: TaskRecord) => (this.execution as RoutedExecution).canReattach(r) } : {}),
+      ...(routed instanceof RoutedExecution ? { reattaches: (r: TaskRecord) => routed.canReattach(r) } : {}),
       paused: d.paused,
     });
     for (const decision of plan.decisions) this.outcomes.applyRecovery(decision);

@@ -9,11 +9,11 @@ import type { MessageQueue } from '../queue/messageQueue';
 import type { PerformanceMonitor } from '../metrics/performanceMonitor';
 import type { StateCoordinator } from '../state/stateCoordinator';
 import type { OrchestratorWarning } from '../model/warnings';
-import type { WorkflowRunOptions } from './failurePolicies';
+import type { RetryOptions, WorkflowRunOptions } from './failurePolicies';
 
 export type { OrchestratorOptions } from './options';
 export type { OrchestratorWarning } from '../model/warnings';
-export type { WorkflowRunOptions } from './failurePolicies';
+export type { RetryOptions, WorkflowRunOptions } from './failurePolicies';
 
 /** A change to a task: the record after it, and where it came from. */
 export interface TaskChange {
@@ -28,8 +28,11 @@ export interface Orchestrator {
   cancelTask(id: string, reason?: string): Promise<void>;
   /** Cancels every unfinished task. */
   cancelAll(reason?: string): Promise<number>;
-  /** Schedules a failed or cancelled task again as a new task with the same spec; returns the new id. */
-  retryTask(id: string): Promise<string>;
+  /**
+   * Schedules a failed or cancelled task again as a new task with the same spec; returns the new id.
+   * `options.noCache`: the new task runs without reading the cache (a completed task may be run again so).
+   */
+  retryTask(id: string, options?: RetryOptions): Promise<string>;
   /** Removes a finished task from the records. */
   removeTask(id: string): Promise<void>;
   /** Removes every finished task; returns how many. */

@@ -40,6 +40,10 @@ export interface TaskEventPayload {
   exitCode?: number;
   /** On `task.ready`: the problem counts of the cycle that made it Ready, where known. */
   problems?: ProblemCounts;
+  /** On `task.completed`: true when the result was restored from the cache instead of running (absent otherwise). */
+  cached?: boolean;
+  /** On a cached `task.completed`: the run time the cache saved, in ms. */
+  savedMs?: number;
 }
 
 export class TaskEvents {
@@ -103,6 +107,11 @@ function payloadOf(record: TaskRecord, from: TaskStatus | undefined, to: TaskSta
   if (reason) p.reason = reason;
   if (record.error && (record.status === 'failed' || to === 'scheduled')) p.error = { ...record.error };
   if (record.result?.exitCode !== undefined) p.exitCode = record.result.exitCode;
+  const cached = to === 'completed' ? record.result?.cached : undefined;
+  if (cached !== undefined) {
+    p.cached = true;
+    p.savedMs = cached.savedMs;
+  }
   if (from === 'running' && to === 'running') {
     // Ready is no transition: its time is the record's, not the history's.
     if (record.ready !== undefined) p.at = record.ready.at;
