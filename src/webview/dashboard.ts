@@ -28,7 +28,12 @@ const vscode = acquireVsCodeApi();
 const root = document.getElementById('app');
 if (!root) throw new Error('Expected the page to have a #app element');
 
-const view = new DashboardView(root, readPalette(), (taskId) => vscode.postMessage({ type: 'revealTask', taskId }));
+const view = new DashboardView(
+  root,
+  readPalette(),
+  (taskId) => vscode.postMessage({ type: 'revealTask', taskId }),
+  (runId) => vscode.postMessage({ type: 'selectRun', runId }),
+);
 watchTheme(() => view.setPalette(readPalette()));
 
 let snapshot: DashboardSnapshot | undefined;

@@ -20,6 +20,8 @@ import { formatDuration } from '../dashboardProtocol/format';
 import type { Palette } from './theme';
 import { WorkersView } from './workersView';
 import { ServicesView, readyCount, runningText } from './servicesView';
+import { TimelineView } from './timelineView';
+import { cacheSub, hitRate } from './timelineFormat';
 
 type Child = Node | string | undefined;
 
@@ -106,7 +108,15 @@ const TOPIC_COLUMNS: { key: keyof TopicRow; label: string; title: string }[] = [
 
 /** The headline figures, each filled by the constructor's `addKpi`. */
 type KpiMetric =
-  'taskThroughput' | 'p50TaskDuration' | 'p95TaskDuration' | 'averageTaskDuration' | 'averageWaitTime' | 'queueDepth' | 'successRate' | 'messageProcessingRate';
+  | 'taskThroughput'
+  | 'p50TaskDuration'
+  | 'p95TaskDuration'
+  | 'averageTaskDuration'
+  | 'averageWaitTime'
+  | 'queueDepth'
+  | 'successRate'
+  | 'messageProcessingRate'
+  | 'cacheHits';
 
 export class DashboardView {
   // Both filled for every key by the constructor.
@@ -129,6 +139,7 @@ export class DashboardView {
   private readonly failuresEmpty: HTMLElement;
   private readonly workers = new WorkersView();
   private readonly services: ServicesView;
+  private readonly timeline: TimelineView;
   private readonly charts: ManagedChart[] = [];
   private readonly throughputChart: ManagedChart;
   private readonly queueChart: ManagedChart;
@@ -141,8 +152,10 @@ export class DashboardView {
     root: HTMLElement,
     palette: Palette,
     private readonly onReveal: (taskId: string) => void,
+    onSelectRun: (runId: string) => void = () => undefined,
   ) {
     this.services = new ServicesView(onReveal);
+    this.timeline = new TimelineView(palette, onReveal, onSelectRun);
     this.pausePill = el('span', { class: 'pill', 'data-metric': 'paused', 'data-value': 'false' }, 'Running');
     this.slots = el('span', { class: 'muted', 'data-metric': 'concurrency' });
     this.updated = el('span', { class: 'muted updated', 'aria-live': 'off' });
@@ -169,6 +182,7 @@ export class DashboardView {
     addKpi('queueDepth', 'Queue depth', 'created + scheduled');
     addKpi('successRate', 'Success rate', 'completed / finished');
     addKpi('messageProcessingRate', 'Messages', 'processed/s');
+    addKpi('cacheHits', 'Cache hits', 'no cached tasks');
 
     const box = (): HTMLElement => el('div', { class: 'chart' });
     const tBox = box();
@@ -203,6 +217,7 @@ export class DashboardView {
       stages,
       kpis,
       this.services.node,
+      this.timeline.node,
       el('div', { class: 'grid charts' }, throughput.node, queue.node, durations.node, pools.node),
       el('div', { class: 'grid tables' }, topics.node, failures.node),
       this.workers.node,
@@ -223,6 +238,7 @@ export class DashboardView {
 
   setPalette(palette: Palette): void {
     for (const c of this.charts) c.setPalette(palette);
+    this.timeline.setPalette(palette);
   }
 
   /** Renders the sections named in `changed` (all of them for a snapshot). */
@@ -234,6 +250,8 @@ export class DashboardView {
     if (changed.has('services')) this.services.render(s.services, at);
     // "Ready for …" moves on with the host's clock, as the failures' "… ago" below.
     else this.services.renderTimes(at);
+    if (changed.has('timeline')) this.timeline.render(s.timeline, at);
+    if (changed.has('cache')) this.renderCache(s);
     if (changed.has('histogram')) this.renderHistogram(s);
     if (changed.has('series')) this.renderSeries(s.series);
     if (changed.has('pools') || changed.has('series')) this.renderPools(s);
@@ -285,6 +303,16 @@ export class DashboardView {
     );
     this.kpi.successRate.value.classList.toggle('bad', h.totals.failed > 0 && h.successRate < 0.9);
     this.durationAside.textContent = `p50 ${formatDuration(h.p50TaskDuration)} · p95 ${formatDuration(h.p95TaskDuration)}`;
+  }
+
+  /** The session's cache figures: the KPI card (hits, and the rate as its title) and the line under the timeline. */
+  private renderCache(s: DashboardSnapshot): void {
+    const c = s.cache;
+    setFigure(this.kpi.cacheHits, c.hits, formatCount(c.hits), cacheSub(c));
+    this.kpi.cacheHits.value.title = `${formatPercent(hitRate(c))} of cached tasks restored`;
+    this.kpi.cacheHits.value.dataset.misses = String(c.misses);
+    this.kpi.cacheHits.value.dataset.saved = String(c.savedMs);
+    this.timeline.renderCache(c);
   }
 
   /** The queue depth card's "3 running (1 ready)": the headline's running, the services' Ready. */
