@@ -13,7 +13,9 @@ export type ErrorCode =
   | 'DISPOSED'
   | 'STORE_WRITE_FAILED'
   | 'QUEUE_FULL'
-  | 'CRASH_LOOP';
+  | 'CRASH_LOOP'
+  | 'CACHE_OUTSIDE_ROOT'
+  | 'CACHE_CORRUPT';
 
 export class OrchestratorError extends Error {
   constructor(
