@@ -3,6 +3,9 @@
 /** The workflow file, relative to a workspace folder; its schema is contributed by jsonValidation. */
 export const WORKFLOW_FILE = '.vscode/orchestrator.json';
 
+/** The task cache's default folder, relative to a workspace folder (git-ignored: `.orchestrator/`). */
+export const CACHE_DIR = '.orchestrator/cache';
+
 /** The VS Code tasks file, relative to a workspace folder. */
 export const TASKS_FILE = '.vscode/tasks.json';
 
@@ -21,5 +24,8 @@ export const ConfigKeys = {
   defaultRetries: 'orchestrator.defaults.retries',
   backend: 'orchestrator.backend',
   redisUrl: 'orchestrator.redis.url',
+  cacheEnabled: 'orchestrator.cache.enabled',
+  cacheMaxSizeMB: 'orchestrator.cache.maxSizeMB',
+  cacheDirectory: 'orchestrator.cache.directory',
 } as const;
 export type ConfigKey = (typeof ConfigKeys)[keyof typeof ConfigKeys];

@@ -1,13 +1,14 @@
 // The `orchestrator.*` settings, read as `unknown` (settings.json is hand-edited) and checked; a
 // value that does not validate falls back to its default and is named in `problems`. The editor
 // reads them from its configuration, the CLI from the folder's settings.json: one check for both.
+import * as path from 'node:path';
 import { ValidationError } from '../core/model/errors';
 import { isObjectLike } from '../core/model/guards';
 import { LIMITS } from '../core/model/limits';
 import { validateResourceCapacities } from '../core/model/resourceCapacities';
 import type { SpecDefaults } from '../core/model/specDefaults';
 import { defaultConcurrency } from '../core/orchestrator/options';
-import { ConfigKeys, type ConfigKey } from './names';
+import { CACHE_DIR, ConfigKeys, type ConfigKey } from './names';
 
 export interface Settings {
   /** Resolved: 0 in the setting means the number of CPUs. */
@@ -21,6 +22,15 @@ export interface Settings {
   backend: Backend;
   /** The Redis the `redis` backend uses; its password lives apart (the editor's SecretStorage). */
   redisUrl: string;
+  cache: CacheSettings;
+}
+
+/** The task cache (core/cache): on or off, its size cap, and where it lives. */
+export interface CacheSettings {
+  enabled: boolean;
+  maxSizeMB: number;
+  /** As written (absolute, or relative to the first workspace folder); undefined: the folder's CACHE_DIR. */
+  directory: string | undefined;
 }
 
 export const BACKENDS = ['local', 'redis'] as const;
@@ -33,7 +43,12 @@ export const DEFAULTS = {
   defaultRetries: 0,
   backend: 'local',
   redisUrl: 'redis://127.0.0.1:6379',
+  cacheEnabled: true,
+  cacheMaxSizeMB: 512,
 } as const;
+
+/** The cache's size cap, in MB: at least one entry's worth, at most 100 GB. */
+export const CACHE_MAX_SIZE_MB = { min: 1, max: 100_000 } as const;
 
 /** The settings' defaults for specs, as the core's applySpecDefaults takes them (0: none). */
 export function specDefaultsOf(settings: Settings): SpecDefaults {
@@ -86,6 +101,31 @@ function redisUrlOf(get: SettingReader, problems: string[]): string {
   return DEFAULTS.redisUrl;
 }
 
+function booleanOf(get: SettingReader, key: ConfigKey, fallback: boolean, problems: string[]): boolean {
+  const value = get(key);
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'boolean') return value;
+  problems.push(`Expected \`${key}\` to be a boolean, got ${JSON.stringify(value)}; using ${fallback}`);
+  return fallback;
+}
+
+/** A path as written; '' (the editor's way to clear a string setting) means the default. */
+function directoryOf(get: SettingReader, key: ConfigKey, problems: string[]): string | undefined {
+  const value = get(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string' && value.trim() !== '' && !value.includes('\0')) return value;
+  problems.push(`Expected \`${key}\` to be a folder path (absolute, or relative to the workspace folder), got ${JSON.stringify(value)}; using the default`);
+  return undefined;
+}
+
+function cacheOf(get: SettingReader, problems: string[]): CacheSettings {
+  return {
+    enabled: booleanOf(get, ConfigKeys.cacheEnabled, DEFAULTS.cacheEnabled, problems),
+    maxSizeMB: integer(get, ConfigKeys.cacheMaxSizeMB, DEFAULTS.cacheMaxSizeMB, CACHE_MAX_SIZE_MB.min, CACHE_MAX_SIZE_MB.max, problems),
+    directory: directoryOf(get, ConfigKeys.cacheDirectory, problems),
+  };
+}
+
 /** Reads every setting through `get`; `problems` lists the values that were refused (and replaced by defaults). */
 export function readSettingsFrom(get: SettingReader, problems: string[] = []): Settings {
   const concurrency = integer(get, ConfigKeys.concurrency, DEFAULTS.concurrency, 0, LIMITS.concurrency, problems);
@@ -106,7 +146,17 @@ export function readSettingsFrom(get: SettingReader, problems: string[] = []): S
     defaultRetries: integer(get, ConfigKeys.defaultRetries, DEFAULTS.defaultRetries, 0, LIMITS.retries, problems),
     backend: backendOf(get, problems),
     redisUrl: redisUrlOf(get, problems),
+    cache: cacheOf(get, problems),
   };
+}
+
+/**
+ * The cache's folder: `directory` resolved against the workspace folder, else the folder's CACHE_DIR.
+ * Without a workspace folder, `fallbackDir` (the editor's storage) stands in for it and holds the cache itself.
+ */
+export function cacheDirOf(cache: CacheSettings, folder: string | undefined, fallbackDir: string): string {
+  if (folder === undefined) return path.resolve(fallbackDir, cache.directory ?? '.');
+  return path.resolve(folder, cache.directory ?? CACHE_DIR);
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { ConfigKeys, type ConfigKey } from '../../src/workspaceFiles/names';
-import { DEFAULTS, readSettingsFrom } from '../../src/workspaceFiles/settingsValues';
+import { DEFAULTS, cacheDirOf, readSettingsFrom } from '../../src/workspaceFiles/settingsValues';
 
 function read(values: Partial<Record<ConfigKey, unknown>>): { settings: ReturnType<typeof readSettingsFrom>; problems: string[] } {
   const problems: string[] = [];
@@ -53,5 +54,45 @@ describe('settingsValues', () => {
         assert.match(problems[0]!, /Expected `orchestrator\.redis\.url` to be a URL like `redis:\/\/host:6379`/);
       }
     });
+  });
+});
+
+describe('settingsValues: orchestrator.cache.*', () => {
+  it('is on, 512 MB, in the folder by default', () => {
+    const { settings, problems } = read({});
+    assert.deepEqual(settings.cache, { enabled: true, maxSizeMB: 512, directory: undefined });
+    assert.deepEqual(problems, []);
+    assert.equal(cacheDirOf(settings.cache, '/ws/app', '/storage/cache'), join('/ws/app', '.orchestrator', 'cache'));
+  });
+
+  it('takes a boolean, a size from 1 to 100000 MB and a folder, absolute or relative to the workspace folder', () => {
+    const { settings, problems } = read({ [ConfigKeys.cacheEnabled]: false, [ConfigKeys.cacheMaxSizeMB]: 100_000, [ConfigKeys.cacheDirectory]: 'build/cache' });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(settings.cache, { enabled: false, maxSizeMB: 100_000, directory: 'build/cache' });
+    assert.equal(cacheDirOf(settings.cache, '/ws/app', '/storage/cache'), join('/ws/app', 'build', 'cache'));
+    assert.equal(cacheDirOf({ ...settings.cache, directory: '/var/cache/orch' }, '/ws/app', '/storage/cache'), join('/var/cache/orch'));
+    assert.equal(read({ [ConfigKeys.cacheMaxSizeMB]: 1 }).settings.cache.maxSizeMB, 1);
+  });
+
+  it('keeps the cache in the editor storage without a workspace folder', () => {
+    assert.equal(cacheDirOf(read({}).settings.cache, undefined, '/storage/cache'), join('/storage/cache'));
+  });
+
+  it('refuses a size out of range or not an integer, naming the range, and uses 512', () => {
+    for (const bad of [0, -1, 100_001, 1.5, '512', true]) {
+      const { settings, problems } = read({ [ConfigKeys.cacheMaxSizeMB]: bad });
+      assert.equal(settings.cache.maxSizeMB, 512, String(bad));
+      assert.equal(problems.length, 1, String(bad));
+      assert.match(problems[0]!, /Expected `orchestrator\.cache\.maxSizeMB` to be an integer from 1 to 100000, got .*; using 512/);
+    }
+  });
+
+  it('refuses an enabled that is not a boolean and a directory that is not a path, and uses the defaults', () => {
+    const { settings, problems } = read({ [ConfigKeys.cacheEnabled]: 'no', [ConfigKeys.cacheDirectory]: 42 });
+    assert.deepEqual(settings.cache, { enabled: true, maxSizeMB: 512, directory: undefined });
+    assert.equal(problems.length, 2);
+    assert.match(problems[0]!, /Expected `orchestrator\.cache\.enabled` to be a boolean, got "no"; using true/);
+    assert.match(problems[1]!, /Expected `orchestrator\.cache\.directory` to be a folder path .*, got 42; using the default/);
+    assert.deepEqual(read({ [ConfigKeys.cacheDirectory]: '' }).problems, [], 'an empty path is the default, not a mistake');
   });
 });
