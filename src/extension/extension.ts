@@ -12,7 +12,7 @@ import { registerCommands } from './commands/commands';
 import { RunJournal } from '../core/history/runJournal';
 import type { HostOrchestrator } from './hostOrchestrator';
 import { ConfigKeys, ContextKeys, VSCODE_TASK_KIND, ViewIds } from './ids';
-import { onDidChangeSettings, readSettings, type Settings } from './settings';
+import { CACHE_KEYS, cacheOptionsOf, onDidChangeSettings, readSettings, type Settings } from './settings';
 import { TaskStatusBar } from './tasksView/statusBar';
 import { DETAILS_SCHEME, TaskDetailsProvider } from './tasksView/taskDetails';
 import { TaskOutput } from './tasksView/taskOutput';
@@ -22,7 +22,7 @@ import { createHistoryView } from './historyView/historyView';
 import { VscodeTaskExecutor } from './executors/vscodeTaskExecutor';
 import { VscodeTaskRuns } from './executors/vscodeTaskRuns';
 import { followCompounds } from './executors/compoundTasks';
-import { backendSettingsChanged, createBackend, registerBackendCommands } from './backend/backendUi';
+import { backendSettingsChanged, createBackend, offerReload, registerBackendCommands } from './backend/backendUi';
 import { runWorkflow } from './commands/scheduling';
 import { registerTriggerCommands } from './triggers/triggerCommands';
 import { TriggerService } from './triggers/triggerService';
@@ -82,6 +82,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     archive,
     executors: trust.trusted ? { [VSCODE_TASK_KIND]: vscodeTasks } : {},
     ...(backend ? { remote: backend.remote } : {}),
+    // Tasks that declare `cache` in the workflow file are restored when their key was stored.
+    cache: cacheOptionsOf(settings, storageDir),
   });
   const orchestrator: HostOrchestrator = created;
   active = orchestrator;
@@ -148,6 +150,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
       if (changed.includes(ConfigKeys.maxFinished)) orchestrator.setMaxFinished(next.maxFinished);
       // Default timeout and retries are read per scheduled spec, so they need nothing here.
       backendSettingsChanged(changed);
+      // The core takes its cache when it is created: a change applies from the next start.
+      if (changed.some((k) => CACHE_KEYS.includes(k))) void offerReload('the cache settings apply after a window reload.');
       statusBar.update();
     }),
   );

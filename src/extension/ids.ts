@@ -18,6 +18,8 @@ export const CommandIds = {
   cancelTask: 'orchestrator.cancelTask',
   cancelAll: 'orchestrator.cancelAll',
   retryTask: 'orchestrator.retryTask',
+  /** A finished task again, run for real: its cached result is neither read nor kept in its stead. */
+  runWithoutCache: 'orchestrator.runWithoutCache',
   pause: 'orchestrator.pause',
   resume: 'orchestrator.resume',
   clearFinished: 'orchestrator.clearFinished',

@@ -1,7 +1,9 @@
 // The extension's settings, from the editor's configuration, checked by workspaceFiles/settingsValues.ts;
 // a value that does not validate falls back to its default and the user is told once per change.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readSettingsFrom, type Settings } from '../workspaceFiles/settingsValues';
+import type { CacheOptions } from '../core/orchestrator/options';
+import { cacheDirOf, readSettingsFrom, type Settings } from '../workspaceFiles/settingsValues';
 import { ConfigKeys, type ConfigKey } from './ids';
 
 export { DEFAULTS, specDefaultsOf, type Settings } from '../workspaceFiles/settingsValues';
@@ -20,4 +22,25 @@ export function onDidChangeSettings(onChange: (settings: Settings, changed: Conf
     const problems: string[] = [];
     onChange(readSettings(problems), changed, problems);
   });
+}
+
+const MB = 1024 * 1024;
+
+/** The cache settings that apply when the orchestrator is created (the core takes them only then). */
+export const CACHE_KEYS: readonly ConfigKey[] = [ConfigKeys.cacheEnabled, ConfigKeys.cacheMaxSizeMB, ConfigKeys.cacheDirectory];
+
+/**
+ * The core's cache options: the store in the setting's folder, else the first workspace folder's
+ * `.orchestrator/cache` (which the CLI shares), else the editor's storage for this workspace.
+ * In an untrusted workspace VS Code ignores the folder's `orchestrator.cache.directory`
+ * (restrictedConfigurations), so a workspace cannot point the cache outside itself before it is trusted.
+ */
+export function cacheOptionsOf(settings: Settings, storageDir: string): CacheOptions {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return {
+    dir: cacheDirOf(settings.cache, folder, path.join(storageDir, 'cache')),
+    maxBytes: settings.cache.maxSizeMB * MB,
+    enabled: settings.cache.enabled,
+    ...(folder !== undefined ? { root: folder } : {}),
+  };
 }

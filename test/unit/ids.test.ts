@@ -12,7 +12,10 @@ interface Contributes {
   jsonValidation: { fileMatch: string; url: string }[];
 }
 
-const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { contributes: Contributes };
+const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as {
+  contributes: Contributes;
+  capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
+};
 const c = pkg.contributes;
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
@@ -56,6 +59,11 @@ describe('ids (src/extension/ids.ts against package.json contributes)', () => {
     assert.match(whens(CommandIds.cancelTask), /viewItem == task\.running/);
     assert.match(whens(CommandIds.retryTask), /failed\|cancelled/);
     assert.match(whens(CommandIds.removeTask), /completed\|failed\|cancelled/);
+    assert.match(whens(CommandIds.runWithoutCache), /completed\|failed\|cancelled/);
+  });
+
+  it("ignores an untrusted workspace's cache folder, as its other paths and addresses", () => {
+    assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(ConfigKeys.cacheDirectory));
   });
 
   it('points jsonValidation at the built schema for the workflow file', () => {

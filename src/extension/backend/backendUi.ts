@@ -29,7 +29,8 @@ export function createBackend(context: vscode.ExtensionContext, settings: Settin
   });
 }
 
-async function offerReload(message: string): Promise<void> {
+/** An information message with a Reload Window button. */
+export async function offerReload(message: string): Promise<void> {
   const choice = await vscode.window.showInformationMessage(`Orchestrator: ${message}`, RELOAD);
   if (choice === RELOAD) await vscode.commands.executeCommand('workbench.action.reloadWindow');
 }

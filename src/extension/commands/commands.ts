@@ -14,6 +14,7 @@ import { registerOutput } from './output';
 import { registerPauseResume } from './pauseResume';
 import { registerRemoveAndClear } from './removeAndClear';
 import { registerRetry } from './retry';
+import { registerRunWithoutCache } from './runWithoutCache';
 import { registerRunWorkflow } from './runWorkflow';
 import { registerScheduleTask } from './scheduleTask';
 import { registerTasksView } from './tasksView';
@@ -26,6 +27,7 @@ const COMMANDS: readonly CommandModule[] = [
   registerRunWorkflow,
   registerCancel,
   registerRetry,
+  registerRunWithoutCache,
   registerPauseResume,
   registerRemoveAndClear,
   registerOutput,
