@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { Disposable, Event } from '../../core/util/events';
 import type { TaskRecord } from '../../core/model/model';
+import { formatDuration } from '../../core/util/formatDuration';
 
 export const DETAILS_SCHEME = 'orchestrator-task';
 
@@ -41,8 +42,14 @@ export class TaskDetailsProvider implements vscode.TextDocumentContentProvider, 
   }
 }
 
-/** `ready.at` is epoch milliseconds: its `since` beside it says when, in the reader's terms. */
+/**
+ * `ready.at` is epoch milliseconds: its `since` beside it says when, in the reader's terms. A cache
+ * hit's `savedMs` gets its `saved` likewise (the result's `cached`, `cacheKey` and `flaky` are shown as kept).
+ */
 function readable(this: unknown, key: string, value: unknown): unknown {
+  if (key === 'cached' && typeof value === 'object' && value !== null && typeof (value as { savedMs?: unknown }).savedMs === 'number') {
+    return { saved: formatDuration((value as { savedMs: number }).savedMs), ...value };
+  }
   if (key === 'ready' && typeof value === 'object' && value !== null && typeof (value as { at?: unknown }).at === 'number') {
     return { since: new Date((value as { at: number }).at).toISOString(), ...value };
   }

@@ -5,6 +5,7 @@ import type { ProblemCounts, TaskRecord, TaskStatus } from '../../core/model/mod
 import { formatProblems } from '../executors/taskProblems';
 import { STAGE_LABELS } from '../../dashboardProtocol/protocol';
 import { formatDuration } from '../../dashboardProtocol/format';
+import { cacheDescriptionParts, cacheTooltipRows, cachedOf } from './cacheText';
 
 // The labels live with the stages the dashboard's protocol declares, so both sides name them alike.
 export { STAGE_LABELS };
@@ -29,6 +30,9 @@ export function statusCodicon(status: TaskStatus): string {
   return ICONS[status][0];
 }
 
+/** A completed task restored from the cache rather than run. */
+const CACHED_ICON = 'database';
+
 /** Ready is a sub-state of Running (a service, or a background VS Code task between its cycles). */
 const READY_ICON = 'broadcast';
 
@@ -38,6 +42,7 @@ function readyOf(record: TaskRecord): NonNullable<TaskRecord['ready']> | undefin
 
 /** A record's icon: its status's, or Ready's, in the warning colour while its last cycle had errors. */
 export function recordIcon(record: TaskRecord): vscode.ThemeIcon {
+  if (cachedOf(record)) return new vscode.ThemeIcon(CACHED_ICON, new vscode.ThemeColor('testing.iconPassed'));
   const ready = readyOf(record);
   if (!ready) return statusIcon(record.status);
   const color = (ready.problems?.errors ?? 0) > 0 ? 'list.warningForeground' : 'testing.iconPassed';
@@ -69,9 +74,12 @@ export function lastChangeAt(record: TaskRecord): number {
 
 /** `live`: the counts of a run still going (a background task's), else the record's own. */
 export function taskDescription(record: TaskRecord, now: number, live?: ProblemCounts): string {
-  const parts: string[] = [];
+  // A cache hit leads with what it saved (its own few milliseconds say nothing); `flaky` comes last.
+  const cache = cacheDescriptionParts(record);
+  const cached = cachedOf(record) !== undefined;
+  const parts: string[] = cached ? cache : [];
   const waiting = record.status === 'created' || record.status === 'scheduled';
-  const d = durationText(taskDuration(record, now));
+  const d = cached ? '' : durationText(taskDuration(record, now));
   if (d) parts.push(waiting ? `waiting ${d}` : d);
   const retries = record.spec.retries ?? 0;
   if (record.attempts > 1 || retries > 0) parts.push(`attempt ${Math.max(record.attempts, 1)}/${retries + 1}`);
@@ -82,6 +90,7 @@ export function taskDescription(record: TaskRecord, now: number, live?: ProblemC
   // A Ready task's counts are its last cycle's, in the Ready part; the tooltip has its warnings.
   const problems = record.result?.problems ?? (ready?.problems ? undefined : live);
   if (problems) parts.push(formatProblems(problems));
+  if (!cached) parts.push(...cache);
   return parts.join(' · ');
 }
 
@@ -100,7 +109,7 @@ export function taskTarget(record: TaskRecord): string {
 export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string | undefined, now: number, live?: ProblemCounts): vscode.MarkdownString {
   const md = new vscode.MarkdownString('', true);
   const ready = readyOf(record);
-  md.appendMarkdown(`$(${ready ? READY_ICON : statusCodicon(record.status)}) **`)
+  md.appendMarkdown(`$(${ready ? READY_ICON : cachedOf(record) ? CACHED_ICON : statusCodicon(record.status)}) **`)
     .appendText(record.name)
     .appendMarkdown(`** — ${STAGE_LABELS[record.status]}${ready ? ', Ready' : ''}\n\n`);
   if (record.spec.command !== undefined) {
@@ -129,6 +138,7 @@ export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string |
   if (record.restarts) rows.push(['Restarts', String(record.restarts)]);
   const problems = record.result?.problems ?? ready?.problems ?? live;
   if (problems) rows.push(['Problems', formatProblems(problems)]);
+  rows.push(...cacheTooltipRows(record));
   if (record.error) rows.push(['Error', record.error.code ? `${record.error.message} (${record.error.code})` : record.error.message]);
   if (record.workflowId) rows.push(['Workflow run', record.workflowId]);
   for (const [k, v] of rows) {
