@@ -86,7 +86,9 @@ function prepareScratch(pass) {
   // Also on Ctrl-C: 'exit' comes after processes.mjs has stopped the server and the browser.
   if (!process.env.KEEP_SCRATCH) atExit(() => rmSync(scratch, { recursive: true, force: true }));
   const workspace = join(scratch, 'demo-workspace');
-  cpSync(join(REPO_ROOT, 'demo-workspace'), workspace, { recursive: true });
+  // Without the demo's task cache (.orchestrator/): every pass starts from an empty one, so the tests see
+  // the demo's tasks run, whatever ran in the repository's copy before.
+  cpSync(join(REPO_ROOT, 'demo-workspace'), workspace, { recursive: true, filter: (src) => !/[/\\]\.orchestrator$/.test(src) });
   return { scratch, workspace };
 }
 

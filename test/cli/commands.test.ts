@@ -136,7 +136,7 @@ describe('the demo workspace through the built CLI', function () {
   before(() => {
     assertBuilt();
     copy = mkdtempSync(join(tmpdir(), 'orchestrator-demo-'));
-    cpSync(resolve(__dirname, '../../demo-workspace'), copy, { recursive: true, filter: (src) => !/node_modules|[/\\]dist$/.test(src) });
+    cpSync(resolve(__dirname, '../../demo-workspace'), copy, { recursive: true, filter: (src) => !/node_modules|[/\\](dist|\.orchestrator)$/.test(src) });
   });
   after(() => rmSync(copy, { recursive: true, force: true }));
 

@@ -183,7 +183,7 @@ describe('orchestrator run --backend redis, with two workers (the built CLI)', f
 
   it("runs the demo's ci workflow across two workers, its tasks.json step included", async () => {
     dir = mkdtempSync(join(tmpdir(), 'orchestrator-demo-redis-'));
-    cpSync(resolve(__dirname, '../../demo-workspace'), dir, { recursive: true, filter: (src) => !/node_modules|[/\\]dist$/.test(src) });
+    cpSync(resolve(__dirname, '../../demo-workspace'), dir, { recursive: true, filter: (src) => !/node_modules|[/\\](dist|\.orchestrator)$/.test(src) });
     const a = startWorker('w1', ['--resources', 'cpu=2']);
     const b = startWorker('w2', ['--resources', 'cpu=2,network=1']);
     await until(() => a.stdout().includes('worker w1:') && b.stdout().includes('worker w2:'), 'both workers to listen');

@@ -39,7 +39,8 @@ export async function openWorkbench(o) {
   // Also on Ctrl-C: 'exit' comes after processes.mjs has stopped the server and the browser.
   if (!process.env.KEEP_SCRATCH) atExit(() => rmSync(scratch, { recursive: true, force: true }));
   const workspace = join(scratch, 'workspace');
-  cpSync(o.workspace ?? DEMO_WORKSPACE, workspace, { recursive: true });
+  // Without the task cache (.orchestrator/): a scenario sees the demo's tasks run, whatever ran in the copied folder before.
+  cpSync(o.workspace ?? DEMO_WORKSPACE, workspace, { recursive: true, filter: (src) => !/[/\\]\.orchestrator$/.test(src) });
   const mode = o.extension ?? 'symlink';
   const server = await startCodeServer({
     scratch,

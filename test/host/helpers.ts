@@ -85,3 +85,9 @@ export async function rejection(p: Thenable<unknown> | Promise<unknown>): Promis
   }
   assert.fail('expected a rejection');
 }
+
+/** Empties the scratch workspace's task cache (`.orchestrator/cache`, the default folder), so the next run of a cached task runs. */
+export async function clearTaskCache(): Promise<void> {
+  const uri = vscode.Uri.joinPath(workspaceFolder().uri, '.orchestrator', 'cache');
+  await Promise.resolve(vscode.workspace.fs.delete(uri, { recursive: true, useTrash: false })).catch(() => undefined);
+}

@@ -3,7 +3,7 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 import { CommandIds } from '../../src/extension/ids';
-import { getApi, readWorkflowFile, rejection, reset, waitFor, waitForStatus, writeWorkflowFile } from './helpers';
+import { clearTaskCache, getApi, readWorkflowFile, rejection, reset, waitFor, waitForStatus, writeWorkflowFile } from './helpers';
 
 describe('workflows (.vscode/orchestrator.json)', () => {
   let original = '';
@@ -52,6 +52,8 @@ describe('workflows (.vscode/orchestrator.json)', () => {
   it("runs the demo workspace's ci workflow to the end", async () => {
     const api = await getApi();
     await writeWorkflowFile(original);
+    // An empty cache: the demo's cached tasks run (cache.test.ts covers their restore).
+    await clearTaskCache();
     const ids = await vscode.commands.executeCommand<string[]>(CommandIds.runWorkflow, 'ci');
     assert.deepStrictEqual(
       ids.map((id) => api.getTask(id)?.spec.key),
