@@ -57,12 +57,9 @@ export function runDurationMs(run: HistoryRun): number | undefined {
   return end === undefined ? undefined : Math.max(0, end - run.startedAt);
 }
 
-/** What a restored-from-cache result carries (issue 17's `TaskResult.cached`), read without assuming the field exists. */
-export function cachedOf(record: TaskRecord): { savedMs: number } | undefined {
-  const cached = (record.result as { cached?: unknown } | undefined)?.cached;
-  if (typeof cached !== 'object' || cached === null) return undefined;
-  const savedMs = (cached as { savedMs?: unknown }).savedMs;
-  return { savedMs: typeof savedMs === 'number' ? savedMs : 0 };
+/** The record's cache hit: only a completed task can have been restored. */
+export function cachedOf(record: TaskRecord): NonNullable<TaskRecord['result']>['cached'] {
+  return record.status === 'completed' ? record.result?.cached : undefined;
 }
 
 /** A task row's description: duration, exit code, `cached`. */
@@ -71,7 +68,7 @@ export function taskSummary(record: TaskRecord): string {
   if (record.finishedAt !== undefined) parts.push(formatDuration(Math.max(0, record.finishedAt - (record.startedAt ?? record.createdAt))));
   if (record.result?.exitCode !== undefined) parts.push(`exit ${record.result.exitCode}`);
   if (cachedOf(record)) parts.push('cached');
-  if ((record as { flaky?: unknown }).flaky === true || (record.result as { flaky?: unknown } | undefined)?.flaky === true) parts.push('flaky');
+  if (record.result?.flaky) parts.push('flaky');
   return parts.join(' · ');
 }
 

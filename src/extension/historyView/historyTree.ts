@@ -13,8 +13,8 @@
 import * as vscode from 'vscode';
 import { isFinished, type TaskRecord } from '../../core/model/model';
 import { ViewItems } from '../ids';
-import { statusIcon, taskTooltip } from '../tasksView/taskPresentation';
-import { cachedOf, dayKey, dayLabel, groupByDay, isSingleTask, runKey, runSummary, statusSummary, taskSummary } from './historyGroups';
+import { recordIcon, statusIcon, taskTooltip } from '../tasksView/taskPresentation';
+import { dayKey, dayLabel, groupByDay, isSingleTask, runKey, runSummary, statusSummary, taskSummary } from './historyGroups';
 import { isEmptyQuery } from './historyFilter';
 import type { HistoryQuery, HistoryReader, HistoryRun } from './runHistory';
 
@@ -330,11 +330,8 @@ export class HistoryTreeProvider implements vscode.TreeDataProvider<HistoryNode>
     const item = new vscode.TreeItem(record.name, vscode.TreeItemCollapsibleState.None);
     item.id = single ? `history.run:${run}` : `history.task:${record.id}`;
     item.description = taskSummary(record);
-    // A restored-from-cache task has its own icon, as in the Tasks view.
-    item.iconPath =
-      cachedOf(record) && record.status === 'completed'
-        ? new vscode.ThemeIcon('archive', new vscode.ThemeColor('testing.iconPassed'))
-        : statusIcon(record.status);
+    // As in the Tasks view: a task restored from the cache has its own icon.
+    item.iconPath = recordIcon(record);
     item.contextValue = `${ViewItems.historyTaskPrefix}${record.status}`;
     return item;
   }
