@@ -41,7 +41,7 @@ describe('historyGroups (how the History view groups runs)', () => {
     const cached = record('c', 'completed', {
       startedAt: 1000,
       finishedAt: 1005,
-      result: { exitCode: 0, cached: { key: 'k', savedMs: 41_000 } } as TaskRecord['result'],
+      result: { exitCode: 0, cached: { key: 'k', savedMs: 41_000 } },
     });
     assert.match(taskSummary(cached), /exit 0 · cached$/);
   });
