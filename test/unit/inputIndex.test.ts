@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -28,7 +28,7 @@ function countingFs(failRead?: string): InputIndexFs & { reads: string[] } {
   const denied = (p: string): Promise<never> => Promise.reject(Object.assign(new Error(`EACCES: permission denied, open '${p}'`), { code: 'EACCES' }));
   return {
     reads,
-    lstat: (p) => fsp.lstat(p),
+    lstatSync: (p) => lstatSync(p),
     readFile: (p) => (reads.push(p), p === failRead ? denied(p) : fsp.readFile(p)),
     open: (p, flags) => (reads.push(p), p === failRead ? denied(p) : fsp.open(p, flags)),
   };
@@ -82,6 +82,18 @@ describe('InputIndex', () => {
     assert.deepEqual(
       named.files.map(([p]) => p),
       ['.git/HEAD', 'node_modules/p/index.js'],
+    );
+  });
+
+  it('takes a glob naming a folder for the files in it', async () => {
+    const root = scratch();
+    write(root, 'src/a.ts', 'a');
+    write(root, 'src/deep/b.ts', 'b');
+    write(root, 'other.ts', 'o');
+    const out = await new InputIndex(path.join(scratch(), 'index.json')).hashFiles(root, ['src', 'other.ts']);
+    assert.deepEqual(
+      out.files.map(([p]) => p),
+      ['other.ts', 'src/a.ts', 'src/deep/b.ts'],
     );
   });
 

@@ -8,10 +8,15 @@
 //  - `.git` and `node_modules` are skipped unless the glob itself names them as a segment
 //    (`node_modules/foo/**` matches, `**` does not reach into them); `exclude` (e.g. the cache's own
 //    folder) is skipped always. A glob starting with `!` removes what it matches from the others.
+//  - A glob without wildcards naming a folder means the files in it (`src` is `src/**`), so a
+//    folder named as an input is never silently an empty input.
 //  - Results are paths relative to the root with `/` separators, sorted and without duplicates, so
 //    the same tree always yields the same list.
-import { isAbsolute, relative, sep } from 'node:path';
-import { escapePath, glob } from 'tinyglobby';
+import { lstat } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
+// fast-glob, not tinyglobby: tinyglobby's fdir, bundled by esbuild to CommonJS (dist/*.js), calls
+// createRequire(import.meta.url) with import.meta empty and throws on load.
+import fg from 'fast-glob';
 import { fail } from '../model/fieldChecks';
 
 /** Folders a glob reaches into only when it names them. */
@@ -39,7 +44,14 @@ export function checkCacheGlobs(field: string, globs: unknown): string[] {
 function insideAsGlob(root: string, dir: string): string | undefined {
   const rel = relative(root, dir);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
-  return `${escapePath(rel.split(sep).join('/'))}/**`;
+  return `${fg.escapePath(rel.split(sep).join('/'))}/**`;
+}
+
+/** `glob`, or `glob/**` when it has no wildcard and names a real folder (not a link) under `root`. */
+async function asFolderGlob(root: string, glob: string): Promise<string> {
+  if (fg.isDynamicPattern(glob)) return glob;
+  const st = await lstat(join(root, glob)).catch(() => undefined);
+  return st?.isDirectory() ? `${fg.escapePath(glob.replace(/[\\/]+$/, ''))}/**` : glob;
 }
 
 /**
@@ -54,14 +66,15 @@ export async function expandCacheGlobs(root: string, globs: readonly unknown[], 
   const groups = new Map<string, string[]>();
   for (const g of checked) {
     if (g.startsWith('!')) continue;
-    const segments = g.split(/[\\/]/);
+    const pattern = await asFolderGlob(root, g);
+    const segments = pattern.split(/[\\/]/);
     const skipped = SKIPPED_UNLESS_NAMED.filter((name) => !segments.includes(name)).join('\0');
-    groups.set(skipped, [...(groups.get(skipped) ?? []), g]);
+    groups.set(skipped, [...(groups.get(skipped) ?? []), pattern]);
   }
   const found = new Set<string>();
   for (const [skipped, patterns] of groups) {
     const ignore = [...(skipped === '' ? [] : skipped.split('\0').map((name) => `**/${name}/**`)), ...excluded, ...negated];
-    const files = await glob(patterns, { cwd: root, dot: true, followSymbolicLinks: false, onlyFiles: true, ignore });
+    const files = await fg.glob(patterns, { cwd: root, dot: true, followSymbolicLinks: false, onlyFiles: true, unique: true, ignore });
     for (const f of files) found.add(f);
   }
   return [...found].sort();

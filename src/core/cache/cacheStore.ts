@@ -22,10 +22,12 @@
 //    writes anything. A restore writes every file to a temporary beside its target first and renames
 //    them only once all are verified, so a failed restore leaves the outputs as they were.
 //  - Size: blobs + entries (outcome markers are empty). After a put, when the store may exceed
-//    maxBytes, it is measured and the least recently used entries are removed (last use = the entry
-//    file's mtime, set from `now` on put and on every get) with the blobs no remaining entry
-//    references, until it fits. Blobs of this process's puts in flight are never removed. A blob
-//    another process is about to reference can be: that entry is then a miss, never a wrong restore.
+//    maxBytes (this process's estimate: its last measure, at most REMEASURE_MS old, plus what it
+//    has added since), it is measured and the least recently used entries are removed (last use =
+//    the entry file's mtime, set from `now` on put and on every get) with the blobs no remaining
+//    entry references, until it fits. Blobs of this process's puts in flight are never removed. A
+//    blob another process is about to reference can be: that entry is then a miss, never a wrong
+//    restore.
 import type { Stats } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, open, readdir, readFile, realpath, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -69,6 +71,8 @@ export const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
 export const ENTRY_FORMAT = 'orchestrator-cache-entry/1';
 /** A temporary file older than this (by the real clock) is a crash's leftover, removed when the store is measured. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
+/** How long an estimate of the store's size is trusted before it is measured again. */
+const REMEASURE_MS = 60 * 1000;
 /** Keys are file names: cacheKey's sha256 hex, or any short name of letters, digits, `_` and `-`. */
 const KEY = /^[A-Za-z0-9_-]{1,128}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -156,6 +160,8 @@ export class CacheStore {
   private readonly pendingBlobs = new Map<string, number>();
   /** The store's size as last measured plus what this process has added since; undefined until measured. */
   private estimate: number | undefined;
+  /** When (real clock) the estimate was last measured. */
+  private measuredAt = 0;
   /** One eviction at a time in this process. */
   private evicting: Promise<void> = Promise.resolve();
 
@@ -189,7 +195,7 @@ export class CacheStore {
       const blob = this.blobFile(o.sha256);
       let actual: string;
       try {
-        actual = sha256Hex(await readFile(blob));
+        actual = await sha256OfFile(nodeHashFs, blob, (await stat(blob)).size);
       } catch (err) {
         return this.corrupt(
           key,
@@ -272,7 +278,9 @@ export class CacheStore {
       for (const o of outputs) this.release(o.sha256);
     }
     if (this.estimate !== undefined) this.estimate += added;
-    if (this.estimate === undefined || this.estimate > this.maxBytes) await this.evict();
+    // Other processes' additions are not in the estimate: it is measured again once it is stale.
+    const stale = Date.now() - this.measuredAt > REMEASURE_MS;
+    if (this.estimate === undefined || stale || this.estimate > this.maxBytes) await this.evict();
   }
 
   /** Records an outcome for the key; true when the key has now both completed and failed (flaky). */
@@ -417,6 +425,7 @@ export class CacheStore {
 
   private async evictNow(): Promise<void> {
     const s = await this.scan();
+    this.measuredAt = Date.now();
     let total = s.total;
     if (total <= this.maxBytes) {
       this.estimate = total;

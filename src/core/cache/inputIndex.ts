@@ -19,8 +19,8 @@
 //    cacheGlobs.ts (relative only, no `..`, symlinks never followed).
 //  - A file that cannot be stat-ed or read makes `unreadable` name it and why; the caller then runs
 //    the task uncached. Nothing is thrown for it.
-import { lstat, mkdir, open, readFile } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errorMessage } from '../model/errors';
 import { isPlainObject } from '../model/guards';
@@ -33,12 +33,14 @@ export const DEFAULT_RACY_WINDOW_MS = 2000;
 /** Entries of files not seen by any hashFiles for this long are dropped on save. */
 export const RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
 const SEEN_REFRESH_MS = 24 * 60 * 60 * 1000;
-/** Stats and reads in flight at once: enough to keep the thread pool busy without a flood of handles. */
+/** Stats taken in one turn of the event loop. */
+const STAT_SLICE = 500;
+/** Reads in flight at once: enough to keep the thread pool busy without a flood of handles. */
 const PARALLEL = 64;
 
 /** The file operations the index uses: node:fs/promises by default, a counting wrapper in tests. */
 export interface InputIndexFs extends HashFs {
-  lstat(path: string): Promise<Stats>;
+  lstatSync(path: string): Stats;
 }
 
 export interface InputIndexOptions {
@@ -78,7 +80,7 @@ function parseEntry(value: unknown): IndexEntry | undefined {
   return { size, mtimeMs, ctimeMs, ino, sha256, hashedAt, seenAt } as IndexEntry;
 }
 
-const nodeFs: InputIndexFs = { lstat: (p) => lstat(p), readFile: (p) => readFile(p), open: (p, flags) => open(p, flags) };
+const nodeFs: InputIndexFs = { lstatSync: (p) => lstatSync(p), readFile: (p) => readFile(p), open: (p, flags) => open(p, flags) };
 
 /** Runs `fn` over `items` with at most `limit` in flight; resolves when all are done. */
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -116,12 +118,38 @@ export class InputIndex {
     await this.load();
     const hashes = new Map<string, string>();
     const problems: string[] = [];
-    await forEachLimited(paths, PARALLEL, async (rel) => {
-      try {
-        const sha = await this.hashOne(join(root, rel));
+    const toRead: { rel: string; path: string; st: Stats; at: number }[] = [];
+    const failed = (rel: string, err: unknown): void => void problems.push(`${rel}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+    // Stats are synchronous, in slices with a turn of the event loop between them: 10,000 lstat
+    // calls through the thread pool cost several times more than in line, and a slice blocks for
+    // a few milliseconds only. Reads, which can be long, stay asynchronous.
+    for (let from = 0; from < paths.length; from += STAT_SLICE) {
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const rel of paths.slice(from, from + STAT_SLICE)) {
+        const path = join(root, rel);
+        const at = this.now();
+        let st: Stats;
+        try {
+          st = this.fs.lstatSync(path);
+        } catch (err) {
+          failed(rel, err);
+          continue;
+        }
+        // Between the glob and the stat a file can become a link or a folder: like the glob, skip it.
+        if (!st.isFile()) continue;
+        const sha = this.trusted(path, st, at);
         if (sha !== undefined) hashes.set(rel, sha);
+        else toRead.push({ rel, path, st, at });
+      }
+    }
+    await forEachLimited(toRead, PARALLEL, async ({ rel, path, st, at }) => {
+      try {
+        const sha256 = await sha256OfFile(this.fs, path, st.size);
+        this.entries.set(path, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256, hashedAt: at, seenAt: at });
+        this.dirty = true;
+        hashes.set(rel, sha256);
       } catch (err) {
-        problems.push(`${rel}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+        failed(rel, err);
       }
     });
     // `paths` is sorted; the map's order is completion order, so the list is rebuilt from `paths`.
@@ -151,32 +179,25 @@ export class InputIndex {
     }
   }
 
-  /** The sha256 of the regular file at `path`, from the index when its stat vouches for it; undefined for a non-file. */
-  private async hashOne(path: string): Promise<string | undefined> {
-    const at = this.now();
-    const st = await this.fs.lstat(path);
-    // Between the glob and the stat a file can become a link or a folder: like the glob, skip it.
-    if (!st.isFile()) return undefined;
+  /** The indexed hash of `path` when its stat `st`, taken at `at`, vouches for it; else undefined. */
+  private trusted(path: string, st: Stats, at: number): string | undefined {
     const known = this.entries.get(path);
     if (
-      known &&
-      known.size === st.size &&
-      known.mtimeMs === st.mtimeMs &&
-      known.ctimeMs === st.ctimeMs &&
-      known.ino === st.ino &&
-      Math.max(known.mtimeMs, known.ctimeMs) < known.hashedAt - this.racyWindowMs
+      !known ||
+      known.size !== st.size ||
+      known.mtimeMs !== st.mtimeMs ||
+      known.ctimeMs !== st.ctimeMs ||
+      known.ino !== st.ino ||
+      Math.max(known.mtimeMs, known.ctimeMs) >= known.hashedAt - this.racyWindowMs
     ) {
-      // seenAt only feeds retention: refreshed daily, so a warm run leaves the index clean.
-      if (at - known.seenAt > SEEN_REFRESH_MS) {
-        known.seenAt = at;
-        this.dirty = true;
-      }
-      return known.sha256;
+      return undefined;
     }
-    const sha256 = await sha256OfFile(this.fs, path, st.size);
-    this.entries.set(path, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256, hashedAt: at, seenAt: at });
-    this.dirty = true;
-    return sha256;
+    // seenAt only feeds retention: refreshed daily, so a warm run leaves the index clean.
+    if (at - known.seenAt > SEEN_REFRESH_MS) {
+      known.seenAt = at;
+      this.dirty = true;
+    }
+    return known.sha256;
   }
 
   private load(): Promise<void> {
