@@ -13,6 +13,24 @@ export interface HistoryArchive {
   append(records: readonly TaskRecord[]): PromiseLike<void>;
 }
 
+/**
+ * Where unfinished tasks beyond the snapshot's byte budget are kept, as whole numbered sets: the
+ * snapshot points at the set it was written with. A set is written (durably) before the snapshot
+ * that points at it, and older sets are pruned only after that snapshot is in the store, so a crash
+ * between the two leaves the store pointing at a set that is still there.
+ */
+export interface PendingStore {
+  /** Writes `records` as a new set, durably; resolves with its generation, higher than any before. */
+  writePending(records: readonly TaskRecord[]): PromiseLike<number>;
+  /**
+   * The records of a set, unchecked. `problem` says what could not be read of it (a damaged entry, a
+   * missing set); rejects when the set cannot be read at all now (the caller must not replace it).
+   */
+  readPending(generation: number): PromiseLike<{ records: unknown[]; problem?: string }>;
+  /** Removes every set but `keep` (every set, when undefined). */
+  prunePending(keep: number | undefined): PromiseLike<void>;
+}
+
 export interface Clock {
   /** Wall time in ms: what records show. May step back (NTP, a restored VM). */
   now(): number;

@@ -6,6 +6,11 @@ import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orches
 import { MemoryStore, type Clock, type Executor, type Store } from '../../src/core/ports';
 import { STATE_KEY, type Snapshot } from '../../src/core/state/snapshot';
 import { ManualClock, settle } from '../support/manualClock';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunJournal } from '../../src/core/history/runJournal';
+import type { HistoryArchive } from '../../src/core/ports';
 
 const opened: OrchestratorImpl[] = [];
 afterEach(async () => {
@@ -220,6 +225,147 @@ describe('stateCoordinator reliability', () => {
       assert.ok(bytes <= 512 * 1024, `snapshot of 100 tasks waiting to retry: ${bytes} bytes`);
       assert.equal(o.getTask(ids[0])?.result?.output?.length, 64 * 1024);
       await o.cancelAll();
+    });
+  });
+
+  describe('crash points around the run journal', () => {
+    let dir = '';
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'orchestrator-crash-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** Every id any successful store write held. */
+    function recordingStore(inner: MemoryStore, held: Set<string>): Store {
+      return {
+        keys: () => inner.keys(),
+        get: (k) => inner.get(k),
+        update: async (k, v) => {
+          await inner.update(k, v);
+          if (k === STATE_KEY) for (const t of (v as Snapshot).tasks) held.add(t.id);
+        },
+      };
+    }
+
+    /** What survives a crash now: the store's last snapshot (with its pending set) and the journal's files. */
+    async function afterCrash(inner: MemoryStore): Promise<Set<string>> {
+      const journal = new RunJournal({ dir });
+      const o = await createOrchestrator({
+        store: inner,
+        clock: new ManualClock(1000),
+        archive: journal,
+        pending: journal,
+        executors: { noop },
+        startPaused: true,
+      });
+      opened.push(o);
+      const kept = new Set(o.getTasks().map((t) => t.id));
+      for (const run of (await journal.search({}, undefined, 1000)).runs) for (const t of run.tasks) kept.add(t.id);
+      return kept;
+    }
+
+    it('loses nothing when the host dies after the journal took finished records but before the state write', async () => {
+      const clock = new ManualClock(1000);
+      const held = new Set<string>();
+      const inner = new MemoryStore();
+      const { store, mode } = faultyStore(inner);
+      const journal = new RunJournal({ dir });
+      const o = await createOrchestrator({
+        store: recordingStore(store as MemoryStore, held),
+        clock,
+        archive: journal,
+        pending: journal,
+        executors: { noop },
+        maxFinished: 2,
+      });
+      opened.push(o);
+      for (let i = 0; i < 4; i++) await o.scheduleTask({ name: `a${i}`, kind: 'noop' });
+      await o.whenIdle();
+      await o.state.synchronizeState();
+      // From now on the state write never lands: the host dies with it in flight.
+      mode.update = 'reject';
+      for (let i = 0; i < 4; i++) await o.scheduleTask({ name: `b${i}`, kind: 'noop' });
+      await o.whenIdle();
+      await o.state.synchronizeState().catch(() => undefined);
+      await journal.close();
+      const kept = await afterCrash(inner);
+      assert.deepEqual(
+        [...held].filter((id) => !kept.has(id)),
+        [],
+        'every task a write held is restored or in the journal',
+      );
+    });
+
+    it('loses nothing when the host dies while the journal has not yet taken records the state write drops', async () => {
+      const clock = new ManualClock(1000);
+      const held = new Set<string>();
+      const inner = new MemoryStore();
+      const journal = new RunJournal({ dir });
+      // The journal's append never completes: the host dies before it does.
+      const stuck = { hang: false };
+      const archive: HistoryArchive = { append: (rs) => (stuck.hang ? new Promise<void>(() => undefined) : journal.append(rs)) };
+      const o = await createOrchestrator({ store: recordingStore(inner, held), clock, archive, pending: journal, executors: { noop }, maxFinished: 2 });
+      opened.push(o);
+      for (let i = 0; i < 4; i++) await o.scheduleTask({ name: `a${i}`, kind: 'noop' });
+      await o.whenIdle();
+      await o.state.synchronizeState();
+      stuck.hang = true;
+      for (let i = 0; i < 6; i++) {
+        await o.scheduleTask({ name: `b${i}`, kind: 'noop' });
+        await o.whenIdle();
+        await clock.advance(2000);
+      }
+      const kept = await afterCrash(inner);
+      assert.deepEqual(
+        [...held].filter((id) => !kept.has(id)),
+        [],
+        'every task a write held is restored or in the journal',
+      );
+      // The archive never answers: dispose gives up on it after its timeout.
+      opened.splice(opened.indexOf(o), 1);
+      const disposing = o.dispose();
+      for (let i = 0; i < 10; i++) await clock.advance(1000);
+      await disposing;
+    });
+
+    it('loses no queued task when the host dies between writing a pending set and the state write, or before pruning the old set', async () => {
+      const clock = new ManualClock(1000);
+      const held = new Set<string>();
+      const inner = new MemoryStore();
+      const { store, mode } = faultyStore(inner);
+      const journal = new RunJournal({ dir });
+      const o = await createOrchestrator({
+        store: recordingStore(store as MemoryStore, held),
+        clock,
+        archive: journal,
+        pending: journal,
+        executors: { noop },
+        startPaused: true,
+      });
+      opened.push(o);
+      for (let i = 0; i < 3000; i++) o.scheduleTask({ name: `q${i}`, kind: 'noop', command: `echo ${i}` });
+      await o.state.synchronizeState();
+      const first = (inner.get<Snapshot>(STATE_KEY) as Snapshot).pending;
+      assert.ok(first && first.count > 0, 'the backlog overflows into a pending set');
+      // A new set is written, then the state write fails: the store still points at the first set.
+      mode.update = 'reject';
+      for (let i = 0; i < 10; i++) o.scheduleTask({ name: `late${i}`, kind: 'noop' });
+      await o.state.synchronizeState().catch(() => undefined);
+      assert.deepEqual((inner.get<Snapshot>(STATE_KEY) as Snapshot).pending, first);
+      let kept = await afterCrash(inner);
+      assert.deepEqual(
+        [...held].filter((id) => !kept.has(id)),
+        [],
+      );
+      // The reverse: the state write lands; the old set is still there until pruned, and unused.
+      mode.update = 'ok';
+      await o.state.synchronizeState();
+      kept = await afterCrash(inner);
+      assert.deepEqual(
+        [...held].filter((id) => !kept.has(id)),
+        [],
+      );
+      assert.equal(kept.size, 3010);
     });
   });
 });

@@ -17,13 +17,18 @@
 // into `<name>.tmp`, fsyncs it and renames it over the original, so a crash leaves either version
 // whole. Segments are compacted oldest first: a tombstone is only dropped with the records it hides.
 //
+// Pending sets (PendingStore, for the state's snapshot): `pending-<n>.log`, the unfinished tasks
+// beyond the snapshot's budget, one framed entry per record and an end entry with the count. A set
+// is written whole to `.tmp`, fsynced and renamed, so it is there entirely or not at all; its
+// records are never part of the history (they are not finished).
+//
 // One operation at a time (a promise chain): an append never interleaves with a rotation or a
 // compaction. One process writes a journal directory; the CLI uses its own.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorMessage, fieldError } from '../model/errors';
 import { isFinished, type TaskRecord } from '../model/model';
-import type { HistoryArchive } from '../ports';
+import type { HistoryArchive, PendingStore } from '../ports';
 import { Emitter } from '../util/events';
 import { checkPageSize, compareSummaries, compileQuery, decodeCursor, encodeCursor, summarize, type TaskSummary } from './historyQuery';
 import type { HistoryPage, HistoryQuery, HistoryRun, RunHistory } from './historyTypes';
@@ -51,6 +56,7 @@ export interface RunJournalOptions {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SEGMENT = /^seg-(\d{6,})\.log$/;
+const PENDING = /^pending-(\d{6,})\.log$/;
 /** A sealed segment is rewritten once at least this share of its bytes is dead. */
 const COMPACT_DEAD_SHARE = 0.5;
 
@@ -70,7 +76,7 @@ interface SegmentInfo {
   deadBytes: number;
 }
 
-export class RunJournal implements RunHistory, HistoryArchive {
+export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   private readonly segmentBytes: number;
   private readonly retentionMs: number;
   private readonly maxRuns: number | undefined;
@@ -210,6 +216,20 @@ export class RunJournal implements RunHistory, HistoryArchive {
     });
   }
 
+  /** Deletes every segment: the history starts empty (Clear History). */
+  clear(): Promise<void> {
+    return this.serial(async () => {
+      await this.open();
+      for (const seg of this.segments) await fs.rm(this.segmentPath(seg.n), { force: true });
+      this.segments = [];
+      this.byId.clear();
+      this.byRun.clear();
+      this.sorted = [];
+      this.sortedDirty = false;
+      this.didAppend.fire();
+    });
+  }
+
   /** Resolves once every operation asked for so far has finished. */
   close(): Promise<void> {
     return this.serial(async () => undefined);
@@ -218,6 +238,79 @@ export class RunJournal implements RunHistory, HistoryArchive {
   dispose(): void {
     void this.close();
     this.didAppend.dispose();
+  }
+
+  // ------------------------------------------------------------------ PendingStore
+
+  writePending(records: readonly TaskRecord[]): Promise<number> {
+    return this.serial(async () => {
+      await fs.mkdir(this.o.dir, { recursive: true });
+      const generation = (await this.lastPendingGeneration()) + 1;
+      const file = this.pendingPath(generation);
+      const frames = records.map((r) => encodeFrame({ t: 'pending', r }));
+      frames.push(encodeFrame({ t: 'end', count: records.length }));
+      const tmp = `${file}.tmp`;
+      const handle = await fs.open(tmp, 'w');
+      try {
+        await handle.write(Buffer.concat(frames));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(tmp, file);
+      this.pendingGeneration = generation;
+      return generation;
+    });
+  }
+
+  readPending(generation: number): Promise<{ records: unknown[]; problem?: string }> {
+    return this.serial(async () => {
+      const file = this.pendingPath(generation);
+      let buf: Buffer;
+      try {
+        buf = await fs.readFile(file);
+      } catch (err) {
+        // Missing: gone for good, and said so; anything else may pass, and is the caller's to hold on.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], problem: `\`${file}\` is missing` };
+        throw err;
+      }
+      const scan = scanFrames(buf);
+      const records: unknown[] = [];
+      let end: number | undefined;
+      for (const f of scan.frames) {
+        const e = f.value as { t?: unknown; r?: unknown; count?: unknown } | null;
+        if (e?.t === 'pending') records.push(e.r);
+        else if (e?.t === 'end' && typeof e.count === 'number') end = e.count;
+      }
+      const damaged = scan.corrupt + (scan.tornBytes > 0 ? 1 : 0);
+      if (damaged === 0 && end === records.length) return { records };
+      return { records, problem: `\`${file}\` is damaged: ${records.length} records read${end === undefined ? ', its end is missing' : ` of ${end}`}` };
+    });
+  }
+
+  prunePending(keep: number | undefined): Promise<void> {
+    return this.serial(async () => {
+      const names = await fs.readdir(this.o.dir).catch(() => [] as string[]);
+      for (const name of names) {
+        const n = PENDING.exec(name)?.[1] ?? /^pending-(\d{6,})\.log\.tmp$/.exec(name)?.[1];
+        if (n !== undefined && Number(n) !== keep) await fs.rm(path.join(this.o.dir, name), { force: true });
+      }
+    });
+  }
+
+  private pendingGeneration: number | undefined;
+
+  /** The highest pending set's generation on disk (or written by this process), 0 for none. */
+  private async lastPendingGeneration(): Promise<number> {
+    if (this.pendingGeneration === undefined) {
+      const names = await fs.readdir(this.o.dir).catch(() => [] as string[]);
+      this.pendingGeneration = Math.max(0, ...names.map((n) => Number(PENDING.exec(n)?.[1] ?? 0)));
+    }
+    return this.pendingGeneration;
+  }
+
+  private pendingPath(n: number): string {
+    return path.join(this.o.dir, `pending-${String(n).padStart(6, '0')}.log`);
   }
 
   // ------------------------------------------------------------------ opening

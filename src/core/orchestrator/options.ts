@@ -9,7 +9,7 @@ import { LIMITS } from '../model/limits';
 import { DEFAULT_AGING_MS } from '../model/orchestratorOptions';
 import { checkDelay, checkInteger, fail, NAME_PATTERN, quoteList, unknownField } from '../model/fieldChecks';
 import { validateResourceCapacities } from '../model/resourceCapacities';
-import type { Clock, Executor, HistoryArchive, Store } from '../ports';
+import type { Clock, Executor, HistoryArchive, PendingStore, Store } from '../ports';
 import type { RemoteExecution } from '../execution/routedExecution';
 
 export interface OrchestratorOptions {
@@ -23,6 +23,11 @@ export interface OrchestratorOptions {
   executors?: Record<string, Executor>;
   /** Where finished records go when they leave the snapshot's byte budget. */
   archive?: HistoryArchive;
+  /**
+   * Where unfinished tasks beyond the saved state's byte budget go (a run journal), so the state stays
+   * small whatever the backlog; read back at start. Without it every unfinished task is in the state.
+   */
+  pending?: PendingStore;
   clock?: Clock;
   /** Waiting this long counts as one priority level (aging). Infinity disables aging. Default 10 s. */
   agingMs?: number;
@@ -70,6 +75,7 @@ const OPTION_FIELDS: readonly string[] = [
   'store',
   'executors',
   'archive',
+  'pending',
   'clock',
   'agingMs',
   'maxFinished',
@@ -142,6 +148,10 @@ export function validateOrchestratorOptions(options: unknown): ValidOrchestrator
   if (o.archive !== undefined) {
     checkFunctions('archive', o.archive, ['append'], 'a HistoryArchive');
     out.archive = o.archive as ValidOrchestratorOptions['archive'];
+  }
+  if (o.pending !== undefined) {
+    checkFunctions('pending', o.pending, ['writePending', 'readPending', 'prunePending'], 'a PendingStore');
+    out.pending = o.pending as ValidOrchestratorOptions['pending'];
   }
   if (o.clock !== undefined) {
     checkFunctions('clock', o.clock, ['now', 'setTimeout', 'clearTimeout'], 'a Clock');

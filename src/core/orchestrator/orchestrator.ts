@@ -120,7 +120,7 @@ export class OrchestratorImpl implements Orchestrator {
     });
     // A store of its own (none given, no archive) is never read again: nothing is saved to it.
     const saves = options.store !== undefined || options.archive !== undefined;
-    this.state = new StateCoordinator({ store, saves, clock, archive: options.archive, onWarn: this.alerts.warn });
+    this.state = new StateCoordinator({ store, saves, clock, archive: options.archive, pending: options.pending, onWarn: this.alerts.warn });
     this.dispatcher = new Dispatcher(lc, clock, this.execution, this.monitor, this.outputEmitter, {
       concurrency: options.concurrency,
       resources: options.resources,
@@ -448,7 +448,7 @@ export async function createOrchestrator(options?: OrchestratorOptions): Promise
   const valid = validateOrchestratorOptions(options);
   const store = valid.store ?? new MemoryStore();
   const clock = valid.clock ?? systemClock;
-  const loaded = await loadSnapshot(store, clock);
+  const loaded = await loadSnapshot(store, clock, undefined, valid.pending);
   const orchestrator = new OrchestratorImpl(valid, store);
   const warnings = orchestrator.warnings;
   orchestrator.state.attach(

@@ -4,6 +4,8 @@
 // or leaves memory (evicted). `archived` marks those the snapshot builder handed over, so a record
 // offered by every later snapshot is queued once. A failed append puts its batch back in front and
 // is retried with the next flush. Without an archive nothing is queued, and that is said once.
+// `unaccepted()` lists what the archive has not taken yet (queued or in flight): the state writer
+// keeps those in the snapshot, so no write drops a record the archive does not hold.
 import { errorMessage } from '../model/errors';
 import type { TaskRecord } from '../model/model';
 import type { OrchestratorWarning } from '../model/warnings';
@@ -14,6 +16,8 @@ export class ArchiveHandoff {
   private readonly archived = new WeakSet<TaskRecord>();
   private queue: TaskRecord[] = [];
   private archiving: Promise<void> | undefined;
+  /** The batch the archive is appending now. */
+  private inFlight: readonly TaskRecord[] = [];
   private warnedNoArchive = false;
 
   constructor(
@@ -26,6 +30,16 @@ export class ArchiveHandoff {
   /** Records waiting for the next flush. */
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** True when the archive has taken everything handed over (nothing queued, nothing in flight). */
+  get allAccepted(): boolean {
+    return this.queue.length === 0 && this.archiving === undefined;
+  }
+
+  /** Records handed over that the archive has not taken yet: the batch in flight, then the queue. */
+  unaccepted(): TaskRecord[] {
+    return this.inFlight.length ? [...this.inFlight, ...this.queue] : this.queue.slice();
   }
 
   /** A record that left the snapshot: archived once, however many snapshots leave it out. */
@@ -55,6 +69,7 @@ export class ArchiveHandoff {
     if (!this.archive || this.queue.length === 0) return Promise.resolve();
     const batch = this.queue;
     this.queue = [];
+    this.inFlight = batch;
     const archive = this.archive;
     this.archiving = Promise.resolve()
       .then(() => archive.append(batch))
@@ -70,6 +85,7 @@ export class ArchiveHandoff {
       )
       .finally(() => {
         this.archiving = undefined;
+        this.inFlight = [];
       });
     return this.archiving;
   }

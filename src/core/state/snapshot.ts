@@ -36,6 +36,11 @@ export interface Snapshot {
   app?: Record<string, unknown>;
   /** The orchestrator was paused: it restarts paused, as the user left it. */
   paused?: boolean;
+  /**
+   * Unfinished tasks beyond the byte budget, kept in the PendingStore as set `generation`
+   * (`count` records): restored with `tasks`.
+   */
+  pending?: { generation: number; count: number };
 }
 
 /**
@@ -65,11 +70,16 @@ export function validateSnapshot(raw: unknown): Snapshot {
   arrayAt(s.tasks, 'tasks').forEach((t, i) => checkTaskRecord(t, itemPath('tasks', i), ids));
   optionalBooleanAt(s.paused, 'paused');
   optionalObjectAt(s.app, 'app');
+  const pending = optionalObjectAt(s.pending, 'pending', 'an object `{ generation, count }`');
+  if (pending !== undefined) {
+    countAt(pending.generation, 'pending.generation');
+    countAt(pending.count, 'pending.count');
+  }
   return s as unknown as Snapshot;
 }
 
 /** The fields of a saved record that restoring relies on; `ids` refuses a second record with one id. */
-function checkTaskRecord(t: unknown, at: string, ids: Set<string>): void {
+export function checkTaskRecord(t: unknown, at: string, ids: Set<string>): void {
   if (typeof t !== 'object' || t === null) throw fieldError(at, 'a task record', t);
   const r = t as Record<string, unknown>;
   for (const f of ['id', 'name', 'kind'] as const) nonEmptyStringAt(r[f], `${at}.${f}`);

@@ -5,6 +5,12 @@
 // archive. A finished record larger than an eighth of the budget is archived whole and kept
 // trimmed, so one oversized record cannot push the others out. Finished records no longer change:
 // each is measured (and trimmed) once, cached by identity.
+//
+// With a pending store (the caller passes `overflow`), unfinished tasks are kept in creation order
+// while half the budget lasts and the rest go to `overflow`, which the writer stores beside the
+// snapshot; finished records then get what the unfinished left of the budget. The whole snapshot
+// then stays within the budget however long the backlog. Unfinished records change, so they are
+// measured on each build, but only until their half is spent.
 import { isFinished, type TaskRecord } from '../model/model';
 import type { Clock } from '../ports';
 import type { ArchiveHandoff } from './archiveHandoff';
@@ -35,8 +41,11 @@ export class SnapshotBuilder {
     this.maxRecordBytes = Math.floor(byteBudget / 8);
   }
 
-  /** The snapshot of `source` and `app`, with at most `byteBudget` bytes of finished records. */
-  build(source: SnapshotSource, app: ReadonlyMap<string, unknown>, byteBudget: number): Snapshot {
+  /**
+   * The snapshot of `source` and `app`, with at most `byteBudget` bytes of finished records; given
+   * `overflow`, at most `byteBudget` bytes of records in all, the unfinished left out pushed to it.
+   */
+  build(source: SnapshotSource, app: ReadonlyMap<string, unknown>, byteBudget: number, overflow?: TaskRecord[]): Snapshot {
     const unfinished: TaskRecord[] = [];
     const finished: TaskRecord[] = [];
     for (const r of source.records()) (isFinished(r.status) ? finished : unfinished).push(r);
@@ -51,6 +60,7 @@ export class SnapshotBuilder {
       if (typeof output === 'string' && output.length > SNAPSHOT_OUTPUT_CHARS) tasks[i] = withTrimmedOutput(tasks[i]!);
     }
     let budget = byteBudget;
+    if (overflow !== undefined) budget -= this.keepUnfinished(tasks, Math.floor(byteBudget / 2), overflow);
     for (const r of finished) {
       // Once the budget is spent the rest are only archived: their size is never needed, so it is
       // never measured (a JSON.stringify each).
@@ -83,6 +93,23 @@ export class SnapshotBuilder {
     if (app.size) snap.app = Object.fromEntries(app);
     if (source.paused()) snap.paused = true;
     return snap;
+  }
+
+  /**
+   * Keeps the first unfinished records in `tasks` while `budget` lasts and moves the rest to
+   * `overflow`, in order; returns the bytes kept. A record is measured only while there is budget.
+   */
+  private keepUnfinished(tasks: TaskRecord[], budget: number, overflow: TaskRecord[]): number {
+    let used = 0;
+    let i = 0;
+    for (; i < tasks.length; i++) {
+      const size = JSON.stringify(tasks[i]).length + 1;
+      if (used + size > budget) break;
+      used += size;
+    }
+    for (let j = i; j < tasks.length; j++) overflow.push(tasks[j] as TaskRecord);
+    tasks.length = i;
+    return used;
   }
 
   /** The copy of an oversized finished record the snapshot may hold, measured; null when none fits. */

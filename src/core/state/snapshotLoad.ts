@@ -3,10 +3,15 @@
 // A bad snapshot never stops the extension from starting: one that does not validate is kept aside
 // under a backup key and the orchestrator starts clean. When the saved state can be neither read
 // nor kept aside, the result says why writes must be held, so nothing replaces the only copy.
+// A snapshot that points at a set of pending tasks (unfinished ones beyond its budget) is read with
+// that set: its records join the snapshot's unfinished ones. A record of the set that does not
+// check is left out and reported; a set that cannot be read now (or no pending store to read it
+// from) holds writes, as an unreadable snapshot does, since the next write would drop the pointer.
 import { errorMessage } from '../model/errors';
 import type { OrchestratorWarning } from '../model/warnings';
-import type { Clock, Store } from '../ports';
-import { migrate, STATE_KEY, validateSnapshot, type Snapshot } from './snapshot';
+import { isFinished, type TaskRecord } from '../model/model';
+import type { Clock, PendingStore, Store } from '../ports';
+import { checkTaskRecord, migrate, STATE_KEY, validateSnapshot, type Snapshot } from './snapshot';
 
 /** How long start waits for the store (a backup write) by default. */
 export const START_TIMEOUT_MS = 2000;
@@ -30,7 +35,7 @@ export interface LoadResult {
  * does not know, truncated, missing fields) is kept under a backup key and reported, and the caller
  * starts clean: a bad snapshot must never stop the extension from starting.
  */
-export async function loadSnapshot(store: Store, clock: Clock, timeoutMs = START_TIMEOUT_MS): Promise<LoadResult> {
+export async function loadSnapshot(store: Store, clock: Clock, timeoutMs = START_TIMEOUT_MS, pending?: PendingStore): Promise<LoadResult> {
   let raw: unknown;
   // A read that throws may be passing (a busy file, a host still starting): it is tried again.
   // If it still fails the saved state is unknown, not absent. Starting clean and writing would
@@ -58,8 +63,9 @@ export async function loadSnapshot(store: Store, clock: Clock, timeoutMs = START
     }
   }
   if (raw === undefined || raw === null) return {};
+  let snapshot: Snapshot;
   try {
-    return { snapshot: validateSnapshot(migrate(raw)) };
+    snapshot = validateSnapshot(migrate(raw));
   } catch (err) {
     const backupKey = `${STATE_KEY}.backup.${clock.now()}`;
     const kept = await keepAside(store, clock, backupKey, raw, timeoutMs);
@@ -82,6 +88,56 @@ export async function loadSnapshot(store: Store, clock: Clock, timeoutMs = START
       },
     };
   }
+  return snapshot.pending === undefined ? { snapshot } : withPendingSet(snapshot, snapshot.pending, clock, timeoutMs, pending);
+}
+
+/** `snapshot` with the pending set it points at merged in (see the file comment). */
+async function withPendingSet(
+  snapshot: Snapshot,
+  pointer: NonNullable<Snapshot['pending']>,
+  clock: Clock,
+  timeoutMs: number,
+  pending: PendingStore | undefined,
+): Promise<LoadResult> {
+  const unreadable = (why: string): LoadResult => ({
+    snapshot,
+    holdWrites: `the ${pointer.count} unfinished tasks saved beside the state could not be read (${why})`,
+    warning: {
+      code: 'CORRUPT_STATE',
+      message: `The ${pointer.count} unfinished tasks saved beside the orchestrator state could not be read (${why}); they were left as they are, the orchestrator started without them, and changes are not saved until a restart reads them`,
+    },
+  });
+  if (pending === undefined) return unreadable('no pending store was given to read them from');
+  const read = await boundedWait(clock, Promise.resolve(pending.readPending(pointer.generation)), timeoutMs);
+  if (read === undefined) return unreadable(`the pending store did not answer within ${timeoutMs} ms`);
+  if ('error' in read) return unreadable(errorMessage(read.error));
+  const ids = new Set(snapshot.tasks.map((t) => t.id));
+  const kept: TaskRecord[] = [];
+  let bad = 0;
+  read.value.records.forEach((r, i) => {
+    try {
+      checkTaskRecord(r, `pending[${i}]`, ids);
+      if (isFinished((r as TaskRecord).status)) throw new Error('finished');
+      kept.push(r as TaskRecord);
+    } catch {
+      bad++;
+    }
+  });
+  // Unfinished first, in creation order: the set holds those that came after the snapshot's own.
+  const firstFinished = snapshot.tasks.findIndex((t) => isFinished(t.status));
+  const at = firstFinished < 0 ? snapshot.tasks.length : firstFinished;
+  const merged: Snapshot = { ...snapshot, tasks: [...snapshot.tasks.slice(0, at), ...kept, ...snapshot.tasks.slice(at)] };
+  delete merged.pending;
+  const problems = [
+    read.value.problem,
+    bad ? `${bad} records did not check and were left out` : undefined,
+    kept.length + bad < pointer.count ? `${pointer.count - kept.length - bad} of ${pointer.count} records were missing` : undefined,
+  ].filter((p): p is string => p !== undefined);
+  if (problems.length === 0) return { snapshot: merged };
+  return {
+    snapshot: merged,
+    warning: { code: 'CORRUPT_STATE', message: `The unfinished tasks saved beside the orchestrator state were read in part: ${problems.join('; ')}` },
+  };
 }
 
 /** Writes `value` under `key`, waiting `timeoutMs` at most: undefined when written, else why not. */

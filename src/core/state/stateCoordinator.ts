@@ -11,6 +11,8 @@
 // whole state on every write and warns above 512 KiB, so the snapshot keeps finished records within
 // `byteBudget` (snapshotBuilder.ts), those left out go to the archive once (archiveHandoff.ts), and
 // writes are coalesced, retried with backoff, bounded in time and can be held (stateWriter.ts).
+// Given a `pending` store, unfinished tasks beyond the budget go there too (a set the snapshot
+// points at), so the snapshot stays within `byteBudget` whatever the backlog.
 // `synchronizeState()` resolves only once the store has the state; `close()` writes what changed
 // within `disposeTimeoutMs` and reports what it could not write.
 import { describeValue, errorMessage, fieldError, OrchestratorError, ValidationError } from '../model/errors';
@@ -18,7 +20,7 @@ import { LIMITS } from '../model/limits';
 import { Emitter, toDisposable, type Disposable } from '../util/events';
 import { ALL_STATUSES, type TaskRecord, type TaskStatus } from '../model/model';
 import type { OrchestratorWarning } from '../model/warnings';
-import type { Clock, HistoryArchive, Store } from '../ports';
+import type { Clock, HistoryArchive, PendingStore, Store } from '../ports';
 import { ArchiveHandoff } from './archiveHandoff';
 import type { Snapshot } from './snapshot';
 import { SnapshotBuilder, type SnapshotSource } from './snapshotBuilder';
@@ -38,6 +40,8 @@ export interface StateCoordinatorOptions {
   saves?: boolean;
   clock: Clock;
   archive?: HistoryArchive;
+  /** Where unfinished tasks beyond the byte budget go; without it every unfinished task is in the snapshot. */
+  pending?: PendingStore;
   /** Upper bound on store writes per second. Default 4. */
   maxWritesPerSecond?: number;
   /** Bytes of finished records kept in the snapshot. Default 256 KiB. */
@@ -98,7 +102,8 @@ export class StateCoordinator implements Disposable {
       disposeTimeoutMs: options.disposeTimeoutMs ?? DISPOSE_TIMEOUT_MS,
       onWarn: this.onWarn,
       handoff: this.handoff,
-      build: () => this.buildSnapshot(),
+      pending: options.pending,
+      build: (overflow) => this.buildSnapshot(overflow),
       written: (snapshot) => this.didWrite.fire(snapshot),
       stats: this.stats,
     });
@@ -264,9 +269,9 @@ export class StateCoordinator implements Disposable {
 
   // ------------------------------------------------------------------ snapshot
 
-  /** Builds the snapshot as it would be written now. */
-  buildSnapshot(): Snapshot {
-    return this.builder.build(this.requireSource(), this.app, this.byteBudget);
+  /** Builds the snapshot as it would be written now; given `overflow`, the unfinished beyond the budget go there. */
+  buildSnapshot(overflow?: TaskRecord[]): Snapshot {
+    return this.builder.build(this.requireSource(), this.app, this.byteBudget, overflow);
   }
 
   private assertOpen(): void {

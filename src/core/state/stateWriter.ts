@@ -12,12 +12,19 @@
 // - `close()` writes what changed and flushes the archive within `disposeTimeoutMs` in all, and
 //   reports what it could not write; after it nothing more is written;
 // - writes can be held (`hold`): when the saved state could not be read or kept aside, no write
-//   may replace it, and every write asked for is refused and reported instead.
+//   may replace it, and every write asked for is refused and reported instead;
+// - what a write drops from the store is elsewhere first: finished records that left the snapshot
+//   are handed to the archive before the store is written, waiting ARCHIVE_WAIT_MS at most; those
+//   the archive has not taken by then (it refused, or has not answered) stay in the snapshot, over
+//   its budget, until it does (a refusal is reported and retried); and the unfinished tasks beyond the budget are written to the pending store, durably, before the
+//   snapshot that points at their set; older sets are pruned only once that snapshot is stored. A
+//   pending set that cannot be written fails the write: the store keeps the previous snapshot and set.
 import { errorMessage, StoreWriteError } from '../model/errors';
 import type { OrchestratorWarning } from '../model/warnings';
-import type { Clock, Store } from '../ports';
+import type { TaskRecord } from '../model/model';
+import type { Clock, PendingStore, Store } from '../ports';
 import type { ArchiveHandoff } from './archiveHandoff';
-import { STATE_KEY, type Snapshot } from './snapshot';
+import { SNAPSHOT_OUTPUT_CHARS, STATE_KEY, withTrimmedOutput, type Snapshot } from './snapshot';
 import { boundedWait, writeWithTimeout } from './snapshotLoad';
 
 /** What one write came to: written, or the reason it was not. */
@@ -41,13 +48,18 @@ export interface StateWriterOptions {
   onWarn: (w: OrchestratorWarning) => void;
   /** Flushed after each write, and by writeCurrent and close. */
   handoff: ArchiveHandoff;
-  /** The snapshot as it would be written now. */
-  build: () => Snapshot;
+  /** Where unfinished tasks beyond the budget go; without it every unfinished task is in the snapshot. */
+  pending?: PendingStore;
+  /** The snapshot as it would be written now; given `overflow`, the unfinished beyond the budget go there. */
+  build: (overflow?: TaskRecord[]) => Snapshot;
   /** Called after each successful write, with what was written. */
   written: (snapshot: Snapshot) => void;
   /** Counts writes done and failed. */
   stats: { writes: number; failedWrites: number };
 }
+
+/** How long a write waits for the archive to take the finished records it drops (see the file comment). */
+export const ARCHIVE_WAIT_MS = 1000;
 
 /** The largest share of the thread's time that writing the state may take (see the file comment). */
 export const WRITE_SHARE = 0.1;
@@ -66,6 +78,9 @@ export class StateWriter {
   /** close() was called: nothing more may be written but close's own last write. */
   private closingFlag = false;
   private closed = false;
+  /** The pending set the stored snapshot points at, and the JSON it was written from (unchanged: not written again). */
+  private pendingSet: { generation: number; json: string } | undefined;
+  private prunedOnce = false;
 
   constructor(private readonly o: StateWriterOptions) {}
 
@@ -166,9 +181,15 @@ export class StateWriter {
     this.dirty = false;
     const startedAt = this.monotonic();
     this.lastWriteAt = startedAt;
-    const snapshot = this.o.build();
+    const overflow = this.o.pending ? ([] as TaskRecord[]) : undefined;
+    const snapshot = this.o.build(overflow);
     const { stats, handoff } = this.o;
-    const written = writeWithTimeout(this.o.clock, this.o.store, STATE_KEY, snapshot, timeoutMs);
+    // Without finished records waiting for the archive and without a pending store, the store is
+    // handed the snapshot now, synchronously, as it always was.
+    const written =
+      handoff.allAccepted && overflow === undefined
+        ? writeWithTimeout(this.o.clock, this.o.store, STATE_KEY, snapshot, timeoutMs)
+        : this.writeBeside(snapshot, overflow, timeoutMs);
     this.lastCostMs = this.monotonic() - startedAt;
     const attempt = written
       .then(
@@ -197,6 +218,51 @@ export class StateWriter {
       });
     this.writing = attempt;
     return attempt;
+  }
+
+  /**
+   * Hands what leaves the store to the archive and the pending store first (see the file comment),
+   * then writes the snapshot, then prunes pending sets it no longer points at.
+   */
+  private async writeBeside(snapshot: Snapshot, overflow: TaskRecord[] | undefined, timeoutMs: number): Promise<void> {
+    const { clock, handoff, pending } = this.o;
+    if (!handoff.allAccepted) {
+      await boundedWait(clock, handoff.flush(), Math.min(timeoutMs, ARCHIVE_WAIT_MS));
+      const unaccepted = handoff.unaccepted();
+      if (unaccepted.length > 0) {
+        const inSnapshot = new Set(snapshot.tasks.map((t) => t.id));
+        for (const r of unaccepted) {
+          if (inSnapshot.has(r.id)) continue;
+          const output = r.result?.output;
+          snapshot.tasks.push(typeof output === 'string' && output.length > SNAPSHOT_OUTPUT_CHARS ? withTrimmedOutput(r) : r);
+        }
+      }
+    }
+    let set = this.pendingSet;
+    if (pending && overflow && overflow.length > 0) {
+      const json = JSON.stringify(overflow);
+      if (set?.json !== json) {
+        const wrote = await boundedWait(clock, Promise.resolve(pending.writePending(overflow)), timeoutMs);
+        if (wrote === undefined) throw new Error(`the pending store did not answer within ${timeoutMs} ms`);
+        if ('error' in wrote)
+          throw new Error(`the ${overflow.length} unfinished tasks beyond the state's budget could not be written: ${errorMessage(wrote.error)}`);
+        set = { generation: wrote.value, json };
+      }
+      snapshot.pending = { generation: set.generation, count: overflow.length };
+    } else {
+      set = undefined;
+    }
+    await writeWithTimeout(clock, this.o.store, STATE_KEY, snapshot, timeoutMs);
+    const before = this.pendingSet;
+    this.pendingSet = set;
+    if (pending && (!this.prunedOnce || before?.generation !== set?.generation)) {
+      // Tidiness only: a set left behind (by a crash, or a failed prune) is pruned by the next write
+      // that changes the set, and by the first write after a start.
+      this.prunedOnce = true;
+      await Promise.resolve(pending.prunePending(set?.generation)).then(undefined, (err: unknown) =>
+        this.o.onWarn({ code: 'STORE_WRITE_FAILED', message: `Removing older sets of pending tasks failed: ${errorMessage(err)}` }),
+      );
+    }
   }
 
   private monotonic(): number {
