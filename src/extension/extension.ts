@@ -52,6 +52,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   const history = new RunJournal({
     dir: path.join(storageDir, 'journal'),
     legacyDir: storageDir,
+    retentionDays: settings.historyRetentionDays,
     onWarn: (w) => void vscode.window.showWarningMessage(`Orchestrator: ${w.message}`),
   });
   const archive = history;
@@ -80,6 +81,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     // The Memento is the core's Store port as it is: keys, get, update.
     store: context.workspaceState,
     archive,
+    // Unfinished tasks beyond the state's budget go to the journal too: the state stays small.
+    pending: history,
     executors: trust.trusted ? { [VSCODE_TASK_KIND]: vscodeTasks } : {},
     ...(backend ? { remote: backend.remote } : {}),
     // Tasks that declare `cache` in the workflow file are restored when their key was stored.
@@ -193,6 +196,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
 
 /** True when the saved state (still unvalidated: the core checks it) lists a task not yet finished. */
 function hasUnfinishedSavedTasks(saved: unknown): boolean {
+  // A pointer to a pending set: unfinished tasks beyond the state's budget, kept in the run journal.
+  if ((saved as { pending?: unknown } | undefined)?.pending !== undefined) return true;
   const tasks = (saved as { tasks?: unknown } | undefined)?.tasks;
   if (!Array.isArray(tasks)) return false;
   return tasks.some((t) => {

@@ -20,6 +20,7 @@ export const ConfigKeys = {
   concurrency: 'orchestrator.concurrency',
   resources: 'orchestrator.resources',
   maxFinished: 'orchestrator.history.maxFinished',
+  historyRetentionDays: 'orchestrator.history.retentionDays',
   defaultTimeoutMs: 'orchestrator.defaults.timeoutMs',
   defaultRetries: 'orchestrator.defaults.retries',
   backend: 'orchestrator.backend',

@@ -15,6 +15,8 @@ export interface Settings {
   concurrency: number;
   resources: Record<string, number>;
   maxFinished: number;
+  /** Days the run journal keeps a finished task (History view). */
+  historyRetentionDays: number;
   /** 0: no default timeout. */
   defaultTimeoutMs: number;
   defaultRetries: number;
@@ -39,6 +41,7 @@ export type Backend = (typeof BACKENDS)[number];
 export const DEFAULTS = {
   concurrency: 0,
   maxFinished: 1000,
+  historyRetentionDays: 30,
   defaultTimeoutMs: 0,
   defaultRetries: 0,
   backend: 'local',
@@ -142,6 +145,7 @@ export function readSettingsFrom(get: SettingReader, problems: string[] = []): S
     concurrency: concurrency === 0 ? defaultConcurrency() : concurrency,
     resources,
     maxFinished: integer(get, ConfigKeys.maxFinished, DEFAULTS.maxFinished, 10, LIMITS.maxFinished, problems),
+    historyRetentionDays: integer(get, ConfigKeys.historyRetentionDays, DEFAULTS.historyRetentionDays, 1, 3650, problems),
     defaultTimeoutMs: integer(get, ConfigKeys.defaultTimeoutMs, DEFAULTS.defaultTimeoutMs, 0, LIMITS.maxDelayMs, problems),
     defaultRetries: integer(get, ConfigKeys.defaultRetries, DEFAULTS.defaultRetries, 0, LIMITS.retries, problems),
     backend: backendOf(get, problems),

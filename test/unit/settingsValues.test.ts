@@ -96,3 +96,17 @@ describe('settingsValues: orchestrator.cache.*', () => {
     assert.deepEqual(read({ [ConfigKeys.cacheDirectory]: '' }).problems, [], 'an empty path is the default, not a mistake');
   });
 });
+
+describe('settingsValues: orchestrator.history.retentionDays', () => {
+  it('is 30 days when unset, takes 1 to 3650, and falls back with a problem otherwise', () => {
+    assert.equal(read({}).settings.historyRetentionDays, DEFAULTS.historyRetentionDays);
+    assert.equal(read({}).settings.historyRetentionDays, 30);
+    assert.equal(read({ [ConfigKeys.historyRetentionDays]: 1 }).settings.historyRetentionDays, 1);
+    assert.equal(read({ [ConfigKeys.historyRetentionDays]: 3650 }).settings.historyRetentionDays, 3650);
+    for (const bad of [0, 3651, 1.5, '7']) {
+      const { settings, problems } = read({ [ConfigKeys.historyRetentionDays]: bad });
+      assert.equal(settings.historyRetentionDays, 30, String(bad));
+      assert.match(problems[0] ?? '', /Expected `orchestrator\.history\.retentionDays` to be an integer from 1 to 3650/);
+    }
+  });
+});
