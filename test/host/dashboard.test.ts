@@ -118,6 +118,59 @@ describe('dashboard panel', function () {
     assert.ok((s.postedCounts.patch ?? 0) > 0);
   });
 
+  it('draws the newest workflow run on the timeline: a bar per task in ready order and its critical path', async () => {
+    const o = await orchestrator();
+    await vscode.commands.executeCommand(CommandIds.showDashboard);
+    await settled();
+    const pause = (ms: number) => () => new Promise<void>((resolve) => setTimeout(resolve, ms));
+    // setup -> slow -> publish and setup -> quick -> publish: slow finishes last, so it released publish.
+    const ids = await o.scheduleWorkflow([
+      { key: 'setup', name: 'timeline setup', kind: 'function', run: pause(20) },
+      { key: 'slow', name: 'timeline slow', kind: 'function', run: pause(300), dependsOn: ['setup'] },
+      { key: 'quick', name: 'timeline quick', kind: 'function', run: pause(10), dependsOn: ['setup'] },
+      { key: 'publish', name: 'timeline publish', kind: 'function', run: pause(20), dependsOn: ['slow', 'quick'] },
+    ]);
+    await o.whenIdle();
+    const runId = o.getTask(ids[0]!)?.workflowId;
+    assert.ok(runId, 'the workflow run has an id');
+    const s = await until('the timeline to show the finished run', async () => {
+      const st = await settled();
+      const run = st.last?.timeline.run;
+      return run?.id === runId && run.finished ? st : undefined;
+    });
+    const run = s.last!.timeline.run!;
+    assert.strictEqual(s.last!.timeline.runs[0]?.id, runId, 'the newest run comes first in the picker');
+    // slow and quick become ready at once, after setup; publish last.
+    assert.deepStrictEqual(
+      [run.bars[0]?.id, [run.bars[1]?.id, run.bars[2]?.id].sort(), run.bars[3]?.id],
+      [ids[0], [ids[1], ids[2]].sort(), ids[3]],
+      'bars in ready order',
+    );
+    assert.deepStrictEqual(
+      run.bars.filter((b) => b.critical).map((b) => b.name),
+      ['timeline setup', 'timeline slow', 'timeline publish'],
+    );
+    const records = ids.map((id) => o.getTask(id)!);
+    const startedAt = Math.min(...records.map((r) => r.createdAt));
+    assert.strictEqual(run.startedAt, startedAt);
+    for (const bar of run.bars) {
+      const r = records.find((x) => x.id === bar.id)!;
+      assert.strictEqual(bar.status, 'completed');
+      assert.strictEqual(bar.end, r.finishedAt! - startedAt, `${bar.name} ends at its finish`);
+      assert.deepStrictEqual(
+        bar.segments.map((seg) => seg.kind),
+        ['wait', 'run'],
+        `${bar.name}: waited, then ran`,
+      );
+      assert.strictEqual(bar.segments[1]!.from, r.startedAt! - startedAt, `${bar.name} runs from its start`);
+    }
+    const slow = run.bars.find((b) => b.id === ids[1])!;
+    assert.ok(slow.segments[1]!.to! - slow.segments[1]!.from >= 250, 'the slow task ran about 300 ms');
+    assert.ok(run.bars[3]!.ready! >= slow.end!, 'publish was ready once slow had finished');
+    assert.strictEqual(run.criticalMs, run.bars[3]!.end! - run.bars[0]!.ready!);
+    assert.deepStrictEqual(run.cache, { hits: 0, misses: 0, savedMs: 0 }, 'no task of the run declares a cache');
+  });
+
   it('lists a Ready service in the Services section, with since when and what it waited for', async () => {
     const o = await orchestrator();
     await vscode.commands.executeCommand(CommandIds.showDashboard);
