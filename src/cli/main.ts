@@ -79,6 +79,7 @@ function program(io: Io, done: (code: number) => void): Command {
       'the Redis of --backend redis: redis://host:6379, rediss:// for TLS (also ORCHESTRATOR_REDIS_URL; a password in ORCHESTRATOR_REDIS_PASSWORD)',
     )
     .option('--prefix <name>', 'the Redis key prefix shared with the workers (default: orchestrator)')
+    .option('--no-cache', 'run every task, even one whose inputs are unchanged since a cached run (results are still stored)')
     .action(async (names: string[], flags: RunFlags) => done(await runCommand(names, flags, io)));
 
   root

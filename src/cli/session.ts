@@ -10,6 +10,7 @@ import { isFinished, type TaskRecord, type TaskStatus } from '../core/model/mode
 import { createOrchestrator, type OrchestratorImpl } from '../core/orchestrator/orchestrator';
 import type { Store } from '../core/ports';
 import type { RemoteExecution } from '../core/execution/routedExecution';
+import type { CacheOptions } from '../core/orchestrator/options';
 import { VSCODE_TASK_KIND } from '../workspaceFiles/names';
 import { ExitCode } from './exitCodes';
 import { killEverythingStarted } from './killNow';
@@ -36,6 +37,8 @@ export interface SessionOptions {
    * the session can show its warnings. Absent: everything runs in this process.
    */
   remote?: (warn: (message: string) => void) => Promise<RemoteExecution>;
+  /** The task cache (tasks with `cache` are restored from it); absent: none. */
+  cache?: CacheOptions;
   /** Where SIGINT and SIGTERM come from; `process` unless a test gives its own. */
   signals?: Pick<NodeJS.Process, 'on' | 'off'>;
 }
@@ -71,6 +74,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       concurrency: options.concurrency,
       resources: options.resources,
       ...(options.maxFinished !== undefined ? { maxFinished: options.maxFinished } : {}),
+      ...(options.cache !== undefined ? { cache: options.cache } : {}),
       startPaused: true,
     });
   } catch (err) {
@@ -168,13 +172,23 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
 
     const tasks = order.map((id) => orchestrator.getTask(id)).filter((r): r is TaskRecord => r !== undefined);
     const counts = emptyCounts();
-    for (const t of tasks) counts[t.status]++;
+    let cached = 0;
+    let savedMs = 0;
+    for (const t of tasks) {
+      counts[t.status]++;
+      if (t.status === 'completed' && t.result?.cached !== undefined) {
+        cached++;
+        savedMs += t.result.cached.savedMs;
+      }
+    }
     const summary: RunSummary = {
       tasks,
       counts,
       elapsedMs: Date.now() - started,
       exitCode: exitCodeOf(tasks, interruptedBy),
       interrupted: interruptedBy !== undefined,
+      cached,
+      savedMs,
     };
     await view.finish(summary);
     return { exitCode: summary.exitCode, summary };

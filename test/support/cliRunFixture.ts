@@ -106,7 +106,7 @@ export async function runScenario(view: RunView, clock: ManualClock): Promise<Sc
   go(deploy, { type: 'cancel', reason: 'Dependency lint failed' }, T0 + 1700);
   go(test, { type: 'complete', result: { exitCode: 0, output: 'all passed\n' } }, T0 + 2600);
   clock.set(T0 + 2650);
-  const summary: RunSummary = { tasks, counts: countStatuses(tasks), elapsedMs: 2650, exitCode: 1, interrupted: false };
+  const summary: RunSummary = { tasks, counts: countStatuses(tasks), elapsedMs: 2650, exitCode: 1, interrupted: false, cached: 0, savedMs: 0 };
   await view.finish(summary);
   return { ...s, told, summary };
 }

@@ -274,6 +274,8 @@ describe('cli views', () => {
         interrupted: false,
         elapsedMs: 2650,
         counts: { created: 0, scheduled: 0, running: 0, completed: 2, failed: 1, cancelled: 1 },
+        cached: 0,
+        savedMs: 0,
       });
     });
 
@@ -318,5 +320,64 @@ describe('cli views', () => {
       const output = events.find((e) => e.type === 'task.output');
       assert.deepEqual(output, { type: 'task.output', time: new Date(T0 + 100).toISOString(), id: 't1', key: 'build', chunk: 'compiling\nha' });
     });
+  });
+});
+
+describe('cli views: a task restored from the cache', () => {
+  /** `build` completed from the cache (its stored run took 1.2 s), `lint` ran; the summary counts the cached one. */
+  async function cachedRun(view: PlainView | JsonView | LiveView, clock: ManualClock): Promise<void> {
+    const build = taskRecord('t1', { key: 'build' });
+    const lint = taskRecord('t2', { key: 'lint' });
+    clock.set(T0);
+    view.start({ tasks: [build, lint], workflows: ['ci'], concurrency: 2, pools: {} });
+    for (const r of [build, lint]) step(view, clock, r, { type: 'schedule' }, T0);
+    step(view, clock, build, { type: 'start' }, T0 + 10);
+    step(view, clock, lint, { type: 'start' }, T0 + 10);
+    const key = 'a'.repeat(64);
+    step(view, clock, build, { type: 'complete', result: { exitCode: 0, cached: { key, savedMs: 1200 }, cacheKey: key } }, T0 + 14);
+    step(view, clock, lint, { type: 'complete', result: { exitCode: 0 } }, T0 + 510);
+    clock.set(T0 + 520);
+    const tasks = [build, lint];
+    await view.finish({ tasks, counts: countStatuses(tasks), elapsedMs: 520, exitCode: 0, interrupted: false, cached: 1, savedMs: 1200 });
+  }
+
+  it('plain lines say `cached · saved 1.2 s` and the summary counts the cached tasks and the time saved', async () => {
+    const clock = new ManualClock(T0);
+    const stream = new Capture(false);
+    await cachedRun(new PlainView(stream), clock);
+    assert.match(stream.text, /^\[build\] cached · saved 1\.2\d* s$/m);
+    assert.match(stream.text, /^\[lint\] completed in 500 ms$/m);
+    assert.match(stream.text, /done 2 \(1 cached, saved 1\.2\d* s\)/);
+  });
+
+  it('the live view shows the row as `cached · saved 1.2 s`', async () => {
+    const clock = new ManualClock(T0);
+    const stream = new Capture(true, 80, 24);
+    const view = liveView(stream, clock);
+    await cachedRun(view, clock);
+    assert.match(stream.text, /build\s+cached · saved 1\.2\d* s/);
+    assert.match(stream.text, /\(1 cached, saved 1\.2\d* s\)/);
+  });
+
+  it('--json marks the completion cached with savedMs, and run.finished counts them', async () => {
+    const clock = new ManualClock(T0);
+    const stream = new Capture(false);
+    await cachedRun(new JsonView(stream, { clock }), clock);
+    const events = stream.text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunEvent);
+    const completed = events.filter((e): e is TaskTransitionEvent => e.type === 'task.completed');
+    assert.deepEqual(
+      completed.map((e) => [e.key, e.cached, e.savedMs]),
+      [
+        ['build', true, 1200],
+        ['lint', undefined, undefined],
+      ],
+    );
+    const finished = events.at(-1);
+    assert.ok(finished?.type === 'run.finished');
+    assert.equal(finished.cached, 1);
+    assert.equal(finished.savedMs, 1200);
   });
 });

@@ -7,7 +7,7 @@ import { BUILTIN_KINDS } from '../../core/model/model';
 import { validateWorkflow } from '../../core/model/workflowValidation';
 import { MemoryStore, type Store } from '../../core/ports';
 import { STATE_KEY } from '../../core/state/snapshot';
-import { specDefaultsOf } from '../../workspaceFiles/settingsValues';
+import { cacheDirOf, specDefaultsOf } from '../../workspaceFiles/settingsValues';
 import { VSCODE_TASK_KIND } from '../../workspaceFiles/names';
 import { workflowOptions, workflowToSpecs, type VscodeTaskPayload } from '../../workspaceFiles/workflowFile';
 import type { WorkflowSpecs } from '../../workspaceFiles/workflowSelection';
@@ -38,6 +38,8 @@ export interface RunFlags {
   backend?: string;
   redis?: string;
   prefix?: string;
+  /** false with `--no-cache`: the run's tasks run without reading the cache (their results are still stored). */
+  cache?: boolean;
 }
 
 /**
@@ -196,6 +198,13 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
       concurrency,
       resources: pools,
       maxFinished: workspace.settings.maxFinished,
+      // The same cache the editor uses for this folder (orchestrator.cache.* settings).
+      cache: {
+        dir: cacheDirOf(workspace.settings.cache, workspace.folder, workspace.folder),
+        root: workspace.folder,
+        maxBytes: workspace.settings.cache.maxSizeMB * 1024 * 1024,
+        enabled: workspace.settings.cache.enabled,
+      },
       folder: workspace.folder,
       view,
       workflows: workflows.map((w) => w.workflow),
@@ -213,7 +222,8 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
         const ids: string[] = [];
         for (const w of workflows) {
           const specs = workflows.length > 1 ? qualified(w) : w.specs;
-          ids.push(...(await orchestrator.scheduleWorkflow(specs, workflowOptions(workspace.workflows, w.workflow))));
+          const options = { ...workflowOptions(workspace.workflows, w.workflow), ...(flags.cache === false ? { noCache: true } : {}) };
+          ids.push(...(await orchestrator.scheduleWorkflow(specs, options)));
         }
         return ids;
       },

@@ -69,6 +69,12 @@ export interface TaskTransitionEvent extends EventBase {
   durationMs?: number;
   /** The worker that ran the attempt, when a remote backend ran it (`--backend redis`). */
   worker?: string;
+  /** On `task.completed`: restored from the cache instead of running. */
+  cached?: true;
+  /** With `cached`: the run time the cache saved (the stored run's duration), ms. */
+  savedMs?: number;
+  /** On completed or failed: its cache key both completed and failed once (a flaky task). */
+  flaky?: true;
 }
 
 /** A running task became Ready: its dependents may start. Again on each later cycle of a background task. */
@@ -105,6 +111,9 @@ export interface RunFinishedEvent extends EventBase {
   elapsedMs: number;
   /** Tasks of the run by final status. */
   counts: Record<TaskStatus, number>;
+  /** Completed tasks restored from the cache, and the run time they saved, ms. */
+  cached: number;
+  savedMs: number;
 }
 
 export type RunEvent = RunStartedEvent | TaskTransitionEvent | TaskReadyEvent | TaskOutputEvent | WarningEvent | RunFinishedEvent;

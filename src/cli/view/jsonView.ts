@@ -69,6 +69,8 @@ export class JsonView implements RunView {
       interrupted: summary.interrupted,
       elapsedMs: summary.elapsedMs,
       counts: { ...summary.counts },
+      cached: summary.cached,
+      savedMs: summary.savedMs,
     });
     // The write callback runs once this line, and so every line before it, has been handed to the OS.
     return new Promise((resolve) => this.stream.write(line, () => resolve()));
@@ -106,6 +108,11 @@ export class JsonView implements RunView {
     if (ended && r.result?.exitCode !== undefined) event.exitCode = r.result.exitCode;
     if (ended && r.result?.signal !== undefined) event.signal = r.result.signal;
     if (ended && r.result?.worker !== undefined) event.worker = r.result.worker;
+    if (r.status === 'completed' && r.result?.cached !== undefined) {
+      event.cached = true;
+      event.savedMs = r.result.cached.savedMs;
+    }
+    if ((r.status === 'completed' || r.status === 'failed') && r.result?.flaky === true) event.flaky = true;
     if ((r.status === 'failed' || r.status === 'scheduled') && r.error !== undefined) {
       event.error = r.error.code === undefined ? { message: r.error.message } : { message: r.error.message, code: r.error.code };
     }

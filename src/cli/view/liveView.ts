@@ -13,7 +13,7 @@ import { OutputTail } from '../../core/executors/outputTail';
 import type { TaskRecord, TaskStatus } from '../../core/model/model';
 import { systemClock, type Clock } from '../../core/ports';
 import { taskLabel, type RunStart, type RunSummary, type RunView } from './runView';
-import { attemptText, countStatuses, durationText, failureText, poolsText, summaryText, taskElapsedMs } from './taskText';
+import { attemptText, cachedText, countStatuses, durationText, failureText, poolsText, summaryText, taskElapsedMs } from './taskText';
 
 /** A writable terminal: process.stdout, or a fake with the same fields in tests. */
 export interface TerminalStream extends NodeJS.WritableStream {
@@ -153,7 +153,7 @@ export class LiveView implements RunView {
     this.finished = true;
     const c = this.colors;
     const outcome = summary.interrupted ? c.yellow('interrupted') : summary.counts.failed > 0 ? c.red('failed') : c.green('done');
-    const line = `${outcome}: ${summaryText(summary.counts, summary.elapsedMs)} (exit ${summary.exitCode})\n`;
+    const line = `${outcome}: ${summaryText(summary.counts, summary.elapsedMs, summary)} (exit ${summary.exitCode})\n`;
     // The write callback runs once this line, and so everything before it, has been handed to the OS.
     return new Promise((resolve) => this.stream.write(line, () => resolve()));
   }
@@ -187,7 +187,9 @@ export class LiveView implements RunView {
     const word = record.status === 'running' && record.ready !== undefined ? READY_WORD : WORD[record.status];
     const head = `${SYMBOL[record.status]} ${word.padEnd(WORD_WIDTH)} `;
     const elapsed = taskElapsedMs(record, now);
-    const details = [elapsed === undefined ? undefined : durationText(elapsed), attemptText(record), poolsText(record)].filter((d) => d !== undefined);
+    // A task restored from the cache ran for no time worth showing: what it saved is shown instead.
+    const time = cachedText(record) ?? (elapsed === undefined ? undefined : durationText(elapsed));
+    const details = [time, attemptText(record), poolsText(record)].filter((d) => d !== undefined);
     // On a narrow terminal the label keeps a few characters; the details give way from the right
     // (pools, then the attempt, then the time), and the label takes what is left.
     const label = taskLabel(record);

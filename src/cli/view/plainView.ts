@@ -7,7 +7,7 @@ import picocolors from 'picocolors';
 import { isFinished, type TaskRecord, type TaskStatus } from '../../core/model/model';
 import { stripAnsi } from './stripAnsi';
 import { taskLabel, type RunStart, type RunSummary, type RunView } from './runView';
-import { attemptText, cancelReason, durationText, failureText, poolsText, readyText, summaryText, taskElapsedMs } from './taskText';
+import { attemptText, cachedText, cancelReason, durationText, failureText, poolsText, readyText, summaryText, taskElapsedMs } from './taskText';
 
 export interface PlainViewOptions {
   /**
@@ -65,7 +65,7 @@ export class PlainView implements RunView {
         if (from === 'running') text = c.yellow(`retrying (attempt ${record.attempts + 1}/${(record.spec.retries ?? 0) + 1}) after: ${failureText(record)}`);
         break;
       case 'completed':
-        text = c.green(`completed in ${durationText(taskElapsedMs(record, record.finishedAt ?? 0) ?? 0)}${onWorker(record)}`);
+        text = c.green(cachedText(record) ?? `completed in ${durationText(taskElapsedMs(record, record.finishedAt ?? 0) ?? 0)}${onWorker(record)}`);
         break;
       case 'failed': {
         const elapsed = taskElapsedMs(record, record.finishedAt ?? 0);
@@ -113,7 +113,7 @@ export class PlainView implements RunView {
     for (const id of [...this.partial.keys()]) out += this.flushPartial(id);
     const c = this.colors;
     const outcome = summary.interrupted ? c.yellow('interrupted') : summary.counts.failed > 0 ? c.red('failed') : c.green('done');
-    out += `${outcome}: ${summaryText(summary.counts, summary.elapsedMs)} (exit ${summary.exitCode})\n`;
+    out += `${outcome}: ${summaryText(summary.counts, summary.elapsedMs, summary)} (exit ${summary.exitCode})\n`;
     // The write callback runs once this, and so everything before it, has been handed to the OS.
     return new Promise((resolve) => this.stream.write(this.color ? out : plain(out), () => resolve()));
   }

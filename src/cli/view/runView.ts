@@ -25,6 +25,9 @@ export interface RunSummary {
   exitCode: number;
   /** True when the run ended by Ctrl-C (SIGINT) or SIGTERM. */
   interrupted: boolean;
+  /** Tasks completed from the cache instead of running, and the run time that saved (their stored runs' durations), ms. */
+  cached: number;
+  savedMs: number;
 }
 
 export interface RunView {

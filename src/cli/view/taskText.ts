@@ -63,10 +63,20 @@ export function durationText(ms: number): string {
   return formatDuration(ms);
 }
 
-/** The counts of the summary line, as the live view's and the plain view's last line write them. */
-export function summaryText(counts: Readonly<Record<TaskStatus, number>>, elapsedMs: number): string {
+/** `cached · saved 1.2 s` for a task completed from the cache; undefined otherwise. */
+export function cachedText(record: TaskRecord): string | undefined {
+  const cached = record.status === 'completed' ? record.result?.cached : undefined;
+  return cached === undefined ? undefined : `cached · saved ${formatDuration(cached.savedMs)}`;
+}
+
+/**
+ * The counts of the summary line, as the live view's and the plain view's last line write them;
+ * with `cache`, the cached tasks among the done ones and the time they saved.
+ */
+export function summaryText(counts: Readonly<Record<TaskStatus, number>>, elapsedMs: number, cache?: { cached: number; savedMs: number }): string {
   const queued = counts.created + counts.scheduled;
-  return `running ${counts.running} · queued ${queued} · done ${counts.completed} · failed ${counts.failed} · cancelled ${counts.cancelled} · ${formatDuration(elapsedMs)}`;
+  const cached = cache !== undefined && cache.cached > 0 ? ` (${cache.cached} cached, saved ${formatDuration(cache.savedMs)})` : '';
+  return `running ${counts.running} · queued ${queued} · done ${counts.completed}${cached} · failed ${counts.failed} · cancelled ${counts.cancelled} · ${formatDuration(elapsedMs)}`;
 }
 
 /** Records counted by status. */
