@@ -19,6 +19,7 @@ import { TaskOutput } from './tasksView/taskOutput';
 import { TaskTreeProvider, type TreeNode } from './tasksView/taskTree';
 import { TrustGate } from './trust';
 import { createHistoryView } from './historyView/historyView';
+import { HistoryFeed } from './historyView/historyFeed';
 import { VscodeTaskExecutor } from './executors/vscodeTaskExecutor';
 import { VscodeTaskRuns } from './executors/vscodeTaskRuns';
 import { followCompounds } from './executors/compoundTasks';
@@ -127,6 +128,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   tree.setVisible(treeView.visible);
   // The History view reads the run journal; in Restricted Mode it lists and removes, and refuses reruns.
   const historyView = createHistoryView({ history, orchestrator, trust });
+  // Each record goes to the journal as it finishes (not only when it leaves workspace state), so the
+  // History view shows a run when it ends.
+  const historyFeed = new HistoryFeed(
+    history,
+    orchestrator.onDidChangeTask,
+    (err) => void vscode.window.showWarningMessage(`Orchestrator: the run history could not be written: ${err instanceof Error ? err.message : String(err)}`),
+  );
   const statusBar = new TaskStatusBar(orchestrator);
   const details = new TaskDetailsProvider((id) => orchestrator.getTask(id), orchestrator.onDidChangeTask);
   void vscode.commands.executeCommand('setContext', ContextKeys.paused, orchestrator.paused);
@@ -139,6 +147,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     treeView,
     treeView.onDidChangeVisibility((e) => tree.setVisible(e.visible)),
     ...historyView.disposables,
+    historyFeed,
     statusBar,
     details,
     vscode.workspace.registerTextDocumentContentProvider(DETAILS_SCHEME, details),
