@@ -71,13 +71,15 @@ type StoredEntry = [size: number, mtimeMs: number, ctimeMs: number, ino: number,
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-function parseEntry(value: unknown): IndexEntry | undefined {
-  if (!Array.isArray(value) || value.length !== 7) return undefined;
-  const [size, mtimeMs, ctimeMs, ino, sha256, hashedAt, seenAt] = value as unknown[];
-  const nums = [size, mtimeMs, ctimeMs, ino, hashedAt, seenAt];
-  if (!nums.every((n) => typeof n === 'number' && Number.isFinite(n))) return undefined;
+const isNum = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);
+
+/** A stored entry checked field by field (no allocation but the entry: the index holds thousands). */
+function parseEntry(v: unknown): IndexEntry | undefined {
+  if (!Array.isArray(v) || v.length !== 7) return undefined;
+  const [size, mtimeMs, ctimeMs, ino, sha256, hashedAt, seenAt] = v as StoredEntry;
+  if (!isNum(size) || !isNum(mtimeMs) || !isNum(ctimeMs) || !isNum(ino) || !isNum(hashedAt) || !isNum(seenAt)) return undefined;
   if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) return undefined;
-  return { size, mtimeMs, ctimeMs, ino, sha256, hashedAt, seenAt } as IndexEntry;
+  return { size, mtimeMs, ctimeMs, ino, sha256, hashedAt, seenAt };
 }
 
 const nodeFs: InputIndexFs = { lstatSync: (p) => lstatSync(p), readFile: (p) => readFile(p), open: (p, flags) => open(p, flags) };
@@ -209,8 +211,9 @@ export class InputIndex {
         return; // missing or unreadable: an empty index, every file is hashed
       }
       if (!isPlainObject(parsed) || parsed.format !== INDEX_FORMAT || !isPlainObject(parsed.entries)) return;
-      for (const [path, stored] of Object.entries(parsed.entries)) {
-        const e = parseEntry(stored);
+      const stored = parsed.entries;
+      for (const path in stored) {
+        const e = parseEntry(stored[path]);
         // An entry hashed in this process wins over the file's older one.
         if (e && !this.entries.has(path)) this.entries.set(path, e);
       }
