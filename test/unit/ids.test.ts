@@ -66,6 +66,27 @@ describe('ids (src/extension/ids.ts against package.json contributes)', () => {
     assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(ConfigKeys.cacheDirectory));
   });
 
+  it('declares the History view, whose row menus match the rows they are for', () => {
+    assert.ok(c.views[ViewIds.container].some((v) => v.id === ViewIds.history));
+    /** The context values a command's History menu entries accept, out of every kind of History row. */
+    const rows = ['history.day', 'history.more', 'history.run', 'history.run.failed', 'history.task.completed', 'history.task.failed'];
+    const accepted = (cmd: string) =>
+      rows.filter((row) =>
+        c.menus['view/item/context']
+          .filter((e) => e.command === cmd && (e.when ?? '').includes(`view == ${ViewIds.history}`))
+          .some((e) => {
+            const when = e.when ?? '';
+            const re = /viewItem =~ \/(.+?)\/(?: |$)/.exec(when)?.[1];
+            return re !== undefined ? new RegExp(re).test(row) : /viewItem == (\S+)/.exec(when)?.[1] === row;
+          }),
+      );
+    const runsAndTasks = ['history.run', 'history.run.failed', 'history.task.completed', 'history.task.failed'];
+    assert.deepEqual(accepted(CommandIds.rerunFromHistory), runsAndTasks);
+    assert.deepEqual(accepted(CommandIds.removeFromHistory), runsAndTasks);
+    assert.deepEqual(accepted(CommandIds.rerunFailedFromHistory), ['history.run.failed']);
+    assert.deepEqual(accepted(CommandIds.showHistoryOutput), ['history.task.completed', 'history.task.failed']);
+  });
+
   it('points jsonValidation at the built schema for the workflow file', () => {
     assert.ok(c.jsonValidation.some((j) => j.url === SCHEMA_PATH && j.fileMatch.endsWith(WORKFLOW_FILE)));
   });
