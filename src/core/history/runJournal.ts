@@ -423,7 +423,20 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
       return;
     }
     this.forget(entry.r.id);
-    const located: Located = { ...summarize(entry.r, this.seq++), seg: seg.n, offset, length };
+    const s = summarize(entry.r, this.seq++);
+    const located: Located = {
+      id: s.id,
+      seq: s.seq,
+      finishedAt: s.finishedAt,
+      startedAt: s.startedAt,
+      status: s.status,
+      exitCode: s.exitCode,
+      workflowId: s.workflowId,
+      hay: s.hay,
+      seg: seg.n,
+      offset,
+      length,
+    };
     this.byId.set(located.id, located);
     if (located.workflowId !== undefined) {
       let run = this.byRun.get(located.workflowId);
