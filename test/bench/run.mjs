@@ -2,7 +2,7 @@
 // workloads, in one Node process, printing ours, peer, ratio, target and whether it is met.
 //
 //   node --expose-gc test/bench/run.mjs [--json] [--reps N] [--only <workload id>] [--clock cpu|wall]
-//   workload ids: full, bare, backlog, latency, queue, persistence, memory, dag, shell, reference, redis, services, triggers, cache
+//   workload ids: full, bare, backlog, latency, queue, persistence, memory, dag, shell, reference, redis, services, triggers, history, cache
 //   (redis: test/bench/redis.mjs, wall time always; skipped when /usr/bin/redis-server is absent)
 //
 // The core is benched as users run it: src/core is bundled with esbuild the way `npm run build` makes
@@ -25,6 +25,7 @@ import { redisWorkload } from './redis.mjs';
 import { servicesWorkload } from './services.mjs';
 import { triggersWorkload } from './triggers.mjs';
 import { cacheWorkload } from './cache.mjs';
+import { historyWorkload } from './history.mjs';
 import PQueue from 'p-queue';
 import fastq from 'fastq';
 import pLimit from 'p-limit';
@@ -701,6 +702,7 @@ const suites = [
   ['services', () => servicesWorkload({ core, row, log, check, percentile })],
   ['triggers', () => triggersWorkload({ root, row, log, check, percentile })],
   ['cache', () => cacheWorkload({ core, root, reps: REPS, row, log, check, median })],
+  ['history', () => historyWorkload({ core, root, reps: REPS, row, log, check, median })],
 ];
 for (const [id, fn] of suites) {
   if (ONLY && !id.split(' ').some((s) => s.includes(ONLY))) continue;
