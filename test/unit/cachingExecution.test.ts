@@ -281,6 +281,15 @@ describe('CachingExecution', () => {
     assert.equal(next.result?.cached, undefined);
   });
 
+  it('a task that runs elsewhere (a remote backend) goes straight to the inner port, uncached', async () => {
+    await port.dispose();
+    port = makePort({ runsElsewhere: (t) => t.kind === 'build' });
+    await run(task());
+    const second = await run(task());
+    assert.equal(runs, 2);
+    assert.equal(second.result?.cacheKey, undefined);
+  });
+
   it('disabled: every task runs and nothing is stored', async () => {
     await port.dispose();
     port = makePort({ enabled: false });

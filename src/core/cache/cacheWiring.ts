@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { TaskRecord } from '../model/model';
 import type { OrchestratorWarning } from '../model/warnings';
 import type { CacheOptions } from '../orchestrator/options';
+import { RoutedExecution } from '../execution/routedExecution';
 import { CachingExecution, type InnerExecution } from './cachingExecution';
 import { CacheStore } from './cacheStore';
 import { InputIndex } from './inputIndex';
@@ -32,6 +33,7 @@ export function withCache<P extends InnerExecution>(
     lookup,
     onWarn,
     ...(options.enabled !== undefined ? { enabled: options.enabled } : {}),
+    ...(inner instanceof RoutedExecution ? { runsElsewhere: (task: TaskRecord) => inner.remote.kinds.has(task.kind) } : {}),
   });
 }
 

@@ -38,6 +38,11 @@ export interface CachingExecutionOptions {
   onWarn: (warning: OrchestratorWarning) => void;
   /** False: every task runs uncached and nothing is stored. Default true. */
   enabled?: boolean;
+  /**
+   * Tasks that run elsewhere (a remote backend's kinds): they go straight to the inner port, uncached,
+   * because their outputs are written where they run, not under this process's folder.
+   */
+  runsElsewhere?: (task: TaskRecord) => boolean;
   /** Wall time in ms, for the run time an entry records (what a hit then saves). Default Date.now. */
   now?: () => number;
   /** The environment the named `cache.env` values are read from when the spec's own env lacks them. Default process.env. */
@@ -96,7 +101,9 @@ export class CachingExecution implements ExecutionPort, ExecutorRegistry {
     done: OutcomeCallback,
   ): ExecutionHandle | undefined {
     const cache = task.spec.cache;
-    if (cache === undefined || this.options.enabled === false || this.disposed) return this.inner.start(task, attempt, timeoutMs, run, onOutput, done);
+    if (cache === undefined || this.options.enabled === false || this.disposed || this.options.runsElsewhere?.(task) === true) {
+      return this.inner.start(task, attempt, timeoutMs, run, onOutput, done);
+    }
     const a = new CachedAttempt(task, done);
     this.attempts.add(a);
     void a.reported.then(() => this.attempts.delete(a));
