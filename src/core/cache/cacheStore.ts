@@ -312,10 +312,13 @@ export class CacheStore {
     return join(this.dir, 'blobs', sha256.slice(0, 2), sha256);
   }
 
-  /** Sets a file's mtime (its last use) from `now`; a file removed meanwhile is no error. */
+  /**
+   * Sets a file's mtime (its last use) from `now`. Best effort: a file removed meanwhile, or a store
+   * on a read-only disk, only makes the eviction order less exact.
+   */
   private async touch(file: string): Promise<void> {
     const t = this.now() / 1000;
-    await utimes(file, t, t).catch(ignoreMissing);
+    await utimes(file, t, t).catch(() => undefined);
   }
 
   private warnOnce(key: string, message: string): void {

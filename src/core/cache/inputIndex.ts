@@ -21,7 +21,7 @@
 //    the task uncached. Nothing is thrown for it.
 import { lstatSync, type Stats } from 'node:fs';
 import { mkdir, open, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { errorMessage } from '../model/errors';
 import { isPlainObject } from '../model/guards';
 import { writeFileAtomic } from './atomicFile';
@@ -115,7 +115,9 @@ export class InputIndex {
    * The files under `root` (absolute) matched by `globs`, each with its content's sha256. Throws a
    * ValidationError for a refused glob (not a string, absolute, with `..`), before touching anything.
    */
-  async hashFiles(root: string, globs: readonly string[]): Promise<HashedInputs> {
+  async hashFiles(cwd: string, globs: readonly string[]): Promise<HashedInputs> {
+    // Absolute, so the index's keys mean the same file in every process whatever its cwd.
+    const root = resolve(cwd);
     const paths = await expandCacheGlobs(root, globs, [dirname(this.indexFile)]);
     await this.load();
     const hashes = new Map<string, string>();
