@@ -4,11 +4,22 @@
 import * as path from 'node:path';
 import type { TaskRecord } from '../model/model';
 import type { OrchestratorWarning } from '../model/warnings';
-import type { CacheOptions } from '../orchestrator/options';
 import { RoutedExecution } from '../execution/routedExecution';
 import { CachingExecution, type InnerExecution } from './cachingExecution';
 import { CacheStore } from './cacheStore';
 import { InputIndex } from './inputIndex';
+
+/** createOrchestrator's `cache` option (checked in orchestrator/options.ts): see OrchestratorOptions.cache. */
+export interface CacheOptions {
+  /** Where the store keeps its entries and blobs, and the input index its file. */
+  dir: string;
+  /** Size cap in bytes; the least recently used entries go beyond it. Default 512 MB. */
+  maxBytes?: number;
+  /** False: every task runs and nothing is stored. Default true. */
+  enabled?: boolean;
+  /** The workspace folder: the cwd of tasks without one. Default the process's cwd. */
+  root?: string;
+}
 
 /** The file of the input index (path, size, mtime, inode -> hash) inside the cache directory. */
 export const INPUT_INDEX_FILE = 'inputIndex.json';

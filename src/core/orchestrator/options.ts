@@ -11,6 +11,9 @@ import { checkDelay, checkInteger, fail, NAME_PATTERN, quoteList, unknownField }
 import { validateResourceCapacities } from '../model/resourceCapacities';
 import type { Clock, Executor, HistoryArchive, PendingStore, Store } from '../ports';
 import type { RemoteExecution } from '../execution/routedExecution';
+import type { CacheOptions } from '../cache/cacheWiring';
+
+export type { CacheOptions };
 
 export interface OrchestratorOptions {
   /** Tasks running at once; default: the number of CPUs. */
@@ -55,13 +58,6 @@ export interface OrchestratorOptions {
    * workspace folder (`root`: the cwd of tasks without one; default the process's cwd).
    */
   cache?: CacheOptions;
-}
-
-export interface CacheOptions {
-  dir: string;
-  maxBytes?: number;
-  enabled?: boolean;
-  root?: string;
 }
 
 const CACHE_OPTION_FIELDS: readonly string[] = ['dir', 'maxBytes', 'enabled', 'root'];
