@@ -68,7 +68,7 @@ describe('runJournal', () => {
 
   it('keeps only finished records, and a task appended again replaces its older record', async () => {
     const j = open();
-    await j.append([record('a', { status: 'queued', finishedAt: undefined }), record('b', { output: 'first' })]);
+    await j.append([record('a', { status: 'scheduled', finishedAt: undefined }), record('b', { output: 'first' })]);
     await j.append([record('b', { output: 'second' })]);
     assert.equal(await j.count(), 1);
     assert.equal(await j.output('b'), 'second');
@@ -173,6 +173,45 @@ describe('runJournal', () => {
     assert.deepEqual(warnings, []);
   });
 
+  it('keeps a tombstone while an older segment that compaction left alone still holds the record it hides', async () => {
+    const j = open({ segmentBytes: 1024 });
+    for (let i = 0; i < 12; i++) await j.append([record(`t${i}`, { finishedAt: NOW - 100_000 + i, output: 'o'.repeat(100) })]);
+    // t0 sits in the first segment, which stays mostly live; the segment with the tombstone ends up all dead.
+    await j.remove(['t0']);
+    await j.remove(['t9', 't10', 't11']);
+    await j.compact();
+    const before = (await j.search({}, undefined, 100)).runs.map((r) => r.tasks[0]?.id);
+    await j.close();
+    const again = open({ segmentBytes: 1024 });
+    assert.deepEqual(
+      (await again.search({}, undefined, 100)).runs.map((r) => r.tasks[0]?.id),
+      before,
+    );
+    assert.equal(await again.output('t0'), undefined);
+  });
+
+  it('opens sealed segments from their index files, and reads a segment whose index is damaged or stale instead', async () => {
+    const j = open({ segmentBytes: 1024 });
+    for (let i = 0; i < 12; i++) await j.append([record(`t${i}`, { finishedAt: NOW - 100_000 + i, workflowId: i % 2 ? 'wf' : undefined, output: `out ${i}` })]);
+    await j.remove(['t4']);
+    const expected = ids((await j.search({}, undefined, 100)).runs);
+    await j.close();
+    const sealed = segments().length - 1;
+    const fromIndex = open({ segmentBytes: 1024 });
+    assert.deepEqual(ids((await fromIndex.search({}, undefined, 100)).runs), expected);
+    assert.equal(fromIndex.stats.segmentsFromIndex, sealed);
+    assert.equal(await fromIndex.output('t3'), 'out 3');
+    const idx = (n: number) => join(dir, 'journal', `seg-${String(n).padStart(6, '0')}.idx`);
+    writeFileSync(idx(1), 'garbage');
+    appendFileSync(join(dir, 'journal', 'seg-000002.log'), ''); // unchanged size: still used
+    const bytes = readFileSync(idx(2));
+    writeFileSync(idx(2), bytes.subarray(0, bytes.length - 3)); // torn
+    const again = open({ segmentBytes: 1024 });
+    assert.deepEqual(ids((await again.search({}, undefined, 100)).runs), expected);
+    assert.equal(again.stats.segmentsFromIndex, sealed - 2);
+    assert.deepEqual(warnings, []);
+  });
+
   it('rotates segments at segmentBytes, and reading spans them', async () => {
     const j = open({ segmentBytes: 1024 });
     for (let i = 0; i < 30; i++) await j.append([record(`t${i}`, { finishedAt: NOW - 100_000 + i, output: 'o'.repeat(100) })]);
@@ -273,6 +312,17 @@ describe('runJournal', () => {
       await assert.rejects(j.search({}, 'garbage!'), /Expected `cursor` to be a previous page's `next`/);
       await assert.rejects(j.remove('a' as unknown as string[]), /Expected `taskIds` to be an array of task ids/);
     });
+  });
+
+  it('clear() deletes every segment, and the journal goes on appending after it', async () => {
+    const j = open({ segmentBytes: 1024 });
+    for (let i = 0; i < 10; i++) await j.append([record(`t${i}`, { output: 'o'.repeat(200) })]);
+    await j.clear();
+    assert.deepEqual(segments(), []);
+    assert.equal(await j.count(), 0);
+    await j.append([record('after')]);
+    await j.close();
+    assert.deepEqual(ids((await open().search({})).runs), [['after']]);
   });
 
   it('migrates an older history.jsonl once, then deletes it', async () => {

@@ -12,10 +12,14 @@
 // Any other entry that does not check (length, CRC-32, JSON) is skipped and reported on onWarn, as
 // is a segment that cannot be read at all; nothing in a segment makes the journal throw.
 //
-// Segments rotate once the active one passes `segmentBytes`. Compaction rewrites a sealed segment
-// whose entries are partly dead (replaced, removed, older than `retentionDays`, beyond `maxRuns`)
+// Segments rotate once the active one passes `segmentBytes`. A sealed segment gets an index file
+// (`seg-<n>.idx`: its live records' summaries and its tombstones, framed like an entry), so opening
+// the journal reads the indexes and only the active segment; an index that is missing, damaged or
+// for other bytes is ignored and its segment read instead. Compaction rewrites a sealed segment
+// whose records are half dead (replaced, removed, older than `retentionDays`, beyond `maxRuns`)
 // into `<name>.tmp`, fsyncs it and renames it over the original, so a crash leaves either version
-// whole. Segments are compacted oldest first: a tombstone is only dropped with the records it hides.
+// whole. Segments are compacted oldest first, and a tombstone is dropped only when no older segment
+// holds a dead record any more (one it might hide would otherwise come back).
 //
 // Pending sets (PendingStore, for the state's snapshot): `pending-<n>.log`, the unfinished tasks
 // beyond the snapshot's budget, one framed entry per record and an end entry with the count. A set
@@ -27,7 +31,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorMessage, fieldError } from '../model/errors';
-import { isFinished, type TaskRecord } from '../model/model';
+import { isFinished, type TaskRecord, type TaskStatus } from '../model/model';
 import type { HistoryArchive, PendingStore } from '../ports';
 import { Emitter } from '../util/events';
 import { checkPageSize, compareSummaries, compileQuery, decodeCursor, encodeCursor, summarize, type TaskSummary } from './historyQuery';
@@ -72,8 +76,26 @@ interface Located extends TaskSummary {
 interface SegmentInfo {
   n: number;
   bytes: number;
-  /** Bytes of entries that are no longer live (replaced, removed, expired), tombstones included. */
+  /** Bytes of records that are no longer live (replaced, removed, expired) and of damaged entries. */
   deadBytes: number;
+  /** The segment's tombstones, in order: kept by compaction while an older segment may hold what they hide. */
+  dels: Tombstone[];
+}
+
+interface Tombstone {
+  offset: number;
+  length: number;
+  ids: string[];
+}
+
+/** A sealed segment's index (`seg-<n>.idx`): its live records' summaries and its tombstones, in offset order. */
+interface SegmentIndex {
+  v: 1;
+  /** The segment's size when the index was written: an index for other bytes is not used. */
+  bytes: number;
+  deadBytes: number;
+  /** [offset, length, id, finishedAt, startedAt, status, exitCode, workflowId, hay] or, for a tombstone, [offset, length, ids]. */
+  entries: unknown[][];
 }
 
 export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
@@ -96,7 +118,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   private segments: SegmentInfo[] = [];
 
   /** Counters for tests, the bench and the dashboard. */
-  readonly stats = { corruptEntries: 0, tornBytes: 0, unreadableSegments: 0, migrated: 0, compactions: 0 };
+  readonly stats = { corruptEntries: 0, tornBytes: 0, unreadableSegments: 0, migrated: 0, compactions: 0, segmentsFromIndex: 0 };
 
   constructor(private readonly o: RunJournalOptions) {
     const { segmentBytes = 8 * 1024 * 1024, retentionDays = 30, maxRuns } = o;
@@ -220,7 +242,10 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   clear(): Promise<void> {
     return this.serial(async () => {
       await this.open();
-      for (const seg of this.segments) await fs.rm(this.segmentPath(seg.n), { force: true });
+      for (const seg of this.segments) {
+        await fs.rm(this.indexPath(seg.n), { force: true });
+        await fs.rm(this.segmentPath(seg.n), { force: true });
+      }
       this.segments = [];
       this.byId.clear();
       this.byRun.clear();
@@ -346,6 +371,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
 
   private async loadSegment(n: number, isLast: boolean): Promise<void> {
     const file = this.segmentPath(n);
+    if (!isLast && (await this.loadIndex(n))) return;
     let buf: Buffer;
     try {
       buf = await fs.readFile(file);
@@ -356,7 +382,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
       return;
     }
     const scan = scanFrames(buf);
-    const info: SegmentInfo = { n, bytes: buf.length, deadBytes: buf.length - scan.goodEnd };
+    const info: SegmentInfo = { n, bytes: buf.length, deadBytes: buf.length - scan.goodEnd, dels: [] };
     this.segments.push(info);
     if (scan.corrupt > 0) {
       this.stats.corruptEntries += scan.corrupt;
@@ -384,6 +410,71 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
         continue;
       }
       this.apply(entry, info, f.offset, f.length);
+    }
+    // A sealed segment read whole gets its index now, so the next start reads that instead.
+    if (!isLast) await this.writeIndex(info);
+  }
+
+  /** Loads a sealed segment from its index; false when there is no usable one. */
+  private async loadIndex(n: number): Promise<boolean> {
+    const [buf, stat] = await Promise.all([fs.readFile(this.indexPath(n)).catch(() => undefined), fs.stat(this.segmentPath(n)).catch(() => undefined)]);
+    if (buf === undefined || stat === undefined) return false;
+    const index = decodeFrame(buf) as SegmentIndex | undefined;
+    if (index?.v !== 1 || index.bytes !== stat.size || !Array.isArray(index.entries)) return false;
+    const info: SegmentInfo = { n, bytes: index.bytes, deadBytes: index.deadBytes, dels: [] };
+    this.segments.push(info);
+    this.stats.segmentsFromIndex++;
+    for (const e of index.entries) {
+      if (e.length === 3) {
+        this.apply({ t: 'del', ids: e[2] as string[] }, info, e[0] as number, e[1] as number);
+      } else {
+        const [offset, length, id, finishedAt, startedAt, status, exitCode, workflowId, hay] = e as [
+          number,
+          number,
+          string,
+          number,
+          number,
+          TaskStatus,
+          number | null,
+          string | null,
+          string,
+        ];
+        this.index({
+          id,
+          seq: this.seq++,
+          finishedAt,
+          startedAt,
+          status,
+          exitCode: exitCode ?? undefined,
+          workflowId: workflowId ?? undefined,
+          hay,
+          seg: n,
+          offset,
+          length,
+        });
+      }
+    }
+    return true;
+  }
+
+  /** Writes a sealed segment's index: `.tmp` and rename. Not synced: a torn or lost index is only read around. */
+  private async writeIndex(seg: SegmentInfo): Promise<void> {
+    const recs = [...this.byId.values()].filter((s) => s.seg === seg.n);
+    const entries: [number, unknown[]][] = [
+      ...recs.map((s): [number, unknown[]] => [
+        s.offset,
+        [s.offset, s.length, s.id, s.finishedAt, s.startedAt, s.status, s.exitCode ?? null, s.workflowId ?? null, s.hay],
+      ]),
+      ...seg.dels.map((d): [number, unknown[]] => [d.offset, [d.offset, d.length, d.ids]]),
+    ];
+    entries.sort((a, b) => a[0] - b[0]);
+    const index: SegmentIndex = { v: 1, bytes: seg.bytes, deadBytes: seg.deadBytes, entries: entries.map((e) => e[1]) };
+    const file = this.indexPath(seg.n);
+    try {
+      await fs.writeFile(`${file}.tmp`, encodeFrame(index));
+      await fs.rename(`${file}.tmp`, file);
+    } catch (err) {
+      this.warn({ code: 'HISTORY_FAILED', message: `Writing the history index \`${file}\` failed; the segment is read instead: ${errorMessage(err)}` });
     }
   }
 
@@ -417,14 +508,12 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
 
   private apply(entry: Entry, seg: SegmentInfo, offset: number, length: number): void {
     if (entry.t === 'del') {
-      // A tombstone is dead weight from the start: it only hides older entries.
-      seg.deadBytes += length;
+      seg.dels.push({ offset, length, ids: entry.ids });
       for (const id of entry.ids) this.forget(id);
       return;
     }
-    this.forget(entry.r.id);
     const s = summarize(entry.r, this.seq++);
-    const located: Located = {
+    this.index({
       id: s.id,
       seq: s.seq,
       finishedAt: s.finishedAt,
@@ -436,7 +525,12 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
       seg: seg.n,
       offset,
       length,
-    };
+    });
+  }
+
+  /** Adds a live record to the index, replacing an older one of the same task. */
+  private index(located: Located): void {
+    this.forget(located.id);
     this.byId.set(located.id, located);
     if (located.workflowId !== undefined) {
       let run = this.byRun.get(located.workflowId);
@@ -514,6 +608,10 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     return path.join(this.o.dir, `seg-${String(n).padStart(6, '0')}.log`);
   }
 
+  private indexPath(n: number): string {
+    return path.join(this.o.dir, `seg-${String(n).padStart(6, '0')}.idx`);
+  }
+
   /** Appends entries to the active segment and syncs them; rotates (and compacts) once it is full. Only once loaded (or by load). */
   private async writeEntries(entries: readonly Entry[]): Promise<void> {
     let active = this.segments[this.segments.length - 1];
@@ -541,7 +639,8 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   private async rotate(): Promise<SegmentInfo> {
     await fs.mkdir(this.o.dir, { recursive: true });
     const last = this.segments[this.segments.length - 1];
-    const next: SegmentInfo = { n: last ? last.n + 1 : 1, bytes: 0, deadBytes: 0 };
+    const next: SegmentInfo = { n: last ? last.n + 1 : 1, bytes: 0, deadBytes: 0, dels: [] };
+    if (last) await this.writeIndex(last);
     // Compaction first, with `next` not yet listed: every listed segment is sealed.
     if (last) await this.compactNow(false);
     this.segments.push(next);
@@ -553,12 +652,18 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     this.expire();
     if (sealActive && this.segments.length && (this.segments[this.segments.length - 1] as SegmentInfo).bytes > 0) {
       const last = this.segments[this.segments.length - 1] as SegmentInfo;
-      this.segments.push({ n: last.n + 1, bytes: 0, deadBytes: 0 });
+      await this.writeIndex(last);
+      this.segments.push({ n: last.n + 1, bytes: 0, deadBytes: 0, dels: [] });
     }
     const sealed = this.segments.slice(0, -1);
+    // No dead record in any older segment: this one's tombstones hide nothing left and may go.
+    // (A segment that could not be read may hold some: then every tombstone stays.)
+    let olderClean = this.stats.unreadableSegments === 0;
     for (const seg of sealed) {
-      if (seg.deadBytes === 0 || seg.deadBytes < seg.bytes * COMPACT_DEAD_SHARE) continue;
-      await this.rewrite(seg);
+      const delBytes = seg.dels.reduce((n, d) => n + d.length, 0);
+      const dropDels = olderClean && delBytes > 0;
+      if ((seg.deadBytes + (dropDels ? delBytes : 0)) / Math.max(1, seg.bytes) >= COMPACT_DEAD_SHARE) await this.rewrite(seg, dropDels);
+      olderClean &&= seg.deadBytes === 0;
     }
   }
 
@@ -578,13 +683,16 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     for (const id of gone) this.forget(id);
   }
 
-  /** Rewrites a sealed segment with only its live records: `.tmp`, fsync, rename over (atomic). */
-  private async rewrite(seg: SegmentInfo): Promise<void> {
+  /** Rewrites a sealed segment with only its live records (and its tombstones unless `dropDels`): `.tmp`, fsync, rename over. */
+  private async rewrite(seg: SegmentInfo, dropDels: boolean): Promise<void> {
     const file = this.segmentPath(seg.n);
-    const keep = [...this.byId.values()].filter((s) => s.seg === seg.n).sort((a, b) => a.offset - b.offset);
+    const keep: { offset: number; length: number }[] = [...this.byId.values()].filter((s) => s.seg === seg.n);
+    if (!dropDels) keep.push(...seg.dels);
+    keep.sort((a, b) => a.offset - b.offset);
     try {
       if (keep.length === 0) {
         await fs.rm(file, { force: true });
+        await fs.rm(this.indexPath(seg.n), { force: true });
         this.segments = this.segments.filter((s) => s !== seg);
         this.stats.compactions++;
         return;
@@ -606,11 +714,16 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
       } finally {
         await handle.close();
       }
+      // The old index describes the old bytes: gone first, so a crash never pairs it with the new ones
+      // (its size check would refuse it anyway).
+      await fs.rm(this.indexPath(seg.n), { force: true });
       await fs.rename(tmp, file);
       keep.forEach((s, i) => (s.offset = offsets[i] as number));
+      if (dropDels) seg.dels = [];
       seg.bytes = offset;
       seg.deadBytes = 0;
       this.stats.compactions++;
+      await this.writeIndex(seg);
     } catch (err) {
       // The old segment is still whole: nothing is lost, the next compaction tries again.
       this.warn({ code: 'HISTORY_FAILED', message: `Compacting the history segment \`${file}\` failed: ${errorMessage(err)}` });
