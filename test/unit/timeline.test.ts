@@ -89,6 +89,16 @@ describe('timeline model', () => {
       assert.deepEqual(criticalPath([node('p', 0, 50, [], 10), node('q', 0, 50, [], 30)]), ['q']);
     });
 
+    it('walks a chain of 40,000 tasks without overflowing the stack', () => {
+      const n = 40_000;
+      const nodes = Array.from({ length: n }, (_, i) => node(`t${i}`, i, i + 1, i > 0 ? [`t${i - 1}`] : []));
+      // Equal finish times everywhere: the tie-break computes every chain length.
+      nodes.push(node('twin', n - 1, n, [`t${n - 2}`], 0));
+      const path = criticalPath(nodes);
+      assert.equal(path.length, n);
+      assert.equal(path[n - 1], `t${n - 1}`, 'the twin has less run time behind it');
+    });
+
     it('ignores tasks that never got an end, and survives a cycle', () => {
       assert.deepEqual(criticalPath([{ id: 'a', runMs: 0, dependsOn: [] }]), []);
       assert.deepEqual(criticalPath([node('a', 0, 10, ['b']), node('b', 0, 20, ['a'])]), ['a', 'b']);
@@ -217,6 +227,68 @@ describe('timeline model', () => {
       // A run whose tasks were all removed leaves the list.
       all.delete('r11');
       assert.equal(log.read((id) => all.get(id), 5000).run?.id, 'wf10');
+    });
+
+    it("reuses a finished run's timeline until one of its records changes or goes", () => {
+      const log = new RunLog();
+      const all = new Map<string, TaskRecord>();
+      const add = (r: TaskRecord): void => {
+        all.set(r.id, r);
+        log.observe(r);
+      };
+      add(
+        task('a', [
+          ['scheduled', 1000],
+          ['running', 1000],
+          ['completed', 1200],
+        ]),
+      );
+      add(
+        task(
+          'b',
+          [
+            ['scheduled', 1200],
+            ['running', 1200],
+            ['completed', 1500],
+          ],
+          { dependsOn: ['a'] },
+        ),
+      );
+      const first = log.read((id) => all.get(id), 5000).run;
+      assert.equal(log.read((id) => all.get(id), 6000).run, first, 'the same object: not rebuilt');
+      add(
+        task(
+          'b',
+          [
+            ['scheduled', 1200],
+            ['running', 1200],
+            ['completed', 1700],
+          ],
+          { dependsOn: ['a'] },
+        ),
+      );
+      const changed = log.read((id) => all.get(id), 6000).run;
+      assert.notEqual(changed, first);
+      assert.equal(changed?.bars[1]?.end, 700);
+      all.delete('a');
+      assert.deepEqual(
+        log.read((id) => all.get(id), 6000).run?.bars.map((b) => b.id),
+        ['b'],
+        'a removed record leaves the bars',
+      );
+      // An unfinished run follows the clock: rebuilt every read.
+      add(
+        task(
+          'c',
+          [
+            ['scheduled', 1700],
+            ['running', 1700],
+          ],
+          { dependsOn: ['b'] },
+        ),
+      );
+      const open = log.read((id) => all.get(id), 7000).run;
+      assert.notEqual(log.read((id) => all.get(id), 8000).run, open);
     });
 
     it('shows no run when no task belongs to one', () => {

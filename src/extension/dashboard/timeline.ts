@@ -83,29 +83,41 @@ export function criticalPath(nodes: readonly PathNode[]): string[] {
   nodes.forEach((node, index) => {
     if (node.end !== undefined) byId.set(node.id, { node, index });
   });
-  // The most run time summed along the longest dependency chain ending at each node; memoised, and
-  // safe against a cycle (records never have one, but this must not loop if they did).
+  // The most run time summed along the longest dependency chain ending at each node, memoised.
+  // Iterative (a run may be a chain of thousands of tasks: recursion would overflow the stack), and
+  // safe against a cycle: records never have one, but a node met again on its own path counts 0.
   const chain = new Map<string, number>();
-  const chainOf = (id: string, visiting: Set<string>): number => {
-    const known = chain.get(id);
-    if (known !== undefined) return known;
-    const entry = byId.get(id);
-    if (!entry || visiting.has(id)) return 0;
-    visiting.add(id);
-    let behind = 0;
-    for (const dep of entry.node.dependsOn) behind = Math.max(behind, chainOf(dep, visiting));
-    visiting.delete(id);
-    const total = behind + entry.node.runMs;
-    chain.set(id, total);
-    return total;
+  const chainOf = (root: string): number => {
+    const onPath = new Set<string>();
+    const stack: { id: string; expanded: boolean }[] = [{ id: root, expanded: false }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const entry = byId.get(top.id);
+      if (!entry || chain.has(top.id)) {
+        stack.pop();
+        continue;
+      }
+      if (!top.expanded) {
+        top.expanded = true;
+        onPath.add(top.id);
+        for (const dep of entry.node.dependsOn) if (!chain.has(dep) && !onPath.has(dep) && byId.has(dep)) stack.push({ id: dep, expanded: false });
+        continue;
+      }
+      let behind = 0;
+      for (const dep of entry.node.dependsOn) behind = Math.max(behind, chain.get(dep) ?? 0);
+      chain.set(top.id, behind + entry.node.runMs);
+      onPath.delete(top.id);
+      stack.pop();
+    }
+    return chain.get(root) ?? 0;
   };
   const better = (a: { node: PathNode; index: number }, b: { node: PathNode; index: number } | undefined): boolean => {
     if (!b) return true;
     const ae = a.node.end ?? 0;
     const be = b.node.end ?? 0;
     if (ae !== be) return ae > be;
-    const ac = chainOf(a.node.id, new Set());
-    const bc = chainOf(b.node.id, new Set());
+    const ac = chainOf(a.node.id);
+    const bc = chainOf(b.node.id);
     if (ac !== bc) return ac > bc;
     return a.index < b.index;
   };
@@ -225,8 +237,12 @@ export function timelineRun(id: string, records: readonly TaskRecord[], now: num
  * refresh looks up only the few records of the runs it shows, never every record.
  */
 export class RunLog {
-  /** Run id -> its task ids and its start; insertion order is not relied on. */
-  private readonly runs = new Map<string, { ids: Set<string>; startedAt: number }>();
+  /**
+   * Run id -> its task ids and its start (insertion order is not relied on), and the timeline last
+   * built for it while no record of it has changed since: a finished run's is reused (an unfinished
+   * one's depends on the clock), so a big run is not rebuilt four times a second.
+   */
+  private readonly runs = new Map<string, { ids: Set<string>; startedAt: number; built?: TimelineRun }>();
 
   reset(records: readonly TaskRecord[]): void {
     this.runs.clear();
@@ -244,18 +260,21 @@ export class RunLog {
     }
     run.ids.add(record.id);
     run.startedAt = Math.min(run.startedAt, record.createdAt);
+    run.built = undefined;
   }
 
   /** `selected`: the run the page picked; shown while it is still among the recent ones, else the newest. */
   read(lookup: (id: string) => TaskRecord | undefined, now: number, selected?: string): TimelineSection {
-    const recent: { id: string; records: TaskRecord[] }[] = [];
+    const recent: { id: string; records: TaskRecord[]; built?: TimelineRun }[] = [];
     for (const [id, run] of [...this.runs].sort((a, b) => b[1].startedAt - a[1].startedAt)) {
       const records = [...run.ids].map(lookup).filter((r): r is TaskRecord => r !== undefined && r.workflowId === id);
       if (records.length === 0) {
         this.runs.delete(id);
         continue;
       }
-      recent.push({ id, records });
+      // A record removed since (Clear Finished fires no change) makes the kept timeline stale.
+      if (run.built && run.built.bars.length + run.built.omitted !== records.length) run.built = undefined;
+      recent.push({ id, records, built: run.built });
       if (recent.length === MAX_TIMELINE_RUNS) break;
     }
     const runs: TimelineRunOption[] = recent.map(({ id, records }) => ({
@@ -266,7 +285,13 @@ export class RunLog {
       finished: records.every((r) => FINAL.has(r.status)),
     }));
     const shown = recent.find((r) => r.id === selected) ?? recent[0];
-    const section: TimelineSection = { runs, run: shown ? timelineRun(shown.id, shown.records, now) : null };
+    let run: TimelineRun | null = null;
+    if (shown) {
+      run = shown.built ?? timelineRun(shown.id, shown.records, now);
+      const entry = this.runs.get(shown.id);
+      if (entry && run.finished) entry.built = run;
+    }
+    const section: TimelineSection = { runs, run };
     if (selected && recent.some((r) => r.id === selected)) section.selected = selected.slice(0, MAX_ID);
     return section;
   }
