@@ -61,6 +61,10 @@ describe('task cache (the demo ci workflow)', function () {
       assert.match(r.result?.cacheKey ?? '', /^[0-9a-f]{64}$/, `${key} was stored under its key`);
     }
 
+    // The store is the first workspace folder's .orchestrator/cache (the settings' default), which the CLI shares.
+    const store = await vscode.workspace.fs.stat(vscode.Uri.joinPath(workspaceFolder().uri, '.orchestrator', 'cache'));
+    assert.strictEqual(store.type & vscode.FileType.Directory, vscode.FileType.Directory, 'the cache is in .orchestrator/cache');
+
     // The build's outputs come back from the cache, not from a run.
     const greet = vscode.Uri.joinPath(workspaceFolder().uri, 'dist', 'greet.js');
     await vscode.workspace.fs.delete(greet, { useTrash: false });
