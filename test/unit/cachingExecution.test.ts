@@ -18,6 +18,7 @@ import { validateSpec } from '../../src/core/model/specValidation';
 import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import type { TaskEventPayload } from '../../src/core/orchestrator/taskEvents';
 import { executionConformance } from '../support/executionConformance';
+import { toSafeResult } from '../../src/core/engine/executorContract';
 
 // Tasks without `cache` go straight through: the decorator keeps the port's contract for them.
 const conformanceDirs: string[] = [];
@@ -297,6 +298,14 @@ describe('CachingExecution', () => {
     const second = await run(task());
     assert.equal(runs, 2);
     assert.equal(second.result?.cacheKey, undefined);
+  });
+});
+
+describe('the cache fields of a result', () => {
+  it("survive the executor contract's JSON-safe copy and a record's JSON", () => {
+    const result = { exitCode: 0, cached: { key: 'k'.repeat(64), savedMs: 1200 }, cacheKey: 'k'.repeat(64), flaky: true };
+    assert.deepEqual(toSafeResult(result, 'shell'), result);
+    assert.deepEqual(JSON.parse(JSON.stringify({ result })).result, result);
   });
 });
 
