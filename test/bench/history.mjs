@@ -153,21 +153,27 @@ async function search({ RunJournal, dir, reps, row, log, check, median }) {
     'page 21': () => journal.search({}, cursor),
   };
   const times = {};
+  const cpu = {};
   for (const [name, q] of Object.entries(queries)) {
     const xs = [];
+    const cs = [];
     for (let r = 0; r < Math.max(reps, 5); r++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const page = await q();
       xs.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cs.push((c.user + c.system) / 1000);
       check(page.runs.length > 0, `history: ${name} found runs`);
     }
     times[name] = median(xs);
+    cpu[name] = median(cs);
   }
   const full = await journal.search({ text: 'r99995-2' });
   check(full.runs.length === 1 && full.runs[0].tasks[0].id === 'r99995-2', 'history: the full scan finds its one run');
   log(
     `  (index built on the first query: ${indexMs.toFixed(0)} ms; ${Object.entries(times)
-      .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
+      .map(([k, v]) => `${k} ${v.toFixed(1)} ms (${cpu[k].toFixed(1)} ms CPU)`)
       .join(', ')})`,
   );
   row(`history: index build on first query, ${RUNS.toLocaleString('en-US')} runs`, indexMs, undefined, 'ms', { better: 'lower' });
