@@ -163,11 +163,21 @@ describe('InputIndex', () => {
     const root = scratch();
     write(root, 'a.txt', 'a');
     const file = path.join(scratch(), 'index.json');
-    writeFileSync(file, '{"format":"orchestrator-input-index/1","entries":{"x":[1,2');
-    const fs = countingFs();
-    const out = await new InputIndex(file, { fs, now: ahead }).hashFiles(root, ['a.txt']);
-    assert.deepEqual(out.files, [['a.txt', sha('a')]]);
-    assert.equal(fs.reads.length, 1);
+    const st = lstatSync(path.join(root, 'a.txt'));
+    const numbers = [st.size, st.mtimeMs, st.ctimeMs, st.ino, Date.now() + 60_000, Date.now()];
+    const corrupt = [
+      '{"format":"orchestrator-input-index/2","paths":["x"',
+      // Well-formed but lying: a hash that is not the file's, in columns of the wrong length.
+      JSON.stringify({ format: 'orchestrator-input-index/2', paths: [path.join(root, 'a.txt')], numbers, sha256: sha('b').slice(1) }),
+      JSON.stringify({ format: 'orchestrator-input-index/2', paths: [path.join(root, 'a.txt')], numbers: numbers.slice(1), sha256: sha('b') }),
+    ];
+    for (const text of corrupt) {
+      writeFileSync(file, text);
+      const fs = countingFs();
+      const out = await new InputIndex(file, { fs, now: ahead }).hashFiles(root, ['a.txt']);
+      assert.deepEqual(out.files, [['a.txt', sha('a')]], text);
+      assert.equal(fs.reads.length, 1);
+    }
   });
 
   it('reports an unreadable input by path and reason, and hashes the rest', async () => {

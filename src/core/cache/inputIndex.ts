@@ -28,7 +28,7 @@ import { writeFileAtomic } from './atomicFile';
 import { expandCacheGlobs } from './cacheGlobs';
 import { sha256OfFile, type HashFs } from './fileHash';
 
-export const INDEX_FORMAT = 'orchestrator-input-index/1';
+export const INDEX_FORMAT = 'orchestrator-input-index/2';
 export const DEFAULT_RACY_WINDOW_MS = 2000;
 /** Entries of files not seen by any hashFiles for this long are dropped on save. */
 export const RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
@@ -67,19 +67,49 @@ interface IndexEntry {
   seenAt: number;
 }
 
-type StoredEntry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, sha256: string, hashedAt: number, seenAt: number];
+/**
+ * The index file, in columns: JSON parses a few long arrays and one long string much faster than
+ * thousands of small arrays, and the index is loaded by every run. Entry i is paths[i], numbers
+ * [i * 6, i * 6 + 6) (size, mtimeMs, ctimeMs, ino, hashedAt, seenAt) and sha256 [i * 64, i * 64 + 64).
+ */
+interface StoredIndex {
+  format: typeof INDEX_FORMAT;
+  paths: string[];
+  numbers: number[];
+  sha256: string;
+}
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
+const FIELDS = 6;
+const HEX = /^[0-9a-f]*$/;
 
-const isNum = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);
-
-/** A stored entry checked field by field (no allocation but the entry: the index holds thousands). */
-function parseEntry(v: unknown): IndexEntry | undefined {
-  if (!Array.isArray(v) || v.length !== 7) return undefined;
-  const [size, mtimeMs, ctimeMs, ino, sha256, hashedAt, seenAt] = v as StoredEntry;
-  if (!isNum(size) || !isNum(mtimeMs) || !isNum(ctimeMs) || !isNum(ino) || !isNum(hashedAt) || !isNum(seenAt)) return undefined;
-  if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) return undefined;
-  return { size, mtimeMs, ctimeMs, ino, sha256, hashedAt, seenAt };
+/** The entries of a stored index, or undefined when it is not one (the whole file is then ignored). */
+function parseIndex(parsed: unknown): Map<string, IndexEntry> | undefined {
+  if (!isPlainObject(parsed) || parsed.format !== INDEX_FORMAT) return undefined;
+  const { paths, numbers, sha256 } = parsed;
+  if (!Array.isArray(paths) || !Array.isArray(numbers) || typeof sha256 !== 'string') return undefined;
+  const n = paths.length;
+  if (numbers.length !== n * FIELDS || sha256.length !== n * 64 || !HEX.test(sha256)) return undefined;
+  const out = new Map<string, IndexEntry>();
+  for (let i = 0; i < n; i++) {
+    const path: unknown = paths[i];
+    const at = i * FIELDS;
+    for (let f = at; f < at + FIELDS; f++) {
+      const v: unknown = numbers[f];
+      if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
+    }
+    if (typeof path !== 'string') return undefined;
+    const num = numbers as number[];
+    out.set(path, {
+      size: num[at]!,
+      mtimeMs: num[at + 1]!,
+      ctimeMs: num[at + 2]!,
+      ino: num[at + 3]!,
+      hashedAt: num[at + 4]!,
+      seenAt: num[at + 5]!,
+      sha256: sha256.slice(i * 64, i * 64 + 64),
+    });
+  }
+  return out;
 }
 
 const nodeFs: InputIndexFs = { lstatSync: (p) => lstatSync(p), readFile: (p) => readFile(p), open: (p, flags) => open(p, flags) };
@@ -169,14 +199,21 @@ export class InputIndex {
     if (!this.dirty) return;
     this.dirty = false;
     const oldest = this.now() - RETENTION_MS;
-    const out: Record<string, StoredEntry> = {};
+    const out: StoredIndex = { format: INDEX_FORMAT, paths: [], numbers: [], sha256: '' };
+    const hashes: string[] = [];
     for (const [path, e] of this.entries) {
-      if (e.seenAt < oldest) this.entries.delete(path);
-      else out[path] = [e.size, e.mtimeMs, e.ctimeMs, e.ino, e.sha256, e.hashedAt, e.seenAt];
+      if (e.seenAt < oldest) {
+        this.entries.delete(path);
+        continue;
+      }
+      out.paths.push(path);
+      out.numbers.push(e.size, e.mtimeMs, e.ctimeMs, e.ino, e.hashedAt, e.seenAt);
+      hashes.push(e.sha256);
     }
+    out.sha256 = hashes.join('');
     try {
       await mkdir(dirname(this.indexFile), { recursive: true });
-      await writeFileAtomic(this.indexFile, JSON.stringify({ format: INDEX_FORMAT, entries: out }));
+      await writeFileAtomic(this.indexFile, JSON.stringify(out));
     } catch (err) {
       this.dirty = true;
       throw err;
@@ -212,13 +249,9 @@ export class InputIndex {
       } catch {
         return; // missing or unreadable: an empty index, every file is hashed
       }
-      if (!isPlainObject(parsed) || parsed.format !== INDEX_FORMAT || !isPlainObject(parsed.entries)) return;
-      const stored = parsed.entries;
-      for (const path in stored) {
-        const e = parseEntry(stored[path]);
-        // An entry hashed in this process wins over the file's older one.
-        if (e && !this.entries.has(path)) this.entries.set(path, e);
-      }
+      const stored = parseIndex(parsed);
+      // An entry hashed in this process wins over the file's older one.
+      for (const [path, e] of stored ?? []) if (!this.entries.has(path)) this.entries.set(path, e);
     })();
     return this.loaded;
   }
