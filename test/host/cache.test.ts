@@ -109,4 +109,37 @@ describe('task cache (the demo ci workflow)', function () {
     assert.ok(node);
     assert.doesNotMatch(String(tree.getTreeItem(node).description), /cached/);
   });
+
+  it('flags a task whose inputs once failed and once completed as flaky, in its row and tooltip', async () => {
+    const api = await getApi();
+    const { tree } = api.testing;
+    const folder = workspaceFolder().uri;
+    const marker = `flaky-${Date.now()}`;
+    try {
+      // failOnce.js exits 5 on its first run and 0 after; the inputs (and so the key) stay the same.
+      const id = await api.scheduleTask({
+        name: 'fails once',
+        kind: 'shell',
+        command: `node scripts/failOnce.js ${marker}`,
+        cwd: folder.fsPath,
+        cache: { inputs: ['scripts/failOnce.js'] },
+      });
+      const failed = await waitForStatus(api, id, 'failed', 20_000);
+      assert.strictEqual(failed.result?.flaky, undefined, 'one outcome is not flaky yet');
+      const retryId = await vscode.commands.executeCommand<string>(CommandIds.retryTask, id);
+      const passed = await waitForStatus(api, retryId, 'completed', 20_000);
+      assert.strictEqual(passed.result?.cached, undefined, 'a failure is never stored: the retry ran');
+      assert.strictEqual(passed.result?.cacheKey, failed.result?.cacheKey, 'the same key');
+      assert.strictEqual(passed.result?.flaky, true);
+      tree.flush();
+      const node = tree.nodeOf(retryId);
+      assert.ok(node);
+      const item = tree.getTreeItem(node);
+      assert.match(String(item.description), /· flaky$/);
+      const tip = (tree.resolveTreeItem(item, node).tooltip as vscode.MarkdownString).value.replace(/&nbsp;/g, ' ');
+      assert.match(tip, /Flaky:\*\* the same inputs once completed and once failed/);
+    } finally {
+      await Promise.resolve(vscode.workspace.fs.delete(vscode.Uri.joinPath(folder, 'dist', `${marker}.mark`))).catch(() => undefined);
+    }
+  });
 });
