@@ -102,6 +102,13 @@ describe('runJournal as the pending store: a small snapshot', () => {
     assert.equal(again.state.writesHeld, undefined);
   });
 
+  it('refuses a `pending` option that is not a PendingStore, naming its methods', async () => {
+    await assert.rejects(
+      createOrchestrator({ pending: { writePending: () => Promise.resolve(1) } as never }),
+      /Expected `pending` to be a PendingStore \(an object with `writePending\(\)`, `readPending\(\)`, `prunePending\(\)`\), got `\{\}` \(object\)/,
+    );
+  });
+
   it('holds writes when the snapshot points at a set and no pending store was given', async () => {
     const store = new MemoryStore();
     const o = await open(store, new RunJournal({ dir }));
