@@ -63,7 +63,7 @@ describe('cli views', () => {
       ]);
       assert.equal(lint.status, 'scheduled');
       assert.ok(!frame.join('\n').includes(ESC), 'no colour when color is off');
-      await view.finish({ tasks, counts: countStatuses(tasks), elapsedMs: 1340, exitCode: 1, interrupted: true });
+      await view.finish({ tasks, counts: countStatuses(tasks), elapsedMs: 1340, exitCode: 1, interrupted: true, cached: 0, savedMs: 0 });
     });
 
     it('colours the status when colour is on', async () => {
@@ -75,7 +75,7 @@ describe('cli views', () => {
       step(view, clock, build, { type: 'start' }, T0);
       step(view, clock, build, { type: 'fail', error: { message: 'boom' } }, T0 + 5);
       assert.ok(view.frame()[0]!.includes(`${ESC}[31m✖ failed`), view.frame()[0]);
-      await view.finish({ tasks, counts: countStatuses(tasks), elapsedMs: 5, exitCode: 1, interrupted: false });
+      await view.finish({ tasks, counts: countStatuses(tasks), elapsedMs: 5, exitCode: 1, interrupted: false, cached: 0, savedMs: 0 });
     });
 
     it('prints a failed task whole above the region when it fails, once, then the final frame and the summary', async () => {
@@ -106,7 +106,7 @@ describe('cli views', () => {
       view.output('x', 'bbbbb\nccc\n');
       step(view, clock, r, { type: 'fail', error: { message: 'boom' }, result: { exitCode: 3 } }, T0 + 50);
       assert.ok(stream.text.includes('✖ x failed after 50 ms: boom (exit 3)\n[… 10 characters cut]\nbbbbb\nccc\n'), stream.text);
-      await view.finish({ tasks: [r], counts: countStatuses([r]), elapsedMs: 50, exitCode: 1, interrupted: false });
+      await view.finish({ tasks: [r], counts: countStatuses([r]), elapsedMs: 50, exitCode: 1, interrupted: false, cached: 0, savedMs: 0 });
     });
 
     it('cuts every row to the terminal width, the label first', async () => {
@@ -122,7 +122,7 @@ describe('cli views', () => {
       assert.equal(frame.at(-1), '●1 ○0 ✔0 ✖0 ⊘0 · 2.00 s', 'the summary in its short form');
       // The pools and the attempt gave way to the label; the time stays.
       assert.equal(frame[0], '● running   a-very-long-task-la…  2.00 s');
-      await view.finish({ tasks: [r], counts: countStatuses([r]), elapsedMs: 2000, exitCode: 130, interrupted: true });
+      await view.finish({ tasks: [r], counts: countStatuses([r]), elapsedMs: 2000, exitCode: 130, interrupted: true, cached: 0, savedMs: 0 });
     });
 
     it('shows running tasks first and a `… N more` row when the tasks outnumber the rows', async () => {
@@ -140,7 +140,7 @@ describe('cli views', () => {
         frame.map((l) => l.replace(/ +/g, ' ')),
         ['● running task4 0 ms', '● running task7 0 ms', '○ queued task0', '… 7 more', 'running 2 · queued 8 · done 0 · failed 0 · cancelled 0 · 0 ms'],
       );
-      await view.finish({ tasks, counts: countStatuses(tasks), elapsedMs: 0, exitCode: 130, interrupted: true });
+      await view.finish({ tasks, counts: countStatuses(tasks), elapsedMs: 0, exitCode: 130, interrupted: true, cached: 0, savedMs: 0 });
     });
 
     it('redraws on a timer while a task runs, at most once a tick, and leaves no timer after finish', async () => {
@@ -168,7 +168,7 @@ describe('cli views', () => {
       step(view, clock, b, { type: 'schedule' }, clock.now());
       step(view, clock, b, { type: 'start' }, clock.now());
       assert.equal(clock.timerCount, 1);
-      await view.finish({ tasks: [a, b], counts: countStatuses([a, b]), elapsedMs: 1500, exitCode: 130, interrupted: true });
+      await view.finish({ tasks: [a, b], counts: countStatuses([a, b]), elapsedMs: 1500, exitCode: 130, interrupted: true, cached: 0, savedMs: 0 });
       assert.equal(clock.timerCount, 0, 'finish clears the timer');
       const before = stream.text;
       view.change(b, 'running');
@@ -230,7 +230,7 @@ describe('cli views', () => {
       view.output('x', `${ESC}[31mred${ESC}[0`);
       view.output('x', `m text\r\nprogress 10%\rprogress 100%\nstray ${ESC} byte\n`);
       step(view, clock, r, { type: 'fail', error: { message: `${ESC}[1mbold message${ESC}[22m` } }, T0 + 10);
-      await view.finish({ tasks: [r], counts: countStatuses([r]), elapsedMs: 10, exitCode: 1, interrupted: false });
+      await view.finish({ tasks: [r], counts: countStatuses([r]), elapsedMs: 10, exitCode: 1, interrupted: false, cached: 0, savedMs: 0 });
       assert.ok(!stream.text.includes(ESC), JSON.stringify(stream.text));
       assert.ok(stream.text.includes('[x] red text\n[x] progress 100%\n[x] stray  byte\n[x] failed in 10 ms: bold message\n'), stream.text);
     });

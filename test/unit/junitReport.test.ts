@@ -165,7 +165,10 @@ describe('junitReport', () => {
       { type: 'fail', error: { message: `bad "value"\n<second line> \u001B[1m&\u0008`, code: 'E<1>' }, result: { exitCode: 1, output } },
       T0 + 1235,
     );
-    const xml = junitReport({ tasks: [r], counts: countStatuses([r]), elapsedMs: 1234.5, exitCode: 1, interrupted: false }, { suiteName: 'x & y' });
+    const xml = junitReport(
+      { tasks: [r], counts: countStatuses([r]), elapsedMs: 1234.5, exitCode: 1, interrupted: false, cached: 0, savedMs: 0 },
+      { suiteName: 'x & y' },
+    );
     assert.ok(!xml.includes('\u001B') && !xml.includes('\u0000') && !xml.includes(']]>'));
     const suite = only(parseXml(xml), 'testsuite');
     assert.equal(suite.attributes.name, 'x & y');
@@ -181,7 +184,9 @@ describe('junitReport', () => {
   it('marks a task that never finished as skipped (an interrupted run)', () => {
     const r = taskRecord('x', { key: 'x' });
     const suite = only(
-      parseXml(junitReport({ tasks: [r], counts: countStatuses([r]), elapsedMs: 5, exitCode: 130, interrupted: true }, { suiteName: 's' })),
+      parseXml(
+        junitReport({ tasks: [r], counts: countStatuses([r]), elapsedMs: 5, exitCode: 130, interrupted: true, cached: 0, savedMs: 0 }, { suiteName: 's' }),
+      ),
       'testsuite',
     );
     assert.equal(suite.attributes.skipped, '1');
