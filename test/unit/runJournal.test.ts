@@ -137,6 +137,20 @@ describe('runJournal', () => {
     assert.equal(warnings[0]?.code, 'CORRUPT_HISTORY');
   });
 
+  it('remove() is not undone by the same record appended again later (the archive hand-off after the feed), but a rerun is kept', async () => {
+    const j = open();
+    await j.append([record('a', { finishedAt: NOW - 5000 }), record('b', { finishedAt: NOW - 4000 })]);
+    await j.remove(['a']);
+    await j.append([record('a', { finishedAt: NOW - 5000 })]);
+    assert.deepEqual(ids((await j.search({})).runs), [['b']]);
+    await j.close();
+    const again = open();
+    await again.append([record('a', { finishedAt: NOW - 5000 })]);
+    assert.deepEqual(ids((await again.search({})).runs), [['b']]);
+    await again.append([record('a', { finishedAt: NOW - 100 })]);
+    assert.deepEqual(ids((await again.search({})).runs), [['a'], ['b']]);
+  });
+
   it('remove() hides tasks at once and after a reopen; compaction then drops them from disk', async () => {
     const j = open({ segmentBytes: 1024 });
     for (let i = 0; i < 20; i++) await j.append([record(`t${i}`, { finishedAt: NOW - 100_000 + i, output: 'o'.repeat(100) })]);

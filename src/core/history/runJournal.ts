@@ -4,7 +4,9 @@
 // Files (all in `dir`): `seg-<n>.log`, numbered in append order. Each holds framed entries
 // (recordFrame.ts): `{ t: 'rec', r: TaskRecord }` appends a finished record, `{ t: 'del', ids }`
 // forgets tasks appended before it. Replaying the segments in order gives the history; a task
-// appended again (retried after it finished) replaces its older record.
+// appended again (retried after it finished) replaces its older record. A removed record appended
+// again unchanged (same id and finish time: the archive hand-off after the History feed had it) stays
+// removed; a rerun of the task (a later finish) is history again.
 //
 // Durability: an append resolves once its bytes are written and fdatasync'ed, so a record the
 // journal accepted survives a crash or a power loss, and the snapshot may then drop it. A crash
@@ -116,6 +118,8 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   private sorted: Located[] = [];
   private sortedDirty = false;
   private segments: SegmentInfo[] = [];
+  /** Removed tasks, by id, with the finish time of the record removed. */
+  private readonly removed = new Map<string, number>();
 
   /** Counters for tests, the bench and the dashboard. */
   readonly stats = { corruptEntries: 0, tornBytes: 0, unreadableSegments: 0, migrated: 0, compactions: 0, segmentsFromIndex: 0 };
@@ -139,11 +143,11 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   // ------------------------------------------------------------------ RunHistory
 
   append(records: readonly TaskRecord[]): Promise<void> {
-    // Only finished records are history; an unfinished one handed here is not kept.
-    const finished = records.filter((r) => isFinished(r.status));
     return this.serial(async () => {
-      if (finished.length === 0) return;
       await this.open();
+      // Only finished records are history; an unfinished one handed here is not kept, nor a removed one again.
+      const finished = records.filter((r) => isFinished(r.status) && this.removed.get(r.id) !== (r.finishedAt ?? r.createdAt));
+      if (finished.length === 0) return;
       await this.writeEntries(finished.map((r): Entry => ({ t: 'rec', r })));
       this.didAppend.fire();
     });
@@ -249,6 +253,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
       this.segments = [];
       this.byId.clear();
       this.byRun.clear();
+      this.removed.clear();
       this.sorted = [];
       this.sortedDirty = false;
       this.didAppend.fire();
@@ -509,7 +514,11 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   private apply(entry: Entry, seg: SegmentInfo, offset: number, length: number): void {
     if (entry.t === 'del') {
       seg.dels.push({ offset, length, ids: entry.ids });
-      for (const id of entry.ids) this.forget(id);
+      for (const id of entry.ids) {
+        const old = this.byId.get(id);
+        if (old) this.removed.set(id, old.finishedAt);
+        this.forget(id);
+      }
       return;
     }
     const s = summarize(entry.r, this.seq++);
