@@ -6,6 +6,7 @@
 // the message's `at` (the host's clock, which also stamped `readySince`), so the page needs no clock.
 import type { ServiceRow } from '../dashboardProtocol/protocol';
 import { formatCount } from './format';
+import { el } from './dom';
 
 /** How long a service has been Ready: "ready for 12 s", "ready for 2 min", "ready for 3 h". */
 export function formatReadyFor(ms: number): string {
@@ -50,15 +51,6 @@ export function readyCount(rows: readonly ServiceRow[]): number {
 /** "3 running", or "3 running (1 ready)" when some of them are Ready services. */
 export function runningText(running: number, ready: number): string {
   return `${formatCount(running)} running${ready > 0 ? ` (${formatCount(ready)} ready)` : ''}`;
-}
-
-type Child = Node | string;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
 }
 
 export class ServicesView {

@@ -12,15 +12,7 @@ import uPlot from 'uplot';
 import type { CacheFigures, TimelineBar, TimelineRun, TimelineSection } from '../dashboardProtocol/protocol';
 import { withAlpha, type Palette } from './theme';
 import { barEnd, barStart, barText, cacheText, formatOffset, rowAt, runLabel, runSummary, timeSpan } from './timelineFormat';
-
-type Child = Node | string;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
+import { el } from './dom';
 
 /** Height of one task's row, CSS px. */
 export const ROW_PX = 22;

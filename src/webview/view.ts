@@ -22,15 +22,7 @@ import { WorkersView } from './workersView';
 import { ServicesView, readyCount, runningText } from './servicesView';
 import { TimelineView } from './timelineView';
 import { cacheSub, hitRate } from './timelineFormat';
-
-type Child = Node | string | undefined;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  for (const c of children) if (c !== undefined) node.append(c);
-  return node;
-}
+import { el, type Child } from './dom';
 
 const STAGE_HINTS: Record<Stage, string> = {
   created: 'not ready yet',

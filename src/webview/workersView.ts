@@ -5,6 +5,7 @@
 // functions (workerCells, formatHeartbeat), tested in plain Node.
 import type { FleetQueueRow, FleetSection, WorkerRow } from '../dashboardProtocol/protocol';
 import { formatCount } from './format';
+import { el, type Child } from './dom';
 
 /** A heartbeat's age: "0 s ago", "2 s ago", "3 min ago", "2 h ago". */
 export function formatHeartbeat(ageMs: number): string {
@@ -49,15 +50,6 @@ const QUEUE_COLUMNS: readonly { key: keyof Omit<FleetQueueRow, 'name'>; label: s
   { key: 'delayed', label: 'Delayed', title: 'Jobs moved back for a moment (no worker had room)' },
   { key: 'failed', label: 'Failed', title: 'Failed jobs BullMQ keeps' },
 ];
-
-type Child = Node | string;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 function panel(title: string, aside: HTMLElement, ...body: Child[]): HTMLElement {
   return el('section', { class: 'panel table-panel', 'aria-label': title }, el('header', { class: 'panel-header' }, el('h2', {}, title), aside), ...body);
