@@ -6,7 +6,7 @@ import type { TaskRecord } from '../../src/core/model/model';
 import type { RunHistory } from '../../src/core/history/historyTypes';
 import type { HistoryNode, HistoryTreeProvider } from '../../src/extension/historyView/historyTree';
 import { CommandIds } from '../../src/extension/ids';
-import { getApi, labelOf, rejection, reset, waitFor, waitForStatus } from './helpers';
+import { clearTaskCache, getApi, labelOf, rejection, reset, waitFor, waitForStatus, workspaceFolder } from './helpers';
 
 interface Hooks {
   history: RunHistory;
@@ -224,6 +224,41 @@ describe('History view', () => {
     assert.strictEqual(doc.uri.scheme, 'orchestrator-history');
     assert.match(doc.getText(), /history-view-output-a/);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('marks a task restored from the cache, as the Tasks view does', async () => {
+    const api = await getApi();
+    const { history, tree } = await hooks();
+    await clearTaskCache();
+    try {
+      const spec = {
+        key: 'k',
+        name: 'hv: cached',
+        kind: 'shell',
+        command: 'echo cached-run',
+        cwd: workspaceFolder().uri.fsPath,
+        cache: { inputs: ['package.json'] },
+      };
+      const ids: string[] = [];
+      for (let n = 0; n < 2; n++) {
+        const [id] = await api.scheduleWorkflow([spec]);
+        await waitForStatus(api, id!, 'completed');
+        ids.push(id!);
+      }
+      assert.ok(api.getTask(ids[1]!)?.result?.cached, 'the second run was restored');
+      await waitFor(async () => (await history.search({})).runs.length === 2, 'both runs in the journal');
+      await tree.reload();
+      const [newest, older] = await runRows();
+      assert.match(String(newest!.item.description), /1 completed · 1 cached/);
+      assert.doesNotMatch(String(older!.item.description), /cached/);
+      const [task] = await rows(newest!.node);
+      assert.match(String(task!.item.description), /cached · saved \d/);
+      assert.strictEqual((task!.item.iconPath as vscode.ThemeIcon).id, 'database');
+      const [ran] = await rows(older!.node);
+      assert.doesNotMatch(String(ran!.item.description), /cached/);
+    } finally {
+      await clearTaskCache();
+    }
   });
 
   it('loads one page at a time through "Load more…", and refreshes on appends', async () => {

@@ -1,6 +1,16 @@
 import * as assert from 'node:assert/strict';
 import type { TaskRecord } from '../../src/core/model/model';
-import { dayKey, dayLabel, groupByDay, isSingleTask, runKey, runSummary, statusSummary, taskSummary } from '../../src/extension/historyView/historyGroups';
+import {
+  dayKey,
+  dayLabel,
+  groupByDay,
+  isSingleTask,
+  runKey,
+  runName,
+  runSummary,
+  statusSummary,
+  taskSummary,
+} from '../../src/extension/historyView/historyGroups';
 import type { HistoryRun } from '../../src/extension/historyView/runHistory';
 import { record } from '../support/dashboardFixtures';
 
@@ -28,6 +38,22 @@ describe('historyGroups (how the History view groups runs)', () => {
     assert.ok(!isSingleTask(runs[1]!));
   });
 
+  it("names a run by its workflow, its tasks' shared prefix, or its first task and how many more", () => {
+    const named = (names: string[], workflowName?: string) =>
+      runName({
+        ...run(
+          at(30),
+          names.map((n, i) => record(`t${i}`, 'completed', { name: n, createdAt: i })),
+          'wf-9',
+        ),
+        workflowName,
+      });
+    assert.equal(named(['ci: lint', 'ci: build'], 'nightly'), 'nightly');
+    assert.equal(named(['ci: lint', 'ci: build']), 'ci');
+    assert.equal(named(['Install dependencies', 'Lint', 'Build']), 'Install dependencies +2');
+    assert.equal(named(['Lint']), 'Lint');
+  });
+
   it('sums a run up as counts in lifecycle order, with its duration', () => {
     const tasks = ['completed', 'failed', 'completed', 'cancelled', 'completed'].map((s, i) => record(`t${i}`, s as TaskRecord['status']));
     assert.equal(statusSummary(tasks), '3 completed · 1 failed · 1 cancelled');
@@ -43,6 +69,7 @@ describe('historyGroups (how the History view groups runs)', () => {
       finishedAt: 1005,
       result: { exitCode: 0, cached: { key: 'k', savedMs: 41_000 } },
     });
-    assert.match(taskSummary(cached), /exit 0 · cached$/);
+    assert.match(taskSummary(cached), /exit 0 · cached · saved 41(\.0+)? ?s$/);
+    assert.match(runSummary(run(at(30), [t, cached], 'wf-3')), / · 1 completed · 1 failed · 1 cached · /);
   });
 });

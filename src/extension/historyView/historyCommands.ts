@@ -13,9 +13,9 @@ import type { Orchestrator } from '../../core/orchestrator/orchestratorTypes';
 import { CommandIds, ContextKeys } from '../ids';
 import { UntrustedWorkspaceError, type TrustGate } from '../trust';
 import { parseHistoryFilter } from './historyFilter';
-import { isSingleTask, runKey } from './historyGroups';
+import { isSingleTask, runKey, runName } from './historyGroups';
 import { historyOutputUri } from './historyOutput';
-import { isHistoryNode, runName, type HistoryNode, type HistoryTreeProvider } from './historyTree';
+import { isHistoryNode, type HistoryNode, type HistoryTreeProvider } from './historyTree';
 import { failedRerunPlan, hasFailed, runRerunPlan, taskRerunSpec, type RerunPlan } from './rerunSpecs';
 import type { HistoryReader, HistoryRun } from './runHistory';
 

@@ -1,6 +1,7 @@
 // How the History view groups and sums up runs: local calendar days, a run's key and its counts.
 // Pure (no 'vscode'): the unit tests read it as a specification.
 import { formatDuration } from '../../dashboardProtocol/format';
+import { cacheDescriptionParts, cachedOf } from '../tasksView/cacheText';
 import { ALL_STATUSES, type TaskRecord, type TaskStatus } from '../../core/model/model';
 import type { HistoryRun } from './runHistory';
 
@@ -41,6 +42,21 @@ export function groupByDay(runs: readonly HistoryRun[]): Map<string, HistoryRun[
   return days;
 }
 
+/**
+ * A run's name: its workflow's, when the history knows it; else the `<workflow>: ` prefix its tasks'
+ * names share (the workflow file's default names, `ci: lint`); else its first task's name and how
+ * many more there are (`Install dependencies +4`).
+ */
+export function runName(run: HistoryRun): string {
+  if (run.workflowName) return run.workflowName;
+  const prefixes = new Set(run.tasks.map((t) => /^([^:]+):\s/.exec(t.name)?.[1]));
+  const [only] = prefixes;
+  if (prefixes.size === 1 && only !== undefined) return only;
+  const first = [...run.tasks].sort((a, b) => a.createdAt - b.createdAt)[0];
+  if (!first) return 'Workflow run';
+  return run.tasks.length > 1 ? `${first.name} +${run.tasks.length - 1}` : first.name;
+}
+
 /** "3 completed · 1 failed", in lifecycle order, statuses with none left out. */
 export function statusSummary(tasks: readonly TaskRecord[]): string {
   const counts = new Map<TaskStatus, number>();
@@ -57,24 +73,21 @@ export function runDurationMs(run: HistoryRun): number | undefined {
   return end === undefined ? undefined : Math.max(0, end - run.startedAt);
 }
 
-/** The record's cache hit: only a completed task can have been restored. */
-export function cachedOf(record: TaskRecord): NonNullable<TaskRecord['result']>['cached'] {
-  return record.status === 'completed' ? record.result?.cached : undefined;
-}
-
-/** A task row's description: duration, exit code, `cached`. */
+/** A task row's description: duration, exit code, `cached · saved …` for a cache hit, `flaky`. */
 export function taskSummary(record: TaskRecord): string {
   const parts: string[] = [];
   if (record.finishedAt !== undefined) parts.push(formatDuration(Math.max(0, record.finishedAt - (record.startedAt ?? record.createdAt))));
   if (record.result?.exitCode !== undefined) parts.push(`exit ${record.result.exitCode}`);
-  if (cachedOf(record)) parts.push('cached');
-  if (record.result?.flaky) parts.push('flaky');
+  // As the Tasks view says it: `cached · saved 41.0 s`, `flaky`.
+  parts.push(...cacheDescriptionParts(record));
   return parts.join(' · ');
 }
 
-/** A run row's description: start time, counts, duration. */
+/** A run row's description: start time, counts, how many were restored from the cache, duration. */
 export function runSummary(run: HistoryRun): string {
   const parts = [new Date(run.startedAt).toLocaleTimeString(), statusSummary(run.tasks)];
+  const cached = run.tasks.filter((t) => cachedOf(t)).length;
+  if (cached) parts.push(`${cached} cached`);
   const ms = runDurationMs(run);
   if (ms !== undefined) parts.push(formatDuration(ms));
   return parts.join(' · ');

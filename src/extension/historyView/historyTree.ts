@@ -14,7 +14,7 @@ import * as vscode from 'vscode';
 import { isFinished, type TaskRecord } from '../../core/model/model';
 import { ViewItems } from '../ids';
 import { recordIcon, statusIcon, taskTooltip } from '../tasksView/taskPresentation';
-import { dayKey, dayLabel, groupByDay, isSingleTask, runKey, runSummary, statusSummary, taskSummary } from './historyGroups';
+import { dayKey, dayLabel, groupByDay, isSingleTask, runKey, runName, runSummary, statusSummary, taskSummary } from './historyGroups';
 import { isEmptyQuery } from './historyFilter';
 import type { HistoryQuery, HistoryReader, HistoryRun } from './runHistory';
 
@@ -335,15 +335,6 @@ export class HistoryTreeProvider implements vscode.TreeDataProvider<HistoryNode>
     item.contextValue = `${ViewItems.historyTaskPrefix}${record.status}`;
     return item;
   }
-}
-
-/** The workflow's name, else the common "name: " prefix its tasks share, else its first task's name. */
-export function runName(run: HistoryRun): string {
-  if (run.workflowName) return run.workflowName;
-  const prefixes = new Set(run.tasks.map((t) => /^([^:]+):\s/.exec(t.name)?.[1]));
-  const [only] = prefixes;
-  if (prefixes.size === 1 && only !== undefined) return only;
-  return run.tasks[0]?.name ?? 'Workflow run';
 }
 
 /** A run's icon: failed if any failed, else cancelled if any was, else completed (or still running). */
