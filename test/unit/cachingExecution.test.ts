@@ -437,6 +437,23 @@ describe('the orchestrator with a cache', () => {
     }
   });
 
+  it('a dependent run again without the cache stores under the key its workflow run finds', async () => {
+    const o = await createOrchestrator({ cache: { dir: path.join(root, '.orchestrator', 'cache'), root } });
+    try {
+      const first = await o.scheduleWorkflow(specs().map((s) => ({ ...s, cwd: root })));
+      await o.whenIdle();
+      const key = o.getTask(first[1]!)?.result?.cacheKey;
+      assert.ok(key);
+      // The rerun's completed dependency is still part of what its key hashes.
+      const rerun = await o.retryTask(first[1]!, { noCache: true });
+      await o.whenIdle();
+      assert.deepEqual(o.getTask(rerun)?.dependsOn, [first[0]]);
+      assert.equal(o.getTask(rerun)?.result?.cacheKey, key);
+    } finally {
+      await o.dispose();
+    }
+  });
+
   it('refuses bad cache options and run options, naming the field', async () => {
     await assert.rejects(createOrchestrator({ cache: { dir: '' } }), /Expected `cache.dir` to be a non-empty directory path/);
     await assert.rejects(createOrchestrator({ cache: { dir: root, maxBytes: -1 } }), /Expected `cache.maxBytes` to be a positive integer/);

@@ -93,10 +93,9 @@ export class Admission {
    */
   respec(record: Readonly<TaskRecord>): TaskSpec {
     const spec: TaskSpec = { ...record.spec };
-    const deps = record.dependsOn.filter((d) => {
-      const dep = this.lifecycle.get(d);
-      return dep !== undefined && dep.status !== 'completed';
-    });
+    // Completed dependencies stay: they are done (the copy is ready at once) and they are part of
+    // what the task's cache key hashes. Only dependencies no longer held are dropped.
+    const deps = record.dependsOn.filter((d) => this.lifecycle.get(d) !== undefined);
     if (deps.length) spec.dependsOn = deps;
     else delete spec.dependsOn;
     delete spec.key;
