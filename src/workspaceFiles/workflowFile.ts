@@ -271,8 +271,8 @@ function usableWorkflow(file: WorkflowFile, name: string): WorkflowDecl {
 }
 
 /** How a run of workflow `name` goes, for `scheduleWorkflow(specs, options)`. Throws as workflowToSpecs does. */
-export function workflowOptions(file: WorkflowFile, name: string): { failFast: boolean } {
-  return { failFast: usableWorkflow(file, name).failFast ?? DEFAULT_FAIL_FAST };
+export function workflowOptions(file: WorkflowFile, name: string): { failFast: boolean; name: string } {
+  return { failFast: usableWorkflow(file, name).failFast ?? DEFAULT_FAIL_FAST, name };
 }
 
 export interface SpecDefaults extends CoreSpecDefaults {

@@ -84,8 +84,8 @@ describe('workflowFile: services, failure policies, triggers', () => {
     it('gives each workflow its failFast: true unless the workflow says false', () => {
       assert.equal(DEFAULT_FAIL_FAST, true);
       const file = parse({ a: { tasks: [{ key: 'x', command: 'x' }] }, b: { failFast: false, tasks: [{ key: 'x', command: 'x' }] } });
-      assert.deepEqual(workflowOptions(file, 'a'), { failFast: true });
-      assert.deepEqual(workflowOptions(file, 'b'), { failFast: false });
+      assert.deepEqual(workflowOptions(file, 'a'), { failFast: true, name: 'a' });
+      assert.deepEqual(workflowOptions(file, 'b'), { failFast: false, name: 'b' });
       assert.throws(() => workflowOptions(file, 'nope'), /one of `a`, `b`/);
     });
 
@@ -236,7 +236,7 @@ describe('workflowFile: services, failure policies, triggers', () => {
         ['workflows.broken.tasks[0].retries', 'workflows.broken.tasks[1]'],
       );
       assert.equal(workflowToSpecs(file, 'good').length, 1);
-      assert.deepEqual(workflowOptions(file, 'other'), { failFast: false });
+      assert.deepEqual(workflowOptions(file, 'other'), { failFast: false, name: 'other' });
       assert.equal(workflowError(file, 'good', FILE), undefined);
     });
 

@@ -18,7 +18,9 @@ export interface TaskSummary {
   status: TaskStatus;
   exitCode: number | undefined;
   workflowId: string | undefined;
-  /** Lower-cased name, command, workflow id and error message, NUL-separated. */
+  /** The name of its workflow run (`ci`), where the record has one. */
+  workflowName: string | undefined;
+  /** Lower-cased name, command, workflow id and name, and error message, NUL-separated. */
   hay: string;
 }
 
@@ -32,7 +34,8 @@ export function summarize(record: TaskRecord, seq: number): TaskSummary {
     status: record.status,
     exitCode: typeof record.result?.exitCode === 'number' ? record.result.exitCode : undefined,
     workflowId: record.workflowId,
-    hay: [record.name, record.spec?.command ?? '', record.workflowId ?? '', record.error?.message ?? ''].join('\0').toLowerCase(),
+    workflowName: record.workflowName,
+    hay: [record.name, record.spec?.command ?? '', record.workflowId ?? '', record.workflowName ?? '', record.error?.message ?? ''].join('\0').toLowerCase(),
   };
 }
 
@@ -62,7 +65,7 @@ export function compileQuery(query: HistoryQuery): Matcher {
   return (s) =>
     (statuses === undefined || statuses.has(s.status)) &&
     (exitCode === undefined || s.exitCode === exitCode) &&
-    (workflow === undefined || s.workflowId === workflow) &&
+    (workflow === undefined || s.workflowId === workflow || s.workflowName === workflow) &&
     (from === undefined || s.finishedAt >= from) &&
     (to === undefined || s.finishedAt <= to) &&
     (needle === undefined || s.hay.includes(needle));

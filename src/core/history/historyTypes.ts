@@ -9,7 +9,7 @@ export interface HistoryQuery {
   text?: string;
   status?: TaskStatus[];
   exitCode?: number;
-  /** A workflow run's id. */
+  /** A workflow run's id, or its workflow's name (`ci`): every run of that workflow. */
   workflow?: string;
   /** Finished at or after, in ms since the epoch. */
   from?: number;

@@ -96,7 +96,7 @@ interface SegmentIndex {
   /** The segment's size when the index was written: an index for other bytes is not used. */
   bytes: number;
   deadBytes: number;
-  /** [offset, length, id, finishedAt, startedAt, status, exitCode, workflowId, hay] or, for a tombstone, [offset, length, ids]. */
+  /** [offset, length, id, finishedAt, startedAt, status, exitCode, workflowId, hay, workflowName] or, for a tombstone, [offset, length, ids]. */
   entries: unknown[][];
 }
 
@@ -433,7 +433,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
       if (e.length === 3) {
         this.apply({ t: 'del', ids: e[2] as string[] }, info, e[0] as number, e[1] as number);
       } else {
-        const [offset, length, id, finishedAt, startedAt, status, exitCode, workflowId, hay] = e as [
+        const [offset, length, id, finishedAt, startedAt, status, exitCode, workflowId, hay, workflowName] = e as [
           number,
           number,
           string,
@@ -443,6 +443,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
           number | null,
           string | null,
           string,
+          string | null | undefined,
         ];
         this.index({
           id,
@@ -452,6 +453,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
           status,
           exitCode: exitCode ?? undefined,
           workflowId: workflowId ?? undefined,
+          workflowName: workflowName ?? undefined,
           hay,
           seg: n,
           offset,
@@ -468,7 +470,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     const entries: [number, unknown[]][] = [
       ...recs.map((s): [number, unknown[]] => [
         s.offset,
-        [s.offset, s.length, s.id, s.finishedAt, s.startedAt, s.status, s.exitCode ?? null, s.workflowId ?? null, s.hay],
+        [s.offset, s.length, s.id, s.finishedAt, s.startedAt, s.status, s.exitCode ?? null, s.workflowId ?? null, s.hay, s.workflowName ?? null],
       ]),
       ...seg.dels.map((d): [number, unknown[]] => [d.offset, [d.offset, d.length, d.ids]]),
     ];
@@ -530,6 +532,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
       status: s.status,
       exitCode: s.exitCode,
       workflowId: s.workflowId,
+      workflowName: s.workflowName,
       hay: s.hay,
       seg: seg.n,
       offset,
@@ -587,6 +590,8 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
       tasks: records,
     };
     if (first.workflowId !== undefined) run.workflowId = first.workflowId;
+    const named = records.find((r) => r.workflowName !== undefined);
+    if (named) run.workflowName = named.workflowName;
     return run;
   }
 

@@ -111,6 +111,7 @@ export class TaskLifecycleManager {
     );
     if (init.failFast === true) record.failFast = true;
     if (init.noCache === true) record.noCache = true;
+    if (init.workflowName !== undefined) record.workflowName = init.workflowName;
     this.records.add(record, ownId);
     this.countsByStatus.add('created', 1);
     if (this.observer !== undefined) this.observe(record, undefined, 'created', undefined);

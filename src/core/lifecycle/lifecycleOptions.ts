@@ -28,6 +28,8 @@ export interface CreateInit {
   failFast?: boolean;
   /** Run without reading the cache, kept on the record (TaskRecord.noCache). */
   noCache?: boolean;
+  /** The workflow run's name, kept on the record (TaskRecord.workflowName). */
+  workflowName?: string;
 }
 
 export interface TaskLifecycleManagerOptions {

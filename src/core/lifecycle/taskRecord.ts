@@ -62,6 +62,7 @@ export class HeldRecord implements TaskRecord, Homed {
   ready: TaskRecord['ready'];
   restarts: number | undefined;
   noCache: true | undefined;
+  workflowName: string | undefined;
   [HOME]: number;
   [HISTORY]: HistoryEntry[] | undefined;
   [SCHEDULED_AT]: number | undefined;
@@ -97,6 +98,7 @@ export class HeldRecord implements TaskRecord, Homed {
     this.ready = undefined;
     this.restarts = undefined;
     this.noCache = undefined;
+    this.workflowName = undefined;
     this[HOME] = NOT_HELD;
     this[HISTORY] = history;
     // undefined, not 0: a field that starts as a number is stored as a separate boxed double per
@@ -169,6 +171,7 @@ export class HeldRecord implements TaskRecord, Homed {
       ready: this.ready,
       restarts: this.restarts,
       noCache: this.noCache,
+      workflowName: this.workflowName,
     };
   }
 }
@@ -214,6 +217,7 @@ export function heldCopy<R extends HeldRecord>(r: TaskRecord, cls: RecordClass<R
   out.finishedAt = r.finishedAt;
   if (r.failFast === true) out.failFast = true;
   if (r.noCache === true) out.noCache = true;
+  if (typeof r.workflowName === 'string') out.workflowName = r.workflowName;
   out.result = r.result;
   out.error =
     r.error && typeof r.error.message === 'string' && r.error.message.length > MAX_MESSAGE_LENGTH

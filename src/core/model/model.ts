@@ -160,6 +160,8 @@ export interface TaskRecord {
    * restored run keeps it): a failure in the run cancels the run's tasks that have not started.
    */
   failFast?: boolean;
+  /** The name its workflow run was scheduled under (scheduleWorkflow's `name`), e.g. `ci`. */
+  workflowName?: string;
   /** Set while Running once the task is Ready (a service, or a background VS Code task); cleared when it restarts. */
   ready?: { at: number; problems?: ProblemCounts };
   /** Times a `restart: 'on-failure'` service was started again. */

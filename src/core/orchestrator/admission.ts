@@ -56,7 +56,7 @@ export class Admission {
    * `options` (unknown until checked) set the run's failure policy, kept on each of its records.
    */
   admitWorkflow(specs: TaskSpec[], options?: unknown): string[] {
-    const { failFast, noCache } = checkWorkflowRunOptions(options);
+    const { failFast, noCache, name } = checkWorkflowRunOptions(options);
     const workflow = validateWorkflow(specs, this.specContext);
     for (const entry of workflow.entries) {
       const refusal = entry.spec.runAlways === true ? undefined : this.dependencyRefusal(entry.dependsOnIds, `[${entry.index}].dependsOn`);
@@ -78,7 +78,7 @@ export class Admission {
           continue;
         }
         const dependsOn = [...entry.dependsOnIndexes.map((j) => byIndex[j] as string), ...entry.dependsOnIds];
-        const record = this.admit(entry.spec, (specs[entry.index] as TaskSpec).run, dependsOn, workflowId, failFast, noCache);
+        const record = this.admit(entry.spec, (specs[entry.index] as TaskSpec).run, dependsOn, workflowId, failFast, noCache, name);
         byIndex[i] = record.id;
         ids[entry.index] = record.id;
       }
@@ -133,8 +133,10 @@ export class Admission {
     workflowId: string | undefined,
     failFast = false,
     noCache = false,
+    workflowName?: string,
   ): Readonly<TaskRecord> {
-    const record = this.lifecycle.create(applySpecDefaults(spec, this.defaults), { dependsOn, workflowId, ownedSpec: true, failFast, noCache });
+    const init = { dependsOn, workflowId, ownedSpec: true, failFast, noCache, workflowName };
+    const record = this.lifecycle.create(applySpecDefaults(spec, this.defaults), init);
     // Tracked before it is gated: a member that fails at once must already find its run.
     if (failFast) this.runs.add(record);
     runtimeOf(record).run = run;

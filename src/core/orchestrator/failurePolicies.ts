@@ -15,6 +15,7 @@
 // - Runs without failFast are not tracked: they cost nothing here.
 // - Each operation is O(members of that run touched); nothing scans all tasks.
 import { fieldError } from '../model/errors';
+import { LIMITS } from '../model/limits';
 import { unknownField } from '../model/fieldChecks';
 import { isPlainObject } from '../model/guards';
 import { isFinished, type TaskRecord } from '../model/model';
@@ -25,12 +26,17 @@ export interface WorkflowRunOptions {
   failFast?: boolean;
   /** Run the workflow's tasks without reading the cache (their results are still stored). Default false. */
   noCache?: boolean;
+  /** The workflow's name, e.g. `ci`: kept on each record (TaskRecord.workflowName) for history and search. */
+  name?: string;
 }
 
-const RUN_OPTION_FIELDS: readonly string[] = ['failFast', 'noCache'];
+/** The run options once checked: the flags with their defaults; `name` only when given. */
+export type CheckedRunOptions = Required<Omit<WorkflowRunOptions, 'name'>> & Pick<WorkflowRunOptions, 'name'>;
+
+const RUN_OPTION_FIELDS: readonly string[] = ['failFast', 'noCache', 'name'];
 
 /** The options checked, defaults filled; a ValidationError naming the field otherwise (nothing is scheduled then). */
-export function checkWorkflowRunOptions(options: unknown): Required<WorkflowRunOptions> {
+export function checkWorkflowRunOptions(options: unknown): CheckedRunOptions {
   if (options === undefined) return { failFast: false, noCache: false };
   if (!isPlainObject(options)) throw fieldError('options', 'a plain object like `{ failFast: true }`', options);
   for (const k in options) if (!RUN_OPTION_FIELDS.includes(k)) unknownField('options', k, RUN_OPTION_FIELDS, 'the workflow run options');
@@ -42,7 +48,11 @@ export function checkWorkflowRunOptions(options: unknown): Required<WorkflowRunO
   if (noCache !== undefined && typeof noCache !== 'boolean') {
     throw fieldError('options.noCache', 'a boolean (true: run every task of the workflow without reading the cache)', noCache);
   }
-  return { failFast: failFast === true, noCache: noCache === true };
+  const name = options.name;
+  if (name !== undefined && !(typeof name === 'string' && name.length > 0 && name.length <= LIMITS.nameLength)) {
+    throw fieldError('options.name', `a workflow name, a non-empty string of at most ${LIMITS.nameLength} characters`, name);
+  }
+  return { failFast: failFast === true, noCache: noCache === true, ...(name === undefined ? {} : { name }) };
 }
 
 /** The options of retryTask (its second argument). */

@@ -3,6 +3,7 @@
 // too long to keep in it. Pure: no store, no clock.
 import { describeValue, fieldError, ValidationError } from '../model/errors';
 import { ALL_STATUSES, type TaskRecord } from '../model/model';
+import { LIMITS } from '../model/limits';
 import { plainRecord } from '../lifecycle/taskRecord';
 import {
   arrayAt,
@@ -97,6 +98,7 @@ export function checkTaskRecord(t: unknown, at: string, ids: Set<string>): void 
   stringArrayAt(r.dependsOn, `${at}.dependsOn`, 'an array of task ids');
   optionalBooleanAt(r.failFast, `${at}.failFast`);
   optionalBooleanAt(r.noCache, `${at}.noCache`);
+  if (r.workflowName !== undefined) nonEmptyStringAt(r.workflowName, `${at}.workflowName`, LIMITS.nameLength);
   const ready = optionalObjectAt(r.ready, `${at}.ready`, 'an object `{ at, problems? }`');
   if (ready !== undefined) {
     finiteNumberAt(ready.at, `${at}.ready.at`);

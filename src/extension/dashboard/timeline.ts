@@ -160,10 +160,12 @@ export function cacheFigures(records: Iterable<TaskRecord>): CacheFigures {
 }
 
 /**
- * A workflow run's name: the prefix its tasks' default names share (`ci: lint` -> `ci`), else the
- * first task's name.
+ * A workflow run's name: the workflow's (scheduled with a name), else the prefix its tasks' default
+ * names share (`ci: lint` -> `ci`), else the first task's name.
  */
 export function runName(records: readonly TaskRecord[]): string {
+  const named = records.find((r) => r.workflowName !== undefined)?.workflowName;
+  if (named !== undefined) return named.slice(0, MAX_NAME);
   for (const r of records) {
     const key = r.spec.key;
     if (key && r.name.endsWith(`: ${key}`) && r.name.length > key.length + 2) return r.name.slice(0, r.name.length - key.length - 2).slice(0, MAX_NAME);

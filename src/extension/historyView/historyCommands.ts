@@ -59,7 +59,7 @@ export function registerHistoryCommands(deps: HistoryCommandDeps): vscode.Dispos
       const input = await vscode.window.showInputBox({
         title: 'Search History',
         value: tree.filter,
-        prompt: 'Text (name, command, error) and filters: status:failed[,cancelled]  exit:1  workflow:<run id>  since:2026-11-01  until:2026-11-30',
+        prompt: 'Text (name, command, error) and filters: status:failed[,cancelled]  exit:1  workflow:ci  since:2026-11-01  until:2026-11-30',
         placeHolder: 'e.g. test status:failed since:2026-11-01',
         validateInput: (value) => {
           try {

@@ -10,7 +10,7 @@ import { isFinished, type TaskRecord, type TaskSpec } from '../../core/model/mod
 
 export interface RerunPlan {
   specs: TaskSpec[];
-  options: { failFast?: boolean };
+  options: { failFast?: boolean; name?: string };
 }
 
 /** One task again, alone: its spec without key or dependencies. */
@@ -77,5 +77,6 @@ function plan(chosen: readonly TaskRecord[], run: readonly TaskRecord[]): RerunP
     return spec;
   });
   const failFast = run.some((t) => t.failFast === true);
-  return { specs, options: failFast ? { failFast: true } : {} };
+  const name = run.find((t) => t.workflowName !== undefined)?.workflowName;
+  return { specs, options: { ...(failFast ? { failFast: true } : {}), ...(name === undefined ? {} : { name }) } };
 }
