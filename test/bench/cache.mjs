@@ -16,11 +16,10 @@
 //  - inputIndex.ts is bundled on its own with esbuild, as the core is for the other rows.
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import * as esbuild from 'esbuild';
+import { loadModule } from './loadModule.mjs';
 
 const FILES = 10_000;
 const FOLDERS = 100;
@@ -30,18 +29,8 @@ const WARM_GOAL_MS = 200;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Bundles one cache module (src/core/cache/<name>.ts) into out/bench and loads it. */
-export async function loadCacheModule(root, name) {
-  const outfile = join(root, 'out', 'bench', `${name}.js`);
-  await esbuild.build({
-    entryPoints: [join(root, 'src', 'core', 'cache', `${name}.ts`)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-  return createRequire(import.meta.url)(outfile);
+export function loadCacheModule(root, name) {
+  return loadModule(root, `src/core/cache/${name}.ts`, name);
 }
 
 /** node:fs/promises with content reads counted. */

@@ -14,11 +14,10 @@
 //    after it: a first page, a text search that scans everything, status + text, a date range, and a
 //    page deep in the cursor chain. Goal: every one under 100 ms. Wall time: the work includes reads.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import * as esbuild from 'esbuild';
+import { loadModule } from './loadModule.mjs';
 
 const RUNS = 100_000;
 const QUEUED = 10_000;
@@ -53,17 +52,7 @@ function record(id, i, now, workflowId) {
 }
 
 export async function historyWorkload({ core, root, reps, row, log, check, median }) {
-  const outfile = join(root, 'out', 'bench', 'runJournal.js');
-  await esbuild.build({
-    entryPoints: [join(root, 'src/core/history/runJournal.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-  const { RunJournal } = createRequire(import.meta.url)(outfile);
+  const { RunJournal } = await loadModule(root, 'src/core/history/runJournal.ts', 'runJournal');
   const dir = mkdtempSync(join(tmpdir(), 'orchestrator-bench-history-'));
   try {
     await snapshotSize({ core, RunJournal, dir: join(dir, 'snapshot'), row, log, check });

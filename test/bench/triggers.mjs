@@ -13,10 +13,8 @@
 //  - After each burst the run is awaited and then SETTLE_MS more of quiet, and the number of runs is
 //    checked: exactly one per burst, or the suite fails loudly.
 //  - Wall time, whatever --clock says: the delay is timers, not CPU work.
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import * as esbuild from 'esbuild';
+import { loadModule } from './loadModule.mjs';
 
 const EVENTS = 1000;
 const BATCHES = 20;
@@ -29,17 +27,7 @@ const OVERSHOOT_GOAL_MS = 20;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function triggersWorkload({ root, row, log, check, percentile }) {
-  const outfile = join(root, 'out', 'bench', 'triggerRunner.js');
-  await esbuild.build({
-    entryPoints: [join(root, 'src/core/triggers/triggerRunner.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-  const { TriggerRunner } = createRequire(import.meta.url)(outfile);
+  const { TriggerRunner } = await loadModule(root, 'src/core/triggers/triggerRunner.ts', 'triggerRunner');
 
   const delays = [];
   const fireCostsUs = [];

@@ -3,29 +3,18 @@
 // simply runs again. A compound's task stands for its steps, as in Retry: its steps run again.
 import type * as vscode from 'vscode';
 import { isFinished } from '../../core/model/model';
-import { compoundPayload } from '../executors/compoundTasks';
-import { CommandIds, VSCODE_TASK_KIND } from '../ids';
+import { CommandIds } from '../ids';
 import { pickTask, recordOf, register, type CommandDeps } from './helpers';
-import { TASKS_WHAT, WORKFLOWS_WHAT, scheduleVscodeTask } from './scheduling';
+import { runAgain } from './retry';
 
 export function registerRunWithoutCache(deps: CommandDeps): vscode.Disposable[] {
-  const { orchestrator, trust } = deps;
   return [
     register(CommandIds.runWithoutCache, async (arg?: unknown) => {
       const record =
-        arg === undefined ? await pickTask(orchestrator, 'Run which task without the cache?', (r) => isFinished(r.status)) : recordOf(orchestrator, arg);
-      if (!record) return undefined;
-      if (record.kind === VSCODE_TASK_KIND) trust.require(TASKS_WHAT);
-      if (record.workflowId !== undefined) trust.require(WORKFLOWS_WHAT);
-      const compound = record.kind === VSCODE_TASK_KIND ? compoundPayload(record.spec.payload) : undefined;
-      if (compound)
-        return scheduleVscodeTask(
-          deps,
-          { label: compound.label, ...(compound.folder !== undefined ? { folder: compound.folder } : {}) },
-          { name: record.name },
-        );
-      // The core refuses a task still going (IllegalTransitionError, shown to the user from the UI).
-      return orchestrator.retryTask(record.id, { noCache: true });
+        arg === undefined
+          ? await pickTask(deps.orchestrator, 'Run which task without the cache?', (r) => isFinished(r.status))
+          : recordOf(deps.orchestrator, arg);
+      return record && runAgain(deps, record, { noCache: true });
     }),
   ];
 }
