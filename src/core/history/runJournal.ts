@@ -23,10 +23,7 @@
 // whole. Segments are compacted oldest first, and a tombstone is dropped only when no older segment
 // holds a dead record any more (one it might hide would otherwise come back).
 //
-// Pending sets (PendingStore, for the state's snapshot): `pending-<n>.log`, the unfinished tasks
-// beyond the snapshot's budget, one framed entry per record and an end entry with the count. A set
-// is written whole to `.tmp`, fsynced and renamed, so it is there entirely or not at all; its
-// records are never part of the history (they are not finished).
+// Pending sets (PendingStore, for the state's snapshot) live in the same directory: pendingSets.ts.
 //
 // One operation at a time (a promise chain): an append never interleaves with a rotation or a
 // compaction. One process writes a journal directory; the CLI uses its own.
@@ -38,6 +35,7 @@ import type { HistoryArchive, PendingStore } from '../ports';
 import { Emitter } from '../util/events';
 import { checkPageSize, compareSummaries, compileQuery, decodeCursor, encodeCursor, summarize, type TaskSummary } from './historyQuery';
 import type { HistoryPage, HistoryQuery, HistoryRun, RunHistory } from './historyTypes';
+import { PendingSets } from './pendingSets';
 import { decodeFrame, encodeFrame, scanFrames } from './recordFrame';
 
 export interface JournalWarning {
@@ -62,7 +60,6 @@ export interface RunJournalOptions {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SEGMENT = /^seg-(\d{6,})\.log$/;
-const PENDING = /^pending-(\d{6,})\.log$/;
 /** A sealed segment is rewritten once at least this share of its bytes is dead. */
 const COMPACT_DEAD_SHARE = 0.5;
 
@@ -104,6 +101,8 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   private readonly segmentBytes: number;
   private readonly retentionMs: number;
   private readonly maxRuns: number | undefined;
+  /** The state's overflow of unfinished tasks, in this directory (one operation at a time with the journal's). */
+  private readonly pending: PendingSets;
   private readonly now: () => number;
   private readonly warn: (w: JournalWarning) => void;
   private readonly didAppend = new Emitter<void>();
@@ -134,6 +133,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     this.maxRuns = maxRuns;
     this.now = o.now ?? Date.now;
     this.warn = o.onWarn ?? (() => undefined);
+    this.pending = new PendingSets(o.dir);
   }
 
   get dir(): string {
@@ -270,77 +270,18 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     this.didAppend.dispose();
   }
 
-  // ------------------------------------------------------------------ PendingStore
+  // ------------------------------------------------------------------ PendingStore (pendingSets.ts)
 
   writePending(records: readonly TaskRecord[]): Promise<number> {
-    return this.serial(async () => {
-      await fs.mkdir(this.o.dir, { recursive: true });
-      const generation = (await this.lastPendingGeneration()) + 1;
-      const file = this.pendingPath(generation);
-      const frames = records.map((r) => encodeFrame({ t: 'pending', r }));
-      frames.push(encodeFrame({ t: 'end', count: records.length }));
-      const tmp = `${file}.tmp`;
-      const handle = await fs.open(tmp, 'w');
-      try {
-        await handle.write(Buffer.concat(frames));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fs.rename(tmp, file);
-      this.pendingGeneration = generation;
-      return generation;
-    });
+    return this.serial(() => this.pending.write(records));
   }
 
   readPending(generation: number): Promise<{ records: unknown[]; problem?: string }> {
-    return this.serial(async () => {
-      const file = this.pendingPath(generation);
-      let buf: Buffer;
-      try {
-        buf = await fs.readFile(file);
-      } catch (err) {
-        // Missing: gone for good, and said so; anything else may pass, and is the caller's to hold on.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], problem: `\`${file}\` is missing` };
-        throw err;
-      }
-      const scan = scanFrames(buf);
-      const records: unknown[] = [];
-      let end: number | undefined;
-      for (const f of scan.frames) {
-        const e = f.value as { t?: unknown; r?: unknown; count?: unknown } | null;
-        if (e?.t === 'pending') records.push(e.r);
-        else if (e?.t === 'end' && typeof e.count === 'number') end = e.count;
-      }
-      const damaged = scan.corrupt + (scan.tornBytes > 0 ? 1 : 0);
-      if (damaged === 0 && end === records.length) return { records };
-      return { records, problem: `\`${file}\` is damaged: ${records.length} records read${end === undefined ? ', its end is missing' : ` of ${end}`}` };
-    });
+    return this.serial(() => this.pending.read(generation));
   }
 
   prunePending(keep: number | undefined): Promise<void> {
-    return this.serial(async () => {
-      const names = await fs.readdir(this.o.dir).catch(() => [] as string[]);
-      for (const name of names) {
-        const n = PENDING.exec(name)?.[1] ?? /^pending-(\d{6,})\.log\.tmp$/.exec(name)?.[1];
-        if (n !== undefined && Number(n) !== keep) await fs.rm(path.join(this.o.dir, name), { force: true });
-      }
-    });
-  }
-
-  private pendingGeneration: number | undefined;
-
-  /** The highest pending set's generation on disk (or written by this process), 0 for none. */
-  private async lastPendingGeneration(): Promise<number> {
-    if (this.pendingGeneration === undefined) {
-      const names = await fs.readdir(this.o.dir).catch(() => [] as string[]);
-      this.pendingGeneration = Math.max(0, ...names.map((n) => Number(PENDING.exec(n)?.[1] ?? 0)));
-    }
-    return this.pendingGeneration;
-  }
-
-  private pendingPath(n: number): string {
-    return path.join(this.o.dir, `pending-${String(n).padStart(6, '0')}.log`);
+    return this.serial(() => this.pending.prune(keep));
   }
 
   // ------------------------------------------------------------------ opening
