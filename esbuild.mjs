@@ -6,7 +6,7 @@
 //   out/test/host/      the suites that run inside a real extension host
 // --production minifies and keeps source maps out of the .vsix (see .vscodeignore); --watch rebuilds on change.
 import * as esbuild from 'esbuild';
-import { readdirSync, existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { readdirSync, existsSync, mkdirSync, copyFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -77,6 +77,11 @@ if (hostTests.length) {
   });
 }
 
+/** `npx orchestrator` and an installed `orchestrator` run dist/cli.js itself (its #! line): it must be executable. */
+function markCliExecutable() {
+  if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);
+}
+
 function copySchema() {
   if (existsSync('src/workspaceFiles/workflowSchema.json')) {
     mkdirSync('dist/schema', { recursive: true });
@@ -88,10 +93,12 @@ if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   await Promise.all(contexts.map((c) => c.watch()));
   copySchema();
+  markCliExecutable();
   console.log('[watch] watching for changes');
 } else {
   const started = Date.now();
   await Promise.all(builds.map((b) => esbuild.build(b)));
   copySchema();
+  markCliExecutable();
   console.log(`[build] ${builds.length} bundles${production ? ' (production)' : ''} in ${Date.now() - started} ms`);
 }

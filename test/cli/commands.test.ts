@@ -36,6 +36,12 @@ describe('orchestrator commands and refusals (the built CLI)', function () {
     assert.ok(!existsSync(join(cwd, 'ran.marker')), 'nothing ran');
   }
 
+  it('runs as a program of its own (its #! line), as `npx orchestrator` and an installed bin run it', () => {
+    const result = spawnSync(CLI, ['--version'], { encoding: 'utf8' });
+    assert.equal(result.error, undefined, `dist/cli.js could not be run as a program: ${String(result.error)}`);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^\d+\.\d+\.\d+/);
+  });
   it('refuses an unknown workflow, suggesting the nearest', () =>
     refused(['run', 'biuld'], /^orchestrator: Unknown workflow `biuld` \(did you mean `build`\?\); known: `build`, `nightly`\n$/));
   it('refuses an unknown option', () => refused(['run', 'build', '--frobnicate'], /unknown option '--frobnicate'; --help lists what is allowed/));
