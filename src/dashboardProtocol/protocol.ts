@@ -31,22 +31,24 @@ export const STAGE_LABELS: Readonly<Record<Stage, string>> = {
   cancelled: 'Cancelled',
 };
 
-const MAX_SERIES_LENGTH = 3600;
-const MAX_KEYS = 256;
-const MAX_FAILURES = 50;
-const MAX_TEXT = 2000;
-const MAX_ID = 200;
-const MAX_WORKERS = 200;
-const MAX_QUEUES = 256;
-/** The most service rows a message may carry (the host sends Ready ones first). */
-export const MAX_SERVICES = 50;
-const MAX_WAITS_FOR = 500;
-/** The most bars a timeline may carry (the host keeps the first by ready time and counts the rest). */
-export const MAX_TIMELINE_BARS = 200;
-/** The most runs the timeline's picker offers. */
-export const MAX_TIMELINE_RUNS = 10;
-/** The most waiting/running segments of one bar (a task retried many times keeps its latest). */
-export const MAX_BAR_SEGMENTS = 20;
+import { MAX_ID, isInt, isNum, isRecordOf, isText } from './checks';
+import {
+  isCacheFigures,
+  isFailures,
+  isFleet,
+  isHeadline,
+  isHistogram,
+  isPool,
+  isQueue,
+  isSeries,
+  isSeriesPatch,
+  isServices,
+  isStatus,
+  isTimeline,
+} from './sectionChecks';
+
+export { MAX_SERVICES, MAX_TIMELINE_BARS, MAX_TIMELINE_RUNS, MAX_BAR_SEGMENTS } from './checks';
+export { columnsLength } from './sectionChecks';
 
 // ---------------------------------------------------------------------------------------------
 // The data
@@ -321,229 +323,7 @@ export interface DashboardViewState {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation. Each `is*` is a type guard over `unknown`; nothing here trusts a field it has not checked.
-
-type Obj = Record<string, unknown>;
-
-function isNum(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
-function isCount(v: unknown): v is number {
-  return isNum(v) && v >= 0;
-}
-
-function isInt(v: unknown): v is number {
-  return Number.isSafeInteger(v) && (v as number) >= 0;
-}
-
-function isText(v: unknown, max = MAX_TEXT): v is string {
-  return typeof v === 'string' && v.length <= max;
-}
-
-function isNumArray(v: unknown, max = MAX_SERIES_LENGTH): v is number[] {
-  return Array.isArray(v) && v.length <= max && v.every(isNum);
-}
-
-function isNullableNumArray(v: unknown): v is (number | null)[] {
-  return Array.isArray(v) && v.length <= MAX_SERIES_LENGTH && v.every((x) => x === null || isNum(x));
-}
-
-function isRecordOf<T>(v: unknown, item: (x: unknown) => x is T): v is Record<string, T> {
-  if (!isObjectLike(v)) return false;
-  const keys = Object.keys(v);
-  return keys.length <= MAX_KEYS && keys.every((k) => k.length <= MAX_ID && item(v[k]));
-}
-
-function hasNums(v: Obj, keys: readonly string[], guard: (x: unknown) => boolean = isCount): boolean {
-  return keys.every((k) => guard(v[k]));
-}
-
-function isStatus(v: unknown): v is StatusSection {
-  if (!isObjectLike(v) || !isObjectLike(v.counts) || !isObjectLike(v.concurrency)) return false;
-  return hasNums(v.counts, STAGES, isInt) && isInt(v.total) && typeof v.paused === 'boolean' && hasNums(v.concurrency, ['limit', 'running'], isInt);
-}
-
-const HEADLINE_NUMS = [
-  'averageTaskDuration',
-  'p50TaskDuration',
-  'p95TaskDuration',
-  'taskThroughput',
-  'averageWaitTime',
-  'queueDepth',
-  'running',
-  'successRate',
-  'messageProcessingRate',
-] as const;
-
-function isHeadline(v: unknown): v is HeadlineSection {
-  if (!isObjectLike(v) || !isObjectLike(v.totals)) return false;
-  return hasNums(v, HEADLINE_NUMS) && (v.successRate as number) <= 1 && hasNums(v.totals, ['completed', 'failed', 'cancelled', 'messages'], isInt);
-}
-
-function isPool(v: unknown): v is PoolInfo {
-  return isObjectLike(v) && hasNums(v, ['capacity', 'inUse', 'utilization']) && (v.utilization as number) <= 1;
-}
-
-function isHistogram(v: unknown): v is HistogramSection {
-  if (!isObjectLike(v) || !isNumArray(v.bounds, 200) || !isNumArray(v.counts, 201)) return false;
-  const ascending = v.bounds.every((b, i, a) => {
-    const previous = a[i - 1];
-    return previous === undefined || b > previous;
-  });
-  return ascending && v.counts.length === v.bounds.length + 1 && v.counts.every(isInt);
-}
-
-const COLUMN_NAMES = ['throughput', 'completed', 'failed', 'queueDepth', 'running', 'messages'] as const;
-
-function isColumns(v: unknown): v is SeriesColumns {
-  if (!isObjectLike(v)) return false;
-  if (!COLUMN_NAMES.every((k) => isNumArray(v[k]))) return false;
-  if (!isNullableNumArray(v.meanDuration) || !isRecordOf(v.utilization, (x): x is number[] => isNumArray(x))) return false;
-  const n = (v.throughput as number[]).length;
-  const lengths = [...COLUMN_NAMES.map((k) => (v[k] as number[]).length), v.meanDuration.length, ...Object.values(v.utilization).map((a) => a.length)];
-  return lengths.every((len) => len === n);
-}
-
-/** The number of buckets in a validated set of columns. */
-export function columnsLength(c: SeriesColumns): number {
-  return c.throughput.length;
-}
-
-function isSeries(v: unknown): v is SeriesSection {
-  return isObjectLike(v) && isNum(v.start) && isNum(v.bucketMs) && v.bucketMs > 0 && isColumns(v);
-}
-
-function isSeriesPatch(v: unknown): v is SeriesPatch {
-  return isObjectLike(v) && isNum(v.start) && isNum(v.bucketMs) && v.bucketMs > 0 && isInt(v.keep) && v.keep <= MAX_SERIES_LENGTH && isColumns(v.tail);
-}
-
-const TOPIC_NUMS = ['published', 'delivered', 'acknowledged', 'pending', 'inFlight', 'redelivered', 'deadLettered', 'rejected', 'processingRate'] as const;
-
-function isTopicRow(v: unknown): v is TopicRow {
-  return isObjectLike(v) && hasNums(v, TOPIC_NUMS);
-}
-
-function isQueue(v: unknown): v is QueueSection {
-  return isObjectLike(v) && isRecordOf(v.topics, isTopicRow) && isTopicRow(v.totals) && isInt(v.subscribers);
-}
-
-function isFailure(v: unknown): v is FailureInfo {
-  return (
-    isObjectLike(v) &&
-    isText(v.id, MAX_ID) &&
-    v.id.length > 0 &&
-    isText(v.name) &&
-    isText(v.reason) &&
-    (v.code === undefined || isText(v.code, MAX_ID)) &&
-    isNum(v.at) &&
-    isInt(v.attempts)
-  );
-}
-
-function isFailures(v: unknown): v is FailureInfo[] {
-  return Array.isArray(v) && v.length <= MAX_FAILURES && v.every(isFailure);
-}
-
-function isWorkerRow(v: unknown): v is WorkerRow {
-  return (
-    isObjectLike(v) &&
-    isText(v.name, MAX_ID) &&
-    isRecordOf(v.pools, isInt) &&
-    hasNums(v, ['running', 'concurrency'], isInt) &&
-    isCount(v.heartbeatAgeMs) &&
-    typeof v.draining === 'boolean'
-  );
-}
-
-function isFleetQueueRow(v: unknown): v is FleetQueueRow {
-  return isObjectLike(v) && isText(v.name, MAX_ID) && hasNums(v, ['waiting', 'active', 'delayed', 'failed'], isInt);
-}
-
-function isFleet(v: unknown): v is FleetSection | null {
-  if (v === null) return true;
-  return (
-    isObjectLike(v) &&
-    isText(v.url) &&
-    typeof v.connected === 'boolean' &&
-    Array.isArray(v.workers) &&
-    v.workers.length <= MAX_WORKERS &&
-    v.workers.every(isWorkerRow) &&
-    Array.isArray(v.queues) &&
-    v.queues.length <= MAX_QUEUES &&
-    v.queues.every(isFleetQueueRow)
-  );
-}
-
-function isServiceRow(v: unknown): v is ServiceRow {
-  if (!isObjectLike(v) || !isText(v.id, MAX_ID) || v.id.length === 0 || !isText(v.name) || !isInt(v.restarts)) return false;
-  // Ready has a since; starting has none.
-  const since = v.state === 'ready' ? isNum(v.readySince) : v.state === 'starting' && v.readySince === undefined;
-  return (
-    since &&
-    (v.problems === undefined || (isObjectLike(v.problems) && hasNums(v.problems, ['errors', 'warnings'], isInt))) &&
-    (v.waitsFor === undefined || isText(v.waitsFor, MAX_WAITS_FOR))
-  );
-}
-
-function isServices(v: unknown): v is ServiceRow[] {
-  return Array.isArray(v) && v.length <= MAX_SERVICES && v.every(isServiceRow);
-}
-
-function isSegment(v: unknown): v is TimelineSegment {
-  return isObjectLike(v) && (v.kind === 'wait' || v.kind === 'run') && isCount(v.from) && (v.to === undefined || (isCount(v.to) && v.to >= v.from));
-}
-
-function isBar(v: unknown): v is TimelineBar {
-  if (!isObjectLike(v) || !isText(v.id, MAX_ID) || v.id.length === 0 || !isText(v.name) || !(STAGES as readonly unknown[]).includes(v.status)) return false;
-  if ((v.ready !== undefined && !isCount(v.ready)) || (v.end !== undefined && !isCount(v.end)) || typeof v.critical !== 'boolean') return false;
-  if (v.cached !== undefined && !(isObjectLike(v.cached) && isCount(v.cached.savedMs))) return false;
-  const segments = v.segments;
-  if (!Array.isArray(segments) || segments.length > MAX_BAR_SEGMENTS || !segments.every(isSegment)) return false;
-  // In time order, and only the last one open.
-  return segments.every((s, i) => {
-    const next = segments[i + 1];
-    return next === undefined || (s.to !== undefined && s.to <= next.from);
-  });
-}
-
-function isCacheFigures(v: unknown): v is CacheFigures {
-  return isObjectLike(v) && hasNums(v, ['hits', 'misses'], isInt) && isCount(v.savedMs);
-}
-
-function isRunOption(v: unknown): v is TimelineRunOption {
-  return (
-    isObjectLike(v) && isText(v.id, MAX_ID) && v.id.length > 0 && isText(v.name) && isNum(v.startedAt) && isInt(v.tasks) && typeof v.finished === 'boolean'
-  );
-}
-
-function isTimelineRun(v: unknown): v is TimelineRun {
-  return (
-    isObjectLike(v) &&
-    isText(v.id, MAX_ID) &&
-    v.id.length > 0 &&
-    isText(v.name) &&
-    isNum(v.startedAt) &&
-    typeof v.finished === 'boolean' &&
-    Array.isArray(v.bars) &&
-    v.bars.length <= MAX_TIMELINE_BARS &&
-    v.bars.every(isBar) &&
-    isInt(v.omitted) &&
-    isCount(v.criticalMs) &&
-    isCacheFigures(v.cache)
-  );
-}
-
-function isTimeline(v: unknown): v is TimelineSection {
-  return (
-    isObjectLike(v) &&
-    Array.isArray(v.runs) &&
-    v.runs.length <= MAX_TIMELINE_RUNS &&
-    v.runs.every(isRunOption) &&
-    (v.run === null || isTimelineRun(v.run)) &&
-    (v.selected === undefined || (isText(v.selected, MAX_ID) && v.selected.length > 0))
-  );
-}
+// Validation: the section checks (sectionChecks.ts) per section, the messages as a whole here.
 
 const SECTION_GUARDS: { [K in SectionName]: (v: unknown) => v is DashboardSnapshot[K] } = {
   status: isStatus,
