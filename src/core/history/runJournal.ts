@@ -24,18 +24,31 @@
 // holds a dead record any more (one it might hide would otherwise come back).
 //
 // Pending sets (PendingStore, for the state's snapshot) live in the same directory: pendingSets.ts.
+// The entries' and the index files' shapes, and the old history.jsonl reader: journalFormat.ts.
 //
 // One operation at a time (a promise chain): an append never interleaves with a rotation or a
 // compaction. One process writes a journal directory; the CLI uses its own.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorMessage, fieldError } from '../model/errors';
-import { isFinished, type TaskRecord, type TaskStatus } from '../model/model';
+import { isFinished, type TaskRecord } from '../model/model';
 import type { HistoryArchive, PendingStore } from '../ports';
 import { Emitter } from '../util/events';
 import { checkPageSize, compareSummaries, compileQuery, decodeCursor, encodeCursor, summarize, type TaskSummary } from './historyQuery';
 import type { HistoryPage, HistoryQuery, HistoryRun, RunHistory } from './historyTypes';
 import { PendingSets } from './pendingSets';
+import {
+  asEntry,
+  locatedOf,
+  lowerBound,
+  readLegacyHistory,
+  runKey,
+  segmentIndexOf,
+  type Entry,
+  type Located,
+  type SegmentIndex,
+  type SegmentInfo,
+} from './journalFormat';
 import { decodeFrame, encodeFrame, scanFrames } from './recordFrame';
 
 export interface JournalWarning {
@@ -62,40 +75,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const SEGMENT = /^seg-(\d{6,})\.log$/;
 /** A sealed segment is rewritten once at least this share of its bytes is dead. */
 const COMPACT_DEAD_SHARE = 0.5;
-
-type Entry = { t: 'rec'; r: TaskRecord } | { t: 'del'; ids: string[] };
-
-/** A live record: its summary and where its entry is. */
-interface Located extends TaskSummary {
-  seg: number;
-  offset: number;
-  length: number;
-}
-
-interface SegmentInfo {
-  n: number;
-  bytes: number;
-  /** Bytes of records that are no longer live (replaced, removed, expired) and of damaged entries. */
-  deadBytes: number;
-  /** The segment's tombstones, in order: kept by compaction while an older segment may hold what they hide. */
-  dels: Tombstone[];
-}
-
-interface Tombstone {
-  offset: number;
-  length: number;
-  ids: string[];
-}
-
-/** A sealed segment's index (`seg-<n>.idx`): its live records' summaries and its tombstones, in offset order. */
-interface SegmentIndex {
-  v: 1;
-  /** The segment's size when the index was written: an index for other bytes is not used. */
-  bytes: number;
-  deadBytes: number;
-  /** [offset, length, id, finishedAt, startedAt, status, exitCode, workflowId, hay, workflowName] or, for a tombstone, [offset, length, ids]. */
-  entries: unknown[][];
-}
 
 export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   private readonly segmentBytes: number;
@@ -374,32 +353,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
       if (e.length === 3) {
         this.apply({ t: 'del', ids: e[2] as string[] }, info, e[0] as number, e[1] as number);
       } else {
-        const [offset, length, id, finishedAt, startedAt, status, exitCode, workflowId, hay, workflowName] = e as [
-          number,
-          number,
-          string,
-          number,
-          number,
-          TaskStatus,
-          number | null,
-          string | null,
-          string,
-          string | null | undefined,
-        ];
-        this.index({
-          id,
-          seq: this.seq++,
-          finishedAt,
-          startedAt,
-          status,
-          exitCode: exitCode ?? undefined,
-          workflowId: workflowId ?? undefined,
-          workflowName: workflowName ?? undefined,
-          hay,
-          seg: n,
-          offset,
-          length,
-        });
+        this.index(locatedOf(e, n, this.seq++));
       }
     }
     return true;
@@ -408,15 +362,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   /** Writes a sealed segment's index: `.tmp` and rename. Not synced: a torn or lost index is only read around. */
   private async writeIndex(seg: SegmentInfo): Promise<void> {
     const recs = [...this.byId.values()].filter((s) => s.seg === seg.n);
-    const entries: [number, unknown[]][] = [
-      ...recs.map((s): [number, unknown[]] => [
-        s.offset,
-        [s.offset, s.length, s.id, s.finishedAt, s.startedAt, s.status, s.exitCode ?? null, s.workflowId ?? null, s.hay, s.workflowName ?? null],
-      ]),
-      ...seg.dels.map((d): [number, unknown[]] => [d.offset, [d.offset, d.length, d.ids]]),
-    ];
-    entries.sort((a, b) => a[0] - b[0]);
-    const index: SegmentIndex = { v: 1, bytes: seg.bytes, deadBytes: seg.deadBytes, entries: entries.map((e) => e[1]) };
+    const index = segmentIndexOf(seg, recs);
     const file = this.indexPath(seg.n);
     try {
       await fs.writeFile(`${file}.tmp`, encodeFrame(index));
@@ -427,23 +373,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   }
 
   private async migrateLegacy(legacyDir: string): Promise<void> {
-    const files = ['history.1.jsonl', 'history.jsonl'].map((n) => path.join(legacyDir, n));
-    const records: TaskRecord[] = [];
-    let found = false;
-    for (const file of files) {
-      const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-      if (text === undefined) continue;
-      found = true;
-      for (const line of text.split('\n')) {
-        if (!line) continue;
-        try {
-          const r = JSON.parse(line) as unknown;
-          if (isRecordLike(r) && isFinished(r.status)) records.push(r);
-        } catch {
-          // A line cut by a crash: FileHistoryArchive's own format skipped it the same way.
-        }
-      }
-    }
+    const { files, found, records } = await readLegacyHistory(legacyDir);
     if (!found) return;
     // Appended (and synced) before the old files go: a crash between leaves both, and the next
     // migration's copies replace these by id.
@@ -684,40 +614,4 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
       this.warn({ code: 'HISTORY_FAILED', message: `Compacting the history segment \`${file}\` failed: ${errorMessage(err)}` });
     }
   }
-}
-
-function runKey(s: TaskSummary): string {
-  return s.workflowId ?? `task:${s.id}`;
-}
-
-/** The first index whose summary is not before `key`. */
-function lowerBound(sorted: readonly Located[], key: { finishedAt: number; seq: number }): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareSummaries(sorted[mid] as Located, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function isRecordLike(v: unknown): v is TaskRecord {
-  const r = v as Partial<TaskRecord> | null;
-  return (
-    typeof r === 'object' &&
-    r !== null &&
-    typeof r.id === 'string' &&
-    typeof r.name === 'string' &&
-    typeof r.status === 'string' &&
-    typeof r.createdAt === 'number'
-  );
-}
-
-function asEntry(v: unknown): Entry | undefined {
-  const e = v as { t?: unknown; r?: unknown; ids?: unknown } | null;
-  if (typeof e !== 'object' || e === null) return undefined;
-  if (e.t === 'rec' && isRecordLike(e.r)) return e as Entry;
-  if (e.t === 'del' && Array.isArray(e.ids) && e.ids.every((id) => typeof id === 'string')) return e as Entry;
-  return undefined;
 }
