@@ -7,22 +7,7 @@ import { STATE_KEY, validateSnapshot } from '../../src/core/state/snapshot';
 import type { TaskRecord, TaskSpec, TaskStatus } from '../../src/core/model/model';
 import { ManualClock, settle } from '../support/manualClock';
 import { WorkflowRuns } from '../../src/core/orchestrator/failurePolicies';
-
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** A function task that runs until the test settles it. */
-function held(name: string, spec: Partial<TaskSpec> = {}): { spec: TaskSpec; pass(): void; fail(message: string): void } {
-  const d = deferred();
-  return { spec: { name, kind: 'function', run: () => d.promise, ...spec }, pass: () => d.resolve(), fail: (m) => d.reject(new Error(m)) };
-}
+import { deferred, held } from '../support/heldTasks';
 
 function failing(name: string, spec: Partial<TaskSpec> = {}): TaskSpec {
   return {
@@ -364,7 +349,7 @@ describe('failure policies', () => {
       const outcomes = new Map<string, ReturnType<typeof deferred>>();
       const job: Executor = {
         execute: async (ctx: ExecutionContext) => {
-          const d = deferred();
+          const d = deferred<unknown>();
           outcomes.set(ctx.task.name, d);
           ctx.signal.addEventListener('abort', () => d.reject(new Error('aborted')));
           await d.promise;

@@ -3,16 +3,7 @@ import { MessageQueue, type DeadLetter, type MessageQueueOptions } from '../../s
 import { ManualClock, settle } from '../support/manualClock';
 import type { Message } from '../../src/core/queue/queueTypes';
 import { ValidationError } from '../../src/core/model/errors';
-
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from '../support/heldTasks';
 
 function setup(options: MessageQueueOptions = {}): { q: MessageQueue; clock: ManualClock; errors: unknown[] } {
   const clock = new ManualClock();

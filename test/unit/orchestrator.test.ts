@@ -4,18 +4,9 @@ import type { OrchestratorOptions } from '../../src/core/orchestrator/orchestrat
 import type { TaskRecord, TaskSpec, TaskStatus } from '../../src/core/model/model';
 import type { Message } from '../../src/core/queue/queueTypes';
 import { ManualClock, settle } from '../support/manualClock';
+import { deferred } from '../support/heldTasks';
 
 type Orch = OrchestratorImpl;
-
-function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** A function task that runs until the test releases it, recording the start order. */
 function gate(log: string[], name: string, spec: Partial<TaskSpec> = {}): { spec: TaskSpec; release(): void } {

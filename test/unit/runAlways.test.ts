@@ -4,24 +4,9 @@ import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orches
 import type { OrchestratorOptions } from '../../src/core/orchestrator/orchestratorTypes';
 import { MemoryStore, type Executor } from '../../src/core/ports';
 import { STATE_KEY } from '../../src/core/state/snapshot';
-import type { TaskRecord, TaskSpec, TaskStatus } from '../../src/core/model/model';
+import type { TaskRecord, TaskStatus } from '../../src/core/model/model';
 import { ManualClock, settle } from '../support/manualClock';
-
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** A function task that runs until the test settles it. */
-function held(name: string, spec: Partial<TaskSpec> = {}): { spec: TaskSpec; pass(): void; fail(message: string): void } {
-  const d = deferred();
-  return { spec: { name, kind: 'function', run: () => d.promise, ...spec }, pass: () => d.resolve(), fail: (m) => d.reject(new Error(m)) };
-}
+import { held } from '../support/heldTasks';
 
 const opened: OrchestratorImpl[] = [];
 async function make(options: OrchestratorOptions = {}): Promise<OrchestratorImpl> {
