@@ -244,6 +244,14 @@ export class HistoryTreeProvider implements vscode.TreeDataProvider<HistoryNode>
     if (this.stale) return this.reload();
   }
 
+  /** Resolves once no reload is scheduled or running: what is shown then is what the history held. */
+  async whenIdle(): Promise<void> {
+    while (this.timer !== undefined || this.loading) {
+      if (this.loading) await this.loading.catch(() => undefined);
+      else await new Promise<void>((resolve) => setTimeout(resolve, this.throttleMs));
+    }
+  }
+
   /** While hidden, appends only mark the view stale; it reloads when it shows. */
   setVisible(visible: boolean): void {
     this.visible = visible;
