@@ -79,6 +79,22 @@ function cpuOf(pids) {
     }
   });
 }
+/** Redis's per-command counters (trace mode only), from `INFO commandstats`: { cmd: [calls, usec] }. */
+function commandStats(port) {
+  const text = execFileSync('redis-cli', ['-p', String(port), 'info', 'commandstats'], { encoding: 'utf8' });
+  const stats = {};
+  for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) stats[m[1]] = [Number(m[2]), Number(m[3])];
+  return stats;
+}
+/** The commands that ran between two commandStats, busiest first: `cmd calls (usec)`. */
+function commandDelta(before, after) {
+  return Object.entries(after)
+    .map(([cmd, [calls, usec]]) => [cmd, calls - (before[cmd]?.[0] ?? 0), usec - (before[cmd]?.[1] ?? 0)])
+    .filter(([, calls]) => calls > 0)
+    .sort((a, b) => b[2] - a[2])
+    .map(([cmd, calls, usec]) => `${cmd} ${calls} (${usec})`)
+    .join(', ');
+}
 const wallNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const trace = process.env.BENCH_TRACE ? (...a) => console.error('[redis]', ...a) : () => undefined;
@@ -310,12 +326,16 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
       for (const [side, fn] of [
         ['ours', ours],
         ['plain', plain],
+        ['like ours', (w, t) => plain(w, t, true)],
       ])
         for (const w of [1, 4]) {
           const c0 = cpuOf(pids);
+          const s0 = commandStats(server.port);
           const res = await fn(w, false);
           const c1 = cpuOf(pids);
+          const s1 = commandStats(server.port);
           trace(`${side} ${w}w: ${res.ms.toFixed(0)} ms wall; cpu ms coordinator, redis, workers:`, c1.map((c, i) => (c - c0[i]).toFixed(0)).join(' '));
+          trace(`  redis calls (usec):`, commandDelta(s0, s1));
         }
     }
     const figures = [];
