@@ -6,6 +6,7 @@ import { loadSnapshot } from '../../src/core/state/snapshotLoad';
 import type { TaskRecord } from '../../src/core/model/model';
 import type { Message } from '../../src/core/queue/queueTypes';
 import { ManualClock, settle } from '../support/manualClock';
+import { until } from '../support/until';
 
 /** A Store that keeps a copy of the state after every write, as a crash at that moment would leave it. */
 class RecordingStore implements Store {
@@ -174,6 +175,27 @@ describe('persistence', () => {
       assert.match(r1.history.find((h) => /Interrupted/.test(h.reason ?? ''))?.reason ?? '', /Interrupted by a restart/);
       await b.cancelTask(withRetry);
       assert.ok(b.warnings.some((w) => w.code === 'RECOVERED'));
+    });
+
+    it('starts a `restart: on-failure` service that was Running when the process died again, and it gets Ready again', async () => {
+      const store = new MemoryStore();
+      const serve = { name: 'server', kind: 'shell', command: 'echo up; sleep 5', readyWhen: { output: 'up' }, restart: 'on-failure' as const };
+      const a = await createOrchestrator({ store, concurrency: 2, killGraceMs: 50 });
+      const server = await a.scheduleTask(serve);
+      await until(() => a.getTask(server)?.ready !== undefined, 10_000, 'the service to be Ready');
+      await a.state.synchronizeState();
+      const crashed = new MemoryStore();
+      await crashed.update(STATE_KEY, store.get(STATE_KEY));
+      await a.dispose();
+      const b = await open({ store: crashed, concurrency: 2, killGraceMs: 50 });
+      assert.notEqual(b.getTask(server)?.status, 'failed');
+      assert.ok(
+        b.getTask(server)?.history.some((h) => /restarting the service \(restart: on-failure\)/.test(h.reason ?? '')),
+        JSON.stringify(b.getTask(server)?.history),
+      );
+      await until(() => b.getTask(server)?.status === 'running' && b.getTask(server)?.ready !== undefined, 10_000, 'the restarted service to be Ready');
+      await b.cancelTask(server);
+      assert.equal(b.getTask(server)?.status, 'cancelled');
     });
 
     it('fails function tasks as not resumable, since their code is not persisted', async () => {

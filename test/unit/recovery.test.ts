@@ -9,13 +9,22 @@ import { STATE_KEY } from '../../src/core/state/snapshot';
 function rec(
   id: string,
   status: TaskStatus,
-  extra: { kind?: string; attempts?: number; retries?: number; dependsOn?: string[]; runAlways?: boolean; resources?: Record<string, number> } = {},
+  extra: {
+    kind?: string;
+    attempts?: number;
+    retries?: number;
+    dependsOn?: string[];
+    runAlways?: boolean;
+    resources?: Record<string, number>;
+    restart?: 'on-failure';
+  } = {},
 ): TaskRecord {
   const kind = extra.kind ?? 'shell';
   const spec: TaskRecord['spec'] = { name: id, kind, command: 'true' };
   if (extra.retries !== undefined) spec.retries = extra.retries;
   if (extra.runAlways) spec.runAlways = true;
   if (extra.resources) spec.resources = extra.resources;
+  if (extra.restart) spec.restart = extra.restart;
   return { id, name: id, kind, status, priority: 0, attempts: extra.attempts ?? 0, createdAt: 0, history: [], spec, dependsOn: extra.dependsOn ?? [] };
 }
 
@@ -43,6 +52,21 @@ describe('planRecovery', () => {
     const plan = planRecovery([rec('a', 'running', { attempts: 1 })], context());
     assert.deepEqual(plan.decisions, [{ id: 'a', action: 'fail', reason: 'interrupted', error: { message: 'interrupted', code: 'INTERRUPTED' } }]);
     assert.equal(plan.failed, 1);
+  });
+
+  it('restarts a `restart: on-failure` service interrupted while running, whatever its retries', () => {
+    const plan = planRecovery([rec('svc', 'running', { attempts: 3, restart: 'on-failure' })], context());
+    assert.deepEqual(plan.decisions, [
+      {
+        id: 'svc',
+        action: 'retry',
+        reason: 'Interrupted by a restart during attempt 3; restarting the service (restart: on-failure)',
+        error: { message: 'interrupted', code: 'INTERRUPTED' },
+      },
+      { id: 'svc', action: 'queue' },
+    ]);
+    assert.equal(plan.resumed, 1);
+    assert.equal(plan.failed, 0);
   });
 
   it('fails a function task (its code is not persisted) and one the restore check rejected', () => {

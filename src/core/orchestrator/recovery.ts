@@ -8,8 +8,9 @@
 //     - a function task: `fail` NOT_RESUMABLE (its code was never persisted);
 //     - Running when the session ended, on a remote backend that can follow it again: `reattach`
 //       (it stays Running, its outcome reported when the remote attempt ends);
-//     - Running when the session ended: `retry` (Running -> Scheduled) while it has retries left,
-//       else `fail` INTERRUPTED;
+//     - Running when the session ended: `retry` (Running -> Scheduled) while it has retries left
+//       or is a `restart: 'on-failure'` service (it is meant to run until stopped), else `fail`
+//       INTERRUPTED;
 //     - Created or Scheduled: goes on to step 2.
 //  2. Then every record still unfinished, in snapshot order, dependencies seen as step 1 and the
 //     earlier decisions of step 2 left them:
@@ -77,14 +78,14 @@ export function planRecovery(records: readonly TaskRecord[], context: RecoveryCo
       continue;
     } else if (r.kind === 'function') {
       decisions.push(fail(r.id, "Not resumable: a function task's code is not persisted, so it cannot run after a restart", 'NOT_RESUMABLE'));
-    } else if (r.status === 'running' && r.attempts > (r.spec.retries ?? 0)) {
+    } else if (r.status === 'running' && r.attempts > (r.spec.retries ?? 0) && r.spec.restart !== 'on-failure') {
       decisions.push({ id: r.id, action: 'fail', reason: 'interrupted', error: { message: 'interrupted', code: 'INTERRUPTED' } });
     } else {
       if (r.status === 'running') {
         decisions.push({
           id: r.id,
           action: 'retry',
-          reason: `Interrupted by a restart during attempt ${r.attempts}; retrying`,
+          reason: `Interrupted by a restart during attempt ${r.attempts}; ${r.spec.restart === 'on-failure' ? 'restarting the service (restart: on-failure)' : 'retrying'}`,
           error: { message: 'interrupted', code: 'INTERRUPTED' },
         });
         status.set(r.id, 'scheduled');
