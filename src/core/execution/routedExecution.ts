@@ -2,10 +2,12 @@
 // it, every other kind to the local engine. The dispatcher still decides what runs next for both, so
 // priorities, pools and dependencies hold across the fleet exactly as in one process; only where an
 // attempt runs changes. Invariant: an attempt is cancelled through the port that started it, which
-// its task's kind names (a task's kind never changes).
+// its task's kind names (a task's kind never changes). Readiness of a remote service is watched
+// where it runs for what only that machine can see (a port, a URL): the remote port reports it
+// through `onReady`; an output pattern is still matched here, on the output it streams.
 import type { Disposable } from '../util/events';
 import type { TaskRecord, TaskSpec } from '../model/model';
-import type { Executor } from '../ports';
+import type { Executor, ReadyInfo } from '../ports';
 import type { ExecutionHandle, ExecutionPort, ExecutorRegistry, OutcomeCallback, OutputCallback } from './executionPort';
 import type { LocalExecution } from './localExecution';
 
@@ -29,6 +31,14 @@ export interface RemoteExecution extends ExecutionPort {
   reattach?(task: TaskRecord, attempt: number, onOutput: OutputCallback | undefined, done: OutcomeCallback): ExecutionHandle | undefined;
   /** Lets every attempt go on without this process, for a later one to reattach; then as dispose. */
   detach?(): Promise<void>;
+  /**
+   * Set by the orchestrator that uses the port, before its first start: where an attempt's readiness
+   * observed where it runs goes (a `readyWhen` port or HTTP probe there, an executor's reportReady),
+   * with the record `start` or `reattach` was given. The port calls it only for a live attempt (not
+   * yet reported), possibly more than once (an executor's later watch cycles). A port that never
+   * calls it leaves such services to their readiness timeout.
+   */
+  onReady?: (task: TaskRecord, info: ReadyInfo | undefined) => void;
 }
 
 export class RoutedExecution implements ExecutionPort, ExecutorRegistry {
@@ -37,8 +47,13 @@ export class RoutedExecution implements ExecutionPort, ExecutorRegistry {
     readonly remote: RemoteExecution,
   ) {}
 
+  /** Whether `task`'s attempts run on the remote port (its kind is one the remote names). */
+  runsRemotely(task: Readonly<TaskRecord>): boolean {
+    return this.remote.kinds.has(task.kind);
+  }
+
   private portOf(task: TaskRecord): ExecutionPort {
-    return this.remote.kinds.has(task.kind) ? this.remote : this.local;
+    return this.runsRemotely(task) ? this.remote : this.local;
   }
 
   start(

@@ -103,6 +103,8 @@ export class OrchestratorImpl implements Orchestrator {
       onReady: (task, info) => this.services.ready(task, info),
     });
     const local = new LocalExecution(this.engine);
+    // A remote service's port or URL is probed on its worker, which reports Ready through the port.
+    if (options.remote) options.remote.onReady = (task, info) => this.services.ready(task, info);
     const routed = options.remote ? new RoutedExecution(local, options.remote) : local;
     this.execution = withCache(routed, options.cache, (id) => this.lifecycle.get(id) as TaskRecord | undefined, this.alerts.warn);
     this.queue = new MessageQueue({
@@ -129,7 +131,8 @@ export class OrchestratorImpl implements Orchestrator {
       kinds: [...BUILTIN_KINDS, ...Object.keys(options.executors), ...(options.remote?.kinds ?? [])],
     });
     this.finished = new FinishedRecords(lc, this.state, options.maxFinished ?? DEFAULT_MAX_FINISHED);
-    this.services = new Services(lc, clock, this.dispatcher, this.execution, (r) => this.onTransition(r, 'running', 'running', undefined));
+    const remotely = routed instanceof RoutedExecution ? (t: TaskRecord) => routed.runsRemotely(t) : undefined;
+    this.services = new Services(lc, clock, this.dispatcher, this.execution, (r) => this.onTransition(r, 'running', 'running', undefined), remotely);
     this.outcomes = new Outcomes(lc, clock, this.monitor, this.dispatcher, this.finished, this.services);
     this.dispatcher.bind(this.outcomes, this.services);
     const defaults = { timeoutMs: options.defaultTimeoutMs, retries: options.defaultRetries ?? 0 };

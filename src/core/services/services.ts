@@ -13,6 +13,9 @@
 //   publishes `task.ready` and fires onDidChangeTask.
 // - A probe and a readiness timer live exactly as long as their attempt: both are disposed on
 //   Ready, when the attempt settles (attemptEnded) and when the orchestrator stops it.
+// - A port or HTTP probe runs where the attempt runs: here for a local one, on the worker for one
+//   that `runsRemotely` (its Ready comes through the remote port's onReady). An output probe and
+//   the readiness timer are always here.
 // - The orchestrator stops a service's attempt itself for two reasons only, kept in
 //   `ServiceRun.stopping`: the readiness timeout (the task fails, TIMEOUT) and every dependent
 //   final (it completes, "Stopped: every dependent finished"). A user's cancel wins over both.
@@ -101,6 +104,8 @@ export class Services {
     private readonly execution: ExecutionPort,
     /** A Running record became Ready (again): the orchestrator tells its listeners and the queue. */
     private readonly changed: (record: TaskRecord) => void,
+    /** Whether the task's attempts run on another machine, which then watches its port or URL itself. */
+    private readonly runsRemotely: (task: Readonly<TaskRecord>) => boolean = () => false,
     private readonly random: () => number = Math.random,
   ) {}
 
@@ -117,7 +122,9 @@ export class Services {
     const readyWhen = rt.spec.readyWhen;
     if (readyWhen !== undefined) {
       try {
-        service.probe = startReadinessProbe(readyWhen, () => this.ready(rt, undefined), this.clock);
+        // A port or URL is probed where the service listens: a remote attempt's worker does it.
+        const here = typeof readyWhen !== 'object' || readyWhen === null || 'output' in readyWhen || !this.runsRemotely(rt);
+        service.probe = here ? startReadinessProbe(readyWhen, () => this.ready(rt, undefined), this.clock) : undefined;
       } catch {
         // validateSpec refused what a probe cannot watch; a probe that still cannot start leaves
         // the readiness timeout to fail the task with its readyWhen in the message.
