@@ -23,6 +23,7 @@
 // whole. Segments are compacted oldest first, and a tombstone is dropped only when no older segment
 // holds a dead record any more (one it might hide would otherwise come back).
 //
+// The index in memory (live records, their order, tombstones): journalIndex.ts.
 // Pending sets (PendingStore, for the state's snapshot) live in the same directory: pendingSets.ts.
 // The entries' and the index files' shapes, and the old history.jsonl reader: journalFormat.ts.
 //
@@ -34,21 +35,11 @@ import { errorMessage, fieldError } from '../model/errors';
 import { isFinished, type TaskRecord } from '../model/model';
 import type { HistoryArchive, PendingStore } from '../ports';
 import { Emitter } from '../util/events';
-import { checkPageSize, compareSummaries, compileQuery, decodeCursor, encodeCursor, summarize, type TaskSummary } from './historyQuery';
+import { checkPageSize, compileQuery, decodeCursor, encodeCursor } from './historyQuery';
 import type { HistoryPage, HistoryQuery, HistoryRun, RunHistory } from './historyTypes';
+import { JournalIndex } from './journalIndex';
 import { PendingSets } from './pendingSets';
-import {
-  asEntry,
-  locatedOf,
-  lowerBound,
-  readLegacyHistory,
-  runKey,
-  segmentIndexOf,
-  type Entry,
-  type Located,
-  type SegmentIndex,
-  type SegmentInfo,
-} from './journalFormat';
+import { asEntry, locatedOf, readLegacyHistory, segmentIndexOf, type Entry, type Located, type SegmentIndex, type SegmentInfo } from './journalFormat';
 import { decodeFrame, encodeFrame, scanFrames } from './recordFrame';
 
 export interface JournalWarning {
@@ -89,15 +80,12 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
 
   private chain: Promise<unknown> = Promise.resolve();
   private opened: Promise<void> | undefined;
-  private seq = 0;
-  private readonly byId = new Map<string, Located>();
-  private readonly byRun = new Map<string, Set<Located>>();
-  /** Live summaries in compareSummaries order (older first); removed ones are dropped lazily (see `sortedDirty`). */
-  private sorted: Located[] = [];
-  private sortedDirty = false;
   private segments: SegmentInfo[] = [];
-  /** Removed tasks, by id, with the finish time of the record removed. */
-  private readonly removed = new Map<string, number>();
+  /** Live records and tombstones: journalIndex.ts. A record that stops being live counts as dead bytes of its segment. */
+  private readonly index = new JournalIndex((dropped) => {
+    const seg = this.segments.find((s) => s.n === dropped.seg);
+    if (seg) seg.deadBytes += dropped.length;
+  });
 
   /** Counters for tests, the bench and the dashboard. */
   readonly stats = { corruptEntries: 0, tornBytes: 0, unreadableSegments: 0, migrated: 0, compactions: 0, segmentsFromIndex: 0 };
@@ -125,7 +113,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     return this.serial(async () => {
       await this.open();
       // Only finished records are history; an unfinished one handed here is not kept, nor a removed one again.
-      const finished = records.filter((r) => isFinished(r.status) && this.removed.get(r.id) !== (r.finishedAt ?? r.createdAt));
+      const finished = records.filter((r) => isFinished(r.status) && !this.index.wasRemoved(r));
       if (finished.length === 0) return;
       await this.writeEntries(finished.map((r): Entry => ({ t: 'rec', r })));
       this.didAppend.fire();
@@ -136,7 +124,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     if (!Array.isArray(taskIds) || taskIds.some((id) => typeof id !== 'string')) return Promise.reject(fieldError('taskIds', 'an array of task ids', taskIds));
     return this.serial(async () => {
       await this.open();
-      const ids = taskIds.filter((id) => this.byId.has(id));
+      const ids = taskIds.filter((id) => this.index.get(id) !== undefined);
       if (ids.length === 0) return;
       await this.writeEntries([{ t: 'del', ids }]);
       this.didAppend.fire();
@@ -156,30 +144,8 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     }
     return this.serial(async () => {
       await this.open();
-      const sorted = this.liveSorted();
       const cutoff = this.now() - this.retentionMs;
-      const live = (s: TaskSummary) => s.finishedAt >= cutoff && matches(s);
-      const picked: Located[][] = [];
-      const seen = new Set<string>();
-      let last: Located | undefined;
-      let more = false;
-      for (let i = after === undefined ? sorted.length - 1 : lowerBound(sorted, after) - 1; i >= 0; i--) {
-        const s = sorted[i] as Located;
-        if (!live(s)) continue;
-        const key = runKey(s);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const tasks = s.workflowId === undefined ? [s] : [...(this.byRun.get(key) ?? [])].filter(live);
-        // A run is shown where its newest matching task is: one with a newer match was on an earlier page.
-        if (tasks.some((t) => compareSummaries(t, s) > 0)) continue;
-        // One run past the page says whether there is a next page, so the last page never comes back empty.
-        if (picked.length === size) {
-          more = true;
-          break;
-        }
-        picked.push(tasks);
-        last = s;
-      }
+      const { runs: picked, last, more } = this.index.page((s) => s.finishedAt >= cutoff && matches(s), after, size);
       const runs: HistoryRun[] = [];
       for (const tasks of picked) runs.push(await this.loadRun(tasks));
       return more && last ? { runs, next: encodeCursor(last) } : { runs };
@@ -189,7 +155,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   output(taskId: string): Promise<string | undefined> {
     return this.serial(async () => {
       await this.open();
-      const at = this.byId.get(taskId);
+      const at = this.index.get(taskId);
       if (!at) return undefined;
       const output = (await this.readRecord(at))?.result?.output;
       return typeof output === 'string' ? output : undefined;
@@ -200,7 +166,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   get(taskId: string): Promise<TaskRecord | undefined> {
     return this.serial(async () => {
       await this.open();
-      const at = this.byId.get(taskId);
+      const at = this.index.get(taskId);
       return at ? this.readRecord(at) : undefined;
     });
   }
@@ -209,7 +175,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   count(): Promise<number> {
     return this.serial(async () => {
       await this.open();
-      return this.byId.size;
+      return this.index.size;
     });
   }
 
@@ -230,11 +196,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
         await fs.rm(this.segmentPath(seg.n), { force: true });
       }
       this.segments = [];
-      this.byId.clear();
-      this.byRun.clear();
-      this.removed.clear();
-      this.sorted = [];
-      this.sortedDirty = false;
+      this.index.clear();
       this.didAppend.fire();
     });
   }
@@ -334,7 +296,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
         info.deadBytes += f.length;
         continue;
       }
-      this.apply(entry, info, f.offset, f.length);
+      this.place(entry, info, f.offset, f.length);
     }
     // A sealed segment read whole gets its index now, so the next start reads that instead.
     if (!isLast) await this.writeIndex(info);
@@ -351,9 +313,9 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     this.stats.segmentsFromIndex++;
     for (const e of index.entries) {
       if (e.length === 3) {
-        this.apply({ t: 'del', ids: e[2] as string[] }, info, e[0] as number, e[1] as number);
+        this.place({ t: 'del', ids: e[2] as string[] }, info, e[0] as number, e[1] as number);
       } else {
-        this.index(locatedOf(e, n, this.seq++));
+        this.index.add(locatedOf(e, n, this.index.nextSeq()));
       }
     }
     return true;
@@ -361,7 +323,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
 
   /** Writes a sealed segment's index: `.tmp` and rename. Not synced: a torn or lost index is only read around. */
   private async writeIndex(seg: SegmentInfo): Promise<void> {
-    const recs = [...this.byId.values()].filter((s) => s.seg === seg.n);
+    const recs = this.index.inSegment(seg.n);
     const index = segmentIndexOf(seg, recs);
     const file = this.indexPath(seg.n);
     try {
@@ -384,68 +346,10 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
 
   // ------------------------------------------------------------------ the index
 
-  private apply(entry: Entry, seg: SegmentInfo, offset: number, length: number): void {
-    if (entry.t === 'del') {
-      seg.dels.push({ offset, length, ids: entry.ids });
-      for (const id of entry.ids) {
-        const old = this.byId.get(id);
-        if (old) this.removed.set(id, old.finishedAt);
-        this.forget(id);
-      }
-      return;
-    }
-    const s = summarize(entry.r, this.seq++);
-    this.index({
-      id: s.id,
-      seq: s.seq,
-      finishedAt: s.finishedAt,
-      startedAt: s.startedAt,
-      status: s.status,
-      exitCode: s.exitCode,
-      workflowId: s.workflowId,
-      workflowName: s.workflowName,
-      hay: s.hay,
-      seg: seg.n,
-      offset,
-      length,
-    });
-  }
-
-  /** Adds a live record to the index, replacing an older one of the same task. */
-  private index(located: Located): void {
-    this.forget(located.id);
-    this.byId.set(located.id, located);
-    if (located.workflowId !== undefined) {
-      let run = this.byRun.get(located.workflowId);
-      if (!run) this.byRun.set(located.workflowId, (run = new Set()));
-      run.add(located);
-    }
-    const last = this.sorted[this.sorted.length - 1];
-    if (last === undefined || compareSummaries(last, located) <= 0) this.sorted.push(located);
-    else this.sorted.splice(lowerBound(this.sorted, located), 0, located);
-  }
-
-  /** Drops a task from the index, counting its entry as dead in its segment. */
-  private forget(id: string): void {
-    const old = this.byId.get(id);
-    if (!old) return;
-    this.byId.delete(id);
-    if (old.workflowId !== undefined) {
-      const run = this.byRun.get(old.workflowId);
-      run?.delete(old);
-      if (run?.size === 0) this.byRun.delete(old.workflowId);
-    }
-    const seg = this.segments.find((s) => s.n === old.seg);
-    if (seg) seg.deadBytes += old.length;
-    this.sortedDirty = true;
-  }
-
-  private liveSorted(): Located[] {
-    if (this.sortedDirty) {
-      this.sorted = this.sorted.filter((s) => this.byId.get(s.id) === s);
-      this.sortedDirty = false;
-    }
-    return this.sorted;
+  /** An entry at `offset` of `seg`: a tombstone is the segment's to keep (compaction), and the index's to apply. */
+  private place(entry: Entry, seg: SegmentInfo, offset: number, length: number): void {
+    if (entry.t === 'del') seg.dels.push({ offset, length, ids: entry.ids });
+    this.index.apply(entry, seg.n, offset, length);
   }
 
   private async loadRun(tasks: Located[]): Promise<HistoryRun> {
@@ -514,7 +418,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     let offset = active.bytes;
     for (let i = 0; i < entries.length; i++) {
       const length = (frames[i] as Buffer).length;
-      this.apply(entries[i] as Entry, active, offset, length);
+      this.place(entries[i] as Entry, active, offset, length);
       offset += length;
     }
     active.bytes = offset;
@@ -534,7 +438,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
 
   /** Marks expired and surplus runs dead, then rewrites the sealed segments that are mostly dead. */
   private async compactNow(sealActive: boolean): Promise<void> {
-    this.expire();
+    this.index.expire(this.now() - this.retentionMs, this.maxRuns);
     if (sealActive && this.segments.length && (this.segments[this.segments.length - 1] as SegmentInfo).bytes > 0) {
       const last = this.segments[this.segments.length - 1] as SegmentInfo;
       await this.writeIndex(last);
@@ -552,26 +456,10 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     }
   }
 
-  /** Drops from the index what retention no longer keeps: records older than retentionDays, runs beyond maxRuns. */
-  private expire(): void {
-    const cutoff = this.now() - this.retentionMs;
-    const sorted = this.liveSorted();
-    const gone: string[] = [];
-    const runs = new Set<string>();
-    for (let i = sorted.length - 1; i >= 0; i--) {
-      const s = sorted[i] as Located;
-      const key = runKey(s);
-      const kept = s.finishedAt >= cutoff && (this.maxRuns === undefined || runs.has(key) || runs.size < this.maxRuns);
-      if (kept) runs.add(key);
-      else gone.push(s.id);
-    }
-    for (const id of gone) this.forget(id);
-  }
-
   /** Rewrites a sealed segment with only its live records (and its tombstones unless `dropDels`): `.tmp`, fsync, rename over. */
   private async rewrite(seg: SegmentInfo, dropDels: boolean): Promise<void> {
     const file = this.segmentPath(seg.n);
-    const keep: { offset: number; length: number }[] = [...this.byId.values()].filter((s) => s.seg === seg.n);
+    const keep: { offset: number; length: number }[] = this.index.inSegment(seg.n);
     if (!dropDels) keep.push(...seg.dels);
     keep.sort((a, b) => a.offset - b.offset);
     try {
