@@ -23,15 +23,16 @@
 // whole. Segments are compacted oldest first, and a tombstone is dropped only when no older segment
 // holds a dead record any more (one it might hide would otherwise come back).
 //
-// The index in memory (live records, their order, tombstones): journalIndex.ts.
+// The index in memory (live records, their order, tombstones): journalIndex.ts. Reading, appending
+// and rewriting the segment files and their index files: journalSegments.ts. This file holds the
+// public API, the one-at-a-time chain, and the policy: when to rotate, what to compact, retention.
 // Pending sets (PendingStore, for the state's snapshot) live in the same directory: pendingSets.ts.
 // The entries' and the index files' shapes, and the old history.jsonl reader: journalFormat.ts.
 //
 // One operation at a time (a promise chain): an append never interleaves with a rotation or a
 // compaction. One process writes a journal directory; the CLI uses its own.
 import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
-import { errorMessage, fieldError } from '../model/errors';
+import { fieldError } from '../model/errors';
 import { isFinished, type TaskRecord } from '../model/model';
 import type { HistoryArchive, PendingStore } from '../ports';
 import { Emitter } from '../util/events';
@@ -39,13 +40,11 @@ import { checkPageSize, compileQuery, decodeCursor, encodeCursor } from './histo
 import type { HistoryPage, HistoryQuery, HistoryRun, RunHistory } from './historyTypes';
 import { JournalIndex } from './journalIndex';
 import { PendingSets } from './pendingSets';
-import { asEntry, locatedOf, readLegacyHistory, segmentIndexOf, type Entry, type Located, type SegmentIndex, type SegmentInfo } from './journalFormat';
-import { decodeFrame, encodeFrame, scanFrames } from './recordFrame';
+import { readLegacyHistory, type Entry, type Located, type SegmentInfo } from './journalFormat';
+import { JournalSegments, type JournalWarning } from './journalSegments';
 
-export interface JournalWarning {
-  code: 'CORRUPT_HISTORY' | 'HISTORY_FAILED';
-  message: string;
-}
+// What onWarn hears (said where the segment files are read and written).
+export type { JournalWarning };
 
 export interface RunJournalOptions {
   /** The journal's own directory (created on the first write). */
@@ -63,7 +62,6 @@ export interface RunJournalOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const SEGMENT = /^seg-(\d{6,})\.log$/;
 /** A sealed segment is rewritten once at least this share of its bytes is dead. */
 const COMPACT_DEAD_SHARE = 0.5;
 
@@ -80,12 +78,10 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
 
   private chain: Promise<unknown> = Promise.resolve();
   private opened: Promise<void> | undefined;
-  private segments: SegmentInfo[] = [];
-  /** Live records and tombstones: journalIndex.ts. A record that stops being live counts as dead bytes of its segment. */
-  private readonly index = new JournalIndex((dropped) => {
-    const seg = this.segments.find((s) => s.n === dropped.seg);
-    if (seg) seg.deadBytes += dropped.length;
-  });
+  /** Live records and tombstones (journalIndex.ts); a record that stops being live counts as dead bytes of its segment. */
+  private readonly index: JournalIndex;
+  /** The segment files (journalSegments.ts), which feed the index. */
+  private readonly segments: JournalSegments;
 
   /** Counters for tests, the bench and the dashboard. */
   readonly stats = { corruptEntries: 0, tornBytes: 0, unreadableSegments: 0, migrated: 0, compactions: 0, segmentsFromIndex: 0 };
@@ -101,6 +97,8 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     this.now = o.now ?? Date.now;
     this.warn = o.onWarn ?? (() => undefined);
     this.pending = new PendingSets(o.dir);
+    this.index = new JournalIndex((dropped) => this.segments.countDead(dropped));
+    this.segments = new JournalSegments(o.dir, this.index, this.stats, this.warn);
   }
 
   get dir(): string {
@@ -157,7 +155,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
       await this.open();
       const at = this.index.get(taskId);
       if (!at) return undefined;
-      const output = (await this.readRecord(at))?.result?.output;
+      const output = (await this.segments.read(at))?.result?.output;
       return typeof output === 'string' ? output : undefined;
     });
   }
@@ -167,7 +165,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     return this.serial(async () => {
       await this.open();
       const at = this.index.get(taskId);
-      return at ? this.readRecord(at) : undefined;
+      return at ? this.segments.read(at) : undefined;
     });
   }
 
@@ -191,11 +189,7 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   clear(): Promise<void> {
     return this.serial(async () => {
       await this.open();
-      for (const seg of this.segments) {
-        await fs.rm(this.indexPath(seg.n), { force: true });
-        await fs.rm(this.segmentPath(seg.n), { force: true });
-      }
-      this.segments = [];
+      await this.segments.deleteAll();
       this.index.clear();
       this.didAppend.fire();
     });
@@ -243,95 +237,8 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
   }
 
   private async load(): Promise<void> {
-    const names = await fs.readdir(this.o.dir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return [] as string[];
-      throw err;
-    });
-    const numbers = names
-      .map((n) => SEGMENT.exec(n)?.[1])
-      .filter((n): n is string => n !== undefined)
-      .map(Number)
-      .sort((a, b) => a - b);
-    for (const n of numbers) await this.loadSegment(n, n === numbers[numbers.length - 1]);
+    await this.segments.load();
     if (this.o.legacyDir !== undefined) await this.migrateLegacy(this.o.legacyDir);
-  }
-
-  private async loadSegment(n: number, isLast: boolean): Promise<void> {
-    const file = this.segmentPath(n);
-    if (!isLast && (await this.loadIndex(n))) return;
-    let buf: Buffer;
-    try {
-      buf = await fs.readFile(file);
-    } catch (err) {
-      this.stats.unreadableSegments++;
-      this.warn({ code: 'CORRUPT_HISTORY', message: `The history segment \`${file}\` could not be read and was skipped: ${errorMessage(err)}` });
-      // Not appended to or compacted: it is left as it is for someone to look at.
-      return;
-    }
-    const scan = scanFrames(buf);
-    const info: SegmentInfo = { n, bytes: buf.length, deadBytes: buf.length - scan.goodEnd, dels: [] };
-    this.segments.push(info);
-    if (scan.corrupt > 0) {
-      this.stats.corruptEntries += scan.corrupt;
-      this.warn({ code: 'CORRUPT_HISTORY', message: `The history segment \`${file}\` has ${scan.corrupt} damaged entries; they were skipped` });
-    }
-    if (scan.tornBytes > 0) {
-      this.stats.tornBytes += scan.tornBytes;
-      // The tail of the last segment is where a crash cuts an append: cut it off so the next append
-      // starts on a line of its own. Elsewhere it is damage, reported, and compaction drops it.
-      if (isLast) {
-        await fs.truncate(file, scan.goodEnd);
-        info.bytes = scan.goodEnd;
-        info.deadBytes = 0;
-      } else {
-        this.warn({
-          code: 'CORRUPT_HISTORY',
-          message: `The history segment \`${file}\` ends in ${scan.tornBytes} bytes that are not a whole entry; they were skipped`,
-        });
-      }
-    }
-    for (const f of scan.frames) {
-      const entry = asEntry(f.value);
-      if (entry === undefined) {
-        info.deadBytes += f.length;
-        continue;
-      }
-      this.place(entry, info, f.offset, f.length);
-    }
-    // A sealed segment read whole gets its index now, so the next start reads that instead.
-    if (!isLast) await this.writeIndex(info);
-  }
-
-  /** Loads a sealed segment from its index; false when there is no usable one. */
-  private async loadIndex(n: number): Promise<boolean> {
-    const [buf, stat] = await Promise.all([fs.readFile(this.indexPath(n)).catch(() => undefined), fs.stat(this.segmentPath(n)).catch(() => undefined)]);
-    if (buf === undefined || stat === undefined) return false;
-    const index = decodeFrame(buf) as SegmentIndex | undefined;
-    if (index?.v !== 1 || index.bytes !== stat.size || !Array.isArray(index.entries)) return false;
-    const info: SegmentInfo = { n, bytes: index.bytes, deadBytes: index.deadBytes, dels: [] };
-    this.segments.push(info);
-    this.stats.segmentsFromIndex++;
-    for (const e of index.entries) {
-      if (e.length === 3) {
-        this.place({ t: 'del', ids: e[2] as string[] }, info, e[0] as number, e[1] as number);
-      } else {
-        this.index.add(locatedOf(e, n, this.index.nextSeq()));
-      }
-    }
-    return true;
-  }
-
-  /** Writes a sealed segment's index: `.tmp` and rename. Not synced: a torn or lost index is only read around. */
-  private async writeIndex(seg: SegmentInfo): Promise<void> {
-    const recs = this.index.inSegment(seg.n);
-    const index = segmentIndexOf(seg, recs);
-    const file = this.indexPath(seg.n);
-    try {
-      await fs.writeFile(`${file}.tmp`, encodeFrame(index));
-      await fs.rename(`${file}.tmp`, file);
-    } catch (err) {
-      this.warn({ code: 'HISTORY_FAILED', message: `Writing the history index \`${file}\` failed; the segment is read instead: ${errorMessage(err)}` });
-    }
   }
 
   private async migrateLegacy(legacyDir: string): Promise<void> {
@@ -344,18 +251,12 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     for (const file of files) await fs.rm(file, { force: true });
   }
 
-  // ------------------------------------------------------------------ the index
-
-  /** An entry at `offset` of `seg`: a tombstone is the segment's to keep (compaction), and the index's to apply. */
-  private place(entry: Entry, seg: SegmentInfo, offset: number, length: number): void {
-    if (entry.t === 'del') seg.dels.push({ offset, length, ids: entry.ids });
-    this.index.apply(entry, seg.n, offset, length);
-  }
+  // ------------------------------------------------------------------ reading
 
   private async loadRun(tasks: Located[]): Promise<HistoryRun> {
     const records: TaskRecord[] = [];
     for (const t of tasks.sort((a, b) => a.startedAt - b.startedAt || a.seq - b.seq)) {
-      const r = await this.readRecord(t);
+      const r = await this.segments.read(t);
       if (r) records.push(r);
     }
     const first = tasks[0] as Located;
@@ -370,136 +271,42 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     return run;
   }
 
-  private async readRecord(at: Located): Promise<TaskRecord | undefined> {
-    const buf = Buffer.alloc(at.length);
-    let handle: fs.FileHandle | undefined;
-    try {
-      handle = await fs.open(this.segmentPath(at.seg), 'r');
-      await handle.read(buf, 0, at.length, at.offset);
-    } catch (err) {
-      this.warn({ code: 'HISTORY_FAILED', message: `The history record of \`${at.id}\` could not be read: ${errorMessage(err)}` });
-      return undefined;
-    } finally {
-      await handle?.close();
-    }
-    const entry = asEntry(decodeFrame(buf));
-    if (entry?.t !== 'rec' || entry.r.id !== at.id) {
-      this.stats.corruptEntries++;
-      this.warn({ code: 'CORRUPT_HISTORY', message: `The history record of \`${at.id}\` in \`${this.segmentPath(at.seg)}\` no longer checks; it was skipped` });
-      return undefined;
-    }
-    return entry.r;
-  }
-
   // ------------------------------------------------------------------ writing
-
-  private segmentPath(n: number): string {
-    return path.join(this.o.dir, `seg-${String(n).padStart(6, '0')}.log`);
-  }
-
-  private indexPath(n: number): string {
-    return path.join(this.o.dir, `seg-${String(n).padStart(6, '0')}.idx`);
-  }
 
   /** Appends entries to the active segment and syncs them; rotates (and compacts) once it is full. Only once loaded (or by load). */
   private async writeEntries(entries: readonly Entry[]): Promise<void> {
-    let active = this.segments[this.segments.length - 1];
+    let active = this.segments.active;
     if (!active || active.bytes >= this.segmentBytes) active = await this.rotate();
-    const frames = entries.map((e) => encodeFrame(e));
-    const buf = Buffer.concat(frames);
-    // Opened per batch: batches come at most a few a second, and no handle outlives an append.
-    const handle = await fs.open(this.segmentPath(active.n), 'a');
-    try {
-      await handle.write(buf);
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    let offset = active.bytes;
-    for (let i = 0; i < entries.length; i++) {
-      const length = (frames[i] as Buffer).length;
-      this.place(entries[i] as Entry, active, offset, length);
-      offset += length;
-    }
-    active.bytes = offset;
+    await this.segments.append(active, entries);
   }
 
   /** Seals the active segment and starts the next; compacts the sealed ones that are half dead. */
   private async rotate(): Promise<SegmentInfo> {
-    await fs.mkdir(this.o.dir, { recursive: true });
-    const last = this.segments[this.segments.length - 1];
-    const next: SegmentInfo = { n: last ? last.n + 1 : 1, bytes: 0, deadBytes: 0, dels: [] };
-    if (last) await this.writeIndex(last);
-    // Compaction first, with `next` not yet listed: every listed segment is sealed.
+    await this.segments.makeDir();
+    const last = this.segments.active;
+    if (last) await this.segments.writeIndex(last);
+    // Compaction first, with the next segment not yet listed: every listed segment is sealed.
     if (last) await this.compactNow(false);
-    this.segments.push(next);
-    return next;
+    return this.segments.start(last ? last.n + 1 : 1);
   }
 
   /** Marks expired and surplus runs dead, then rewrites the sealed segments that are mostly dead. */
   private async compactNow(sealActive: boolean): Promise<void> {
     this.index.expire(this.now() - this.retentionMs, this.maxRuns);
-    if (sealActive && this.segments.length && (this.segments[this.segments.length - 1] as SegmentInfo).bytes > 0) {
-      const last = this.segments[this.segments.length - 1] as SegmentInfo;
-      await this.writeIndex(last);
-      this.segments.push({ n: last.n + 1, bytes: 0, deadBytes: 0, dels: [] });
+    const active = this.segments.active;
+    if (sealActive && active && active.bytes > 0) {
+      await this.segments.writeIndex(active);
+      this.segments.start(active.n + 1);
     }
-    const sealed = this.segments.slice(0, -1);
+    const sealed = this.segments.all.slice(0, -1);
     // No dead record in any older segment: this one's tombstones hide nothing left and may go.
     // (A segment that could not be read may hold some: then every tombstone stays.)
     let olderClean = this.stats.unreadableSegments === 0;
     for (const seg of sealed) {
       const delBytes = seg.dels.reduce((n, d) => n + d.length, 0);
       const dropDels = olderClean && delBytes > 0;
-      if ((seg.deadBytes + (dropDels ? delBytes : 0)) / Math.max(1, seg.bytes) >= COMPACT_DEAD_SHARE) await this.rewrite(seg, dropDels);
+      if ((seg.deadBytes + (dropDels ? delBytes : 0)) / Math.max(1, seg.bytes) >= COMPACT_DEAD_SHARE) await this.segments.rewrite(seg, dropDels);
       olderClean &&= seg.deadBytes === 0;
-    }
-  }
-
-  /** Rewrites a sealed segment with only its live records (and its tombstones unless `dropDels`): `.tmp`, fsync, rename over. */
-  private async rewrite(seg: SegmentInfo, dropDels: boolean): Promise<void> {
-    const file = this.segmentPath(seg.n);
-    const keep: { offset: number; length: number }[] = this.index.inSegment(seg.n);
-    if (!dropDels) keep.push(...seg.dels);
-    keep.sort((a, b) => a.offset - b.offset);
-    try {
-      if (keep.length === 0) {
-        await fs.rm(file, { force: true });
-        await fs.rm(this.indexPath(seg.n), { force: true });
-        this.segments = this.segments.filter((s) => s !== seg);
-        this.stats.compactions++;
-        return;
-      }
-      const old = await fs.readFile(file);
-      const parts: Buffer[] = [];
-      const offsets: number[] = [];
-      let offset = 0;
-      for (const s of keep) {
-        offsets.push(offset);
-        parts.push(old.subarray(s.offset, s.offset + s.length));
-        offset += s.length;
-      }
-      const tmp = `${file}.tmp`;
-      const handle = await fs.open(tmp, 'w');
-      try {
-        await handle.write(Buffer.concat(parts));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      // The old index describes the old bytes: gone first, so a crash never pairs it with the new ones
-      // (its size check would refuse it anyway).
-      await fs.rm(this.indexPath(seg.n), { force: true });
-      await fs.rename(tmp, file);
-      keep.forEach((s, i) => (s.offset = offsets[i] as number));
-      if (dropDels) seg.dels = [];
-      seg.bytes = offset;
-      seg.deadBytes = 0;
-      this.stats.compactions++;
-      await this.writeIndex(seg);
-    } catch (err) {
-      // The old segment is still whole: nothing is lost, the next compaction tries again.
-      this.warn({ code: 'HISTORY_FAILED', message: `Compacting the history segment \`${file}\` failed: ${errorMessage(err)}` });
     }
   }
 }
