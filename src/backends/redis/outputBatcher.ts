@@ -1,8 +1,9 @@
 // Live output of one attempt on a worker, batched into job progress (`{ output }`, protocol.ts).
 // Invariants: chunks leave in the order they came, at most one progress write per `intervalMs`, one
 // write in flight at a time; `flush()` resolves once everything written so far has been sent, so a
-// job reports all its output before its outcome.
-import type { OutputProgress } from './protocol';
+// job reports all its output before its outcome; a `post`ed progress (`{ ready }`) leaves after the
+// output pushed before it and before the output pushed after it.
+import type { JobProgress } from './protocol';
 
 export const OUTPUT_BATCH_MS = 100;
 
@@ -12,7 +13,7 @@ export class OutputBatcher {
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly send: (progress: OutputProgress) => Promise<void>,
+    private readonly send: (progress: JobProgress) => Promise<void>,
     private readonly onError: (error: unknown) => void,
     private readonly intervalMs = OUTPUT_BATCH_MS,
   ) {}
@@ -31,6 +32,13 @@ export class OutputBatcher {
     const output = this.buffer;
     this.buffer = '';
     this.chain = this.chain.then(() => this.send({ output })).catch(this.onError);
+  }
+
+  /** Sends what is buffered now, then `progress`, in the same order as every other write. */
+  post(progress: JobProgress): Promise<void> {
+    void this.flush();
+    this.chain = this.chain.then(() => this.send(progress)).catch(this.onError);
+    return this.chain;
   }
 
   /** Sends what is buffered now and resolves once every write so far has settled. */

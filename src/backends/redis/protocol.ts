@@ -9,7 +9,7 @@
 // needing more units than the worker has free right now is moved back (delayed briefly) for another
 // worker or a later moment. The coordinator still admits tasks against the fleet's pools, so a pool
 // of 1 is never held twice at once anywhere.
-import type { TaskRecord, TaskResult } from '../../core/model/model';
+import type { ProblemCounts, TaskRecord, TaskResult } from '../../core/model/model';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -113,6 +113,21 @@ export interface CancelMessage {
 export interface OutputProgress {
   output: string;
 }
+
+/**
+ * Readiness seen on the worker travels as job progress too: `{ ready: { at, problems? } }`, sent
+ * after every output chunk before it. It comes from a `readyWhen` port or HTTP probe the worker
+ * runs on its own machine while the attempt runs (at most once per attempt), or from the executor's
+ * reportReady (once per cycle). `at` is the worker's wall time, for its log only: the coordinator
+ * stamps Ready with its own clock. An output pattern is matched by the coordinator, on `{ output }`.
+ * A coordinator that does not know `ready` ignores it (its service waits out readyTimeoutMs).
+ */
+export interface ReadyProgress {
+  ready: { at: number; problems?: ProblemCounts };
+}
+
+/** Everything a worker sends as job progress. */
+export type JobProgress = OutputProgress | ReadyProgress;
 
 /** The hash of live workers' heartbeats: field = worker name, value = a JSON WorkerInfo. */
 export function workersKey(prefix: string): string {

@@ -10,7 +10,9 @@
 //  - a job whose worker stops heartbeating (WORKER_STALE_MS) while running it fails INTERRUPTED
 //    here, even when no other worker is left to run BullMQ's stalled check;
 //  - a QueueEvents reads its stream from the id that was last before the queue's first job was added
-//    here, so no event of a job added here is missed.
+//    here, so no event of a job added here is missed;
+//  - a worker's `{ ready }` progress (its port or HTTP probe, its executor's reportReady) goes to
+//    `onReady` only for a live attempt of ours: not yet reported, not another run's (`foreign`).
 import { hostname } from 'node:os';
 import { Emitter, type Disposable } from '../../core/util/events';
 import { Job, type QueueEvents } from 'bullmq';
@@ -19,6 +21,7 @@ import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../cor
 import type { RemoteExecution } from '../../core/execution/routedExecution';
 import { CancelledError, ExecutionError, OrchestratorError, TimeoutError, errorMessage, fieldError } from '../../core/model/errors';
 import type { TaskRecord, TaskResult, TaskSpec } from '../../core/model/model';
+import type { ReadyInfo } from '../../core/ports';
 import { redisOptions } from './connection';
 import { errorOf } from './failures';
 import { fleetStatus, type FleetStatus } from './fleetStatus';
@@ -73,6 +76,8 @@ export class RedisExecution implements RemoteExecution {
   private readonly availability = new Emitter<boolean>();
   private warnedDown = false;
   private watchdog: NodeJS.Timeout | undefined;
+  /** See RemoteExecution.onReady: set by the orchestrator using this port. */
+  onReady: ((task: TaskRecord, info: ReadyInfo | undefined) => void) | undefined;
 
   private constructor(
     private readonly options: RedisExecutionOptions,
@@ -180,8 +185,10 @@ export class RedisExecution implements RemoteExecution {
     });
     events.on('progress', ({ jobId: id, data }) => {
       const a = this.attempts.get(id);
-      const output = typeof data === 'object' && data !== null ? (data as { output?: unknown }).output : undefined;
-      if (a && !a.reported && !a.foreign && typeof output === 'string') a.onOutput?.(output);
+      if (!a || a.reported || a.foreign || typeof data !== 'object' || data === null) return;
+      const { output, ready } = data as { output?: unknown; ready?: unknown };
+      if (typeof output === 'string') a.onOutput?.(output);
+      else if (typeof ready === 'object' && ready !== null) this.onReady?.(a.task, readyInfo(ready));
     });
     events.on('completed', ({ jobId: id, returnvalue }) => {
       const a = this.attempts.get(id);
@@ -436,4 +443,10 @@ export class RedisExecution implements RemoteExecution {
   fleet(): Promise<FleetStatus> {
     return fleetStatus(this.commands, this.prefix, this.connected, [...this.lanes.keys()]);
   }
+}
+
+/** What a worker's `{ ready }` progress says, as the core's ReadyInfo (the core checks the counts). */
+function readyInfo(ready: object): ReadyInfo | undefined {
+  const problems = (ready as { problems?: unknown }).problems;
+  return typeof problems === 'object' && problems !== null ? { problems: problems as ReadyInfo['problems'] } : undefined;
 }

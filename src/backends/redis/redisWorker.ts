@@ -14,14 +14,19 @@
 //  - a job whose lock it could not renew (Redis away too long) is stopped and fails INTERRUPTED:
 //    BullMQ's stalled check gives it to the coordinator's retry policy, so it must not run on here;
 //  - drain(): takes no new job, lets the running ones finish within a grace, then stops them so their
-//    jobs fail INTERRUPTED and the coordinator retries them elsewhere.
+//    jobs fail INTERRUPTED and the coordinator retries them elsewhere;
+//  - readiness the coordinator cannot see is watched here, where the attempt runs: a `readyWhen`
+//    port or HTTP probe runs on this machine exactly while its attempt runs (disposed when it
+//    settles), and it and the executor's reportReady are sent as `{ ready }` progress, in order
+//    with the output; nothing is sent for an attempt that has settled.
 import { hostname, availableParallelism } from 'node:os';
 import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { TaskEngine, type AttemptHandle } from '../../core/engine/engine';
 import { errorMessage, fieldError } from '../../core/model/errors';
-import type { TaskResult } from '../../core/model/model';
-import type { Executor } from '../../core/ports';
+import type { TaskRecord, TaskResult } from '../../core/model/model';
+import { systemClock, type Executor, type ReadyInfo } from '../../core/ports';
+import { startReadinessProbe, type ReadinessProbe } from '../../core/services/readinessProbe';
 import { Capacity } from './capacity';
 import { redisOptions } from './connection';
 import { failureOf } from './failures';
@@ -38,6 +43,7 @@ import {
   type JobData,
   type JobFailure,
   type JobReturn,
+  type ReadyProgress,
   type WorkerInfo,
 } from './protocol';
 
@@ -73,9 +79,16 @@ const EARLY_CANCEL_MS = 10_000;
 
 interface Running {
   job: Job<JobData, JobReturn>;
+  /** The record the engine runs: its reportReady names it. */
+  task: TaskRecord;
   handle: AttemptHandle | undefined;
   /** Set when drain stops it: the job fails INTERRUPTED instead of cancelled. */
   interrupted: boolean;
+  output: OutputBatcher;
+  /** The `readyWhen` port or HTTP probe watching it on this machine, while it runs. */
+  probe: ReadinessProbe | undefined;
+  /** Its attempt has settled: nothing more is said of it. */
+  settled: boolean;
 }
 
 function checkCount(field: string, value: unknown, min: number): void {
@@ -116,7 +129,13 @@ export class RedisWorker {
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     const queues = queuesFor(prefix, Object.keys(pools));
     const name = options.name ?? `${hostname()}-${process.pid}`;
-    const engine = new TaskEngine({ executors: options.executors, killGraceMs: options.killGraceMs, abortSettleMs: options.abortSettleMs });
+    const engine = new TaskEngine({
+      executors: options.executors,
+      killGraceMs: options.killGraceMs,
+      abortSettleMs: options.abortSettleMs,
+      // Called only after `self` exists: no attempt starts before the queues below take jobs.
+      onReady: (task, info) => self.onReportReady(task, info),
+    });
     const commands = new Redis(connection);
     const subscriber = new Redis(connection);
     const self = new RedisWorker(name, prefix, options, engine, commands, subscriber, concurrency, pools);
@@ -232,12 +251,12 @@ export class RedisWorker {
       await job.moveToDelayed(Date.now() + MOVE_BACK_MS, token);
       throw new DelayedError();
     }
-    const run: Running = { job, handle: undefined, interrupted: false };
-    this.running.set(jobKey, run);
     const output = new OutputBatcher(
       (progress) => job.updateProgress(progress),
       (err) => this.log(`output of ${jobKey}: ${errorMessage(err)}`),
     );
+    const run: Running = { job, task, handle: undefined, interrupted: false, output, probe: undefined, settled: false };
+    this.running.set(jobKey, run);
     try {
       const result = await new Promise<TaskResult>((resolve, reject) => {
         run.handle = this.engine.startAttempt(
@@ -246,8 +265,13 @@ export class RedisWorker {
           data.timeoutMs,
           undefined,
           (chunk) => output.push(chunk),
-          (r, error) => (error === undefined ? resolve(r ?? {}) : reject(error)),
+          (r, error) => {
+            this.attemptSettled(run);
+            if (error === undefined) resolve(r ?? {});
+            else reject(error);
+          },
         );
+        if (run.handle && !run.settled) this.startProbe(run, jobKey);
       });
       await output.flush();
       return { result: { ...result, worker: this.name }, worker: this.name };
@@ -263,9 +287,40 @@ export class RedisWorker {
         : failureOf(error, this.name);
       throw new Error(encodeFailure(failure), { cause: error });
     } finally {
+      this.attemptSettled(run);
       this.running.delete(jobKey);
       this.capacity.give(need);
     }
+  }
+
+  /** A `readyWhen` port or URL is on this machine: it is probed here (an output pattern is the coordinator's). */
+  private startProbe(run: Running, jobKey: string): void {
+    const readyWhen = run.task.spec?.readyWhen;
+    if (typeof readyWhen !== 'object' || readyWhen === null || 'output' in readyWhen) return;
+    try {
+      run.probe = startReadinessProbe(readyWhen, () => this.sendReady(run, undefined), systemClock);
+    } catch (err) {
+      // The coordinator validated it; one that still cannot be probed is left to its readiness timeout.
+      this.log(`readiness probe of ${jobKey}: ${errorMessage(err)}`);
+    }
+  }
+
+  private attemptSettled(run: Running): void {
+    run.settled = true;
+    run.probe?.dispose();
+    run.probe = undefined;
+  }
+
+  /** The engine's ReadyCallback: an executor's reportReady for the attempt running `task`. */
+  private onReportReady(task: TaskRecord, info: ReadyInfo | undefined): void {
+    for (const run of this.running.values()) if (run.task === task) return this.sendReady(run, info);
+  }
+
+  private sendReady(run: Running, info: ReadyInfo | undefined): void {
+    if (run.settled) return;
+    const ready: ReadyProgress['ready'] = { at: Date.now() };
+    if (info?.problems !== undefined) ready.problems = info.problems;
+    void run.output.post({ ready });
   }
 
   /** Attempts running here now. */

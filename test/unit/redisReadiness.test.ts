@@ -1,0 +1,151 @@
+// A service on the fleet: its `readyWhen: { port }` is probed by the worker that runs it, on the
+// worker's machine, and Ready reaches the coordinator as job progress. A coordinator (createOrchestrator
+//({ remote })) and an in-process worker on a redis-server of the test's own.
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RedisExecution } from '../../src/backends/redis/redisExecution';
+import { RedisWorker } from '../../src/backends/redis/redisWorker';
+import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
+import type { TaskRecord } from '../../src/core/model/model';
+import type { Executor, ReadyInfo } from '../../src/core/ports';
+import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+
+/** A port nothing listens on now: the OS picks one, which is closed again at once. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once `check` holds, polling every 20 ms; rejects after `ms`. */
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+// The service: listens on argv[2] after a short pause, and writes one line per connection it accepts.
+const SERVER_JS = `
+const [port, log] = [Number(process.argv[2]), process.argv[3]];
+const fs = require('node:fs');
+setTimeout(() => {
+  require('node:net').createServer((s) => { fs.appendFileSync(log, 'connection\\n'); s.destroy(); }).listen(port, '127.0.0.1');
+}, 100);
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+(redisAvailable() ? describe : describe.skip)(
+  'redis backend: a service readyWhen port is probed on its worker (skipped without /usr/bin/redis-server)',
+  function () {
+    this.timeout(30_000);
+    let redis: RedisServer | undefined;
+    let dir: string;
+    let worker: RedisWorker | undefined;
+    let remote: RedisExecution | undefined;
+    let o: OrchestratorImpl | undefined;
+
+    before(async () => {
+      redis = await startRedis();
+    });
+    after(async () => {
+      await redis?.stop();
+    });
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'redis-ready-'));
+    });
+    afterEach(async () => {
+      await o?.dispose();
+      o = undefined;
+      await remote?.dispose();
+      remote = undefined;
+      await worker?.close();
+      worker = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('runs the service on the worker, is Ready through the worker probe, runs its dependent, then stops it', async () => {
+      const url = (redis as RedisServer).url;
+      worker = await RedisWorker.start({ url, prefix: 'ready1', name: 'w1', concurrency: 4, killGraceMs: 200 });
+      remote = await RedisExecution.connect({ url, prefix: 'ready1', name: 'coordinator' });
+      o = await createOrchestrator({ remote, concurrency: 4 });
+      const readies: { task: TaskRecord; info: ReadyInfo | undefined }[] = [];
+      const deliver = remote.onReady;
+      assert.equal(typeof deliver, 'function', 'the orchestrator set the port onReady');
+      remote.onReady = (task, info) => {
+        readies.push({ task, info });
+        deliver?.(task, info);
+      };
+      const port = await freePort();
+      const script = join(dir, 'server.js');
+      const connections = join(dir, 'connections');
+      const trace = join(dir, 'trace');
+      writeFileSync(script, SERVER_JS);
+      const [svc, dep] = await o.scheduleWorkflow([
+        {
+          key: 'svc',
+          name: 'svc',
+          kind: 'shell',
+          command: `exec '${process.execPath}' '${script}' ${port} '${connections}'`,
+          readyWhen: { port },
+          readyTimeoutMs: 8000,
+          stopWhen: 'dependentsDone',
+        },
+        { key: 'dep', name: 'dep', kind: 'shell', command: `echo dep >> '${trace}'`, dependsOn: ['svc'] },
+      ]);
+      await o.whenIdle();
+      const service = o.getTask(svc as string);
+      assert.equal(readies.length, 1, 'one ready, from the worker');
+      assert.equal(readies[0]?.task.id, svc);
+      assert.equal(service?.status, 'completed', JSON.stringify(service?.error));
+      assert.equal(o.getTask(dep as string)?.status, 'completed');
+      assert.equal(readFileSync(trace, 'utf8'), 'dep\n');
+      // The worker's probe connected once; the coordinator opened none of its own.
+      assert.equal(existsSync(connections) ? readFileSync(connections, 'utf8') : '', 'connection\n');
+    });
+
+    it("carries an executor's reportReady on the worker to the coordinator, after the output written before it", async () => {
+      const url = (redis as RedisServer).url;
+      // A watch-like executor: prints, reports a cycle's problems, then runs until stopped.
+      const watch: Executor = {
+        execute: (ctx) =>
+          new Promise((resolve) => {
+            ctx.onOutput?.('compiling\n');
+            ctx.reportReady?.({ problems: { errors: 1, warnings: 2 } });
+            ctx.signal.addEventListener('abort', () => resolve({}), { once: true });
+          }),
+      };
+      worker = await RedisWorker.start({ url, prefix: 'ready2', name: 'w1', concurrency: 4, kinds: ['watch', 'shell'], executors: { watch } });
+      remote = await RedisExecution.connect({ url, prefix: 'ready2', name: 'coordinator', kinds: ['watch', 'shell'] });
+      o = await createOrchestrator({ remote, concurrency: 4 });
+      let output = '';
+      o.onDidOutput((chunk) => (output += chunk.chunk));
+      const seen: { output: string; info: ReadyInfo | undefined }[] = [];
+      const deliver = remote.onReady;
+      remote.onReady = (task, info) => {
+        seen.push({ output, info });
+        deliver?.(task, info);
+      };
+      const [svc, dep] = await o.scheduleWorkflow([
+        { key: 'svc', name: 'svc', kind: 'watch', stopWhen: 'dependentsDone' },
+        { key: 'dep', name: 'dep', kind: 'shell', command: 'true', dependsOn: ['svc'] },
+      ]);
+      // Without it the service would run on, unready, until the test's timeout: fail sooner, and say why.
+      await until(() => seen.length > 0, 10_000, "the worker executor's reportReady reaching the coordinator");
+      await o.whenIdle();
+      assert.deepEqual(seen, [{ output: 'compiling\n', info: { problems: { errors: 1, warnings: 2 } } }]);
+      assert.equal(o.getTask(dep as string)?.status, 'completed');
+      const service = o.getTask(svc as string);
+      assert.equal(service?.status, 'completed', JSON.stringify(service?.error));
+    });
+  },
+);
