@@ -8,6 +8,7 @@ import type { RemoteExecution } from '../../src/core/execution/routedExecution';
 import { CancelledError } from '../../src/core/model/errors';
 import type { TaskRecord } from '../../src/core/model/model';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
+import { DeferredRemote } from '../../src/extension/backend/deferredRemote';
 
 /** A remote port in memory: its attempts run until cancelled; the test plays the worker. */
 class HoldingRemote implements RemoteExecution {
@@ -129,5 +130,23 @@ describe('services on a remote port: where readiness is probed', () => {
     remote.onReady?.({ ...record }, undefined);
     assert.equal(o.getTask(svc as string)?.ready, undefined);
     await o.cancelTask(svc as string);
+  });
+
+  it("passes a backend's ready through the editor's DeferredRemote, attached after the orchestrator was made", async () => {
+    const deferred = new DeferredRemote(['remote']);
+    o = await createOrchestrator({ remote: deferred });
+    const [svc, dep] = await o.scheduleWorkflow([
+      { key: 'svc', name: 'svc', kind: 'remote', readyWhen: { port: 1 }, readyTimeoutMs: 30_000, stopWhen: 'dependentsDone' },
+      { key: 'dep', name: 'dep', kind: 'function', dependsOn: ['svc'], run: () => undefined },
+    ]);
+    const backend = new HoldingRemote();
+    deferred.attach(backend);
+    await until(() => backend.running.has(svc as string), 2000, 'the service starting on the backend');
+    assert.equal(typeof backend.onReady, 'function', 'the attached backend reports ready to the orchestrator');
+    backend.onReady?.(backend.running.get(svc as string)?.handle.task as TaskRecord, undefined);
+    assert.notEqual(o.getTask(svc as string)?.ready, undefined);
+    await o.whenIdle();
+    assert.equal(o.getTask(dep as string)?.status, 'completed');
+    assert.equal(o.getTask(svc as string)?.status, 'completed');
   });
 });

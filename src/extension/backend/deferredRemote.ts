@@ -7,7 +7,8 @@
 //  - every `start` gets exactly one `done`, never synchronously inside `start` (the port contract);
 //  - `kinds` is fixed at construction and the attached port must run the same kinds;
 //  - it is unavailable until attached and then while the backend says so, so the orchestrator holds
-//    dispatch meanwhile and ready tasks wait in Scheduled.
+//    dispatch meanwhile and ready tasks wait in Scheduled;
+//  - the backend's readiness reports (`onReady`) reach whatever `onReady` this port has when they come.
 import { CancelledError, ExecutionError, OrchestratorError } from '../../core/model/errors';
 import type { TaskRecord, TaskSpec } from '../../core/model/model';
 import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../core/execution/executionPort';
@@ -36,6 +37,8 @@ export class DeferredRemote implements RemoteExecution {
   private disposed = false;
   private readonly availability = new Emitter<boolean>();
   private followed: Disposable | undefined;
+  /** See RemoteExecution.onReady: set by the orchestrator; the attached backend reports through it. */
+  onReady: RemoteExecution['onReady'];
 
   constructor(kinds: Iterable<string>) {
     this.kinds = new Set(kinds);
@@ -74,6 +77,7 @@ export class DeferredRemote implements RemoteExecution {
     if (missing.length)
       throw new OrchestratorError('VALIDATION', `Expected the backend to run the kinds ${[...this.kinds].join(', ')}; it lacks ${missing.join(', ')}`);
     this.target = target;
+    target.onReady = (task, info) => this.onReady?.(task, info);
     const followed = target.onDidChangeAvailability?.((available) => this.availability.fire(available));
     if (followed) this.followed = followed;
     this.availability.fire(this.available);
