@@ -2,6 +2,7 @@
 // where the service runs, never in the coordinator, and its signal arrives through the port's
 // onReady; an output probe still runs in the coordinator, on the streamed output.
 import * as assert from 'node:assert/strict';
+import { createServer as createHttpServer, get as httpGet } from 'node:http';
 import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../src/core/execution/executionPort';
 import type { RemoteExecution } from '../../src/core/execution/routedExecution';
@@ -101,6 +102,26 @@ describe('services on a remote port: where readiness is probed', () => {
     const service = o.getTask(svc as string);
     assert.equal(service?.status, 'completed', JSON.stringify(service?.error));
     assert.equal(counting.connections(), 1);
+  });
+
+  it('a remote `readyWhen: { http }` service sends no request from here', async () => {
+    const remote = new HoldingRemote();
+    let requests = 0;
+    const web = createHttpServer((_req, res) => {
+      requests++;
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    server = web;
+    const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}/health`;
+    o = await createOrchestrator({ remote });
+    const [svc] = await o.scheduleWorkflow([{ key: 'svc', name: 'svc', kind: 'remote', readyWhen: { http: url }, readyTimeoutMs: 30_000 }]);
+    await until(() => remote.running.has(svc as string), 2000, 'the service starting on the remote port');
+    // A request of our own, answered: one a probe here sent when the attempt started would be counted by now.
+    await new Promise<void>((resolve, reject) => httpGet(url, { agent: false }, (res) => res.resume().on('end', resolve)).on('error', reject));
+    assert.equal(requests, 1, 'only the test asked: the coordinator probed nothing');
+    assert.equal(o.getTask(svc as string)?.ready, undefined);
+    await o.cancelTask(svc as string);
   });
 
   it('a remote `readyWhen: { output }` service is still probed here, on the output the port streams', async () => {
