@@ -3,9 +3,10 @@
 // process 'exit' hook for a test run that ends without calling it), and its directory removed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, createConnection } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './freePort';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
@@ -27,19 +28,6 @@ export interface RedisServer {
 export function redisAvailable(): boolean {
   if (!existsSync(REDIS_SERVER)) return false;
   return spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' }).status === 0;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once the server answers PING with PONG; rejects after `ms`. */

@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../../src/core/ports';
 import type { ReadyWhen } from '../../src/core/model/model';
 import { PARTIAL_LINE_LIMIT, startReadinessProbe, type ReadinessProbe } from '../../src/core/services/readinessProbe';
 import { ManualClock, settle } from '../support/manualClock';
+import { freePort } from '../support/freePort';
 
 /** The system clock, counting the timers the probe sets and how many are still pending. */
 class CountingClock implements Clock {
@@ -53,15 +54,6 @@ function until(condition: () => boolean, what: string, ms = 3000): Promise<void>
     };
     check();
   });
-}
-
-/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 function listen(server: net.Server, port = 0): Promise<number> {

@@ -11,14 +11,7 @@ import { ExecutionError } from '../../src/core/model/errors';
 import { gone } from '../support/processChecks';
 import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
 import { runningRecord } from '../support/runningRecord';
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { until } from '../support/until';
 
 /** Starts a worker in a child process and resolves once it says `ready`. */
 function childWorker(options: RedisWorkerOptions): Promise<ChildProcess> {

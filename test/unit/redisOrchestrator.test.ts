@@ -11,15 +11,7 @@ import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import type { TaskSpec } from '../../src/core/model/model';
 import { gone } from '../support/processChecks';
 import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
-
-/** Resolves once `check` holds, polling every 20 ms; rejects after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { until } from '../support/until';
 
 (redisAvailable() ? describe : describe.skip)('redis backend under the orchestrator (skipped without /usr/bin/redis-server)', function () {
   // Real processes and a real Redis: a lost worker is noticed after its heartbeat goes stale (6 s).

@@ -3,7 +3,6 @@
 //({ remote })) and an in-process worker on a redis-server of the test's own.
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisExecution } from '../../src/backends/redis/redisExecution';
@@ -12,27 +11,8 @@ import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orches
 import type { TaskRecord } from '../../src/core/model/model';
 import type { Executor, ReadyInfo } from '../../src/core/ports';
 import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
-
-/** A port nothing listens on now: the OS picks one, which is closed again at once. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once `check` holds, polling every 20 ms; rejects after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { until } from '../support/until';
+import { freePort } from '../support/freePort';
 
 // The service: listens on argv[2] after a short pause, and writes one line per connection it accepts.
 const SERVER_JS = `

@@ -11,20 +11,13 @@ import { runningRecord } from '../support/runningRecord';
 import type { TaskRecord, TaskResult } from '../../src/core/model/model';
 import { gone } from '../support/processChecks';
 import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { until } from '../support/until';
 
 const record = (id: string, command: string): TaskRecord => runningRecord(id, { command });
 
 interface Outcome {
   result: TaskResult | undefined;
   error: unknown;
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 (redisAvailable() ? describe : describe.skip)('redisExecution re-attach and lost workers (skipped without /usr/bin/redis-server)', function () {

@@ -10,6 +10,7 @@ import { CancelledError } from '../../src/core/model/errors';
 import type { TaskRecord } from '../../src/core/model/model';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import { DeferredRemote } from '../../src/extension/backend/deferredRemote';
+import { until } from '../support/until';
 
 /** A remote port in memory: its attempts run until cancelled; the test plays the worker. */
 class HoldingRemote implements RemoteExecution {
@@ -54,14 +55,6 @@ function roundTrip(port: number): Promise<void> {
     socket.once('error', reject);
     socket.once('close', () => resolve());
   });
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describe('services on a remote port: where readiness is probed', () => {

@@ -1,22 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import { gone } from '../support/processChecks';
-
-/** A port nothing listens on now: the OS picks one, which is closed again at once. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/freePort';
 
 // Real shell services: readiness from a line of output, and stopWhen stopping the whole process tree.
 (process.platform === 'win32' ? describe.skip : describe)('services: real shell processes', () => {
