@@ -263,7 +263,8 @@ export class Dispatcher {
   /**
    * A restored Running task whose attempt still runs on the remote backend: it takes its slot and
    * units again (over the limits if they shrank meanwhile: the work is running) and its outcome comes
-   * to attemptDone as a started attempt's would.
+   * to attemptDone as a started attempt's would. A service is watched as at its start
+   * (attemptStarting): not Ready yet, its probe and readiness timer are armed again from now.
    */
   reattach(record: Readonly<TaskRecord>): void {
     const rt = runtimeOf(record);
@@ -276,7 +277,8 @@ export class Dispatcher {
     }
     const id = rt.id;
     const output = this.output;
-    const onOutput = output.hasListeners ? (chunk: string) => output.fire({ id, chunk }) : undefined;
+    let onOutput = output.hasListeners ? (chunk: string) => output.fire({ id, chunk }) : undefined;
+    if (rt.isService && this.services !== undefined) onOutput = this.services.attemptStarting(rt, onOutput);
     rt.attemptHandle = execution.reattach(rt, rt.attempts, onOutput, this.attemptDone);
   }
 

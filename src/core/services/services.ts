@@ -12,7 +12,9 @@
 //   Each Ready, later watch cycles included, is told to the orchestrator (`changed`), which
 //   publishes `task.ready` and fires onDidChangeTask.
 // - A probe and a readiness timer live exactly as long as their attempt: both are disposed on
-//   Ready, when the attempt settles (attemptEnded) and when the orchestrator stops it.
+//   Ready, when the attempt settles (attemptEnded) and when the orchestrator stops it. An attempt
+//   re-attached after a restore is armed as a started one, its timer counting from the restore,
+//   unless it was Ready already (then it gets its tail only).
 // - A port or HTTP probe runs where the attempt runs: here for a local one, on the worker for one
 //   that `runsRemotely` (its Ready comes through the remote port's onReady). An output probe and
 //   the readiness timer are always here.
@@ -112,15 +114,18 @@ export class Services {
   // ------------------------------------------------------------------ attempts
 
   /**
-   * A service's attempt is about to start: its probe and readiness timer are armed, and the output
-   * callback it gets feeds them and the tail before `onOutput` (the host's listeners, if any).
+   * A service's attempt is about to start, or is followed again after a restore (the dispatcher's
+   * reattach): its probe and readiness timer are armed, the timer counting from now, and the output
+   * callback it gets feeds them and the tail before `onOutput` (the host's listeners, if any). A
+   * restored attempt that is Ready already gets the tail only: nothing is left to wait for.
    */
   attemptStarting(rt: ServiceTask, onOutput: OutputCallback | undefined): OutputCallback {
     const service = (rt.service ??= new ServiceRun());
     service.stopping = undefined;
     const tail = (service.tail = new OutputTail(SERVICE_TAIL_CHARS));
     const readyWhen = rt.spec.readyWhen;
-    if (readyWhen !== undefined) {
+    // A started attempt is never Ready yet (the lifecycle clears `ready` outside Running).
+    if (readyWhen !== undefined && rt.ready === undefined) {
       try {
         // A port or URL is probed where the service listens: a remote attempt's worker does it.
         const here = typeof readyWhen !== 'object' || readyWhen === null || 'output' in readyWhen || !this.runsRemotely(rt);
