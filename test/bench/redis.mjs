@@ -32,8 +32,9 @@
 //  - A third run per repetition (1 worker) is plain BullMQ with our jobs' options and data (a
 //    priority, finished jobs kept, the record as data): what remains between it and ours is our
 //    layer's own cost; between it and bare plain, the cost of those BullMQ features.
-//  - BENCH_TRACE=1 also prints each side's CPU per process (coordinator, redis-server, workers) for
-//    one run of each: which process is the bottleneck.
+//  - BENCH_TRACE=1 also prints each side's CPU per process (coordinator, redis-server, workers) and
+//    Redis's command counts for one run of each, plus our port alone (no orchestrator): which
+//    process is the bottleneck, and which layer of the coordinator.
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -316,6 +317,45 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
       return { ms, latencies };
     };
 
+    /**
+     * Trace only: our execution port without the orchestrator (10,000 `start`s of records made here),
+     * so the coordinator's CPU splits into the port's share and the orchestrator's.
+     */
+    const portOnly = async (workers) => {
+      const prefix = `bq${++runs}`;
+      const stopWorkers = await startWorkers('ours', workers, prefix);
+      const remote = await b.RedisExecution.connect({ url, prefix, name: 'bench', kinds: ['noop'] });
+      const record = (id) => ({
+        id,
+        name: 'noop',
+        kind: 'noop',
+        status: 'running',
+        priority: 0,
+        attempts: 1,
+        createdAt: Date.now(),
+        history: [],
+        spec: { name: 'noop', kind: 'noop' },
+        dependsOn: [],
+      });
+      const startAll = (ids) =>
+        new Promise((resolve, reject) => {
+          let left = ids.length;
+          const done = (_result, error) => (error !== undefined ? reject(error) : --left === 0 && resolve());
+          for (const id of ids) remote.start(record(id), 1, undefined, undefined, undefined, done);
+        });
+      let ms;
+      try {
+        await bounded(startAll(['warm']), () => 'port only: the warm-up task');
+        const t0 = wallNow();
+        await bounded(startAll(Array.from({ length: TASKS }, (_, i) => `t${i}`)), () => 'port only: the run');
+        ms = wallNow() - t0;
+      } finally {
+        await remote.dispose();
+        await stopWorkers();
+      }
+      return { ms };
+    };
+
     // Warm-up (JIT in every process) on each side, then the measured repetitions.
     await ours(1, false);
     await plain(1, false);
@@ -327,6 +367,7 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
         ['ours', ours],
         ['plain', plain],
         ['like ours', (w, t) => plain(w, t, true)],
+        ['port only', portOnly],
       ])
         for (const w of [1, 4]) {
           const c0 = cpuOf(pids);
