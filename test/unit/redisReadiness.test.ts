@@ -101,6 +101,8 @@ process.on('SIGTERM', () => process.exit(0));
           new Promise((resolve) => {
             ctx.onOutput?.('compiling\n');
             ctx.reportReady?.({ problems: { errors: 1, warnings: 2 } });
+            // Output after Ready carries a sticky copy of it (protocol.ts): no second ready signal.
+            ctx.onOutput?.('watching\n');
             ctx.signal.addEventListener('abort', () => resolve({}), { once: true });
           }),
       };
@@ -121,6 +123,7 @@ process.on('SIGTERM', () => process.exit(0));
       ]);
       // Without it the service would run on, unready, until the test's timeout: fail sooner, and say why.
       await until(() => seen.length > 0, 10_000, "the worker executor's reportReady reaching the coordinator");
+      await until(() => output.includes('watching'), 10_000, 'the output after Ready reaching the coordinator');
       await o.whenIdle();
       assert.deepEqual(seen, [{ output: 'compiling\n', info: { problems: { errors: 1, warnings: 2 } } }]);
       assert.equal(o.getTask(dep as string)?.status, 'completed');

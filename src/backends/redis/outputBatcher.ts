@@ -2,8 +2,11 @@
 // Invariants: chunks leave in the order they came, at most one progress write per `intervalMs`, one
 // write in flight at a time; `flush()` resolves once everything written so far has been sent, so a
 // job reports all its output before its outcome; a `post`ed progress (`{ ready }`) leaves after the
-// output pushed before it and before the output pushed after it.
-import type { JobProgress } from './protocol';
+// output pushed before it and before the output pushed after it. Readiness is sticky: every output
+// write after a posted `{ ready }` carries that `ready` beside it (the latest posted), never one
+// posted after the output, so the job's progress, which BullMQ keeps as its last value only, still
+// says Ready to a coordinator that reads it later (a reload, protocol.ts).
+import type { JobProgress, ReadyProgress } from './protocol';
 
 export const OUTPUT_BATCH_MS = 100;
 
@@ -11,6 +14,8 @@ export class OutputBatcher {
   private buffer = '';
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** The last `ready` posted: what every later output write carries. */
+  private ready: ReadyProgress['ready'] | undefined;
 
   constructor(
     private readonly send: (progress: JobProgress) => Promise<void>,
@@ -31,12 +36,14 @@ export class OutputBatcher {
     if (this.buffer === '') return;
     const output = this.buffer;
     this.buffer = '';
-    this.chain = this.chain.then(() => this.send({ output })).catch(this.onError);
+    const ready = this.ready;
+    this.chain = this.chain.then(() => this.send(ready === undefined ? { output } : { output, ready })).catch(this.onError);
   }
 
-  /** Sends what is buffered now, then `progress`, in the same order as every other write. */
+  /** Sends what is buffered now, then `progress`, in the same order as every other write; a `ready` in it sticks. */
   post(progress: JobProgress): Promise<void> {
     void this.flush();
+    if ('ready' in progress && progress.ready !== undefined) this.ready = progress.ready;
     this.chain = this.chain.then(() => this.send(progress)).catch(this.onError);
     return this.chain;
   }

@@ -109,9 +109,13 @@ export interface CancelMessage {
   reason: string;
 }
 
-/** Live output travels as job progress: `{ output: chunk }`, batched by the worker. */
+/**
+ * Live output travels as job progress: `{ output: chunk }`, batched by the worker; once the attempt
+ * has sent a ReadyProgress, each output carries its latest `ready` too (the sticky rule, below).
+ */
 export interface OutputProgress {
   output: string;
+  ready?: ReadyProgress['ready'];
 }
 
 /**
@@ -121,6 +125,14 @@ export interface OutputProgress {
  * reportReady (once per cycle). `at` is the worker's wall time, for its log only: the coordinator
  * stamps Ready with its own clock. An output pattern is matched by the coordinator, on `{ output }`.
  * A coordinator that does not know `ready` ignores it (its service waits out readyTimeoutMs).
+ *
+ * Sticky: BullMQ keeps only a job's last progress, and a Ready sent while no coordinator listened
+ * (a window reload) would otherwise be lost. So once an attempt has sent `{ ready }`, every later
+ * progress of it carries that same `ready` (the latest one) beside its `output`, and a coordinator
+ * that re-attaches reads Ready from the job's progress. `at` is strictly increasing per attempt, so
+ * the coordinator takes a progress as a ready signal of its own exactly when its `ready.at` differs
+ * from the last `at` it saw for that attempt, with or without `output` beside it; a sticky copy it
+ * has seen is no new signal.
  */
 export interface ReadyProgress {
   ready: { at: number; problems?: ProblemCounts };

@@ -12,7 +12,10 @@
 //  - a QueueEvents reads its stream from the id that was last before the queue's first job was added
 //    here, so no event of a job added here is missed;
 //  - a worker's `{ ready }` progress (its port or HTTP probe, its executor's reportReady) goes to
-//    `onReady` only for a live attempt of ours: not yet reported, not another run's (`foreign`).
+//    `onReady` only for a live attempt of ours: not yet reported, not another run's (`foreign`),
+//    and once per `ready.at` (a sticky copy beside later output is no new signal, protocol.ts);
+//  - a re-attached attempt whose job's last progress says Ready is Ready, unless its record is
+//    already: a Ready its worker sent while no coordinator listened is not lost.
 import { hostname } from 'node:os';
 import { Emitter, type Disposable } from '../../core/util/events';
 import { Job, type QueueEvents } from 'bullmq';
@@ -67,6 +70,8 @@ export class RedisExecution implements RemoteExecution {
   readonly prefix: string;
   readonly name: string;
   private readonly attempts = new Map<string, RemoteAttempt>();
+  /** The `ready.at` last taken as a ready signal of each attempt (protocol.ts, the sticky rule). */
+  private readonly readySeen = new WeakMap<RemoteAttempt, unknown>();
   private readonly lanes = new Map<string, Lane>();
   private readonly abortSettleMs: number;
   private disposed = false;
@@ -188,7 +193,7 @@ export class RedisExecution implements RemoteExecution {
       if (!a || a.reported || a.foreign || typeof data !== 'object' || data === null) return;
       const { output, ready } = data as { output?: unknown; ready?: unknown };
       if (typeof output === 'string') a.onOutput?.(output);
-      else if (typeof ready === 'object' && ready !== null) this.onReady?.(a.task, readyInfo(ready));
+      if (typeof ready === 'object' && ready !== null) this.readySignal(a, ready, true);
     });
     events.on('completed', ({ jobId: id, returnvalue }) => {
       const a = this.attempts.get(id);
@@ -202,6 +207,14 @@ export class RedisExecution implements RemoteExecution {
       const a = this.attempts.get(id);
       if (a) this.onDuplicated(queue, a).catch(() => undefined);
     });
+  }
+
+  /** A progress's `ready`: told to onReady (if `tell`) only when its `at` is not the last one seen for the attempt. */
+  private readySignal(a: RemoteAttempt, ready: object, tell: boolean): void {
+    const at = (ready as { at?: unknown }).at;
+    if (this.readySeen.has(a) && this.readySeen.get(a) === at) return;
+    this.readySeen.set(a, at);
+    if (tell) this.onReady?.(a.task, readyInfo(ready));
   }
 
   private onActive(a: RemoteAttempt): void {
@@ -404,7 +417,11 @@ export class RedisExecution implements RemoteExecution {
     const state = await job.getState();
     if (state === 'completed') return this.onCompleted(a, job.returnvalue);
     if (state === 'failed') return this.onFailed(a, job.failedReason);
-    if (state === 'active') this.onActive(a);
+    if (state !== 'active') return;
+    this.onActive(a);
+    // The job's last progress: Ready sticks in it (protocol.ts), also when it was sent during the reload.
+    const ready = (job.progress as { ready?: unknown } | null | undefined)?.ready;
+    if (typeof ready === 'object' && ready !== null && !a.reported && !a.foreign) this.readySignal(a, ready, a.task.ready === undefined);
   }
 
   /**

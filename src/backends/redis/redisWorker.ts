@@ -18,7 +18,8 @@
 //  - readiness the coordinator cannot see is watched here, where the attempt runs: a `readyWhen`
 //    port or HTTP probe runs on this machine exactly while its attempt runs (disposed when it
 //    settles), and it and the executor's reportReady are sent as `{ ready }` progress, in order
-//    with the output; nothing is sent for an attempt that has settled.
+//    with the output, `at` strictly increasing per attempt, and sticky (each later output carries
+//    it, protocol.ts); nothing is sent for an attempt that has settled.
 import { hostname, availableParallelism } from 'node:os';
 import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -89,6 +90,8 @@ interface Running {
   probe: ReadinessProbe | undefined;
   /** Its attempt has settled: nothing more is said of it. */
   settled: boolean;
+  /** The `at` of its last `{ ready }`, 0 before one: the next is later. */
+  readyAt: number;
 }
 
 function checkCount(field: string, value: unknown, min: number): void {
@@ -255,7 +258,7 @@ export class RedisWorker {
       (progress) => job.updateProgress(progress),
       (err) => this.log(`output of ${jobKey}: ${errorMessage(err)}`),
     );
-    const run: Running = { job, task, handle: undefined, interrupted: false, output, probe: undefined, settled: false };
+    const run: Running = { job, task, handle: undefined, interrupted: false, output, probe: undefined, settled: false, readyAt: 0 };
     this.running.set(jobKey, run);
     try {
       const result = await new Promise<TaskResult>((resolve, reject) => {
@@ -318,7 +321,9 @@ export class RedisWorker {
 
   private sendReady(run: Running, info: ReadyInfo | undefined): void {
     if (run.settled) return;
-    const ready: ReadyProgress['ready'] = { at: Date.now() };
+    // Strictly increasing: the coordinator tells a new signal from a sticky copy by `at` (protocol.ts).
+    run.readyAt = Math.max(Date.now(), run.readyAt + 1);
+    const ready: ReadyProgress['ready'] = { at: run.readyAt };
     if (info?.problems !== undefined) ready.problems = info.problems;
     void run.output.post({ ready });
   }
