@@ -3,7 +3,9 @@
 // wins over the URL's; `maxRetriesPerRequest: null`, so a command issued while Redis is down waits
 // for the reconnect instead of failing (BullMQ's Workers require it, and it is what keeps a job added
 // during an outage from being lost); reconnects back off from 100 ms, doubling, to at most 5 s, and
-// never give up.
+// never give up. A `ca` (PEM) is trusted for `rediss://` only, beside Node's own CAs and
+// NODE_EXTRA_CA_CERTS.
+import { isIP } from 'node:net';
 import type { RedisOptions } from 'ioredis';
 import { ValidationError, describeValue } from '../../core/model/errors';
 
@@ -22,8 +24,28 @@ function refuse(url: unknown, why: string): ValidationError {
   );
 }
 
-/** ioredis options for `url`; throws ValidationError for anything but a redis:// or rediss:// URL with a host. */
-export function redisOptions(url: string, password?: string): RedisOptions {
+export interface RedisTlsOptions {
+  /** PEM text of the CA(s) that signed the server's certificate (rediss:// only). */
+  ca?: string;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+function checkCa(ca: unknown, tls: boolean): string | undefined {
+  if (ca === undefined) return undefined;
+  if (typeof ca !== 'string' || !PEM_CERTIFICATE.test(ca)) {
+    throw new ValidationError(
+      `Expected \`ca\` to be PEM text of one or more certificates (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----), got ${describeValue(ca)}`,
+      'ca',
+    );
+  }
+  if (!tls)
+    throw new ValidationError('Expected `ca` only with a `rediss://` URL (TLS): a `redis://` connection is not encrypted, so there is nothing to verify', 'ca');
+  return ca;
+}
+
+/** ioredis options for `url`; throws ValidationError for anything but a redis:// or rediss:// URL with a host, or a bad `ca`. */
+export function redisOptions(url: string, password?: string, extra: RedisTlsOptions = {}): RedisOptions {
   if (typeof url !== 'string' || url === '') throw refuse(url, 'it is empty');
   let parsed: URL;
   try {
@@ -36,6 +58,7 @@ export function redisOptions(url: string, password?: string): RedisOptions {
   // IPv6 literals come bracketed from URL; ioredis wants them bare.
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
   if (host === '') throw refuse(url, 'it names no host');
+  const ca = checkCa(extra.ca, tls);
   const port = parsed.port === '' ? 6379 : Number(parsed.port);
   const path = parsed.pathname.replace(/^\//, '');
   let db = 0;
@@ -54,6 +77,7 @@ export function redisOptions(url: string, password?: string): RedisOptions {
   const urlPassword = parsed.password === '' ? undefined : decodeURIComponent(parsed.password);
   const chosen = password !== undefined && password !== '' ? password : urlPassword;
   if (chosen !== undefined) options.password = chosen;
-  if (tls) options.tls = { servername: host };
+  // SNI carries host names only (RFC 6066); an IP is still checked against the certificate's IP SANs.
+  if (tls) options.tls = { ...(isIP(host) === 0 ? { servername: host } : {}), ...(ca !== undefined ? { ca } : {}) };
   return options;
 }

@@ -6,7 +6,8 @@
 //    reported when the worker confirms or after `abortSettleMs` at the latest (RemoteAttempt);
 //  - nothing is lost while Redis is down: commands wait in ioredis's offline queue
 //    (`maxRetriesPerRequest: null`) and go out on reconnect; `start` never throws; an outage is
-//    warned once, and its end once;
+//    warned once, and its end once; a TLS certificate not trusted is no outage: `connect` rejects
+//    with RedisTlsError, and after a connect it is warned by its name (tlsTrust.ts);
 //  - a job whose worker stops heartbeating (WORKER_STALE_MS) while running it fails INTERRUPTED
 //    here, even when no other worker is left to run BullMQ's stalled check;
 //  - a QueueEvents reads its stream from the id that was last before the queue's first job was added
@@ -26,6 +27,7 @@ import { CancelledError, ExecutionError, OrchestratorError, TimeoutError, errorM
 import type { TaskRecord, TaskResult, TaskSpec } from '../../core/model/model';
 import type { ReadyInfo } from '../../core/ports';
 import { redisOptions } from './connection';
+import { attemptsSettled, untrustedTlsCode, whenTlsUntrusted, RedisTlsError } from './tlsTrust';
 import { errorOf } from './failures';
 import { fleetStatus, type FleetStatus } from './fleetStatus';
 import { isJobReturn, safeParse, wireRecord } from './jobWire';
@@ -51,6 +53,8 @@ import {
 export interface RedisExecutionOptions {
   url: string;
   password?: string;
+  /** PEM of the CA(s) to trust for a `rediss://` URL (connection.ts). */
+  ca?: string;
   prefix?: string;
   /** Kinds sent to the fleet. Default ['shell']. */
   kinds?: string[];
@@ -80,6 +84,9 @@ export class RedisExecution implements RemoteExecution {
   private lastAvailable = false;
   private readonly availability = new Emitter<boolean>();
   private warnedDown = false;
+  /** While `connect` waits, a TLS trust failure is its rejection, not a warning (nor is the close after it). */
+  private connecting = true;
+  private tlsRefused = false;
   private watchdog: NodeJS.Timeout | undefined;
   /** See RemoteExecution.onReady: set by the orchestrator using this port. */
   onReady: ((task: TaskRecord, info: ReadyInfo | undefined) => void) | undefined;
@@ -95,10 +102,13 @@ export class RedisExecution implements RemoteExecution {
     this.abortSettleMs = options.abortSettleMs ?? 2000;
   }
 
-  /** Connects (waiting up to `readyWithinMs` for Redis; an unreachable one is warned and retried in the background). */
+  /**
+   * Connects (waiting up to `readyWithinMs` for Redis; an unreachable one is warned and retried in the
+   * background). Rejects with RedisTlsError, leaving nothing open, when its TLS certificate is not trusted.
+   */
   static async connect(options: RedisExecutionOptions, readyWithinMs = 5000): Promise<RedisExecution> {
     // Every refusal comes before a connection is opened: a refused call leaves nothing behind.
-    const connection = redisOptions(options.url, options.password);
+    const connection = redisOptions(options.url, options.password, options.ca === undefined ? {} : { ca: options.ca });
     if (options.abortSettleMs !== undefined && !(options.abortSettleMs >= 0)) throw fieldError('abortSettleMs', 'a non-negative number', options.abortSettleMs);
     if (options.kinds !== undefined && !(Array.isArray(options.kinds) && options.kinds.every((k) => typeof k === 'string' && k !== '')))
       throw fieldError('kinds', 'an array of non-empty strings', options.kinds);
@@ -109,13 +119,25 @@ export class RedisExecution implements RemoteExecution {
     commands.on('close', () => self.onDown(undefined));
     self.watchdog = setInterval(() => void self.checkWorkers(), HEARTBEAT_MS);
     self.watchdog.unref();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, readyWithinMs);
-      commands.once('ready', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    const untrusted = whenTlsUntrusted([commands], self.where());
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        untrusted.failed,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, readyWithinMs);
+          commands.once('ready', resolve);
+        }),
+      ]);
+    } catch (err) {
+      await attemptsSettled([commands]);
+      await self.dispose();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      untrusted.dispose();
+      self.connecting = false;
+    }
     return self;
   }
 
@@ -156,9 +178,15 @@ export class RedisExecution implements RemoteExecution {
     if (this.disposed) return;
     this.up = false;
     this.availabilityChanged();
+    const tlsCode = untrustedTlsCode(err);
+    if (this.connecting && (tlsCode !== undefined || this.tlsRefused)) {
+      this.tlsRefused = true;
+      return;
+    }
     if (this.warnedDown) return;
     this.warnedDown = true;
-    this.warn(`${this.where()} is unreachable${err ? ` (${errorMessage(err)})` : ''}: ready tasks wait, reconnecting with backoff`);
+    if (tlsCode !== undefined) this.warn(`${new RedisTlsError(this.where(), tlsCode).message}; ready tasks wait, retrying with backoff`);
+    else this.warn(`${this.where()} is unreachable${err ? ` (${errorMessage(err)})` : ''}: ready tasks wait, reconnecting with backoff`);
   }
 
   /** Whether the command connection is up now. */

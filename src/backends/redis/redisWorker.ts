@@ -30,6 +30,7 @@ import { systemClock, type Executor, type ReadyInfo } from '../../core/ports';
 import { startReadinessProbe, type ReadinessProbe } from '../../core/services/readinessProbe';
 import { Capacity } from './capacity';
 import { redisOptions } from './connection';
+import { attemptsSettled, whenTlsUntrusted } from './tlsTrust';
 import { failureOf } from './failures';
 import { OutputBatcher } from './outputBatcher';
 import {
@@ -51,6 +52,8 @@ import {
 export interface RedisWorkerOptions {
   url: string;
   password?: string;
+  /** PEM of the CA(s) to trust for a `rediss://` URL (connection.ts). */
+  ca?: string;
   prefix?: string;
   /** Default hostname-pid. */
   name?: string;
@@ -124,7 +127,7 @@ export class RedisWorker {
   }
 
   static async start(options: RedisWorkerOptions): Promise<RedisWorker> {
-    const connection = redisOptions(options.url, options.password);
+    const connection = redisOptions(options.url, options.password, options.ca === undefined ? {} : { ca: options.ca });
     const concurrency = options.concurrency ?? availableParallelism();
     checkCount('concurrency', concurrency, 1);
     const pools = { ...(options.resources ?? {}) };
@@ -145,7 +148,19 @@ export class RedisWorker {
     subscriber.on('message', (_channel: string, message: string) => self.onCancel(message));
     subscriber.on('error', () => undefined);
     commands.on('error', () => undefined);
-    await subscriber.subscribe(cancelChannel(prefix));
+    // A certificate not trusted fails the start at once (the subscribe below would wait forever).
+    const untrusted = whenTlsUntrusted([commands, subscriber], `Redis at ${connection.host ?? '?'}:${connection.port ?? '?'}`);
+    try {
+      await Promise.race([untrusted.failed, subscriber.subscribe(cancelChannel(prefix))]);
+    } catch (err) {
+      await attemptsSettled([commands, subscriber]);
+      subscriber.disconnect();
+      commands.disconnect();
+      await engine.dispose();
+      throw err;
+    } finally {
+      untrusted.dispose();
+    }
     const lockDuration = options.lockDurationMs ?? 10_000;
     for (const queue of queues) {
       const worker = new Worker<JobData, JobReturn>(queue, (job, token) => self.process(job, token), {

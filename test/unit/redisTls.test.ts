@@ -1,0 +1,132 @@
+// The Redis backend over TLS (`rediss://`) on a real redis-server with only a TLS port and a
+// throw-away CA: with `ca` the coordinator and a worker run a workflow; without it, connecting
+// fails at once naming the TLS verification code (retrying cannot fix a certificate).
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { redisOptions } from '../../src/backends/redis/connection';
+import { RedisExecution } from '../../src/backends/redis/redisExecution';
+import { RedisWorker } from '../../src/backends/redis/redisWorker';
+import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
+import { ValidationError } from '../../src/core/model/errors';
+import type { TaskSpec } from '../../src/core/model/model';
+import { redisTlsAvailable, startRedis, type RedisServer } from '../support/redisServer';
+
+/** What Node says of a chain it cannot verify; which one depends on the chain the server sends. */
+const UNTRUSTED =
+  /TLS certificate not trusted \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|DEPTH_ZERO_SELF_SIGNED_CERT)\)/;
+
+(redisTlsAvailable() ? describe : describe.skip)('redis backend over TLS (skipped without redis-server or openssl)', function () {
+  this.timeout(30_000);
+  let redis: RedisServer;
+  let dir: string;
+  let workers: RedisWorker[] = [];
+  let remote: RedisExecution | undefined;
+  let n = 0;
+
+  before(async () => {
+    redis = await startRedis({ tls: true });
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-tls-'));
+  });
+  afterEach(async () => {
+    await remote?.dispose();
+    remote = undefined;
+    await Promise.all(workers.map((w) => w.close()));
+    workers = [];
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const sh = (key: string, command: string, deps: string[] = []): TaskSpec => ({ key, name: key, kind: 'shell', command, dependsOn: deps });
+
+  it('the test server speaks only TLS, with a CA of its own', () => {
+    assert.match(redis.url, /^rediss:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(redis.ca ?? '', /-----BEGIN CERTIFICATE-----/);
+    assert.equal(readFileSync(redis.caFile ?? '', 'utf8'), redis.ca);
+  });
+
+  it('with `ca`, a coordinator and a worker run two dependent shell tasks over rediss://', async () => {
+    const prefix = `tls${++n}`;
+    workers.push(await RedisWorker.start({ url: redis.url, ca: redis.ca, prefix, name: 'tlsw', concurrency: 2 }));
+    const warnings: string[] = [];
+    remote = await RedisExecution.connect({ url: redis.url, ca: redis.ca, prefix, onWarn: (m) => warnings.push(m) });
+    assert.equal(remote.connected, true);
+    const o = await createOrchestrator({ remote, concurrency: 4 });
+    const trace = join(dir, 'trace');
+    const ids = await o.scheduleWorkflow([sh('first', `echo first >> ${trace}`), sh('second', `echo second >> ${trace}`, ['first'])]);
+    await o.whenIdle();
+    for (const id of ids) {
+      const r = o.getTask(id);
+      assert.equal(r?.status, 'completed', `${r?.name}: ${JSON.stringify(r?.error)}`);
+      assert.equal(r?.result?.worker, 'tlsw');
+    }
+    assert.deepEqual(readFileSync(trace, 'utf8').trim().split('\n'), ['first', 'second']);
+    assert.deepEqual(warnings, []);
+    await o.dispose();
+  });
+
+  it('without `ca`, the coordinator refuses at once naming the TLS code, and nothing is sent', async () => {
+    const prefix = `tls${++n}`;
+    workers.push(await RedisWorker.start({ url: redis.url, ca: redis.ca, prefix, name: 'tlsw', concurrency: 1 }));
+    const warnings: string[] = [];
+    const started = Date.now();
+    // A wait far longer than the test allows a refusal: an outage-style wait would resolve only after it.
+    const err = await RedisExecution.connect({ url: redis.url, prefix, onWarn: (m) => warnings.push(m) }, 20_000).then(
+      (r) => {
+        remote = r;
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof Error, 'connect rejects');
+    assert.ok(Date.now() - started < 3000, `refused within 3 s, took ${Date.now() - started} ms`);
+    assert.match(err.message, UNTRUSTED);
+    assert.match(err.message, new RegExp(`Redis at 127\\.0\\.0\\.1:${redis.port}`));
+    assert.match(err.message, /--redis-ca/);
+    assert.equal((err as { code?: unknown }).code, 'REDIS_TLS_UNTRUSTED');
+    assert.ok(!warnings.some((w) => /unreachable/.test(w)), `no "unreachable" warning: ${JSON.stringify(warnings)}`);
+  });
+
+  it('without `ca`, a worker refuses at once naming the TLS code', async () => {
+    const started = Date.now();
+    const err = await RedisWorker.start({ url: redis.url, prefix: `tls${++n}`, name: 'bare', concurrency: 1 }).then(
+      (w) => {
+        workers.push(w);
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof Error, 'start rejects');
+    assert.ok(Date.now() - started < 3000, `refused within 3 s, took ${Date.now() - started} ms`);
+    assert.match(err.message, UNTRUSTED);
+  });
+
+  it('`ca` is refused with a redis:// URL, and when it is not PEM', () => {
+    assert.throws(
+      () => redisOptions('redis://127.0.0.1:6379', undefined, { ca: redis.ca }),
+      (e: unknown) => {
+        assert.ok(e instanceof ValidationError);
+        assert.equal(e.field, 'ca');
+        assert.match(e.message, /`ca`.*rediss:\/\//);
+        return true;
+      },
+    );
+    assert.throws(
+      () => redisOptions('rediss://127.0.0.1:6379', undefined, { ca: 'not a certificate' }),
+      (e: unknown) => {
+        assert.ok(e instanceof ValidationError);
+        assert.equal(e.field, 'ca');
+        assert.match(e.message, /Expected `ca` to be PEM text/);
+        assert.match(e.message, /got `"not a certificate"`/);
+        return true;
+      },
+    );
+    const o = redisOptions('rediss://127.0.0.1:6380', undefined, { ca: redis.ca });
+    assert.deepEqual(o.tls, { ca: redis.ca });
+  });
+});
