@@ -78,6 +78,7 @@ function program(io: Io, done: (code: number) => void): Command {
       '--redis <url>',
       'the Redis of --backend redis: redis://host:6379, rediss:// for TLS (also ORCHESTRATOR_REDIS_URL; a password in ORCHESTRATOR_REDIS_PASSWORD)',
     )
+    .option('--redis-ca <file>', "a PEM file of the CA that signed a rediss:// Redis's certificate (also ORCHESTRATOR_REDIS_CA; NODE_EXTRA_CA_CERTS works too)")
     .option('--prefix <name>', 'the Redis key prefix shared with the workers (default: orchestrator)')
     .option('--no-cache', 'run every task, even one whose inputs are unchanged since a cached run (results are still stored)')
     .action(async (names: string[], flags: RunFlags) => done(await runCommand(names, flags, io)));
@@ -110,6 +111,7 @@ function program(io: Io, done: (code: number) => void): Command {
     .command('worker')
     .description('run tasks for coordinators (the editor, orchestrator run --backend redis) through Redis')
     .option('--redis <url>', 'redis://host:6379, rediss:// for TLS (also ORCHESTRATOR_REDIS_URL; a password in ORCHESTRATOR_REDIS_PASSWORD)')
+    .option('--redis-ca <file>', "a PEM file of the CA that signed a rediss:// Redis's certificate (also ORCHESTRATOR_REDIS_CA; NODE_EXTRA_CA_CERTS works too)")
     .option('-c, --concurrency <n>', 'attempts at once; 0: one per CPU (default)')
     .option('-r, --resources <pools>', 'the pools this machine has, like cpu=8,gpu=1: jobs needing others never come here')
     .option('--kinds <kinds>', 'the task kinds it agrees to run (comma-separated or repeated; default: shell)', collect)

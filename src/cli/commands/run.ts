@@ -15,6 +15,7 @@ import { defaultConcurrency } from '../../core/orchestrator/options';
 import { ExitCode, UsageError } from '../exitCodes';
 import { FileStore } from '../fileStore';
 import { checkName, parseConcurrency, parseReport, parseResources, redisUrlOf, unknownName } from '../options';
+import { redisCaOf } from '../redisCa';
 import { formatPlan, selectOnly } from '../plan';
 import { writeJunitReport, junitReport } from '../report/junit';
 import { runSession } from '../session';
@@ -37,6 +38,7 @@ export interface RunFlags {
   resume?: boolean;
   backend?: string;
   redis?: string;
+  redisCa?: string;
   prefix?: string;
   /** false with `--no-cache`: the run's tasks run without reading the cache (their results are still stored). */
   cache?: boolean;
@@ -135,7 +137,9 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
   const backend = flags.backend ?? 'local';
   if (backend !== 'local' && backend !== 'redis') throw new UsageError(`Expected --backend to be local or redis, got ${JSON.stringify(backend)}`);
   if (backend === 'local' && flags.redis !== undefined) throw new UsageError('--redis names the Redis of --backend redis; add --backend redis');
+  if (backend === 'local' && flags.redisCa !== undefined) throw new UsageError('--redis-ca names the CA of the Redis of --backend redis; add --backend redis');
   const redisUrl = backend === 'redis' ? redisUrlOf(flags.redis, io.env) : undefined;
+  const redisCa = redisUrl === undefined ? undefined : redisCaOf(flags.redisCa, io.env, redisUrl);
   const prefix = checkName('--prefix', flags.prefix ?? DEFAULT_PREFIX);
 
   const workspace = loadWorkspace(io.cwd, flags.file);
@@ -190,6 +194,7 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
               RedisExecution.connect({
                 url: redisUrl,
                 ...(io.env.ORCHESTRATOR_REDIS_PASSWORD ? { password: io.env.ORCHESTRATOR_REDIS_PASSWORD } : {}),
+                ...(redisCa !== undefined ? { ca: redisCa } : {}),
                 prefix,
                 onWarn: warn,
               }),

@@ -11,10 +11,12 @@ import { RedisWorker } from '../../backends/redis/redisWorker';
 import { ExitCode } from '../exitCodes';
 import { killEverythingStarted } from '../killNow';
 import { checkName, parseConcurrency, parseResources, redisUrlOf } from '../options';
+import { redisCaOf } from '../redisCa';
 import type { Io } from './io';
 
 export interface WorkerFlags {
   redis?: string;
+  redisCa?: string;
   concurrency?: string;
   resources?: string;
   kinds?: string[];
@@ -24,6 +26,7 @@ export interface WorkerFlags {
 
 export async function workerCommand(flags: WorkerFlags, io: Io): Promise<number> {
   const url = redisUrlOf(flags.redis, io.env);
+  const ca = redisCaOf(flags.redisCa, io.env, url);
   const concurrencyFlag = flags.concurrency === undefined ? 0 : parseConcurrency(flags.concurrency);
   const concurrency = concurrencyFlag === 0 ? defaultConcurrency() : Math.min(concurrencyFlag, LIMITS.concurrency);
   const resources = flags.resources === undefined ? {} : parseResources(flags.resources);
@@ -35,6 +38,7 @@ export async function workerCommand(flags: WorkerFlags, io: Io): Promise<number>
   const worker = await RedisWorker.start({
     url,
     ...(io.env.ORCHESTRATOR_REDIS_PASSWORD ? { password: io.env.ORCHESTRATOR_REDIS_PASSWORD } : {}),
+    ...(ca !== undefined ? { ca } : {}),
     prefix,
     name,
     concurrency,
