@@ -92,7 +92,7 @@ const UNTRUSTED = /TLS certificate not trusted \((SELF_SIGNED_CERT_IN_CHAIN|UNAB
   it('without a CA, run --backend redis exits non-zero at once naming the TLS failure; nothing runs', async () => {
     const run = cli(['run', 'pair', '--backend', 'redis', '--redis', redis.url, '--json']);
     const result = await exitWithin(run, 10_000);
-    assert.notEqual(result.code, 0);
+    assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, UNTRUSTED);
     assert.match(result.stderr, /--redis-ca/);
     assert.doesNotMatch(result.stderr, /unreachable/);
@@ -102,7 +102,7 @@ const UNTRUSTED = /TLS certificate not trusted \((SELF_SIGNED_CERT_IN_CHAIN|UNAB
   it('without a CA, a worker exits non-zero at once naming the TLS failure', async () => {
     const w = cli(['worker', '--redis', redis.url, '--name', 'bare']);
     const result = await exitWithin(w, 10_000);
-    assert.notEqual(result.code, 0);
+    assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, UNTRUSTED);
   });
 

@@ -11,6 +11,7 @@ import { RedisWorker } from '../../src/backends/redis/redisWorker';
 import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import { ValidationError } from '../../src/core/model/errors';
 import type { TaskSpec } from '../../src/core/model/model';
+import { untrustedTlsCode } from '../../src/backends/redis/tlsTrust';
 import { redisTlsAvailable, startRedis, type RedisServer } from '../support/redisServer';
 
 /** What Node says of a chain it cannot verify; which one depends on the chain the server sends. */
@@ -128,5 +129,20 @@ const UNTRUSTED =
     );
     const o = redisOptions('rediss://127.0.0.1:6380', undefined, { ca: redis.ca });
     assert.deepEqual(o.tls, { ca: redis.ca });
+  });
+});
+
+describe('untrustedTlsCode', () => {
+  it('names certificate verification failures only; a refused or dropped connection stays an outage', () => {
+    for (const code of ['SELF_SIGNED_CERT_IN_CHAIN', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED'])
+      assert.equal(untrustedTlsCode(Object.assign(new Error('x'), { code })), code);
+    for (const err of [
+      Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('x'), { code: 'ECONNRESET' }),
+      new Error('x'),
+      undefined,
+      'text',
+    ])
+      assert.equal(untrustedTlsCode(err), undefined);
   });
 });

@@ -3,8 +3,8 @@
 // wins over the URL's; `maxRetriesPerRequest: null`, so a command issued while Redis is down waits
 // for the reconnect instead of failing (BullMQ's Workers require it, and it is what keeps a job added
 // during an outage from being lost); reconnects back off from 100 ms, doubling, to at most 5 s, and
-// never give up. A `ca` (PEM) is trusted for `rediss://` only, beside Node's own CAs and
-// NODE_EXTRA_CA_CERTS.
+// never give up. A `ca` (PEM) is for `rediss://` only and is trusted in place of Node's default CAs
+// (Node's `ca` semantics); without it, Node's defaults plus NODE_EXTRA_CA_CERTS are trusted.
 import { isIP } from 'node:net';
 import type { RedisOptions } from 'ioredis';
 import { ValidationError, describeValue } from '../../core/model/errors';
