@@ -124,6 +124,7 @@ export async function startRedis(options: { appendonly?: boolean; tls?: boolean 
       throw err;
     }
   }
+  const inDir = (file: string): string => join(dir, file);
   const ports = tls
     ? [
         '--port',
@@ -131,11 +132,11 @@ export async function startRedis(options: { appendonly?: boolean; tls?: boolean 
         '--tls-port',
         String(port),
         '--tls-cert-file',
-        'server.pem',
+        inDir('server.pem'),
         '--tls-key-file',
-        'server.key',
+        inDir('server.key'),
         '--tls-ca-cert-file',
-        'ca.pem',
+        inDir('ca.pem'),
         '--tls-auth-clients',
         'no',
       ]
@@ -154,8 +155,7 @@ export async function startRedis(options: { appendonly?: boolean; tls?: boolean 
   };
   process.on('exit', killOnExit);
   const launch = async (): Promise<void> => {
-    // The certificate paths are relative: the server runs in its directory.
-    child = spawn(REDIS_SERVER, args, { stdio: 'ignore', cwd: dir });
+    child = spawn(REDIS_SERVER, args, { stdio: 'ignore' });
     try {
       await untilPong(port, 10_000, ca);
     } catch (err) {
