@@ -12,7 +12,9 @@ import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import { ValidationError } from '../../src/core/model/errors';
 import type { TaskSpec } from '../../src/core/model/model';
 import { untrustedTlsCode } from '../../src/backends/redis/tlsTrust';
-import { redisTlsAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { REDIS_SERVER, redisTlsAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { until } from '../support/until';
+import { spawn } from 'node:child_process';
 
 /** What Node says of a chain it cannot verify; which one depends on the chain the server sends. */
 const UNTRUSTED =
@@ -105,6 +107,36 @@ const UNTRUSTED =
     assert.ok(err instanceof Error, 'start rejects');
     assert.ok(Date.now() - started < 3000, `refused within 3 s, took ${Date.now() - started} ms`);
     assert.match(err.message, UNTRUSTED);
+  });
+
+  it('after a connect, a server certificate that is no longer trusted is warned by its name, not as an outage', async () => {
+    const other = await startRedis({ tls: true });
+    const warnings: string[] = [];
+    remote = await RedisExecution.connect({ url: redis.url, ca: redis.ca, prefix: `tls${++n}`, onWarn: (m) => warnings.push(m) });
+    assert.equal(remote.connected, true);
+    // The same port, now served with a certificate of another CA.
+    await redis.down();
+    const impostor = spawn(
+      REDIS_SERVER,
+      [
+        ...['--port', '0', '--tls-port', String(redis.port), '--bind', '127.0.0.1', '--save', '', '--dir', other.dir],
+        ...['--tls-cert-file', join(other.dir, 'server.pem'), '--tls-key-file', join(other.dir, 'server.key'), '--tls-auth-clients', 'no'],
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      await until(() => warnings.some((w) => /TLS certificate not trusted/.test(w)), 10_000, 'the TLS warning');
+      const tls = warnings.find((w) => /TLS certificate not trusted/.test(w)) ?? '';
+      assert.match(tls, UNTRUSTED);
+      assert.match(tls, /--redis-ca/);
+      assert.equal(remote.connected, false);
+    } finally {
+      const gone = new Promise((resolve) => impostor.once('exit', resolve));
+      impostor.kill('SIGKILL');
+      await gone;
+      await other.stop();
+      await redis.up();
+    }
   });
 
   it('`ca` is refused with a redis:// URL, and when it is not PEM', () => {

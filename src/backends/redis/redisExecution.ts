@@ -27,7 +27,7 @@ import { CancelledError, ExecutionError, OrchestratorError, TimeoutError, errorM
 import type { TaskRecord, TaskResult, TaskSpec } from '../../core/model/model';
 import type { ReadyInfo } from '../../core/ports';
 import { redisOptions } from './connection';
-import { attemptsSettled, untrustedTlsCode, whenTlsUntrusted, RedisTlsError } from './tlsTrust';
+import { readyOrUntrusted, untrustedTlsCode, RedisTlsError } from './tlsTrust';
 import { errorOf } from './failures';
 import { fleetStatus, type FleetStatus } from './fleetStatus';
 import { isJobReturn, safeParse, wireRecord } from './jobWire';
@@ -83,7 +83,8 @@ export class RedisExecution implements RemoteExecution {
   /** What `available` last said to its listeners: changes only, in order. */
   private lastAvailable = false;
   private readonly availability = new Emitter<boolean>();
-  private warnedDown = false;
+  /** What the outage warned so far: an unreachable Redis, or an untrusted certificate (each warned once, a change of kind again). */
+  private warnedDown: false | 'down' | 'tls' = false;
   /** While `connect` waits, a TLS trust failure is its rejection, not a warning (nor is the close after it). */
   private connecting = true;
   private tlsRefused = false;
@@ -119,23 +120,12 @@ export class RedisExecution implements RemoteExecution {
     commands.on('close', () => self.onDown(undefined));
     self.watchdog = setInterval(() => void self.checkWorkers(), HEARTBEAT_MS);
     self.watchdog.unref();
-    const untrusted = whenTlsUntrusted([commands], self.where());
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        untrusted.failed,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, readyWithinMs);
-          commands.once('ready', resolve);
-        }),
-      ]);
+      await readyOrUntrusted(commands, self.where(), readyWithinMs);
     } catch (err) {
-      await attemptsSettled([commands]);
       await self.dispose();
       throw err;
     } finally {
-      clearTimeout(timer);
-      untrusted.dispose();
       self.connecting = false;
     }
     return self;
@@ -183,8 +173,10 @@ export class RedisExecution implements RemoteExecution {
       this.tlsRefused = true;
       return;
     }
-    if (this.warnedDown) return;
-    this.warnedDown = true;
+    // A `close` (no error) after either warning adds nothing.
+    const kind = tlsCode !== undefined ? 'tls' : 'down';
+    if (this.warnedDown !== false && (err === undefined || this.warnedDown === kind)) return;
+    this.warnedDown = kind;
     if (tlsCode !== undefined) this.warn(`${new RedisTlsError(this.where(), tlsCode).message}; ready tasks wait, retrying with backoff`);
     else this.warn(`${this.where()} is unreachable${err ? ` (${errorMessage(err)})` : ''}: ready tasks wait, reconnecting with backoff`);
   }

@@ -85,3 +85,28 @@ export async function attemptsSettled(clients: readonly Redis[], boundMs = 1000)
     ),
   );
 }
+
+/**
+ * Resolves once `client` is ready or `ms` have passed (an outage is waited out in the background);
+ * rejects with RedisTlsError, once its attempt has settled, when its certificate is not trusted.
+ */
+export async function readyOrUntrusted(client: Redis, where: string, ms: number): Promise<void> {
+  const untrusted = whenTlsUntrusted([client], where);
+  let timer: NodeJS.Timeout | undefined;
+  let onReady: (() => void) | undefined;
+  try {
+    const ready = new Promise<void>((resolve) => {
+      onReady = resolve;
+      timer = setTimeout(resolve, ms);
+      client.once('ready', resolve);
+    });
+    await Promise.race([untrusted.failed, ready]);
+  } catch (err) {
+    await attemptsSettled([client]);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    if (onReady) client.off('ready', onReady);
+    untrusted.dispose();
+  }
+}
