@@ -109,6 +109,19 @@ const UNTRUSTED =
     assert.match(err.message, UNTRUSTED);
   });
 
+  it('with `ca` but a host the certificate does not name, the connect is refused naming ERR_TLS_CERT_ALTNAME_INVALID', async () => {
+    // ioredis resolves IPv4 by default: localhost is 127.0.0.1, which the certificate names only as an IP.
+    const err = await RedisExecution.connect({ url: `rediss://localhost:${redis.port}`, ca: redis.ca, prefix: `tls${++n}` }, 20_000).then(
+      (r) => {
+        remote = r;
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof Error, 'connect rejects');
+    assert.match(err.message, /Redis at localhost:\d+: TLS certificate not trusted \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
+  });
+
   it('after a connect, a server certificate that is no longer trusted is warned by its name, not as an outage', async () => {
     const other = await startRedis({ tls: true });
     const warnings: string[] = [];
