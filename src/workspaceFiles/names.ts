@@ -25,6 +25,7 @@ export const ConfigKeys = {
   defaultRetries: 'orchestrator.defaults.retries',
   backend: 'orchestrator.backend',
   redisUrl: 'orchestrator.redis.url',
+  redisCaFile: 'orchestrator.redis.caFile',
   cacheEnabled: 'orchestrator.cache.enabled',
   cacheMaxSizeMB: 'orchestrator.cache.maxSizeMB',
   cacheDirectory: 'orchestrator.cache.directory',

@@ -24,6 +24,8 @@ export interface Settings {
   backend: Backend;
   /** The Redis the `redis` backend uses; its password lives apart (the editor's SecretStorage). */
   redisUrl: string;
+  /** The PEM file of the CA that signed a `rediss://` Redis's certificate, as written; undefined: none. */
+  redisCaFile: string | undefined;
   cache: CacheSettings;
 }
 
@@ -104,6 +106,17 @@ function redisUrlOf(get: SettingReader, problems: string[]): string {
   return DEFAULTS.redisUrl;
 }
 
+/** A file path as written; '' (the editor's way to clear a string setting) means none. */
+function caFileOf(get: SettingReader, problems: string[]): string | undefined {
+  const value = get(ConfigKeys.redisCaFile);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string' && value.trim() !== '' && !value.includes('\0')) return value;
+  problems.push(
+    `Expected \`${ConfigKeys.redisCaFile}\` to be the path of a PEM file (the CA of a \`rediss://\` Redis) or "", got ${JSON.stringify(value)}; using none`,
+  );
+  return undefined;
+}
+
 function booleanOf(get: SettingReader, key: ConfigKey, fallback: boolean, problems: string[]): boolean {
   const value = get(key);
   if (value === undefined || value === null) return fallback;
@@ -150,6 +163,7 @@ export function readSettingsFrom(get: SettingReader, problems: string[] = []): S
     defaultRetries: integer(get, ConfigKeys.defaultRetries, DEFAULTS.defaultRetries, 0, LIMITS.retries, problems),
     backend: backendOf(get, problems),
     redisUrl: redisUrlOf(get, problems),
+    redisCaFile: caFileOf(get, problems),
     cache: cacheOf(get, problems),
   };
 }

@@ -55,6 +55,30 @@ describe('settingsValues', () => {
       }
     });
   });
+
+  describe('orchestrator.redis.caFile', () => {
+    it('is none when unset or empty (the editor clears a string setting to "")', () => {
+      assert.equal(read({}).settings.redisCaFile, undefined);
+      const { settings, problems } = read({ [ConfigKeys.redisCaFile]: '' });
+      assert.equal(settings.redisCaFile, undefined);
+      assert.deepEqual(problems, []);
+    });
+
+    it('takes a path as written', () => {
+      const { settings, problems } = read({ [ConfigKeys.redisCaFile]: '/etc/redis/ca.pem' });
+      assert.equal(settings.redisCaFile, '/etc/redis/ca.pem');
+      assert.deepEqual(problems, []);
+    });
+
+    it('refuses a value that is not a path, naming the key and what is allowed, and uses none', () => {
+      for (const bad of [42, true, ['/ca.pem'], { file: '/ca.pem' }, '   ', 'a\0b']) {
+        const { settings, problems } = read({ [ConfigKeys.redisCaFile]: bad });
+        assert.equal(settings.redisCaFile, undefined, JSON.stringify(bad));
+        assert.equal(problems.length, 1, JSON.stringify(bad));
+        assert.match(problems[0]!, /Expected `orchestrator\.redis\.caFile` to be the path of a PEM file .*, got .*; using none/);
+      }
+    });
+  });
 });
 
 describe('settingsValues: orchestrator.cache.*', () => {
