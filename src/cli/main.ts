@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { RedisTlsError } from '../backends/redis/tlsTrust';
 import { OrchestratorError } from '../core/model/errors';
 import { execCommand, type ExecFlags } from './commands/exec';
 import { processIo, type Io } from './commands/io';
@@ -14,6 +15,7 @@ import { validateCommand } from './commands/validate';
 import { workerCommand, type WorkerFlags } from './commands/worker';
 import { ExitCode, UsageError } from './exitCodes';
 import { StateFileError } from './fileStore';
+import { withRedisCaHint } from './redisCa';
 import { formatProblem, InvalidFileError } from './workspace';
 
 /** The package's version, from the package.json next to dist/ (a clone, or an installed package). */
@@ -151,6 +153,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     if (err instanceof OrchestratorError && err.code === 'VALIDATION') return fail(io, err.message, ExitCode.usage);
     // A state file in use by another run, or unreadable: nothing ran.
     if (err instanceof StateFileError && err.code !== 'STATE_FILE_WRITE_FAILED') return fail(io, err.message, ExitCode.usage);
+    // An untrusted Redis certificate (run --backend redis, worker): the CLI's way to trust its CA.
+    if (err instanceof RedisTlsError) return fail(io, withRedisCaHint(err.message), ExitCode.failed);
     const message = err instanceof Error ? (io.env.ORCHESTRATOR_DEBUG ? (err.stack ?? err.message) : err.message) : String(err);
     return fail(io, message, ExitCode.failed);
   }

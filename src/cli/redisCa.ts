@@ -2,6 +2,7 @@
 // read once before anything connects. Invariant: whatever is wrong with it (no file, not PEM, a plain
 // redis:// URL) is a UsageError naming the option and the file, so the CLI exits 2 before anything runs.
 import { readFileSync } from 'node:fs';
+import { TLS_UNTRUSTED_TEXT } from '../backends/redis/tlsTrust';
 import { UsageError } from './exitCodes';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
@@ -25,4 +26,13 @@ export function redisCaOf(flag: string | undefined, env: NodeJS.ProcessEnv, url:
     throw new UsageError(`Expected ${option} to be a PEM file (-----BEGIN CERTIFICATE----- …), ${JSON.stringify(file)} holds no certificate`);
   }
   return text;
+}
+
+/** How to trust a CA from the command line: added after an untrusted-certificate error or warning. */
+export const REDIS_CA_HINT =
+  'pass the CA that signed it with --redis-ca FILE (or ORCHESTRATOR_REDIS_CA, NODE_EXTRA_CA_CERTS), or use a URL whose host the certificate names';
+
+/** `message` with REDIS_CA_HINT when it is about an untrusted certificate (RedisTlsError's text); else as is. */
+export function withRedisCaHint(message: string): string {
+  return message.includes(TLS_UNTRUSTED_TEXT) ? `${message}; ${REDIS_CA_HINT}` : message;
 }

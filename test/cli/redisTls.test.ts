@@ -104,6 +104,8 @@ const UNTRUSTED = /TLS certificate not trusted \((SELF_SIGNED_CERT_IN_CHAIN|UNAB
     const result = await exitWithin(w, 10_000);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, UNTRUSTED);
+    // The CLI's own hint: how to trust a CA from the command line.
+    assert.match(result.stderr, /--redis-ca FILE \(or ORCHESTRATOR_REDIS_CA, NODE_EXTRA_CA_CERTS\)/);
   });
 
   it('--redis-ca refusals are usage errors (exit 2) naming the file or the URL', async () => {

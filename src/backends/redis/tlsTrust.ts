@@ -26,16 +26,27 @@ export function untrustedTlsCode(err: unknown): string | undefined {
   return typeof code === 'string' && UNTRUSTED_CODES.has(code) ? code : undefined;
 }
 
-/** Connecting to a Redis whose TLS certificate is not trusted; `tlsCode` is Node's verification code. */
+/** What every RedisTlsError message (and a warning made of one) says: callers add their hint after it. */
+export const TLS_UNTRUSTED_TEXT = 'TLS certificate not trusted';
+
+/**
+ * Connecting to a Redis whose TLS certificate is not trusted; `tlsCode` is Node's verification code.
+ * The message says only what is wrong: how to trust a CA depends on the caller (a CLI flag, an editor
+ * setting), so each adds its own hint.
+ */
 export class RedisTlsError extends Error {
   readonly code = 'REDIS_TLS_UNTRUSTED';
   constructor(
     readonly where: string,
     readonly tlsCode: string,
   ) {
-    super(
-      `${where}: TLS certificate not trusted (${tlsCode}); pass the CA that signed it with --redis-ca FILE (or ORCHESTRATOR_REDIS_CA, NODE_EXTRA_CA_CERTS; the \`ca\` option in code), or use a URL whose host the certificate names`,
-    );
+    const why =
+      tlsCode === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? 'the certificate does not name this host'
+        : tlsCode === 'CERT_HAS_EXPIRED' || tlsCode === 'CERT_NOT_YET_VALID'
+          ? 'the certificate is outside its validity dates'
+          : 'the CA that signed it is not trusted';
+    super(`${where}: ${TLS_UNTRUSTED_TEXT} (${tlsCode}): ${why}`);
     this.name = 'RedisTlsError';
   }
 }

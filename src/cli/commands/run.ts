@@ -15,7 +15,7 @@ import { defaultConcurrency } from '../../core/orchestrator/options';
 import { ExitCode, UsageError } from '../exitCodes';
 import { FileStore } from '../fileStore';
 import { checkName, parseConcurrency, parseReport, parseResources, redisUrlOf, unknownName } from '../options';
-import { redisCaOf } from '../redisCa';
+import { redisCaOf, withRedisCaHint } from '../redisCa';
 import { formatPlan, selectOnly } from '../plan';
 import { writeJunitReport, junitReport } from '../report/junit';
 import { runSession } from '../session';
@@ -196,7 +196,7 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
                 ...(io.env.ORCHESTRATOR_REDIS_PASSWORD ? { password: io.env.ORCHESTRATOR_REDIS_PASSWORD } : {}),
                 ...(redisCa !== undefined ? { ca: redisCa } : {}),
                 prefix,
-                onWarn: warn,
+                onWarn: (message) => warn(withRedisCaHint(message)),
               }),
           }),
       store,
