@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { CommandIds, ConfigKeys } from '../ids';
 import type { Settings } from '../settings';
-import { CONNECT_WAIT_MS, REDIS_PASSWORD_SECRET, RedisBackend, type ConnectOptions, type FleetBackend } from './redisBackend';
+import { REDIS_PASSWORD_SECRET, RedisBackend, connectRedis } from './redisBackend';
 
 const RELOAD = 'Reload Window';
 
@@ -12,17 +12,12 @@ function warn(message: string): void {
   void vscode.window.showWarningMessage(`Orchestrator: ${message}`);
 }
 
-/** BullMQ and ioredis are loaded only when the redis backend is used. */
-async function connectRedis(options: ConnectOptions): Promise<FleetBackend> {
-  const { RedisExecution } = await import('../../backends/redis/redisExecution');
-  return RedisExecution.connect(options, CONNECT_WAIT_MS);
-}
-
 /** The backend the settings ask for: undefined for `local`. */
 export function createBackend(context: vscode.ExtensionContext, settings: Settings): RedisBackend | undefined {
   if (settings.backend !== 'redis') return undefined;
   return new RedisBackend({
     url: settings.redisUrl,
+    caFile: settings.redisCaFile,
     password: () => context.secrets.get(REDIS_PASSWORD_SECRET),
     connect: connectRedis,
     warn,
@@ -37,7 +32,7 @@ export async function offerReload(message: string): Promise<void> {
 
 /** Called with the keys of our settings that changed: the backend's apply after a reload, which is offered. */
 export function backendSettingsChanged(changed: readonly string[]): void {
-  if (changed.includes(ConfigKeys.backend) || changed.includes(ConfigKeys.redisUrl)) {
+  if ([ConfigKeys.backend, ConfigKeys.redisUrl, ConfigKeys.redisCaFile].some((key) => changed.includes(key))) {
     void offerReload('the backend settings apply after a window reload.');
   }
 }

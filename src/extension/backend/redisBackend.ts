@@ -5,11 +5,17 @@
 // network, and the RedisExecution is attached when `connect` resolves: attempts started meanwhile
 // are held and handed on, none is run here and none is lost. A URL the backend cannot use is
 // reported once and the port is never attached: the caller starts the orchestrator paused, so
-// tasks wait visibly until the setting is fixed (the backend applies after a reload).
+// tasks wait visibly until the setting is fixed (the backend applies after a reload). The same holds
+// for a CA file (`orchestrator.redis.caFile`) it cannot use: it is read at creation, synchronously,
+// so the caller knows before the orchestrator starts.
+import { isAbsolute } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { errorMessage } from '../../core/model/errors';
 import type { RemoteExecution } from '../../core/execution/routedExecution';
 import type { FleetStatus } from '../../backends/redis/fleetStatus';
 import { redisOptions } from '../../backends/redis/connection';
+import { TLS_UNTRUSTED_TEXT } from '../../backends/redis/tlsTrust';
+import { ConfigKeys } from '../../workspaceFiles/names';
 import { DeferredRemote } from './deferredRemote';
 
 /** The kinds workers run; local ones (VS Code tasks, other extensions' kinds) stay in this process. */
@@ -29,6 +35,8 @@ export interface FleetBackend extends RemoteExecution {
 export interface ConnectOptions {
   url: string;
   password?: string;
+  /** PEM text of the CA that signed a `rediss://` Redis's certificate (from `orchestrator.redis.caFile`). */
+  ca?: string;
   kinds: string[];
   onWarn: (message: string) => void;
 }
@@ -37,9 +45,39 @@ export interface RedisBackendDeps {
   url: string;
   /** Reads the password (SecretStorage); undefined when none is stored. */
   password: () => PromiseLike<string | undefined>;
+  /** `orchestrator.redis.caFile`: an absolute path of a PEM file; undefined: Node's trusted CAs only. */
+  caFile?: string | undefined;
+  /** Reads `caFile` (readFileSync by default); throws when it cannot. */
+  readFile?: (file: string) => string;
   connect: (options: ConnectOptions) => Promise<FleetBackend>;
   /** Tells the user something about the backend (a warning). */
   warn: (message: string) => void;
+}
+
+/** How to trust a CA in the editor: added after an untrusted-certificate error or warning. */
+export const CA_FILE_HINT = `set \`${ConfigKeys.redisCaFile}\` to the CA's PEM file and reload the window`;
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+/** `message` with CA_FILE_HINT when it is about an untrusted certificate (RedisTlsError's text); else as is. */
+function withCaFileHint(message: string): string {
+  return message.includes(TLS_UNTRUSTED_TEXT) ? `${message}; ${CA_FILE_HINT}` : message;
+}
+
+/** The PEM text of `file` for `url`; throws saying what is wrong with it and what is allowed. */
+function readCa(file: string, url: string, readFile: (file: string) => string): string {
+  const scheme = url.replace(/:\/\/.*$/s, '://');
+  if (scheme !== 'rediss://') throw new Error(`it is the CA of a TLS Redis and needs a \`rediss://\` URL in \`${ConfigKeys.redisUrl}\`, got a ${scheme} one`);
+  if (!isAbsolute(file)) throw new Error(`Expected an absolute path of a readable PEM file, got ${JSON.stringify(file)}`);
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? errorMessage(err);
+    throw new Error(`Expected an absolute path of a readable PEM file, got ${JSON.stringify(file)} (${why})`, { cause: err });
+  }
+  if (!PEM_CERTIFICATE.test(text)) throw new Error(`Expected a PEM file (-----BEGIN CERTIFICATE----- …), ${JSON.stringify(file)} holds no certificate`);
+  return text;
 }
 
 /** `redis://user:secret@host:6379/0` without its password, for messages and the dashboard. */
@@ -62,14 +100,23 @@ export class RedisBackend {
   /** Settles once the backend is attached, or connecting has failed for good. */
   readonly settled: Promise<void>;
   private backend: FleetBackend | undefined;
+  private readonly ca: string | undefined;
 
   constructor(private readonly deps: RedisBackendDeps) {
     this.remote = new DeferredRemote(REMOTE_KINDS);
     let blocked: string | undefined;
+    const waits = 'Tasks that run on workers wait (the orchestrator is paused) until the setting is fixed and the window reloaded.';
     try {
       redisOptions(deps.url);
     } catch (err) {
-      blocked = `the redis backend cannot use \`orchestrator.redis.url\`: ${errorMessage(err)}. Tasks that run on workers wait (the orchestrator is paused) until the setting is fixed and the window reloaded.`;
+      blocked = `the redis backend cannot use \`${ConfigKeys.redisUrl}\`: ${errorMessage(err)}. ${waits}`;
+    }
+    if (!blocked && deps.caFile !== undefined) {
+      try {
+        this.ca = readCa(deps.caFile, deps.url, deps.readFile ?? ((file) => readFileSync(file, 'utf8')));
+      } catch (err) {
+        blocked = `the redis backend cannot use \`${ConfigKeys.redisCaFile}\` (${JSON.stringify(deps.caFile)}): ${errorMessage(err)}. ${waits}`;
+      }
     }
     this.blocked = blocked;
     if (blocked) {
@@ -91,14 +138,17 @@ export class RedisBackend {
       const backend = await this.deps.connect({
         url: this.deps.url,
         ...(password ? { password } : {}),
+        ...(this.ca !== undefined ? { ca: this.ca } : {}),
         kinds: [...REMOTE_KINDS],
-        onWarn: (message) => this.deps.warn(message),
+        onWarn: (message) => this.deps.warn(withCaFileHint(message)),
       });
       this.backend = backend;
       // After the orchestrator is gone, attach disposes the backend in turn.
       this.remote.attach(backend);
     } catch (err) {
-      this.deps.warn(`could not start the redis backend (${this.url}): ${errorMessage(err)}. Tasks that run on workers wait until the window is reloaded.`);
+      this.deps.warn(
+        `could not start the redis backend (${this.url}): ${withCaFileHint(errorMessage(err))}. Tasks that run on workers wait until the window is reloaded.`,
+      );
     }
   }
 
@@ -106,4 +156,10 @@ export class RedisBackend {
   async fleet(): Promise<FleetStatus> {
     return this.backend && this.remote.attached ? this.backend.fleet() : NOT_CONNECTED;
   }
+}
+
+/** The real connect: BullMQ and ioredis are loaded only when the redis backend is used. */
+export async function connectRedis(options: ConnectOptions): Promise<FleetBackend> {
+  const { RedisExecution } = await import('../../backends/redis/redisExecution');
+  return RedisExecution.connect(options, CONNECT_WAIT_MS);
 }
