@@ -66,6 +66,11 @@ describe('ids (src/extension/ids.ts against package.json contributes)', () => {
     assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(ConfigKeys.cacheDirectory));
   });
 
+  it("ignores an untrusted workspace's Redis CA file, which is set per machine", () => {
+    assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(ConfigKeys.redisCaFile));
+    assert.equal((c.configuration.properties[ConfigKeys.redisCaFile] as { scope?: unknown }).scope, 'machine-overridable');
+  });
+
   it('declares the History view, whose row menus match the rows they are for', () => {
     assert.ok(c.views[ViewIds.container].some((v) => v.id === ViewIds.history));
     /** The context values a command's History menu entries accept, out of every kind of History row. */
