@@ -2,10 +2,9 @@
 // read once before anything connects. Invariant: whatever is wrong with it (no file, not PEM, a plain
 // redis:// URL) is a UsageError naming the option and the file, so the CLI exits 2 before anything runs.
 import { readFileSync } from 'node:fs';
+import { PEM_CERTIFICATE } from '../backends/redis/connection';
 import { TLS_UNTRUSTED_TEXT } from '../backends/redis/tlsTrust';
 import { UsageError } from './exitCodes';
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
 /** The PEM text of the CA file named by `flag`, else by ORCHESTRATOR_REDIS_CA; undefined when neither is given. */
 export function redisCaOf(flag: string | undefined, env: NodeJS.ProcessEnv, url: string): string | undefined {

@@ -29,7 +29,8 @@ export interface RedisTlsOptions {
   ca?: string;
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+/** PEM text holding at least one certificate. */
+export const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
 function checkCa(ca: unknown, tls: boolean): string | undefined {
   if (ca === undefined) return undefined;

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { errorMessage } from '../../core/model/errors';
 import type { RemoteExecution } from '../../core/execution/routedExecution';
 import type { FleetStatus } from '../../backends/redis/fleetStatus';
-import { redisOptions } from '../../backends/redis/connection';
+import { PEM_CERTIFICATE, redisOptions } from '../../backends/redis/connection';
 import { TLS_UNTRUSTED_TEXT } from '../../backends/redis/tlsTrust';
 import { ConfigKeys } from '../../workspaceFiles/names';
 import { DeferredRemote } from './deferredRemote';
@@ -56,8 +56,6 @@ export interface RedisBackendDeps {
 
 /** How to trust a CA in the editor: added after an untrusted-certificate error or warning. */
 export const CA_FILE_HINT = `set \`${ConfigKeys.redisCaFile}\` to the CA's PEM file and reload the window`;
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
 /** `message` with CA_FILE_HINT when it is about an untrusted certificate (RedisTlsError's text); else as is. */
 function withCaFileHint(message: string): string {
