@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../scripts/codeServer.mjs';
+import { dashboardFrame } from './orchestratorSteps.mjs';
 
 export const title = "the dashboard shows the orchestrator's figures, reveals a failed task and survives a reload";
 export const timeoutMs = 240_000;
@@ -45,11 +46,6 @@ const WORKFLOW = {
     },
   },
 };
-
-/** @param {import('./workbench.mjs').Workbench} wb */
-function dashboardFrame(wb) {
-  return wb.page.frameLocator('iframe.webview').frameLocator('#active-frame');
-}
 
 async function figure(frame, metric) {
   const v = await frame.locator(`[data-metric="${metric}"]`).first().getAttribute('data-value', { timeout: 2000 });

@@ -1,5 +1,6 @@
-// Steps the Orchestrator scenarios share: scheduling a shell command through the palette, and finding
-// which stage of the Tasks tree a task's row sits under.
+// Steps the Orchestrator scenarios share: answering the palette's quick inputs, scheduling a shell
+// command through it, the dashboard's frame, and finding which stage of the Tasks tree a task's row
+// sits under.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../scripts/codeServer.mjs';
@@ -7,7 +8,7 @@ import { REPO_ROOT } from '../../scripts/codeServer.mjs';
 export const STAGES = ['Created', 'Scheduled', 'Running', 'Completed', 'Failed', 'Cancelled'];
 
 /** Waits until the quick input shows the placeholder `placeholder`, types `text` and accepts. */
-async function answer(wb, placeholder, text, { timeout = 20_000 } = {}) {
+export async function answer(wb, placeholder, text, { timeout = 20_000 } = {}) {
   const input = wb.page.locator(`.quick-input-widget input.input[placeholder="${placeholder}"]`);
   await input.waitFor({ state: 'visible', timeout });
   await input.fill(text);
@@ -27,6 +28,11 @@ export async function scheduleShellFromPalette(wb, command, priority = 'Normal')
   await answer(wb, 'A shell command, a VS Code task or a workflow', 'Shell command…');
   await answer(wb, 'npm test', command);
   await answer(wb, 'Priority', priority);
+}
+
+/** The dashboard's page: the webview's inner frame. */
+export function dashboardFrame(wb) {
+  return wb.page.frameLocator('iframe.webview').frameLocator('#active-frame');
 }
 
 /** The stage a row labelled `label` is under, or undefined when no such row is shown. */

@@ -4,18 +4,10 @@
 // of src/greet.js runs it, and it is paused and resumed from the row's context menu.
 // Keeps media/screenshot-services-ready.png and media/screenshot-watching.png (the README's pictures) current.
 import assert from 'node:assert/strict';
-import { keepScreenshot, layoutForScreenshots, stageOf, waitForStage } from './orchestratorSteps.mjs';
+import { answer, keepScreenshot, layoutForScreenshots, stageOf, waitForStage } from './orchestratorSteps.mjs';
 
 export const title = 'the dev workflow: its server goes Ready, its dependents run, it is stopped; the watch trigger runs on save, pauses and resumes';
 export const timeoutMs = 150_000;
-
-async function pick(wb, placeholder, text) {
-  const input = wb.page.locator(`.quick-input-widget input.input[placeholder="${placeholder}"]`);
-  await input.waitFor({ state: 'visible', timeout: 20_000 });
-  await input.fill(text);
-  await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible' });
-  await wb.page.keyboard.press('Enter');
-}
 
 /** Quick Open (Ctrl+P): types the path and accepts once the file is listed. */
 async function openFile(wb, path) {
@@ -50,7 +42,7 @@ export async function run(wb) {
   await layoutForScreenshots(wb);
 
   await wb.runCommand('Orchestrator: Run Workflow…');
-  await pick(wb, 'A workflow from .vscode/orchestrator.json', 'dev');
+  await answer(wb, 'A workflow from .vscode/orchestrator.json', 'dev');
   // Ready is a sub-state of Running: the row stays under Running, and its description says Ready.
   await rowWhere(wb, 'Dev server', (r) => /\bReady\b/.test(r.description), 'the dev server to show Ready');
   assert.equal(await stageOf(wb, 'Dev server'), 'Running');

@@ -4,7 +4,7 @@
 // a click on a bar selects that task in the Tasks tree; the picker shows the first run again.
 // Keeps media/screenshot-timeline.png (the README's picture) current.
 import assert from 'node:assert/strict';
-import { keepScreenshot, layoutForScreenshots, waitForStage } from './orchestratorSteps.mjs';
+import { answer, dashboardFrame, keepScreenshot, layoutForScreenshots, waitForStage } from './orchestratorSteps.mjs';
 
 export const title = 'the timeline draws the latest ci run, marks its critical path and cached tasks, and a click on a bar reveals the task';
 export const timeoutMs = 240_000;
@@ -14,23 +14,10 @@ export const options = {
 
 const NAMES = ['Install dependencies', 'Lint', 'Unit tests (tasks.json "test")', 'Build', 'Package .vsix'];
 
-async function pick(wb, placeholder, text) {
-  const input = wb.page.locator(`.quick-input-widget input.input[placeholder="${placeholder}"]`);
-  await input.waitFor({ state: 'visible', timeout: 20_000 });
-  await input.fill(text);
-  await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible' });
-  await wb.page.keyboard.press('Enter');
-}
-
-/** @param {import('./workbench.mjs').Workbench} wb */
-function dashboardFrame(wb) {
-  return wb.page.frameLocator('iframe.webview').frameLocator('#active-frame');
-}
-
 /** Starts the demo `ci` workflow from the palette. */
 async function runCi(wb) {
   await wb.runCommand('Orchestrator: Run Workflow…');
-  await pick(wb, 'A workflow from .vscode/orchestrator.json', 'ci');
+  await answer(wb, 'A workflow from .vscode/orchestrator.json', 'ci');
 }
 
 /** The bars the page lists (the chart's accessible twin), in row order. */

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../scripts/codeServer.mjs';
-import { stageOf, waitForStage } from './orchestratorSteps.mjs';
+import { answer, dashboardFrame, stageOf, waitForStage } from './orchestratorSteps.mjs';
 import { startRedis, startWorker } from './redis.mjs';
 import { DEMO_WORKSPACE } from './workbench.mjs';
 
@@ -54,19 +54,6 @@ export async function setup({ outputDir }) {
   }
 }
 
-/** @param {import('./workbench.mjs').Workbench} wb */
-function dashboardFrame(wb) {
-  return wb.page.frameLocator('iframe.webview').frameLocator('#active-frame');
-}
-
-async function pick(wb, placeholder, text) {
-  const input = wb.page.locator(`.quick-input-widget input.input[placeholder="${placeholder}"]`);
-  await input.waitFor({ state: 'visible', timeout: 20_000 });
-  await input.fill(text);
-  await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible' });
-  await wb.page.keyboard.press('Enter');
-}
-
 /** The text of the hover a tree row shows for `label` (the task's tooltip). */
 async function tooltipOf(wb, label) {
   const hover = wb.page.locator('.monaco-hover, .workbench-hover').filter({ hasText: label }).last();
@@ -87,7 +74,7 @@ export async function run(wb) {
   await wb.openContainer('Orchestrator');
   await wb.waitForRow('Running', { timeout: 30_000 });
   await wb.runCommand('Orchestrator: Run Workflow…');
-  await pick(wb, 'A workflow from .vscode/orchestrator.json', 'ci');
+  await answer(wb, 'A workflow from .vscode/orchestrator.json', 'ci');
   await waitForStage(wb, 'Package .vsix', 'Completed', { timeout: 90_000 });
   for (const name of NAMES) assert.equal(await stageOf(wb, name), 'Completed', name);
 

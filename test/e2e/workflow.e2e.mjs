@@ -3,20 +3,12 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keepScreenshot, layoutForScreenshots, stageOf, waitForStage } from './orchestratorSteps.mjs';
+import { answer, keepScreenshot, layoutForScreenshots, stageOf, waitForStage } from './orchestratorSteps.mjs';
 
 export const title = 'Run Workflow… runs the ci workflow; an invalid workflow file runs nothing and names the field';
 export const timeoutMs = 150_000;
 
 const NAMES = ['Install dependencies', 'Lint', 'Unit tests (tasks.json "test")', 'Build', 'Package .vsix'];
-
-async function pick(wb, placeholder, text) {
-  const input = wb.page.locator(`.quick-input-widget input.input[placeholder="${placeholder}"]`);
-  await input.waitFor({ state: 'visible', timeout: 20_000 });
-  await input.fill(text);
-  await wb.page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible' });
-  await wb.page.keyboard.press('Enter');
-}
 
 /** @param {import('./workbench.mjs').Workbench} wb */
 export async function run(wb) {
@@ -24,7 +16,7 @@ export async function run(wb) {
   await wb.waitForRow('Running', { timeout: 30_000 });
   await layoutForScreenshots(wb);
   await wb.runCommand('Orchestrator: Run Workflow…');
-  await pick(wb, 'A workflow from .vscode/orchestrator.json', 'ci');
+  await answer(wb, 'A workflow from .vscode/orchestrator.json', 'ci');
   // lint and test wait for install; build waits for both.
   await waitForStage(wb, 'Build', 'Created');
   await waitForStage(wb, 'Package .vsix', 'Completed', { timeout: 60_000 });
@@ -44,7 +36,7 @@ export async function run(wb) {
   await wb.runCommand('Orchestrator: Run Workflow…');
   // A problem inside one workflow makes that workflow alone unusable: it is listed under "Cannot run",
   // and picking it shows the error, a notification with an Open File button (no modal dialog).
-  await pick(wb, 'A workflow from .vscode/orchestrator.json', 'ci');
+  await answer(wb, 'A workflow from .vscode/orchestrator.json', 'ci');
   const toast = wb.page.locator('.notification-toast', { hasText: 'priority' }).first();
   await toast.waitFor({ state: 'visible', timeout: 20_000 });
   assert.equal(await wb.page.locator('.monaco-dialog-box').count(), 0, 'no modal dialog');
