@@ -1,43 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { createOrchestrator, type OrchestratorImpl, type TaskEventPayload } from '../../src/core/orchestrator/orchestrator';
 import type { OrchestratorOptions } from '../../src/core/orchestrator/orchestratorTypes';
-import type { ExecutionContext, Executor } from '../../src/core/ports';
 import type { Message } from '../../src/core/queue/queueTypes';
 import type { TaskSpec, TaskStatus } from '../../src/core/model/model';
-import { ExecutionError } from '../../src/core/model/errors';
 import { ManualClock, settle } from '../support/manualClock';
-
-/**
- * A registered kind `svc` whose attempts run until the test ends them: each attempt is kept by its
- * task name, and the test calls reportReady, writes output, exits or checks it was stopped.
- */
-class ServiceExecutor implements Executor {
-  readonly attempts = new Map<string, Running>();
-  execute(ctx: ExecutionContext): Promise<{ exitCode?: number }> {
-    return new Promise((resolve, reject) => {
-      const run: Running = {
-        ctx,
-        stopped: false,
-        exit: (code) => (code === 0 ? resolve({}) : reject(new ExecutionError(`Command failed with exit code ${code}`, { exitCode: code }))),
-      };
-      ctx.signal.addEventListener('abort', () => {
-        run.stopped = true;
-        reject(ctx.signal.reason);
-      });
-      this.attempts.set(ctx.task.name, run);
-    });
-  }
-  get(name: string): Running {
-    const r = this.attempts.get(name);
-    assert.ok(r, `no attempt of ${name} started`);
-    return r;
-  }
-}
-interface Running {
-  ctx: ExecutionContext;
-  stopped: boolean;
-  exit(code: number): void;
-}
+import { ServiceExecutor } from '../support/serviceExecutor';
 
 const opened: OrchestratorImpl[] = [];
 async function make(options: OrchestratorOptions = {}): Promise<{ o: OrchestratorImpl; svc: ServiceExecutor }> {

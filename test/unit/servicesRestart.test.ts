@@ -1,31 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
-import type { ExecutionContext, Executor } from '../../src/core/ports';
 import type { TaskSpec, TaskStatus } from '../../src/core/model/model';
-import { ExecutionError } from '../../src/core/model/errors';
 import { RESTART_LIMIT, RESTART_WINDOW_MS, RestartHistory } from '../../src/core/services/restartPolicy';
 import { ManualClock, settle } from '../support/manualClock';
-
-/** Kind `svc`: each attempt is kept (the latest per task name) until the test ends it. */
-class ServiceExecutor implements Executor {
-  readonly latest = new Map<string, { ctx: ExecutionContext; exit(code: number): void }>();
-  started = 0;
-  execute(ctx: ExecutionContext): Promise<object> {
-    this.started++;
-    return new Promise((resolve, reject) => {
-      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
-      this.latest.set(ctx.task.name, {
-        ctx,
-        exit: (code) => (code === 0 ? resolve({}) : reject(new ExecutionError(`Command failed with exit code ${code}`, { exitCode: code }))),
-      });
-    });
-  }
-  get(name: string): { ctx: ExecutionContext; exit(code: number): void } {
-    const r = this.latest.get(name);
-    assert.ok(r, `no attempt of ${name}`);
-    return r;
-  }
-}
+import { ServiceExecutor } from '../support/serviceExecutor';
 
 const opened: OrchestratorImpl[] = [];
 async function make(clock: ManualClock): Promise<{ o: OrchestratorImpl; svc: ServiceExecutor }> {
