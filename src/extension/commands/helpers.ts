@@ -36,11 +36,12 @@ export type CommandModule = (deps: CommandDeps) => vscode.Disposable[];
  * Registers a command. Invoked from the UI (no argument: palette, view title, a keybinding without
  * args; or a tree row: context menu), an error is shown as a message and the command resolves, since
  * VS Code would add a modal "resulted in an error" dialog for a rejection. Invoked with an argument
- * (another extension, a test, a keybinding with args), the error rejects the call.
+ * (another extension, a test, a keybinding with args), the error rejects the call. `isRow` says
+ * which arguments are the rows of the view whose context menu invokes it (default: the Tasks view).
  */
-export function register(id: string, handler: (...args: unknown[]) => unknown): vscode.Disposable {
+export function register(id: string, handler: (...args: unknown[]) => unknown, isRow: (arg: unknown) => boolean = isTreeNode): vscode.Disposable {
   return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-    const fromUi = args.length === 0 || args[0] === undefined || isTreeNode(args[0]);
+    const fromUi = args.length === 0 || args[0] === undefined || isRow(args[0]);
     try {
       return await handler(...args);
     } catch (err) {

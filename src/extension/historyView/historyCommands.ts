@@ -10,8 +10,9 @@ import * as vscode from 'vscode';
 import { NotFoundError, ValidationError, describeValue, errorMessage } from '../../core/model/errors';
 import type { TaskRecord } from '../../core/model/model';
 import type { Orchestrator } from '../../core/orchestrator/orchestratorTypes';
+import { register as registerCommand } from '../commands/helpers';
 import { CommandIds, ContextKeys } from '../ids';
-import { UntrustedWorkspaceError, type TrustGate } from '../trust';
+import type { TrustGate } from '../trust';
 import { parseHistoryFilter } from './historyFilter';
 import { isSingleTask, runKey, runName } from './historyGroups';
 import { historyOutputUri } from './historyOutput';
@@ -196,17 +197,7 @@ function sameNode(a: HistoryNode, b: unknown): boolean {
   return true;
 }
 
-/** As the other commands' `register` (commands/helpers.ts), with this view's rows counted as the UI. */
+/** The commands' `register` (commands/helpers.ts), with this view's rows counted as the UI. */
 function register(id: string, handler: (...args: unknown[]) => unknown): vscode.Disposable {
-  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-    const fromUi = args.length === 0 || args[0] === undefined || isHistoryNode(args[0]);
-    try {
-      return await handler(...args);
-    } catch (err) {
-      if (!fromUi) throw err;
-      // The trust gate has told the user already, with a button to manage trust.
-      if (!(err instanceof UntrustedWorkspaceError)) void vscode.window.showErrorMessage(`Orchestrator: ${errorMessage(err)}`);
-      return undefined;
-    }
-  });
+  return registerCommand(id, handler, isHistoryNode);
 }
