@@ -17,6 +17,7 @@ import { applySpecDefaults } from '../core/model/specDefaults';
 import type { TaskStatusBar } from './tasksView/statusBar';
 import type { TaskOutput } from './tasksView/taskOutput';
 import type { TaskTreeProvider, TreeNode } from './tasksView/taskTree';
+import type { HistoryFeed } from './historyView/historyFeed';
 import type { HistoryNode, HistoryTreeProvider } from './historyView/historyTree';
 import type { RunHistory } from '../core/history/historyTypes';
 import type { TriggerService } from './triggers/triggerService';
@@ -58,6 +59,8 @@ export interface TestingHooks {
   readonly history?: RunHistory;
   readonly historyTree?: HistoryTreeProvider;
   readonly historyView?: vscode.TreeView<HistoryNode>;
+  /** Feeds finished records to the history in batches: `flush()` resolves once all so far are in. */
+  readonly historyFeed?: Pick<HistoryFeed, 'flush'>;
   readonly statusBar: TaskStatusBar;
   readonly output: TaskOutput;
   /** The workflow files' triggers (Watching). */

@@ -193,6 +193,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
           history,
           historyTree: historyView.tree,
           historyView: historyView.view,
+          historyFeed,
           statusBar,
           output,
           triggers,
