@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { AddBatcher, MAX_BULK } from '../../src/backends/redis/addBatcher';
+import { AddBatcher, FIRST_BULK, MAX_BULK } from '../../src/backends/redis/addBatcher';
 import { redisOptions } from '../../src/backends/redis/connection';
 import { PROTOCOL_VERSION, type JobData, type JobReturn } from '../../src/backends/redis/protocol';
 import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
@@ -28,7 +28,7 @@ import { redisAvailable, startRedis, type RedisServer } from '../support/redisSe
 
   const data = (i: number): JobData => ({ v: PROTOCOL_VERSION, task: { id: `t${i}` } as JobData['task'], attempt: 1, coordinator: 'test' });
 
-  it('adds every job of one turn in bulk, in the order they were added, beyond one bulk', async () => {
+  it('adds every job of one turn in bulk, in the order they were added, in bulks growing from a small first one', async () => {
     queue = new Queue<JobData, JobReturn>('bulk', { connection: commands as unknown as ConnectionOptions, prefix: 'b1' });
     const batcher = new AddBatcher(queue);
     const sent: number[] = [];
@@ -37,9 +37,11 @@ import { redisAvailable, startRedis, type RedisServer } from '../support/redisSe
       sent.push(jobs.length);
       return addBulk(jobs);
     };
-    const n = MAX_BULK * 2 + 5;
+    const n = MAX_BULK * 3 + 5;
     await Promise.all(Array.from({ length: n }, (_, i) => batcher.add('noop', data(i), { jobId: `j${i}` })));
-    assert.deepEqual(sent, [MAX_BULK, MAX_BULK, 5]);
+    // The first bulk is small (the fleet starts at once), each next twice the last, up to MAX_BULK.
+    assert.deepEqual([FIRST_BULK, MAX_BULK], [32, 1000], 'the sizes this test spells out');
+    assert.deepEqual(sent, [32, 64, 128, 256, 512, 1000, 1000, 13]);
     const waiting = await queue.getWaiting(0, -1);
     assert.equal(waiting.length, n);
     assert.deepEqual(

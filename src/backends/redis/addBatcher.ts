@@ -1,5 +1,8 @@
 // Adds a queue's jobs in bulk: every `add` made in the same turn of the event loop goes to Redis in
-// one `addBulk` (one MULTI round trip per MAX_BULK jobs) instead of one round trip each. Invariants:
+// `addBulk`s (one MULTI round trip each) instead of one round trip per job. A turn's first bulk is
+// FIRST_BULK jobs and each next one twice the last, up to MAX_BULK: Redis runs a MULTI whole before
+// a worker sees any of its jobs, so a small first bulk lets the fleet start while the rest is sent.
+// Invariants:
 //  - each `add` settles exactly once: resolved once its job is in Redis, or rejected with BullMQ's
 //    own refusal of that job;
 //  - one job BullMQ refuses never refuses the others: a refused bulk is retried job by job, so only
@@ -8,8 +11,10 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { JobData, JobReturn } from './protocol';
 
-/** Jobs per `addBulk` call: bounds one MULTI's size (and the time Redis spends on it at once). */
+/** Jobs per `addBulk` call at most: bounds one MULTI's size (and the time Redis spends on it at once). */
 export const MAX_BULK = 1000;
+/** Jobs in a turn's first `addBulk`: about a millisecond of Redis's time, so a worker gets one at once. */
+export const FIRST_BULK = 32;
 
 interface Pending {
   name: string;
@@ -40,7 +45,7 @@ export class AddBatcher {
     const batch = this.pending;
     this.pending = [];
     this.scheduled = false;
-    for (let i = 0; i < batch.length; i += MAX_BULK) await this.send(batch.slice(i, i + MAX_BULK));
+    for (let i = 0, size = FIRST_BULK; i < batch.length; i += size, size = Math.min(MAX_BULK, size * 2)) await this.send(batch.slice(i, i + size));
   }
 
   private async send(jobs: Pending[]): Promise<void> {
