@@ -4,6 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Job, Queue, type ConnectionOptions } from 'bullmq';
+import { redisOptions } from '../../src/backends/redis/connection';
+import { jobId, queueName } from '../../src/backends/redis/protocol';
 import { RedisExecution } from '../../src/backends/redis/redisExecution';
 import { RedisWorker } from '../../src/backends/redis/redisWorker';
 import { ExecutionError } from '../../src/core/model/errors';
@@ -75,13 +78,24 @@ interface Outcome {
     assert.match(output.join(''), /built/);
     assert.deepEqual(early, [], 'the detached coordinator reported nothing');
     assert.equal(readFileSync(trace, 'utf8'), 'run\n', 'the job ran once');
-    // Re-attaching after the end reports the outcome Redis kept; an attempt Redis never saw is INTERRUPTED.
+    // Re-attaching after the end: the completed job is gone from Redis, its outcome is read from the
+    // events stream. Another record of that id (an earlier session's) and an attempt Redis never saw
+    // are INTERRUPTED.
+    const queue = new Queue(queueName(prefix, []), { connection: redisOptions(redis.url) as ConnectionOptions, prefix });
+    closers.push(() => queue.close());
+    assert.equal(await Job.fromId(queue, jobId(task.id, 1)), undefined, 'the completed job was removed');
     const third = await coordinator(prefix);
-    const again = await new Promise<Outcome>((resolve) => third.reattach(task, 1, undefined, (result, error) => resolve({ result, error })));
+    const reattach = (t: TaskRecord, attempt: number) =>
+      new Promise<Outcome>((resolve) => third.reattach(t, attempt, undefined, (result, error) => resolve({ result, error })));
+    const [again, never] = await Promise.all([reattach(task, 1), reattach(task, 7)]);
+    const other = await reattach({ ...task, createdAt: task.createdAt - 1 }, 1);
+    assert.equal(again.error, undefined);
     assert.equal(again.result?.worker, 'w1');
-    const never = await new Promise<Outcome>((resolve) => third.reattach(task, 7, undefined, (result, error) => resolve({ result, error })));
-    assert.ok(never.error instanceof ExecutionError);
-    assert.equal(never.error.errorCode, 'INTERRUPTED');
+    assert.match(again.result?.output ?? '', /built/);
+    for (const lost of [other, never]) {
+      assert.ok(lost.error instanceof ExecutionError);
+      assert.equal(lost.error.errorCode, 'INTERRUPTED');
+    }
   });
 
   it('a new run reusing a finished task id runs again (the finished job of the earlier run is replaced)', async () => {

@@ -31,13 +31,18 @@ function parseWorker(text: string): WorkerInfo | undefined {
   return undefined;
 }
 
-export async function fleetStatus(commands: Redis, prefix: string, connected: boolean, ownQueues: string[], now = Date.now()): Promise<FleetStatus> {
-  if (!connected) return { connected, workers: [], queues: [] };
+/** The live workers (a heartbeat within WORKER_STALE_MS), by name. */
+export async function liveWorkers(commands: Redis, prefix: string, now = Date.now()): Promise<WorkerInfo[]> {
   const entries = await commands.hgetall(workersKey(prefix));
-  const workers = Object.values(entries)
+  return Object.values(entries)
     .map(parseWorker)
     .filter((w): w is WorkerInfo => w !== undefined && now - w.heartbeatAt <= WORKER_STALE_MS)
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function fleetStatus(commands: Redis, prefix: string, connected: boolean, ownQueues: string[], now = Date.now()): Promise<FleetStatus> {
+  if (!connected) return { connected, workers: [], queues: [] };
+  const workers = await liveWorkers(commands, prefix, now);
   const names = new Set(ownQueues);
   for (const w of workers) for (const q of queuesFor(prefix, Object.keys(w.pools))) names.add(q);
   const queues = await Promise.all(

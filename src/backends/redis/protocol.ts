@@ -66,6 +66,11 @@ export interface JobData {
 export interface JobReturn {
   result: TaskResult;
   worker: string;
+  /**
+   * The `createdAt` of the record it ran. A completed job is removed and this return stays only in
+   * the events stream, where a job id of an earlier session may have completed too: this tells them apart.
+   */
+  createdAt?: number;
 }
 
 /**

@@ -8,12 +8,15 @@
 import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import { AddBatcher } from './addBatcher';
+import { CompletedInStream } from './completedInStream';
 import type { JobData, JobReturn } from './protocol';
 
 export interface Lane {
   queue: Queue<JobData, JobReturn>;
   /** Adds the queue's jobs, in bulk per turn of the event loop. */
   adds: AddBatcher;
+  /** Completions found in the events stream, for jobs removed on completion (completedInStream.ts). */
+  completed: CompletedInStream;
   /** Made once the stream's last id is known (see `ready`). */
   events: QueueEvents | undefined;
   ready: Promise<void>;
@@ -55,7 +58,13 @@ export function openLane(
     streams: { events: { maxLen: EVENTS_MAX_LEN } },
   });
   queue.on('error', () => undefined);
-  const lane: Lane = { queue, adds: new AddBatcher(queue), events: undefined, ready: Promise.resolve() };
+  const lane: Lane = {
+    queue,
+    adds: new AddBatcher(queue),
+    completed: new CompletedInStream(commands, queue.toKey('events')),
+    events: undefined,
+    ready: Promise.resolve(),
+  };
   lane.ready = (async () => {
     const last = await commands.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
     if (disposed()) throw new Error('The Redis execution is disposed');

@@ -16,7 +16,9 @@
 //    `onReady` only for a live attempt of ours: not yet reported, not another run's (`foreign`),
 //    and once per `ready.at` (a sticky copy beside later output is no new signal, protocol.ts);
 //  - a re-attached attempt whose job's last progress says Ready is Ready, unless its record is
-//    already: a Ready its worker sent while no coordinator listened is not lost.
+//    already: a Ready its worker sent while no coordinator listened is not lost;
+//  - a completed job is removed from Redis at once (no per-job trim of a kept set); its outcome is in
+//    the events stream, for the QueueEvents and for a re-attach after it (completedInStream.ts).
 import { hostname } from 'node:os';
 import { Emitter, type Disposable } from '../../core/util/events';
 import { Job, type QueueEvents } from 'bullmq';
@@ -29,7 +31,7 @@ import type { ReadyInfo } from '../../core/ports';
 import { redisOptions } from './connection';
 import { readyOrUntrusted, untrustedTlsCode, RedisTlsError } from './tlsTrust';
 import { errorOf } from './failures';
-import { fleetStatus, type FleetStatus } from './fleetStatus';
+import { fleetStatus, liveWorkers, type FleetStatus } from './fleetStatus';
 import { isJobReturn, safeParse, wireRecord } from './jobWire';
 import { CLOSE_BOUND_MS, bounded, openLane, type Lane } from './queueLane';
 import { RemoteAttempt } from './remoteAttempt';
@@ -41,13 +43,11 @@ import {
   bullPriority,
   cancelChannel,
   decodeFailure,
-  workersKey,
   jobId,
   queueName,
   type CancelMessage,
   type JobData,
   type JobReturn,
-  type WorkerInfo,
 } from './protocol';
 
 export interface RedisExecutionOptions {
@@ -66,8 +66,8 @@ export interface RedisExecutionOptions {
   abortSettleMs?: number;
 }
 
-/** Bounded history of finished jobs kept in Redis, per queue. */
-const KEEP_FINISHED = { count: 1000 };
+/** Failed jobs kept per queue (for `fleet()`'s counts and a look); a completed job is removed at once. */
+const KEEP_FAILED = { count: 1000 };
 
 export class RedisExecution implements RemoteExecution {
   readonly kinds: ReadonlySet<string>;
@@ -259,16 +259,11 @@ export class RedisExecution implements RemoteExecution {
     const suspects = [...this.attempts.values()].filter((a) => a.active && !a.reported && !a.decided && now - a.activeAt > WORKER_STALE_MS);
     if (suspects.length === 0 || !this.connected) return;
     try {
-      const beats = await this.commands.hgetall(workersKey(this.prefix));
+      const live = new Set((await liveWorkers(this.commands, this.prefix)).map((w) => w.name));
       for (const a of suspects) {
-        const job = await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId);
-        const worker = job?.processedBy;
-        if (worker === undefined || a.reported) continue;
-        const beat = beats[worker];
-        const at = beat === undefined ? 0 : ((safeParse(beat) as Partial<WorkerInfo> | undefined)?.heartbeatAt ?? 0);
-        if (Date.now() - at > WORKER_STALE_MS) {
+        const worker = (await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId))?.processedBy;
+        if (worker !== undefined && !a.reported && !live.has(worker))
           a.report(undefined, new ExecutionError(`Worker \`${worker}\` stopped heartbeating while running it`, undefined, 'INTERRUPTED'));
-        }
       }
     } catch {
       // Redis went away mid-check: the next tick tries again.
@@ -367,8 +362,8 @@ export class RedisExecution implements RemoteExecution {
       jobId: a.jobId,
       priority: bullPriority(a.task.priority),
       attempts: 1,
-      removeOnComplete: KEEP_FINISHED,
-      removeOnFail: KEEP_FINISHED,
+      removeOnComplete: true,
+      removeOnFail: KEEP_FAILED,
     });
   }
 
@@ -409,7 +404,8 @@ export class RedisExecution implements RemoteExecution {
   /**
    * Follows attempt `attempt` of `task`, started by an earlier coordinator (before a window reload),
    * instead of starting it again: its outcome is reported through `done` as for `start`, at once if
-   * the job has already finished; a job Redis no longer holds fails INTERRUPTED. undefined (and
+   * the job has already finished (a completed one from the events stream); a job Redis no longer
+   * holds, nor its completion, fails INTERRUPTED. undefined (and
    * `done` told why) as `start` would.
    */
   reattach(task: TaskRecord, attempt: number, onOutput: OutputCallback | undefined, done: OutcomeCallback): ExecutionHandle | undefined {
@@ -433,7 +429,11 @@ export class RedisExecution implements RemoteExecution {
     await lane.ready;
     const job = await Job.fromId<JobData, JobReturn>(lane.queue, a.jobId);
     if (a.reported) return;
-    if (!job) return a.report(undefined, new ExecutionError('Redis holds no job for this attempt any more', undefined, 'INTERRUPTED'));
+    if (!job) {
+      const returned = await lane.completed.find(a.jobId, a.task.createdAt);
+      if (returned !== undefined) return this.onCompleted(a, returned);
+      return a.report(undefined, new ExecutionError('Redis holds no job for this attempt any more', undefined, 'INTERRUPTED'));
+    }
     const state = await job.getState();
     if (state === 'completed') return this.onCompleted(a, job.returnvalue);
     if (state === 'failed') return this.onFailed(a, job.failedReason);

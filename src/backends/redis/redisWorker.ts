@@ -292,7 +292,9 @@ export class RedisWorker {
         if (run.handle && !run.settled) this.startProbe(run, jobKey);
       });
       await output.flush();
-      return { result: { ...result, worker: this.name }, worker: this.name };
+      const ret: JobReturn = { result: { ...result, worker: this.name }, worker: this.name };
+      if (typeof task.createdAt === 'number') ret.createdAt = task.createdAt;
+      return ret;
     } catch (error) {
       await output.flush();
       const failure: JobFailure = run.interrupted
