@@ -32,9 +32,10 @@
 //  - A third run per repetition (1 worker) is plain BullMQ with our jobs' options and data (a
 //    priority, failed jobs kept, the record as data): what remains between it and ours is our
 //    layer's own cost; between it and bare plain, the cost of those BullMQ features.
-//  - BENCH_TRACE=1 also prints each side's CPU per process (coordinator, redis-server, workers) and
-//    Redis's command counts for one run of each, plus our port alone (no orchestrator): which
-//    process is the bottleneck, and which layer of the coordinator.
+//  - BENCH_TRACE=1 also runs a ladder from bare BullMQ to ours, one layer per step (our jobs' options
+//    and data; our worker behind a plain coordinator; our port without the orchestrator; ours), each
+//    --reps times, with each run's CPU per process (coordinator, redis-server, workers), Redis's
+//    command counts for the first, and the medians: which layer costs what, and which process.
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -193,10 +194,12 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
       trace('ours workers ready');
       const remote = await b.RedisExecution.connect({ url, prefix, name: 'bench', kinds: ['noop'] });
       const orch = await b.createOrchestrator({ remote, concurrency: COORDINATOR_CONCURRENCY });
+      // Ready times only where latency is taken (the trickle): the plain side keeps no such map either.
       const ready = new Map();
-      orch.onDidChangeTask((rec) => {
-        if (rec.status === 'running' && !ready.has(rec.id)) ready.set(rec.id, wallNow());
-      });
+      if (trickle)
+        orch.onDidChangeTask((rec) => {
+          if (rec.status === 'running' && !ready.has(rec.id)) ready.set(rec.id, wallNow());
+        });
       let ms;
       let ids;
       try {
@@ -243,7 +246,18 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
       opts: { priority: 1_000_001, removeOnComplete: true, removeOnFail: { count: 1000 } },
       data: {
         v: 1,
-        task: { id: 't-0000000001', name: 'noop', kind: 'noop', status: 'running', priority: 0, attempts: 1, createdAt: Date.now(), history: [] },
+        task: {
+          id: 't-0000000001',
+          name: 'noop',
+          kind: 'noop',
+          status: 'running',
+          priority: 0,
+          attempts: 1,
+          createdAt: Date.now(),
+          history: [],
+          spec: { name: 'noop', kind: 'noop' },
+          dependsOn: [],
+        },
         attempt: 1,
         coordinator: 'bench',
       },
@@ -252,15 +266,17 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
      * Plain BullMQ: the same work, a Queue and a QueueEvents in this process, the same workers. `like`:
      * with our jobs' options and data, so the difference left is our layer's own.
      */
-    const plain = async (workers, trickle, like = false) => {
+    const plain = async (workers, trickle, like = false, workerSide = 'plain') => {
       const prefix = `bp${++runs}`;
       trace('plain start', workers, trickle);
-      const stopWorkers = await startWorkers('plain', workers, prefix);
+      const stopWorkers = await startWorkers(workerSide, workers, prefix);
       trace('plain workers ready');
-      const queue = new Queue('bench', { connection, prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+      // Our workers take the queue of their pools (none: protocol.ts queueName).
+      const name = workerSide === 'ours' ? `${prefix}.run.any` : 'bench';
+      const queue = new Queue(name, { connection, prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
       // From the stream's start (each run's prefix is new, so it is empty): with the default '$' the
       // warm-up job's events can come before the first read and be missed.
-      const events = new QueueEvents('bench', { connection, prefix, lastEventId: '0-0' });
+      const events = new QueueEvents(name, { connection, prefix, lastEventId: '0-0' });
       let completed = 0;
       let target = 1;
       let onDone = () => undefined;
@@ -273,7 +289,9 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
       try {
         await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
         let done = allDone();
-        await queue.add('warm', {}, { jobId: 'warm', removeOnComplete: true });
+        // Our worker runs only a job that carries a record (a task id of its own, for its start times).
+        const dataOf = (id) => (workerSide === 'ours' ? { ...likeOurs.data, task: { ...likeOurs.data.task, id } } : like ? likeOurs.data : {});
+        await queue.add('warm', dataOf('warm'), { jobId: 'warm', removeOnComplete: true });
         await bounded(done, () => 'plain: the warm-up job');
         target += trickle ? TRICKLE : TASKS;
         done = allDone();
@@ -289,11 +307,11 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
           for (let i = 0; i < TASKS; i += BATCH) {
             const jobs = [];
             for (let k = i; k < Math.min(TASKS, i + BATCH); k++)
-              jobs.push(
-                like
-                  ? { name: 'noop', data: likeOurs.data, opts: { jobId: `j${k}`, ...likeOurs.opts } }
-                  : { name: 'noop', data: {}, opts: { jobId: `j${k}`, removeOnComplete: true } },
-              );
+              jobs.push({
+                name: 'noop',
+                data: dataOf(`j${k}`),
+                opts: like ? { jobId: `j${k}`, ...likeOurs.opts } : { jobId: `j${k}`, removeOnComplete: true },
+              });
             await queue.addBulk(jobs);
           }
         }
@@ -361,23 +379,32 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
     await plain(1, false);
     const rate = (ms) => (TASKS / ms) * 1000;
     if (process.env.BENCH_TRACE) {
+      // The ladder from bare BullMQ to ours, one layer added per step, `reps` times (medians at the end):
+      // our jobs' options and data, our worker, our port, the orchestrator.
       const redisPid = Number(execFileSync('pgrep', ['-f', `redis-server 127.0.0.1:${server.port}`], { encoding: 'utf8' }).trim());
       const pids = [process.pid, redisPid, ...children.map((c) => c.child.pid)];
-      for (const [side, fn] of [
-        ['ours', ours],
+      const ladder = [
         ['plain', plain],
         ['like ours', (w, t) => plain(w, t, true)],
+        ['like ours, our worker', (w, t) => plain(w, t, true, 'ours')],
         ['port only', portOnly],
-      ])
-        for (const w of [1, 4]) {
-          const c0 = cpuOf(pids);
-          const s0 = commandStats(server.port);
-          const res = await fn(w, false);
-          const c1 = cpuOf(pids);
-          const s1 = commandStats(server.port);
-          trace(`${side} ${w}w: ${res.ms.toFixed(0)} ms wall; cpu ms coordinator, redis, workers:`, c1.map((c, i) => (c - c0[i]).toFixed(0)).join(' '));
-          trace(`  redis calls (usec):`, commandDelta(s0, s1));
-        }
+        ['ours', ours],
+      ];
+      for (const w of [1, 4]) for (const [, fn] of ladder) await fn(w, false); // every worker process warm on each path
+      const walls = new Map();
+      for (let r = 0; r < reps; r++)
+        for (const [side, fn] of r % 2 === 0 ? ladder : [...ladder].reverse())
+          for (const w of [1, 4]) {
+            const c0 = cpuOf(pids);
+            const s0 = commandStats(server.port);
+            const res = await fn(w, false);
+            const c1 = cpuOf(pids);
+            const s1 = commandStats(server.port);
+            walls.set(`${side} ${w}w`, [...(walls.get(`${side} ${w}w`) ?? []), res.ms]);
+            trace(`${side} ${w}w: ${res.ms.toFixed(0)} ms wall; cpu ms coordinator, redis, workers:`, c1.map((c, i) => (c - c0[i]).toFixed(0)).join(' '));
+            if (r === 0) trace(`  redis calls (usec):`, commandDelta(s0, s1));
+          }
+      for (const [key, ms] of walls) trace(`median ${key}: ${median(ms).toFixed(0)} ms (${ms.map((m) => m.toFixed(0)).join(' ')})`);
     }
     const figures = [];
     for (let r = 0; r < reps; r++) {
