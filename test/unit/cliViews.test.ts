@@ -381,3 +381,48 @@ describe('cli views: a task restored from the cache', () => {
     assert.equal(finished.savedMs, 1200);
   });
 });
+
+describe('cli views: tasks a remote worker ran', () => {
+  /** `build` completes on w1; `serve` is cancelled while running on w2 (named by the backend before its end). */
+  async function remoteRun(view: PlainView | JsonView, clock: ManualClock): Promise<void> {
+    const build = taskRecord('t1', { key: 'build' });
+    const serve = taskRecord('t2', { key: 'serve' });
+    clock.set(T0);
+    view.start({ tasks: [build, serve], workflows: ['ci'], concurrency: 2, pools: {} });
+    for (const r of [build, serve]) step(view, clock, r, { type: 'schedule' }, T0);
+    step(view, clock, build, { type: 'start' }, T0 + 10);
+    step(view, clock, serve, { type: 'start' }, T0 + 10);
+    serve.worker = 'w2';
+    step(view, clock, build, { type: 'complete', result: { exitCode: 0, worker: 'w1' } }, T0 + 500);
+    step(view, clock, serve, { type: 'cancel', reason: 'stop it' }, T0 + 600);
+    clock.set(T0 + 600);
+    const tasks = [build, serve];
+    await view.finish({ tasks, counts: countStatuses(tasks), elapsedMs: 600, exitCode: 1, interrupted: false, cached: 0, savedMs: 0 });
+  }
+
+  it('plain lines name the worker of a completed and of a cancelled task', async () => {
+    const clock = new ManualClock(T0);
+    const stream = new Capture(false);
+    await remoteRun(new PlainView(stream), clock);
+    assert.match(stream.text, /^\[build\] completed in 490 ms on w1$/m);
+    assert.match(stream.text, /^\[serve\] cancelled on w2: stop it$/m);
+  });
+
+  it('--json gives the worker on the completion and on the cancel', async () => {
+    const clock = new ManualClock(T0);
+    const stream = new Capture(false);
+    await remoteRun(new JsonView(stream, { clock }), clock);
+    const ends = stream.text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunEvent)
+      .filter((e): e is TaskTransitionEvent => e.type === 'task.completed' || e.type === 'task.cancelled');
+    assert.deepEqual(
+      ends.map((e) => [e.key, e.type, e.worker]),
+      [
+        ['build', 'task.completed', 'w1'],
+        ['serve', 'task.cancelled', 'w2'],
+      ],
+    );
+  });
+});

@@ -224,6 +224,27 @@ describe('lifecycle', () => {
       );
     });
 
+    it('markWorker: names the worker of a Running attempt only, kept at its end, forgotten when the next starts', () => {
+      const { id } = m.create({ name: 'remote', kind: 'shell', command: 'x', retries: 1 });
+      const held = m.get(id)!;
+      m.apply(id, { type: 'schedule' });
+      assert.equal(m.markWorker(held, 'w1'), false, 'not Running yet');
+      m.apply(id, { type: 'start' });
+      const before = seen.length;
+      assert.equal(m.markWorker(held, 'w1'), true);
+      assert.equal(m.markWorker(held, 'w1'), false, 'already named');
+      assert.equal(seen.length, before, 'no transition event');
+      m.apply(id, { type: 'retry', reason: 'attempt 1 failed', error: { message: 'boom' } });
+      assert.equal(m.get(id)?.worker, 'w1', 'the failed attempt still names where it ran');
+      m.apply(id, { type: 'start' });
+      assert.equal(m.get(id)?.worker, undefined, 'a new attempt runs wherever the backend puts it');
+      assert.equal(m.markWorker(held, 'w2'), true);
+      m.apply(id, { type: 'cancel', reason: 'stop' });
+      assert.equal(m.get(id)?.worker, 'w2');
+      assert.equal(m.markWorker(held, 'w3'), false, 'finished');
+      assert.equal(JSON.parse(JSON.stringify(m.get(id))).worker, 'w2', 'saved with the record');
+    });
+
     it('changes nothing and fires nothing on an illegal transition', () => {
       const { id } = m.create({ name: 'a', kind: 'shell', command: 'x' });
       const before = structuredClone(m.get(id));

@@ -128,6 +128,22 @@ import { until } from '../support/until';
     await o.dispose();
   });
 
+  it('a running task names its worker within a heartbeat, and keeps it when cancelled', async () => {
+    const o = await fleet([{ name: 'w1', concurrency: 2 }]);
+    const changes: (string | undefined)[] = [];
+    o.onDidChangeTask((r) => changes.push(r.status === 'running' ? r.worker : undefined));
+    const [id] = await o.scheduleWorkflow([sh('sleeper', 'sleep 30')]);
+    assert.ok(id);
+    // Named from its job while it runs (the watchdog's tick, every 2 s), not only at its end.
+    await until(() => o.getTask(id)?.worker === 'w1', 5000, 'the worker named while running');
+    assert.equal(o.getTask(id)?.status, 'running');
+    assert.ok(changes.includes('w1'), 'a change event told it');
+    await o.cancelTask(id, 'stop it');
+    await until(() => o.getTask(id)?.status === 'cancelled', 3000, 'the cancel');
+    assert.equal(o.getTask(id)?.worker, 'w1', 'a cancelled task still names where it ran');
+    await o.dispose();
+  });
+
   it('fleet(): lists live workers with their pools and the counts of their queues', async () => {
     await fleet([{ name: 'w1', concurrency: 2, resources: { gpu: 1 } }]);
     const status = await remote!.fleet();

@@ -13,6 +13,7 @@ import {
   versionAt,
 } from '../../src/core/model/snapshotChecks';
 import { validateSnapshot } from '../../src/core/state/snapshot';
+import { HeldRecord, heldCopy } from '../../src/core/lifecycle/taskRecord';
 import { MessageQueue } from '../../src/core/queue/messageQueue';
 
 /** The ValidationError `fn` throws, for its `field` and message. */
@@ -41,6 +42,21 @@ describe('snapshotChecks', () => {
     const seen = new Set<string>();
     uniqueAt(seen, 'a', 'tasks[0].id');
     assert.equal(refusal(() => uniqueAt(seen, 'a', 'tasks[1].id')).field, 'tasks[1].id');
+  });
+
+  it("a saved record's worker is a non-empty name, and comes back on restore", () => {
+    const snapshot = (worker: unknown): unknown => ({
+      version: 1,
+      savedAt: 0,
+      tasks: [
+        { id: 't1', name: 'n', kind: 'shell', status: 'cancelled', priority: 0, attempts: 1, createdAt: 0, history: [], spec: {}, dependsOn: [], worker },
+      ],
+    });
+    assert.equal(validateSnapshot(snapshot('w1')).tasks[0]?.worker, 'w1');
+    assert.doesNotThrow(() => validateSnapshot(snapshot(undefined)));
+    for (const bad of ['', 7, { name: 'w1' }]) assert.equal(refusal(() => validateSnapshot(snapshot(bad))).field, 'tasks[0].worker');
+    const restored = heldCopy(validateSnapshot(snapshot('w1')).tasks[0]!, HeldRecord);
+    assert.equal(restored.worker, 'w1');
   });
 
   it('returns what it accepts, typed', () => {

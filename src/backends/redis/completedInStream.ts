@@ -58,8 +58,9 @@ export class CompletedInStream {
           if (still.length > 0) left.set(entry.jobId, still);
           else left.delete(entry.jobId);
         }
-        if (page.length < PAGE) break;
-        end = `(${page[page.length - 1][0]}`;
+        const last = page.at(-1);
+        if (last === undefined || page.length < PAGE) break;
+        end = `(${last[0]}`;
       }
       for (const ws of left.values()) for (const w of ws) w.resolve(undefined);
     } catch (err) {
@@ -71,6 +72,6 @@ export class CompletedInStream {
 /** A stream entry's flat field list as a map. */
 function fieldsOf(fields: string[]): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i]] = fields[i + 1];
+  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i] as string] = fields[i + 1];
   return out;
 }

@@ -9,7 +9,9 @@
 //    warned once, and its end once; a TLS certificate not trusted is no outage: `connect` rejects
 //    with RedisTlsError, and after a connect it is warned by its name (tlsTrust.ts);
 //  - a job whose worker stops heartbeating (WORKER_STALE_MS) while running it fails INTERRUPTED
-//    here, even when no other worker is left to run BullMQ's stalled check;
+//    here, even when no other worker is left to run BullMQ's stalled check (workerWatch.ts);
+//  - the worker running an attempt is told to `onWorker` once, before its `done`: from its job's
+//    `processedBy` within HEARTBEAT_MS of its start, or from its outcome, whichever comes first;
 //  - a QueueEvents reads its stream from the id that was last before the queue's first job was added
 //    here, so no event of a job added here is missed;
 //  - a worker's `{ ready }` progress (its port or HTTP probe, its executor's reportReady) goes to
@@ -31,15 +33,15 @@ import type { ReadyInfo } from '../../core/ports';
 import { redisOptions } from './connection';
 import { readyOrUntrusted, untrustedTlsCode, RedisTlsError } from './tlsTrust';
 import { errorOf } from './failures';
-import { fleetStatus, liveWorkers, type FleetStatus } from './fleetStatus';
+import { fleetStatus, type FleetStatus } from './fleetStatus';
 import { isJobReturn, safeParse, wireRecord } from './jobWire';
 import { CLOSE_BOUND_MS, bounded, openLane, type Lane } from './queueLane';
 import { RemoteAttempt } from './remoteAttempt';
+import { watchWorkers } from './workerWatch';
 import {
   DEFAULT_PREFIX,
   HEARTBEAT_MS,
   PROTOCOL_VERSION,
-  WORKER_STALE_MS,
   bullPriority,
   cancelChannel,
   decodeFailure,
@@ -89,8 +91,9 @@ export class RedisExecution implements RemoteExecution {
   private connecting = true;
   private tlsRefused = false;
   private watchdog: NodeJS.Timeout | undefined;
-  /** See RemoteExecution.onReady: set by the orchestrator using this port. */
+  /** See RemoteExecution.onReady and onWorker: set by the orchestrator using this port. */
   onReady: ((task: TaskRecord, info: ReadyInfo | undefined) => void) | undefined;
+  onWorker: ((task: TaskRecord, worker: string) => void) | undefined;
 
   private constructor(
     private readonly options: RedisExecutionOptions,
@@ -251,23 +254,19 @@ export class RedisExecution implements RemoteExecution {
     }
   }
 
-  /**
-   * Fails INTERRUPTED each attempt running longer than WORKER_STALE_MS on a worker whose heartbeat
-   * is older than that. Only long runs cost a look-up, so short jobs pay nothing.
-   */
-  private async checkWorkers(now = Date.now()): Promise<void> {
-    const suspects = [...this.attempts.values()].filter((a) => a.active && !a.reported && !a.decided && now - a.activeAt > WORKER_STALE_MS);
-    if (suspects.length === 0 || !this.connected) return;
-    try {
-      const live = new Set((await liveWorkers(this.commands, this.prefix)).map((w) => w.name));
-      for (const a of suspects) {
-        const worker = (await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId))?.processedBy;
-        if (worker !== undefined && !a.reported && !live.has(worker))
-          a.report(undefined, new ExecutionError(`Worker \`${worker}\` stopped heartbeating while running it`, undefined, 'INTERRUPTED'));
-      }
-    } catch {
-      // Redis went away mid-check: the next tick tries again.
-    }
+  /** The watchdog's tick (workerWatch.ts): names the workers of running attempts, fails those of lost workers. */
+  private async checkWorkers(): Promise<void> {
+    const running = [...this.attempts.values()].filter((a) => a.active && !a.reported);
+    if (running.length === 0 || !this.connected) return;
+    const holder = async (a: RemoteAttempt) => (await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId))?.processedBy;
+    await watchWorkers(running, this.commands, this.prefix, holder, (a, worker) => this.named(a, worker)).catch(() => undefined);
+  }
+
+  /** Tells onWorker the worker running `a` (BullMQ's own reasons name 'unknown'), once, while its outcome is not reported. */
+  private named(a: RemoteAttempt, worker: string | undefined): void {
+    if (worker === undefined || worker === 'unknown' || a.worker === worker || a.reported || a.foreign) return;
+    a.worker = worker;
+    this.onWorker?.(a.task, worker);
   }
 
   private async onCompleted(a: RemoteAttempt, returnvalue: unknown): Promise<void> {
@@ -277,8 +276,9 @@ export class RedisExecution implements RemoteExecution {
       const job = await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId).catch(() => undefined);
       value = job?.returnvalue;
     }
-    if (a.decided) return a.report(undefined, a.decided);
     const ret = isJobReturn(value) ? value : undefined;
+    this.named(a, ret?.worker);
+    if (a.decided) return a.report(undefined, a.decided);
     const result: TaskResult = { ...(ret?.result ?? {}) };
     if (ret) result.worker = ret.result.worker ?? ret.worker;
     a.report(result, undefined);
@@ -286,8 +286,10 @@ export class RedisExecution implements RemoteExecution {
 
   private onFailed(a: RemoteAttempt, failedReason: string): void {
     if (a.foreign) return void this.replace(a).catch(() => undefined);
+    const failure = decodeFailure(failedReason);
+    this.named(a, failure.worker);
     if (a.decided) return a.report(undefined, a.decided);
-    a.report(undefined, errorOf(decodeFailure(failedReason), a.timeoutMs));
+    a.report(undefined, errorOf(failure, a.timeoutMs));
   }
 
   /**
@@ -439,6 +441,7 @@ export class RedisExecution implements RemoteExecution {
     if (state === 'failed') return this.onFailed(a, job.failedReason);
     if (state !== 'active') return;
     this.onActive(a);
+    this.named(a, job.processedBy);
     // The job's last progress: Ready sticks in it (protocol.ts), also when it was sent during the reload.
     const ready = (job.progress as { ready?: unknown } | null | undefined)?.ready;
     if (typeof ready === 'object' && ready !== null && !a.reported && !a.foreign) this.readySignal(a, ready, a.task.ready === undefined);

@@ -15,6 +15,8 @@ export class RemoteAttempt implements ExecutionHandle {
   foreign = false;
   /** Wall time it was seen active, for the lost-worker watchdog. */
   activeAt = 0;
+  /** The worker running it, once known (told to the port's onWorker). */
+  worker: string | undefined;
   /** The outcome decided by the coordinator (a cancel or a timeout), reported when the worker confirms or after the bound. */
   decided: Error | undefined;
   reported = false;

@@ -67,7 +67,7 @@ export interface TaskTransitionEvent extends EventBase {
   error?: { message: string; code?: string };
   /** On completed, failed and cancelled after a start: ms from its first start to its end, retries included. */
   durationMs?: number;
-  /** The worker that ran the attempt, when a remote backend ran it (`--backend redis`). */
+  /** The worker that ran the attempt, when a remote backend ran it (`--backend redis`): on its end, a retry or a cancel. */
   worker?: string;
   /** On `task.completed`: restored from the cache instead of running. */
   cached?: true;

@@ -107,7 +107,9 @@ export class JsonView implements RunView {
     const ended = r.status === 'completed' || r.status === 'failed' || (r.status === 'scheduled' && from === 'running');
     if (ended && r.result?.exitCode !== undefined) event.exitCode = r.result.exitCode;
     if (ended && r.result?.signal !== undefined) event.signal = r.result.signal;
-    if (ended && r.result?.worker !== undefined) event.worker = r.result.worker;
+    // A cancelled attempt's worker too, once its backend knew it.
+    const worker = r.worker ?? r.result?.worker;
+    if ((ended || r.status === 'cancelled') && worker !== undefined) event.worker = worker;
     if (r.status === 'completed' && r.result?.cached !== undefined) {
       event.cached = true;
       event.savedMs = r.result.cached.savedMs;

@@ -17,9 +17,10 @@ export interface PlainViewOptions {
   color?: boolean;
 }
 
-/** ` on <worker>` for an attempt a remote worker ran, else nothing. */
+/** ` on <worker>` for an attempt a remote worker runs or ran, else nothing. */
 function onWorker(record: TaskRecord): string {
-  return record.result?.worker === undefined ? '' : ` on ${record.result.worker}`;
+  const worker = record.worker ?? record.result?.worker;
+  return worker === undefined ? '' : ` on ${worker}`;
 }
 
 /** A buffered unfinished line longer than this is written as it is: a tool printing no newline for 1 MB. */
@@ -73,7 +74,7 @@ export class PlainView implements RunView {
         break;
       }
       case 'cancelled':
-        text = c.yellow(`cancelled: ${cancelReason(record)}`);
+        text = c.yellow(`cancelled${onWorker(record)}: ${cancelReason(record)}`);
         break;
       case 'created':
         break;

@@ -39,6 +39,11 @@ export interface RemoteExecution extends ExecutionPort {
    * calls it leaves such services to their readiness timeout.
    */
   onReady?: (task: TaskRecord, info: ReadyInfo | undefined) => void;
+  /**
+   * Set by the orchestrator, as onReady: where the name of the worker that runs an attempt goes once
+   * the port knows it, with the record `start` or `reattach` was given, before that attempt's `done`.
+   */
+  onWorker?: (task: TaskRecord, worker: string) => void;
 }
 
 export class RoutedExecution implements ExecutionPort, ExecutorRegistry {

@@ -169,6 +169,8 @@ export class TaskLifecycleManager {
     }
     // Ready is a sub-state of Running: leaving Running (done, failed, restarting) ends it.
     if (record.ready !== undefined) record.ready = undefined;
+    // A new attempt runs wherever the backend puts it: the last one's worker is no longer news.
+    if (to === 'running' && record.worker !== undefined) record.worker = undefined;
     this.countsByStatus.add(from, -1);
     this.countsByStatus.add(to, 1);
     if (this.observer !== undefined) this.observe(record, from, to, reason);
@@ -186,6 +188,18 @@ export class TaskLifecycleManager {
     const record = held as HeldRecord;
     if (record.status !== 'running') return false;
     record.ready = ready;
+    return true;
+  }
+
+  /**
+   * The backend knows the worker that runs a Running task's attempt: `worker` is set (kept when the
+   * attempt ends). Not a transition: no observer or listener is called. False, changing nothing, for
+   * a record that is not Running or already names that worker.
+   */
+  markWorker(held: Readonly<TaskRecord>, worker: string): boolean {
+    const record = held as HeldRecord;
+    if (record.status !== 'running' || record.worker === worker) return false;
+    record.worker = worker;
     return true;
   }
 

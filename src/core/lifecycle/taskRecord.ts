@@ -63,6 +63,7 @@ export class HeldRecord implements TaskRecord, Homed {
   restarts: number | undefined;
   noCache: true | undefined;
   workflowName: string | undefined;
+  worker: string | undefined;
   [HOME]: number;
   [HISTORY]: HistoryEntry[] | undefined;
   [SCHEDULED_AT]: number | undefined;
@@ -99,6 +100,7 @@ export class HeldRecord implements TaskRecord, Homed {
     this.restarts = undefined;
     this.noCache = undefined;
     this.workflowName = undefined;
+    this.worker = undefined;
     this[HOME] = NOT_HELD;
     this[HISTORY] = history;
     // undefined, not 0: a field that starts as a number is stored as a separate boxed double per
@@ -172,6 +174,7 @@ export class HeldRecord implements TaskRecord, Homed {
       restarts: this.restarts,
       noCache: this.noCache,
       workflowName: this.workflowName,
+      worker: this.worker,
     };
   }
 }
@@ -226,6 +229,7 @@ export function heldCopy<R extends HeldRecord>(r: TaskRecord, cls: RecordClass<R
   // Ready is a sub-state of Running: a record in any other status is never Ready.
   if (r.status === 'running' && r.ready !== undefined) out.ready = r.ready;
   if (r.restarts !== undefined) out.restarts = r.restarts;
+  if (typeof r.worker === 'string') out.worker = r.worker;
   return out;
 }
 

@@ -166,6 +166,11 @@ export interface TaskRecord {
   ready?: { at: number; problems?: ProblemCounts };
   /** Times a `restart: 'on-failure'` service was started again. */
   restarts?: number;
+  /**
+   * The fleet worker that runs its latest attempt, or ran it (a remote backend's), once the backend
+   * knows it; kept when the attempt ends, cleared when another attempt starts.
+   */
+  worker?: string;
   /** Run without reading the cache (retryTask's or scheduleWorkflow's `noCache`): a restart keeps it. */
   noCache?: true;
 }

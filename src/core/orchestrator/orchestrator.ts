@@ -104,7 +104,10 @@ export class OrchestratorImpl implements Orchestrator {
     });
     const local = new LocalExecution(this.engine);
     // A remote service's port or URL is probed on its worker, which reports Ready through the port.
-    if (options.remote) options.remote.onReady = (task, info) => this.services.ready(task, info);
+    if (options.remote) {
+      options.remote.onReady = (task, info) => this.services.ready(task, info);
+      options.remote.onWorker = (task, worker) => this.workerKnown(task, worker);
+    }
     const routed = options.remote ? new RoutedExecution(local, options.remote) : local;
     this.execution = withCache(routed, options.cache, (id) => this.lifecycle.get(id) as TaskRecord | undefined, this.alerts.warn);
     this.queue = new MessageQueue({
@@ -176,6 +179,15 @@ export class OrchestratorImpl implements Orchestrator {
     if (this.changeEmitter.hasListeners) this.changeEmitter.fire(record);
     if (this.statusEmitter.hasListeners) this.statusEmitter.fire();
     this.idle.check();
+  }
+
+  /** The remote backend names the worker running `task`'s attempt: the record says so (no lifecycle event). */
+  private workerKnown(task: TaskRecord, worker: string): void {
+    const held = this.lifecycle.get(task.id);
+    // Another record than the one held (a stale or foreign one) is no attempt of ours.
+    if (held !== task || !this.lifecycle.markWorker(held, worker)) return;
+    this.state.taskChanged(held);
+    if (this.changeEmitter.hasListeners) this.changeEmitter.fire(held as TaskRecord);
   }
 
   private statusChanged(): void {

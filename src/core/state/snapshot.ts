@@ -106,6 +106,7 @@ export function checkTaskRecord(t: unknown, at: string, ids: Set<string>): void 
     if (problems !== undefined) for (const f of ['errors', 'warnings'] as const) countAt(problems[f], `${at}.ready.problems.${f}`);
   }
   if (r.restarts !== undefined) countAt(r.restarts, `${at}.restarts`);
+  if (r.worker !== undefined) nonEmptyStringAt(r.worker, `${at}.worker`, LIMITS.nameLength);
 }
 
 /**

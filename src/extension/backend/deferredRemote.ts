@@ -8,7 +8,8 @@
 //  - `kinds` is fixed at construction and the attached port must run the same kinds;
 //  - it is unavailable until attached and then while the backend says so, so the orchestrator holds
 //    dispatch meanwhile and ready tasks wait in Scheduled;
-//  - the backend's readiness reports (`onReady`) reach whatever `onReady` this port has when they come.
+//  - the backend's readiness reports (`onReady`) and workers' names (`onWorker`) reach whatever
+//    callback this port has when they come.
 import { CancelledError, ExecutionError, OrchestratorError } from '../../core/model/errors';
 import type { TaskRecord, TaskSpec } from '../../core/model/model';
 import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../core/execution/executionPort';
@@ -39,6 +40,8 @@ export class DeferredRemote implements RemoteExecution {
   private followed: Disposable | undefined;
   /** See RemoteExecution.onReady: set by the orchestrator; the attached backend reports through it. */
   onReady: RemoteExecution['onReady'];
+  /** See RemoteExecution.onWorker: as onReady. */
+  onWorker: RemoteExecution['onWorker'];
 
   constructor(kinds: Iterable<string>) {
     this.kinds = new Set(kinds);
@@ -78,6 +81,7 @@ export class DeferredRemote implements RemoteExecution {
       throw new OrchestratorError('VALIDATION', `Expected the backend to run the kinds ${[...this.kinds].join(', ')}; it lacks ${missing.join(', ')}`);
     this.target = target;
     target.onReady = (task, info) => this.onReady?.(task, info);
+    target.onWorker = (task, worker) => this.onWorker?.(task, worker);
     const followed = target.onDidChangeAvailability?.((available) => this.availability.fire(available));
     if (followed) this.followed = followed;
     this.availability.fire(this.available);

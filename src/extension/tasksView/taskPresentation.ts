@@ -130,8 +130,9 @@ export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string |
   if (record.spec.timeoutMs) rows.push(['Timeout', formatDuration(record.spec.timeoutMs)]);
   const d = durationText(taskDuration(record, now));
   if (d) rows.push([record.finishedAt !== undefined ? 'Duration' : record.status === 'running' ? 'Elapsed' : 'Waiting', d]);
-  // Set by a remote backend: the worker (another process or machine) that ran the last attempt.
-  if (record.result?.worker) rows.push(['Worker', record.result.worker]);
+  // Set by a remote backend: the worker (another process or machine) running or that ran the last attempt.
+  const worker = record.worker ?? record.result?.worker;
+  if (worker) rows.push(['Worker', worker]);
   if (record.result?.exitCode !== undefined) rows.push(['Exit code', String(record.result.exitCode)]);
   if (record.result?.signal) rows.push(['Signal', record.result.signal]);
   if (ready) rows.push(['Ready since', time(ready.at)]);

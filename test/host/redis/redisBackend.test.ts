@@ -118,6 +118,27 @@ describe('redis backend (orchestrator.backend: "redis")', function () {
     assert.match(tooltip.value, new RegExp(`\\*\\*Worker:\\*\\* ${WORKER}`));
   });
 
+  it('names the worker in the tooltip of a task while it runs there, and still once it is cancelled', async () => {
+    const api = await getApi();
+    const [id] = await api.scheduleWorkflow([{ name: 'remote sleeper', kind: 'shell', command: 'sleep 30', key: 'sleeper' }]);
+    const tree = api.testing.tree;
+    const tooltipIn = async (stage: 'running' | 'cancelled'): Promise<string | undefined> => {
+      tree.flush();
+      for (const node of tree.getChildren(tree.stage(stage))) {
+        const item = await tree.getTreeItem(node);
+        if (labelOf(item) === 'remote sleeper') return ((await tree.resolveTreeItem(item, node)).tooltip as vscode.MarkdownString).value;
+      }
+      return undefined;
+    };
+    const worker = new RegExp(`\\*\\*Worker:\\*\\* ${WORKER}`);
+    // The backend learns the worker from the job within a heartbeat (2 s) of its start.
+    await waitFor(async () => worker.test((await tooltipIn('running')) ?? ''), 'the running row naming its worker', 15_000);
+    assert.strictEqual(api.getTask(id!)?.worker, WORKER);
+    await api.cancelTask(id!, 'enough');
+    await waitForStatus(api, id!, ['cancelled'], 15_000);
+    assert.match((await waitFor(() => tooltipIn('cancelled'), 'the cancelled row', 10_000)) ?? '', worker);
+  });
+
   it('lists the worker and the queue counts in the dashboard', async () => {
     await vscode.commands.executeCommand(CommandIds.showDashboard);
     const state = await waitFor<FeedState>(
