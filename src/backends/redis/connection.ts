@@ -3,7 +3,9 @@
 // wins over the URL's; `maxRetriesPerRequest: null`, so a command issued while Redis is down waits
 // for the reconnect instead of failing (BullMQ's Workers require it, and it is what keeps a job added
 // during an outage from being lost); reconnects back off from 100 ms, doubling, to at most 5 s, and
-// never give up. A `ca` (PEM) is for `rediss://` only and is trusted in place of Node's default CAs
+// never give up; a disconnected stream that has not closed within DISCONNECT_BOUND_MS is destroyed
+// (ioredis waits 2 s by default, which kept a CLI refused by an untrusted TLS certificate alive that
+// long after its error). A `ca` (PEM) is for `rediss://` only and is trusted in place of Node's default CAs
 // (Node's `ca` semantics); without it, Node's defaults plus NODE_EXTRA_CA_CERTS are trusted.
 import { isIP } from 'node:net';
 import type { RedisOptions } from 'ioredis';
@@ -11,6 +13,8 @@ import { ValidationError, describeValue } from '../../core/model/errors';
 
 export const RECONNECT_FIRST_MS = 100;
 export const RECONNECT_MAX_MS = 5_000;
+/** How long a disconnect waits for its stream to close before it destroys it (ioredis's `disconnectTimeout`). */
+export const DISCONNECT_BOUND_MS = 200;
 
 /** Delay before reconnect number `times` (1 for the first). */
 export function reconnectDelay(times: number): number {
@@ -73,6 +77,7 @@ export function redisOptions(url: string, password?: string, extra: RedisTlsOpti
     db,
     maxRetriesPerRequest: null,
     retryStrategy: reconnectDelay,
+    disconnectTimeout: DISCONNECT_BOUND_MS,
   };
   if (parsed.username !== '') options.username = decodeURIComponent(parsed.username);
   const urlPassword = parsed.password === '' ? undefined : decodeURIComponent(parsed.password);
