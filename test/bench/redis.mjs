@@ -241,23 +241,12 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
     };
 
     // The options and data our jobs carry (redisExecution.ts): a priority (BullMQ's prioritized set),
-    // the last 1,000 failed jobs kept (a completed one is removed), and the record.
+    // the last 1,000 failed jobs kept (a completed one is removed), and the task as a job carries it.
     const likeOurs = {
       opts: { priority: 1_000_001, removeOnComplete: true, removeOnFail: { count: 1000 } },
       data: {
-        v: 1,
-        task: {
-          id: 't-0000000001',
-          name: 'noop',
-          kind: 'noop',
-          status: 'running',
-          priority: 0,
-          attempts: 1,
-          createdAt: Date.now(),
-          history: [],
-          spec: { name: 'noop', kind: 'noop' },
-          dependsOn: [],
-        },
+        v: 2,
+        task: { id: 't-0000000001', name: 'noop', kind: 'noop', createdAt: Date.now(), spec: { name: 'noop', kind: 'noop' } },
         attempt: 1,
         coordinator: 'bench',
       },

@@ -5,6 +5,9 @@ import * as assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Job, Queue, type ConnectionOptions } from 'bullmq';
+import { redisOptions } from '../../src/backends/redis/connection';
+import { PROTOCOL_VERSION, jobId, queueName, type JobData } from '../../src/backends/redis/protocol';
 import { RedisExecution } from '../../src/backends/redis/redisExecution';
 import { RedisWorker, type RedisWorkerOptions } from '../../src/backends/redis/redisWorker';
 import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
@@ -142,6 +145,27 @@ import { until } from '../support/until';
     await until(() => o.getTask(id)?.status === 'cancelled', 3000, 'the cancel');
     assert.equal(o.getTask(id)?.worker, 'w1', 'a cancelled task still names where it ran');
     await o.dispose();
+  });
+
+  it("a job carries what a worker needs of its task, not the coordinator's bookkeeping", async () => {
+    // No worker: the job waits in Redis, where it can be read.
+    const o = await fleet([]);
+    const [id] = await o.scheduleWorkflow([sh('build', 'echo hi', { env: { A: '1' }, priority: 3 })]);
+    const queue = new Queue<JobData>(queueName(remote!.prefix, []), { connection: redisOptions(redis.url) as ConnectionOptions, prefix: remote!.prefix });
+    try {
+      let job: Job<JobData> | undefined;
+      const deadline = Date.now() + 5000;
+      while (!(job = await Job.fromId<JobData>(queue, jobId(id!, 1))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(job, 'the job in Redis');
+      assert.equal(job.data.v, PROTOCOL_VERSION);
+      assert.deepEqual(Object.keys(job.data.task).sort(), ['createdAt', 'id', 'kind', 'name', 'spec']);
+      assert.equal(job.data.task.createdAt, o.getTask(id!)?.createdAt);
+      assert.equal(job.data.task.spec.command, 'echo hi');
+      assert.deepEqual(job.data.task.spec.env, { A: '1' });
+    } finally {
+      await queue.close();
+      await o.dispose();
+    }
   });
 
   it('fleet(): lists live workers with their pools and the counts of their queues', async () => {

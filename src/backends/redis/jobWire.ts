@@ -1,28 +1,16 @@
 // How a job carries an attempt and what it returns, read defensively: job data and return values
 // come from Redis as JSON anyone with access may have written, so they are `unknown` until checked.
 import type { TaskRecord } from '../../core/model/model';
-import type { JobReturn } from './protocol';
+import type { JobReturn, WireTask } from './protocol';
 
-/**
- * The record as a job carries it: its TaskRecord fields only (a record held by the core may carry
- * bookkeeping of its own, not JSON), without its history, which a worker does not read.
- */
-export function wireRecord(t: TaskRecord): TaskRecord {
-  const out: TaskRecord = {
-    id: t.id,
-    name: t.name,
-    kind: t.kind,
-    status: t.status,
-    priority: t.priority,
-    attempts: t.attempts,
-    createdAt: t.createdAt,
-    history: [],
-    spec: t.spec,
-    dependsOn: t.dependsOn,
-  };
-  if (t.startedAt !== undefined) out.startedAt = t.startedAt;
-  if (t.workflowId !== undefined) out.workflowId = t.workflowId;
-  return out;
+/** The task as a job carries it (protocol.ts WireTask): a plain copy of those fields only. */
+export function wireTask(t: TaskRecord): WireTask {
+  return { id: t.id, name: t.name, kind: t.kind, createdAt: t.createdAt, spec: t.spec };
+}
+
+/** The record a worker runs attempt `attempt` of: the job's task, Running, with nothing of the coordinator's bookkeeping. */
+export function workerRecord(t: WireTask, attempt: number): TaskRecord {
+  return { ...t, status: 'running', priority: t.spec.priority ?? 0, attempts: attempt, history: [], dependsOn: [] };
 }
 
 export function safeParse(text: string): unknown {

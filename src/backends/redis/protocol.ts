@@ -11,7 +11,7 @@
 // of 1 is never held twice at once anywhere.
 import type { ProblemCounts, TaskRecord, TaskResult } from '../../core/model/model';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Key prefix of everything the orchestrator keeps in Redis; several fleets may share a Redis by prefix. */
 export const DEFAULT_PREFIX = 'orchestrator';
@@ -50,11 +50,18 @@ export function bullPriority(priority: number): number {
   return Math.min(2 ** 21, Math.max(1, Math.round(1_000_001 - priority)));
 }
 
+/**
+ * What a job carries of its task: what a worker needs to run it (the persisted spec carries command,
+ * cwd, env…; `createdAt` tells one session's task from another's of the same id). Its status,
+ * history and dependencies stay with the coordinator: every byte here is written, read and parsed
+ * once per job (version 1 carried the whole record).
+ */
+export type WireTask = Pick<TaskRecord, 'id' | 'name' | 'kind' | 'createdAt' | 'spec'>;
+
 /** A job's data. */
 export interface JobData {
   v: typeof PROTOCOL_VERSION;
-  /** The record as the coordinator holds it (JSON: its persisted spec carries command, cwd, env…). */
-  task: TaskRecord;
+  task: WireTask;
   attempt: number;
   /** Per-attempt limit the worker enforces too; absent: none. */
   timeoutMs?: number;

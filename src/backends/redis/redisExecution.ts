@@ -34,7 +34,7 @@ import { redisOptions } from './connection';
 import { readyOrUntrusted, untrustedTlsCode, RedisTlsError } from './tlsTrust';
 import { errorOf } from './failures';
 import { fleetStatus, type FleetStatus } from './fleetStatus';
-import { isJobReturn, safeParse, wireRecord } from './jobWire';
+import { isJobReturn, safeParse, wireTask } from './jobWire';
 import { CLOSE_BOUND_MS, bounded, openLane, type Lane } from './queueLane';
 import { RemoteAttempt } from './remoteAttempt';
 import { watchWorkers } from './workerWatch';
@@ -358,7 +358,7 @@ export class RedisExecution implements RemoteExecution {
     const lane = this.lane(a.queue);
     await lane.ready;
     if (a.reported) return;
-    const data: JobData = { v: PROTOCOL_VERSION, task: wireRecord(a.task), attempt: a.attempt, coordinator: this.name };
+    const data: JobData = { v: PROTOCOL_VERSION, task: wireTask(a.task), attempt: a.attempt, coordinator: this.name };
     if (a.timeoutMs !== undefined) data.timeoutMs = a.timeoutMs;
     await lane.adds.add(a.task.name, data, {
       jobId: a.jobId,

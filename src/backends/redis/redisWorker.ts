@@ -33,6 +33,7 @@ import { redisOptions } from './connection';
 import { attemptsSettled, whenTlsUntrusted } from './tlsTrust';
 import { failureOf } from './failures';
 import { OutputBatcher } from './outputBatcher';
+import { workerRecord } from './jobWire';
 import {
   DEFAULT_PREFIX,
   HEARTBEAT_MS,
@@ -254,8 +255,10 @@ export class RedisWorker {
   private async process(job: Job<JobData, JobReturn>, token: string | undefined): Promise<JobReturn> {
     const data = job.data as Partial<JobData> | undefined;
     if (data?.v !== PROTOCOL_VERSION) throw this.refuse(`protocol version ${String(data?.v)} is not the ${PROTOCOL_VERSION} it speaks`, 'PROTOCOL');
-    const task = data.task;
-    if (!task || typeof task !== 'object' || typeof task.kind !== 'string') throw this.refuse('the job carries no task', 'PROTOCOL');
+    const wire = data.task as Partial<JobData['task']> | undefined;
+    if (typeof wire?.id !== 'string' || typeof wire.kind !== 'string' || typeof wire.spec !== 'object' || wire.spec === null)
+      throw this.refuse('the job carries no task (an id, a kind and a spec)', 'PROTOCOL');
+    const task = workerRecord(wire as JobData['task'], data.attempt ?? 1);
     if (!this.kinds.has(task.kind)) throw this.refuse(`it runs kinds ${[...this.kinds].join(', ')}, not \`${task.kind}\``, 'KIND');
     const jobKey = job.id ?? '';
     const early = this.earlyCancels.get(jobKey);
