@@ -10,7 +10,8 @@ export function wireTask(t: TaskRecord): WireTask {
 
 /** The record a worker runs attempt `attempt` of: the job's task, Running, with nothing of the coordinator's bookkeeping. */
 export function workerRecord(t: WireTask, attempt: number): TaskRecord {
-  return { ...t, status: 'running', priority: t.spec.priority ?? 0, attempts: attempt, history: [], dependsOn: [] };
+  const { id, name, kind, createdAt, spec } = t;
+  return { id, name, kind, status: 'running', priority: spec.priority ?? 0, attempts: attempt, createdAt, history: [], spec, dependsOn: [] };
 }
 
 export function safeParse(text: string): unknown {
