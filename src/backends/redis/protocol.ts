@@ -10,6 +10,7 @@
 // worker or a later moment. The coordinator still admits tasks against the fleet's pools, so a pool
 // of 1 is never held twice at once anywhere.
 import type { ProblemCounts, TaskRecord, TaskResult } from '../../core/model/model';
+import type { ReadyInfo } from '../../core/ports';
 
 export const PROTOCOL_VERSION = 2;
 
@@ -148,6 +149,12 @@ export interface OutputProgress {
  */
 export interface ReadyProgress {
   ready: { at: number; problems?: ProblemCounts };
+}
+
+/** What a worker's `{ ready }` progress says, as the core's ReadyInfo (the core checks the counts). */
+export function readyInfo(ready: object): ReadyInfo | undefined {
+  const problems = (ready as { problems?: unknown }).problems;
+  return typeof problems === 'object' && problems !== null ? { problems: problems as ReadyInfo['problems'] } : undefined;
 }
 
 /** Everything a worker sends as job progress. */

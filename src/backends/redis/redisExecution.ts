@@ -11,7 +11,9 @@
 //  - a job whose worker stops heartbeating (WORKER_STALE_MS) while running it fails INTERRUPTED
 //    here, even when no other worker is left to run BullMQ's stalled check (workerWatch.ts);
 //  - the worker running an attempt is told to `onWorker` once, before its `done`: from its job's
-//    `processedBy` within HEARTBEAT_MS of its start, or from its outcome, whichever comes first;
+//    `processedBy` within HEARTBEAT_MS of its start, or from a failure or an outcome decided here
+//    (cancel, timeout), whichever comes first; a completion names it in its result instead, so the
+//    hot path pays no extra change per task;
 //  - a QueueEvents reads its stream from the id that was last before the queue's first job was added
 //    here, so no event of a job added here is missed;
 //  - a worker's `{ ready }` progress (its port or HTTP probe, its executor's reportReady) goes to
@@ -47,6 +49,7 @@ import {
   decodeFailure,
   jobId,
   queueName,
+  readyInfo,
   type CancelMessage,
   type JobData,
   type JobReturn,
@@ -277,8 +280,10 @@ export class RedisExecution implements RemoteExecution {
       value = job?.returnvalue;
     }
     const ret = isJobReturn(value) ? value : undefined;
-    this.named(a, ret?.worker);
-    if (a.decided) return a.report(undefined, a.decided);
+    if (a.decided) {
+      this.named(a, ret?.worker);
+      return a.report(undefined, a.decided);
+    }
     const result: TaskResult = { ...(ret?.result ?? {}) };
     if (ret) result.worker = ret.result.worker ?? ret.worker;
     a.report(result, undefined);
@@ -483,10 +488,4 @@ export class RedisExecution implements RemoteExecution {
   fleet(): Promise<FleetStatus> {
     return fleetStatus(this.commands, this.prefix, this.connected, [...this.lanes.keys()]);
   }
-}
-
-/** What a worker's `{ ready }` progress says, as the core's ReadyInfo (the core checks the counts). */
-function readyInfo(ready: object): ReadyInfo | undefined {
-  const problems = (ready as { problems?: unknown }).problems;
-  return typeof problems === 'object' && problems !== null ? { problems: problems as ReadyInfo['problems'] } : undefined;
 }
