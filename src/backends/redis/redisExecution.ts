@@ -39,7 +39,7 @@ import { fleetStatus, type FleetStatus } from './fleetStatus';
 import { isJobReturn, safeParse, wireTask } from './jobWire';
 import { CLOSE_BOUND_MS, bounded, openLane, type Lane } from './queueLane';
 import { RemoteAttempt } from './remoteAttempt';
-import { watchWorkers } from './workerWatch';
+import { WorkerWatch } from './workerWatch';
 import {
   DEFAULT_PREFIX,
   HEARTBEAT_MS,
@@ -94,6 +94,7 @@ export class RedisExecution implements RemoteExecution {
   private connecting = true;
   private tlsRefused = false;
   private watchdog: NodeJS.Timeout | undefined;
+  private readonly workerWatch: WorkerWatch;
   /** See RemoteExecution.onReady and onWorker: set by the orchestrator using this port. */
   onReady: ((task: TaskRecord, info: ReadyInfo | undefined) => void) | undefined;
   onWorker: ((task: TaskRecord, worker: string) => void) | undefined;
@@ -107,6 +108,14 @@ export class RedisExecution implements RemoteExecution {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.abortSettleMs = options.abortSettleMs ?? 2000;
+    const holder = async (a: RemoteAttempt) => (await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId))?.processedBy;
+    this.workerWatch = new WorkerWatch(
+      commands,
+      this.prefix,
+      holder,
+      (a, worker) => this.named(a, worker),
+      (message) => this.warn(message),
+    );
   }
 
   /**
@@ -257,12 +266,9 @@ export class RedisExecution implements RemoteExecution {
     }
   }
 
-  /** The watchdog's tick (workerWatch.ts): names the workers of running attempts, fails those of lost workers. */
+  /** The watchdog's tick (workerWatch.ts): names running attempts' workers, fails lost ones, warns of jobs no worker takes. */
   private async checkWorkers(): Promise<void> {
-    const running = [...this.attempts.values()].filter((a) => a.active && !a.reported);
-    if (running.length === 0 || !this.connected) return;
-    const holder = async (a: RemoteAttempt) => (await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId))?.processedBy;
-    await watchWorkers(running, this.commands, this.prefix, holder, (a, worker) => this.named(a, worker)).catch(() => undefined);
+    if (this.attempts.size > 0 && this.connected) await this.workerWatch.tick(this.attempts.values()).catch(() => undefined);
   }
 
   /** Tells onWorker the worker running `a` (BullMQ's own reasons name 'unknown'), once, while its outcome is not reported. */

@@ -13,6 +13,8 @@ export class RemoteAttempt implements ExecutionHandle {
   active = false;
   /** Its job id is held by another run's job still running: the events of that id are not this attempt's until it ends. */
   foreign = false;
+  /** Wall time it was handed to the port, for the watchdog's look at jobs no worker can take. */
+  readonly queuedAt = Date.now();
   /** Wall time it was seen active, for the lost-worker watchdog. */
   activeAt = 0;
   /** The worker running it, once known (told to the port's onWorker). */

@@ -1,0 +1,70 @@
+// The coordinator's watchdog (workerWatch.ts) on a redis-server of the test's own: a job no live
+// worker can take (no worker has its pools, or no worker is up) is warned of once, naming what it
+// needs and who is up, and runs once a worker that can take it joins.
+import * as assert from 'node:assert/strict';
+import { RedisExecution } from '../../src/backends/redis/redisExecution';
+import { RedisWorker } from '../../src/backends/redis/redisWorker';
+import type { TaskResult } from '../../src/core/model/model';
+import { runningRecord } from '../support/runningRecord';
+import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { until } from '../support/until';
+
+(redisAvailable() ? describe : describe.skip)('workerWatch (skipped without /usr/bin/redis-server)', function () {
+  // The watchdog ticks every 2 s and warns of a job that waited longer than that.
+  this.timeout(20_000);
+  let redis: RedisServer;
+  let n = 0;
+  const closers: (() => Promise<void>)[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+  });
+
+  async function coordinator(prefix: string, warnings: string[]): Promise<RedisExecution> {
+    const port = await RedisExecution.connect({ url: redis.url, prefix, name: 'coordinator', onWarn: (m) => warnings.push(m) });
+    closers.push(() => port.dispose());
+    return port;
+  }
+  async function worker(prefix: string, name: string, resources: Record<string, number> = {}): Promise<RedisWorker> {
+    const w = await RedisWorker.start({ url: redis.url, prefix, name, concurrency: 2, resources });
+    closers.push(() => w.close());
+    return w;
+  }
+
+  it('warns once of a job that needs pools no live worker has, then runs it when one with them joins', async () => {
+    const prefix = `ww${++n}`;
+    await worker(prefix, 'plain');
+    const warnings: string[] = [];
+    const port = await coordinator(prefix, warnings);
+    let outcome: { result: TaskResult | undefined; error: unknown } | undefined;
+    port.start(runningRecord('train', { command: 'echo trained', resources: { gpu: 1 } }), 1, undefined, undefined, undefined, (result, error) => {
+      outcome = { result, error };
+    });
+    await until(() => warnings.length > 0, 8000, 'the warning');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /^1 task \(`train`\) wait in Redis for a worker with pools gpu: no live worker has them \(up: plain \(no pools\)\)/);
+    assert.match(warnings[0]!, /orchestrator worker --resources gpu=1/);
+    // Another tick says nothing new.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    await worker(prefix, 'gpu-box', { gpu: 1 });
+    await until(() => outcome !== undefined, 8000, 'the job running on the worker with the pool');
+    assert.equal(outcome?.error, undefined);
+    assert.equal(outcome?.result?.worker, 'gpu-box');
+  });
+
+  it('warns of jobs waiting with no worker up at all', async () => {
+    const prefix = `ww${++n}`;
+    const warnings: string[] = [];
+    const port = await coordinator(prefix, warnings);
+    for (const id of ['a', 'b']) port.start(runningRecord(id, { command: 'true' }), 1, undefined, undefined, undefined, () => undefined);
+    await until(() => warnings.length > 0, 8000, 'the warning');
+    assert.match(warnings[0]!, /^2 tasks \(`a`, `b`\) wait in Redis: no worker takes new jobs; start one with `orchestrator worker --redis URL`/);
+  });
+});
