@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../../core/ports';
 import type { RunEvent, RunEventTask, TaskTransitionEvent } from './jsonEvents';
 import type { RunStart, RunSummary, RunView } from './runView';
 import { taskElapsedMs } from './taskText';
+import { workerOf } from '../../core/lifecycle/taskRecord';
 
 export interface JsonViewOptions {
   /** The time of events that are not transitions (a transition carries its own); default the system clock. */
@@ -108,7 +109,7 @@ export class JsonView implements RunView {
     if (ended && r.result?.exitCode !== undefined) event.exitCode = r.result.exitCode;
     if (ended && r.result?.signal !== undefined) event.signal = r.result.signal;
     // A cancelled attempt's worker too, once its backend knew it.
-    const worker = r.worker ?? r.result?.worker;
+    const worker = workerOf(r);
     if ((ended || r.status === 'cancelled') && worker !== undefined) event.worker = worker;
     if (r.status === 'completed' && r.result?.cached !== undefined) {
       event.cached = true;

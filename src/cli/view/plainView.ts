@@ -8,6 +8,7 @@ import { isFinished, type TaskRecord, type TaskStatus } from '../../core/model/m
 import { stripAnsi } from './stripAnsi';
 import { taskLabel, type RunStart, type RunSummary, type RunView } from './runView';
 import { attemptText, cachedText, cancelReason, durationText, failureText, poolsText, readyText, summaryText, taskElapsedMs } from './taskText';
+import { workerOf } from '../../core/lifecycle/taskRecord';
 
 export interface PlainViewOptions {
   /**
@@ -19,7 +20,7 @@ export interface PlainViewOptions {
 
 /** ` on <worker>` for an attempt a remote worker runs or ran, else nothing. */
 function onWorker(record: TaskRecord): string {
-  const worker = record.worker ?? record.result?.worker;
+  const worker = workerOf(record);
   return worker === undefined ? '' : ` on ${worker}`;
 }
 

@@ -241,6 +241,11 @@ export function plainRecord(record: Readonly<TaskRecord>): TaskRecord {
   return record instanceof HeldRecord ? record.toJSON() : (record as TaskRecord);
 }
 
+/** The fleet worker that runs or ran the record's latest attempt (its `worker`, or its result's), if a remote backend told. */
+export function workerOf(record: Readonly<TaskRecord>): string | undefined {
+  return record.worker ?? record.result?.worker;
+}
+
 /** The time of the record's latest transition. */
 export function lastTransitionAt(record: Readonly<TaskRecord>): number {
   if (record instanceof HeldRecord) return record.lastTransitionAt;

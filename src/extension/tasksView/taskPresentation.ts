@@ -6,6 +6,7 @@ import { formatProblems } from '../executors/taskProblems';
 import { STAGE_LABELS } from '../../dashboardProtocol/protocol';
 import { formatDuration } from '../../dashboardProtocol/format';
 import { cacheDescriptionParts, cacheTooltipRows, cachedOf } from './cacheText';
+import { workerOf } from '../../core/lifecycle/taskRecord';
 
 // The labels live with the stages the dashboard's protocol declares, so both sides name them alike.
 export { STAGE_LABELS };
@@ -131,7 +132,7 @@ export function taskTooltip(record: TaskRecord, nameOf: (id: string) => string |
   const d = durationText(taskDuration(record, now));
   if (d) rows.push([record.finishedAt !== undefined ? 'Duration' : record.status === 'running' ? 'Elapsed' : 'Waiting', d]);
   // Set by a remote backend: the worker (another process or machine) running or that ran the last attempt.
-  const worker = record.worker ?? record.result?.worker;
+  const worker = workerOf(record);
   if (worker) rows.push(['Worker', worker]);
   if (record.result?.exitCode !== undefined) rows.push(['Exit code', String(record.result.exitCode)]);
   if (record.result?.signal) rows.push(['Signal', record.result.signal]);
