@@ -2,23 +2,10 @@ import * as assert from 'node:assert/strict';
 import type { TaskRecord } from '../../src/core/model/model';
 import { JournalIndex } from '../../src/core/history/journalIndex';
 import type { Located } from '../../src/core/history/journalFormat';
+import { finishedRecord } from '../support/finishedRecord';
 
 function record(id: string, finishedAt: number, workflowId?: string): TaskRecord {
-  return {
-    id,
-    name: id,
-    kind: 'shell',
-    status: 'completed',
-    priority: 0,
-    attempts: 1,
-    createdAt: finishedAt - 100,
-    startedAt: finishedAt - 50,
-    finishedAt,
-    history: [],
-    spec: { name: id, kind: 'shell', command: `echo ${id}` },
-    dependsOn: [],
-    ...(workflowId === undefined ? {} : { workflowId }),
-  };
+  return finishedRecord(id, finishedAt, workflowId === undefined ? {} : { workflowId });
 }
 
 describe('journalIndex', () => {

@@ -2,26 +2,15 @@
 // turn goes to Redis together, in order, and a job BullMQ refuses fails alone.
 import * as assert from 'node:assert/strict';
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import { AddBatcher, FIRST_BULK, MAX_BULK } from '../../src/backends/redis/addBatcher';
-import { redisOptions } from '../../src/backends/redis/connection';
 import { PROTOCOL_VERSION, type JobData, type JobReturn } from '../../src/backends/redis/protocol';
-import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { redisAvailable } from '../support/redisServer';
+import { redisSuite } from '../support/redisSuite';
 
 (redisAvailable() ? describe : describe.skip)('addBatcher (skipped without /usr/bin/redis-server)', function () {
   this.timeout(15_000);
-  let redis: RedisServer;
-  let commands: Redis;
+  const suite = redisSuite('redis-bulk');
   let queue: Queue<JobData, JobReturn>;
-
-  before(async () => {
-    redis = await startRedis();
-    commands = new Redis(redisOptions(redis.url));
-  });
-  after(async () => {
-    commands?.disconnect();
-    await redis?.stop();
-  });
   afterEach(async () => {
     await queue?.close();
   });
@@ -29,7 +18,7 @@ import { redisAvailable, startRedis, type RedisServer } from '../support/redisSe
   const data = (i: number): JobData => ({ v: PROTOCOL_VERSION, task: { id: `t${i}` } as JobData['task'], attempt: 1, coordinator: 'test' });
 
   it('adds every job of one turn in bulk, in the order they were added, in bulks growing from a small first one', async () => {
-    queue = new Queue<JobData, JobReturn>('bulk', { connection: commands as unknown as ConnectionOptions, prefix: 'b1' });
+    queue = new Queue<JobData, JobReturn>('bulk', { connection: suite.commands as unknown as ConnectionOptions, prefix: 'b1' });
     const batcher = new AddBatcher(queue);
     const sent: number[] = [];
     const addBulk = queue.addBulk.bind(queue);
@@ -51,7 +40,7 @@ import { redisAvailable, startRedis, type RedisServer } from '../support/redisSe
   });
 
   it('rejects only the job BullMQ refuses; the others of its bulk are added', async () => {
-    queue = new Queue<JobData, JobReturn>('bulk', { connection: commands as unknown as ConnectionOptions, prefix: 'b2' });
+    queue = new Queue<JobData, JobReturn>('bulk', { connection: suite.commands as unknown as ConnectionOptions, prefix: 'b2' });
     const batcher = new AddBatcher(queue);
     const outcomes = await Promise.allSettled([
       batcher.add('noop', data(1), { jobId: 'a' }),

@@ -3,26 +3,17 @@
 import * as assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { CompletedInStream } from '../../src/backends/redis/completedInStream';
-import { redisOptions } from '../../src/backends/redis/connection';
-import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { redisAvailable } from '../support/redisServer';
+import { redisSuite } from '../support/redisSuite';
 
 (redisAvailable() ? describe : describe.skip)('completedInStream (skipped without /usr/bin/redis-server)', function () {
   this.timeout(15_000);
-  let redis: RedisServer;
-  let commands: Redis;
+  const suite = redisSuite('redis-stream');
   let n = 0;
-
-  before(async () => {
-    redis = await startRedis();
-    commands = new Redis(redisOptions(redis.url));
-  });
-  after(async () => {
-    commands?.disconnect();
-    await redis?.stop();
-  });
 
   /** A fresh stream and a lookup on it; `reads` counts its XREVRANGE round trips. */
   function stream() {
+    const commands = suite.commands;
     const key = `s${++n}:events`;
     const counted = Object.create(commands) as Redis;
     let reads = 0;
@@ -73,6 +64,7 @@ import { redisAvailable, startRedis, type RedisServer } from '../support/redisSe
   });
 
   it('a Redis error rejects the finds of its scan; the next find scans again', async () => {
+    const commands = suite.commands;
     const s = stream();
     await commands.set(s.key, 'not a stream');
     await assert.rejects(Promise.all([s.lookup.find('a.1', 1), s.lookup.find('b.1', 1)]), /WRONGTYPE/);

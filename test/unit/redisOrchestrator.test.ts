@@ -2,8 +2,7 @@
 // in-process workers on a redis-server of the test's own. Work is shell commands whose traces (files
 // in a scratch directory) show where and when they ran.
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Job, Queue, type ConnectionOptions } from 'bullmq';
 import { redisOptions } from '../../src/backends/redis/connection';
@@ -13,40 +12,32 @@ import { RedisWorker, type RedisWorkerOptions } from '../../src/backends/redis/r
 import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import type { TaskSpec } from '../../src/core/model/model';
 import { gone } from '../support/processChecks';
-import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { redisAvailable } from '../support/redisServer';
+import { redisSuite } from '../support/redisSuite';
 import { until } from '../support/until';
 
 (redisAvailable() ? describe : describe.skip)('redis backend under the orchestrator (skipped without /usr/bin/redis-server)', function () {
   // Real processes and a real Redis: a lost worker is noticed after its heartbeat goes stale (6 s).
   this.timeout(30_000);
-  let redis: RedisServer;
-  let dir: string;
-  let workers: RedisWorker[] = [];
+  const suite = redisSuite('redis-backend');
+  /** The coordinator's port of the test's fleet. */
   let remote: RedisExecution | undefined;
   let n = 0;
 
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    await redis?.stop();
-  });
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'redis-backend-'));
-  });
-  afterEach(async () => {
-    await remote?.dispose();
-    remote = undefined;
-    await Promise.all(workers.map((w) => w.close()));
-    workers = [];
-    rmSync(dir, { recursive: true, force: true });
-  });
+  /** A worker closed after the test. */
+  async function startWorker(options: RedisWorkerOptions): Promise<RedisWorker> {
+    const w = await RedisWorker.start(options);
+    suite.closeAfter(() => w.close());
+    return w;
+  }
 
   /** A fleet of its own prefix per test, so queues and heartbeats of another test never mix in. */
   async function fleet(workerOptions: Omit<RedisWorkerOptions, 'url' | 'prefix'>[], resources: Record<string, number> = {}) {
     const prefix = `t${++n}`;
-    for (const o of workerOptions) workers.push(await RedisWorker.start({ url: redis.url, prefix, killGraceMs: 200, ...o }));
-    remote = await RedisExecution.connect({ url: redis.url, prefix, name: 'coordinator' });
+    for (const o of workerOptions) await startWorker({ url: suite.redis.url, prefix, killGraceMs: 200, ...o });
+    const port = await RedisExecution.connect({ url: suite.redis.url, prefix, name: 'coordinator' });
+    suite.closeAfter(() => port.dispose());
+    remote = port;
     return createOrchestrator({ remote, concurrency: 8, resources });
   }
 
@@ -54,7 +45,7 @@ import { until } from '../support/until';
 
   it('runs a workflow with dependencies on a worker; each record names the worker', async () => {
     const o = await fleet([{ name: 'w1', concurrency: 4 }]);
-    const trace = join(dir, 'trace');
+    const trace = join(suite.dir, 'trace');
     const step = (key: string, deps: string[] = []) => sh(key, `echo ${key} >> ${trace}`, { dependsOn: deps });
     const ids = await o.scheduleWorkflow([step('build'), step('lint', ['build']), step('test', ['build']), step('package', ['lint', 'test'])]);
     await o.whenIdle();
@@ -72,12 +63,12 @@ import { until } from '../support/until';
 
   it('a worker takes waiting jobs highest priority first', async () => {
     const o = await fleet([]);
-    const trace = join(dir, 'trace');
+    const trace = join(suite.dir, 'trace');
     const ids = await o.scheduleWorkflow([0, 10, 5, -3].map((priority) => sh(`p${priority}`, `echo ${priority} >> ${trace}`, { priority })));
     const waiting = async () => (await remote!.fleet()).queues.find((q) => q.name === `t${n}.run.any`)?.waiting ?? 0;
     for (let i = 0; i < 100 && (await waiting()) < 4; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(await waiting(), 4, 'all four are queued before a worker exists');
-    workers.push(await RedisWorker.start({ url: redis.url, prefix: `t${n}`, name: 'late', concurrency: 1 }));
+    await startWorker({ url: suite.redis.url, prefix: `t${n}`, name: 'late', concurrency: 1 });
     await o.whenIdle();
     for (const id of ids) assert.equal(o.getTask(id)?.status, 'completed');
     assert.deepEqual(readFileSync(trace, 'utf8').trim().split('\n'), ['10', '5', '0', '-3']);
@@ -107,7 +98,7 @@ import { until } from '../support/until';
   it('a worker with cpu=1 never runs two cpu=1 jobs at once, even when the coordinator admits more', async () => {
     // The coordinator believes in 4 cpu units; the only worker has 1: the worker moves the extra jobs back.
     const o = await fleet([{ name: 'single', concurrency: 4, resources: { cpu: 1 } }], { cpu: 4 });
-    const lock = join(dir, 'lock');
+    const lock = join(suite.dir, 'lock');
     const job = (i: number) => sh(`c${i}`, `mkdir ${lock} || exit 9; sleep 0.2; rmdir ${lock}`, { resources: { cpu: 1 } });
     const ids = await o.scheduleWorkflow([0, 1, 2, 3].map(job));
     await o.whenIdle();
@@ -117,7 +108,7 @@ import { until } from '../support/until';
 
   it('cancel kills the remote process tree', async () => {
     const o = await fleet([{ name: 'w1', concurrency: 2 }]);
-    const pidFile = join(dir, 'pid');
+    const pidFile = join(suite.dir, 'pid');
     const [id] = await o.scheduleWorkflow([sh('sleeper', `sleep 30 & echo $! > ${pidFile}; wait`)]);
     assert.ok(id);
     await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 10_000, 'the sleep starting');
@@ -151,7 +142,7 @@ import { until } from '../support/until';
     // No worker: the job waits in Redis, where it can be read.
     const o = await fleet([]);
     const [id] = await o.scheduleWorkflow([sh('build', 'echo hi', { env: { A: '1' }, priority: 3 })]);
-    const queue = new Queue<JobData>(queueName(remote!.prefix, []), { connection: redisOptions(redis.url) as ConnectionOptions, prefix: remote!.prefix });
+    const queue = new Queue<JobData>(queueName(remote!.prefix, []), { connection: redisOptions(suite.redis.url) as ConnectionOptions, prefix: remote!.prefix });
     try {
       let job: Job<JobData> | undefined;
       const deadline = Date.now() + 5000;

@@ -3,41 +3,31 @@
 // few thousand jobs behind, as under a 10,000-task burst, lost outcomes to trimming and those tasks
 // stayed Running for ever.
 import * as assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
 import { fleetStatus } from '../../src/backends/redis/fleetStatus';
 import { redisOptions } from '../../src/backends/redis/connection';
 import { EVENTS_MAX_LEN, openLane, type Lane } from '../../src/backends/redis/queueLane';
-import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { redisAvailable } from '../support/redisServer';
+import { redisSuite } from '../support/redisSuite';
 
 (redisAvailable() ? describe : describe.skip)('queueLane (skipped without /usr/bin/redis-server)', function () {
   this.timeout(15_000);
-  let redis: RedisServer;
-  let commands: Redis;
+  const suite = redisSuite('redis-lane');
   let lane: Lane | undefined;
-
-  before(async () => {
-    redis = await startRedis();
-    commands = new Redis(redisOptions(redis.url));
-  });
-  after(async () => {
-    commands?.disconnect();
-    await redis?.stop();
-  });
   afterEach(async () => {
     await lane?.events?.close();
     await lane?.queue.close();
     lane = undefined;
   });
 
-  const maxLenEvents = (prefix: string, name: string): Promise<string | null> => commands.hget(`${prefix}:${name}:meta`, 'opts.maxLenEvents');
+  const maxLenEvents = (prefix: string, name: string): Promise<string | null> => suite.commands.hget(`${prefix}:${name}:meta`, 'opts.maxLenEvents');
 
   it('keeps the events stream long enough for a coordinator thousands of jobs behind', async () => {
     assert.ok(EVENTS_MAX_LEN >= 100_000, `EVENTS_MAX_LEN is ${EVENTS_MAX_LEN}`);
     lane = openLane(
       'p1.run.any',
       'p1',
-      commands,
-      redisOptions(redis.url),
+      suite.commands,
+      redisOptions(suite.redis.url),
       () => undefined,
       () => false,
     );
@@ -53,15 +43,15 @@ import { redisAvailable, startRedis, type RedisServer } from '../support/redisSe
     lane = openLane(
       'p2.run.any',
       'p2',
-      commands,
-      redisOptions(redis.url),
+      suite.commands,
+      redisOptions(suite.redis.url),
       () => undefined,
       () => false,
     );
     await lane.ready;
     const deadline = Date.now() + 2000;
     while ((await maxLenEvents('p2', 'p2.run.any')) === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const status = await fleetStatus(commands, 'p2', true, ['p2.run.any']);
+    const status = await fleetStatus(suite.commands, 'p2', true, ['p2.run.any']);
     assert.deepEqual(
       status.queues.map((q) => q.name),
       ['p2.run.any'],

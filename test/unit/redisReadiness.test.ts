@@ -2,17 +2,18 @@
 // worker's machine, and Ready reaches the coordinator as job progress. A coordinator (createOrchestrator
 //({ remote })) and an in-process worker on a redis-server of the test's own.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RedisExecution } from '../../src/backends/redis/redisExecution';
-import { RedisWorker } from '../../src/backends/redis/redisWorker';
+import { RedisWorker, type RedisWorkerOptions } from '../../src/backends/redis/redisWorker';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import type { TaskRecord } from '../../src/core/model/model';
 import type { Executor, ReadyInfo } from '../../src/core/ports';
-import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { redisAvailable } from '../support/redisServer';
+import { redisSuite } from '../support/redisSuite';
 import { until } from '../support/until';
 import { freePort } from '../support/freePort';
+import { portServiceWorkflow } from '../support/portService';
 
 // The service: listens on argv[2] after a short pause, and writes one line per connection it accepts.
 const SERVER_JS = `
@@ -28,36 +29,22 @@ process.on('SIGTERM', () => process.exit(0));
   'redis backend: a service readyWhen port is probed on its worker (skipped without /usr/bin/redis-server)',
   function () {
     this.timeout(30_000);
-    let redis: RedisServer | undefined;
-    let dir: string;
-    let worker: RedisWorker | undefined;
-    let remote: RedisExecution | undefined;
-    let o: OrchestratorImpl | undefined;
+    const suite = redisSuite('redis-ready');
 
-    before(async () => {
-      redis = await startRedis();
-    });
-    after(async () => {
-      await redis?.stop();
-    });
-    beforeEach(() => {
-      dir = mkdtempSync(join(tmpdir(), 'redis-ready-'));
-    });
-    afterEach(async () => {
-      await o?.dispose();
-      o = undefined;
-      await remote?.dispose();
-      remote = undefined;
-      await worker?.close();
-      worker = undefined;
-      rmSync(dir, { recursive: true, force: true });
-    });
+    /** A worker, its coordinator's port and an orchestrator on it, all closed after the test. */
+    async function fleet(prefix: string, workerOptions: Partial<RedisWorkerOptions> = {}, kinds?: string[]) {
+      const url = suite.redis.url;
+      const worker = await RedisWorker.start({ url, prefix, name: 'w1', concurrency: 4, killGraceMs: 200, ...workerOptions });
+      suite.closeAfter(() => worker.close());
+      const remote = await RedisExecution.connect({ url, prefix, name: 'coordinator', ...(kinds ? { kinds } : {}) });
+      suite.closeAfter(() => remote.dispose());
+      const o: OrchestratorImpl = await createOrchestrator({ remote, concurrency: 4 });
+      suite.closeAfter(() => o.dispose());
+      return { remote, o };
+    }
 
     it('runs the service on the worker, is Ready through the worker probe, runs its dependent, then stops it', async () => {
-      const url = (redis as RedisServer).url;
-      worker = await RedisWorker.start({ url, prefix: 'ready1', name: 'w1', concurrency: 4, killGraceMs: 200 });
-      remote = await RedisExecution.connect({ url, prefix: 'ready1', name: 'coordinator' });
-      o = await createOrchestrator({ remote, concurrency: 4 });
+      const { remote, o } = await fleet('ready1');
       const readies: { task: TaskRecord; info: ReadyInfo | undefined }[] = [];
       const deliver = remote.onReady;
       assert.equal(typeof deliver, 'function', 'the orchestrator set the port onReady');
@@ -66,22 +53,9 @@ process.on('SIGTERM', () => process.exit(0));
         deliver?.(task, info);
       };
       const port = await freePort();
-      const script = join(dir, 'server.js');
-      const connections = join(dir, 'connections');
-      const trace = join(dir, 'trace');
-      writeFileSync(script, SERVER_JS);
-      const [svc, dep] = await o.scheduleWorkflow([
-        {
-          key: 'svc',
-          name: 'svc',
-          kind: 'shell',
-          command: `exec '${process.execPath}' '${script}' ${port} '${connections}'`,
-          readyWhen: { port },
-          readyTimeoutMs: 8000,
-          stopWhen: 'dependentsDone',
-        },
-        { key: 'dep', name: 'dep', kind: 'shell', command: `echo dep >> '${trace}'`, dependsOn: ['svc'] },
-      ]);
+      const connections = join(suite.dir, 'connections');
+      const { specs, trace } = portServiceWorkflow(suite.dir, SERVER_JS, port, connections, 8000);
+      const [svc, dep] = await o.scheduleWorkflow(specs);
       await o.whenIdle();
       const service = o.getTask(svc as string);
       assert.equal(readies.length, 1, 'one ready, from the worker');
@@ -94,7 +68,6 @@ process.on('SIGTERM', () => process.exit(0));
     });
 
     it("carries an executor's reportReady on the worker to the coordinator, after the output written before it", async () => {
-      const url = (redis as RedisServer).url;
       // A watch-like executor: prints, reports a cycle's problems, then runs until stopped.
       const watch: Executor = {
         execute: (ctx) =>
@@ -106,9 +79,7 @@ process.on('SIGTERM', () => process.exit(0));
             ctx.signal.addEventListener('abort', () => resolve({}), { once: true });
           }),
       };
-      worker = await RedisWorker.start({ url, prefix: 'ready2', name: 'w1', concurrency: 4, kinds: ['watch', 'shell'], executors: { watch } });
-      remote = await RedisExecution.connect({ url, prefix: 'ready2', name: 'coordinator', kinds: ['watch', 'shell'] });
-      o = await createOrchestrator({ remote, concurrency: 4 });
+      const { remote, o } = await fleet('ready2', { kinds: ['watch', 'shell'], executors: { watch } }, ['watch', 'shell']);
       let output = '';
       o.onDidOutput((chunk) => (output += chunk.chunk));
       const seen: { output: string; info: ReadyInfo | undefined }[] = [];

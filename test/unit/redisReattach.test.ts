@@ -1,8 +1,7 @@
 // The coordinator going away and coming back, and a worker lost with nobody left to notice it.
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Job, Queue, type ConnectionOptions } from 'bullmq';
 import { redisOptions } from '../../src/backends/redis/connection';
@@ -13,7 +12,8 @@ import { ExecutionError } from '../../src/core/model/errors';
 import { runningRecord } from '../support/runningRecord';
 import type { TaskRecord, TaskResult } from '../../src/core/model/model';
 import { gone } from '../support/processChecks';
-import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { redisAvailable } from '../support/redisServer';
+import { redisSuite } from '../support/redisSuite';
 import { until } from '../support/until';
 
 const record = (id: string, command: string): TaskRecord => runningRecord(id, { command });
@@ -26,36 +26,20 @@ interface Outcome {
 (redisAvailable() ? describe : describe.skip)('redisExecution re-attach and lost workers (skipped without /usr/bin/redis-server)', function () {
   // Real processes and a real Redis: a lost worker is noticed after its heartbeat goes stale (6 s).
   this.timeout(30_000);
-  let redis: RedisServer;
-  let dir: string;
+  const suite = redisSuite('redis-reattach');
   let n = 0;
-  const closers: (() => Promise<void> | void)[] = [];
-
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    await redis?.stop();
-  });
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'redis-reattach-'));
-  });
-  afterEach(async () => {
-    for (const c of closers.splice(0).reverse()) await c();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   async function coordinator(prefix: string) {
-    const port = await RedisExecution.connect({ url: redis.url, prefix, name: 'coordinator' });
-    closers.push(() => port.dispose());
+    const port = await RedisExecution.connect({ url: suite.redis.url, prefix, name: 'coordinator' });
+    suite.closeAfter(() => port.dispose());
     return port;
   }
 
   it('a restarted coordinator re-attaches to a job still running instead of running it again', async () => {
     const prefix = `r${++n}`;
-    const w = await RedisWorker.start({ url: redis.url, prefix, name: 'w1', concurrency: 2 });
-    closers.push(() => w.close());
-    const trace = join(dir, 'runs');
+    const w = await RedisWorker.start({ url: suite.redis.url, prefix, name: 'w1', concurrency: 2 });
+    suite.closeAfter(() => w.close());
+    const trace = join(suite.dir, 'runs');
     const task = record('build', `echo run >> ${trace}; sleep 0.4; echo built`);
     const first = await coordinator(prefix);
     const early: Outcome[] = [];
@@ -81,8 +65,8 @@ interface Outcome {
     // Re-attaching after the end: the completed job is gone from Redis, its outcome is read from the
     // events stream. Another record of that id (an earlier session's) and an attempt Redis never saw
     // are INTERRUPTED.
-    const queue = new Queue(queueName(prefix, []), { connection: redisOptions(redis.url) as ConnectionOptions, prefix });
-    closers.push(() => queue.close());
+    const queue = new Queue(queueName(prefix, []), { connection: redisOptions(suite.redis.url) as ConnectionOptions, prefix });
+    suite.closeAfter(() => queue.close());
     assert.equal(await Job.fromId(queue, jobId(task.id, 1)), undefined, 'the completed job was removed');
     const third = await coordinator(prefix);
     const reattach = (t: TaskRecord, attempt: number) =>
@@ -100,9 +84,9 @@ interface Outcome {
 
   it('a new run reusing a finished task id runs again (the finished job of the earlier run is replaced)', async () => {
     const prefix = `r${++n}`;
-    const w = await RedisWorker.start({ url: redis.url, prefix, name: 'w1', concurrency: 2 });
-    closers.push(() => w.close());
-    const trace = join(dir, 'runs');
+    const w = await RedisWorker.start({ url: suite.redis.url, prefix, name: 'w1', concurrency: 2 });
+    suite.closeAfter(() => w.close());
+    const trace = join(suite.dir, 'runs');
     // Core ids restart with each session (`1`, `2`…): the same id comes back in the next run.
     const task = record('1', `echo run >> ${trace}`);
     for (const session of ['first', 'second']) {
@@ -118,9 +102,9 @@ interface Outcome {
 
   it('a new run whose task id is held by a job of an earlier run still running waits for it, then runs its own', async () => {
     const prefix = `r${++n}`;
-    const w = await RedisWorker.start({ url: redis.url, prefix, name: 'w1', concurrency: 2 });
-    closers.push(() => w.close());
-    const trace = join(dir, 'runs');
+    const w = await RedisWorker.start({ url: suite.redis.url, prefix, name: 'w1', concurrency: 2 });
+    suite.closeAfter(() => w.close());
+    const trace = join(suite.dir, 'runs');
     const old = await coordinator(prefix);
     old.start({ ...record('1', `sleep 0.4; echo old >> ${trace}`), createdAt: 1 }, 1, undefined, undefined, undefined, () => undefined);
     await until(() => w.runningCount === 1, 5000, 'the job of the earlier run running');
@@ -145,13 +129,13 @@ interface Outcome {
 
   it('a worker lost with no other worker left: the attempt fails INTERRUPTED once its heartbeat is stale', async () => {
     const prefix = `r${++n}`;
-    const pidFile = join(dir, 'pid');
+    const pidFile = join(suite.dir, 'pid');
     const child: ChildProcess = spawn(
       process.execPath,
-      ['--import', 'tsx', join(__dirname, '../support/redisWorkerProcess.ts'), JSON.stringify({ url: redis.url, prefix, name: 'alone', concurrency: 1 })],
+      ['--import', 'tsx', join(__dirname, '../support/redisWorkerProcess.ts'), JSON.stringify({ url: suite.redis.url, prefix, name: 'alone', concurrency: 1 })],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    closers.push(() => void (child.exitCode === null && child.kill('SIGKILL')));
+    suite.closeAfter(() => void (child.exitCode === null && child.kill('SIGKILL')));
     await new Promise<void>((resolve) => child.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
     const port = await coordinator(prefix);
     const outcome = new Promise<Outcome>((resolve) =>
@@ -159,7 +143,7 @@ interface Outcome {
     );
     await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 10_000, 'the job starting');
     const orphan = Number(readFileSync(pidFile, 'utf8'));
-    closers.push(() => void (gone(orphan) || process.kill(orphan, 'SIGKILL')));
+    suite.closeAfter(() => void (gone(orphan) || process.kill(orphan, 'SIGKILL')));
     child.kill('SIGKILL');
     const { error } = await outcome;
     assert.ok(error instanceof ExecutionError, String(error));

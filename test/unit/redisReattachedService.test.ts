@@ -3,8 +3,7 @@
 // from the job's last progress (readiness is sticky there, protocol.ts), and runs its dependent.
 // Real redis-server of the test's own, an in-process worker, two coordinators on one store.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Job, Queue } from 'bullmq';
 import { RedisExecution } from '../../src/backends/redis/redisExecution';
@@ -13,9 +12,11 @@ import { jobId, queueName } from '../../src/backends/redis/protocol';
 import type { TaskRecord } from '../../src/core/model/model';
 import { createOrchestrator, type OrchestratorImpl } from '../../src/core/orchestrator/orchestrator';
 import { MemoryStore, type ReadyInfo } from '../../src/core/ports';
-import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { redisAvailable } from '../support/redisServer';
+import { redisSuite } from '../support/redisSuite';
 import { until } from '../support/until';
 import { freePort } from '../support/freePort';
+import { portServiceWorkflow } from '../support/portService';
 
 // The service: listens on argv[2] once the file argv[3] exists (the test creates it after the
 // reload began), says `accepted` on stdout for each connection, and runs until stopped.
@@ -32,53 +33,24 @@ process.on('SIGTERM', () => process.exit(0));
 
 (redisAvailable() ? describe : describe.skip)('redis backend: a reload while a service starts up (skipped without /usr/bin/redis-server)', function () {
   this.timeout(30_000);
-  let redis: RedisServer | undefined;
-  let dir: string;
-  const closers: (() => Promise<unknown> | void)[] = [];
-
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    await redis?.stop();
-  });
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'redis-reattach-svc-'));
-  });
-  afterEach(async () => {
-    for (const close of closers.splice(0).reverse()) await close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = redisSuite('redis-reattach-svc');
 
   it("is Ready after the reload from the job's sticky progress, though the worker's probe fired while no coordinator listened", async () => {
-    const url = (redis as RedisServer).url;
+    const url = suite.redis.url;
     const prefix = 'reattachsvc';
     const worker = await RedisWorker.start({ url, prefix, name: 'w1', concurrency: 4, killGraceMs: 200 });
-    closers.push(() => worker.close());
+    suite.closeAfter(() => worker.close());
     const store = new MemoryStore();
     const port = await freePort();
-    const script = join(dir, 'server.js');
-    const go = join(dir, 'go');
-    const trace = join(dir, 'trace');
-    writeFileSync(script, SERVER_JS);
+    const go = join(suite.dir, 'go');
+    const { specs, trace } = portServiceWorkflow(suite.dir, SERVER_JS, port, go, 10_000);
 
     // Coordinator A starts the service on the worker, then goes away (a window reload) before it listens.
     const remoteA = await RedisExecution.connect({ url, prefix, name: 'A' });
-    closers.push(() => remoteA.dispose());
+    suite.closeAfter(() => remoteA.dispose());
     const a: OrchestratorImpl = await createOrchestrator({ remote: remoteA, store, concurrency: 4 });
-    closers.push(() => a.dispose());
-    const [svc, dep] = await a.scheduleWorkflow([
-      {
-        key: 'svc',
-        name: 'svc',
-        kind: 'shell',
-        command: `exec '${process.execPath}' '${script}' ${port} '${go}'`,
-        readyWhen: { port },
-        readyTimeoutMs: 10_000,
-        stopWhen: 'dependentsDone',
-      },
-      { key: 'dep', name: 'dep', kind: 'shell', command: `echo dep >> '${trace}'`, dependsOn: ['svc'] },
-    ]);
+    suite.closeAfter(() => a.dispose());
+    const [svc, dep] = await a.scheduleWorkflow(specs);
     await until(() => worker.runningCount === 1, 10_000, 'the service running on the worker');
     await a.dispose();
     assert.equal(worker.runningCount, 1, 'the reload let the service run on');
@@ -86,8 +58,8 @@ process.on('SIGTERM', () => process.exit(0));
     // Now it listens: the worker's probe connects and sends Ready with nobody listening, then the
     // service prints `accepted`, a later progress than the Ready.
     writeFileSync(go, '');
-    const queue = new Queue(queueName(prefix, []), { connection: { host: '127.0.0.1', port: (redis as RedisServer).port }, prefix });
-    closers.push(() => queue.close());
+    const queue = new Queue(queueName(prefix, []), { connection: { host: '127.0.0.1', port: suite.redis.port }, prefix });
+    suite.closeAfter(() => queue.close());
     const id = jobId(svc as string, 1);
     const progress = async (): Promise<unknown> => (await Job.fromId(queue, id))?.progress;
     let last: unknown;
@@ -101,9 +73,9 @@ process.on('SIGTERM', () => process.exit(0));
 
     // Coordinator B restores from the same store and re-attaches.
     const remoteB = await RedisExecution.connect({ url, prefix, name: 'B' });
-    closers.push(() => remoteB.dispose());
+    suite.closeAfter(() => remoteB.dispose());
     const b: OrchestratorImpl = await createOrchestrator({ remote: remoteB, store, concurrency: 4 });
-    closers.push(() => b.dispose());
+    suite.closeAfter(() => b.dispose());
     const readies: { task: TaskRecord; info: ReadyInfo | undefined }[] = [];
     const deliver = remoteB.onReady;
     remoteB.onReady = (task, info) => {

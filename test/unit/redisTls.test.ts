@@ -2,8 +2,7 @@
 // throw-away CA: with `ca` the coordinator and a worker run a workflow; without it, connecting
 // fails at once naming the TLS verification code (retrying cannot fix a certificate).
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { redisOptions } from '../../src/backends/redis/connection';
 import { RedisExecution } from '../../src/backends/redis/redisExecution';
@@ -12,7 +11,8 @@ import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
 import { ValidationError } from '../../src/core/model/errors';
 import type { TaskSpec } from '../../src/core/model/model';
 import { untrustedTlsCode } from '../../src/backends/redis/tlsTrust';
-import { REDIS_SERVER, redisTlsAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { REDIS_SERVER, redisTlsAvailable, startRedis } from '../support/redisServer';
+import { redisSuite } from '../support/redisSuite';
 import { until } from '../support/until';
 import { spawn } from 'node:child_process';
 
@@ -22,45 +22,34 @@ const UNTRUSTED =
 
 (redisTlsAvailable() ? describe : describe.skip)('redis backend over TLS (skipped without redis-server or openssl)', function () {
   this.timeout(30_000);
-  let redis: RedisServer;
-  let dir: string;
-  let workers: RedisWorker[] = [];
-  let remote: RedisExecution | undefined;
+  const suite = redisSuite('redis-tls', { tls: true });
   let n = 0;
-
-  before(async () => {
-    redis = await startRedis({ tls: true });
-  });
-  after(async () => {
-    await redis?.stop();
-  });
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'redis-tls-'));
-  });
-  afterEach(async () => {
-    await remote?.dispose();
-    remote = undefined;
-    await Promise.all(workers.map((w) => w.close()));
-    workers = [];
-    rmSync(dir, { recursive: true, force: true });
-  });
+  /** Closed after the test. */
+  const keepWorker = (w: RedisWorker): RedisWorker => {
+    suite.closeAfter(() => w.close());
+    return w;
+  };
+  const keepPort = (port: RedisExecution): RedisExecution => {
+    suite.closeAfter(() => port.dispose());
+    return port;
+  };
 
   const sh = (key: string, command: string, deps: string[] = []): TaskSpec => ({ key, name: key, kind: 'shell', command, dependsOn: deps });
 
   it('the test server speaks only TLS, with a CA of its own', () => {
-    assert.match(redis.url, /^rediss:\/\/127\.0\.0\.1:\d+$/);
-    assert.match(redis.ca ?? '', /-----BEGIN CERTIFICATE-----/);
-    assert.equal(readFileSync(redis.caFile ?? '', 'utf8'), redis.ca);
+    assert.match(suite.redis.url, /^rediss:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(suite.redis.ca ?? '', /-----BEGIN CERTIFICATE-----/);
+    assert.equal(readFileSync(suite.redis.caFile ?? '', 'utf8'), suite.redis.ca);
   });
 
   it('with `ca`, a coordinator and a worker run two dependent shell tasks over rediss://', async () => {
     const prefix = `tls${++n}`;
-    workers.push(await RedisWorker.start({ url: redis.url, ca: redis.ca, prefix, name: 'tlsw', concurrency: 2 }));
+    keepWorker(await RedisWorker.start({ url: suite.redis.url, ca: suite.redis.ca, prefix, name: 'tlsw', concurrency: 2 }));
     const warnings: string[] = [];
-    remote = await RedisExecution.connect({ url: redis.url, ca: redis.ca, prefix, onWarn: (m) => warnings.push(m) });
+    const remote = keepPort(await RedisExecution.connect({ url: suite.redis.url, ca: suite.redis.ca, prefix, onWarn: (m) => warnings.push(m) }));
     assert.equal(remote.connected, true);
     const o = await createOrchestrator({ remote, concurrency: 4 });
-    const trace = join(dir, 'trace');
+    const trace = join(suite.dir, 'trace');
     const ids = await o.scheduleWorkflow([sh('first', `echo first >> ${trace}`), sh('second', `echo second >> ${trace}`, ['first'])]);
     await o.whenIdle();
     for (const id of ids) {
@@ -75,13 +64,13 @@ const UNTRUSTED =
 
   it('without `ca`, the coordinator refuses at once naming the TLS code, and nothing is sent', async () => {
     const prefix = `tls${++n}`;
-    workers.push(await RedisWorker.start({ url: redis.url, ca: redis.ca, prefix, name: 'tlsw', concurrency: 1 }));
+    keepWorker(await RedisWorker.start({ url: suite.redis.url, ca: suite.redis.ca, prefix, name: 'tlsw', concurrency: 1 }));
     const warnings: string[] = [];
     const started = Date.now();
     // A wait far longer than the test allows a refusal: an outage-style wait would resolve only after it.
-    const err = await RedisExecution.connect({ url: redis.url, prefix, onWarn: (m) => warnings.push(m) }, 20_000).then(
+    const err = await RedisExecution.connect({ url: suite.redis.url, prefix, onWarn: (m) => warnings.push(m) }, 20_000).then(
       (r) => {
-        remote = r;
+        keepPort(r);
         return undefined;
       },
       (e: unknown) => e,
@@ -89,7 +78,7 @@ const UNTRUSTED =
     assert.ok(err instanceof Error, 'connect rejects');
     assert.ok(Date.now() - started < 3000, `refused within 3 s, took ${Date.now() - started} ms`);
     assert.match(err.message, UNTRUSTED);
-    assert.match(err.message, new RegExp(`Redis at 127\\.0\\.0\\.1:${redis.port}`));
+    assert.match(err.message, new RegExp(`Redis at 127\\.0\\.0\\.1:${suite.redis.port}`));
     assert.match(err.message, /the CA that signed it is not trusted/);
     // How to trust it depends on the caller (a CLI flag, an editor setting): each adds its own hint.
     assert.doesNotMatch(err.message, /--redis-ca|ORCHESTRATOR_REDIS_CA|caFile/);
@@ -99,9 +88,9 @@ const UNTRUSTED =
 
   it('without `ca`, a worker refuses at once naming the TLS code', async () => {
     const started = Date.now();
-    const err = await RedisWorker.start({ url: redis.url, prefix: `tls${++n}`, name: 'bare', concurrency: 1 }).then(
+    const err = await RedisWorker.start({ url: suite.redis.url, prefix: `tls${++n}`, name: 'bare', concurrency: 1 }).then(
       (w) => {
-        workers.push(w);
+        keepWorker(w);
         return undefined;
       },
       (e: unknown) => e,
@@ -113,9 +102,9 @@ const UNTRUSTED =
 
   it('with `ca` but a host the certificate does not name, the connect is refused naming ERR_TLS_CERT_ALTNAME_INVALID', async () => {
     // ioredis resolves IPv4 by default: localhost is 127.0.0.1, which the certificate names only as an IP.
-    const err = await RedisExecution.connect({ url: `rediss://localhost:${redis.port}`, ca: redis.ca, prefix: `tls${++n}` }, 20_000).then(
+    const err = await RedisExecution.connect({ url: `rediss://localhost:${suite.redis.port}`, ca: suite.redis.ca, prefix: `tls${++n}` }, 20_000).then(
       (r) => {
-        remote = r;
+        keepPort(r);
         return undefined;
       },
       (e: unknown) => e,
@@ -128,14 +117,14 @@ const UNTRUSTED =
   it('after a connect, a server certificate that is no longer trusted is warned by its name, not as an outage', async () => {
     const other = await startRedis({ tls: true });
     const warnings: string[] = [];
-    remote = await RedisExecution.connect({ url: redis.url, ca: redis.ca, prefix: `tls${++n}`, onWarn: (m) => warnings.push(m) });
+    const remote = keepPort(await RedisExecution.connect({ url: suite.redis.url, ca: suite.redis.ca, prefix: `tls${++n}`, onWarn: (m) => warnings.push(m) }));
     assert.equal(remote.connected, true);
     // The same port, now served with a certificate of another CA.
-    await redis.down();
+    await suite.redis.down();
     const impostor = spawn(
       REDIS_SERVER,
       [
-        ...['--port', '0', '--tls-port', String(redis.port), '--bind', '127.0.0.1', '--save', '', '--dir', other.dir],
+        ...['--port', '0', '--tls-port', String(suite.redis.port), '--bind', '127.0.0.1', '--save', '', '--dir', other.dir],
         ...['--tls-cert-file', join(other.dir, 'server.pem'), '--tls-key-file', join(other.dir, 'server.key'), '--tls-auth-clients', 'no'],
       ],
       { stdio: 'ignore' },
@@ -151,13 +140,13 @@ const UNTRUSTED =
       impostor.kill('SIGKILL');
       await gone;
       await other.stop();
-      await redis.up();
+      await suite.redis.up();
     }
   });
 
   it('`ca` is refused with a redis:// URL, and when it is not PEM', () => {
     assert.throws(
-      () => redisOptions('redis://127.0.0.1:6379', undefined, { ca: redis.ca }),
+      () => redisOptions('redis://127.0.0.1:6379', undefined, { ca: suite.redis.ca }),
       (e: unknown) => {
         assert.ok(e instanceof ValidationError);
         assert.equal(e.field, 'ca');
@@ -175,8 +164,8 @@ const UNTRUSTED =
         return true;
       },
     );
-    const o = redisOptions('rediss://127.0.0.1:6380', undefined, { ca: redis.ca });
-    assert.deepEqual(o.tls, { ca: redis.ca });
+    const o = redisOptions('rediss://127.0.0.1:6380', undefined, { ca: suite.redis.ca });
+    assert.deepEqual(o.tls, { ca: suite.redis.ca });
   });
 });
 

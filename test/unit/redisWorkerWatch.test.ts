@@ -6,34 +6,24 @@ import { RedisExecution } from '../../src/backends/redis/redisExecution';
 import { RedisWorker } from '../../src/backends/redis/redisWorker';
 import type { TaskResult } from '../../src/core/model/model';
 import { runningRecord } from '../support/runningRecord';
-import { redisAvailable, startRedis, type RedisServer } from '../support/redisServer';
+import { redisAvailable } from '../support/redisServer';
+import { redisSuite } from '../support/redisSuite';
 import { until } from '../support/until';
 
 (redisAvailable() ? describe : describe.skip)('workerWatch (skipped without /usr/bin/redis-server)', function () {
   // The watchdog ticks every 2 s and warns of a job that waited longer than that.
   this.timeout(20_000);
-  let redis: RedisServer;
+  const suite = redisSuite('redis-watch');
   let n = 0;
-  const closers: (() => Promise<void>)[] = [];
-
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    await redis?.stop();
-  });
-  afterEach(async () => {
-    for (const c of closers.splice(0).reverse()) await c();
-  });
 
   async function coordinator(prefix: string, warnings: string[]): Promise<RedisExecution> {
-    const port = await RedisExecution.connect({ url: redis.url, prefix, name: 'coordinator', onWarn: (m) => warnings.push(m) });
-    closers.push(() => port.dispose());
+    const port = await RedisExecution.connect({ url: suite.redis.url, prefix, name: 'coordinator', onWarn: (m) => warnings.push(m) });
+    suite.closeAfter(() => port.dispose());
     return port;
   }
   async function worker(prefix: string, name: string, resources: Record<string, number> = {}): Promise<RedisWorker> {
-    const w = await RedisWorker.start({ url: redis.url, prefix, name, concurrency: 2, resources });
-    closers.push(() => w.close());
+    const w = await RedisWorker.start({ url: suite.redis.url, prefix, name, concurrency: 2, resources });
+    suite.closeAfter(() => w.close());
     return w;
   }
 

@@ -7,30 +7,13 @@ import { ValidationError } from '../../src/core/model/errors';
 import { RunJournal, type JournalWarning, type RunJournalOptions } from '../../src/core/history/runJournal';
 import { encodeFrame } from '../../src/core/history/recordFrame';
 import type { HistoryRun } from '../../src/core/history/historyTypes';
+import { finishedRecord } from '../support/finishedRecord';
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = 1_800_000_000_000;
 
-function record(id: string, over: Partial<TaskRecord> & { command?: string; exitCode?: number; output?: string } = {}): TaskRecord {
-  const { command, exitCode, output, ...rest } = over;
-  const finishedAt = rest.finishedAt ?? NOW - 1000;
-  const r: TaskRecord = {
-    id,
-    name: id,
-    kind: 'shell',
-    status: 'completed' as TaskStatus,
-    priority: 0,
-    attempts: 1,
-    createdAt: finishedAt - 100,
-    startedAt: finishedAt - 50,
-    finishedAt,
-    history: [],
-    spec: { name: id, kind: 'shell', command: command ?? `echo ${id}` },
-    dependsOn: [],
-    ...rest,
-  };
-  if (exitCode !== undefined || output !== undefined) r.result = { exitCode, output };
-  return r;
+function record(id: string, over: Parameters<typeof finishedRecord>[2] = {}): TaskRecord {
+  return finishedRecord(id, over.finishedAt ?? NOW - 1000, over);
 }
 
 function ids(runs: HistoryRun[]): string[][] {
