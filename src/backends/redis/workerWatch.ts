@@ -60,7 +60,7 @@ export class WorkerWatch {
 }
 
 /** The warning for the attempts `stuck` in one queue no live worker serves: what they need, who is up, what to do. */
-export function unservedWarning(stuck: RemoteAttempt[], live: WorkerInfo[]): string {
+function unservedWarning(stuck: RemoteAttempt[], live: WorkerInfo[]): string {
   const shown = stuck.slice(0, 3).map((a) => `\`${a.task.name}\``);
   const tasks = `${stuck.length} task${stuck.length === 1 ? '' : 's'} (${shown.join(', ')}${stuck.length > 3 ? ', …' : ''})`;
   const up = live.filter((w) => w.draining !== true);
