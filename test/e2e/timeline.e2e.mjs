@@ -16,6 +16,10 @@ const NAMES = ['Install dependencies', 'Lint', 'Unit tests (tasks.json "test")',
 
 /** Starts the demo `ci` workflow from the palette. */
 async function runCi(wb) {
+  // With focus in the dashboard's webview, the Run Workflow quick pick was once seen closing before
+  // it could be answered (a CI run, the second run of this scenario): focus goes to the side bar
+  // first, where a user's click would have put it.
+  await wb.runCommand('View: Focus into Primary Side Bar');
   await wb.runCommand('Orchestrator: Run Workflow…');
   await answer(wb, 'A workflow from .vscode/orchestrator.json', 'ci');
 }
