@@ -66,7 +66,10 @@ function program(io: Io, done: (code: number) => void): Command {
     .description('run workflows: the named ones, or the only one of the file')
     .argument('[workflow...]', 'workflow names (orchestrator list shows them)')
     .addOption(fileOption)
-    .option('-c, --concurrency <n>', 'tasks running at once; 0: one per CPU (default: orchestrator.concurrency of .vscode/settings.json)')
+    .option(
+      '-c, --concurrency <n>',
+      "tasks running at once; 0: automatic, one per CPU plus with --backend redis the workers' live slots (default: orchestrator.concurrency of .vscode/settings.json)",
+    )
     .option('-r, --resources <pools>', 'pool capacities, like cpu=2,gpu=1 (default: orchestrator.resources of .vscode/settings.json)')
     .option('--only <keys>', 'only these task keys (comma-separated or repeated) and what they depend on', collect)
     .option('--dry-run', 'print the plan: the dependency graph in layers and the pools; run nothing')

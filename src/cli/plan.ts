@@ -84,7 +84,7 @@ function describeSpec(spec: TaskSpec, stepText: StepText | undefined): string {
 /** The text `--dry-run` prints: per workflow its layers, then the limits the run would have. */
 export function formatPlan(
   workflows: readonly WorkflowSpecs[],
-  limits: { concurrency: number; pools: Readonly<Record<string, number>> },
+  limits: { concurrency: number | string; pools: Readonly<Record<string, number>> },
   stepText?: StepText,
 ): string {
   const lines: string[] = [];

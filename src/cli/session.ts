@@ -19,6 +19,7 @@ import type { RunSummary, RunView } from './view/runView';
 
 export interface SessionOptions {
   store: Store;
+  /** 0: automatic (one per CPU, plus the fleet's live slots with a remote). */
   concurrency: number;
   resources: Record<string, number>;
   maxFinished?: number;
@@ -154,7 +155,13 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
         const status = before.get(r.id);
         return status === undefined ? r : { ...structuredClone(plainRecord(r)), status };
       });
-      view.start({ tasks: atStart, workflows: options.workflows, concurrency: options.concurrency, pools: options.resources });
+      view.start({
+        tasks: atStart,
+        workflows: options.workflows,
+        concurrency: orchestrator.getSystemStatus().concurrency.limit,
+        ...(options.concurrency === 0 ? { automatic: true } : {}),
+        pools: options.resources,
+      });
       viewStarted = true;
       for (const h of held) {
         if ('warning' in h) view.warn(h.warning);

@@ -7,11 +7,10 @@ import { isObjectLike } from '../core/model/guards';
 import { LIMITS } from '../core/model/limits';
 import { validateResourceCapacities } from '../core/model/resourceCapacities';
 import type { SpecDefaults } from '../core/model/specDefaults';
-import { defaultConcurrency } from '../core/orchestrator/options';
 import { CACHE_DIR, ConfigKeys, type ConfigKey } from './names';
 
 export interface Settings {
-  /** Resolved: 0 in the setting means the number of CPUs. */
+  /** As set: 0 means automatic, resolved by the orchestrator (one per CPU, plus a fleet's slots). */
   concurrency: number;
   resources: Record<string, number>;
   maxFinished: number;
@@ -155,7 +154,7 @@ export function readSettingsFrom(get: SettingReader, problems: string[] = []): S
     }
   }
   return {
-    concurrency: concurrency === 0 ? defaultConcurrency() : concurrency,
+    concurrency,
     resources,
     maxFinished: integer(get, ConfigKeys.maxFinished, DEFAULTS.maxFinished, 10, LIMITS.maxFinished, problems),
     historyRetentionDays: integer(get, ConfigKeys.historyRetentionDays, DEFAULTS.historyRetentionDays, 1, 3650, problems),

@@ -3,7 +3,7 @@
 // as the coordinator. Every process started here carries a marker and is checked gone.
 import * as assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import { assertBuilt, events, killMarked, makeWorkspace, processesWith, removeWorkspace, runCli, startCli, until, type Running } from './support/cli';
@@ -72,6 +72,26 @@ describe('orchestrator run --backend redis, with two workers (the built CLI)', f
       assert.ok(at('prep', 'task.completed') < at(key, 'task.running'), `${key} after prep`);
       assert.ok(at(key, 'task.completed') < at('last', 'task.running'), `last after ${key}`);
     }
+  });
+
+  it("runs as many tasks at once as the workers' slots with the automatic concurrency, more than this machine's CPUs", async () => {
+    // Each task marks itself up, then waits (5 s at most) until `slots` tasks are up at once and
+    // writes how many it saw: with the coordinator's CPUs alone as the limit, fewer could ever meet.
+    const slots = availableParallelism() + 2;
+    const together = (key: string): string =>
+      `touch up.${key}; i=0; while [ $(ls up.* | wc -l) -lt ${slots} ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; ls up.* | wc -l > seen.${key}`;
+    const keys = Array.from({ length: slots }, (_, i) => `t${i}`);
+    dir = makeWorkspace({ wide: { tasks: keys.map((key) => ({ key, command: together(key) })) } });
+    const half = String(Math.ceil(slots / 2));
+    const a = startCli(['worker', '--redis', redis.url, '--name', 'w1', '--concurrency', half], dir, { ORCH_TEST_MARK: marker });
+    const b = startCli(['worker', '--redis', redis.url, '--name', 'w2', '--concurrency', half], dir, { ORCH_TEST_MARK: marker });
+    workers.push(a, b);
+    await until(() => a.stdout().includes('worker w1:') && b.stdout().includes('worker w2:'), 'both workers to listen');
+    const result = await runCli(['run', 'wide', '--backend', 'redis', '--redis', redis.url, '--json'], dir);
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    const started = events(result.stdout).find((e) => e.type === 'run.started');
+    assert.equal(started?.concurrency, availableParallelism() + 2 * Number(half), "the limit: this machine's CPUs plus both workers' slots");
+    for (const key of keys) assert.equal(readFileSync(join(dir, `seen.${key}`), 'utf8').trim(), String(slots), `${key} ran with all ${slots} at once`);
   });
 
   it('starts ready tasks in priority order across the fleet', async () => {

@@ -193,6 +193,12 @@ describe('cli views', () => {
   });
 
   describe('plain view', () => {
+    it('says an automatic limit is one (it follows the fleet)', () => {
+      const stream = new Capture(false);
+      new PlainView(stream).start({ tasks: [taskRecord('t1', { key: 'a' })], workflows: ['ci'], concurrency: 6, automatic: true, pools: {} });
+      assert.equal(stream.text, 'run ci: 1 task, concurrency 6 (auto)\n');
+    });
+
     it('writes lines prefixed with the task label in the order things happened', async () => {
       const clock = new ManualClock(T0);
       const stream = new Capture(false);

@@ -119,6 +119,35 @@ describe('DeferredRemote', () => {
     assert.deepEqual(seen, [true, false]);
   });
 
+  it("has no slots until attached, then the backend's, told before it turns available", async () => {
+    const port = new DeferredRemote(['k']);
+    const seen: string[] = [];
+    port.onDidChangeSlots((slots) => seen.push(`slots ${slots}`));
+    port.onDidChangeAvailability((available) => seen.push(`available ${available}`));
+    assert.equal(port.slots, 0);
+    const { backend } = recordingBackend();
+    let slots = 6;
+    let fire: (slots: number) => void = () => undefined;
+    port.attach({
+      ...backend,
+      get slots() {
+        return slots;
+      },
+      onDidChangeSlots: (listener) => {
+        fire = listener;
+        return { dispose: () => (fire = () => undefined) };
+      },
+    });
+    assert.equal(port.slots, 6);
+    slots = 2;
+    fire(2);
+    assert.equal(port.slots, 2);
+    assert.deepEqual(seen, ['slots 6', 'available true', 'slots 2']);
+    await port.dispose();
+    fire(9);
+    assert.deepEqual(seen.length, 3, 'nothing followed after dispose');
+  });
+
   it('holds a re-attachment until the backend is attached, then follows it there; detach lets it go on', async () => {
     const port = new DeferredRemote(['k']);
     const outcomes: Outcome[] = [];

@@ -42,7 +42,7 @@ describe('model', () => {
         assert.throws(
           () => o.setConcurrency(LIMITS.concurrency + 1),
           new RegExp(
-            `Expected \\\`concurrency\\\` to be an integer number of tasks from 1 to ${LIMITS.concurrency}, got \\\`${LIMITS.concurrency + 1}\\\` \\(number\\)`,
+            `Expected \\\`concurrency\\\` to be an integer number of tasks \\(0: automatic, one per CPU plus a remote fleet's slots\\) from 0 to ${LIMITS.concurrency}, got \\\`${LIMITS.concurrency + 1}\\\` \\(number\\)`,
           ),
         );
         assert.throws(

@@ -477,7 +477,8 @@ describe('orchestrator', () => {
       assert.deepEqual(log, ['a']);
       o.setConcurrency(2);
       assert.deepEqual(log, ['a', 'b']);
-      assert.throws(() => o.setConcurrency(0), /concurrency/);
+      assert.throws(() => o.setConcurrency(-1), /concurrency/);
+      assert.throws(() => o.setConcurrency(1.5), /concurrency/);
       a.release();
       b.release();
       await o.whenIdle();

@@ -1,6 +1,7 @@
 // The coordinator's watchdog (workerWatch.ts) on a redis-server of the test's own: a job no live
 // worker can take (no worker has its pools, or no worker is up) is warned of once, naming what it
-// needs and who is up, and runs once a worker that can take it joins.
+// needs and who is up, and runs once a worker that can take it joins; the fleet's slots (what an
+// automatic concurrency adds) count the live, undrained workers that run a kind sent here.
 import * as assert from 'node:assert/strict';
 import { RedisExecution } from '../../src/backends/redis/redisExecution';
 import { RedisWorker } from '../../src/backends/redis/redisWorker';
@@ -47,6 +48,29 @@ import { until } from '../support/until';
     await until(() => outcome !== undefined, 8000, 'the job running on the worker with the pool');
     assert.equal(outcome?.error, undefined);
     assert.equal(outcome?.result?.worker, 'gpu-box');
+  });
+
+  it("counts the fleet's slots: live, undrained workers that run a kind it sends, followed as they come and go", async () => {
+    const prefix = `ww${++n}`;
+    const start = async (name: string, concurrency: number, kinds?: string[]): Promise<RedisWorker> => {
+      const w = await RedisWorker.start({ url: suite.redis.url, prefix, name, concurrency, ...(kinds ? { kinds } : {}) });
+      suite.closeAfter(() => w.close());
+      return w;
+    };
+    const w1 = await start('w1', 3);
+    await start('w2', 2);
+    await start('other-kinds', 7, ['noop']);
+    const port = await coordinator(prefix, []);
+    assert.equal(port.slots, 5, 'known when connect resolves: 3 + 2, the worker running only `noop` not counted');
+    const seen: number[] = [];
+    port.onDidChangeSlots((slots) => seen.push(slots));
+    await start('w3', 4);
+    await until(() => port.slots === 9, 8000, 'w3 joining (a heartbeat tick)');
+    await w1.drain(0);
+    await until(() => port.slots === 6, 8000, 'w1 draining');
+    await w1.close();
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.deepEqual(seen, [9, 6], 'each change told once; a drained worker leaving changes nothing');
   });
 
   it('warns of jobs waiting with no worker up at all', async () => {

@@ -3,17 +3,35 @@ import type { ExecutionHandle, OutcomeCallback } from '../../src/core/execution/
 import type { RemoteExecution } from '../../src/core/execution/routedExecution';
 import type { TaskRecord } from '../../src/core/model/model';
 import { createOrchestrator } from '../../src/core/orchestrator/orchestrator';
+import { defaultConcurrency } from '../../src/core/orchestrator/options';
 import { Emitter } from '../../src/core/util/events';
 import { MemoryStore } from '../../src/core/ports';
 import { CancelledError } from '../../src/core/model/errors';
 
-/** A remote port in memory: it runs `remote` tasks by resolving them, names its worker, and can be "down". */
+/**
+ * A remote port in memory: it runs `remote` tasks by resolving them (or, `holding`, keeps them running
+ * until `finishAll`), names its worker, can be "down", and reports its fleet's slots.
+ */
 class FakeRemote implements RemoteExecution {
   readonly kinds = new Set(['remote']);
   readonly started: string[] = [];
   available = true;
+  slots = 0;
+  holding = false;
   private readonly changes = new Emitter<boolean>();
+  private readonly slotChanges = new Emitter<number>();
   private readonly running = new Map<ExecutionHandle, OutcomeCallback>();
+
+  onDidChangeSlots(listener: (slots: number) => void) {
+    return this.slotChanges.event(listener);
+  }
+  setSlots(slots: number): void {
+    this.slots = slots;
+    this.slotChanges.fire(slots);
+  }
+  finishAll(): void {
+    for (const [handle, done] of [...this.running]) if (this.running.delete(handle)) done({ worker: 'fake-worker' }, undefined, handle.task);
+  }
 
   onDidChangeAvailability(listener: (available: boolean) => void) {
     return this.changes.event(listener);
@@ -26,9 +44,10 @@ class FakeRemote implements RemoteExecution {
     this.started.push(task.name);
     const handle = { task };
     this.running.set(handle, done);
-    setImmediate(() => {
-      if (this.running.delete(handle)) done({ worker: 'fake-worker' }, undefined, task);
-    });
+    if (!this.holding)
+      setImmediate(() => {
+        if (this.running.delete(handle)) done({ worker: 'fake-worker' }, undefined, task);
+      });
     return handle;
   }
   async cancel(handle: ExecutionHandle): Promise<void> {
@@ -80,6 +99,55 @@ describe('remote execution (createOrchestrator({ remote }))', () => {
       remote.setAvailable(true);
       await o.whenIdle();
       assert.equal(o.getTask(later)?.status, 'completed');
+    } finally {
+      await o.dispose();
+    }
+  });
+
+  it("runs one task per CPU plus the fleet's live slots with an automatic concurrency, following the slots", async () => {
+    const cpus = defaultConcurrency();
+    const remote = new FakeRemote();
+    remote.holding = true;
+    remote.slots = 3;
+    const o = await createOrchestrator({ remote });
+    try {
+      assert.equal(o.getSystemStatus().concurrency.limit, cpus + 3, 'automatic by default: CPUs + slots at the start');
+      await o.scheduleWorkflow(Array.from({ length: cpus + 10 }, (_, i) => ({ key: `t${i}`, name: `t${i}`, kind: 'remote' })));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(o.getSystemStatus().concurrency.running, cpus + 3);
+      remote.setSlots(5);
+      assert.equal(o.getSystemStatus().concurrency.limit, cpus + 5, 'a worker joined');
+      assert.equal(o.getSystemStatus().concurrency.running, cpus + 5, 'and its slots took work at once');
+      remote.setSlots(1);
+      assert.equal(o.getSystemStatus().concurrency.limit, cpus + 1, 'workers left');
+      assert.equal(o.getSystemStatus().concurrency.running, cpus + 5, 'what runs goes on');
+      remote.finishAll();
+      await new Promise((r) => setImmediate(r));
+      assert.equal(o.getSystemStatus().concurrency.running, cpus + 1, 'and only the slots left take the next tasks');
+      remote.holding = false;
+      remote.finishAll();
+      await o.whenIdle();
+      assert.equal(remote.started.length, cpus + 10);
+    } finally {
+      await o.dispose();
+    }
+  });
+
+  it('keeps a concurrency given as a number whatever the fleet, and goes automatic again with 0', async () => {
+    const cpus = defaultConcurrency();
+    const remote = new FakeRemote();
+    remote.slots = 8;
+    const o = await createOrchestrator({ remote, concurrency: 2 });
+    try {
+      assert.equal(o.getSystemStatus().concurrency.limit, 2);
+      remote.setSlots(16);
+      assert.equal(o.getSystemStatus().concurrency.limit, 2, 'the fleet does not move a limit the user gave');
+      o.setConcurrency(0);
+      assert.equal(o.getSystemStatus().concurrency.limit, cpus + 16);
+      remote.setSlots(4);
+      assert.equal(o.getSystemStatus().concurrency.limit, cpus + 4);
+      assert.throws(() => o.setConcurrency(-1), /Expected `concurrency` to be an integer number of tasks \(0: automatic.*\) from 0 to 1000000, got `-1`/);
+      assert.equal(o.getSystemStatus().concurrency.limit, cpus + 4, 'a refused setting changes nothing');
     } finally {
       await o.dispose();
     }

@@ -341,7 +341,7 @@ describe('validation', () => {
   describe('validateOrchestratorOptions', () => {
     it('fills in defaults', () => {
       const o = validateOrchestratorOptions(undefined);
-      assert.ok(Number.isInteger(o.concurrency) && o.concurrency >= 1);
+      assert.equal(o.concurrency, 0, "automatic: one per CPU, plus a remote fleet's slots");
       assert.deepEqual(o.resources, {});
       assert.deepEqual(o.executors, {});
       assert.equal(o.agingMs, 10_000);
@@ -370,7 +370,12 @@ describe('validation', () => {
     const badOptions: BadCase[] = [
       { what: 'options that are not an object', spec: 4, field: 'options', says: ['plain object'] },
       { what: 'a misspelt option', spec: { concurency: 2 }, field: 'concurency', says: ['did you mean `concurrency`', '`resources`'] },
-      { what: 'zero concurrency', spec: { concurrency: 0 }, field: 'concurrency', says: ['integer number of tasks from 1 to 1000000', '`0`'] },
+      {
+        what: 'a negative concurrency',
+        spec: { concurrency: -1 },
+        field: 'concurrency',
+        says: ["integer number of tasks (0: automatic, one per CPU plus a remote fleet's slots) from 0 to 1000000", '`-1`'],
+      },
       { what: 'fractional concurrency', spec: { concurrency: 2.5 }, field: 'concurrency', says: ['`2.5`'] },
       { what: 'a pool with a bad name', spec: { resources: { '1gpu': 1 } }, field: 'resources.1gpu', says: ['pool names of a letter then', '`"1gpu"`'] },
       { what: 'a pool with zero capacity', spec: { resources: { gpu: 0 } }, field: 'resources.gpu', says: ['integer capacity from 1 to 1000000', '`0`'] },

@@ -23,8 +23,8 @@ export interface FleetStatus {
 function parseWorker(text: string): WorkerInfo | undefined {
   try {
     const value = JSON.parse(text) as Partial<WorkerInfo>;
-    if (typeof value.name === 'string' && typeof value.heartbeatAt === 'number' && typeof value.pools === 'object' && value.pools !== null)
-      return value as WorkerInfo;
+    const shaped = typeof value.pools === 'object' && value.pools !== null && Array.isArray(value.kinds) && Number.isInteger(value.concurrency);
+    if (typeof value.name === 'string' && typeof value.heartbeatAt === 'number' && shaped) return value as WorkerInfo;
   } catch {
     // Not a WorkerInfo: skipped.
   }

@@ -6,8 +6,8 @@
 //    reported when the worker confirms or after `abortSettleMs` at the latest (RemoteAttempt);
 //  - nothing is lost while Redis is down: commands wait in ioredis's offline queue
 //    (`maxRetriesPerRequest: null`) and go out on reconnect; `start` never throws; an outage is
-//    warned once, and its end once; a TLS certificate not trusted is no outage: `connect` rejects
-//    with RedisTlsError, and after a connect it is warned by its name (tlsTrust.ts);
+//    warned once, and its end once (redisLink.ts); a TLS certificate not trusted is no outage:
+//    `connect` rejects with RedisTlsError, and after a connect it is warned by its name (tlsTrust.ts);
 //  - a job whose worker stops heartbeating (WORKER_STALE_MS) while running it fails INTERRUPTED
 //    here, even when no other worker is left to run BullMQ's stalled check (workerWatch.ts);
 //  - the worker running an attempt is told to `onWorker` once, before its `done`: from its job's
@@ -24,7 +24,7 @@
 //  - a completed job is removed from Redis at once (no per-job trim of a kept set); its outcome is in
 //    the events stream, for the QueueEvents and for a re-attach after it (completedInStream.ts).
 import { hostname } from 'node:os';
-import { Emitter, type Disposable } from '../../core/util/events';
+import type { Disposable } from '../../core/util/events';
 import { Job, type QueueEvents } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../core/execution/executionPort';
@@ -33,7 +33,8 @@ import { CancelledError, ExecutionError, OrchestratorError, TimeoutError, errorM
 import type { TaskRecord, TaskResult, TaskSpec } from '../../core/model/model';
 import type { ReadyInfo } from '../../core/ports';
 import { redisOptions } from './connection';
-import { readyOrUntrusted, untrustedTlsCode, RedisTlsError } from './tlsTrust';
+import { readyOrUntrusted } from './tlsTrust';
+import { RedisLink } from './redisLink';
 import { errorOf } from './failures';
 import { fleetStatus, type FleetStatus } from './fleetStatus';
 import { isJobReturn, safeParse, wireTask } from './jobWire';
@@ -84,15 +85,8 @@ export class RedisExecution implements RemoteExecution {
   private readonly lanes = new Map<string, Lane>();
   private readonly abortSettleMs: number;
   private disposed = false;
-  private up = false;
-  /** What `available` last said to its listeners: changes only, in order. */
-  private lastAvailable = false;
-  private readonly availability = new Emitter<boolean>();
-  /** What the outage warned so far: an unreachable Redis, or an untrusted certificate (each warned once, a change of kind again). */
-  private warnedDown: false | 'down' | 'tls' = false;
-  /** While `connect` waits, a TLS trust failure is its rejection, not a warning (nor is the close after it). */
-  private connecting = true;
-  private tlsRefused = false;
+  /** Whether Redis answers, and the outage warnings (redisLink.ts). */
+  private readonly link: RedisLink;
   private watchdog: NodeJS.Timeout | undefined;
   private readonly workerWatch: WorkerWatch;
   /** See RemoteExecution.onReady and onWorker: set by the orchestrator using this port. */
@@ -108,13 +102,21 @@ export class RedisExecution implements RemoteExecution {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.abortSettleMs = options.abortSettleMs ?? 2000;
+    const where = `Redis at ${connection.host ?? '?'}:${connection.port ?? '?'}`;
+    this.link = new RedisLink(
+      commands,
+      where,
+      (m) => this.warn(m),
+      () => this.disposed,
+    );
     const holder = async (a: RemoteAttempt) => (await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId))?.processedBy;
     this.workerWatch = new WorkerWatch(
       commands,
       this.prefix,
+      this.kinds,
       holder,
       (a, worker) => this.named(a, worker),
-      (message) => this.warn(message),
+      (m) => this.warn(m),
     );
   }
 
@@ -130,18 +132,16 @@ export class RedisExecution implements RemoteExecution {
       throw fieldError('kinds', 'an array of non-empty strings', options.kinds);
     const commands = new Redis(connection);
     const self = new RedisExecution(options, connection, commands);
-    commands.on('ready', () => self.onUp());
-    commands.on('error', (err: Error) => self.onDown(err));
-    commands.on('close', () => self.onDown(undefined));
     self.watchdog = setInterval(() => void self.checkWorkers(), HEARTBEAT_MS);
     self.watchdog.unref();
     try {
-      await readyOrUntrusted(commands, self.where(), readyWithinMs);
+      await readyOrUntrusted(commands, self.link.where, readyWithinMs);
+      await self.checkWorkers();
     } catch (err) {
       await self.dispose();
       throw err;
     } finally {
-      self.connecting = false;
+      self.link.connecting = false;
     }
     return self;
   }
@@ -150,55 +150,18 @@ export class RedisExecution implements RemoteExecution {
     this.options.onWarn?.(message);
   }
 
-  private where(): string {
-    return `Redis at ${this.connection.host ?? '?'}:${this.connection.port ?? '?'}`;
-  }
-
   /** True while Redis answers: the orchestrator starts nothing new while it is false (ready tasks wait in Scheduled). */
   get available(): boolean {
-    return this.connected;
+    return this.link.connected;
   }
 
   onDidChangeAvailability(listener: (available: boolean) => void): Disposable {
-    return this.availability.event(listener);
-  }
-
-  private availabilityChanged(): void {
-    const now = this.up;
-    if (now === this.lastAvailable) return;
-    this.lastAvailable = now;
-    this.availability.fire(now);
-  }
-
-  private onUp(): void {
-    this.up = true;
-    this.availabilityChanged();
-    if (this.warnedDown) {
-      this.warnedDown = false;
-      this.warn(`${this.where()} is reachable again; queued work goes out now`);
-    }
-  }
-
-  private onDown(err: Error | undefined): void {
-    if (this.disposed) return;
-    this.up = false;
-    this.availabilityChanged();
-    const tlsCode = untrustedTlsCode(err);
-    if (this.connecting && (tlsCode !== undefined || this.tlsRefused)) {
-      this.tlsRefused = true;
-      return;
-    }
-    // A `close` (no error) after either warning adds nothing.
-    const kind = tlsCode !== undefined ? 'tls' : 'down';
-    if (this.warnedDown !== false && (err === undefined || this.warnedDown === kind)) return;
-    this.warnedDown = kind;
-    if (tlsCode !== undefined) this.warn(`${new RedisTlsError(this.where(), tlsCode).message}; ready tasks wait, retrying with backoff`);
-    else this.warn(`${this.where()} is unreachable${err ? ` (${errorMessage(err)})` : ''}: ready tasks wait, reconnecting with backoff`);
+    return this.link.onDidChangeAvailability(listener);
   }
 
   /** Whether the command connection is up now. */
   get connected(): boolean {
-    return this.up && this.commands.status === 'ready';
+    return this.link.connected;
   }
 
   private lane(name: string): Lane {
@@ -266,9 +229,18 @@ export class RedisExecution implements RemoteExecution {
     }
   }
 
-  /** The watchdog's tick (workerWatch.ts): names running attempts' workers, fails lost ones, warns of jobs no worker takes. */
+  /** The watchdog's tick (workerWatch.ts): counts the fleet's slots, names running attempts' workers, fails lost ones, warns of jobs no worker takes. */
   private async checkWorkers(): Promise<void> {
-    if (this.attempts.size > 0 && this.connected) await this.workerWatch.tick(this.attempts.values()).catch(() => undefined);
+    if (this.connected) await this.workerWatch.tick(this.attempts.values()).catch(() => undefined);
+  }
+
+  /** See RemoteExecution.slots (workerWatch.ts). */
+  get slots(): number {
+    return this.workerWatch.slots;
+  }
+
+  onDidChangeSlots(listener: (slots: number) => void): Disposable {
+    return this.workerWatch.onDidChangeSlots(listener);
   }
 
   /** Tells onWorker the worker running `a` (BullMQ's own reasons name 'unknown'), once, while its outcome is not reported. */

@@ -7,9 +7,13 @@
 //  - attempts waiting longer than HEARTBEAT_MS in a queue no live, undrained worker serves (none has
 //    their pools, or none is up) are warned of once per queue, naming what they need and who is up:
 //    they would otherwise wait unseen; the queue is warned of again only after it was served;
-//  - only attempts in flight cost a look-up; a Redis error rejects the tick (the next one tries again).
+//  - `slots` is the concurrency summed over the live, undrained workers that run one of the kinds this
+//    coordinator sends (0 with none), as of the last tick; each change fires onDidChangeSlots once;
+//  - a tick reads the workers' hash once; only attempts in flight cost a job look-up each; a Redis
+//    error rejects the tick (the next one tries again).
 import type { Redis } from 'ioredis';
 import { ExecutionError } from '../../core/model/errors';
+import { Emitter, type Disposable } from '../../core/util/events';
 import { liveWorkers } from './fleetStatus';
 import { HEARTBEAT_MS, WORKER_STALE_MS, queuesFor, type WorkerInfo } from './protocol';
 import type { RemoteAttempt } from './remoteAttempt';
@@ -17,20 +21,34 @@ import type { RemoteAttempt } from './remoteAttempt';
 export class WorkerWatch {
   /** Queues warned of as served by no live worker, until they are. */
   private readonly unservedWarned = new Set<string>();
+  private slotCount = 0;
+  private readonly slotsChanged = new Emitter<number>();
 
   constructor(
     private readonly commands: Redis,
     private readonly prefix: string,
+    /** The kinds this coordinator sends: a worker that runs none of them adds no slots. */
+    private readonly kinds: ReadonlySet<string>,
     /** The worker BullMQ says holds the attempt's job (its `processedBy`). */
     private readonly holder: (a: RemoteAttempt) => Promise<string | undefined>,
     private readonly named: (a: RemoteAttempt, worker: string | undefined) => void,
     private readonly warn: (message: string) => void,
   ) {}
 
+  /** Attempts the fleet runs at once, as of the last tick. */
+  get slots(): number {
+    return this.slotCount;
+  }
+
+  onDidChangeSlots(listener: (slots: number) => void): Disposable {
+    return this.slotsChanged.event(listener);
+  }
+
   async tick(attempts: Iterable<RemoteAttempt>, now = Date.now()): Promise<void> {
+    const live = await liveWorkers(this.commands, this.prefix, now);
+    this.countSlots(live);
     const inFlight = [...attempts].filter((a) => !a.reported && !a.foreign);
     if (inFlight.length === 0) return;
-    const live = await liveWorkers(this.commands, this.prefix, now);
     const running = inFlight.filter((a) => a.active);
     const unnamed = running.filter((a) => a.worker === undefined);
     const names = await Promise.all(unnamed.map(this.holder));
@@ -43,6 +61,14 @@ export class WorkerWatch {
       inFlight.filter((a) => !a.active && now - a.queuedAt > HEARTBEAT_MS),
       live,
     );
+  }
+
+  private countSlots(live: WorkerInfo[]): void {
+    let slots = 0;
+    for (const w of live) if (w.draining !== true && w.kinds.some((k) => this.kinds.has(k))) slots += w.concurrency;
+    if (slots === this.slotCount) return;
+    this.slotCount = slots;
+    this.slotsChanged.fire(slots);
   }
 
   private warnUnserved(waiting: RemoteAttempt[], live: WorkerInfo[]): void {

@@ -145,8 +145,8 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
   const workspace = loadWorkspace(io.cwd, flags.file);
   for (const problem of workspace.settingProblems) io.stderr.write(`warning: ${problem}\n`);
   const pools = resourcesFlag ?? workspace.settings.resources;
-  const rawConcurrency = concurrencyFlag ?? workspace.settings.concurrency;
-  const concurrency = rawConcurrency === 0 ? defaultConcurrency() : rawConcurrency;
+  // 0: automatic, resolved by the orchestrator (concurrencyLimit.ts): one per CPU, plus the fleet's live slots.
+  const concurrency = concurrencyFlag ?? workspace.settings.concurrency;
 
   let workflows: WorkflowSpecs[] = [];
   if (!flags.resume) {
@@ -168,7 +168,9 @@ export async function runCommand(names: readonly string[], flags: RunFlags, io: 
         const before = step.dependsOn.map((d) => d.label).join(step.dependsOrder === 'sequence' ? ' then ' : ' and ');
         return [before && `${before}${own ? ', then' : ''}`, own].filter(Boolean).join(' ');
       };
-      io.stdout.write(`${formatPlan(workflows, { concurrency, pools }, stepText)}\n`);
+      const limit =
+        concurrency > 0 ? concurrency : redisUrl === undefined ? defaultConcurrency() : `auto (${defaultConcurrency()} here, plus the workers' live slots)`;
+      io.stdout.write(`${formatPlan(workflows, { concurrency: limit, pools }, stepText)}\n`);
       return ExitCode.ok;
     }
   }

@@ -46,7 +46,7 @@ export class PlainView implements RunView {
     for (const r of run.tasks) this.records.set(r.id, r);
     const what = run.workflows.length > 0 ? run.workflows.join(', ') : 'tasks';
     const pools = Object.entries(run.pools).map(([pool, capacity]) => `${pool}×${capacity}`);
-    const limits = [`concurrency ${run.concurrency}`, ...(pools.length > 0 ? [`pools ${pools.join(' ')}`] : [])].join(', ');
+    const limits = [`concurrency ${run.concurrency}${run.automatic ? ' (auto)' : ''}`, ...(pools.length > 0 ? [`pools ${pools.join(' ')}`] : [])].join(', ');
     this.write(`run ${what}: ${run.tasks.length} task${run.tasks.length === 1 ? '' : 's'}, ${limits}\n`);
     // A resumed run starts with tasks that finished before (or that recovery failed): said once each.
     for (const r of run.tasks) if (isFinished(r.status)) this.change(r, undefined);

@@ -9,7 +9,10 @@ export interface RunStart {
   tasks: readonly TaskRecord[];
   /** Workflow names run (empty for `exec` or a resumed run). */
   workflows: readonly string[];
+  /** The limit at the start; with `automatic`, it follows the fleet's slots (a remote backend). */
   concurrency: number;
+  /** The setting was 0: one per CPU, plus the fleet's live slots. */
+  automatic?: boolean;
   /** Pool capacities, e.g. `{ cpu: 2 }`. */
   pools: Readonly<Record<string, number>>;
 }

@@ -24,6 +24,13 @@ export interface RemoteExecution extends ExecutionPort {
   /** Fires with the new `available` on each change. Required with `available`. */
   onDidChangeAvailability?(listener: (available: boolean) => void): Disposable;
   /**
+   * Attempts the fleet runs at once now: the sum of its live workers' concurrency (0 with none up).
+   * An automatic concurrency (concurrencyLimit.ts) adds them to this machine's CPUs. Absent: unknown.
+   */
+  readonly slots?: number;
+  /** Fires with the new `slots` on each change. Required with `slots`. */
+  onDidChangeSlots?(listener: (slots: number) => void): Disposable;
+  /**
    * Follows attempt `attempt` of `task`, started before this process (a reload, a crashed CLI), and
    * still running where the port runs it: reported through `done` as a `start` would be. Absent: a
    * restart fails or retries such a task by the recovery policy.

@@ -16,7 +16,10 @@ import type { CacheOptions } from '../cache/cacheWiring';
 export type { CacheOptions };
 
 export interface OrchestratorOptions {
-  /** Tasks running at once; default: the number of CPUs. */
+  /**
+   * Tasks running at once. 0 (the default) is automatic: one per CPU of this machine, plus the live
+   * slots of a remote fleet that reports them (RemoteExecution.slots), followed as workers come and go.
+   */
   concurrency?: number;
   /** Named pools and their capacities, e.g. `{ gpu: 1, network: 4 }`. */
   resources?: Record<string, number>;
@@ -90,9 +93,9 @@ function checkFunctions(field: string, value: unknown, methods: readonly string[
   }
 }
 
-/** `concurrency`, from createOrchestrator's options or setConcurrency: tasks running at once. */
+/** `concurrency`, from createOrchestrator's options or setConcurrency: tasks running at once, 0 for automatic (concurrencyLimit.ts). */
 export function checkConcurrency(value: unknown): number {
-  return checkInteger('concurrency', value, 1, LIMITS.concurrency, 'an integer number of tasks');
+  return checkInteger('concurrency', value, 0, LIMITS.concurrency, "an integer number of tasks (0: automatic, one per CPU plus a remote fleet's slots)");
 }
 
 /** `maxFinished`, from createOrchestrator's options or setMaxFinished: finished records kept. */
@@ -113,7 +116,7 @@ export function validateOrchestratorOptions(options: unknown): ValidOrchestrator
   for (const k in options) if (!OPTION_FIELD_SET.has(k)) unknownField('', k, OPTION_FIELDS, 'the orchestrator options');
   const o = options;
   const out: ValidOrchestratorOptions = {
-    concurrency: o.concurrency === undefined ? defaultConcurrency() : checkConcurrency(o.concurrency),
+    concurrency: o.concurrency === undefined ? 0 : checkConcurrency(o.concurrency),
     resources: o.resources === undefined ? {} : validateResourceCapacities(o.resources),
     executors: {},
     agingMs: DEFAULT_AGING_MS,

@@ -18,6 +18,7 @@ import { TaskEngine } from '../engine/engine';
 import { LocalExecution } from '../execution/localExecution';
 import { RoutedExecution } from '../execution/routedExecution';
 import { holdWhileUnavailable } from './remoteAvailability';
+import { ConcurrencyLimit } from './concurrencyLimit';
 import type { CachingExecution } from '../cache/cachingExecution';
 import { innerExecution, withCache } from '../cache/cacheWiring';
 import { ProcessLedger, reapOrphans } from '../executors/processLedger';
@@ -64,6 +65,8 @@ export class OrchestratorImpl implements Orchestrator {
   readonly state: StateCoordinator;
 
   private readonly dispatcher: Dispatcher;
+  /** The dispatcher's limit from the concurrency setting, following a remote fleet's slots while automatic. */
+  private readonly concurrency: ConcurrencyLimit;
   private readonly admission: Admission;
   private readonly outcomes: Outcomes;
   private readonly finished: FinishedRecords;
@@ -126,8 +129,14 @@ export class OrchestratorImpl implements Orchestrator {
     // A store of its own (none given, no archive) is never read again: nothing is saved to it.
     const saves = options.store !== undefined || options.archive !== undefined;
     this.state = new StateCoordinator({ store, saves, clock, archive: options.archive, pending: options.pending, onWarn: this.alerts.warn });
+    this.concurrency = new ConcurrencyLimit(options.concurrency, options.remote, (limit) => {
+      this.dispatcher.concurrency = limit;
+      this.statusChanged();
+      this.dispatcher.dispatch();
+    });
+    this.disposables.push(this.concurrency);
     this.dispatcher = new Dispatcher(lc, clock, this.execution, this.monitor, this.outputEmitter, {
-      concurrency: options.concurrency,
+      concurrency: this.concurrency.limit,
       resources: options.resources,
       agingMs: options.agingMs,
       paused: options.startPaused === true,
@@ -341,11 +350,10 @@ export class OrchestratorImpl implements Orchestrator {
     this.finished.setLimit(checkMaxFinished(limit));
   }
 
+  /** Tasks running at once; 0: automatic (one per CPU, plus a remote fleet's live slots: concurrencyLimit.ts). */
   setConcurrency(limit: number): void {
     this.assertOpen();
-    this.dispatcher.concurrency = checkConcurrency(limit);
-    this.statusChanged();
-    this.dispatcher.dispatch();
+    this.concurrency.set(checkConcurrency(limit));
   }
 
   /**

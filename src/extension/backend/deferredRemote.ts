@@ -8,6 +8,8 @@
 //  - `kinds` is fixed at construction and the attached port must run the same kinds;
 //  - it is unavailable until attached and then while the backend says so, so the orchestrator holds
 //    dispatch meanwhile and ready tasks wait in Scheduled;
+//  - its `slots` are 0 until attached, then the backend's; on attach the slots are told before the
+//    availability, so held tasks start under the fleet's whole limit (an automatic concurrency);
 //  - the backend's readiness reports (`onReady`) and workers' names (`onWorker`) reach whatever
 //    callback this port has when they come.
 import { CancelledError, ExecutionError, OrchestratorError } from '../../core/model/errors';
@@ -37,7 +39,9 @@ export class DeferredRemote implements RemoteExecution {
   private readonly ours = new WeakSet<ExecutionHandle>();
   private disposed = false;
   private readonly availability = new Emitter<boolean>();
-  private followed: Disposable | undefined;
+  private readonly slotChanges = new Emitter<number>();
+  /** Subscriptions to the attached backend's availability and slots. */
+  private followed: Disposable[] = [];
   /** See RemoteExecution.onReady: set by the orchestrator; the attached backend reports through it. */
   onReady: RemoteExecution['onReady'];
   /** See RemoteExecution.onWorker: as onReady. */
@@ -61,6 +65,15 @@ export class DeferredRemote implements RemoteExecution {
     return this.availability.event(listener);
   }
 
+  /** The attached backend's slots (RemoteExecution.slots); 0 before. */
+  get slots(): number {
+    return this.target?.slots ?? 0;
+  }
+
+  onDidChangeSlots(listener: (slots: number) => void): Disposable {
+    return this.slotChanges.event(listener);
+  }
+
   /** Attempts waiting for the backend. */
   get waiting(): number {
     return this.held.length;
@@ -82,8 +95,10 @@ export class DeferredRemote implements RemoteExecution {
     this.target = target;
     target.onReady = (task, info) => this.onReady?.(task, info);
     target.onWorker = (task, worker) => this.onWorker?.(task, worker);
-    const followed = target.onDidChangeAvailability?.((available) => this.availability.fire(available));
-    if (followed) this.followed = followed;
+    const slots = target.onDidChangeSlots?.((n) => this.slotChanges.fire(n));
+    const availability = target.onDidChangeAvailability?.((available) => this.availability.fire(available));
+    this.followed = [slots, availability].filter((d): d is Disposable => d !== undefined);
+    if (this.slots > 0) this.slotChanges.fire(this.slots);
     this.availability.fire(this.available);
     const held = this.held;
     this.held = [];
@@ -125,7 +140,7 @@ export class DeferredRemote implements RemoteExecution {
   async detach(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.followed?.dispose();
+    for (const d of this.followed.splice(0)) d.dispose();
     const held = this.held;
     this.held = [];
     await Promise.resolve();
@@ -177,7 +192,7 @@ export class DeferredRemote implements RemoteExecution {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.followed?.dispose();
+    for (const d of this.followed.splice(0)) d.dispose();
     const held = this.held;
     this.held = [];
     await Promise.resolve();

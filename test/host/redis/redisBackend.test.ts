@@ -6,6 +6,7 @@
 // Skipped, with the reason, where redis-server is absent (scripts/tools.mjs installs it).
 import * as assert from 'assert';
 import { spawn, type ChildProcess } from 'child_process';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FleetStatus } from '../../../src/backends/redis/fleetStatus';
@@ -92,6 +93,20 @@ describe('redis backend (orchestrator.backend: "redis")', function () {
       20_000,
     );
     assert.deepStrictEqual(fleet.workers.find((w) => w.name === WORKER)?.kinds, ['shell']);
+  });
+
+  it("with orchestrator.concurrency 0, its limit is this machine's CPUs plus the worker's slots", async () => {
+    const api = await getApi();
+    const config = vscode.workspace.getConfiguration('orchestrator');
+    const before = config.inspect<number>('concurrency')?.workspaceValue;
+    const limit = () => api.testing.orchestrator.getSystemStatus().concurrency.limit;
+    try {
+      await config.update('concurrency', 0, vscode.ConfigurationTarget.Workspace);
+      await waitFor(() => (limit() === os.availableParallelism() + 2 ? true : undefined), "the limit to be CPUs + the worker's 2 slots", 10_000);
+    } finally {
+      await config.update('concurrency', before, vscode.ConfigurationTarget.Workspace);
+    }
+    if (before !== undefined) await waitFor(() => (limit() === before ? true : undefined), `the limit back at ${before}`, 10_000);
   });
 
   it('runs a workflow on the worker; the tree shows it completed, the worker named in its tooltip', async () => {
