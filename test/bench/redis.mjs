@@ -32,6 +32,11 @@
 //  - A third run per repetition (1 worker) is plain BullMQ with our jobs' options and data (a
 //    priority, failed jobs kept, the record as data): what remains between it and ours is our
 //    layer's own cost; between it and bare plain, the cost of those BullMQ features.
+//  - A fourth (1 worker) is ours with the automatic concurrency a user gets by default (0: this
+//    machine's CPUs plus the worker's 16 slots): no more in flight than the fleet runs, so each
+//    no-op job waits a round trip through the coordinator for the next. What that round trip costs
+//    real work is the last pair: 1,000 shell `true` commands through 1 worker, ours at the
+//    automatic concurrency against ours with every task sent at once.
 //  - BENCH_TRACE=1 also runs a ladder from bare BullMQ to ours, one layer per step (our jobs' options
 //    and data; our worker behind a plain coordinator; our port without the orchestrator; ours), each
 //    --reps times, with each run's CPU per process (coordinator, redis-server, workers), Redis's
@@ -51,6 +56,7 @@ const PER_WORKER = 16;
 const COORDINATOR_CONCURRENCY = 10_000;
 const BATCH = 1_000;
 const TRICKLE = 300;
+const SHELL_TASKS = 1_000;
 const TRICKLE_GAP_MS = 3;
 // The events stream length our lanes keep (src/backends/redis/queueLane.ts EVENTS_MAX_LEN); the plain
 // side keeps the same, since with BullMQ's default of 10,000 its QueueEvents too loses completions
@@ -187,13 +193,13 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
     };
 
     /** Our side: returns { ms, latencies } (latencies only for a trickle). */
-    const ours = async (workers, trickle) => {
+    const ours = async (workers, trickle, concurrency = COORDINATOR_CONCURRENCY) => {
       const prefix = `bo${++runs}`;
       trace('ours start', workers, trickle);
       const stopWorkers = await startWorkers('ours', workers, prefix);
       trace('ours workers ready');
       const remote = await b.RedisExecution.connect({ url, prefix, name: 'bench', kinds: ['noop'] });
-      const orch = await b.createOrchestrator({ remote, concurrency: COORDINATOR_CONCURRENCY });
+      const orch = await b.createOrchestrator({ remote, concurrency });
       // Ready times only where latency is taken (the trickle): the plain side keeps no such map either.
       const ready = new Map();
       if (trickle)
@@ -238,6 +244,29 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
       check(starts.reduce((a, m) => a + m.size, 0) === ids.length + 1, `ours: every task started once`);
       const latencies = trickle ? ids.map((id) => started.get(id) - ready.get(id)) : [];
       return { ms, latencies };
+    };
+
+    /** Ours on SHELL_TASKS shell `true` commands through 1 worker: wall ms (no start times: the shell executor records none). */
+    const oursShell = async (concurrency) => {
+      const prefix = `bs${++runs}`;
+      const stopWorkers = await startWorkers('ours', 1, prefix);
+      const remote = await b.RedisExecution.connect({ url, prefix, name: 'bench' });
+      const orch = await b.createOrchestrator({ remote, concurrency });
+      let ms;
+      try {
+        const t0 = wallNow();
+        const ids = await orch.scheduleWorkflow(
+          Array.from({ length: SHELL_TASKS }, (_, i) => ({ key: `t${i}`, name: 'true', kind: 'shell', command: 'true' })),
+        );
+        await bounded(orch.whenIdle(), () => `ours, shell: ${JSON.stringify(orch.getSystemStatus().counts)}`);
+        ms = wallNow() - t0;
+        for (const id of ids) check(orch.getTask(id)?.status === 'completed', `ours, shell: task ${id} ended ${orch.getTask(id)?.status}`);
+      } finally {
+        await orch.dispose();
+        await remote.dispose();
+        await stopWorkers();
+      }
+      return ms;
     };
 
     // The options and data our jobs carry (redisExecution.ts): a priority (BullMQ's prioritized set),
@@ -414,10 +443,13 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
       };
       await pair('W1', 1, false);
       f.likeW1 = rate((await plain(1, false, true)).ms);
+      f.autoW1 = rate((await ours(1, false, 0)).ms);
+      for (const auto of r % 2 === 0 ? [true, false] : [false, true])
+        f[auto ? 'shellAuto' : 'shellAll'] = (SHELL_TASKS / (await oursShell(auto ? 0 : COORDINATOR_CONCURRENCY))) * 1000;
       await pair('W4', 4, false);
       await pair('', 1, true);
       log(
-        `    rep ${r + 1}: 1 worker ${f.oursW1.toFixed(0)} vs ${f.plainW1.toFixed(0)} (like ours ${f.likeW1.toFixed(0)}), 4 workers ${f.oursW4.toFixed(0)} vs ${f.plainW4.toFixed(0)} tasks/s; ` +
+        `    rep ${r + 1}: 1 worker ${f.oursW1.toFixed(0)} vs ${f.plainW1.toFixed(0)} (like ours ${f.likeW1.toFixed(0)}, ours at auto ${f.autoW1.toFixed(0)}), 4 workers ${f.oursW4.toFixed(0)} vs ${f.plainW4.toFixed(0)} tasks/s; ` +
           `p50 ${f.oursP50.toFixed(2)} vs ${f.plainP50.toFixed(2)} ms, p99 ${f.oursP99.toFixed(2)} vs ${f.plainP99.toFixed(2)} ms`,
       );
       figures.push(f);
@@ -429,7 +461,11 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
     row(`10. redis: 10k no-op, 1 worker, plain with our options (wall)`, m('oursW1'), m('likeW1'), 'tasks/s', {
       peerName: 'plain BullMQ + priority, our data',
     });
+    row(`10. redis: 10k no-op, 1 worker, ours at the automatic concurrency (wall)`, m('autoW1'), m('plainW1'), 'tasks/s', { peerName });
     row(`10. redis: 10k no-op, 4 workers x c=${PER_WORKER} (wall)`, m('oursW4'), m('plainW4'), 'tasks/s', { peerName, target });
+    row('10. redis: 1k shell `true`, 1 worker, ours at the automatic concurrency (wall)', m('shellAuto'), m('shellAll'), 'tasks/s', {
+      peerName: 'ours, every task sent at once',
+    });
     row('10. redis: ready -> started, trickle, p50', m('oursP50'), m('plainP50'), 'ms', { peerName, better: 'lower' });
     row('10. redis: ready -> started, trickle, p99', m('oursP99'), m('plainP99'), 'ms', { peerName, better: 'lower' });
   } finally {

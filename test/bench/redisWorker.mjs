@@ -1,5 +1,5 @@
 // One worker process of the `redis` benchmark (test/bench/redis.mjs forks it, one per worker): either
-// our RedisWorker with a no-op `noop` kind, or a plain BullMQ Worker with a no-op processor, both at
+// our RedisWorker with a no-op `noop` kind (and the built-in `shell`), or a plain BullMQ Worker with a no-op processor, both at
 // the same concurrency. Each records the wall time (performance.timeOrigin + now(), shared by every
 // process on this machine, sub-millisecond) at which it started each task, keyed by task id (ours)
 // or job id (plain), and hands the times back when stopped.
@@ -33,7 +33,7 @@ async function start(m) {
       prefix: m.prefix,
       name: m.name,
       concurrency: m.concurrency,
-      kinds: ['noop'],
+      kinds: ['noop', 'shell'],
       executors: { noop },
     });
     close = () => worker.close();
