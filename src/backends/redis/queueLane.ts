@@ -4,7 +4,8 @@
 // once it listens, so an event of a job added after `ready` is never missed. The stream keeps about
 // EVENTS_MAX_LEN entries (BullMQ trims it on each write), so an event is lost to trimming only when
 // the coordinator falls more than that many events behind: about EVENTS_MAX_LEN / 5 jobs, at about
-// 5 events a job (added, waiting, active, completed, removed) without output.
+// 5 events a job (added, waiting, active, completed, removed) without output; the outcome is then
+// found by outcomeAudit.ts.
 import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import { AddBatcher } from './addBatcher';

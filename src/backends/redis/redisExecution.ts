@@ -22,7 +22,9 @@
 //  - a re-attached attempt whose job's last progress says Ready is Ready, unless its record is
 //    already: a Ready its worker sent while no coordinator listened is not lost;
 //  - a completed job is removed from Redis at once (no per-job trim of a kept set); its outcome is in
-//    the events stream, for the QueueEvents and for a re-attach after it (completedInStream.ts).
+//    the events stream, for the QueueEvents and for a re-attach after it (completedInStream.ts);
+//  - an outcome whose event was never read (a stream trimmed past it) is found by the watchdog's look
+//    at the jobs (outcomeAudit.ts), or the attempt fails INTERRUPTED: none stays unreported.
 import { hostname } from 'node:os';
 import type { Disposable } from '../../core/util/events';
 import { Job, type QueueEvents } from 'bullmq';
@@ -41,6 +43,7 @@ import { isJobReturn, safeParse, wireTask } from './jobWire';
 import { CLOSE_BOUND_MS, bounded, openLane, type Lane } from './queueLane';
 import { RemoteAttempt } from './remoteAttempt';
 import { WorkerWatch } from './workerWatch';
+import { OutcomeAudit } from './outcomeAudit';
 import {
   DEFAULT_PREFIX,
   HEARTBEAT_MS,
@@ -72,6 +75,8 @@ export interface RedisExecutionOptions {
   abortSettleMs?: number;
 }
 
+const LOST_OUTCOME = 'Its outcome is lost: Redis holds neither its job nor its completion (the events stream was trimmed past it)';
+
 /** Failed jobs kept per queue (for `fleet()`'s counts and a look); a completed job is removed at once. */
 const KEEP_FAILED = { count: 1000 };
 
@@ -89,6 +94,7 @@ export class RedisExecution implements RemoteExecution {
   private readonly link: RedisLink;
   private watchdog: NodeJS.Timeout | undefined;
   private readonly workerWatch: WorkerWatch;
+  private readonly audit: OutcomeAudit;
   /** See RemoteExecution.onReady and onWorker: set by the orchestrator using this port. */
   onReady: ((task: TaskRecord, info: ReadyInfo | undefined) => void) | undefined;
   onWorker: ((task: TaskRecord, worker: string) => void) | undefined;
@@ -109,6 +115,11 @@ export class RedisExecution implements RemoteExecution {
       (m) => this.warn(m),
       () => this.disposed,
     );
+    this.audit = new OutcomeAudit(commands, (q) => this.lane(q), {
+      completed: (a, returnvalue) => void this.onCompleted(a, returnvalue),
+      failed: (a, failedReason) => this.onFailed(a, failedReason),
+      lost: (a) => a.report(undefined, new ExecutionError(LOST_OUTCOME, undefined, 'INTERRUPTED')),
+    });
     const holder = async (a: RemoteAttempt) => (await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId))?.processedBy;
     this.workerWatch = new WorkerWatch(
       commands,
@@ -229,9 +240,14 @@ export class RedisExecution implements RemoteExecution {
     }
   }
 
-  /** The watchdog's tick (workerWatch.ts): counts the fleet's slots, names running attempts' workers, fails lost ones, warns of jobs no worker takes. */
+  /**
+   * The watchdog's tick: counts the fleet's slots, names running attempts' workers, fails lost ones,
+   * warns of jobs no worker takes (workerWatch.ts), and finds outcomes whose events were lost (outcomeAudit.ts).
+   */
   private async checkWorkers(): Promise<void> {
-    if (this.connected) await this.workerWatch.tick(this.attempts.values()).catch(() => undefined);
+    if (!this.connected) return;
+    await this.workerWatch.tick(this.attempts.values()).catch(() => undefined);
+    await this.audit.tick(this.attempts.values()).catch(() => undefined);
   }
 
   /** See RemoteExecution.slots (workerWatch.ts). */
@@ -350,6 +366,7 @@ export class RedisExecution implements RemoteExecution {
       removeOnComplete: true,
       removeOnFail: KEEP_FAILED,
     });
+    a.inRedis = true;
   }
 
   private async publishCancel(a: RemoteAttempt, reason: string): Promise<void> {
@@ -419,6 +436,7 @@ export class RedisExecution implements RemoteExecution {
       if (returned !== undefined) return this.onCompleted(a, returned);
       return a.report(undefined, new ExecutionError('Redis holds no job for this attempt any more', undefined, 'INTERRUPTED'));
     }
+    a.inRedis = true;
     const state = await job.getState();
     if (state === 'completed') return this.onCompleted(a, job.returnvalue);
     if (state === 'failed') return this.onFailed(a, job.failedReason);

@@ -9,6 +9,8 @@ import type { TaskRecord, TaskResult } from '../../core/model/model';
 export class RemoteAttempt implements ExecutionHandle {
   /** Set once the job is in Redis (or known to be, for a re-attached one). */
   added: Promise<void> = Promise.resolve();
+  /** Its job is known to be in Redis (added here, or found by a re-attach): from then on its outcome can be audited (outcomeAudit.ts). */
+  inRedis = false;
   /** Seen active on a worker. */
   active = false;
   /** Its job id is held by another run's job still running: the events of that id are not this attempt's until it ends. */
