@@ -112,7 +112,7 @@ export class RedisExecution implements RemoteExecution {
     this.link = new RedisLink(
       commands,
       where,
-      (m) => this.warn(m),
+      (message) => this.warn(message),
       () => this.disposed,
     );
     this.audit = new OutcomeAudit(commands, (q) => this.lane(q), {
@@ -127,7 +127,7 @@ export class RedisExecution implements RemoteExecution {
       this.kinds,
       holder,
       (a, worker) => this.named(a, worker),
-      (m) => this.warn(m),
+      (message) => this.warn(message),
     );
   }
 

@@ -36,7 +36,7 @@ export interface RunStartedEvent extends EventBase {
   type: 'run.started';
   /** Workflow names run; empty for `exec` or a resumed run. */
   workflows: string[];
-  /** Tasks running at once, at most. */
+  /** Tasks running at once, at most, at the start (0 as the setting: one per CPU plus the fleet's live slots, followed as they change). */
   concurrency: number;
   /** Capacity of each pool, e.g. `{ "cpu": 2 }`. */
   pools: Record<string, number>;

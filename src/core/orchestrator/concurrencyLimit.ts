@@ -30,11 +30,6 @@ export class ConcurrencyLimit implements Disposable {
     return this.current;
   }
 
-  /** True while the setting is 0 (automatic). */
-  get automatic(): boolean {
-    return this.setting === 0;
-  }
-
   /** A new setting (checked by the caller): 0 for automatic, else the limit. */
   set(setting: number): void {
     this.setting = setting;
