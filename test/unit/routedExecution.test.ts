@@ -112,6 +112,7 @@ describe('remote execution (createOrchestrator({ remote }))', () => {
     const o = await createOrchestrator({ remote });
     try {
       assert.equal(o.getSystemStatus().concurrency.limit, cpus + 3, 'automatic by default: CPUs + slots at the start');
+      assert.deepEqual(o.getSystemStatus().concurrency.automatic, { cpus, fleet: 3 }, 'and the status says what it is made of');
       await o.scheduleWorkflow(Array.from({ length: cpus + 10 }, (_, i) => ({ key: `t${i}`, name: `t${i}`, kind: 'remote' })));
       await new Promise((r) => setImmediate(r));
       assert.equal(o.getSystemStatus().concurrency.running, cpus + 3);
@@ -140,6 +141,7 @@ describe('remote execution (createOrchestrator({ remote }))', () => {
     const o = await createOrchestrator({ remote, concurrency: 2 });
     try {
       assert.equal(o.getSystemStatus().concurrency.limit, 2);
+      assert.equal(o.getSystemStatus().concurrency.automatic, undefined);
       remote.setSlots(16);
       assert.equal(o.getSystemStatus().concurrency.limit, 2, 'the fleet does not move a limit the user gave');
       o.setConcurrency(0);

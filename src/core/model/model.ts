@@ -185,7 +185,12 @@ export interface PoolStatus {
 export interface SystemStatus {
   counts: Record<TaskStatus, number>;
   pools: Record<string, PoolStatus>;
-  concurrency: { limit: number; running: number };
+  concurrency: {
+    limit: number;
+    running: number;
+    /** Present while the limit is automatic (the setting 0): its parts, this machine's CPUs and a remote fleet's live slots. */
+    automatic?: { cpus: number; fleet: number };
+  };
   paused: boolean;
   total: number;
 }

@@ -30,6 +30,11 @@ export class ConcurrencyLimit implements Disposable {
     return this.current;
   }
 
+  /** The limit's parts while automatic; undefined for a limit given as a number. */
+  get automatic(): { cpus: number; fleet: number } | undefined {
+    return this.setting > 0 ? undefined : { cpus: defaultConcurrency(), fleet: this.remote?.slots ?? 0 };
+  }
+
   /** A new setting (checked by the caller): 0 for automatic, else the limit. */
   set(setting: number): void {
     this.setting = setting;

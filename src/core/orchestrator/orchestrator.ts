@@ -305,7 +305,9 @@ export class OrchestratorImpl implements Orchestrator {
     return {
       counts: this.lifecycle.counts(),
       pools: d.pools.status(),
-      concurrency: { limit: d.concurrency, running: d.running },
+      concurrency: this.concurrency.automatic
+        ? { limit: d.concurrency, running: d.running, automatic: this.concurrency.automatic }
+        : { limit: d.concurrency, running: d.running },
       paused: d.paused,
       total: this.lifecycle.size,
     };

@@ -8,17 +8,21 @@ import type { TaskSource } from './taskTree';
 
 export class TaskStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
-  private readonly subscription: Disposable;
+  private readonly subscriptions: Disposable[];
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly source: TaskSource & { readonly paused: boolean },
+    private readonly source: TaskSource & { readonly paused: boolean; readonly onDidChangeStatus?: (listener: () => void) => Disposable },
     private readonly coalesceMs = 150,
   ) {
     this.item = vscode.window.createStatusBarItem('orchestrator.status', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'Orchestrator';
     this.item.command = CommandIds.showTasks;
-    this.subscription = source.onDidChangeTask(() => this.schedule());
+    // Status changes too: the limit moves with pause, the setting and (automatic) the fleet's slots.
+    this.subscriptions = [
+      source.onDidChangeTask(() => this.schedule()),
+      ...(source.onDidChangeStatus ? [source.onDidChangeStatus(() => this.schedule())] : []),
+    ];
     this.update();
     this.item.show();
   }
@@ -26,6 +30,12 @@ export class TaskStatusBar implements vscode.Disposable {
   /** The text as shown, for tests. */
   get text(): string {
     return this.item.text;
+  }
+
+  /** The tooltip's text, for tests. */
+  get tooltip(): string {
+    const tip = this.item.tooltip;
+    return typeof tip === 'string' ? tip : (tip?.value ?? '');
   }
 
   schedule(): void {
@@ -45,7 +55,7 @@ export class TaskStatusBar implements vscode.Disposable {
     this.item.text = `${icon} ${running} running · ${queued} queued`;
     const tip = new vscode.MarkdownString(
       `**Orchestrator**${status.paused ? ' (paused)' : ''}\n\n` +
-        `${running} running of ${status.concurrency.limit} slots, ${status.counts.scheduled} ready, ${status.counts.created} waiting  \n` +
+        `${running} running of ${status.concurrency.limit} slots${slotsOf(status.concurrency.automatic)}, ${status.counts.scheduled} ready, ${status.counts.created} waiting  \n` +
         `${status.counts.completed} completed, ${status.counts.failed} failed, ${status.counts.cancelled} cancelled\n\n` +
         'Click to show the Tasks view.',
     );
@@ -55,7 +65,13 @@ export class TaskStatusBar implements vscode.Disposable {
 
   dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     this.item.dispose();
   }
+}
+
+/** What an automatic limit is made of: ` (automatic: 2 for this machine's CPUs + 16 on the workers)`; '' for a limit the user gave. */
+function slotsOf(automatic: SystemStatus['concurrency']['automatic']): string {
+  if (automatic === undefined) return '';
+  return ` (automatic: ${automatic.cpus} for this machine's CPUs${automatic.fleet > 0 ? ` + ${automatic.fleet} on the workers` : ''})`;
 }

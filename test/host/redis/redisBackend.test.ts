@@ -103,6 +103,9 @@ describe('redis backend (orchestrator.backend: "redis")', function () {
     try {
       await config.update('concurrency', 0, vscode.ConfigurationTarget.Workspace);
       await waitFor(() => (limit() === os.availableParallelism() + 2 ? true : undefined), "the limit to be CPUs + the worker's 2 slots", 10_000);
+      const statusBar = api.testing.statusBar;
+      await waitFor(() => statusBar.tooltip.includes(`of ${limit()} slots`) || undefined, `the status bar's tooltip (${statusBar.tooltip})`);
+      assert.match(statusBar.tooltip, new RegExp(`\\(automatic: ${os.availableParallelism()} for this machine's CPUs \\+ 2 on the workers\\)`));
     } finally {
       await config.update('concurrency', before, vscode.ConfigurationTarget.Workspace);
     }
