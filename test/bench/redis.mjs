@@ -22,8 +22,9 @@
 //    stay out of the timed part on both sides.
 //  - Latency ready -> started is taken on a trickle (one task every 3 ms through 1 worker, far below
 //    its capacity), so it is the path's own delay, not time spent waiting behind a backlog: ours from
-//    the orchestrator's Scheduled -> Running (the moment it dispatches the task to the backend) to the
-//    worker's executor starting it; plain from `queue.add` to the processor starting the job. Both
+//    the call of `scheduleTask` (an idle coordinator dispatches the task to the backend at once; it
+//    turns Running only when a worker takes its job) to the worker's executor starting it; plain
+//    from `queue.add` to the processor starting the job. Both
 //    ends are wall-clock times (performance.timeOrigin + now()) taken on this one machine.
 //  - Repetitions interleave ours and plain (alternating which goes first); medians are reported, and
 //    every run checks its counts (all completed, every start seen once, each worker used); a run
@@ -202,10 +203,6 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
       const orch = await b.createOrchestrator({ remote, concurrency });
       // Ready times only where latency is taken (the trickle): the plain side keeps no such map either.
       const ready = new Map();
-      if (trickle)
-        orch.onDidChangeTask((rec) => {
-          if (rec.status === 'running' && !ready.has(rec.id)) ready.set(rec.id, wallNow());
-        });
       let ms;
       let ids;
       try {
@@ -217,7 +214,10 @@ export async function redisWorkload({ root, reps, row, log, check, median, perce
         if (trickle) {
           ids = [];
           for (let i = 0; i < TRICKLE; i++) {
-            ids.push(await orch.scheduleTask({ name: 'noop', kind: 'noop' }));
+            const at = wallNow();
+            const id = await orch.scheduleTask({ name: 'noop', kind: 'noop' });
+            ready.set(id, at);
+            ids.push(id);
             await sleep(TRICKLE_GAP_MS);
           }
         } else {

@@ -174,6 +174,31 @@ describe('DeferredRemote', () => {
     assert.equal(detached, true);
   });
 
+  it("stands for a backend that queues (startsLater), forwards its starts, and hands a held resume on as the backend's resume", () => {
+    const port = new DeferredRemote(['k'], { startsLater: true });
+    assert.equal(port.startsLater, true);
+    assert.equal(new DeferredRemote(['k']).startsLater, false);
+    const resumed: string[] = [];
+    port.resume(record('held'), 3, undefined, undefined, undefined, () => undefined);
+    const { backend, started } = recordingBackend();
+    const target: RemoteExecution = {
+      ...backend,
+      resume: (task, attempt) => {
+        resumed.push(`${task.id}.${attempt}`);
+        return { task };
+      },
+    };
+    port.attach(target);
+    assert.deepEqual(resumed, ['held.3']);
+    assert.deepEqual(started, [], 'resumed, not started');
+    port.resume(record('later'), 1, undefined, undefined, undefined, () => undefined);
+    assert.deepEqual(resumed, ['held.3', 'later.1']);
+    const seen: string[] = [];
+    port.onStarted = (task) => seen.push(task.id);
+    target.onStarted?.(record('held'));
+    assert.deepEqual(seen, ['held']);
+  });
+
   it('cancels a held attempt without it ever reaching the backend', async () => {
     const port = new DeferredRemote(['k']);
     const a = start(port, 'a');

@@ -61,6 +61,29 @@ import { until } from '../support/until';
     await o.dispose();
   });
 
+  it('a task is Running only once a worker takes its job: the rest wait Scheduled, in Redis', async () => {
+    const o = await fleet([{ name: 'w1', concurrency: 1 }]);
+    let most = 0;
+    const attemptsWhenRunning: number[] = [];
+    o.onDidChangeTask((r) => {
+      most = Math.max(most, o.getSystemStatus().counts.running);
+      if (r.status === 'running') attemptsWhenRunning.push(r.attempts);
+    });
+    const ids = await o.scheduleWorkflow(['a', 'b', 'c'].map((key) => sh(key, 'sleep 0.3')));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(o.getSystemStatus().concurrency.running, 3, 'all three handed to Redis (concurrency 8)');
+    assert.equal(o.getSystemStatus().counts.running, 1, 'one taken by the worker');
+    assert.equal(o.getSystemStatus().counts.scheduled, 2, 'two waiting for it');
+    await o.whenIdle();
+    assert.equal(most, 1, 'never more Running than the worker runs');
+    assert.deepEqual(attemptsWhenRunning, [1, 1, 1], 'each attempt counted once, at its start');
+    const records = ids.map((id) => o.getTask(id)!);
+    for (const r of records) assert.equal(r.status, 'completed');
+    const byStart = [...records].sort((x, y) => (x.startedAt ?? 0) - (y.startedAt ?? 0));
+    for (let i = 1; i < byStart.length; i++)
+      assert.ok((byStart[i]!.startedAt ?? 0) >= (byStart[i - 1]!.finishedAt ?? Infinity) - 50, 'each started when the one before it had ended');
+  });
+
   it('a worker takes waiting jobs highest priority first', async () => {
     const o = await fleet([]);
     const trace = join(suite.dir, 'trace');

@@ -8,6 +8,7 @@ import { redisOptions } from '../../src/backends/redis/connection';
 import { jobId, queueName } from '../../src/backends/redis/protocol';
 import { RedisExecution } from '../../src/backends/redis/redisExecution';
 import { RedisWorker } from '../../src/backends/redis/redisWorker';
+import type { RemoteAttempt } from '../../src/backends/redis/remoteAttempt';
 import { ExecutionError } from '../../src/core/model/errors';
 import { runningRecord } from '../support/runningRecord';
 import type { TaskRecord, TaskResult } from '../../src/core/model/model';
@@ -80,6 +81,40 @@ interface Outcome {
       assert.ok(lost.error instanceof ExecutionError);
       assert.equal(lost.error.errorCode, 'INTERRUPTED');
     }
+  });
+
+  it('resume follows a job an earlier coordinator queued (waiting, or completed meanwhile) and queues only one it never did', async () => {
+    const prefix = `r${++n}`;
+    const trace = join(suite.dir, 'runs');
+    const finished = record('finished', `echo finished >> ${trace}`);
+    const waiting = record('waiting', `echo waiting >> ${trace}`);
+    const fresh = record('fresh', `echo fresh >> ${trace}`);
+    const early: Outcome[] = [];
+    const queueAndLeave = async (t: TaskRecord): Promise<void> => {
+      const earlier = await coordinator(prefix);
+      await (earlier.start(t, 1, undefined, undefined, undefined, (result, error) => early.push({ result, error })) as RemoteAttempt).added;
+      await earlier.detach();
+    };
+    // `finished` is queued, then run by a worker while no coordinator listens; `waiting` is queued after.
+    await queueAndLeave(finished);
+    const w1 = await RedisWorker.start({ url: suite.redis.url, prefix, name: 'w1', concurrency: 2 });
+    await until(() => w1.runningCount === 0 && existsSync(trace), 5000, 'the finished job to run');
+    await w1.close();
+    await queueAndLeave(waiting);
+
+    const second = await coordinator(prefix);
+    const resume = (t: TaskRecord) =>
+      new Promise<Outcome>((resolve) => second.resume(t, 1, undefined, undefined, undefined, (result, error) => resolve({ result, error })));
+    const outcomes = Promise.all([resume(finished), resume(waiting), resume(fresh)]);
+    const w2 = await RedisWorker.start({ url: suite.redis.url, prefix, name: 'w2', concurrency: 2 });
+    suite.closeAfter(() => w2.close());
+    const [a, b, c] = await outcomes;
+    assert.deepEqual([a.error, b.error, c.error], [undefined, undefined, undefined]);
+    assert.equal(a.result?.worker, 'w1', 'the completion that came while nobody listened, read from the stream');
+    assert.equal(b.result?.worker, 'w2');
+    assert.equal(c.result?.worker, 'w2');
+    assert.deepEqual(readFileSync(trace, 'utf8').trim().split('\n').sort(), ['finished', 'fresh', 'waiting'], 'each ran once');
+    assert.deepEqual(early, [], 'the detached coordinators reported nothing');
   });
 
   it('a new run reusing a finished task id runs again (the finished job of the earlier run is replaced)', async () => {

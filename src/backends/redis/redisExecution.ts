@@ -44,6 +44,7 @@ import { CLOSE_BOUND_MS, bounded, openLane, type Lane } from './queueLane';
 import { RemoteAttempt } from './remoteAttempt';
 import { WorkerWatch } from './workerWatch';
 import { OutcomeAudit } from './outcomeAudit';
+import { onDuplicated, replace, type DuplicateHandling } from './duplicateJobs';
 import {
   DEFAULT_PREFIX,
   HEARTBEAT_MS,
@@ -95,9 +96,18 @@ export class RedisExecution implements RemoteExecution {
   private watchdog: NodeJS.Timeout | undefined;
   private readonly workerWatch: WorkerWatch;
   private readonly audit: OutcomeAudit;
-  /** See RemoteExecution.onReady and onWorker: set by the orchestrator using this port. */
+  /** A job id found taken (duplicateJobs.ts). */
+  private readonly duplicates: DuplicateHandling = {
+    queueOf: (a) => this.lane(a.queue).queue,
+    add: (a) => this.add(a),
+    started: (a) => this.onActive(a),
+  };
+  /** See RemoteExecution.onReady, onWorker and onStarted: set by the orchestrator using this port. */
   onReady: ((task: TaskRecord, info: ReadyInfo | undefined) => void) | undefined;
   onWorker: ((task: TaskRecord, worker: string) => void) | undefined;
+  /** Jobs wait in their queue until a worker takes one: the orchestrator keeps the task Scheduled until onStarted. */
+  readonly startsLater = true;
+  onStarted: ((task: TaskRecord) => void) | undefined;
 
   private constructor(
     private readonly options: RedisExecutionOptions,
@@ -183,7 +193,7 @@ export class RedisExecution implements RemoteExecution {
         this.prefix,
         this.commands,
         this.connection,
-        (events) => this.listen(name, events),
+        (events) => this.listen(events),
         () => this.disposed,
       );
       this.lanes.set(name, lane);
@@ -191,7 +201,7 @@ export class RedisExecution implements RemoteExecution {
     return lane;
   }
 
-  private listen(queue: string, events: QueueEvents): void {
+  private listen(events: QueueEvents): void {
     events.on('error', () => undefined);
     events.on('active', ({ jobId: id }) => {
       const a = this.attempts.get(id);
@@ -214,7 +224,7 @@ export class RedisExecution implements RemoteExecution {
     });
     events.on('duplicated', ({ jobId: id }) => {
       const a = this.attempts.get(id);
-      if (a) this.onDuplicated(queue, a).catch(() => undefined);
+      if (a) onDuplicated(this.duplicates, a).catch(() => undefined);
     });
   }
 
@@ -230,6 +240,7 @@ export class RedisExecution implements RemoteExecution {
     if (a.active || a.reported || a.foreign) return;
     a.active = true;
     a.activeAt = Date.now();
+    this.onStarted?.(a.task);
     const limit = a.timeoutMs;
     // The worker enforces the limit from its own start; this is the backstop for a worker that cannot.
     if (limit !== undefined && limit > 0 && limit !== Infinity && !a.decided) {
@@ -267,7 +278,7 @@ export class RedisExecution implements RemoteExecution {
   }
 
   private async onCompleted(a: RemoteAttempt, returnvalue: unknown): Promise<void> {
-    if (a.foreign) return this.replace(a);
+    if (a.foreign) return replace(this.duplicates, a);
     let value = typeof returnvalue === 'string' ? safeParse(returnvalue) : returnvalue;
     if (!isJobReturn(value)) {
       const job = await Job.fromId<JobData, JobReturn>(this.lane(a.queue).queue, a.jobId).catch(() => undefined);
@@ -284,45 +295,11 @@ export class RedisExecution implements RemoteExecution {
   }
 
   private onFailed(a: RemoteAttempt, failedReason: string): void {
-    if (a.foreign) return void this.replace(a).catch(() => undefined);
+    if (a.foreign) return void replace(this.duplicates, a).catch(() => undefined);
     const failure = decodeFailure(failedReason);
     this.named(a, failure.worker);
     if (a.decided) return a.report(undefined, a.decided);
     a.report(undefined, errorOf(failure, a.timeoutMs));
-  }
-
-  /**
-   * A job of that id was already there. Ours (the same record: id and createdAt), still live: it is
-   * followed. Another run's (core ids restart with each session), finished or waiting: it is replaced.
-   * Another run's still running: it cannot be removed, so this attempt waits for its end (`foreign`)
-   * and is added then; that job's own outcome is never reported as this attempt's.
-   */
-  private async onDuplicated(queue: string, a: RemoteAttempt): Promise<void> {
-    const lane = this.lane(queue);
-    const job = await Job.fromId<JobData, JobReturn>(lane.queue, a.jobId);
-    const state = job ? await job.getState() : 'unknown';
-    if (a.reported) return;
-    const task = (job?.data as Partial<JobData> | undefined)?.task;
-    const ours = task?.id === a.task.id && task?.createdAt === a.task.createdAt;
-    if (state === 'completed' || state === 'failed' || state === 'unknown') return this.replace(a);
-    if (ours) return;
-    if (state === 'active') {
-      a.foreign = true;
-      return;
-    }
-    return this.replace(a);
-  }
-
-  /** Removes whatever job holds this attempt's id and adds the attempt's own. */
-  private async replace(a: RemoteAttempt): Promise<void> {
-    a.foreign = false;
-    const removed = await this.lane(a.queue).queue.remove(a.jobId);
-    // Locked meanwhile (another run's job became active): wait for its end as above.
-    if (removed !== 1) {
-      a.foreign = true;
-      return;
-    }
-    await this.add(a);
   }
 
   start(
@@ -332,6 +309,30 @@ export class RedisExecution implements RemoteExecution {
     _run: TaskSpec['run'],
     onOutput: OutputCallback | undefined,
     done: OutcomeCallback,
+  ): ExecutionHandle | undefined {
+    return this.begin(task, attempt, timeoutMs, onOutput, done, (a) => this.add(a));
+  }
+
+  /** See RemoteExecution.resume: the job an earlier session queued for this attempt is followed; without one, it is queued. */
+  resume(
+    task: TaskRecord,
+    attempt: number,
+    timeoutMs: number | undefined,
+    _run: TaskSpec['run'],
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+  ): ExecutionHandle | undefined {
+    return this.begin(task, attempt, timeoutMs, onOutput, done, (a) => this.follow(a, true));
+  }
+
+  /** A new attempt, after the checks (a refusal is told to `done`, never inside), handed to `send`. */
+  private begin(
+    task: TaskRecord,
+    attempt: number,
+    timeoutMs: number | undefined,
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+    send: (a: RemoteAttempt) => Promise<void>,
   ): ExecutionHandle | undefined {
     const refuse = (error: Error): undefined => void queueMicrotask(() => done(undefined, error, task));
     if (this.disposed) return refuse(new OrchestratorError('DISPOSED', 'The Redis execution is disposed'));
@@ -346,7 +347,7 @@ export class RedisExecution implements RemoteExecution {
     const limit = timeoutMs === 0 || timeoutMs === Infinity ? undefined : timeoutMs;
     const a = new RemoteAttempt(task, attempt, id, queue, limit, onOutput, done, (x) => this.attempts.delete(x.jobId));
     this.attempts.set(id, a);
-    a.added = this.add(a).catch((err: unknown) => {
+    a.added = send(a).catch((err: unknown) => {
       // Only a refusal by BullMQ itself gets here (Redis down only delays the add).
       a.report(undefined, new ExecutionError(`Could not queue the job: ${errorMessage(err)}`, undefined, 'QUEUE_REFUSED'));
     });
@@ -425,8 +426,11 @@ export class RedisExecution implements RemoteExecution {
     return a;
   }
 
-  /** Reads the job's state after its lane listens, so an outcome is either in the state or in a later event. */
-  private async follow(a: RemoteAttempt): Promise<void> {
+  /**
+   * Reads the job's state after its lane listens, so an outcome is either in the state or in a later
+   * event. `orQueue` (a resume): with no job of this record and no completion of it, the attempt is queued.
+   */
+  private async follow(a: RemoteAttempt, orQueue = false): Promise<void> {
     const lane = this.lane(a.queue);
     await lane.ready;
     const job = await Job.fromId<JobData, JobReturn>(lane.queue, a.jobId);
@@ -434,8 +438,11 @@ export class RedisExecution implements RemoteExecution {
     if (!job) {
       const returned = await lane.completed.find(a.jobId, a.task.createdAt);
       if (returned !== undefined) return this.onCompleted(a, returned);
+      if (orQueue) return this.add(a);
       return a.report(undefined, new ExecutionError('Redis holds no job for this attempt any more', undefined, 'INTERRUPTED'));
     }
+    // Another session's job of that id: queuing this one goes through the duplicate's handling.
+    if (orQueue && (job.data as Partial<JobData> | undefined)?.task?.createdAt !== a.task.createdAt) return this.add(a);
     a.inRedis = true;
     const state = await job.getState();
     if (state === 'completed') return this.onCompleted(a, job.returnvalue);

@@ -136,6 +136,19 @@ export class CachingExecution implements ExecutionPort, ExecutorRegistry {
     return this.inner.hasExecutor(kind);
   }
 
+  /** A restored Scheduled task's attempt on a remote backend (RoutedExecution.resume): remote attempts are never cached. */
+  resume(
+    task: TaskRecord,
+    attempt: number,
+    timeoutMs: number | undefined,
+    run: TaskSpec['run'],
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+  ): ExecutionHandle | undefined {
+    const inner = this.inner as InnerExecution & { resume?: CachingExecution['resume'] };
+    return inner.resume ? inner.resume(task, attempt, timeoutMs, run, onOutput, done) : this.start(task, attempt, timeoutMs, run, onOutput, done);
+  }
+
   /** A restored attempt still running on a remote backend is followed by the inner port: it was not cached. */
   reattach(task: TaskRecord, attempt: number, onOutput: OutputCallback | undefined, done: OutcomeCallback): ExecutionHandle | undefined {
     const inner = this.inner as InnerExecution & { reattach?: CachingExecution['reattach'] };

@@ -51,6 +51,31 @@ export interface RemoteExecution extends ExecutionPort {
    * the port knows it, with the record `start` or `reattach` was given, before that attempt's `done`.
    */
   onWorker?: (task: TaskRecord, worker: string) => void;
+  /**
+   * True: `start` puts an attempt in a queue, where it waits until a worker takes it. The port then
+   * calls `onStarted`, and the orchestrator keeps the task Scheduled until that moment (or until its
+   * outcome, for an attempt that never started: cancelled while queued). Absent: started at once.
+   */
+  readonly startsLater?: boolean;
+  /**
+   * Set by the orchestrator, as onReady: with `startsLater`, where the port tells that a worker took
+   * the attempt of `task` (its record as `start` was given it): once per attempt, before its output,
+   * its worker's name and its `done`.
+   */
+  onStarted?: (task: TaskRecord) => void;
+  /**
+   * As `start`, for an attempt an earlier session may have queued already (a task restored
+   * Scheduled): a job of it still queued or running is followed, an outcome it had meanwhile is
+   * reported, and only with neither is it queued. Absent: `start`.
+   */
+  resume?(
+    task: TaskRecord,
+    attempt: number,
+    timeoutMs: number | undefined,
+    run: TaskSpec['run'],
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+  ): ExecutionHandle | undefined;
 }
 
 export class RoutedExecution implements ExecutionPort, ExecutorRegistry {
@@ -62,6 +87,24 @@ export class RoutedExecution implements ExecutionPort, ExecutorRegistry {
   /** Whether `task`'s attempts run on the remote port (its kind is one the remote names). */
   runsRemotely(task: Readonly<TaskRecord>): boolean {
     return this.remote.kinds.has(task.kind);
+  }
+
+  /** Whether `task`'s attempts wait in the remote's queue until a worker takes them (RemoteExecution.startsLater). */
+  startsLater(task: Readonly<TaskRecord>): boolean {
+    return this.remote.startsLater === true && this.runsRemotely(task);
+  }
+
+  /** A restored Scheduled task's attempt: the remote's `resume` (see RemoteExecution.resume) for its kinds, else `start`. */
+  resume(
+    task: TaskRecord,
+    attempt: number,
+    timeoutMs: number | undefined,
+    run: TaskSpec['run'],
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+  ): ExecutionHandle | undefined {
+    if (this.runsRemotely(task) && this.remote.resume) return this.remote.resume(task, attempt, timeoutMs, run, onOutput, done);
+    return this.start(task, attempt, timeoutMs, run, onOutput, done);
   }
 
   private portOf(task: TaskRecord): ExecutionPort {

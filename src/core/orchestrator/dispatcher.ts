@@ -24,11 +24,12 @@ import { ResourcePools, type ResourceDemand } from '../scheduler/resourcePools';
 import type { ExecutionPort } from '../execution/executionPort';
 import type { RemoteExecution } from '../execution/routedExecution';
 import type { OutputChunk } from './orchestratorTypes';
-import { runtimeOf, type TaskRun } from './taskRun';
+import { runtimeOf, TaskRun } from './taskRun';
 import type { Services } from '../services/services';
 import { toleratedFailure } from './failurePolicies';
 
 type RemoteReattach = NonNullable<RemoteExecution['reattach']>;
+type RemoteResume = NonNullable<RemoteExecution['resume']>;
 
 /** What the dispatcher hands on: the outcomes module implements it. */
 export interface DispatchOutcomes {
@@ -36,6 +37,11 @@ export interface DispatchOutcomes {
   settle(rt: TaskRun, result: TaskResult | undefined, err: unknown): void;
   /** A Created or Scheduled task that can never run (its demand no longer fits): cancel it. */
   cancelWaiting(id: string, reason: string): void;
+  /**
+   * The outcome of a queued attempt that never started (TaskRun.queued): true when it was taken care
+   * of here (cancelled while queued, or let go by a shutdown); false when the attempt ran after all.
+   */
+  settleQueued(rt: TaskRun, err: unknown): boolean;
 }
 
 export interface DispatcherOptions {
@@ -44,6 +50,8 @@ export interface DispatcherOptions {
   agingMs?: number;
   paused: boolean;
   kinds: Iterable<string>;
+  /** Whether a task's attempts wait in a remote queue until a worker takes them (RoutedExecution.startsLater). */
+  startsLater?: (task: Readonly<TaskRecord>) => boolean;
 }
 
 /** Events without fields are shared: the hot path allocates none. */
@@ -70,6 +78,7 @@ export class Dispatcher {
   holds = 0;
   /** Set on dispose: nothing starts any more. */
   closed = false;
+  private readonly startsLater: ((task: Readonly<TaskRecord>) => boolean) | undefined;
   private dispatching = false;
   private dispatchAgain = false;
   private outcomes: DispatchOutcomes | undefined = undefined;
@@ -84,6 +93,7 @@ export class Dispatcher {
     options: DispatcherOptions,
   ) {
     this.concurrency = options.concurrency;
+    this.startsLater = options.startsLater;
     this.paused = options.paused;
     this.kinds = new Set(options.kinds);
     this.pools = new ResourcePools(options.resources);
@@ -205,13 +215,14 @@ export class Dispatcher {
     }
   }
 
-  /** Unfinished tasks in dispatch order: running (by start), ready (by priority and age), retrying, waiting. */
+  /** Unfinished tasks in dispatch order: running or queued remotely (by start), ready (by priority and age), retrying, waiting. */
   queueOrder(): TaskRecord[] {
     const running: TaskRecord[] = [];
     const retrying: TaskRecord[] = [];
     const waiting: TaskRecord[] = [];
     for (const r of this.lifecycle.values()) {
-      if (r.status === 'running') running.push(r as TaskRecord);
+      // A queued attempt (a remote queue's) is in flight like a running one.
+      if (r.status === 'running' || runtimeOf(r).queued) running.push(r as TaskRecord);
       else if (r.status === 'scheduled' && !this.ready.has(runtimeOf(r).readyNode)) retrying.push(r as TaskRecord);
       else if (r.status === 'created') waiting.push(r as TaskRecord);
     }
@@ -244,16 +255,28 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Starts `rt`'s next attempt: Running now, or, for a remote backend whose attempts wait in a queue
+   * (startsLater; services excepted, whose readiness clock starts with the attempt), Scheduled and
+   * `queued` until a worker takes it (attemptStarted), its slot and units held meanwhile.
+   */
   private start(rt: TaskRun): void {
     const id = rt.id;
     rt.heldUnits = rt.resources;
     this.running++;
-    this.lifecycle.applyTo(rt, START);
+    const later = !rt.isService && this.startsLater !== undefined && this.startsLater(rt);
+    if (later) rt.queued = true;
+    else this.lifecycle.applyTo(rt, START);
     if (rt.resources) this.recordPools(rt.resources);
     const output = this.output;
     let onOutput = output.hasListeners ? (chunk: string) => output.fire({ id, chunk }) : undefined;
     if (rt.isService && this.services !== undefined) onOutput = this.services.attemptStarting(rt, onOutput);
-    const handle = this.execution.start(rt, rt.attempts, rt.timeoutMs, rt.run, onOutput, this.attemptDone);
+    const attempt = later ? rt.attempts + 1 : rt.attempts;
+    const resume = later && rt.resumable ? (this.execution as ExecutionPort & { resume?: RemoteResume }).resume : undefined;
+    rt.resumable = false;
+    const handle = resume
+      ? resume.call(this.execution, rt, attempt, rt.timeoutMs, rt.run, onOutput, this.attemptDone)
+      : this.execution.start(rt, attempt, rt.timeoutMs, rt.run, onOutput, this.attemptDone);
     rt.attemptHandle = handle;
     // A cancel asked for while the task turned Running (by an onDidChangeTask listener) found no
     // attempt to stop yet: it stops this one now, its signal aborted.
@@ -282,6 +305,15 @@ export class Dispatcher {
     rt.attemptHandle = execution.reattach(rt, rt.attempts, onOutput, this.attemptDone);
   }
 
+  /** A worker took `task`'s queued attempt (RemoteExecution.onStarted): it is Running from now. */
+  attemptStarted(task: TaskRecord): void {
+    const rt = this.lifecycle.get(task.id);
+    // Another record than the one held (a stale or foreign one), or one not queued, is no attempt waiting here.
+    if (rt !== task || !(rt instanceof TaskRun) || !rt.queued) return;
+    rt.queued = false;
+    this.lifecycle.applyTo(rt, START);
+  }
+
   /** Every attempt's outcome comes here: one function for all, the task being an argument. */
   private readonly attemptDone = (result: TaskResult | undefined, err: unknown, task: TaskRecord): void => {
     const rt = task as TaskRun;
@@ -291,6 +323,13 @@ export class Dispatcher {
       this.pools.release(rt.heldUnits);
       this.recordPools(rt.heldUnits);
       rt.heldUnits = undefined;
+    }
+    if (rt.queued) {
+      rt.queued = false;
+      // It never started: cancelled while queued it is Cancelled from Scheduled; let go by a shutdown it
+      // stays Scheduled (the next session resumes it); any other outcome means it ran, its start unseen.
+      if ((this.outcomes as DispatchOutcomes).settleQueued(rt, err)) return this.dispatch();
+      this.lifecycle.applyTo(rt, START);
     }
     (this.outcomes as DispatchOutcomes).settle(rt, result, err);
     this.dispatch();

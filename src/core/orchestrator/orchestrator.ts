@@ -110,6 +110,8 @@ export class OrchestratorImpl implements Orchestrator {
     if (options.remote) {
       options.remote.onReady = (task, info) => this.services.ready(task, info);
       options.remote.onWorker = (task, worker) => this.workerKnown(task, worker);
+      // A queued attempt is Running once a worker takes it (RemoteExecution.startsLater).
+      options.remote.onStarted = (task) => this.dispatcher.attemptStarted(task);
     }
     const routed = options.remote ? new RoutedExecution(local, options.remote) : local;
     this.execution = withCache(routed, options.cache, (id) => this.lifecycle.get(id) as TaskRecord | undefined, this.alerts.warn);
@@ -141,6 +143,7 @@ export class OrchestratorImpl implements Orchestrator {
       agingMs: options.agingMs,
       paused: options.startPaused === true,
       kinds: [...BUILTIN_KINDS, ...Object.keys(options.executors), ...(options.remote?.kinds ?? [])],
+      ...(routed instanceof RoutedExecution ? { startsLater: (t: Readonly<TaskRecord>) => routed.startsLater(t) } : {}),
     });
     this.finished = new FinishedRecords(lc, this.state, options.maxFinished ?? DEFAULT_MAX_FINISHED);
     const remotely = routed instanceof RoutedExecution ? (t: TaskRecord) => routed.runsRemotely(t) : undefined;
@@ -212,7 +215,9 @@ export class OrchestratorImpl implements Orchestrator {
     const record = this.lifecycle.get(id);
     if (!record) throw new NotFoundError('task', id);
     const why = reason ?? 'Cancelled';
-    switch (record.status) {
+    // A queued attempt (waiting in a remote queue, the task Scheduled) is stopped as a running one is.
+    const status = record.status === 'scheduled' && runtimeOf(record).queued ? 'running' : record.status;
+    switch (status) {
       case 'created':
       case 'scheduled':
         this.outcomes.cancelRetry(record);

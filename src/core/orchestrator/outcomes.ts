@@ -160,6 +160,18 @@ export class Outcomes implements DispatchOutcomes {
     this.finished.note(record as TaskRecord);
   }
 
+  /** See DispatchOutcomes.settleQueued: only a cancel can end an attempt that never started. */
+  settleQueued(rt: TaskRun, err: unknown): boolean {
+    if (rt.cancelReason === undefined && !(err instanceof CancelledError)) return false;
+    // Let go by the shutdown, not by the task: it stays Scheduled in the final snapshot, and the next
+    // session resumes its queued attempt (RemoteExecution.resume).
+    if (this.dispatcher.closed && rt.cancelReason === undefined) return true;
+    const reason = rt.cancelReason ?? (err as Error).message;
+    rt.cancelReason = undefined;
+    this.cancelWaiting(rt.id, reason);
+    return true;
+  }
+
   /** Cancels a task that is not running (Created or Scheduled): nothing to stop, just forget it. */
   cancelWaiting(id: string, reason: string): void {
     const record = this.lifecycle.get(id);
@@ -197,7 +209,10 @@ export class Outcomes implements DispatchOutcomes {
         if (record.status === 'created') this.dispatcher.gate(record);
         return;
       case 'queue':
-        if (record.status === 'scheduled') this.dispatcher.enqueue(record);
+        if (record.status !== 'scheduled') return;
+        // An earlier session may have queued its attempt on a remote backend already.
+        runtimeOf(record).resumable = true;
+        this.dispatcher.enqueue(record);
         return;
       case 'reattach':
         if (record.status === 'running') this.dispatcher.reattach(record);

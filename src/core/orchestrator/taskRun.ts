@@ -32,8 +32,15 @@ export class TaskRun extends HeldRecord {
   heldUnits: ResourceDemand | undefined = undefined;
   /** Set when a cancel of a running attempt was asked for: the attempt's outcome becomes Cancelled. */
   cancelReason: string | undefined = undefined;
-  /** The running attempt, to cancel it. */
+  /** The running attempt, to cancel it; also a queued one (`queued`). */
   attemptHandle: AttemptHandle | undefined = undefined;
+  /**
+   * Its attempt waits in a remote backend's queue (RemoteExecution.startsLater): dispatched, its slot
+   * and units held, the task still Scheduled until a worker takes it (Dispatcher.attemptStarted).
+   */
+  queued = false;
+  /** Restored Scheduled: an earlier session may have queued its next attempt, so it is resumed, not started (RemoteExecution.resume). */
+  resumable = false;
   /**
    * `run` of a function task: code, never persisted. Kept while the record is in memory, finished
    * too (for retryTask); restored records have none.

@@ -10,8 +10,10 @@
 //    dispatch meanwhile and ready tasks wait in Scheduled;
 //  - its `slots` are 0 until attached, then the backend's; on attach the slots are told before the
 //    availability, so held tasks start under the fleet's whole limit (an automatic concurrency);
-//  - the backend's readiness reports (`onReady`) and workers' names (`onWorker`) reach whatever
-//    callback this port has when they come.
+//  - the backend's readiness reports (`onReady`), workers' names (`onWorker`) and starts
+//    (`onStarted`) reach whatever callback this port has when they come;
+//  - `startsLater` is fixed at construction: the backend it stands for queues its attempts;
+//  - a held `resume` is forwarded as a resume (the backend's, or a start where it has none).
 import { CancelledError, ExecutionError, OrchestratorError } from '../../core/model/errors';
 import type { TaskRecord, TaskSpec } from '../../core/model/model';
 import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../core/execution/executionPort';
@@ -28,6 +30,8 @@ interface HeldAttempt extends ExecutionHandle {
   forwarded?: ExecutionHandle;
   /** An attempt of an earlier session to follow again (reattach), not to start. */
   readonly reattach?: true;
+  /** An attempt an earlier session may have queued already (RemoteExecution.resume). */
+  readonly resume?: true;
 }
 
 export class DeferredRemote implements RemoteExecution {
@@ -46,9 +50,14 @@ export class DeferredRemote implements RemoteExecution {
   onReady: RemoteExecution['onReady'];
   /** See RemoteExecution.onWorker: as onReady. */
   onWorker: RemoteExecution['onWorker'];
+  /** See RemoteExecution.onStarted: as onReady. */
+  onStarted: RemoteExecution['onStarted'];
+  /** See RemoteExecution.startsLater: what the backend this port stands for does. */
+  readonly startsLater: boolean;
 
-  constructor(kinds: Iterable<string>) {
+  constructor(kinds: Iterable<string>, options: { startsLater?: boolean } = {}) {
     this.kinds = new Set(kinds);
+    this.startsLater = options.startsLater === true;
   }
 
   /** Whether the real port is attached. */
@@ -95,6 +104,7 @@ export class DeferredRemote implements RemoteExecution {
     this.target = target;
     target.onReady = (task, info) => this.onReady?.(task, info);
     target.onWorker = (task, worker) => this.onWorker?.(task, worker);
+    target.onStarted = (task) => this.onStarted?.(task);
     const slots = target.onDidChangeSlots?.((n) => this.slotChanges.fire(n));
     const availability = target.onDidChangeAvailability?.((available) => this.availability.fire(available));
     this.followed = [slots, availability].filter((d): d is Disposable => d !== undefined);
@@ -105,7 +115,7 @@ export class DeferredRemote implements RemoteExecution {
     for (const h of held)
       h.forwarded = h.reattach
         ? this.forwardReattach(target, h.task, h.attempt, h.onOutput, h.done)
-        : target.start(h.task, h.attempt, h.timeoutMs, h.run, h.onOutput, h.done);
+        : (h.resume && target.resume ? target.resume : target.start).call(target, h.task, h.attempt, h.timeoutMs, h.run, h.onOutput, h.done);
   }
 
   private forwardReattach(
@@ -157,16 +167,41 @@ export class DeferredRemote implements RemoteExecution {
     onOutput: OutputCallback | undefined,
     done: OutcomeCallback,
   ): ExecutionHandle | undefined {
+    return this.startOrResume(false, task, attempt, timeoutMs, run, onOutput, done);
+  }
+
+  /** See RemoteExecution.resume: held like a start until the backend is attached, then the backend's resume. */
+  resume(
+    task: TaskRecord,
+    attempt: number,
+    timeoutMs: number | undefined,
+    run: TaskSpec['run'],
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+  ): ExecutionHandle | undefined {
+    return this.startOrResume(true, task, attempt, timeoutMs, run, onOutput, done);
+  }
+
+  private startOrResume(
+    resume: boolean,
+    task: TaskRecord,
+    attempt: number,
+    timeoutMs: number | undefined,
+    run: TaskSpec['run'],
+    onOutput: OutputCallback | undefined,
+    done: OutcomeCallback,
+  ): ExecutionHandle | undefined {
     if (this.disposed) {
       queueMicrotask(() => done(undefined, new OrchestratorError('DISPOSED', 'The execution port was disposed'), task));
       return undefined;
     }
-    if (this.target) return this.target.start(task, attempt, timeoutMs, run, onOutput, done);
+    const target = this.target;
+    if (target) return (resume && target.resume ? target.resume : target.start).call(target, task, attempt, timeoutMs, run, onOutput, done);
     if (!this.kinds.has(task.kind)) {
       queueMicrotask(() => done(undefined, new ExecutionError(`No worker runs tasks of kind \`${task.kind}\``), task));
       return undefined;
     }
-    const held: HeldAttempt = { task, attempt, timeoutMs, run, onOutput, done };
+    const held: HeldAttempt = { task, attempt, timeoutMs, run, onOutput, done, ...(resume ? { resume: true as const } : {}) };
     this.held.push(held);
     this.ours.add(held);
     return held;

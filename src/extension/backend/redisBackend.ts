@@ -101,7 +101,8 @@ export class RedisBackend {
   private readonly ca: string | undefined;
 
   constructor(private readonly deps: RedisBackendDeps) {
-    this.remote = new DeferredRemote(REMOTE_KINDS);
+    // Jobs wait in Redis until a worker takes them: tasks stay Scheduled until then.
+    this.remote = new DeferredRemote(REMOTE_KINDS, { startsLater: true });
     let blocked: string | undefined;
     const waits = 'Tasks that run on workers wait (the orchestrator is paused) until the setting is fixed and the window reloaded.';
     try {
