@@ -130,6 +130,36 @@ describe('a remote backend whose attempts wait in a queue (startsLater)', () => 
     }
   });
 
+  it('withdraws the queued tasks of a failFast workflow that failed, as it cancels those not yet started', async () => {
+    const remote = new QueuedRemote();
+    const o = await createOrchestrator({ remote, concurrency: 2 });
+    try {
+      const [a, b] = await o.scheduleWorkflow(
+        [
+          { key: 'a', name: 'a', kind: 'remote' },
+          { key: 'b', name: 'b', kind: 'remote' },
+        ],
+        { failFast: true },
+      );
+      await tick();
+      remote.take(a as string);
+      const queuedB = remote.jobs.get(`${b}.1`);
+      assert.ok(queuedB, 'b is queued too');
+      const job = remote.jobs.get(`${a}.1`);
+      remote.jobs.delete(`${a}.1`);
+      job?.done(undefined, new Error('exit 1'), job.task);
+      await tick();
+      assert.equal(o.getTask(a as string)?.status, 'failed');
+      assert.deepEqual(remote.cancelled, [b], "b's queued job was withdrawn");
+      assert.equal(o.getTask(b as string)?.status, 'cancelled');
+      assert.equal(o.getTask(b as string)?.attempts, 0);
+      remote.onStarted?.(queuedB.task);
+      assert.equal(o.getTask(b as string)?.status, 'cancelled', 'a late start of a withdrawn attempt changes nothing');
+    } finally {
+      await o.dispose();
+    }
+  });
+
   it('resumes a task that was queued when the session ended, instead of queuing it again', async () => {
     const jobs = new Map<string, Job>();
     const store = new MemoryStore();

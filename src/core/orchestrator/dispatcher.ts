@@ -309,9 +309,15 @@ export class Dispatcher {
   attemptStarted(task: TaskRecord): void {
     const rt = this.lifecycle.get(task.id);
     // Another record than the one held (a stale or foreign one), or one not queued, is no attempt waiting here.
-    if (rt !== task || !(rt instanceof TaskRun) || !rt.queued) return;
+    if (rt !== task || !(rt instanceof TaskRun) || !rt.queued || rt.status !== 'scheduled') return;
     rt.queued = false;
     this.lifecycle.applyTo(rt, START);
+  }
+
+  /** Withdraws a queued attempt (TaskRun.queued) through its port; the port's CancelledError comes back to attemptDone, which cancels the task. */
+  withdrawQueued(rt: TaskRun, reason: string): void {
+    rt.cancelReason ??= reason;
+    if (rt.attemptHandle !== undefined) void this.execution.cancel(rt.attemptHandle, reason);
   }
 
   /** Every attempt's outcome comes here: one function for all, the task being an argument. */
@@ -328,7 +334,7 @@ export class Dispatcher {
       rt.queued = false;
       // It never started: cancelled while queued it is Cancelled from Scheduled; let go by a shutdown it
       // stays Scheduled (the next session resumes it); any other outcome means it ran, its start unseen.
-      if ((this.outcomes as DispatchOutcomes).settleQueued(rt, err)) return this.dispatch();
+      if (rt.status !== 'scheduled' || (this.outcomes as DispatchOutcomes).settleQueued(rt, err)) return this.dispatch();
       this.lifecycle.applyTo(rt, START);
     }
     (this.outcomes as DispatchOutcomes).settle(rt, result, err);

@@ -172,10 +172,13 @@ export class Outcomes implements DispatchOutcomes {
     return true;
   }
 
-  /** Cancels a task that is not running (Created or Scheduled): nothing to stop, just forget it. */
+  /** Cancels a task that is not running (Created or Scheduled): nothing to stop, just forget it; a queued attempt is withdrawn first. */
   cancelWaiting(id: string, reason: string): void {
     const record = this.lifecycle.get(id);
     if (!record || (record.status !== 'created' && record.status !== 'scheduled')) return;
+    // Its attempt waits in a remote queue: withdrawn there first, then Cancelled (settleQueued).
+    const rt = runtimeOf(record);
+    if (rt.queued) return this.dispatcher.withdrawQueued(rt, reason);
     this.dispatcher.withdraw(record);
     this.lifecycle.applyTo(record, { type: 'cancel', reason });
     this.afterFinish(record, 'cancelled');
