@@ -29,7 +29,7 @@ import { hostname } from 'node:os';
 import type { Disposable } from '../../core/util/events';
 import { Job, type QueueEvents } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../core/execution/executionPort';
+import type { ExecutionHandle, OutcomeCallback, OutputCallback, StartArgs } from '../../core/execution/executionPort';
 import type { RemoteExecution } from '../../core/execution/routedExecution';
 import { CancelledError, ExecutionError, OrchestratorError, TimeoutError, errorMessage, fieldError } from '../../core/model/errors';
 import type { TaskRecord, TaskResult, TaskSpec } from '../../core/model/model';
@@ -314,14 +314,7 @@ export class RedisExecution implements RemoteExecution {
   }
 
   /** See RemoteExecution.resume: the job an earlier session queued for this attempt is followed; without one, it is queued. */
-  resume(
-    task: TaskRecord,
-    attempt: number,
-    timeoutMs: number | undefined,
-    _run: TaskSpec['run'],
-    onOutput: OutputCallback | undefined,
-    done: OutcomeCallback,
-  ): ExecutionHandle | undefined {
+  resume(...[task, attempt, timeoutMs, , onOutput, done]: StartArgs): ExecutionHandle | undefined {
     return this.begin(task, attempt, timeoutMs, onOutput, done, (a) => this.follow(a, true));
   }
 

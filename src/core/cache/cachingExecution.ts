@@ -23,7 +23,7 @@ import type { CacheSpec, TaskRecord, TaskResult, TaskSpec } from '../model/model
 import type { OrchestratorWarning } from '../model/warnings';
 import type { Disposable } from '../util/events';
 import type { Executor } from '../ports';
-import type { ExecutionHandle, ExecutionPort, ExecutorRegistry, OutcomeCallback, OutputCallback } from '../execution/executionPort';
+import type { ExecutionHandle, ExecutionPort, ExecutorRegistry, OutcomeCallback, OutputCallback, StartArgs } from '../execution/executionPort';
 import { cacheKey } from './cacheKey';
 import type { CacheEntry, CacheStore } from './cacheStore';
 import type { InputIndex } from './inputIndex';
@@ -137,16 +137,9 @@ export class CachingExecution implements ExecutionPort, ExecutorRegistry {
   }
 
   /** A restored Scheduled task's attempt on a remote backend (RoutedExecution.resume): remote attempts are never cached. */
-  resume(
-    task: TaskRecord,
-    attempt: number,
-    timeoutMs: number | undefined,
-    run: TaskSpec['run'],
-    onOutput: OutputCallback | undefined,
-    done: OutcomeCallback,
-  ): ExecutionHandle | undefined {
+  resume(...args: StartArgs): ExecutionHandle | undefined {
     const inner = this.inner as InnerExecution & { resume?: CachingExecution['resume'] };
-    return inner.resume ? inner.resume(task, attempt, timeoutMs, run, onOutput, done) : this.start(task, attempt, timeoutMs, run, onOutput, done);
+    return inner.resume ? inner.resume(...args) : this.start(...args);
   }
 
   /** A restored attempt still running on a remote backend is followed by the inner port: it was not cached. */

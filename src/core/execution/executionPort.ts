@@ -61,3 +61,6 @@ export interface ExecutorRegistry {
   registerExecutor(kind: string, executor: Executor): Disposable;
   hasExecutor(kind: string): boolean;
 }
+
+/** The arguments of ExecutionPort.start, for ports that take the same (RemoteExecution.resume). */
+export type StartArgs = Parameters<ExecutionPort['start']>;

@@ -8,7 +8,7 @@
 import type { Disposable } from '../util/events';
 import type { TaskRecord, TaskSpec } from '../model/model';
 import type { Executor, ReadyInfo } from '../ports';
-import type { ExecutionHandle, ExecutionPort, ExecutorRegistry, OutcomeCallback, OutputCallback } from './executionPort';
+import type { ExecutionHandle, ExecutionPort, ExecutorRegistry, OutcomeCallback, OutputCallback, StartArgs } from './executionPort';
 import type { LocalExecution } from './localExecution';
 
 /** An execution port that runs its attempts elsewhere, for the kinds it names. */
@@ -68,14 +68,7 @@ export interface RemoteExecution extends ExecutionPort {
    * Scheduled): a job of it still queued or running is followed, an outcome it had meanwhile is
    * reported, and only with neither is it queued. Absent: `start`.
    */
-  resume?(
-    task: TaskRecord,
-    attempt: number,
-    timeoutMs: number | undefined,
-    run: TaskSpec['run'],
-    onOutput: OutputCallback | undefined,
-    done: OutcomeCallback,
-  ): ExecutionHandle | undefined;
+  resume?(...args: StartArgs): ExecutionHandle | undefined;
 }
 
 export class RoutedExecution implements ExecutionPort, ExecutorRegistry {
@@ -95,16 +88,8 @@ export class RoutedExecution implements ExecutionPort, ExecutorRegistry {
   }
 
   /** A restored Scheduled task's attempt: the remote's `resume` (see RemoteExecution.resume) for its kinds, else `start`. */
-  resume(
-    task: TaskRecord,
-    attempt: number,
-    timeoutMs: number | undefined,
-    run: TaskSpec['run'],
-    onOutput: OutputCallback | undefined,
-    done: OutcomeCallback,
-  ): ExecutionHandle | undefined {
-    if (this.runsRemotely(task) && this.remote.resume) return this.remote.resume(task, attempt, timeoutMs, run, onOutput, done);
-    return this.start(task, attempt, timeoutMs, run, onOutput, done);
+  resume(...args: StartArgs): ExecutionHandle | undefined {
+    return this.runsRemotely(args[0]) && this.remote.resume ? this.remote.resume(...args) : this.start(...args);
   }
 
   private portOf(task: TaskRecord): ExecutionPort {

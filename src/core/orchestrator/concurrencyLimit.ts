@@ -30,9 +30,9 @@ export class ConcurrencyLimit implements Disposable {
     return this.current;
   }
 
-  /** The limit's parts while automatic; undefined for a limit given as a number. */
-  get automatic(): { cpus: number; fleet: number } | undefined {
-    return this.setting > 0 ? undefined : { cpus: defaultConcurrency(), fleet: this.remote?.slots ?? 0 };
+  /** What SystemStatus.concurrency says of the limit's parts: `{ automatic: { cpus, fleet } }` while automatic, else nothing. */
+  parts(): { automatic?: { cpus: number; fleet: number } } {
+    return this.setting > 0 ? {} : { automatic: { cpus: defaultConcurrency(), fleet: this.remote?.slots ?? 0 } };
   }
 
   /** A new setting (checked by the caller): 0 for automatic, else the limit. */

@@ -17,7 +17,7 @@ import { Emitter, toDisposable, type Disposable, type Event } from '../util/even
 import { TaskEngine } from '../engine/engine';
 import { LocalExecution } from '../execution/localExecution';
 import { RoutedExecution } from '../execution/routedExecution';
-import { holdWhileUnavailable } from './remoteAvailability';
+import { holdWhileUnavailable, takeReports } from './remoteAvailability';
 import { ConcurrencyLimit } from './concurrencyLimit';
 import type { CachingExecution } from '../cache/cachingExecution';
 import { innerExecution, withCache } from '../cache/cacheWiring';
@@ -41,7 +41,7 @@ import { Admission } from './admission';
 import { Dispatcher } from './dispatcher';
 import { DEFAULT_MAX_FINISHED, FinishedRecords } from './eviction';
 import { Outcomes } from './outcomes';
-import { planRecovery } from './recovery';
+import { restoreSnapshot } from './restore';
 import { IdleWaiters } from './idle';
 import { Warnings } from './warnings';
 import { TaskEvents } from './taskEvents';
@@ -106,13 +106,14 @@ export class OrchestratorImpl implements Orchestrator {
       onReady: (task, info) => this.services.ready(task, info),
     });
     const local = new LocalExecution(this.engine);
-    // A remote service's port or URL is probed on its worker, which reports Ready through the port.
-    if (options.remote) {
-      options.remote.onReady = (task, info) => this.services.ready(task, info);
-      options.remote.onWorker = (task, worker) => this.workerKnown(task, worker);
-      // A queued attempt is Running once a worker takes it (RemoteExecution.startsLater).
-      options.remote.onStarted = (task) => this.dispatcher.attemptStarted(task);
-    }
+    // A remote service's port or URL is probed on its worker, which reports Ready through the port; a
+    // queued attempt is Running once a worker takes it (RemoteExecution.startsLater).
+    if (options.remote)
+      takeReports(options.remote, {
+        ready: (task, info) => this.services.ready(task, info),
+        worker: (task, worker) => this.workerKnown(task, worker),
+        started: (task) => this.dispatcher.attemptStarted(task),
+      });
     const routed = options.remote ? new RoutedExecution(local, options.remote) : local;
     this.execution = withCache(routed, options.cache, (id) => this.lifecycle.get(id) as TaskRecord | undefined, this.alerts.warn);
     this.queue = new MessageQueue({
@@ -310,9 +311,7 @@ export class OrchestratorImpl implements Orchestrator {
     return {
       counts: this.lifecycle.counts(),
       pools: d.pools.status(),
-      concurrency: this.concurrency.automatic
-        ? { limit: d.concurrency, running: d.running, automatic: this.concurrency.automatic }
-        : { limit: d.concurrency, running: d.running },
+      concurrency: { limit: d.concurrency, running: d.running, ...this.concurrency.parts() },
       paused: d.paused,
       total: this.lifecycle.size,
     };
@@ -408,41 +407,11 @@ export class OrchestratorImpl implements Orchestrator {
 
   // ------------------------------------------------------------------ restore
 
-  /** Applies the recovery policy (recovery.ts) to a validated snapshot. Called once, before anything is scheduled. */
+  /** Applies the recovery policy (recovery.ts) to a validated snapshot (restore.ts). Called once, before anything is scheduled. */
   restore(snapshot: Snapshot, rejected?: ReadonlyMap<string, TaskError>): void {
-    const d = this.dispatcher;
-    const routed = innerExecution(this.execution);
-    if (snapshot.paused) d.paused = true;
-    this.lifecycle.restore(snapshot.tasks);
-    this.services.restored(snapshot.tasks);
-    for (const r of snapshot.tasks) if (r.failFast === true) this.outcomes.runs.add(r);
-    if (snapshot.queue !== undefined) {
-      try {
-        this.queue.restore(snapshot.queue);
-      } catch (err) {
-        this.alerts.warn({
-          code: 'CORRUPT_STATE',
-          message: `The saved message queue could not be restored (${(err as Error).message}); its undelivered messages were dropped`,
-        });
-      }
-    }
-    this.finished.restore(snapshot.tasks);
-    const plan = planRecovery(snapshot.tasks, {
-      rejected,
-      checkFits: (demand) => d.pools.checkFits(demand)?.message,
-      runs: (kind) => d.kinds.has(kind),
-      ...(routed instanceof RoutedExecution ? { reattaches: (r: TaskRecord) => routed.canReattach(r) } : {}),
-      paused: d.paused,
-    });
-    for (const decision of plan.decisions) this.outcomes.applyRecovery(decision);
-    if (plan.resumed || plan.failed) {
-      this.alerts.warn({
-        code: 'RECOVERED',
-        message: `Restored ${snapshot.tasks.length} tasks: ${plan.resumed} unfinished go on, ${plan.failed} could not resume`,
-      });
-    }
-    this.state.markDirty();
-    d.dispatch();
+    const { dispatcher, lifecycle, services, outcomes, queue, finished, state } = this;
+    const parts = { dispatcher, lifecycle, services, outcomes, queue, finished, state, routed: innerExecution(this.execution) };
+    restoreSnapshot({ ...parts, warn: this.alerts.warn }, snapshot, rejected);
   }
 
   // ------------------------------------------------------------------ internals

@@ -16,7 +16,7 @@
 //  - a held `resume` is forwarded as a resume (the backend's, or a start where it has none).
 import { CancelledError, ExecutionError, OrchestratorError } from '../../core/model/errors';
 import type { TaskRecord, TaskSpec } from '../../core/model/model';
-import type { ExecutionHandle, OutcomeCallback, OutputCallback } from '../../core/execution/executionPort';
+import type { ExecutionHandle, OutcomeCallback, OutputCallback, StartArgs } from '../../core/execution/executionPort';
 import type { RemoteExecution } from '../../core/execution/routedExecution';
 import { Emitter, type Disposable } from '../../core/util/events';
 
@@ -171,15 +171,8 @@ export class DeferredRemote implements RemoteExecution {
   }
 
   /** See RemoteExecution.resume: held like a start until the backend is attached, then the backend's resume. */
-  resume(
-    task: TaskRecord,
-    attempt: number,
-    timeoutMs: number | undefined,
-    run: TaskSpec['run'],
-    onOutput: OutputCallback | undefined,
-    done: OutcomeCallback,
-  ): ExecutionHandle | undefined {
-    return this.startOrResume(true, task, attempt, timeoutMs, run, onOutput, done);
+  resume(...args: StartArgs): ExecutionHandle | undefined {
+    return this.startOrResume(true, ...args);
   }
 
   private startOrResume(
