@@ -175,15 +175,7 @@ export class DeferredRemote implements RemoteExecution {
     return this.startOrResume(true, ...args);
   }
 
-  private startOrResume(
-    resume: boolean,
-    task: TaskRecord,
-    attempt: number,
-    timeoutMs: number | undefined,
-    run: TaskSpec['run'],
-    onOutput: OutputCallback | undefined,
-    done: OutcomeCallback,
-  ): ExecutionHandle | undefined {
+  private startOrResume(resume: boolean, ...[task, attempt, timeoutMs, run, onOutput, done]: StartArgs): ExecutionHandle | undefined {
     if (this.disposed) {
       queueMicrotask(() => done(undefined, new OrchestratorError('DISPOSED', 'The execution port was disposed'), task));
       return undefined;
