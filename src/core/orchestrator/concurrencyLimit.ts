@@ -14,6 +14,8 @@ import { defaultConcurrency } from './options';
 export class ConcurrencyLimit implements Disposable {
   private current: number;
   private readonly subscription: Disposable | undefined;
+  /** This machine's CPUs (defaultConcurrency), read once: every status read and fleet change uses them. */
+  private readonly cpus = defaultConcurrency();
 
   constructor(
     private setting: number,
@@ -32,7 +34,7 @@ export class ConcurrencyLimit implements Disposable {
 
   /** What SystemStatus.concurrency says of the limit's parts: `{ automatic: { cpus, fleet } }` while automatic, else nothing. */
   parts(): { automatic?: { cpus: number; fleet: number } } {
-    return this.setting > 0 ? {} : { automatic: { cpus: defaultConcurrency(), fleet: this.remote?.slots ?? 0 } };
+    return this.setting > 0 ? {} : { automatic: { cpus: this.cpus, fleet: this.remote?.slots ?? 0 } };
   }
 
   /** A new setting (checked by the caller): 0 for automatic, else the limit. */
@@ -43,7 +45,7 @@ export class ConcurrencyLimit implements Disposable {
 
   private compute(): number {
     if (this.setting > 0) return this.setting;
-    return Math.min(LIMITS.concurrency, defaultConcurrency() + (this.remote?.slots ?? 0));
+    return Math.min(LIMITS.concurrency, this.cpus + (this.remote?.slots ?? 0));
   }
 
   private update(): void {
