@@ -109,6 +109,70 @@ describe('runJournal', () => {
     );
   });
 
+  it('leaves an unreadable last segment as it is, and appends to a new segment numbered after it', async () => {
+    const j = open({ segmentBytes: 1024 });
+    for (let i = 0; i < 6; i++) await j.append([record(`t${i}`, { finishedAt: NOW - 100_000 + i, output: 'o'.repeat(100) })]);
+    await j.close();
+    const last = segments().at(-1) as string;
+    const n = Number(/seg-(\d+)/.exec(last)?.[1]);
+    const unreadable = `seg-${String(n + 1).padStart(6, '0')}.log`;
+    mkdirSync(join(dir, 'journal', unreadable)); // where a later session's records would be, if it could be read
+    const again = open({ segmentBytes: 1024 });
+    // The records after it go after it: replayed before it, they would be overridden by older ones if it became readable.
+    for (let i = 6; i < 9; i++) await again.append([record(`t${i}`, { finishedAt: NOW - 100_000 + i, output: 'o'.repeat(100) })]);
+    await again.close();
+    assert.equal(again.stats.unreadableSegments, 1);
+    const after = segments().filter((s) => s !== unreadable);
+    assert.ok(
+      after.slice(-1).every((s) => s > unreadable),
+      `new records go to a segment after ${unreadable}: ${after.join()}`,
+    );
+    const third = open({ segmentBytes: 1024 });
+    assert.equal(await third.count(), 9);
+    assert.equal(await third.output('t8'), 'o'.repeat(100));
+    assert.ok(readdirSync(join(dir, 'journal', unreadable)).length === 0, 'the unreadable segment is left as it was');
+  });
+
+  it('compacts the segment a rotation seals in that same rotation', async () => {
+    const j = open({ segmentBytes: 1024 });
+    // Two records of 465 bytes and their tombstone (50): the first segment, under its 1024 bytes.
+    await j.append([record('gone1', { output: 'g'.repeat(150) }), record('gone2', { output: 'g'.repeat(150) })]);
+    await j.remove(['gone1', 'gone2']);
+    const seg1 = join(dir, 'journal', 'seg-000001.log');
+    assert.equal(segments().length, 1);
+    // A live record (315) fills it; the next append seals it, three quarters dead.
+    await j.append([record('kept')]);
+    await j.append([record('next')]);
+    assert.equal(j.stats.compactions, 1);
+    const text = readFileSync(seg1, 'utf8');
+    assert.ok(!text.includes('"id":"gone1"') && text.includes('"id":"kept"'), 'the dead records are gone from the sealed segment');
+    await j.close();
+    assert.deepEqual(
+      ids((await open({ segmentBytes: 1024 }).search({})).runs)
+        .flat()
+        .sort(),
+      ['kept', 'next'],
+    );
+  });
+
+  it('opens even when moving an older history.jsonl in fails, says so, and moves it at the next start', async () => {
+    writeFileSync(join(dir, 'history.jsonl'), [record('old1'), record('old2')].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    mkdirSync(join(dir, 'history.1.jsonl')); // read as absent, but it cannot be removed as a file
+    const j = open({ legacyDir: dir });
+    assert.equal(await j.count(), 2);
+    await j.append([record('new')]);
+    assert.equal(await j.count(), 3);
+    assert.ok(
+      warnings.some((w) => w.code === 'HISTORY_FAILED' && w.message.includes('history.jsonl')),
+      JSON.stringify(warnings),
+    );
+    await j.close();
+    rmSync(join(dir, 'history.1.jsonl'), { recursive: true });
+    const again = open({ legacyDir: dir });
+    assert.equal(await again.count(), 3);
+    assert.ok(!existsSync(join(dir, 'history.jsonl')));
+  });
+
   it('reports a record whose bytes changed after the index was built, and returns nothing for it', async () => {
     const j = open();
     await j.append([record('a', { output: 'tail' })]);

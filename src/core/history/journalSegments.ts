@@ -3,7 +3,10 @@
 // with only what is still live. When to rotate and what to compact is the journal's to decide.
 // Invariants:
 //  - files are `seg-<n>.log` and its index `seg-<n>.idx`, n zero-padded to six digits; the listed
-//    segments are in ascending n, the last is the active one, the only one appended to;
+//    segments are in ascending n; a new segment is numbered after every segment on disk, so no number
+//    is reused (one that could not be read included) and replaying in n order is append order;
+//  - the active segment, the only one appended to, is the last listed while it is the last on disk:
+//    after an unreadable last segment there is none until `start`;
 //  - a listed segment's `bytes` is its file's size as this process last read or wrote it, `deadBytes`
 //    counts its entries no longer live and its damage, `dels` its tombstones in offset order;
 //  - every record the index holds is a whole, checked entry at its offset: an appended entry reaches
@@ -39,6 +42,8 @@ const SEGMENT = /^seg-(\d{6,})\.log$/;
 
 export class JournalSegments {
   private segments: SegmentInfo[] = [];
+  /** The highest segment number on disk or started (0: none). */
+  private highest = 0;
 
   constructor(
     private readonly dir: string,
@@ -47,13 +52,20 @@ export class JournalSegments {
     private readonly warn: (w: JournalWarning) => void,
   ) {}
 
-  /** The listed segments, oldest first; the last is the active one. */
+  /** The listed segments, oldest first. */
   get all(): readonly SegmentInfo[] {
     return this.segments;
   }
 
+  /** The segment appends go to, or undefined when none is open yet (start one). */
   get active(): SegmentInfo | undefined {
-    return this.segments[this.segments.length - 1];
+    const last = this.segments[this.segments.length - 1];
+    return last?.n === this.highest ? last : undefined;
+  }
+
+  /** The listed segments but the active one: the ones compaction may rewrite. */
+  get sealed(): SegmentInfo[] {
+    return this.active ? this.segments.slice(0, -1) : [...this.segments];
   }
 
   /** Counts a record that is no longer live as dead bytes of its segment (the index's `onDead`). */
@@ -62,8 +74,13 @@ export class JournalSegments {
     if (seg) seg.deadBytes += dropped.length;
   }
 
-  /** Lists the segments on disk and feeds their entries to the index, sealed ones from their index files where usable. */
+  /**
+   * Lists the segments on disk and feeds their entries to the index, sealed ones from their index
+   * files where usable. Starts from nothing (an empty list and index): a load that failed may be retried.
+   */
   async load(): Promise<void> {
+    this.segments = [];
+    this.index.clear();
     const names = await fs.readdir(this.dir).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return [] as string[];
       throw err;
@@ -73,6 +90,7 @@ export class JournalSegments {
       .filter((n): n is string => n !== undefined)
       .map(Number)
       .sort((a, b) => a - b);
+    this.highest = numbers[numbers.length - 1] ?? 0;
     for (const n of numbers) await this.loadSegment(n, n === numbers[numbers.length - 1]);
   }
 
@@ -80,9 +98,9 @@ export class JournalSegments {
     await fs.mkdir(this.dir, { recursive: true });
   }
 
-  /** Lists a new, empty active segment `n`; its file is made by its first append. */
-  start(n: number): SegmentInfo {
-    const seg: SegmentInfo = { n, bytes: 0, deadBytes: 0, dels: [] };
+  /** Lists a new, empty active segment, numbered after every other; its file is made by its first append. */
+  start(): SegmentInfo {
+    const seg: SegmentInfo = { n: ++this.highest, bytes: 0, deadBytes: 0, dels: [] };
     this.segments.push(seg);
     return seg;
   }

@@ -32,7 +32,7 @@
 // One operation at a time (a promise chain): an append never interleaves with a rotation or a
 // compaction. One process writes a journal directory; the CLI uses its own.
 import * as fs from 'node:fs/promises';
-import { fieldError } from '../model/errors';
+import { errorMessage, fieldError } from '../model/errors';
 import { isFinished, type TaskRecord } from '../model/model';
 import type { HistoryArchive, PendingStore } from '../ports';
 import { Emitter } from '../util/events';
@@ -236,9 +236,17 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     return this.opened;
   }
 
+  /** The segments, then the older archive's records; a failed migration is reported and tried again at the next start (its files stay). */
   private async load(): Promise<void> {
     await this.segments.load();
-    if (this.o.legacyDir !== undefined) await this.migrateLegacy(this.o.legacyDir);
+    const legacyDir = this.o.legacyDir;
+    if (legacyDir === undefined) return;
+    await this.migrateLegacy(legacyDir).catch((err: unknown) =>
+      this.warn({
+        code: 'HISTORY_FAILED',
+        message: `Moving the older history (history.jsonl in \`${legacyDir}\`) into the journal failed; it is tried again at the next start: ${errorMessage(err)}`,
+      }),
+    );
   }
 
   private async migrateLegacy(legacyDir: string): Promise<void> {
@@ -280,14 +288,14 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     await this.segments.append(active, entries);
   }
 
-  /** Seals the active segment and starts the next; compacts the sealed ones that are half dead. */
+  /** Seals the active segment and starts the next; compacts the sealed ones (the one just sealed too) that are half dead. */
   private async rotate(): Promise<SegmentInfo> {
     await this.segments.makeDir();
     const last = this.segments.active;
     if (last) await this.segments.writeIndex(last);
-    // Compaction first, with the next segment not yet listed: every listed segment is sealed.
-    if (last) await this.compactNow(false);
-    return this.segments.start(last ? last.n + 1 : 1);
+    const next = this.segments.start();
+    await this.compactNow(false);
+    return next;
   }
 
   /** Marks expired and surplus runs dead, then rewrites the sealed segments that are mostly dead. */
@@ -296,9 +304,9 @@ export class RunJournal implements RunHistory, HistoryArchive, PendingStore {
     const active = this.segments.active;
     if (sealActive && active && active.bytes > 0) {
       await this.segments.writeIndex(active);
-      this.segments.start(active.n + 1);
+      this.segments.start();
     }
-    const sealed = this.segments.all.slice(0, -1);
+    const sealed = this.segments.sealed;
     // No dead record in any older segment: this one's tombstones hide nothing left and may go.
     // (A segment that could not be read may hold some: then every tombstone stays.)
     let olderClean = this.stats.unreadableSegments === 0;
