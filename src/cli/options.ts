@@ -9,12 +9,12 @@ import { UsageError } from './exitCodes';
 
 const INTEGER = /^\d+$/;
 
-/** `--concurrency N`: tasks running at once; `0` means the number of CPUs, as the setting does. */
-export function parseConcurrency(text: string): number {
+/** `--concurrency N`: tasks running at once; what `0` means is the command's (`zero`, said in the refusal). */
+export function parseConcurrency(text: string, zero = 'one per CPU'): number {
   const trimmed = text.trim();
   const value = INTEGER.test(trimmed) ? Number(trimmed) : NaN;
   if (!Number.isSafeInteger(value) || value > LIMITS.concurrency) {
-    throw new UsageError(`Expected --concurrency to be an integer from 0 to ${LIMITS.concurrency} (0: one per CPU), got ${JSON.stringify(text)}`);
+    throw new UsageError(`Expected --concurrency to be an integer from 0 to ${LIMITS.concurrency} (0: ${zero}), got ${JSON.stringify(text)}`);
   }
   return value;
 }

@@ -50,7 +50,10 @@ describe('orchestrator commands and refusals (the built CLI)', function () {
   it('refuses a --resources string that does not parse', () =>
     refused(['run', 'build', '--resources', 'cpu'], /Expected --resources to be a comma-separated list of name=capacity/));
   it('refuses a negative concurrency', () =>
-    refused(['run', 'build', '--concurrency', '-1'], /Expected --concurrency to be an integer from 0 to \d+ \(0: one per CPU\), got "-1"/));
+    refused(
+      ['run', 'build', '--concurrency', '-1'],
+      /Expected --concurrency to be an integer from 0 to \d+ \(0: automatic, one per CPU plus, with --backend redis, the workers' live slots\), got "-1"/,
+    ));
   it('refuses an unknown --only key', () => refused(['run', 'build', '--only', 'compil'], /Unknown task key for --only `compil` \(did you mean `compile`\?\)/));
   it('lists the workflows when several exist and none is named', () => refused(['run'], /has 2 workflows; name one or more: build, nightly/));
   it('refuses a pool no capacity was given for', async () => {

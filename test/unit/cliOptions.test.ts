@@ -20,6 +20,7 @@ describe('CLI options', () => {
     refuses(() => parseConcurrency('-1'), /--concurrency to be an integer from 0 to .*got "-1"/);
     refuses(() => parseConcurrency('1.5'), /got "1.5"/);
     refuses(() => parseConcurrency('many'), /got "many"/);
+    refuses(() => parseConcurrency('x', 'automatic'), /\(0: automatic\), got "x"/);
     refuses(() => parseConcurrency('99999999999'), /from 0 to/);
   });
 

@@ -128,7 +128,10 @@ function qualified({ workflow, specs }: WorkflowSpecs): TaskSpec[] {
 }
 
 export async function runCommand(names: readonly string[], flags: RunFlags, io: Io): Promise<number> {
-  const concurrencyFlag = flags.concurrency === undefined ? undefined : parseConcurrency(flags.concurrency);
+  const concurrencyFlag =
+    flags.concurrency === undefined
+      ? undefined
+      : parseConcurrency(flags.concurrency, "automatic, one per CPU plus, with --backend redis, the workers' live slots");
   const resourcesFlag = flags.resources === undefined ? undefined : parseResources(flags.resources);
   const report = flags.report === undefined ? undefined : parseReport(flags.report);
   if (flags.resume && flags.state === undefined) throw new UsageError('--resume needs --state FILE: the state file of the run to resume');
