@@ -64,3 +64,11 @@ export interface ExecutorRegistry {
 
 /** The arguments of ExecutionPort.start, for ports that take the same (RemoteExecution.resume). */
 export type StartArgs = Parameters<ExecutionPort['start']>;
+
+/** A port that may have `resume` (RemoteExecution.resume): an attempt an earlier session may have queued. */
+export type MaybeResuming = ExecutionPort & { resume?(...args: StartArgs): ExecutionHandle | undefined };
+
+/** The port's `resume` where it has one, else its `start`. */
+export function resumeOrStart(port: MaybeResuming, ...args: StartArgs): ExecutionHandle | undefined {
+  return port.resume ? port.resume(...args) : port.start(...args);
+}

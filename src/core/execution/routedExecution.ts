@@ -8,7 +8,15 @@
 import type { Disposable } from '../util/events';
 import type { TaskRecord, TaskSpec } from '../model/model';
 import type { Executor, ReadyInfo } from '../ports';
-import type { ExecutionHandle, ExecutionPort, ExecutorRegistry, OutcomeCallback, OutputCallback, StartArgs } from './executionPort';
+import {
+  resumeOrStart,
+  type ExecutionHandle,
+  type ExecutionPort,
+  type ExecutorRegistry,
+  type OutcomeCallback,
+  type OutputCallback,
+  type StartArgs,
+} from './executionPort';
 import type { LocalExecution } from './localExecution';
 
 /** An execution port that runs its attempts elsewhere, for the kinds it names. */
@@ -89,7 +97,7 @@ export class RoutedExecution implements ExecutionPort, ExecutorRegistry {
 
   /** A restored Scheduled task's attempt: the remote's `resume` (see RemoteExecution.resume) for its kinds, else `start`. */
   resume(...args: StartArgs): ExecutionHandle | undefined {
-    return this.runsRemotely(args[0]) && this.remote.resume ? this.remote.resume(...args) : this.start(...args);
+    return this.runsRemotely(args[0]) ? resumeOrStart(this.remote, ...args) : this.local.start(...args);
   }
 
   private portOf(task: TaskRecord): ExecutionPort {

@@ -21,7 +21,7 @@ import type { PerformanceMonitor } from '../metrics/performanceMonitor';
 import type { Clock } from '../ports';
 import { ReadyQueue } from '../scheduler/readyQueue';
 import { ResourcePools, type ResourceDemand } from '../scheduler/resourcePools';
-import type { ExecutionPort } from '../execution/executionPort';
+import { resumeOrStart, type ExecutionPort } from '../execution/executionPort';
 import type { RemoteExecution } from '../execution/routedExecution';
 import type { OutputChunk } from './orchestratorTypes';
 import { runtimeOf, TaskRun } from './taskRun';
@@ -29,7 +29,6 @@ import type { Services } from '../services/services';
 import { toleratedFailure } from './failurePolicies';
 
 type RemoteReattach = NonNullable<RemoteExecution['reattach']>;
-type RemoteResume = NonNullable<RemoteExecution['resume']>;
 
 /** What the dispatcher hands on: the outcomes module implements it. */
 export interface DispatchOutcomes {
@@ -272,10 +271,10 @@ export class Dispatcher {
     let onOutput = output.hasListeners ? (chunk: string) => output.fire({ id, chunk }) : undefined;
     if (rt.isService && this.services !== undefined) onOutput = this.services.attemptStarting(rt, onOutput);
     const attempt = later ? rt.attempts + 1 : rt.attempts;
-    const resume = later && rt.resumable ? (this.execution as ExecutionPort & { resume?: RemoteResume }).resume : undefined;
+    const resume = later && rt.resumable;
     rt.resumable = false;
     const handle = resume
-      ? resume.call(this.execution, rt, attempt, rt.timeoutMs, rt.run, onOutput, this.attemptDone)
+      ? resumeOrStart(this.execution, rt, attempt, rt.timeoutMs, rt.run, onOutput, this.attemptDone)
       : this.execution.start(rt, attempt, rt.timeoutMs, rt.run, onOutput, this.attemptDone);
     rt.attemptHandle = handle;
     // A cancel asked for while the task turned Running (by an onDidChangeTask listener) found no

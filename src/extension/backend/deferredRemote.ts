@@ -16,7 +16,7 @@
 //  - a held `resume` is forwarded as a resume (the backend's, or a start where it has none).
 import { CancelledError, ExecutionError, OrchestratorError } from '../../core/model/errors';
 import type { TaskRecord, TaskSpec } from '../../core/model/model';
-import type { ExecutionHandle, OutcomeCallback, OutputCallback, StartArgs } from '../../core/execution/executionPort';
+import { resumeOrStart, type ExecutionHandle, type OutcomeCallback, type OutputCallback, type StartArgs } from '../../core/execution/executionPort';
 import type { RemoteExecution } from '../../core/execution/routedExecution';
 import { Emitter, type Disposable } from '../../core/util/events';
 
@@ -112,10 +112,14 @@ export class DeferredRemote implements RemoteExecution {
     this.availability.fire(this.available);
     const held = this.held;
     this.held = [];
-    for (const h of held)
+    for (const h of held) {
+      const args = [h.task, h.attempt, h.timeoutMs, h.run, h.onOutput, h.done] as const;
       h.forwarded = h.reattach
         ? this.forwardReattach(target, h.task, h.attempt, h.onOutput, h.done)
-        : (h.resume && target.resume ? target.resume : target.start).call(target, h.task, h.attempt, h.timeoutMs, h.run, h.onOutput, h.done);
+        : h.resume
+          ? resumeOrStart(target, ...args)
+          : target.start(...args);
+    }
   }
 
   private forwardReattach(
@@ -175,13 +179,14 @@ export class DeferredRemote implements RemoteExecution {
     return this.startOrResume(true, ...args);
   }
 
-  private startOrResume(resume: boolean, ...[task, attempt, timeoutMs, run, onOutput, done]: StartArgs): ExecutionHandle | undefined {
+  private startOrResume(resume: boolean, ...args: StartArgs): ExecutionHandle | undefined {
+    const [task, attempt, timeoutMs, run, onOutput, done] = args;
     if (this.disposed) {
       queueMicrotask(() => done(undefined, new OrchestratorError('DISPOSED', 'The execution port was disposed'), task));
       return undefined;
     }
     const target = this.target;
-    if (target) return (resume && target.resume ? target.resume : target.start).call(target, task, attempt, timeoutMs, run, onOutput, done);
+    if (target) return resume ? resumeOrStart(target, ...args) : target.start(...args);
     if (!this.kinds.has(task.kind)) {
       queueMicrotask(() => done(undefined, new ExecutionError(`No worker runs tasks of kind \`${task.kind}\``), task));
       return undefined;
