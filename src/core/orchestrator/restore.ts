@@ -2,6 +2,7 @@
 // state, the failFast runs still open, the message queue (dropped with a warning when it cannot be
 // read), the finished records kept, then the recovery plan (recovery.ts) applied decision by decision,
 // and one dispatch. Invariant: called once, before anything is scheduled.
+import type { InnerExecution } from '../cache/cachingExecution';
 import { RoutedExecution } from '../execution/routedExecution';
 import type { TaskLifecycleManager } from '../lifecycle/lifecycle';
 import type { TaskError, TaskRecord } from '../model/model';
@@ -25,7 +26,7 @@ export interface RestoreParts {
   finished: FinishedRecords;
   state: StateCoordinator;
   /** The execution port without the cache: a RoutedExecution can re-attach remote attempts. */
-  routed: unknown;
+  routed: InnerExecution;
   warn(warning: OrchestratorWarning): void;
 }
 
